@@ -1,0 +1,117 @@
+"""Django admin for clinic admins: every list is limited to the admin's own clinic, PHI
+reads and writes are audited, and the audit trail is read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from clinic import audit
+from clinic.models import AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
+from clinic.scheduling.models import Appointment
+
+
+class ClinicScopedAdmin(admin.ModelAdmin):
+    """Limits rows to the signed-in admin's clinic; ``clinic_path`` is the lookup to it."""
+
+    clinic_path = "clinic"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{f"{self.clinic_path}_id": request.user.clinic_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Records are discharged or deactivated, never deleted.
+        return False
+
+
+class AuditedPHIAdmin(ClinicScopedAdmin):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and request.method == "GET":
+            audit.record(actor=request.user, action=f"{obj._meta.model_name}.viewed", obj=obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        action = "updated" if change else "created"
+        audit.record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.{action}",
+            obj=obj,
+            changed_fields=form.changed_data,
+        )
+
+
+@admin.register(Clinic)
+class ClinicAdmin(ClinicScopedAdmin):
+    clinic_path = "pk"
+    list_display = ["name", "time_zone", "paper_size"]
+
+    def get_queryset(self, request):
+        rows = admin.ModelAdmin.get_queryset(self, request)
+        return rows if request.user.is_superuser else rows.filter(pk=request.user.clinic_id)
+
+
+@admin.register(User)
+class UserAdmin(ClinicScopedAdmin, BaseUserAdmin):
+    ordering = ["full_name"]
+    list_display = ["email", "full_name", "clinic", "is_active"]
+    list_filter = ["is_active", "groups"]
+    search_fields = ["email", "full_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "clinic"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "groups"]}),
+        ("Dates", {"fields": ["last_login", "date_joined", "invitation_sent_at"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["email", "full_name", "clinic", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined", "invitation_sent_at"]
+
+
+@admin.register(ClinicianProfile)
+class ClinicianProfileAdmin(ClinicScopedAdmin):
+    clinic_path = "user__clinic"
+    list_display = ["user", "credentials", "license_number"]
+
+
+@admin.register(Patient)
+class PatientAdmin(AuditedPHIAdmin):
+    list_display = ["id", "last_name", "first_name", "date_of_birth"]
+
+
+@admin.register(EpisodeOfCare)
+class EpisodeAdmin(AuditedPHIAdmin):
+    clinic_path = "patient__clinic"
+    list_display = ["id", "patient", "status", "lead_clinician", "opened_on"]
+    list_filter = ["status"]
+    raw_id_fields = ["patient", "lead_clinician"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ClinicScopedAdmin):
+    clinic_path = "episode__patient__clinic"
+    list_display = ["id", "starts_at", "clinician", "status"]
+    raw_id_fields = ["episode", "clinician"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ClinicScopedAdmin):
+    list_display = ["at", "action", "actor", "object_type", "object_id", "patient_id", "ip_address"]
+    list_filter = ["action"]
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("clinic.view_audit_trail")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,145 @@
+"""REST API of the clinic core. Same services, same permission rules as the HTML views.
+
+Search takes its query in a POST body so patient names never appear in URLs or logs.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from clinic import audit, permissions, selectors, services
+from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.services import PATIENT_FIELDS
+
+
+def _call(write):
+    """Run a service; its Django validation errors become a DRF 400 with field messages."""
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    mobile_phone = PhoneNumberField(required=False, allow_blank=True)
+
+    class Meta:
+        model = Patient
+        fields = ["id", *PATIENT_FIELDS, "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class PatientSearchSerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=100, allow_blank=True)
+
+
+class PatientViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PatientSerializer
+    permission_classes = [permissions.PatientAccess]
+
+    def get_queryset(self):
+        return permissions.scoped_patients(self.request.user)
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        audit.record(actor=request.user, action="patient.viewed", obj=patient)
+        return Response(self.get_serializer(patient).data)
+
+    def perform_create(self, serializer):
+        serializer.instance = _call(lambda: services.patient_create(actor=self.request.user, **serializer.validated_data))
+
+    def perform_update(self, serializer):
+        _call(
+            lambda: services.patient_update(
+                actor=self.request.user, patient=serializer.instance, **serializer.validated_data
+            )
+        )
+
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        query = PatientSearchSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        patients = selectors.patient_search(user=request.user, query=query.validated_data["q"])
+        page = self.paginate_queryset(patients)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
+    lead_clinician = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+
+    class Meta:
+        model = EpisodeOfCare
+        fields = ["id", "patient", "presenting_complaint", "status", "lead_clinician", "opened_on", "closed_on"]
+        read_only_fields = ["id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.context["request"].user
+        # Ids from another clinic are "not found", exactly like ids that do not exist.
+        self.fields["patient"].queryset = permissions.scoped_patients(user)
+        self.fields["lead_clinician"].queryset = selectors.clinicians_of(clinic_id=user.clinic_id)
+        if self.instance is not None:
+            self.fields["patient"].read_only = True
+
+
+class EpisodeFilter(filters.FilterSet):
+    class Meta:
+        model = EpisodeOfCare
+        fields = ["patient", "status", "lead_clinician"]
+
+
+class EpisodeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = EpisodeSerializer
+    permission_classes = [permissions.EpisodeAccess]
+    filterset_class = EpisodeFilter
+
+    def get_queryset(self):
+        return permissions.scoped_episodes(self.request.user).select_related("patient")
+
+    def retrieve(self, request, *args, **kwargs):
+        episode = self.get_object()
+        audit.record(actor=request.user, action="episode.viewed", obj=episode)
+        return Response(self.get_serializer(episode).data)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        if data.pop("status", EpisodeStatus.OPEN) != EpisodeStatus.OPEN or data.pop("closed_on", None):
+            raise ValidationError({"status": "A new episode starts open; discharge it afterwards."})
+        patient = data.pop("patient")
+        if not permissions.can_add_episode(self.request.user, patient):
+            self.permission_denied(self.request)
+        serializer.instance = _call(
+            lambda: services.episode_open(actor=self.request.user, patient=patient, **data)
+        )
+
+    def perform_update(self, serializer):
+        _call(
+            lambda: services.episode_update(
+                actor=self.request.user, episode=serializer.instance, **serializer.validated_data
+            )
+        )
+
+
+router = DefaultRouter()
+router.register("patients", PatientViewSet, basename="api-patient")
+router.register("episodes", EpisodeViewSet, basename="api-episode")

@@ -1,0 +1,37 @@
+"""The Celery app: broker from settings (Redis or the filesystem transport), JSON only.
+
+Tasks acknowledge late so a worker that dies mid-task leaves the message for another
+worker; every task is idempotent and the database row records what is still to do.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+app = Celery("clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_default_retry_delay=30,
+    broker_connection_retry_on_startup=True,
+    beat_schedule={
+        "resend-unsent-staff-invitations": {
+            "task": "clinic.tasks.sweep_staff_invitations",
+            "schedule": 300.0,
+        },
+        "clear-expired-sessions": {
+            "task": "clinic.tasks.clear_expired_sessions",
+            "schedule": crontab(hour=3, minute=17),
+        },
+    },
+)
+app.autodiscover_tasks()

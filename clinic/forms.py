@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from phonenumber_field.formfields import PhoneNumberField
+
+from clinic import rules, selectors
+from clinic.models import Clinic, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.permissions import Role
+from clinic.services import PATIENT_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": "That e-mail address and password do not match an active account.",
+        "inactive": "This account is not active. Ask your clinic admin.",
+    }
+
+
+class PatientForm(forms.ModelForm):
+    mobile_phone = PhoneNumberField(
+        required=False,
+        help_text="Include the area code, e.g. (555) 201-0134 or +1 555 201 0134.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+        widgets = {
+            "date_of_birth": DateInput(attrs={"max": datetime.date.today}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "preferred_contact_channel": forms.RadioSelect,
+        }
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Find a patient",
+        max_length=100,
+        required=False,
+        help_text="Name, date of birth (YYYY-MM-DD) or mobile number.",
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class EpisodeForm(forms.ModelForm):
+    class Meta:
+        model = EpisodeOfCare
+        fields = ["presenting_complaint", "lead_clinician", "opened_on"]
+        widgets = {"opened_on": DateInput()}
+        help_texts = {"presenting_complaint": "In a few words, e.g. “Right hip pain when running”."}
+
+    def __init__(self, *args, clinic_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_clinician"].queryset = selectors.clinicians_of(clinic_id=clinic_id)
+
+
+class EpisodeEditForm(EpisodeForm):
+    class Meta(EpisodeForm.Meta):
+        fields = ["presenting_complaint", "lead_clinician", "opened_on", "status", "closed_on"]
+        widgets = {"opened_on": DateInput(), "closed_on": DateInput(), "status": forms.RadioSelect}
+        help_texts = {"closed_on": "Filled in with today when you discharge and leave it empty."}
+
+    def clean(self):
+        cleaned = super().clean()
+        if "status" in cleaned:
+            cleaned["closed_on"] = rules.episode_closed_on(
+                cleaned["status"], cleaned.get("closed_on"), datetime.date.today()
+            )
+        return cleaned
+
+
+ROLE_CHOICES = [(role.value, role.value) for role in Role]
+
+
+class StaffForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    full_name = forms.CharField(max_length=150)
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Clinicians see clinical records; front desk sees demographics and the schedule; "
+        "clinic admins manage staff, templates and settings.",
+    )
+    credentials = forms.CharField(
+        max_length=80, required=False, help_text="Shown on handouts for clinicians, e.g. DC, CCSP."
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A staff account with this e-mail address already exists.")
+        return email
+
+    def cleaned_roles(self) -> list[Role]:
+        return [Role(value) for value in self.cleaned_data["roles"]]
+
+
+class StaffEditForm(StaffForm):
+    is_active = forms.BooleanField(required=False, label="Account is active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["email"]
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Clinic
+        fields = ["name", "address", "phone", "email", "time_zone", "accent_color", "handout_footer", "paper_size"]
+        widgets = {"accent_color": forms.TextInput(attrs={"type": "color"}), "address": forms.Textarea(attrs={"rows": 3})}

@@ -1,0 +1,300 @@
+"""The clinic's operational core: clinics, staff, patients, episodes of care, audit."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PaperSize(models.TextChoices):
+    LETTER = "letter", "Letter"
+    A4 = "a4", "A4"
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=120)
+    address = models.TextField(max_length=500, blank=True)
+    phone = PhoneNumberField(blank=True)
+    email = models.EmailField(blank=True)
+    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    # Branding, used on handouts and patient-facing pages.
+    logo = models.ImageField(upload_to="clinic-logos/", blank=True)
+    accent_color = models.CharField(
+        max_length=7,
+        default="#1d5c7a",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1d5c7a.")],
+    )
+    handout_footer = models.CharField(max_length=300, blank=True)
+    paper_size = models.CharField(max_length=6, choices=PaperSize.choices, default=PaperSize.LETTER)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> User:
+        # E-mail addresses are matched case-insensitively at login.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("Staff accounts need an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff member. Patients never log in with an account; they use signed links."""
+
+    email = models.EmailField("e-mail address", max_length=254)
+    full_name = models.CharField(max_length=150)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="staff")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField("Django admin access", default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # The database row, not the broker, records that the invitation is still owed.
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=Q(is_superuser=True) | Q(clinic__isnull=False),
+                name="user_staff_belongs_to_clinic",
+                violation_error_message="Every staff account belongs to a clinic.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.lower()
+        if User.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists():
+            raise ValidationError({"email": "A staff account with this e-mail address already exists."})
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ClinicianProfile(models.Model):
+    """What a clinician's handouts and signatures show about them."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clinician_profile")
+    credentials = models.CharField(max_length=80, blank=True, help_text="For example: DC, CCSP or PT, DPT.")
+    license_number = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.full_name}, {self.credentials}" if self.credentials else self.user.full_name
+
+
+class Sex(models.TextChoices):
+    # FHIR administrative-gender codes, so the export needs no mapping.
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Prefer not to say"
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "Text message (SMS)"
+
+
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    first_name = models.CharField(max_length=80)
+    last_name = models.CharField(max_length=80)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=7, choices=Sex.choices)
+    email = models.EmailField(blank=True)
+    mobile_phone = PhoneNumberField(blank=True)
+    preferred_contact_channel = models.CharField(
+        max_length=5, choices=ContactChannel.choices, default=ContactChannel.EMAIL
+    )
+    contact_consent = models.BooleanField(
+        default=False, help_text="The patient agrees to receive appointment and program messages."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "last_name", "first_name"], name="patient_clinic_name"),
+            models.Index(fields=["clinic", "date_of_birth"], name="patient_clinic_dob"),
+            models.Index(fields=["clinic", "mobile_phone"], name="patient_clinic_phone"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=EARLIEST_BIRTH_DATE), name="patient_birth_date_plausible"
+            ),
+            models.CheckConstraint(
+                condition=~Q(preferred_contact_channel=ContactChannel.EMAIL, email=""),
+                name="patient_email_channel_has_email",
+                violation_error_message="Add an e-mail address, or choose text message as the contact channel.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(preferred_contact_channel=ContactChannel.SMS, mobile_phone=""),
+                name="patient_sms_channel_has_phone",
+                violation_error_message="Add a mobile phone number, or choose e-mail as the contact channel.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.date_of_birth:
+            if self.date_of_birth > datetime.date.today():
+                raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+            if self.date_of_birth < EARLIEST_BIRTH_DATE:
+                raise ValidationError({"date_of_birth": "Check the year: the date of birth is before 1900."})
+        if self.preferred_contact_channel == ContactChannel.EMAIL and not self.email:
+            raise ValidationError({"email": "Add an e-mail address, or choose text message as the contact channel."})
+        if self.preferred_contact_channel == ContactChannel.SMS and not self.mobile_phone:
+            raise ValidationError(
+                {"mobile_phone": "Add a mobile phone number, or choose e-mail as the contact channel."}
+            )
+
+    def age_on(self, day: datetime.date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class EpisodeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DISCHARGED = "discharged", "Discharged"
+
+
+class EpisodeOfCare(models.Model):
+    """One course of care for one complaint; a patient may have several over the years."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    presenting_complaint = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=EpisodeStatus.choices, default=EpisodeStatus.OPEN)
+    lead_clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="led_episodes")
+    opened_on = models.DateField(default=datetime.date.today)
+    closed_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "episode of care"
+        verbose_name_plural = "episodes of care"
+        ordering = ["-opened_on", "-id"]
+        indexes = [models.Index(fields=["lead_clinician", "status"], name="episode_clinician_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=EpisodeStatus.OPEN, closed_on__isnull=True)
+                | Q(status=EpisodeStatus.DISCHARGED, closed_on__isnull=False),
+                name="episode_closed_on_matches_status",
+                violation_error_message="A discharged episode needs a closing date; an open one has none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="episode_closes_after_opening",
+                violation_error_message="The episode cannot close before it opened.",
+            ),
+        ]
+        permissions = [
+            ("view_clinical_record", "Can view clinical content (intake answers, assessments, plans)"),
+            ("change_clinical_record", "Can record and sign clinical content"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.presenting_complaint} (opened {self.opened_on:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        super().clean()
+        today = datetime.date.today()
+        if self.opened_on and self.opened_on > today:
+            raise ValidationError({"opened_on": "The episode cannot open in the future."})
+        if self.closed_on and self.closed_on > today:
+            raise ValidationError({"closed_on": "The closing date cannot be in the future."})
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who read or changed which PHI, when and from where.
+
+    Object and patient are plain ids, not foreign keys, so the trail outlives the rows it
+    describes. The app never updates or deletes a row; database triggers refuse it too.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField(null=True)
+    patient_id = models.BigIntegerField(null=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Names of the fields that changed, never their values.
+    changed_fields = models.JSONField(default=list, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient_id", "-at"], name="audit_patient_at")]
+        permissions = [("view_audit_trail", "Can view patients' audit trails")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

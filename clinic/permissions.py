@@ -1,0 +1,191 @@
+"""Who may see and change what: the one place access rules live.
+
+Two layers, both here:
+- role: what a kind of staff member may do at all (Django groups holding permissions);
+- object: whose records they may touch (only their own clinic's).
+
+HTML views call the ``can_*`` predicates and ``scoped`` querysets; DRF views use the
+permission classes at the bottom, which call the same predicates. A record of another
+clinic is answered with 404 (its existence is not confirmed); a record the role may not
+see in the user's own clinic is answered with 403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from clinic.models import Clinic, EpisodeOfCare, Patient, User
+
+
+class Role(StrEnum):
+    CLINICIAN = "Clinician"
+    FRONT_DESK = "Front desk"
+    CLINIC_ADMIN = "Clinic admin"
+
+
+_DEMOGRAPHICS = [
+    "clinic.view_patient",
+    "clinic.add_patient",
+    "clinic.change_patient",
+    "clinic.view_episodeofcare",
+    "clinic.add_episodeofcare",
+    "clinic.change_episodeofcare",
+]
+_SCHEDULE = [
+    "scheduling.view_appointment",
+    "scheduling.add_appointment",
+    "scheduling.change_appointment",
+]
+
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.CLINICIAN: [
+        *_DEMOGRAPHICS,
+        *_SCHEDULE,
+        "clinic.view_clinical_record",
+        "clinic.change_clinical_record",
+    ],
+    Role.FRONT_DESK: [*_DEMOGRAPHICS, *_SCHEDULE],
+    Role.CLINIC_ADMIN: [
+        "clinic.view_patient",
+        "clinic.view_episodeofcare",
+        "clinic.view_user",
+        "clinic.add_user",
+        "clinic.change_user",
+        "clinic.view_clinic",
+        "clinic.change_clinic",
+        "clinic.view_clinicianprofile",
+        "clinic.add_clinicianprofile",
+        "clinic.change_clinicianprofile",
+        "clinic.view_audit_trail",
+    ],
+}
+
+
+def roles_of(user: User) -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    # Cached on the user object for the request, like Django's own permission cache.
+    if not hasattr(user, "_roles_cache"):
+        names = {group.name for group in user.groups.all()}
+        user._roles_cache = {role for role in Role if role.value in names}
+    return user._roles_cache
+
+
+def _in_clinic(user: User, clinic_id: int | None) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.clinic_id and user.clinic_id == clinic_id)
+
+
+# --- Querysets: what a user may list at all ------------------------------------------
+
+
+def scoped_patients(user: User) -> models.QuerySet[Patient]:
+    if not (user.is_authenticated and user.is_active and user.clinic_id and user.has_perm("clinic.view_patient")):
+        return Patient.objects.none()
+    return Patient.objects.filter(clinic_id=user.clinic_id)
+
+
+def scoped_episodes(user: User) -> models.QuerySet[EpisodeOfCare]:
+    if not user.has_perm("clinic.view_episodeofcare"):
+        return EpisodeOfCare.objects.none()
+    return EpisodeOfCare.objects.filter(patient__in=scoped_patients(user))
+
+
+def scoped_staff(user: User) -> models.QuerySet[User]:
+    if not (user.is_authenticated and user.clinic_id and user.has_perm("clinic.view_user")):
+        return User.objects.none()
+    return User.objects.filter(clinic_id=user.clinic_id)
+
+
+# --- Predicates on one object ----------------------------------------------------------
+
+
+def can_view_patient(user: User, patient: Patient) -> bool:
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.view_patient")
+
+
+def can_add_patient(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.add_patient")
+
+
+def can_change_patient(user: User, patient: Patient) -> bool:
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.change_patient")
+
+
+def can_add_episode(user: User, patient: Patient) -> bool:
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.add_episodeofcare")
+
+
+def can_change_episode(user: User, episode: EpisodeOfCare) -> bool:
+    return _in_clinic(user, episode.patient.clinic_id) and user.has_perm("clinic.change_episodeofcare")
+
+
+def can_view_clinical(user: User, patient: Patient) -> bool:
+    """Intake answers, assessments and plans: clinicians of the patient's clinic only."""
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.view_clinical_record")
+
+
+def can_change_clinical(user: User, patient: Patient) -> bool:
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.change_clinical_record")
+
+
+def can_view_audit_trail(user: User, patient: Patient) -> bool:
+    return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.view_audit_trail")
+
+
+def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
+    clinic_id = clinic.pk if clinic else user.clinic_id
+    return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
+
+
+def can_change_clinic_settings(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.change_clinic")
+
+
+# --- DRF permission classes ------------------------------------------------------------
+
+
+class PatientAccess(BasePermission):
+    """Demographics: view for every role with ``view_patient``; writes for those who edit."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return request.user.has_perm("clinic.view_patient")
+        if request.method == "POST":
+            return can_add_patient(request.user)
+        return request.user.has_perm("clinic.change_patient")
+
+    def has_object_permission(self, request, view, obj: Patient) -> bool:
+        if request.method in SAFE_METHODS:
+            return can_view_patient(request.user, obj)
+        return can_change_patient(request.user, obj)
+
+
+class EpisodeAccess(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return request.user.has_perm("clinic.view_episodeofcare")
+        if request.method == "POST":
+            return request.user.has_perm("clinic.add_episodeofcare")
+        return request.user.has_perm("clinic.change_episodeofcare")
+
+    def has_object_permission(self, request, view, obj: EpisodeOfCare) -> bool:
+        if request.method in SAFE_METHODS:
+            return can_view_patient(request.user, obj.patient)
+        return can_change_episode(request.user, obj)
+
+
+class ClinicalAccess(BasePermission):
+    """For intake answers, assessments and plans; objects expose ``.patient``."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return request.user.has_perm("clinic.view_clinical_record")
+        return request.user.has_perm("clinic.change_clinical_record")
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS:
+            return can_view_clinical(request.user, obj.patient)
+        return can_change_clinical(request.user, obj.patient)

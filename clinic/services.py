@@ -1,0 +1,273 @@
+"""Every write of the clinic core: patients, episodes of care, staff and roles.
+
+Each function validates (``full_clean``), writes in one transaction, records the audit row,
+and queues background work only after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from clinic import audit, permissions, rules
+from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.permissions import Role
+
+
+def sync_role_groups() -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    for role, codes in permissions.ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = [code.split(".", 1) for code in codes]
+        perms = Permission.objects.filter(
+            models.Q(*[models.Q(content_type__app_label=app, codename=name) for app, name in wanted], _connector="OR")
+        )
+        group.permissions.set(perms)
+
+
+def _apply(instance: models.Model, fields: dict[str, Any]) -> list[str]:
+    """Set ``fields`` on ``instance`` and return the names whose value changed."""
+    changed = []
+    for name, value in fields.items():
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+# --- Patients ---------------------------------------------------------------------------
+
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "mobile_phone",
+    "preferred_contact_channel",
+    "contact_consent",
+)
+
+
+def patient_create(*, actor: User, **fields: Any) -> Patient:
+    if not permissions.can_add_patient(actor):
+        raise PermissionDenied
+    patient = Patient(clinic_id=actor.clinic_id, **fields)
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        audit.record(actor=actor, action="patient.created", obj=patient, changed_fields=fields.keys())
+    return patient
+
+
+def patient_update(*, actor: User, patient: Patient, **fields: Any) -> Patient:
+    if not permissions.can_change_patient(actor, patient):
+        raise PermissionDenied
+    changed = _apply(patient, fields)
+    if not changed:
+        return patient
+    patient.full_clean()
+    with transaction.atomic():
+        patient.save()
+        audit.record(actor=actor, action="patient.updated", obj=patient, changed_fields=changed)
+    return patient
+
+
+# --- Episodes of care ----------------------------------------------------------------------
+
+
+def _check_lead_clinician(patient: Patient, clinician: User) -> None:
+    if clinician.clinic_id != patient.clinic_id or Role.CLINICIAN not in permissions.roles_of(clinician):
+        raise ValidationError({"lead_clinician": "Choose a clinician of this clinic."})
+
+
+def episode_open(
+    *,
+    actor: User,
+    patient: Patient,
+    presenting_complaint: str,
+    lead_clinician: User,
+    opened_on: datetime.date | None = None,
+) -> EpisodeOfCare:
+    if not permissions.can_add_episode(actor, patient):
+        raise PermissionDenied
+    episode = EpisodeOfCare(
+        patient=patient,
+        presenting_complaint=presenting_complaint,
+        lead_clinician=lead_clinician,
+        opened_on=opened_on or timezone.localdate(),
+    )
+    episode.full_clean()
+    _check_lead_clinician(patient, lead_clinician)
+    with transaction.atomic():
+        episode.save()
+        audit.record(
+            actor=actor,
+            action="episode.opened",
+            obj=episode,
+            changed_fields=["presenting_complaint", "lead_clinician", "opened_on"],
+        )
+    return episode
+
+
+def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> EpisodeOfCare:
+    """Edit an episode; discharging sets ``closed_on`` (today unless given), reopening clears it."""
+    if not permissions.can_change_episode(actor, episode):
+        raise PermissionDenied
+    if "status" in fields:
+        fields["closed_on"] = rules.episode_closed_on(
+            fields["status"], fields.get("closed_on") or episode.closed_on, timezone.localdate()
+        )
+    changed = _apply(episode, fields)
+    if not changed:
+        return episode
+    episode.full_clean()
+    if "lead_clinician" in changed:
+        _check_lead_clinician(episode.patient, episode.lead_clinician)
+    action = "episode.discharged" if "status" in changed and episode.status == EpisodeStatus.DISCHARGED else "episode.updated"
+    with transaction.atomic():
+        episode.save()
+        audit.record(actor=actor, action=action, obj=episode, changed_fields=changed)
+    return episode
+
+
+# --- Staff and roles -----------------------------------------------------------------------
+
+
+def _set_roles(user: User, roles: Iterable[Role], credentials: str) -> None:
+    roles = set(roles)
+    user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
+    # Clinic admins use the Django admin for raw edits of templates and settings.
+    is_staff = Role.CLINIC_ADMIN in roles
+    if user.is_staff != is_staff and not user.is_superuser:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
+    if Role.CLINICIAN in roles:
+        ClinicianProfile.objects.update_or_create(user=user, defaults={"credentials": credentials})
+
+
+def staff_create(
+    *,
+    actor: User,
+    email: str,
+    full_name: str,
+    roles: Iterable[Role],
+    credentials: str = "",
+) -> User:
+    """Create a staff account without a password and e-mail an invitation to set one."""
+    if not permissions.can_manage_staff(actor):
+        raise PermissionDenied
+    roles = list(roles)
+    if not roles:
+        raise ValidationError({"roles": "Give the account at least one role."})
+    user = User(email=email.strip().lower(), full_name=full_name, clinic_id=actor.clinic_id)
+    user.set_unusable_password()
+    user.full_clean()
+    with transaction.atomic():
+        user.save()
+        _set_roles(user, roles, credentials)
+        audit.record(actor=actor, action="staff.created", obj=user, changed_fields=["email", "full_name", "roles"])
+    queue_staff_invitation(user.pk)
+    return user
+
+
+def staff_update(
+    *,
+    actor: User,
+    staff: User,
+    full_name: str,
+    roles: Iterable[Role],
+    is_active: bool,
+    credentials: str = "",
+) -> User:
+    if not permissions.can_manage_staff(actor, staff.clinic):
+        raise PermissionDenied
+    roles = list(roles)
+    if not roles:
+        raise ValidationError({"roles": "Give the account at least one role."})
+    if staff == actor and (not is_active or Role.CLINIC_ADMIN not in roles):
+        raise ValidationError("You cannot remove your own admin role or deactivate yourself; ask another admin.")
+    changed = _apply(staff, {"full_name": full_name, "is_active": is_active})
+    staff.full_clean()
+    with transaction.atomic():
+        staff.save()
+        _set_roles(staff, roles, credentials)
+        audit.record(actor=actor, action="staff.updated", obj=staff, changed_fields=[*changed, "roles"])
+    return staff
+
+
+def queue_staff_invitation(user_id: int) -> None:
+    from clinic.tasks import send_staff_invitation
+
+    transaction.on_commit(lambda: send_staff_invitation.delay(user_id))
+
+
+def staff_invitation_resend(*, actor: User, staff: User) -> None:
+    if not permissions.can_manage_staff(actor, staff.clinic):
+        raise PermissionDenied
+    User.objects.filter(pk=staff.pk).update(invitation_sent_at=None)
+    queue_staff_invitation(staff.pk)
+
+
+def deliver_staff_invitation(*, user_id: int) -> bool:
+    """Send the set-your-password e-mail once; returns False when nothing was owed.
+
+    The row lock makes two workers holding the same message send it only once.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or user.invitation_sent_at is not None:
+            return False
+        link = settings.SITE_URL.rstrip("/") + reverse(
+            "password_reset_confirm",
+            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        )
+        context = {"user": user, "clinic": user.clinic, "link": link}
+        send_mail(
+            subject=f"Your account at {user.clinic or 'the clinic'}",
+            message=render_to_string("clinic/email/staff_invitation.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        user.invitation_sent_at = timezone.now()
+        user.save(update_fields=["invitation_sent_at"])
+    return True
+
+
+def owed_staff_invitations(*, older_than: datetime.timedelta) -> list[int]:
+    """Ids of invitations still owed: the sweep re-queues them if a message was lost."""
+    cutoff = timezone.now() - older_than
+    return list(
+        User.objects.filter(
+            is_active=True,
+            invitation_sent_at__isnull=True,
+            date_joined__lt=cutoff,
+            clinic__isnull=False,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        ).values_list("pk", flat=True)
+    )
+
+
+def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
+    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+        raise PermissionDenied
+    changed = _apply(clinic, fields)
+    clinic.full_clean()
+    with transaction.atomic():
+        clinic.save()
+        audit.record(actor=actor, action="clinic.updated", obj=clinic, changed_fields=changed)
+    return clinic

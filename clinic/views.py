@@ -1,0 +1,306 @@
+"""HTML views of the clinic core: permission check, service or selector call, response."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic import audit, permissions, selectors, services
+from clinic.forms import (
+    ClinicSettingsForm,
+    EpisodeEditForm,
+    EpisodeForm,
+    PatientForm,
+    PatientSearchForm,
+    StaffEditForm,
+    StaffForm,
+)
+from clinic.models import AuditEvent, EpisodeOfCare, Patient, User
+from clinic.permissions import Role
+from clinic.scheduling.models import Appointment
+
+PAGE_SIZE = 25
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _patient(request: HttpRequest, pk: int) -> Patient:
+    """The patient if the user's clinic holds it; 404 otherwise, whether or not it exists."""
+    return get_object_or_404(permissions.scoped_patients(request.user), pk=pk)
+
+
+def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
+    return get_object_or_404(
+        permissions.scoped_episodes(request.user).select_related("patient", "lead_clinician"), pk=pk
+    )
+
+
+def _attempt(form, write):
+    """Run a service write and return its result; a validation error lands on the form."""
+    try:
+        return write()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    roles = permissions.roles_of(user)
+    today = timezone.localdate()
+    context = {"roles": roles, "today": today}
+    if Role.CLINICIAN in roles:
+        context["my_visits"] = selectors.appointments_on(user=user, day=today, clinician=user)
+        context["my_episodes_without_visit"] = selectors.episodes_without_next_visit(user=user, lead_clinician=user)[
+            :20
+        ]
+    if Role.FRONT_DESK in roles:
+        context["clinic_visits"] = selectors.appointments_on(user=user, day=today)
+        context["episodes_without_visit"] = selectors.episodes_without_next_visit(user=user)[:20]
+    if Role.CLINIC_ADMIN in roles:
+        context["staff"] = selectors.staff_list(user=user)
+    return render(request, "clinic/dashboard.html", context)
+
+
+# --- Patients ------------------------------------------------------------------------------
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Search goes by POST so names, birth dates and phone numbers never appear in URLs."""
+    _require(request.user.has_perm("clinic.view_patient") and request.user.clinic_id is not None)
+    form = PatientSearchForm(request.POST if request.method == "POST" else None)
+    query, page_number = "", request.GET.get("page")
+    if form.is_bound and form.is_valid():
+        query, page_number = form.cleaned_data["q"], form.cleaned_data["page"] or 1
+    patients = selectors.patient_search(user=request.user, query=query)
+    page = Paginator(patients, PAGE_SIZE).get_page(page_number)
+    return render(
+        request,
+        "clinic/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query,
+            "searching": bool(query),
+            "can_add": permissions.can_add_patient(request.user),
+        },
+    )
+
+
+@login_required
+def patient_create(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_add_patient(request.user))
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = _attempt(form, lambda: services.patient_create(actor=request.user, **form.cleaned_data))
+        if patient:
+            messages.success(request, "Patient added.")
+            return redirect("patient_detail", pk=patient.pk)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": None})
+
+
+@login_required
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient(request, pk)
+    _require(permissions.can_view_patient(request.user, patient))
+    audit.record(actor=request.user, action="patient.viewed", obj=patient)
+    user = request.user
+    return render(
+        request,
+        "clinic/patient_detail.html",
+        {
+            "patient": patient,
+            "episodes": selectors.patient_episodes(patient=patient),
+            "can_edit": permissions.can_change_patient(user, patient),
+            "can_add_episode": permissions.can_add_episode(user, patient),
+            "can_view_audit": permissions.can_view_audit_trail(user, patient),
+            "age": patient.age_on(timezone.localdate()),
+        },
+    )
+
+
+@login_required
+def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient(request, pk)
+    _require(permissions.can_change_patient(request.user, patient))
+    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
+    if request.method == "POST" and form.is_valid():
+        if _attempt(
+            form, lambda: services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
+        ):
+            messages.success(request, "Patient details saved.")
+            return redirect("patient_detail", pk=patient.pk)
+    return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
+
+
+@login_required
+def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _patient(request, pk)
+    _require(permissions.can_view_audit_trail(request.user, patient))
+    events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "clinic/patient_audit.html", {"patient": patient, "page": page})
+
+
+# --- Episodes of care ---------------------------------------------------------------------
+
+
+@login_required
+def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
+    patient = _patient(request, patient_pk)
+    _require(permissions.can_add_episode(request.user, patient))
+    form = EpisodeForm(request.POST or None, clinic_id=patient.clinic_id, initial={"opened_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        episode = _attempt(
+            form, lambda: services.episode_open(actor=request.user, patient=patient, **form.cleaned_data)
+        )
+        if episode:
+            messages.success(request, "Episode of care opened.")
+            return redirect("episode_detail", pk=episode.pk)
+    return render(request, "clinic/episode_form.html", {"form": form, "patient": patient, "episode": None})
+
+
+@login_required
+def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    episode = _episode(request, pk)
+    patient = episode.patient
+    _require(permissions.can_view_patient(request.user, patient))
+    audit.record(actor=request.user, action="episode.viewed", obj=episode)
+    visits = Appointment.objects.filter(episode=episode).select_related("clinician").order_by("-starts_at")
+    return render(
+        request,
+        "clinic/episode_detail.html",
+        {
+            "episode": episode,
+            "patient": patient,
+            "visits": visits,
+            "can_edit": permissions.can_change_episode(request.user, episode),
+            "can_view_clinical": permissions.can_view_clinical(request.user, patient),
+        },
+    )
+
+
+@login_required
+def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    episode = _episode(request, pk)
+    _require(permissions.can_change_episode(request.user, episode))
+    form = EpisodeEditForm(
+        request.POST or None,
+        instance=EpisodeOfCare.objects.get(pk=episode.pk),
+        clinic_id=episode.patient.clinic_id,
+    )
+    if request.method == "POST" and form.is_valid():
+        if _attempt(
+            form, lambda: services.episode_update(actor=request.user, episode=episode, **form.cleaned_data)
+        ):
+            messages.success(request, "Episode saved.")
+            return redirect("episode_detail", pk=episode.pk)
+    return render(
+        request, "clinic/episode_form.html", {"form": form, "patient": episode.patient, "episode": episode}
+    )
+
+
+# --- Staff and clinic settings (clinic admin) ----------------------------------------------
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    page = Paginator(selectors.staff_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "clinic/staff_list.html", {"page": page})
+
+
+@login_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def write():
+            return services.staff_create(
+                actor=request.user,
+                email=data["email"],
+                full_name=data["full_name"],
+                roles=form.cleaned_roles(),
+                credentials=data["credentials"],
+            )
+
+        if _attempt(form, write):
+            messages.success(request, f"Account created; an invitation is on its way to {data['email']}.")
+            return redirect("staff_list")
+    return render(request, "clinic/staff_form.html", {"form": form, "staff": None})
+
+
+def _staff_member(request: HttpRequest, pk: int) -> User:
+    return get_object_or_404(
+        permissions.scoped_staff(request.user).prefetch_related(Prefetch("groups")).select_related("clinician_profile"),
+        pk=pk,
+    )
+
+
+@login_required
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    staff = _staff_member(request, pk)
+    profile = getattr(staff, "clinician_profile", None)
+    initial = {
+        "full_name": staff.full_name,
+        "roles": [role.value for role in permissions.roles_of(staff)],
+        "credentials": profile.credentials if profile else "",
+        "is_active": staff.is_active,
+    }
+    form = StaffEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def write():
+            return services.staff_update(
+                actor=request.user,
+                staff=staff,
+                full_name=data["full_name"],
+                roles=form.cleaned_roles(),
+                is_active=data["is_active"],
+                credentials=data["credentials"],
+            )
+
+        if _attempt(form, write):
+            messages.success(request, "Account saved.")
+            return redirect("staff_list")
+    return render(request, "clinic/staff_form.html", {"form": form, "staff": staff})
+
+
+@login_required
+@require_POST
+def staff_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    staff = _staff_member(request, pk)
+    services.staff_invitation_resend(actor=request.user, staff=staff)
+    messages.success(request, f"A new invitation is on its way to {staff.email}.")
+    return redirect("staff_list")
+
+
+@login_required
+def clinic_settings(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_change_clinic_settings(request.user))
+    clinic = request.user.clinic
+    form = ClinicSettingsForm(request.POST or None, instance=type(clinic).objects.get(pk=clinic.pk))
+    if request.method == "POST" and form.is_valid():
+        if _attempt(
+            form, lambda: services.clinic_update(actor=request.user, clinic=clinic, **form.cleaned_data)
+        ):
+            messages.success(request, "Clinic settings saved.")
+            return redirect("clinic_settings")
+    return render(request, "clinic/clinic_settings.html", {"form": form})
