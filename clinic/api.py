@@ -24,7 +24,9 @@ def _call(write):
     try:
         return write()
     except DjangoValidationError as error:
-        raise ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+        raise ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        ) from error
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -59,7 +61,9 @@ class PatientViewSet(
         return Response(self.get_serializer(patient).data)
 
     def perform_create(self, serializer):
-        serializer.instance = _call(lambda: services.patient_create(actor=self.request.user, **serializer.validated_data))
+        serializer.instance = _call(
+            lambda: services.patient_create(actor=self.request.user, **serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
         _call(
@@ -128,9 +132,7 @@ class EpisodeViewSet(
         patient = data.pop("patient")
         if not permissions.can_add_episode(self.request.user, patient):
             self.permission_denied(self.request)
-        serializer.instance = _call(
-            lambda: services.episode_open(actor=self.request.user, patient=patient, **data)
-        )
+        serializer.instance = _call(lambda: services.episode_open(actor=self.request.user, patient=patient, **data))
 
     def perform_update(self, serializer):
         _call(

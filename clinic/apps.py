@@ -7,6 +7,8 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
+        from clinic import checks  # noqa: F401  (registers the system checks)
+
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.sync_roles")
 
 

@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic import rules, selectors
-from clinic.models import Clinic, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.models import Clinic, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
 
@@ -123,4 +123,7 @@ class ClinicSettingsForm(forms.ModelForm):
     class Meta:
         model = Clinic
         fields = ["name", "address", "phone", "email", "time_zone", "accent_color", "handout_footer", "paper_size"]
-        widgets = {"accent_color": forms.TextInput(attrs={"type": "color"}), "address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "accent_color": forms.TextInput(attrs={"type": "color"}),
+            "address": forms.Textarea(attrs={"rows": 3}),
+        }

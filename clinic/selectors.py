@@ -82,7 +82,9 @@ def appointments_on(*, user: User, day: datetime.date, clinician: User | None = 
     """The clinic's visits on one local day (one clinician's if given), cancelled ones left out."""
     start, end = _day_bounds(day)
     visits = (
-        Appointment.objects.filter(episode__in=permissions.scoped_episodes(user), starts_at__gte=start, starts_at__lt=end)
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(user), starts_at__gte=start, starts_at__lt=end
+        )
         .exclude(status=AppointmentStatus.CANCELLED)
         .select_related("episode__patient", "clinician")
     )
@@ -109,6 +111,9 @@ def episodes_without_next_visit(*, user: User, lead_clinician: User | None = Non
 
 
 def staff_list(*, user: User) -> QuerySet[User]:
-    return permissions.scoped_staff(user).prefetch_related("groups").select_related("clinician_profile").order_by(
-        "-is_active", "full_name"
+    return (
+        permissions.scoped_staff(user)
+        .prefetch_related("groups")
+        .select_related("clinician_profile")
+        .order_by("-is_active", "full_name")
     )

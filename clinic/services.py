@@ -138,7 +138,11 @@ def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> Epi
     episode.full_clean()
     if "lead_clinician" in changed:
         _check_lead_clinician(episode.patient, episode.lead_clinician)
-    action = "episode.discharged" if "status" in changed and episode.status == EpisodeStatus.DISCHARGED else "episode.updated"
+    action = (
+        "episode.discharged"
+        if "status" in changed and episode.status == EpisodeStatus.DISCHARGED
+        else "episode.updated"
+    )
     with transaction.atomic():
         episode.save()
         audit.record(actor=actor, action=action, obj=episode, changed_fields=changed)
@@ -234,7 +238,10 @@ def deliver_staff_invitation(*, user_id: int) -> bool:
             return False
         link = settings.SITE_URL.rstrip("/") + reverse(
             "password_reset_confirm",
-            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
         )
         context = {"user": user, "clinic": user.clinic, "link": link}
         send_mail(

@@ -136,12 +136,13 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient(request, pk)
     _require(permissions.can_change_patient(request.user, patient))
     form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
-    if request.method == "POST" and form.is_valid():
-        if _attempt(
-            form, lambda: services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
-        ):
-            messages.success(request, "Patient details saved.")
-            return redirect("patient_detail", pk=patient.pk)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(form, lambda: services.patient_update(actor=request.user, patient=patient, **form.cleaned_data))
+    ):
+        messages.success(request, "Patient details saved.")
+        return redirect("patient_detail", pk=patient.pk)
     return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -201,15 +202,14 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
         instance=EpisodeOfCare.objects.get(pk=episode.pk),
         clinic_id=episode.patient.clinic_id,
     )
-    if request.method == "POST" and form.is_valid():
-        if _attempt(
-            form, lambda: services.episode_update(actor=request.user, episode=episode, **form.cleaned_data)
-        ):
-            messages.success(request, "Episode saved.")
-            return redirect("episode_detail", pk=episode.pk)
-    return render(
-        request, "clinic/episode_form.html", {"form": form, "patient": episode.patient, "episode": episode}
-    )
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(form, lambda: services.episode_update(actor=request.user, episode=episode, **form.cleaned_data))
+    ):
+        messages.success(request, "Episode saved.")
+        return redirect("episode_detail", pk=episode.pk)
+    return render(request, "clinic/episode_form.html", {"form": form, "patient": episode.patient, "episode": episode})
 
 
 # --- Staff and clinic settings (clinic admin) ----------------------------------------------
@@ -297,10 +297,11 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_change_clinic_settings(request.user))
     clinic = request.user.clinic
     form = ClinicSettingsForm(request.POST or None, instance=type(clinic).objects.get(pk=clinic.pk))
-    if request.method == "POST" and form.is_valid():
-        if _attempt(
-            form, lambda: services.clinic_update(actor=request.user, clinic=clinic, **form.cleaned_data)
-        ):
-            messages.success(request, "Clinic settings saved.")
-            return redirect("clinic_settings")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _attempt(form, lambda: services.clinic_update(actor=request.user, clinic=clinic, **form.cleaned_data))
+    ):
+        messages.success(request, "Clinic settings saved.")
+        return redirect("clinic_settings")
     return render(request, "clinic/clinic_settings.html", {"form": form})

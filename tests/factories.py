@@ -56,7 +56,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
     clinic = factory.SubFactory(ClinicFactory)
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    date_of_birth = factory.Faker("date_between", start_date=datetime.date(1950, 1, 1), end_date=datetime.date(2005, 12, 31))
+    date_of_birth = factory.Faker(
+        "date_between", start_date=datetime.date(1950, 1, 1), end_date=datetime.date(2005, 12, 31)
+    )
     sex = "female"
     email = factory.Sequence(lambda n: f"patient{n}@example.test")
     mobile_phone = factory.Sequence(lambda n: f"+1312555{n % 10000:04d}")

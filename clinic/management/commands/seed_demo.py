@@ -1,0 +1,472 @@
+"""``manage.py seed_demo``: a demo clinic full of synthetic people, for trying the app out.
+
+Everyone this command creates is invented. Patient names are drawn with a fixed seed from
+short built-in lists, e-mail addresses use reserved domains (example.com, demo.test) and
+phone numbers the 555-01xx range set aside for fiction. None of it is PHI, which is why
+the rows are written straight through the ORM: the services need a signed-in actor and
+would fill the audit trail with events nobody performed.
+
+Running the command again resets the demo instead of adding to it. The clinic, staff,
+patients and episodes are found by stable keys and put back to their seeded values; the
+appointments of the seeded episodes are deleted and rebuilt around the current date, so
+the dashboards always have visits "today" in the clinic's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import cycle
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import models, transaction
+from django.utils import timezone
+
+from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCare, EpisodeStatus, Patient, Sex, User
+from clinic.permissions import Role
+from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.services import sync_role_groups
+
+# Published on purpose (README, command output): these logins exist only in the demo clinic.
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
+
+
+class DemoLogin(NamedTuple):
+    email: str
+    full_name: str
+    role: Role
+    credentials: str = ""
+
+
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("clinician@demo.test", "Jamie Rivera", Role.CLINICIAN, "DC, CCSP"),
+    DemoLogin("clinician2@demo.test", "Sam Okafor", Role.CLINICIAN, "PT, DPT"),
+    DemoLogin("frontdesk@demo.test", "Taylor Brooks", Role.FRONT_DESK),
+    DemoLogin("admin@demo.test", "Morgan Ellis", Role.CLINIC_ADMIN),
+)
+
+DEMO_CLINIC: dict[str, str] = {
+    "name": "Stride Sports Chiropractic & Physio",
+    "address": "100 Demo Street, Suite 5\nChicago, IL 60601",
+    "phone": "+13125550100",
+    "email": "hello@example.com",
+    "time_zone": "America/Chicago",
+}
+
+# Two generators: who the patients are must not depend on the calendar or on how the
+# schedule is drawn, or a re-run on another day would miss the patients it made before.
+PEOPLE_SEED = 2026
+SCHEDULE_SEED = 5550100
+
+
+class Stage(StrEnum):
+    REGISTERED = "registered"  # booked in by the front desk, not yet seen
+    NEW_TODAY = "new today"  # first visit is today
+    IN_CARE = "in care"  # open episode with the next visit booked
+    LAPSING = "lapsing"  # open episode, nothing booked: the dashboards' "needs attention" list
+    RETURNING = "returning"  # discharged once, back with a new complaint
+    DISCHARGED = "discharged"  # care finished, nothing open
+
+
+STAGE_COUNTS: dict[Stage, int] = {
+    Stage.REGISTERED: 3,
+    Stage.NEW_TODAY: 2,
+    Stage.IN_CARE: 10,
+    Stage.LAPSING: 3,
+    Stage.RETURNING: 4,
+    Stage.DISCHARGED: 3,
+}
+PATIENT_COUNT = sum(STAGE_COUNTS.values())
+
+COMPLAINTS = (
+    "Right lateral hip pain when running",
+    "Left lateral hip pain on the camber",
+    "Low back pain after long runs",
+    "Left buttock pain radiating down the leg",
+    "Groin pain on hill running",
+    "Deep right buttock pain when sitting after runs",
+    "Front of hip pain when lifting the knee",
+    "Low back stiffness after speed sessions",
+    "Right sacroiliac pain during marathon training",
+    "High hamstring pain on uphill running",
+)
+
+FIRST_NAMES = {
+    Sex.FEMALE: ("Avery", "Maya", "Priya", "Sofia", "Hannah", "Grace", "Lena", "Nora", "Chloe", "Imani", "Zoe", "Ruth"),
+    Sex.MALE: (
+        "Marcus",
+        "Diego",
+        "Ethan",
+        "Noah",
+        "Samuel",
+        "Omar",
+        "Lucas",
+        "Theo",
+        "Caleb",
+        "Jonah",
+        "Felix",
+        "Ravi",
+    ),
+    Sex.OTHER: ("Jordan", "Riley", "Casey", "Quinn"),
+    Sex.UNKNOWN: ("Jordan", "Riley", "Casey", "Quinn"),
+}
+LAST_NAMES = (
+    "Alvarez", "Brennan", "Castellano", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Hoffman",
+    "Ibarra", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Oyelaran", "Petrov",
+    "Quinlan", "Rasmussen", "Sandoval", "Takahashi", "Underwood", "Varga", "Whitfield", "Yilmaz",
+    "Zeller", "Achterberg", "Bellamy", "Delacroix",
+)  # fmt: skip
+
+OPENS = datetime.time(8, 0)
+CLOSES = datetime.time(17, 0)
+INITIAL_VISIT = datetime.timedelta(minutes=45)
+FOLLOW_UP = datetime.timedelta(minutes=30)
+ONE_DAY = datetime.timedelta(days=1)
+ONE_WEEK = datetime.timedelta(weeks=1)
+# Business days from today to the next booked visit, taken in turn per clinician; the
+# zeros give each clinician several visits today.
+NEXT_VISIT_DAYS = (0, 0, 2, 0, 5, 1, 0, 9)
+
+
+# --- Who: deterministic synthetic people ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientSpec:
+    first_name: str
+    last_name: str
+    date_of_birth: datetime.date
+    sex: Sex
+    email: str
+    mobile_phone: str
+    preferred_contact_channel: ContactChannel
+    contact_consent: bool
+    stage: Stage
+    complaints: tuple[str, str]
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "date_of_birth": self.date_of_birth,
+            "sex": self.sex,
+            "mobile_phone": self.mobile_phone,
+            "preferred_contact_channel": self.preferred_contact_channel,
+            "contact_consent": self.contact_consent,
+        }
+
+
+def patient_specs() -> list[PatientSpec]:
+    """The same 25 synthetic patients on every run."""
+    rng = random.Random(PEOPLE_SEED)
+    stages = [stage for stage, count in STAGE_COUNTS.items() for _ in range(count)]
+    rng.shuffle(stages)
+    # Distinct last names keep the e-mail addresses, the patients' lookup key, distinct.
+    last_names = rng.sample(LAST_NAMES, PATIENT_COUNT)
+    born_from, born_to = datetime.date(1960, 1, 1), datetime.date(2006, 12, 31)
+    specs = []
+    for index, (stage, last_name) in enumerate(zip(stages, last_names, strict=True)):
+        sex = rng.choices(list(FIRST_NAMES), weights=(12, 10, 1, 1))[0]
+        first_name = rng.choice(FIRST_NAMES[sex])
+        # Every fifth patient gave no mobile number, so e-mail is their only channel.
+        phone = "" if index % 5 == 4 else f"+1312555{110 + index:04d}"
+        channel = rng.choice((ContactChannel.EMAIL, ContactChannel.SMS)) if phone else ContactChannel.EMAIL
+        specs.append(
+            PatientSpec(
+                first_name=first_name,
+                last_name=last_name,
+                date_of_birth=born_from + datetime.timedelta(days=rng.randrange((born_to - born_from).days + 1)),
+                sex=sex,
+                email=f"{first_name}.{last_name}@example.com".lower(),
+                mobile_phone=phone,
+                preferred_contact_channel=channel,
+                contact_consent=rng.random() < 0.85,
+                stage=stage,
+                complaints=tuple(rng.sample(COMPLAINTS, 2)),
+            )
+        )
+    return specs
+
+
+# --- When: episodes and visits relative to today -------------------------------------------
+
+
+def _weekday_on_or_before(day: datetime.date) -> datetime.date:
+    while day.weekday() >= 5:
+        day -= ONE_DAY
+    return day
+
+
+def _weekday_on_or_after(day: datetime.date) -> datetime.date:
+    while day.weekday() >= 5:
+        day += ONE_DAY
+    return day
+
+
+def _business_days_after(day: datetime.date, count: int) -> datetime.date:
+    for _ in range(count):
+        day = _weekday_on_or_after(day + ONE_DAY)
+    return day
+
+
+def _weekly(first: datetime.date, before: datetime.date) -> list[datetime.date]:
+    days = []
+    while first < before:
+        days.append(first)
+        first += ONE_WEEK
+    return days
+
+
+@dataclass
+class EpisodePlan:
+    complaint: str
+    opened_on: datetime.date
+    closed_on: datetime.date | None = None
+    # Visit days in order; the first is the 45-minute initial visit.
+    visits: list[datetime.date] = field(default_factory=list)
+    # Whether a next visit gets booked; the day depends on the lead clinician's diary.
+    books_next: bool = False
+    missed_last: bool = False
+
+
+def _discharged(complaint: str, today: datetime.date, rng: random.Random, days_ago: tuple[int, int]) -> EpisodePlan:
+    opened_on = _weekday_on_or_before(today - datetime.timedelta(days=rng.randint(*days_ago)))
+    visits = [opened_on + ONE_WEEK * week for week in range(rng.randint(3, 7))]
+    return EpisodePlan(complaint, opened_on, closed_on=visits[-1], visits=visits)
+
+
+def _in_care(complaint: str, today: datetime.date, rng: random.Random, weeks: tuple[int, int]) -> EpisodePlan:
+    days_ago = ONE_WEEK * rng.randint(*weeks) + ONE_DAY * rng.randint(0, 3)
+    opened_on = _weekday_on_or_before(today - days_ago)
+    return EpisodePlan(complaint, opened_on, visits=_weekly(opened_on, today), books_next=True)
+
+
+def plan_episodes(spec: PatientSpec, today: datetime.date, rng: random.Random) -> list[EpisodePlan]:
+    """The patient's episodes, oldest first."""
+    first, second = spec.complaints
+    match spec.stage:
+        case Stage.REGISTERED:
+            return []
+        case Stage.NEW_TODAY:
+            return [EpisodePlan(first, today, visits=[today, _business_days_after(today, 5)])]
+        case Stage.IN_CARE:
+            return [_in_care(first, today, rng, weeks=(1, 6))]
+        case Stage.LAPSING:
+            plan = _in_care(first, today, rng, weeks=(4, 9))
+            # They stopped coming two weeks ago, the last time without calling.
+            plan.visits = _weekly(plan.opened_on, today - 2 * ONE_WEEK)
+            plan.books_next, plan.missed_last = False, True
+            return [plan]
+        case Stage.RETURNING:
+            return [_discharged(first, today, rng, days_ago=(300, 700)), _in_care(second, today, rng, weeks=(1, 4))]
+        case Stage.DISCHARGED:
+            return [_discharged(first, today, rng, days_ago=(60, 400))]
+    raise AssertionError(spec.stage)
+
+
+Slot = tuple[datetime.datetime, datetime.datetime]
+
+
+class Diary:
+    """Each clinician's taken times per local day, so no two visits of one clinician overlap."""
+
+    def __init__(self, zone: datetime.tzinfo) -> None:
+        self.zone = zone
+        self._taken: dict[tuple[int, datetime.date], list[Slot]] = defaultdict(list)
+
+    def block(self, clinician_id: int, start: datetime.datetime, end: datetime.datetime) -> None:
+        self._taken[(clinician_id, start.astimezone(self.zone).date())].append((start, end))
+
+    def book(self, clinician_id: int, day: datetime.date, length: datetime.timedelta, earliest: datetime.time) -> Slot:
+        """The first free slot from ``earliest`` on, else from opening time."""
+        taken = self._taken[(clinician_id, day)]
+        closes = datetime.datetime.combine(day, CLOSES, tzinfo=self.zone)
+        for first in (earliest, OPENS):
+            start = datetime.datetime.combine(day, first, tzinfo=self.zone)
+            while start + length <= closes:
+                clash = next((end for begin, end in taken if begin < start + length and start < end), None)
+                if clash is None:
+                    taken.append((start, start + length))
+                    return start, start + length
+                start = clash.astimezone(self.zone)
+        raise CommandError(f"No free {length} slot for clinician #{clinician_id} on {day}.")
+
+
+# --- Writing the rows ----------------------------------------------------------------------
+
+
+def _upsert(queryset: models.QuerySet, lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+    """``update_or_create`` that tolerates a duplicate a demo user added by hand."""
+    row = queryset.filter(**lookup).order_by("pk").first()
+    if row is None:
+        return queryset.create(**lookup, **values)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
+def _refuse_real_databases(force: bool) -> None:
+    # Known passwords must never land next to real clinics by accident.
+    if settings.DEBUG or force:
+        return
+    demo_emails = [login.email for login in DEMO_LOGINS]
+    real = Clinic.objects.exclude(name=DEMO_CLINIC["name"]).exclude(staff__email__in=demo_emails)
+    if real.exists():
+        raise CommandError(
+            "This database holds other clinics and DEBUG is off: refusing to add demo logins with a published "
+            "password. Pass --force if this really is a demo server."
+        )
+
+
+def seed_clinic() -> Clinic:
+    # Found through the demo staff first, so a demo admin renaming the clinic does not lead to a second one.
+    demo_emails = [login.email for login in DEMO_LOGINS]
+    clinic = (
+        Clinic.objects.filter(staff__email__in=demo_emails).order_by("pk").first()
+        or Clinic.objects.filter(name=DEMO_CLINIC["name"]).order_by("pk").first()
+        or Clinic()
+    )
+    for name, value in DEMO_CLINIC.items():
+        setattr(clinic, name, value)
+    clinic.save()
+    return clinic
+
+
+def seed_staff(clinic: Clinic) -> dict[str, User]:
+    """The demo logins, by e-mail, with exactly their role and the demo password."""
+    groups = {group.name: group for group in Group.objects.filter(name__in=[role.value for role in Role])}
+    now = timezone.now()
+    staff = {}
+    for login in DEMO_LOGINS:
+        user = User.objects.filter(email__iexact=login.email).first() or User(email=login.email)
+        user.full_name = login.full_name
+        user.clinic = clinic
+        user.is_active = True
+        # Clinic admins use the Django admin, as services._set_roles grants.
+        user.is_staff = login.role == Role.CLINIC_ADMIN
+        # A sent invitation keeps the invitation sweep from e-mailing demo addresses.
+        user.invitation_sent_at = user.invitation_sent_at or now
+        # Re-hashing on every run would change the session hash and sign demo users out.
+        if not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([groups[login.role.value]])
+        if login.role == Role.CLINICIAN:
+            ClinicianProfile.objects.update_or_create(
+                user=user, defaults={"credentials": login.credentials, "license_number": f"DEMO-{user.pk:04d}"}
+            )
+        staff[login.email] = user
+    return staff
+
+
+def seed_patients(clinic: Clinic, specs: list[PatientSpec]) -> list[Patient]:
+    patients = Patient.objects.filter(clinic=clinic)
+    return [_upsert(patients, {"email": spec.email}, spec.fields()) for spec in specs]
+
+
+def _visit(
+    diary: Diary,
+    episode: EpisodeOfCare,
+    day: datetime.date,
+    *,
+    initial: bool,
+    missed: bool,
+    now: datetime.datetime,
+    rng: random.Random,
+) -> Appointment:
+    earliest = datetime.time(rng.randint(OPENS.hour, CLOSES.hour - 1), rng.choice((0, 15, 30, 45)))
+    starts_at, ends_at = diary.book(episode.lead_clinician_id, day, INITIAL_VISIT if initial else FOLLOW_UP, earliest)
+    # Today's visits that are already over count as seen, as they would at a real front desk.
+    if ends_at > now:
+        status = AppointmentStatus.BOOKED
+    else:
+        status = AppointmentStatus.NO_SHOW if missed else AppointmentStatus.COMPLETED
+    return Appointment(
+        episode=episode, clinician_id=episode.lead_clinician_id, starts_at=starts_at, ends_at=ends_at, status=status
+    )
+
+
+def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec], clinicians: list[User]) -> list[int]:
+    """Upsert the episodes and rebuild their appointments; returns the seeded episodes' ids."""
+    now = timezone.now()
+    today = timezone.localdate(now, timezone=clinic.zone)
+    rng = random.Random(SCHEDULE_SEED)
+    leads = cycle(clinicians)
+    planned: list[tuple[EpisodeOfCare, EpisodePlan]] = []
+    for patient, spec in zip(patients, specs, strict=True):
+        for plan in plan_episodes(spec, today, rng):
+            values = {
+                "lead_clinician": next(leads),
+                "status": EpisodeStatus.DISCHARGED if plan.closed_on else EpisodeStatus.OPEN,
+                "opened_on": plan.opened_on,
+                "closed_on": plan.closed_on,
+            }
+            episode = _upsert(patient.episodes.all(), {"presenting_complaint": plan.complaint}, values)
+            planned.append((episode, plan))
+
+    episode_ids = [episode.pk for episode, _ in planned]
+    # Rebuilt rather than matched: yesterday's "today" visits would otherwise pile up.
+    Appointment.objects.filter(episode_id__in=episode_ids).delete()
+    diary = Diary(clinic.zone)
+    for other in Appointment.objects.filter(clinician__in=clinicians).exclude(status=AppointmentStatus.CANCELLED):
+        diary.block(other.clinician_id, other.starts_at, other.ends_at)
+
+    next_visits: Counter[int] = Counter()
+    visits = []
+    for episode, plan in planned:
+        days = list(plan.visits)
+        if plan.books_next:
+            offset = NEXT_VISIT_DAYS[next_visits[episode.lead_clinician_id] % len(NEXT_VISIT_DAYS)]
+            next_visits[episode.lead_clinician_id] += 1
+            # Seen today and booked again for next week, so today's patients stay off "needs attention".
+            days += [today, _business_days_after(today, 5)] if offset == 0 else [_business_days_after(today, offset)]
+        for number, day in enumerate(days):
+            missed = (plan.missed_last and number == len(days) - 1) or (number > 0 and rng.random() < 0.06)
+            visits.append(_visit(diary, episode, day, initial=number == 0, missed=missed, now=now, rng=rng))
+    Appointment.objects.bulk_create(visits)
+    return episode_ids
+
+
+class Command(BaseCommand):
+    help = "Create or reset the synthetic demo clinic: staff logins, 25 patients, episodes and appointments."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even though DEBUG is off and the database holds other clinics."
+        )
+
+    def handle(self, *args, force: bool = False, **options) -> None:
+        with transaction.atomic():
+            _refuse_real_databases(force)
+            # The post_migrate hook makes the role groups; a flushed database may lack them.
+            sync_role_groups()
+            clinic = seed_clinic()
+            staff = seed_staff(clinic)
+            clinicians = [staff[login.email] for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
+            specs = patient_specs()
+            patients = seed_patients(clinic, specs)
+            episode_ids = seed_care(clinic, patients, specs, clinicians)
+
+        visits = Appointment.objects.filter(episode_id__in=episode_ids)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {clinic}: {len(staff)} staff, {len(patients)} patients, {len(episode_ids)} episodes, "
+                f"{visits.count()} appointments. All people are synthetic."
+            )
+        )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        email_width = max(len(login.email) for login in DEMO_LOGINS)
+        role_width = max(len(login.role.value) for login in DEMO_LOGINS)
+        self.stdout.write("")
+        self.stdout.write(f"{'E-mail':<{email_width}}  {'Role':<{role_width}}  Password")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"{login.email:<{email_width}}  {login.role.value:<{role_width}}  {DEMO_PASSWORD}")

@@ -1,0 +1,52 @@
+"""Production settings: refuse to start without a secret key; ``check --deploy`` is clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
+    # The test run's own defaults (pyproject.toml) must not leak into "production".
+    test_only = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "CELERY_TASK_ALWAYS_EAGER"}
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
+    env.update(DJANGO_SETTINGS_MODULE="clinic.settings", VAR_DIR="var/test", **env_overrides)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run(["manage.py", "check"], DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_debug_mode_starts_without_secret_key():
+    result = _run(["manage.py", "check"], DEBUG="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DEBUG="false",
+        SECRET_KEY="K7x-q2M9vR4tLp8wZc1nB6yHd3sFj0gU5eAiOoXkTmNbVrEwQlPa",
+        ALLOWED_HOSTS="clinic.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_defaults_are_hardened(settings):
+    # The values the test run itself uses come from the same module with DEBUG off.
+    assert settings.DEBUG is False
+    assert settings.SESSION_COOKIE_SECURE is True
+    assert settings.CSRF_COOKIE_SECURE is True
+    assert settings.SECURE_HSTS_SECONDS >= 31536000
+    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.CELERY_BROKER_URL.startswith(("redis://", "filesystem://"))

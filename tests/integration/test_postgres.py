@@ -1,0 +1,27 @@
+"""Guarantees that hold on PostgreSQL, the production database."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from clinic import audit
+
+
+@pytest.mark.postgres
+def test_runs_on_postgresql(db):
+    assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE clinic_auditevent SET action = 'tampered' WHERE id = %s",
+        "DELETE FROM clinic_auditevent WHERE id = %s",
+    ],
+)
+def test_database_refuses_to_change_audit_rows(patient, clinician, statement):
+    event = audit.record(actor=clinician, action="patient.viewed", obj=patient)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [event.pk])
