@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic import rules, selectors
@@ -42,7 +41,7 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = PATIENT_FIELDS
         widgets = {
-            "date_of_birth": DateInput(attrs={"max": datetime.date.today}),
+            "date_of_birth": DateInput(attrs={"max": timezone.localdate}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "preferred_contact_channel": forms.RadioSelect,
         }
@@ -80,7 +79,7 @@ class EpisodeEditForm(EpisodeForm):
         cleaned = super().clean()
         if "status" in cleaned:
             cleaned["closed_on"] = rules.episode_closed_on(
-                cleaned["status"], cleaned.get("closed_on"), datetime.date.today()
+                cleaned["status"], cleaned.get("closed_on"), timezone.localdate()
             )
         return cleaned
 

@@ -187,7 +187,7 @@ class Patient(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.date_of_birth:
-            if self.date_of_birth > datetime.date.today():
+            if self.date_of_birth > timezone.localdate():
                 raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
             if self.date_of_birth < EARLIEST_BIRTH_DATE:
                 raise ValidationError({"date_of_birth": "Check the year: the date of birth is before 1900."})
@@ -215,7 +215,7 @@ class EpisodeOfCare(models.Model):
     presenting_complaint = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=EpisodeStatus.choices, default=EpisodeStatus.OPEN)
     lead_clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="led_episodes")
-    opened_on = models.DateField(default=datetime.date.today)
+    opened_on = models.DateField(default=timezone.localdate)
     closed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -248,7 +248,7 @@ class EpisodeOfCare(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        today = datetime.date.today()
+        today = timezone.localdate()
         if self.opened_on and self.opened_on > today:
             raise ValidationError({"opened_on": "The episode cannot open in the future."})
         if self.closed_on and self.closed_on > today:

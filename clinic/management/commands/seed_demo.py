@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import random
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import cycle
@@ -98,29 +99,20 @@ COMPLAINTS = (
 )
 
 FIRST_NAMES = {
-    Sex.FEMALE: ("Avery", "Maya", "Priya", "Sofia", "Hannah", "Grace", "Lena", "Nora", "Chloe", "Imani", "Zoe", "Ruth"),
-    Sex.MALE: (
-        "Marcus",
-        "Diego",
-        "Ethan",
-        "Noah",
-        "Samuel",
-        "Omar",
-        "Lucas",
-        "Theo",
-        "Caleb",
-        "Jonah",
-        "Felix",
-        "Ravi",
+    Sex.FEMALE: (
+        "Avery", "Maya", "Priya", "Sofia", "Hannah", "Grace", "Lena", "Nora", "Chloe", "Imani", "Zoe", "Ruth",
     ),
-    Sex.OTHER: ("Jordan", "Riley", "Casey", "Quinn"),
-    Sex.UNKNOWN: ("Jordan", "Riley", "Casey", "Quinn"),
-}
+    Sex.MALE: (
+        "Marcus", "Diego", "Ethan", "Noah", "Samuel", "Omar", "Lucas", "Theo", "Caleb", "Jonah", "Felix", "Ravi",
+    ),
+    Sex.OTHER: ("Jordan", "Riley", "Rowan"),
+    Sex.UNKNOWN: ("Casey", "Quinn", "Sasha"),
+}  # fmt: skip
+# More than 25, sampled without replacement: last names are what keep e-mail addresses apart.
 LAST_NAMES = (
-    "Alvarez", "Brennan", "Castellano", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Hoffman",
-    "Ibarra", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Oyelaran", "Petrov",
-    "Quinlan", "Rasmussen", "Sandoval", "Takahashi", "Underwood", "Varga", "Whitfield", "Yilmaz",
-    "Zeller", "Achterberg", "Bellamy", "Delacroix",
+    "Alvarez", "Brennan", "Castellano", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Hoffman", "Ibarra", "Jensen",
+    "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Oyelaran", "Petrov", "Quinlan", "Rasmussen", "Sandoval",
+    "Takahashi", "Underwood", "Varga", "Whitfield", "Yilmaz", "Zeller", "Achterberg", "Bellamy", "Delacroix",
 )  # fmt: skip
 
 OPENS = datetime.time(8, 0)
@@ -167,13 +159,14 @@ def patient_specs() -> list[PatientSpec]:
     rng = random.Random(PEOPLE_SEED)
     stages = [stage for stage, count in STAGE_COUNTS.items() for _ in range(count)]
     rng.shuffle(stages)
-    # Distinct last names keep the e-mail addresses, the patients' lookup key, distinct.
     last_names = rng.sample(LAST_NAMES, PATIENT_COUNT)
+    # Each list shuffled and taken in turn, so first names repeat only once a list runs out.
+    first_names = {sex: cycle(rng.sample(names, len(names))) for sex, names in FIRST_NAMES.items()}
     born_from, born_to = datetime.date(1960, 1, 1), datetime.date(2006, 12, 31)
     specs = []
     for index, (stage, last_name) in enumerate(zip(stages, last_names, strict=True)):
         sex = rng.choices(list(FIRST_NAMES), weights=(12, 10, 1, 1))[0]
-        first_name = rng.choice(FIRST_NAMES[sex])
+        first_name = next(first_names[sex])
         # Every fifth patient gave no mobile number, so e-mail is their only channel.
         phone = "" if index % 5 == 4 else f"+1312555{110 + index:04d}"
         channel = rng.choice((ContactChannel.EMAIL, ContactChannel.SMS)) if phone else ContactChannel.EMAIL
@@ -301,11 +294,11 @@ class Diary:
 # --- Writing the rows ----------------------------------------------------------------------
 
 
-def _upsert(queryset: models.QuerySet, lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
     """``update_or_create`` that tolerates a duplicate a demo user added by hand."""
-    row = queryset.filter(**lookup).order_by("pk").first()
+    row = model.objects.filter(**lookup).order_by("pk").first()
     if row is None:
-        return queryset.create(**lookup, **values)
+        return model.objects.create(**lookup, **values)
     for name, value in values.items():
         setattr(row, name, value)
     row.save()
@@ -367,8 +360,7 @@ def seed_staff(clinic: Clinic) -> dict[str, User]:
 
 
 def seed_patients(clinic: Clinic, specs: list[PatientSpec]) -> list[Patient]:
-    patients = Patient.objects.filter(clinic=clinic)
-    return [_upsert(patients, {"email": spec.email}, spec.fields()) for spec in specs]
+    return [_upsert(Patient, {"clinic": clinic, "email": spec.email}, spec.fields()) for spec in specs]
 
 
 def _visit(
@@ -398,17 +390,19 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
     now = timezone.now()
     today = timezone.localdate(now, timezone=clinic.zone)
     rng = random.Random(SCHEDULE_SEED)
-    leads = cycle(clinicians)
+    # Alternating within each stage gives both clinicians some of every kind of patient,
+    # their own "needs attention" list included.
+    leads: defaultdict[tuple[Stage, bool], Iterator[User]] = defaultdict(lambda: cycle(clinicians))
     planned: list[tuple[EpisodeOfCare, EpisodePlan]] = []
     for patient, spec in zip(patients, specs, strict=True):
         for plan in plan_episodes(spec, today, rng):
             values = {
-                "lead_clinician": next(leads),
+                "lead_clinician": next(leads[(spec.stage, plan.closed_on is None)]),
                 "status": EpisodeStatus.DISCHARGED if plan.closed_on else EpisodeStatus.OPEN,
                 "opened_on": plan.opened_on,
                 "closed_on": plan.closed_on,
             }
-            episode = _upsert(patient.episodes.all(), {"presenting_complaint": plan.complaint}, values)
+            episode = _upsert(EpisodeOfCare, {"patient": patient, "presenting_complaint": plan.complaint}, values)
             planned.append((episode, plan))
 
     episode_ids = [episode.pk for episode, _ in planned]
@@ -435,7 +429,7 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
 
 
 class Command(BaseCommand):
-    help = "Create or reset the synthetic demo clinic: staff logins, 25 patients, episodes and appointments."
+    help = f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT} patients, episodes, visits."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(

@@ -1,0 +1,363 @@
+"""The audit trail: every read and write of PHI leaves one append-only row naming who, what and
+from where, with the names of changed fields and never their values."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from clinic import audit
+from clinic.models import AuditEvent, EpisodeOfCare, Patient, User
+from clinic.permissions import Role
+from clinic.services import PATIENT_FIELDS
+from tests.factories import PatientFactory, UserFactory
+
+STAFF_BACKEND = "clinic.backends.StaffBackend"
+SECRET = "Quillfeather"  # a value written in a test: it must never reach an audit row
+
+
+@pytest.fixture
+def actors(clinic, clinician, front_desk):
+    return {
+        "clinician": clinician,
+        "front_desk": front_desk,
+        "clinic_admin": UserFactory(clinic=clinic, roles=[Role.CLINIC_ADMIN], is_staff=True),
+    }
+
+
+def _login(client, user):
+    client.force_login(user, backend=STAFF_BACKEND)
+    return client
+
+
+def _row(event: AuditEvent) -> dict:
+    return AuditEvent.objects.filter(pk=event.pk).values().get()
+
+
+# --- Reads --------------------------------------------------------------------------------
+
+# (actor, path, action, object type, object: "patient" or "episode")
+READS = [
+    ("clinician", "/patients/{patient}/", "patient.viewed", "clinic.patient", "patient"),
+    ("front_desk", "/patients/{patient}/", "patient.viewed", "clinic.patient", "patient"),
+    ("clinic_admin", "/patients/{patient}/", "patient.viewed", "clinic.patient", "patient"),
+    ("clinician", "/episodes/{episode}/", "episode.viewed", "clinic.episodeofcare", "episode"),
+    ("front_desk", "/episodes/{episode}/", "episode.viewed", "clinic.episodeofcare", "episode"),
+    ("clinician", "/api/patients/{patient}/", "patient.viewed", "clinic.patient", "patient"),
+    ("front_desk", "/api/episodes/{episode}/", "episode.viewed", "clinic.episodeofcare", "episode"),
+    ("clinic_admin", "/admin/clinic/patient/{patient}/change/", "patient.viewed", "clinic.patient", "patient"),
+]
+
+
+@pytest.mark.parametrize(("who", "path", "action", "object_type", "target"), READS)
+def test_reads_are_audited(client, actors, clinic, patient, episode, who, path, action, object_type, target):
+    actor = actors[who]
+    response = _login(client, actor).get(path.format(patient=patient.pk, episode=episode.pk))
+    assert response.status_code == 200
+    event = AuditEvent.objects.get()
+    obj = {"patient": patient, "episode": episode}[target]
+    assert _row(event) | {"id": None, "at": None} == {
+        "id": None,
+        "at": None,
+        "actor_id": actor.pk,
+        "clinic_id": clinic.pk,
+        "action": action,
+        "object_type": object_type,
+        "object_id": obj.pk,
+        "patient_id": patient.pk,
+        "ip_address": "127.0.0.1",
+        "changed_fields": [],
+    }
+
+
+def test_ip_address_is_the_clients(client, clinician, patient):
+    _login(client, clinician).get(f"/patients/{patient.pk}/", REMOTE_ADDR="203.0.113.9")
+    assert AuditEvent.objects.get().ip_address == "203.0.113.9"
+
+
+def test_each_read_writes_its_own_row(client, clinician, patient):
+    client = _login(client, clinician)
+    for _ in range(3):
+        client.get(f"/patients/{patient.pk}/")
+    assert AuditEvent.objects.filter(action="patient.viewed", patient_id=patient.pk).count() == 3
+
+
+@pytest.mark.parametrize("path", ["/patients/{patient}/", "/api/patients/{patient}/", "/episodes/{episode}/"])
+def test_refused_reads_are_not_recorded_as_views(client, clinician, foreign_patient, foreign_episode, path):
+    response = _login(client, clinician).get(path.format(patient=foreign_patient.pk, episode=foreign_episode.pk))
+    assert response.status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+# --- Writes -------------------------------------------------------------------------------
+
+NEW_PATIENT = {
+    "first_name": "Ada",
+    "last_name": SECRET,
+    "date_of_birth": "1985-04-12",
+    "sex": "female",
+    "email": "ada.q@example.test",
+    "mobile_phone": "+13125550199",
+    "preferred_contact_channel": "email",
+}
+# (label, actor, method, path, body, json?, action, object: "new patient" / "patient" / ..., changed_fields)
+WRITES = [
+    (
+        "html patient create",
+        "front_desk",
+        "post",
+        "/patients/new/",
+        {**NEW_PATIENT, "contact_consent": "on"},
+        False,
+        "patient.created",
+        "new patient",
+        sorted(PATIENT_FIELDS),
+    ),
+    (
+        "api patient create",
+        "clinician",
+        "post",
+        "/api/patients/",
+        {**NEW_PATIENT, "contact_consent": True},
+        True,
+        "patient.created",
+        "new patient",
+        sorted(PATIENT_FIELDS),
+    ),
+    (
+        "html patient update",
+        "front_desk",
+        "post",
+        "/patients/{patient}/edit/",
+        "edit form: last_name",
+        False,
+        "patient.updated",
+        "patient",
+        ["last_name"],
+    ),
+    (
+        "api patient update",
+        "clinician",
+        "patch",
+        "/api/patients/{patient}/",
+        {"last_name": SECRET, "email": f"{SECRET.lower()}@example.test"},
+        True,
+        "patient.updated",
+        "patient",
+        ["email", "last_name"],
+    ),
+    (
+        "html episode open",
+        "front_desk",
+        "post",
+        "/patients/{patient}/episodes/new/",
+        {"presenting_complaint": SECRET, "lead_clinician": "{lead}", "opened_on": "2024-05-01"},
+        False,
+        "episode.opened",
+        "new episode",
+        ["lead_clinician", "opened_on", "presenting_complaint"],
+    ),
+    (
+        "api episode open",
+        "clinician",
+        "post",
+        "/api/episodes/",
+        {"patient": "{patient}", "presenting_complaint": SECRET, "lead_clinician": "{lead}"},
+        True,
+        "episode.opened",
+        "new episode",
+        ["lead_clinician", "opened_on", "presenting_complaint"],
+    ),
+    (
+        "html episode update",
+        "clinician",
+        "post",
+        "/episodes/{episode}/edit/",
+        {"presenting_complaint": SECRET, "lead_clinician": "{lead}", "opened_on": "2024-05-01", "status": "open"},
+        False,
+        "episode.updated",
+        "episode",
+        ["presenting_complaint"],
+    ),
+    (
+        "html episode discharge",
+        "front_desk",
+        "post",
+        "/episodes/{episode}/edit/",
+        {"presenting_complaint": "Hip", "lead_clinician": "{lead}", "opened_on": "2024-05-01", "status": "discharged"},
+        False,
+        "episode.discharged",
+        "episode",
+        ["closed_on", "presenting_complaint", "status"],
+    ),
+    (
+        "api episode discharge",
+        "clinician",
+        "patch",
+        "/api/episodes/{episode}/",
+        {"status": "discharged"},
+        True,
+        "episode.discharged",
+        "episode",
+        ["closed_on", "status"],
+    ),
+    (
+        "api episode update",
+        "front_desk",
+        "patch",
+        "/api/episodes/{episode}/",
+        {"presenting_complaint": SECRET},
+        True,
+        "episode.updated",
+        "episode",
+        ["presenting_complaint"],
+    ),
+]
+
+
+def _edit_form(patient: Patient, **changes) -> dict:
+    data = {name: getattr(patient, name) for name in PATIENT_FIELDS}
+    data |= {"date_of_birth": patient.date_of_birth.isoformat(), "mobile_phone": str(patient.mobile_phone)}
+    data["contact_consent"] = "on" if patient.contact_consent else ""
+    return data | changes
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "as_json", "action", "target", "changed"),
+    [pytest.param(*row[1:], id=row[0]) for row in WRITES],
+)
+def test_writes_are_audited_with_field_names_only(
+    client, actors, clinic, clinician, patient, episode, who, method, path, body, as_json, action, target, changed
+):
+    EpisodeOfCare.objects.filter(pk=episode.pk).update(opened_on="2024-05-01")
+    ids = {"patient": patient.pk, "episode": episode.pk, "lead": clinician.pk}
+    if body == "edit form: last_name":
+        body = _edit_form(patient, last_name=SECRET)
+    body = {key: int(value.format(**ids)) if str(value).startswith("{") else value for key, value in body.items()}
+    client = _login(client, actors[who])
+    kwargs = {"content_type": "application/json"} if as_json else {}
+    response = getattr(client, method)(path.format(**ids), body, **kwargs)
+    assert response.status_code in (200, 201, 302), response.content[:500]
+
+    event = AuditEvent.objects.get()
+    obj = {
+        "new patient": lambda: Patient.objects.latest("pk"),
+        "patient": lambda: patient,
+        "new episode": lambda: EpisodeOfCare.objects.latest("pk"),
+        "episode": lambda: episode,
+    }[target]()
+    expected_patient = obj if isinstance(obj, Patient) else obj.patient
+    if target.startswith("new"):
+        assert obj.pk not in (patient.pk, episode.pk)
+    row = _row(event)
+    assert row["actor_id"] == actors[who].pk
+    assert row["clinic_id"] == clinic.pk
+    assert row["action"] == action
+    assert row["object_type"] == obj._meta.label_lower
+    assert row["object_id"] == obj.pk
+    assert row["patient_id"] == expected_patient.pk
+    assert row["ip_address"] == "127.0.0.1"
+    assert row["changed_fields"] == changed
+    # Names only: the written value appears nowhere in the row.
+    assert SECRET.lower() not in str(row).lower()
+
+
+def test_staff_creation_is_audited(client, actors, clinic, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _login(client, actors["clinic_admin"]).post(
+            "/staff/new/", {"email": "new.colleague@example.test", "full_name": SECRET, "roles": "Front desk"}
+        )
+    assert response.status_code == 302
+    created = User.objects.get(email="new.colleague@example.test")
+    row = _row(AuditEvent.objects.get())
+    assert row["action"] == "staff.created"
+    assert row["object_type"] == "clinic.user"
+    assert (row["object_id"], row["patient_id"], row["clinic_id"]) == (created.pk, None, clinic.pk)
+    assert (row["actor_id"], row["ip_address"]) == (actors["clinic_admin"].pk, "127.0.0.1")
+    assert row["changed_fields"] == ["email", "full_name", "roles"]
+    assert SECRET not in str(row)
+    assert "new.colleague" not in str(row)
+
+
+def test_saving_an_unchanged_form_records_no_update(client, front_desk, patient):
+    response = _login(client, front_desk).post(f"/patients/{patient.pk}/edit/", _edit_form(patient))
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="patient.updated").exists()
+
+
+# --- The audit trail page -----------------------------------------------------------------
+
+
+def test_audit_trail_page_shows_the_patients_events_to_clinic_admin(client, actors, clinician, patient, episode):
+    other = PatientFactory(clinic=patient.clinic)
+    viewer = _login(client.__class__(), clinician)
+    viewer.get(f"/patients/{patient.pk}/")
+    viewer.get(f"/episodes/{episode.pk}/")
+    viewer.get(f"/patients/{other.pk}/")
+
+    response = _login(client, actors["clinic_admin"]).get(f"/patients/{patient.pk}/audit/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "patient.viewed" in html
+    assert "episode.viewed" in html
+    assert f"clinic.patient #{patient.pk}" in html
+    assert f"clinic.episodeofcare #{episode.pk}" in html
+    assert clinician.full_name in html
+    assert "127.0.0.1" in html
+    assert f"clinic.patient #{other.pk}" not in html
+
+
+@pytest.mark.parametrize("who", ["clinician", "front_desk"])
+def test_audit_trail_is_forbidden_to_other_roles(client, actors, patient, who):
+    audit.record(actor=actors["clinician"], action="patient.viewed", obj=patient)
+    response = _login(client, actors[who]).get(f"/patients/{patient.pk}/audit/")
+    assert response.status_code == 403
+    assert "patient.viewed" not in response.content.decode()
+
+
+def test_audit_trail_of_another_clinics_patient_is_not_found(client, actors, foreign_patient):
+    assert _login(client, actors["clinic_admin"]).get(f"/patients/{foreign_patient.pk}/audit/").status_code == 404
+
+
+# --- Append-only --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def event(clinician, patient):
+    return audit.record(actor=clinician, action="patient.viewed", obj=patient)
+
+
+def test_saving_an_existing_event_raises(event):
+    event.action = "patient.forgotten"
+    with pytest.raises(PermissionError):
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).action == "patient.viewed"
+
+
+def test_deleting_an_event_raises(event):
+    with pytest.raises(PermissionError):
+        event.delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda rows: rows.update(action="patient.forgotten"),
+        lambda rows: rows.delete(),
+        lambda rows: rows.filter(action="patient.viewed").update(ip_address=None),
+        lambda rows: rows.filter(action="patient.viewed").delete(),
+    ],
+    ids=["update", "delete", "filtered update", "filtered delete"],
+)
+def test_queryset_update_and_delete_raise(event, change):
+    with pytest.raises(PermissionError):
+        change(AuditEvent.objects.all())
+    assert AuditEvent.objects.filter(pk=event.pk, action="patient.viewed", ip_address=None).count() == 1
+
+
+def test_database_refuses_raw_update(event):
+    table = AuditEvent._meta.db_table
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET action = %s WHERE id = %s", ["patient.forgotten", event.pk])  # noqa: S608
+    assert AuditEvent.objects.get(pk=event.pk).action == "patient.viewed"

@@ -1,0 +1,164 @@
+"""``manage.py seed_demo``: a complete, repeatable synthetic demo clinic."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.utils import timezone
+
+from clinic import services
+from clinic.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD, PATIENT_COUNT
+from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.permissions import Role, roles_of
+from clinic.scheduling.models import Appointment, AppointmentStatus
+
+CLINICIAN_EMAILS = [login.email for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "clinics": Clinic.objects.count(),
+        "staff": User.objects.count(),
+        "patients": Patient.objects.count(),
+        "episodes": EpisodeOfCare.objects.count(),
+        "appointments": Appointment.objects.count(),
+    }
+
+
+@pytest.fixture
+def seeded(db, settings) -> tuple[str, dict[str, int]]:
+    """Seeds twice; returns the second run's output and the counts after the first run."""
+    # Argon2 costs ~0.1 s a hash by design; the login test below keeps the real hashers.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", stdout=io.StringIO())
+    first = _counts()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue(), first
+
+
+def test_second_run_changes_no_counts(seeded):
+    _, first = seeded
+    assert _counts() == first
+    assert first["clinics"] == 1
+    assert first["staff"] == len(DEMO_LOGINS) == 4
+    assert first["patients"] == PATIENT_COUNT == 25
+
+
+def test_clinic_and_staff(seeded):
+    clinic = Clinic.objects.get()
+    assert clinic.time_zone == "America/Chicago"
+    clinic.full_clean()
+    for login in DEMO_LOGINS:
+        user = User.objects.get(email=login.email)
+        assert user.clinic == clinic
+        assert roles_of(user) == {login.role}
+        assert user.is_staff == (login.role == Role.CLINIC_ADMIN)
+        assert not user.is_superuser
+        assert user.invitation_sent_at is not None
+    assert set(ClinicianProfile.objects.values_list("credentials", flat=True)) == {"DC, CCSP", "PT, DPT"}
+    # Demo staff have passwords already: the invitation sweep owes them nothing.
+    assert services.owed_staff_invitations(older_than=datetime.timedelta(0)) == []
+
+
+@pytest.mark.django_db
+def test_every_demo_login_authenticates():
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    for login in DEMO_LOGINS:
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=login.email, password=DEMO_PASSWORD)
+        assert user is not None, login.email
+        assert user.email == login.email
+
+
+def test_output_lists_the_logins(seeded):
+    out, _ = seeded
+    for login in DEMO_LOGINS:
+        assert login.email in out
+        assert login.role.value in out
+    assert DEMO_PASSWORD in out
+
+
+def test_patients_are_valid_synthetic_records(seeded):
+    patients = list(Patient.objects.all())
+    for patient in patients:
+        patient.full_clean()
+        assert patient.email.endswith("@example.com")
+        assert not patient.mobile_phone or str(patient.mobile_phone).startswith("+131255501")
+        assert datetime.date(1960, 1, 1) <= patient.date_of_birth <= datetime.date(2006, 12, 31)
+    assert len({patient.email for patient in patients}) == len(patients)
+    assert {patient.preferred_contact_channel for patient in patients} == {"email", "sms"}
+    assert len({patient.sex for patient in patients}) > 1
+
+
+def test_patients_at_every_stage(seeded):
+    assert Patient.objects.filter(episodes__isnull=True).exists()
+    open_episodes = EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN)
+    discharged = EpisodeOfCare.objects.filter(status=EpisodeStatus.DISCHARGED)
+    assert open_episodes.exists()
+    assert discharged.exists()
+    assert not discharged.filter(closed_on__isnull=True).exists()
+    # Returning patients, and patients whose care is over.
+    assert (
+        Patient.objects.filter(episodes__status=EpisodeStatus.OPEN)
+        .filter(episodes__status=EpisodeStatus.DISCHARGED)
+        .exists()
+    )
+    assert (
+        Patient.objects.filter(episodes__status=EpisodeStatus.DISCHARGED)
+        .exclude(episodes__status=EpisodeStatus.OPEN)
+        .exists()
+    )
+    leads = set(open_episodes.values_list("lead_clinician__email", flat=True))
+    assert leads == set(CLINICIAN_EMAILS)
+
+
+def test_each_clinician_has_visits_today_in_clinic_hours(seeded):
+    clinic = Clinic.objects.get()
+    today = timezone.localdate(timezone=clinic.zone)
+    for email in CLINICIAN_EMAILS:
+        visits = [
+            visit
+            for visit in Appointment.objects.filter(clinician__email=email)
+            if timezone.localtime(visit.starts_at, clinic.zone).date() == today
+        ]
+        assert len(visits) >= 3, email
+        for visit in visits:
+            starts, ends = (
+                timezone.localtime(visit.starts_at, clinic.zone),
+                timezone.localtime(visit.ends_at, clinic.zone),
+            )
+            assert starts.time() >= datetime.time(8, 0)
+            assert ends.time() <= datetime.time(17, 0)
+            assert ends - starts in {datetime.timedelta(minutes=30), datetime.timedelta(minutes=45)}
+
+
+def test_visits_fit_their_episodes(seeded):
+    now = timezone.now()
+    for visit in Appointment.objects.select_related("episode"):
+        assert visit.clinician_id == visit.episode.lead_clinician_id
+        assert timezone.localtime(visit.starts_at, visit.episode.patient.clinic.zone).date() >= visit.episode.opened_on
+        if visit.episode.closed_on:
+            assert visit.status in {AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW}
+        if visit.starts_at > now:
+            assert visit.status == AppointmentStatus.BOOKED
+    # Some open episodes have nothing booked: the dashboards' "needs attention" list.
+    upcoming = Appointment.objects.filter(starts_at__gte=now, status=AppointmentStatus.BOOKED)
+    lapsing = EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN).exclude(appointments__in=upcoming)
+    assert set(lapsing.values_list("lead_clinician__email", flat=True)) == set(CLINICIAN_EMAILS)
+    assert EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN, appointments__in=upcoming).exists()
+
+
+def test_a_clinicians_visits_never_overlap(seeded):
+    for email in CLINICIAN_EMAILS:
+        visits = list(Appointment.objects.filter(clinician__email=email).order_by("starts_at"))
+        assert visits
+        for earlier, later in pairwise(visits):
+            assert earlier.ends_at <= later.starts_at, (earlier, later)
