@@ -100,7 +100,19 @@ class EpisodeSerializer(serializers.ModelSerializer):
             self.fields["patient"].read_only = True
 
 
+def _request_patients(request):
+    return permissions.scoped_patients(request.user) if request else Patient.objects.none()
+
+
+def _request_clinicians(request):
+    return selectors.clinicians_of(clinic_id=request.user.clinic_id) if request else User.objects.none()
+
+
 class EpisodeFilter(filters.FilterSet):
+    # Choices limited to the user's clinic: another clinic's id is as unknown as a missing one.
+    patient = filters.ModelChoiceFilter(queryset=_request_patients)
+    lead_clinician = filters.ModelChoiceFilter(queryset=_request_clinicians)
+
     class Meta:
         model = EpisodeOfCare
         fields = ["patient", "status", "lead_clinician"]

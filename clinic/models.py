@@ -143,7 +143,7 @@ class Patient(models.Model):
     last_name = models.CharField(max_length=80)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=7, choices=Sex.choices)
-    email = models.EmailField(blank=True)
+    email = models.EmailField("e-mail", blank=True)
     mobile_phone = PhoneNumberField(blank=True)
     preferred_contact_channel = models.CharField(
         max_length=5, choices=ContactChannel.choices, default=ContactChannel.EMAIL
@@ -186,17 +186,17 @@ class Patient(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.date_of_birth:
-            if self.date_of_birth > timezone.localdate():
-                raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
-            if self.date_of_birth < EARLIEST_BIRTH_DATE:
-                raise ValidationError({"date_of_birth": "Check the year: the date of birth is before 1900."})
+        errors = {}
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        elif self.date_of_birth and self.date_of_birth < EARLIEST_BIRTH_DATE:
+            errors["date_of_birth"] = "Check the year: the date of birth is before 1900."
         if self.preferred_contact_channel == ContactChannel.EMAIL and not self.email:
-            raise ValidationError({"email": "Add an e-mail address, or choose text message as the contact channel."})
+            errors["email"] = "Add an e-mail address, or choose text message as the contact channel."
         if self.preferred_contact_channel == ContactChannel.SMS and not self.mobile_phone:
-            raise ValidationError(
-                {"mobile_phone": "Add a mobile phone number, or choose e-mail as the contact channel."}
-            )
+            errors["mobile_phone"] = "Add a mobile phone number, or choose e-mail as the contact channel."
+        if errors:
+            raise ValidationError(errors)
 
     def age_on(self, day: datetime.date) -> int:
         born = self.date_of_birth

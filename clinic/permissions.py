@@ -151,7 +151,8 @@ class PatientAccess(BasePermission):
     """Demographics: view for every role with ``view_patient``; writes for those who edit."""
 
     def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
+        # Search is a read sent by POST to keep names out of URLs.
+        if request.method in SAFE_METHODS or getattr(view, "action", None) == "search":
             return request.user.has_perm("clinic.view_patient")
         if request.method == "POST":
             return can_add_patient(request.user)

@@ -47,8 +47,10 @@ def patient_search(*, user: User, query: str = "") -> QuerySet[Patient]:
     A date matches the date of birth exactly, a phone number the mobile number exactly
     (both normalised), anything else every word against the start of first or last name.
     """
-    patients = permissions.scoped_patients(user).annotate(
-        open_episodes=Count("episodes", filter=Q(episodes__status=EpisodeStatus.OPEN))
+    patients = (
+        permissions.scoped_patients(user)
+        .annotate(open_episodes=Count("episodes", filter=Q(episodes__status=EpisodeStatus.OPEN)))
+        .order_by("last_name", "first_name", "id")
     )
     query = query.strip()
     if not query:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -35,13 +34,18 @@ def _require(allowed: bool) -> None:
 
 
 def _patient(request: HttpRequest, pk: int) -> Patient:
-    """The patient if the user's clinic holds it; 404 otherwise, whether or not it exists."""
-    return get_object_or_404(permissions.scoped_patients(request.user), pk=pk)
+    """The patient if the user's clinic holds it; 404 otherwise, whether or not it exists.
+
+    What the user's role allows on it is checked next, and answered with 403.
+    """
+    return get_object_or_404(Patient, pk=pk, clinic_id=request.user.clinic_id)
 
 
 def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
     return get_object_or_404(
-        permissions.scoped_episodes(request.user).select_related("patient", "lead_clinician"), pk=pk
+        EpisodeOfCare.objects.select_related("patient", "lead_clinician"),
+        pk=pk,
+        patient__clinic_id=request.user.clinic_id,
     )
 
 
@@ -246,7 +250,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 def _staff_member(request: HttpRequest, pk: int) -> User:
     return get_object_or_404(
-        permissions.scoped_staff(request.user).prefetch_related(Prefetch("groups")).select_related("clinician_profile"),
+        permissions.scoped_staff(request.user).prefetch_related("groups").select_related("clinician_profile"),
         pk=pk,
     )
 

@@ -47,6 +47,10 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.set(Group.objects.filter(name__in=[Role(role).value for role in extracted]))
             if Role.CLINICIAN in extracted:
                 ClinicianProfile.objects.get_or_create(user=self, defaults={"credentials": "DC"})
+            if Role.CLINIC_ADMIN in extracted:
+                # As services.staff_create does: clinic admins may use the Django admin.
+                self.is_staff = True
+                self.save(update_fields=["is_staff"])
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

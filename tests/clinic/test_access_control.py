@@ -16,12 +16,8 @@ from clinic.permissions import Role
 from tests.factories import PatientFactory, UserFactory
 
 STAFF_BACKEND = "clinic.backends.StaffBackend"
-ROLE_GROUPS = {
-    "no_role": [],
-    "clinician": [Role.CLINICIAN],
-    "front_desk": [Role.FRONT_DESK],
-    "clinic_admin": [Role.CLINIC_ADMIN],
-}
+ROLE_GROUPS = {"no_role": [], "clinician": [Role.CLINICIAN], "front_desk": [Role.FRONT_DESK]}
+ROLE_GROUPS["clinic_admin"] = [Role.CLINIC_ADMIN]
 
 
 def _staff(clinic, role: str, **fields) -> User:
@@ -53,57 +49,41 @@ def _acting(client, clinic, role: str):
 
 # --- HTML pages, role by role -------------------------------------------------------------
 
-# route: (method, path). Expected status per role: no role, clinician, front desk, clinic admin.
+# "METHOD path": expected status for no role, clinician, front desk, clinic admin.
 HTML_ROUTES = {
-    "patient list": ("get", "/patients/"),
-    "patient search": ("post", "/patients/"),
-    "patient create form": ("get", "/patients/new/"),
-    "patient detail": ("get", "/patients/{patient}/"),
-    "patient edit form": ("get", "/patients/{patient}/edit/"),
-    "audit trail": ("get", "/patients/{patient}/audit/"),
-    "episode create form": ("get", "/patients/{patient}/episodes/new/"),
-    "episode detail": ("get", "/episodes/{episode}/"),
-    "episode edit form": ("get", "/episodes/{episode}/edit/"),
-    "staff list": ("get", "/staff/"),
-    "staff create form": ("get", "/staff/new/"),
-    "staff edit form": ("get", "/staff/{staff}/"),
-    "clinic settings": ("get", "/settings/"),
-}
-HTML_EXPECTED = {
-    #                        no role clinician front desk admin
-    "patient list": (403, 200, 200, 200),
-    "patient search": (403, 200, 200, 200),
-    "patient create form": (403, 200, 200, 403),
-    "patient detail": (403, 200, 200, 200),
-    "patient edit form": (403, 200, 200, 403),
-    "audit trail": (403, 403, 403, 200),
-    "episode create form": (403, 200, 200, 403),
-    "episode detail": (403, 200, 200, 200),
-    "episode edit form": (403, 200, 200, 403),
-    "staff list": (403, 403, 403, 200),
-    "staff create form": (403, 403, 403, 200),
-    "staff edit form": (403, 403, 403, 200),
-    "clinic settings": (403, 403, 403, 200),
+    "GET /patients/": (403, 200, 200, 200),
+    "POST /patients/": (403, 200, 200, 200),  # search
+    "GET /patients/new/": (403, 200, 200, 403),
+    "GET /patients/{patient}/": (403, 200, 200, 200),
+    "GET /patients/{patient}/edit/": (403, 200, 200, 403),
+    "GET /patients/{patient}/audit/": (403, 403, 403, 200),
+    "GET /patients/{patient}/episodes/new/": (403, 200, 200, 403),
+    "GET /episodes/{episode}/": (403, 200, 200, 200),
+    "GET /episodes/{episode}/edit/": (403, 200, 200, 403),
+    "GET /staff/": (403, 403, 403, 200),
+    "GET /staff/new/": (403, 403, 403, 200),
+    "GET /staff/{staff}/": (403, 403, 403, 200),
+    "GET /settings/": (403, 403, 403, 200),
 }
 ROLES = ("no_role", "clinician", "front_desk", "clinic_admin")
 
 
+def _html(client, route: str, world: dict, data: dict | None = None):
+    method, path = route.split(" ")
+    return getattr(client, method.lower())(path.format(**world), data or {})
+
+
 @pytest.mark.parametrize(
     ("route", "role", "expected"),
-    [(route, role, codes[i]) for route, codes in HTML_EXPECTED.items() for i, role in enumerate(ROLES)],
+    [(route, role, codes[i]) for route, codes in HTML_ROUTES.items() for i, role in enumerate(ROLES)],
 )
 def test_html_route_status_by_role(client, clinic, world, route, role, expected):
-    method, path = HTML_ROUTES[route]
-    response = getattr(_acting(client, clinic, role), method)(
-        path.format(**world), {"q": ""} if method == "post" else {}
-    )
-    assert response.status_code == expected
+    assert _html(_acting(client, clinic, role), route, world, {"q": ""}).status_code == expected
 
 
 @pytest.mark.parametrize("route", HTML_ROUTES)
 def test_anonymous_is_sent_to_login(client, world, route):
-    method, path = HTML_ROUTES[route]
-    response = getattr(client, method)(path.format(**world))
+    response = _html(client, route, world)
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
 
@@ -223,6 +203,7 @@ NEW_PATIENT = {
     "preferred_contact_channel": "email",
     "contact_consent": True,
 }
+NEW_EPISODE = {"patient": "{patient}", "presenting_complaint": "Hip pain", "lead_clinician": "{lead}"}
 # route: (method, path, body). Expected per role: anonymous, no role, clinician, front desk, admin.
 API_ROUTES = {
     "list patients": ("get", "/api/patients/", None, (403, 403, 200, 200, 200)),
@@ -232,12 +213,7 @@ API_ROUTES = {
     "update patient": ("patch", "/api/patients/{patient}/", {"first_name": "Renamed"}, (403, 403, 200, 200, 403)),
     "list episodes": ("get", "/api/episodes/", None, (403, 403, 200, 200, 200)),
     "retrieve episode": ("get", "/api/episodes/{episode}/", None, (403, 403, 200, 200, 200)),
-    "open episode": (
-        "post",
-        "/api/episodes/",
-        {"patient": "{patient}", "presenting_complaint": "Hip pain", "lead_clinician": "{lead}"},
-        (403, 403, 201, 201, 403),
-    ),
+    "open episode": ("post", "/api/episodes/", NEW_EPISODE, (403, 403, 201, 201, 403)),
     "update episode": ("patch", "/api/episodes/{episode}/", {"presenting_complaint": "Hip"}, (403, 403, 200, 200, 403)),
 }
 API_ROLES = ("anonymous", *ROLES)
@@ -268,25 +244,25 @@ def test_api_status_by_role(client, clinic, world, route, role, expected):
 # --- Another clinic's records -----------------------------------------------------------------
 
 FOREIGN_HTML = [
-    ("get", "/patients/{foreign_patient}/"),
-    ("get", "/patients/{foreign_patient}/edit/"),
-    ("post", "/patients/{foreign_patient}/edit/"),
-    ("get", "/patients/{foreign_patient}/audit/"),
-    ("get", "/patients/{foreign_patient}/episodes/new/"),
-    ("post", "/patients/{foreign_patient}/episodes/new/"),
-    ("get", "/episodes/{foreign_episode}/"),
-    ("get", "/episodes/{foreign_episode}/edit/"),
-    ("post", "/episodes/{foreign_episode}/edit/"),
+    "GET /patients/{foreign_patient}/",
+    "GET /patients/{foreign_patient}/edit/",
+    "POST /patients/{foreign_patient}/edit/",
+    "GET /patients/{foreign_patient}/audit/",
+    "GET /patients/{foreign_patient}/episodes/new/",
+    "POST /patients/{foreign_patient}/episodes/new/",
+    "GET /episodes/{foreign_episode}/",
+    "GET /episodes/{foreign_episode}/edit/",
+    "POST /episodes/{foreign_episode}/edit/",
 ]
 
 
 @pytest.mark.parametrize("role", ["clinician", "front_desk", "clinic_admin"])
-@pytest.mark.parametrize(("method", "path"), FOREIGN_HTML)
-def test_other_clinics_records_are_not_found_in_html(client, clinic, world, role, method, path):
+@pytest.mark.parametrize("route", FOREIGN_HTML)
+def test_other_clinics_records_are_not_found_in_html(client, clinic, world, role, route):
     client = _acting(client, clinic, role)
     before = _snapshot()
-    response = getattr(client, method)(path.format(**world), {"presenting_complaint": "x"})
-    assert response.status_code == 404
+    valid = {**VALID_PATIENT_FORM, **_fill(VALID_EPISODE_FORM, world), "status": "discharged"}
+    assert _html(client, route, world, valid if route.startswith("POST") else None).status_code == 404
     assert _snapshot() == before
 
 
@@ -352,7 +328,7 @@ def test_api_episode_for_another_clinics_patient_is_refused(client, clinic, worl
     before = EpisodeOfCare.objects.count()
     response = _acting(client, clinic, role).post(
         "/api/episodes/",
-        {"patient": world["foreign_patient"], "presenting_complaint": "Hip pain", "lead_clinician": world["lead"]},
+        {**_fill(NEW_EPISODE, world), "patient": world["foreign_patient"]},
         content_type="application/json",
     )
     assert response.status_code == 400

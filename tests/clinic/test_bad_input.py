@@ -64,7 +64,8 @@ def _assert_form_error(response, field: str, message: str) -> str:
     html = response.content.decode()
     assert escape(message) in _field_errors(html, field)
     summary = _error_summary(html)
-    assert f'href="#id_{field}"' in summary
+    # The summary links to the field (for a group of radios or checkboxes: to its first choice).
+    assert f'href="#id_{field}"' in summary or f'href="#id_{field}_0"' in summary
     assert escape(message) in summary
     return html
 

@@ -12,7 +12,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
     # The test run's own defaults (pyproject.toml) must not leak into "production".
-    test_only = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "CELERY_TASK_ALWAYS_EAGER"}
+    test_only = {
+        "SECRET_KEY",
+        "DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "STATIC_MANIFEST",
+        "CELERY_TASK_ALWAYS_EAGER",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
     env = {key: value for key, value in os.environ.items() if key not in test_only}
     env.update(DJANGO_SETTINGS_MODULE="clinic.settings", VAR_DIR="var/test", **env_overrides)
     return subprocess.run(
