@@ -16,7 +16,7 @@ from clinic.permissions import Role
 from tests.factories import UserFactory
 
 STAFF_BACKEND = "clinic.backends.StaffBackend"
-TOMORROW = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+FUTURE = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
 VALID_PATIENT = {
     "first_name": "Ada",
     "last_name": "Lovelace-Runner",
@@ -28,7 +28,7 @@ VALID_PATIENT = {
 }
 # (case, changes to a valid patient, field, message shown)
 PATIENT_CASES = [
-    ("future birth date", {"date_of_birth": TOMORROW}, "date_of_birth", "The date of birth cannot be in the future."),
+    ("future birth date", {"date_of_birth": FUTURE}, "date_of_birth", "The date of birth cannot be in the future."),
     ("born before 1900", {"date_of_birth": "1899-12-31"}, "date_of_birth", "the date of birth is before 1900."),
     ("malformed date", {"date_of_birth": "2024-13-45"}, "date_of_birth", "Enter a valid date."),
     ("malformed phone", {"mobile_phone": "12ab"}, "mobile_phone", "Enter a valid phone number"),
@@ -154,7 +154,7 @@ def test_api_episode_refuses_a_lead_who_is_not_a_clinician_here(client, clinicia
 
 @pytest.mark.parametrize(
     ("opened_on", "message"),
-    [("2024-13-45", "Enter a valid date."), (TOMORROW, "The episode cannot open in the future.")],
+    [("2024-13-45", "Enter a valid date."), (FUTURE, "The episode cannot open in the future.")],
 )
 def test_episode_form_refuses_bad_opening_date(client, clinician, patient, opened_on, message):
     data = {"presenting_complaint": "Hip pain", "lead_clinician": clinician.pk, "opened_on": opened_on}
@@ -175,7 +175,7 @@ EPISODE_EDIT_CASES = [
     ("closes before it opened", {"closed_on": "2024-03-01"}, None, "The episode cannot close before it opened."),
     ("malformed closing date", {"closed_on": "2024-13-45"}, "closed_on", "Enter a valid date."),
     ("malformed opening date", {"opened_on": "2024-13-45"}, "opened_on", "Enter a valid date."),
-    ("closes in the future", {"closed_on": TOMORROW}, "closed_on", "The closing date cannot be in the future."),
+    ("closes in the future", {"closed_on": FUTURE}, "closed_on", "The closing date cannot be in the future."),
     ("unknown status", {"status": "archived"}, "status", "Select a valid choice."),
 ]
 
