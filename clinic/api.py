@@ -42,13 +42,17 @@ class PatientSearchSerializer(serializers.Serializer):
     q = serializers.CharField(max_length=100, allow_blank=True)
 
 
-class PatientViewSet(
+class NoDeleteViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Records are discharged or corrected, never deleted, so there is no DELETE."""
+
+
+class PatientViewSet(NoDeleteViewSet):
     serializer_class = PatientSerializer
     permission_classes = [permissions.PatientAccess]
 
@@ -81,6 +85,14 @@ class PatientViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
+def _request_patients(request):
+    return permissions.scoped_patients(request.user) if request else Patient.objects.none()
+
+
+def _request_clinicians(request):
+    return selectors.clinicians_of(clinic_id=request.user.clinic_id) if request else User.objects.none()
+
+
 class EpisodeSerializer(serializers.ModelSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     lead_clinician = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
@@ -92,20 +104,12 @@ class EpisodeSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        user = self.context["request"].user
+        request = self.context.get("request")
         # Ids from another clinic are "not found", exactly like ids that do not exist.
-        self.fields["patient"].queryset = permissions.scoped_patients(user)
-        self.fields["lead_clinician"].queryset = selectors.clinicians_of(clinic_id=user.clinic_id)
+        self.fields["patient"].queryset = _request_patients(request)
+        self.fields["lead_clinician"].queryset = _request_clinicians(request)
         if self.instance is not None:
             self.fields["patient"].read_only = True
-
-
-def _request_patients(request):
-    return permissions.scoped_patients(request.user) if request else Patient.objects.none()
-
-
-def _request_clinicians(request):
-    return selectors.clinicians_of(clinic_id=request.user.clinic_id) if request else User.objects.none()
 
 
 class EpisodeFilter(filters.FilterSet):
@@ -118,13 +122,7 @@ class EpisodeFilter(filters.FilterSet):
         fields = ["patient", "status", "lead_clinician"]
 
 
-class EpisodeViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class EpisodeViewSet(NoDeleteViewSet):
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]
     filterset_class = EpisodeFilter

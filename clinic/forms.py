@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
@@ -119,6 +121,8 @@ class StaffEditForm(StaffForm):
 
 
 class ClinicSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(zoneinfo.available_timezones())])
+
     class Meta:
         model = Clinic
         fields = ["name", "address", "phone", "email", "time_zone", "accent_color", "handout_footer", "paper_size"]

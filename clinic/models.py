@@ -14,7 +14,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+def validate_time_zone(name: str) -> None:
+    # Checked against the installed tz database rather than stored as field choices, so a
+    # tzdata update never produces a migration.
+    if name not in zoneinfo.available_timezones():
+        raise ValidationError("Choose a time zone from the list, such as America/Chicago.")
 
 
 class PaperSize(models.TextChoices):
@@ -27,7 +32,7 @@ class Clinic(models.Model):
     address = models.TextField(max_length=500, blank=True)
     phone = PhoneNumberField(blank=True)
     email = models.EmailField(blank=True)
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # Branding, used on handouts and patient-facing pages.
     logo = models.ImageField(upload_to="clinic-logos/", blank=True)
     accent_color = models.CharField(
