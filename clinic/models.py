@@ -27,6 +27,13 @@ class PaperSize(models.TextChoices):
     A4 = "a4", "A4"
 
 
+DEFAULT_CONSENT_TEXT = (
+    "I agree that the clinic may use the information I give in this form to assess and treat me. "
+    "I understand that it is kept confidential and stored securely, that only the clinic's staff "
+    "can see it, and that I can ask for a copy or for corrections at any time."
+)
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=120)
     address = models.TextField(max_length=500, blank=True)
@@ -42,6 +49,11 @@ class Clinic(models.Model):
     )
     handout_footer = models.CharField(max_length=300, blank=True)
     paper_size = models.CharField(max_length=6, choices=PaperSize.choices, default=PaperSize.LETTER)
+    intake_consent_text = models.TextField(
+        max_length=5000,
+        default=DEFAULT_CONSENT_TEXT,
+        help_text="Shown to patients on the consent step of the online intake.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -49,6 +61,20 @@ class Clinic(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class ClinicThreshold(models.Model):
+    """A clinic's own value for one threshold of ``clinic.thresholds.THRESHOLDS``."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="thresholds")
+    key = models.CharField(max_length=64)
+    value = models.DecimalField(max_digits=8, decimal_places=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="clinic_threshold_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
 
 
 class UserManager(BaseUserManager["User"]):

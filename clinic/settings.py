@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "plans",
 ]
 
+# Repeated bad intake links from one address are refused for a while (django-ratelimit).
+RATELIMIT_BAD_INTAKE_LINKS = env.str("RATELIMIT_BAD_INTAKE_LINKS", default="10/15m")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -193,6 +196,9 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Text messages: files under var/sms/ until a provider backend is configured.
+SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.messaging.FileSmsBackend")
+SMS_FILE_PATH = str(VAR_DIR / "sms")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from clinic import api, views
 from clinic.forms import LoginForm
+from intake import urls as intake_urls
 
 account_urls = [
     path(
@@ -40,6 +41,8 @@ urlpatterns = [
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
     path("staff/<int:pk>/resend-invitation/", views.staff_resend_invitation, name="staff_resend_invitation"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("intake/", include(intake_urls.urlpatterns)),
+    path("", include(intake_urls.staff_urlpatterns)),
     path("api/", include(api.router.urls)),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,15 @@ def _services_for_marked_tests(request):
         _require_service("REDIS_URL", "Redis", "redis:")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def clinic(db):
     return ClinicFactory()

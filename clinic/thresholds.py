@@ -1,0 +1,94 @@
+"""Clinical thresholds: every one a clinic setting whose default comes from DOMAIN.md.
+
+The table below is the single list; a clinic admin overrides values on the settings page
+(stored as ``ClinicThreshold`` rows). Code reads them with ``for_clinic(clinic)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Threshold:
+    key: str
+    default: Decimal
+    label: str
+    unit: str
+    minimum: Decimal
+    maximum: Decimal
+    source: str
+    help: str = ""
+
+
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold(
+        "intake_link_days",
+        Decimal(14),
+        "Intake link valid for",
+        "days",
+        Decimal(1),
+        Decimal(90),
+        "Product decision (issue 3)",
+    ),
+    Threshold(
+        "odi_min_sections",
+        Decimal(8),
+        "ODI: fewest sections answered to score",
+        "sections",
+        Decimal(1),
+        Decimal(10),
+        "DOMAIN A; B5.1 (S90, S93)",
+        "A policy choice: the ODI authors give no firm minimum.",
+    ),
+    Threshold(
+        "load_progression_pct",
+        Decimal(30),
+        "Flag a two-week increase in weekly distance above",
+        "%",
+        Decimal(5),
+        Decimal(200),
+        "DOMAIN A; B8 (S151)",
+        "Borderline evidence (p = 0.07); a prompt to discuss load, not a rule.",
+    ),
+    Threshold(
+        "load_spike_pct",
+        Decimal(110),
+        "Flag a single run longer than this share of the 30-day longest run",
+        "%",
+        Decimal(100),
+        Decimal(300),
+        "DOMAIN A; B8 (S153)",
+    ),
+    Threshold(
+        "caution_age_over",
+        Decimal(50),
+        "Caution flag: back pain over the age of",
+        "years",
+        Decimal(30),
+        Decimal(80),
+        "DOMAIN A; B6.1 (S110, S114)",
+        "Sources use 50 or 55.",
+    ),
+    Threshold(
+        "caution_age_under",
+        Decimal(20),
+        "Caution flag: back pain under the age of",
+        "years",
+        Decimal(10),
+        Decimal(30),
+        "DOMAIN A; B6.1 (S110, S114)",
+        "Sources use 16 to 20.",
+    ),
+)
+
+BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
+
+
+def for_clinic(clinic) -> dict[str, Decimal]:
+    """Every threshold for ``clinic``: its own value where it set one, the default otherwise."""
+    values = {threshold.key: threshold.default for threshold in THRESHOLDS}
+    if clinic is not None:
+        values.update(clinic.thresholds.filter(key__in=BY_KEY).values_list("key", "value"))
+    return values

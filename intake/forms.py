@@ -1,0 +1,345 @@
+"""The patient-facing intake, one form per step, in plain language.
+
+Each form's ``cleaned_data`` is stored as the step's answers (JSON); the questionnaire and
+red-flag forms are built from the data in ``instruments.py`` and ``rules.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+
+from clinic.models import ContactChannel
+from intake import instruments, rules
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _choice_list(*labels: str) -> list[tuple[str, str]]:
+    return [(label.lower().replace(" ", "_").replace(",", ""), label) for label in labels]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _number(label: str, low: int, high: int, *, required: bool = True, help_text: str = "", step: str = "1"):
+    return forms.DecimalField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        max_digits=6,
+        decimal_places=1,
+        required=required,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": step}),
+    )
+
+
+def _rating(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[(str(value), str(value)) for value in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect(attrs={"class": "scale"}),
+    )
+
+
+class AboutForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    mobile_phone = PhoneNumberField(
+        label="Mobile phone number",
+        required=False,
+        help_text="With the area code, for example (312) 555-0134.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    preferred_contact_channel = forms.ChoiceField(
+        label="How should we contact you?", choices=ContactChannel.choices, widget=forms.RadioSelect
+    )
+    emergency_contact = forms.CharField(
+        label="Emergency contact (name and phone number)", max_length=200, required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        channel = cleaned.get("preferred_contact_channel")
+        if channel == ContactChannel.EMAIL and not cleaned.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter your e-mail address, or choose text message.")
+        if channel == ContactChannel.SMS and not cleaned.get("mobile_phone") and "mobile_phone" not in self.errors:
+            self.add_error("mobile_phone", "Enter your mobile number, or choose e-mail.")
+        if cleaned.get("mobile_phone"):
+            cleaned["mobile_phone"] = str(cleaned["mobile_phone"])
+        return cleaned
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label="I have read this and I agree",
+        error_messages={"required": "Tick the box to agree, or contact the clinic if you have questions."},
+    )
+    signature = forms.CharField(
+        label="Type your full name to sign",
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Type your full name to sign."},
+    )
+
+
+ONSET_CHOICES = [("sudden", "Suddenly (I remember when it started)"), ("gradual", "Gradually, over days or weeks")]
+SINCE_CHOICES = [
+    ("under_1_week", "Less than a week ago"),
+    ("1_to_6_weeks", "1 to 6 weeks ago"),
+    ("6_to_12_weeks", "6 to 12 weeks ago"),
+    ("over_3_months", "More than 3 months ago"),
+]
+WORSE_WITH = _choice_list(
+    "Running",
+    "Running uphill",
+    "Running downhill",
+    "Sitting",
+    "Standing",
+    "Walking",
+    "Bending forward",
+    "Leaning back",
+    "Stairs",
+    "Lying down",
+    "Coughing or sneezing",
+)
+BETTER_WITH = _choice_list("Rest", "Gentle movement", "Heat", "Ice", "Stretching", "Pain medicine", "Changing position")
+PATTERN_CHOICES = [
+    ("worse_morning", "Worse in the morning"),
+    ("worse_evening", "Worse in the evening"),
+    ("constant", "About the same all day"),
+    ("varies", "It comes and goes"),
+]
+NERVE_SYMPTOMS = [("numbness", "Numbness"), ("tingling", "Tingling or pins and needles"), ("weakness", "Weakness")]
+
+
+class ComplaintForm(forms.Form):
+    regions = forms.MultipleChoiceField(
+        label="Where does it hurt?",
+        choices=instruments.BODY_REGIONS,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every area, or tap the areas on the picture. Left and right are your own left and right.",
+        error_messages={"required": "Choose at least one area where it hurts."},
+    )
+    began = forms.ChoiceField(label="When did it start?", choices=SINCE_CHOICES, widget=forms.RadioSelect)
+    onset = forms.ChoiceField(label="How did it start?", choices=ONSET_CHOICES, widget=forms.RadioSelect)
+    onset_story = forms.CharField(
+        label="What were you doing when it started, if anything?",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # The NPRS items, worded as the instrument defines them.
+    pain_now = _rating(instruments.NPRS.items[0].text)
+    pain_least = _rating(instruments.NPRS.items[1].text)
+    pain_worst = _rating(instruments.NPRS.items[2].text)
+    worse_with = forms.MultipleChoiceField(
+        label="What makes it worse?", choices=WORSE_WITH, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    better_with = forms.MultipleChoiceField(
+        label="What makes it better?", choices=BETTER_WITH, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    pattern = forms.ChoiceField(
+        label="How does it change over the day?", choices=PATTERN_CHOICES, widget=forms.RadioSelect
+    )
+    night_pain = forms.ChoiceField(label="Does the pain wake you at night?", choices=YES_NO, widget=forms.RadioSelect)
+    nerve_symptoms = forms.MultipleChoiceField(
+        label="Do you have any of these in your legs or feet?",
+        choices=NERVE_SYMPTOMS,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave empty if none.",
+    )
+    nerve_where = forms.CharField(label="Where do you feel them?", max_length=300, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        now, least, worst = (cleaned.get(f"pain_{name}") for name in ("now", "least", "worst"))
+        if None not in (now, least, worst):
+            if least > now:
+                self.add_error("pain_least", "Your least pain cannot be higher than your pain right now.")
+            if worst < now:
+                self.add_error("pain_worst", "Your worst pain cannot be lower than your pain right now.")
+        if cleaned.get("nerve_symptoms") and not cleaned.get("nerve_where"):
+            self.add_error("nerve_where", "Tell us where you feel the numbness, tingling or weakness.")
+        return cleaned
+
+
+DISTANCE_UNITS = [("km", "Kilometres"), ("mi", "Miles")]
+SURFACES = _choice_list("Road", "Trail", "Track", "Treadmill", "Grass")
+RECENT_CHANGES = _choice_list(
+    "New shoes", "New surface", "More hills", "More speed work", "More distance", "Back after a break"
+)
+KM_PER_MILE = Decimal("1.609344")
+
+
+class RunningForm(forms.Form):
+    years_running = _number("How many years have you been running?", 0, 80)
+    runs_per_week = _number("How many runs do you do in a usual week?", 0, 21)
+    distance_unit = forms.ChoiceField(
+        label="I measure distance in", choices=DISTANCE_UNITS, widget=forms.RadioSelect, initial="km"
+    )
+    weekly_now = _number("Distance per week now", 0, 500)
+    weekly_2_weeks_ago = _number("Distance per week two weeks ago", 0, 500)
+    weekly_4_weeks_ago = _number("Distance per week four weeks ago", 0, 500)
+    longest_last_7_days = _number("Your longest single run in the last 7 days", 0, 250)
+    longest_prior_30_days = _number(
+        "Your longest single run in the 30 days before that", 0, 250, help_text="Put 0 if you did not run."
+    )
+    surfaces = forms.MultipleChoiceField(
+        label="Where do you usually run?", choices=SURFACES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    shoes = forms.CharField(label="Which shoes do you run in?", max_length=200, required=False)
+    shoe_age_months = _number("How many months old are they?", 0, 120, required=False)
+    goal_race = forms.CharField(label="Are you training for a race? Which one?", max_length=200, required=False)
+    goal_race_date = forms.DateField(label="Race date", required=False, widget=DateInput())
+    recent_changes = forms.MultipleChoiceField(
+        label="Has anything changed in your running in the last 2 months?",
+        choices=RECENT_CHANGES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    recent_changes_notes = forms.CharField(label="Anything else that changed?", max_length=500, required=False)
+
+    def clean_goal_race_date(self):
+        race_date = self.cleaned_data.get("goal_race_date")
+        if race_date and race_date < timezone.localdate():
+            raise forms.ValidationError("The race date is in the past. Leave it empty if you have no upcoming race.")
+        return race_date
+
+
+class DailyLifeForm(forms.Form):
+    sitting_hours = _number("How many hours a day do you spend sitting?", 0, 24)
+    work = forms.CharField(
+        label="What is your work, and what does a usual day involve?", max_length=500, required=False
+    )
+    sleep_hours = _number("How many hours do you usually sleep?", 0, 24)
+    other_sports = forms.CharField(label="Other sports or exercise", max_length=500, required=False)
+
+
+IMAGING = _choice_list("X-ray", "MRI", "CT scan", "Ultrasound")
+
+
+class HistoryForm(forms.Form):
+    prior_injuries = forms.CharField(
+        label="Earlier injuries to your back, hips or legs",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    surgery = forms.CharField(
+        label="Operations you have had", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    medications = forms.CharField(
+        label="Medicines you take, including pain relief",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    imaging = forms.MultipleChoiceField(
+        label="Scans you have had for this problem",
+        choices=IMAGING,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    imaging_notes = forms.CharField(label="What did the scans show, if you know?", max_length=1000, required=False)
+    other_conditions = forms.CharField(
+        label="Other health conditions", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RedFlagForm(forms.Form):
+    """One required yes/no question per red flag the patient can report."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for question in rules.RED_FLAG_QUESTIONS:
+            self.fields[question.code] = forms.ChoiceField(
+                label=question.question,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Answer yes or no."},
+            )
+
+    def emergency_answers(self) -> list[str]:
+        return [
+            question.code
+            for question in rules.RED_FLAG_QUESTIONS
+            if question.tier == rules.Tier.EMERGENCY and self.cleaned_data.get(question.code) == "yes"
+        ]
+
+
+class QuestionnaireForm(forms.Form):
+    """The questionnaires chosen for the patient's pain areas (NPRS is asked with the complaint).
+
+    Items may be left empty: the scoring rule decides whether an incomplete questionnaire
+    can be scored, and the summary says so.
+    """
+
+    def __init__(self, *args, chosen: list[instruments.Instrument], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.chosen = chosen
+        for instrument in chosen:
+            for item in instrument.items:
+                self.fields[field_name(instrument.code, item.code)] = forms.TypedChoiceField(
+                    label=item.text,
+                    choices=[(str(option.value), option.label) for option in item.options],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    widget=forms.RadioSelect,
+                )
+
+    def sections(self):
+        """Fields grouped per instrument, for one fieldset each."""
+        return [
+            (instrument, [self[field_name(instrument.code, item.code)] for item in instrument.items])
+            for instrument in self.chosen
+        ]
+
+
+def field_name(instrument_code: str, item_code: str) -> str:
+    return f"{instrument_code}__{item_code}"
+
+
+class ReviewForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="My answers are complete and correct to the best of my knowledge",
+        error_messages={"required": "Tick the box to confirm before you submit."},
+    )
+
+
+def as_km(value, unit: str) -> Decimal | None:
+    """A stored distance answer (a string in JSON) in kilometres."""
+    if value in (None, ""):
+        return None
+    return Decimal(str(value)) * KM_PER_MILE if unit == "mi" else Decimal(str(value))
+
+
+# --- Staff forms ---------------------------------------------------------------------------------
+
+
+class InvitationForm(forms.Form):
+    channel = forms.ChoiceField(label="Send by", choices=ContactChannel.choices, widget=forms.RadioSelect)
+
+
+class ReviewNoteForm(forms.Form):
+    text = forms.CharField(label="Add a review note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RedFlagClearForm(forms.Form):
+    note = forms.CharField(
+        label="Medical clearance: who cleared it, when, and why",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,283 @@
+"""Questionnaires defined as data: items, options, scoring rule, better direction and licence state.
+
+Pure Python (no Django). The scoring engine in ``intake.scoring`` reads ``Instrument.scoring`` and
+the option values; item text never affects a score, so a clinic can install its licensed wording
+with ``with_licensed_text`` and keep the same scores (DOMAIN A "Questionnaires"; B5.6).
+"""
+
+# ruff: noqa: RUF001 - user-facing text uses the typographic en dash (U+2013) on purpose
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+# Marks text we ship in place of wording we may not (or have not confirmed we may) ship.
+# ``with_licensed_text`` refuses to return a "licensed" instrument that still contains it.
+PLACEHOLDER_MARK = "[placeholder"
+
+SCORING_RULES = ("odi", "lefs", "nprs")
+BETTER_DIRECTIONS = ("lower", "higher")
+TEXT_STATUSES = ("own_wording", "placeholder", "licensed")
+
+
+@dataclass(frozen=True)
+class Option:
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    text: str
+    options: tuple[Option, ...]
+    optional: bool = False  # e.g. ODI "sex life (if applicable)": leaving it out still counts as complete
+
+    @property
+    def values(self) -> frozenset[int]:
+        return frozenset(option.value for option in self.options)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    code: str  # "nprs", "odi", "lefs"
+    name: str  # "Oswestry Disability Index"
+    version: str  # e.g. "2.1a" for the ODI structure; "own wording v1" for NPRS
+    items: tuple[Item, ...]
+    scoring: str  # "odi" | "lefs" | "nprs": the rule in intake.scoring
+    better: str  # "lower" | "higher"
+    text_status: str  # "own_wording" | "placeholder" | "licensed"
+    instructions: str  # plain-language instruction shown to the patient
+
+    def __post_init__(self) -> None:
+        if self.scoring not in SCORING_RULES:
+            raise ValueError(f"{self.code}: unknown scoring rule {self.scoring!r}")
+        if self.better not in BETTER_DIRECTIONS:
+            raise ValueError(f"{self.code}: better must be one of {BETTER_DIRECTIONS}, not {self.better!r}")
+        if self.text_status not in TEXT_STATUSES:
+            raise ValueError(f"{self.code}: unknown text status {self.text_status!r}")
+        codes = [item.code for item in self.items]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"{self.code}: item codes must be unique")
+
+    @property
+    def item_codes(self) -> tuple[str, ...]:
+        return tuple(item.code for item in self.items)
+
+    def item(self, code: str) -> Item:
+        for item in self.items:
+            if item.code == code:
+                return item
+        raise KeyError(f"{self.code} has no item {code!r}")
+
+
+# --- NPRS -----------------------------------------------------------------------------------------
+# DOMAIN B5.3 (S170): 11 points, 0 = no pain, 10 = worst imaginable. Generic scale: we write our own
+# wording (DOMAIN B5.6). DOMAIN A asks for "now, best, worst in 24 h"; "best" is asked as "least pain".
+
+_NPRS_OPTIONS = tuple(
+    Option(value, {0: "0 – no pain", 10: "10 – worst pain imaginable"}.get(value, str(value))) for value in range(11)
+)
+
+NPRS = Instrument(
+    code="nprs",
+    name="Numeric Pain Rating Scale",
+    version="own wording v1",
+    items=(
+        Item("now", "How bad is your pain right now?", _NPRS_OPTIONS),
+        Item("least", "In the last 24 hours, how bad was your pain at its least?", _NPRS_OPTIONS),
+        Item("worst", "In the last 24 hours, how bad was your pain at its worst?", _NPRS_OPTIONS),
+    ),
+    scoring="nprs",
+    better="lower",
+    text_status="own_wording",
+    instructions=(
+        "Choose one number for each question. 0 means no pain at all and 10 means the worst pain you can imagine."
+    ),
+)
+
+# --- ODI ------------------------------------------------------------------------------------------
+# DOMAIN B5.1 (S90, S91): 10 sections, 6 statements each scored 0-5, version 2.1a. The statements are
+# licensed through Mapi Research Trust and must not be shipped (DOMAIN B5.6, S91): placeholders only.
+# Every section may be skipped; the scoring rule decides whether enough were answered. The recall
+# period "today" is from S90; the instruction below is our own wording.
+
+_ODI_SECTIONS = (
+    ("pain_intensity", "Pain intensity"),
+    ("personal_care", "Personal care"),
+    ("lifting", "Lifting"),
+    ("walking", "Walking"),
+    ("sitting", "Sitting"),
+    ("standing", "Standing"),
+    ("sleeping", "Sleeping"),
+    ("sex_life", "Sex life (if applicable)"),
+    ("social_life", "Social life"),
+    ("travelling", "Travelling"),
+)
+
+
+def _odi_placeholder_label(value: int) -> str:
+    suffix = {0: ", least disability", 5: ", most disability"}.get(value, "")
+    return f"{value} – [placeholder statement {value}{suffix}]"
+
+
+_ODI_OPTIONS = tuple(Option(value, _odi_placeholder_label(value)) for value in range(6))
+
+ODI = Instrument(
+    code="odi",
+    name="Oswestry Disability Index",
+    version="2.1a",
+    items=tuple(
+        Item(
+            code,
+            f"Section {number} – {title} [placeholder: the licensed ODI wording is not installed]",
+            _ODI_OPTIONS,
+            optional=(code == "sex_life"),
+        )
+        for number, (code, title) in enumerate(_ODI_SECTIONS, start=1)
+    ),
+    scoring="odi",
+    better="lower",
+    text_status="placeholder",
+    instructions=(
+        "Each section describes how your back or leg pain affects one part of your daily life. "
+        "In each section, choose the one statement that best describes you today. "
+        "You may leave out a section that does not apply to you."
+    ),
+)
+
+# --- LEFS -----------------------------------------------------------------------------------------
+# DOMAIN B5.2 (S97, S98): 20 activities rated 0 (extreme difficulty / unable) to 4 (no difficulty),
+# higher is better. DOMAIN does not give the item text and the licence for embedding it in commercial
+# software is unverified (B5.2, B5.6): placeholder item text. The labels for 1-3 are generic anchors;
+# 0 and 4 are as DOMAIN states them. DOMAIN.md is silent on the LEFS recall period: none is stated.
+
+_LEFS_OPTIONS = (
+    Option(0, "Extreme difficulty or unable to perform"),
+    Option(1, "Quite a bit of difficulty"),
+    Option(2, "Moderate difficulty"),
+    Option(3, "A little bit of difficulty"),
+    Option(4, "No difficulty"),
+)
+
+LEFS = Instrument(
+    code="lefs",
+    name="Lower Extremity Functional Scale",
+    version="1999 (20 items)",
+    items=tuple(
+        Item(
+            f"activity_{number:02d}",
+            f"Activity {number} of 20 [placeholder: the LEFS wording is not installed]",
+            _LEFS_OPTIONS,
+        )
+        for number in range(1, 21)
+    ),
+    scoring="lefs",
+    better="higher",
+    text_status="placeholder",
+    instructions=(
+        "For each activity, choose how much difficulty you have with it because of the problem in your hip or leg."
+    ),
+)
+
+INSTRUMENTS: dict[str, Instrument] = {instrument.code: instrument for instrument in (NPRS, ODI, LEFS)}
+
+
+def with_licensed_text(
+    instrument: Instrument,
+    texts: Mapping[str, str],
+    option_labels: Mapping[str, Sequence[str]] | None = None,
+    *,
+    instructions: str | None = None,
+) -> Instrument:
+    """A copy of ``instrument`` carrying a clinic's licensed wording; codes, values and scoring are unchanged.
+
+    ``texts`` maps item code to item text; ``option_labels`` maps item code to one label per option,
+    in option order. Raises ValueError for an unknown item code, a blank text, the wrong number of
+    labels, or when any placeholder text would remain (a "licensed" instrument never shows one).
+    """
+    option_labels = option_labels or {}
+    known = set(instrument.item_codes)
+    unknown = sorted((set(texts) | set(option_labels)) - known)
+    if unknown:
+        raise ValueError(f"{instrument.code} has no item(s): {', '.join(unknown)}")
+
+    items = []
+    for item in instrument.items:
+        text = texts.get(item.code, item.text)
+        if not text.strip():
+            raise ValueError(f"{instrument.code}.{item.code}: item text is blank")
+        options = item.options
+        if item.code in option_labels:
+            labels = list(option_labels[item.code])
+            if len(labels) != len(item.options):
+                raise ValueError(
+                    f"{instrument.code}.{item.code}: {len(labels)} option labels given, {len(item.options)} needed"
+                )
+            if any(not label.strip() for label in labels):
+                raise ValueError(f"{instrument.code}.{item.code}: an option label is blank")
+            options = tuple(Option(option.value, label) for option, label in zip(item.options, labels, strict=True))
+        items.append(replace(item, text=text, options=options))
+
+    new_instructions = instructions if instructions is not None else instrument.instructions
+    if not new_instructions.strip():
+        raise ValueError(f"{instrument.code}: instructions are blank")
+    leftover = [
+        item.code
+        for item in items
+        if PLACEHOLDER_MARK in item.text or any(PLACEHOLDER_MARK in option.label for option in item.options)
+    ]
+    if leftover:
+        raise ValueError(f"{instrument.code}: placeholder text remains for item(s): {', '.join(leftover)}")
+    return replace(instrument, items=tuple(items), text_status="licensed", instructions=new_instructions)
+
+
+# --- Body regions ---------------------------------------------------------------------------------
+
+_REGIONS = (
+    ("low_back", "Low back"),
+    ("buttock", "Buttock"),
+    ("hip_front", "Front of hip (groin)"),
+    ("hip_side", "Side of hip (outer hip)"),
+    ("thigh_back", "Back of thigh"),
+    ("thigh_front", "Front of thigh"),
+    ("lower_leg", "Lower leg"),
+)
+
+BODY_REGIONS: tuple[tuple[str, str], ...] = tuple(
+    (f"{code}_{side}", f"{label} – {side}") for code, label in _REGIONS for side in ("left", "right")
+)
+BODY_REGION_LABELS: dict[str, str] = dict(BODY_REGIONS)
+
+# DOMAIN.md is silent on mapping body regions to instruments. The issue says ODI for back pain and
+# LEFS for hip/leg pain; the buttock is counted as back.
+BACK_REGIONS = frozenset(code for code in BODY_REGION_LABELS if code.startswith(("low_back_", "buttock_")))
+LOWER_LIMB_REGIONS = frozenset(BODY_REGION_LABELS) - BACK_REGIONS
+
+
+def _checked_regions(regions: Iterable[str]) -> set[str]:
+    selected = set(regions)
+    unknown = sorted(selected - set(BODY_REGION_LABELS))
+    if unknown:
+        raise ValueError(f"Unknown body region(s): {', '.join(unknown)}")
+    return selected
+
+
+def involves_back(regions: Iterable[str]) -> bool:
+    """True when any selected region counts as back (low back or buttock, as above)."""
+    return bool(_checked_regions(regions) & BACK_REGIONS)
+
+
+def instruments_for_regions(regions: Iterable[str]) -> list[Instrument]:
+    """NPRS always; ODI for any back region; LEFS for any hip, thigh or lower-leg region. Order nprs, odi, lefs.
+
+    Raises ValueError for a region code not in BODY_REGIONS.
+    """
+    selected = _checked_regions(regions)
+    chosen = [INSTRUMENTS["nprs"]]
+    if selected & BACK_REGIONS:
+        chosen.append(INSTRUMENTS["odi"])
+    if selected & LOWER_LIMB_REGIONS:
+        chosen.append(INSTRUMENTS["lefs"])
+    return chosen

@@ -1,0 +1,107 @@
+"""Read queries of the intake."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils import timezone
+
+from clinic import permissions
+from clinic.models import EpisodeOfCare, User
+from intake import tokens
+from intake.models import Intake, IntakeInvitation, IntakeStatus, RedFlag
+
+
+class LinkProblem(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def invitation_for_link(link_token: str) -> tuple[IntakeInvitation | None, LinkProblem | None]:
+    """The invitation a link opens, or why it opens nothing."""
+    token_hash = tokens.hash_of_link_token(link_token)
+    if token_hash is None:
+        return None, LinkProblem.INVALID
+    invitation = (
+        IntakeInvitation.objects.select_related("intake__episode__patient__clinic")
+        .filter(token_hash=token_hash)
+        .first()
+    )
+    if invitation is None:
+        return None, LinkProblem.INVALID
+    if invitation.revoked_at is not None:
+        return invitation, LinkProblem.REVOKED
+    if invitation.expires_at <= timezone.now():
+        return invitation, LinkProblem.EXPIRED
+    return invitation, None
+
+
+class DeskStatus(StrEnum):
+    NOT_SENT = "Not sent"
+    SENDING = "Sending"
+    SENT = "Sent"
+    OPENED = "Opened"
+    IN_PROGRESS = "In progress"
+    SUBMITTED = "Submitted"
+    EXPIRED = "Expired"
+    REVOKED = "Link revoked"
+
+
+def desk_status(intake: Intake | None, invitation: IntakeInvitation | None) -> DeskStatus:
+    """What the front desk may know of an intake: its progress, never its answers."""
+    if intake is not None and intake.status == IntakeStatus.SUBMITTED:
+        return DeskStatus.SUBMITTED
+    if invitation is None:
+        return DeskStatus.NOT_SENT
+    if invitation.revoked_at is not None:
+        return DeskStatus.REVOKED
+    if invitation.expires_at <= timezone.now():
+        return DeskStatus.EXPIRED
+    if invitation.sent_at is None:
+        return DeskStatus.SENDING
+    if intake.status == IntakeStatus.IN_PROGRESS:
+        return DeskStatus.IN_PROGRESS
+    return DeskStatus.OPENED if invitation.opened_at else DeskStatus.SENT
+
+
+def latest_invitation(intake: Intake | None) -> IntakeInvitation | None:
+    return intake.invitations.first() if intake is not None else None
+
+
+def intake_of(episode: EpisodeOfCare) -> Intake | None:
+    return Intake.objects.filter(episode=episode).first()
+
+
+def open_red_flags(episode: EpisodeOfCare) -> QuerySet[RedFlag]:
+    return episode.red_flags.filter(cleared_at__isnull=True)
+
+
+def episodes_with_open_red_flags(*, user: User, lead_clinician: User | None = None) -> QuerySet[EpisodeOfCare]:
+    """Urgent work for clinicians: open episodes whose red flags nobody has cleared yet."""
+    if not user.has_perm("clinic.view_clinical_record"):
+        return EpisodeOfCare.objects.none()
+    open_flags = RedFlag.objects.filter(cleared_at__isnull=True)
+    episodes = (
+        permissions.scoped_episodes(user)
+        .filter(Exists(open_flags.filter(episode=OuterRef("pk"))))
+        .select_related("patient", "lead_clinician")
+        .prefetch_related(Prefetch("red_flags", queryset=open_flags, to_attr="open_flags"))
+        .order_by("-id")
+    )
+    if lead_clinician is not None:
+        episodes = episodes.filter(lead_clinician=lead_clinician)
+    return episodes
+
+
+def pending_intakes(*, user: User) -> QuerySet[Intake]:
+    """Intakes sent and not yet submitted, with their latest invitation, for the front desk."""
+    return (
+        Intake.objects.filter(episode__in=permissions.scoped_episodes(user))
+        .exclude(status=IntakeStatus.SUBMITTED)
+        .filter(Exists(IntakeInvitation.objects.filter(intake=OuterRef("pk"))))
+        .select_related("episode__patient")
+        .prefetch_related(Prefetch("invitations", queryset=IntakeInvitation.objects.order_by("-created_at", "-id")))
+        .order_by("-id")
+    )

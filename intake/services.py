@@ -1,0 +1,366 @@
+"""Every write of the intake: invitations, step answers, submission, review.
+
+Patient-side writes have no staff actor; the audit row records them with the patient's
+address and no actor.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic import audit, messaging, permissions, thresholds
+from clinic.models import EpisodeOfCare, User
+from intake import forms, instruments, rules, scoring, steps, tokens
+from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
+
+# --- Invitations (staff) -------------------------------------------------------------------
+
+
+def invitation_send(*, actor: User, episode: EpisodeOfCare, channel: str | None = None) -> IntakeInvitation:
+    """Send (or re-send) the intake link. A re-send revokes the previous link; answers stay."""
+    patient = episode.patient
+    if not permissions.can_change_episode(actor, episode):
+        raise PermissionDenied
+    channel = channel or patient.preferred_contact_channel
+    if channel == "email" and not patient.email:
+        raise ValidationError({"channel": "The patient has no e-mail address; add one or send by text message."})
+    if channel == "sms" and not patient.mobile_phone:
+        raise ValidationError({"channel": "The patient has no mobile number; add one or send by e-mail."})
+    if not patient.contact_consent:
+        raise ValidationError({"channel": "The patient has not agreed to receive messages; record consent first."})
+    days = int(thresholds.for_clinic(patient.clinic)["intake_link_days"])
+    with transaction.atomic():
+        intake, _ = Intake.objects.select_for_update().get_or_create(episode=episode)
+        if intake.is_submitted:
+            raise ValidationError("This intake is already submitted.")
+        now = timezone.now()
+        intake.invitations.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_by=actor)
+        invitation = IntakeInvitation.objects.create(
+            intake=intake,
+            channel=channel,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=days),
+        )
+        audit.record(actor=actor, action="intake.invitation_sent", obj=invitation, patient=patient)
+    _queue_delivery(invitation.pk)
+    return invitation
+
+
+def _queue_delivery(invitation_id: int) -> None:
+    from intake.tasks import deliver_invitation
+
+    transaction.on_commit(lambda: deliver_invitation.delay(invitation_id))
+
+
+def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInvitation:
+    episode = invitation.intake.episode
+    if not permissions.can_change_episode(actor, episode):
+        raise PermissionDenied
+    if invitation.revoked_at is None:
+        with transaction.atomic():
+            invitation.revoked_at = timezone.now()
+            invitation.revoked_by = actor
+            invitation.save(update_fields=["revoked_at", "revoked_by"])
+            audit.record(actor=actor, action="intake.invitation_revoked", obj=invitation, patient=episode.patient)
+    return invitation
+
+
+def deliver_invitation(*, invitation_id: int) -> bool:
+    """Make the link token and send it, once. False when nothing is owed (sent, revoked, expired)."""
+    with transaction.atomic():
+        invitation = (
+            IntakeInvitation.objects.select_for_update()
+            .select_related("intake__episode__patient__clinic")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        if invitation is None or invitation.sent_at is not None or not invitation.is_live:
+            return False
+        link_token, token_hash = tokens.new_link_token()
+        patient = invitation.intake.episode.patient
+        link = settings.SITE_URL.rstrip("/") + reverse("intake_start", args=[link_token])
+        context = {
+            "clinic": patient.clinic,
+            "link": link,
+            "expires_at": invitation.expires_at,
+            "first_name": patient.first_name,
+        }
+        invitation.attempts += 1
+        messaging.send_to_patient(
+            patient=patient,
+            channel=invitation.channel,
+            subject=f"Before your visit: please fill in your form for {patient.clinic.name}",
+            body=render_to_string(f"intake/messages/invitation_{invitation.channel}.txt", context).strip(),
+        )
+        invitation.token_hash = token_hash
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["token_hash", "sent_at", "attempts"])
+    return True
+
+
+def owed_invitations() -> list[int]:
+    """Live invitations whose message has not gone out: the sweep re-queues them."""
+    stale = timezone.now() - datetime.timedelta(minutes=5)
+    return list(
+        IntakeInvitation.objects.filter(
+            sent_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(), created_at__lt=stale
+        ).values_list("pk", flat=True)
+    )
+
+
+def owed_red_flag_alerts() -> list[int]:
+    stale = timezone.now() - datetime.timedelta(minutes=5)
+    return list(RedFlag.objects.filter(notified_at__isnull=True, raised_at__lt=stale).values_list("pk", flat=True))
+
+
+# --- The patient's side -----------------------------------------------------------------
+
+
+def intake_opened(*, invitation: IntakeInvitation) -> None:
+    now = timezone.now()
+    intake = invitation.intake
+    if invitation.opened_at is None:
+        IntakeInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now)
+        invitation.opened_at = now
+    if intake.opened_at is None:
+        Intake.objects.filter(pk=intake.pk, opened_at__isnull=True).update(opened_at=now)
+        intake.opened_at = now
+        audit.record(actor=None, action="intake.opened_by_patient", obj=intake, patient=intake.episode.patient)
+
+
+def _ensure_open(intake: Intake) -> None:
+    if intake.is_submitted:
+        raise ValidationError("This form has been submitted and can no longer be changed.")
+
+
+def step_save(*, intake: Intake, step_code: str, answers: dict, client_ip: str | None = None) -> Intake:
+    """Store a step's validated answers; clears its draft. Emergency red-flag answers alert
+    the clinician at once, without waiting for the patient to submit."""
+    _ensure_open(intake)
+    with transaction.atomic():
+        intake = Intake.objects.select_for_update().select_related("episode__patient").get(pk=intake.pk)
+        _ensure_open(intake)
+        intake.answers[step_code] = answers
+        intake.drafts.pop(step_code, None)
+        intake.status = IntakeStatus.IN_PROGRESS
+        fields = ["answers", "drafts", "status", "updated_at"]
+        if step_code == "consent":
+            intake.consent_name = answers["signature"]
+            intake.consent_signed_at = timezone.now()
+            intake.consent_ip = client_ip
+            fields += ["consent_name", "consent_signed_at", "consent_ip"]
+        intake.save(update_fields=fields)
+        audit.record(actor=None, action=f"intake.step_saved.{step_code}", obj=intake, changed_fields=answers.keys())
+        if step_code == "red_flags":
+            emergencies = [flag for flag in _red_flags(intake) if flag.tier == rules.Tier.EMERGENCY]
+            _raise_flags(intake, emergencies)
+    return intake
+
+
+def step_save_draft(*, intake: Intake, step_code: str, raw: dict[str, list[str]]) -> None:
+    """Keep what the patient typed on a step that did not validate, so nothing is lost."""
+    _ensure_open(intake)
+    with transaction.atomic():
+        locked = Intake.objects.select_for_update().get(pk=intake.pk)
+        locked.drafts[step_code] = raw
+        locked.status = IntakeStatus.IN_PROGRESS
+        locked.save(update_fields=["drafts", "status", "updated_at"])
+    intake.drafts = locked.drafts
+
+
+def _nprs_answers(intake: Intake) -> dict[str, int | None]:
+    complaint = intake.answers.get("complaint", {})
+    return {
+        "now": complaint.get("pain_now"),
+        "least": complaint.get("pain_least"),
+        "worst": complaint.get("pain_worst"),
+    }
+
+
+def _questionnaire_answers(intake: Intake, instrument: instruments.Instrument) -> dict[str, int | None]:
+    answered = intake.answers.get("questionnaires", {})
+    return {item.code: answered.get(forms.field_name(instrument.code, item.code)) for item in instrument.items}
+
+
+def _red_flags(intake: Intake) -> list[rules.RaisedFlag]:
+    patient = intake.episode.patient
+    limits = thresholds.for_clinic(patient.clinic)
+    answers = {code: value == "yes" for code, value in intake.answers.get("red_flags", {}).items()}
+    return rules.raised_red_flags(
+        answers,
+        age=patient.age_on(timezone.localdate()),
+        back_pain=instruments.involves_back(intake.answers.get("complaint", {}).get("regions", [])),
+        caution_age_over=int(limits["caution_age_over"]),
+        caution_age_under=int(limits["caution_age_under"]),
+    )
+
+
+def _raise_flags(intake: Intake, flags: list[rules.RaisedFlag]) -> list[RedFlag]:
+    """Store flags not already open on the episode, and alert the lead clinician after commit."""
+    open_codes = set(intake.episode.red_flags.filter(cleared_at__isnull=True).values_list("code", flat=True))
+    new = [
+        RedFlag.objects.create(episode=intake.episode, intake=intake, code=flag.code, tier=flag.tier, label=flag.label)
+        for flag in flags
+        if flag.code not in open_codes
+    ]
+    for flag in new:
+        audit.record(actor=None, action="red_flag.raised", obj=flag)
+    if new:
+        from intake.tasks import notify_red_flags
+
+        ids = [flag.pk for flag in new]
+        transaction.on_commit(lambda: notify_red_flags.delay(ids))
+    return new
+
+
+def _load_facts(intake: Intake) -> list[dict]:
+    running = intake.answers.get("running", {})
+    unit = running.get("distance_unit", "km")
+    limits = thresholds.for_clinic(intake.episode.patient.clinic)
+    facts = rules.load_facts(
+        weekly_km_now=forms.as_km(running.get("weekly_now"), unit),
+        weekly_km_2_weeks_ago=forms.as_km(running.get("weekly_2_weeks_ago"), unit),
+        weekly_km_4_weeks_ago=forms.as_km(running.get("weekly_4_weeks_ago"), unit),
+        longest_run_km_last_7_days=forms.as_km(running.get("longest_last_7_days"), unit),
+        longest_run_km_prior_30_days=forms.as_km(running.get("longest_prior_30_days"), unit),
+        progression_threshold_pct=limits["load_progression_pct"],
+        spike_threshold_pct=limits["load_spike_pct"],
+    )
+    return [
+        {"code": fact.code, "value": _rounded(fact.value, "0.1"), "threshold": fact.threshold, "message": fact.message}
+        for fact in facts
+    ]
+
+
+def _rounded(value: Decimal | None, places: str) -> Decimal | None:
+    # The pure modules keep exact values; storage keeps what the column and display need.
+    return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def _score_rows(intake: Intake) -> list[QuestionnaireScore]:
+    odi_min = int(thresholds.for_clinic(intake.episode.patient.clinic)["odi_min_sections"])
+    rows = []
+    for instrument, answers in [
+        (instruments.NPRS, _nprs_answers(intake)),
+        *[(chosen, _questionnaire_answers(intake, chosen)) for chosen in steps.chosen_instruments(intake)],
+    ]:
+        result = scoring.score(instrument, answers, odi_min_sections=odi_min)
+        rows.append(
+            QuestionnaireScore(
+                intake=intake,
+                instrument=instrument.code,
+                version=result.version,
+                answers=answers,
+                value=_rounded(result.value, "0.001"),
+                display=result.display,
+                items_answered=result.items_answered,
+                items_total=result.items_total,
+                complete=result.complete,
+                scored=result.scored,
+                band=result.band or "",
+                detail=result.detail,
+            )
+        )
+    return rows
+
+
+def _apply_contact_details(intake: Intake) -> None:
+    """The patient's corrected contact details replace the clinic's copy."""
+    about = intake.answers.get("about", {})
+    patient = intake.episode.patient
+    wanted = {
+        "email": about.get("email", patient.email) or "",
+        "mobile_phone": about.get("mobile_phone", str(patient.mobile_phone or "")) or "",
+        "preferred_contact_channel": about.get("preferred_contact_channel", patient.preferred_contact_channel),
+    }
+    changed = [name for name, value in wanted.items() if str(getattr(patient, name) or "") != str(value)]
+    if changed:
+        for name in changed:
+            setattr(patient, name, wanted[name])
+        patient.full_clean()
+        patient.save()
+        audit.record(actor=None, action="patient.updated_by_patient", obj=patient, changed_fields=changed)
+
+
+def intake_submit(*, intake: Intake) -> Intake:
+    """Lock the intake, score its questionnaires, raise its red flags, derive load facts."""
+    with transaction.atomic():
+        intake = Intake.objects.select_for_update().select_related("episode__patient__clinic").get(pk=intake.pk)
+        _ensure_open(intake)
+        missing = [steps.BY_CODE[code].title for code in steps.REQUIRED_BEFORE_SUBMIT if code not in intake.answers]
+        if missing:
+            raise ValidationError(f"Please complete these parts first: {', '.join(missing)}.")
+        QuestionnaireScore.objects.bulk_create(_score_rows(intake))
+        intake.load_facts = _load_facts(intake)
+        intake.status = IntakeStatus.SUBMITTED
+        intake.submitted_at = timezone.now()
+        intake.save(update_fields=["load_facts", "status", "submitted_at", "updated_at"])
+        _apply_contact_details(intake)
+        _raise_flags(intake, _red_flags(intake))
+        audit.record(actor=None, action="intake.submitted", obj=intake)
+    return intake
+
+
+def notify_red_flags(*, red_flag_ids: list[int]) -> int:
+    """E-mail the lead clinician about new red flags: a link only, no patient details."""
+    sent = 0
+    with transaction.atomic():
+        flags = list(
+            RedFlag.objects.select_for_update()
+            .select_related("episode__lead_clinician")
+            .filter(pk__in=red_flag_ids, notified_at__isnull=True)
+        )
+        for episode_id in {flag.episode_id for flag in flags}:
+            of_episode = [flag for flag in flags if flag.episode_id == episode_id]
+            clinician = of_episode[0].episode.lead_clinician
+            link = settings.SITE_URL.rstrip("/") + reverse("intake_summary", args=[episode_id])
+            tiers = sorted({flag.get_tier_display() for flag in of_episode})
+            send_mail(
+                subject=f"Red flag ({', '.join(tiers).lower()}) on one of your episodes",
+                message=render_to_string("intake/messages/red_flag_alert.txt", {"link": link, "flags": of_episode}),
+                from_email=None,
+                recipient_list=[clinician.email],
+            )
+            sent += 1
+        RedFlag.objects.filter(pk__in=[flag.pk for flag in flags]).update(notified_at=timezone.now())
+    return sent
+
+
+# --- Review (clinicians) -------------------------------------------------------------------
+
+
+def review_note_add(*, actor: User, intake: Intake, text: str) -> ReviewNote:
+    if not permissions.can_change_clinical(actor, intake.episode.patient):
+        raise PermissionDenied
+    note = ReviewNote(intake=intake, author=actor, text=text.strip())
+    note.full_clean()
+    with transaction.atomic():
+        note.save()
+        audit.record(actor=actor, action="intake.review_note_added", obj=note)
+    return note
+
+
+def red_flag_clear(*, actor: User, red_flag: RedFlag, note: str) -> RedFlag:
+    """Record medical clearance: who, when and why (DOMAIN B6.2)."""
+    if not permissions.can_change_clinical(actor, red_flag.episode.patient):
+        raise PermissionDenied
+    if not note.strip():
+        raise ValidationError({"note": "Say why the flag is cleared, e.g. who gave medical clearance."})
+    if red_flag.cleared_at is None:
+        with transaction.atomic():
+            red_flag.cleared_at = timezone.now()
+            red_flag.cleared_by = actor
+            red_flag.clearance_note = note.strip()
+            red_flag.save(update_fields=["cleared_at", "cleared_by", "clearance_note"])
+            audit.record(actor=actor, action="red_flag.cleared", obj=red_flag, changed_fields=["cleared_at"])
+    return red_flag
