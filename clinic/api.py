@@ -12,7 +12,6 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.routers import DefaultRouter
 
 from clinic import audit, permissions, selectors, services
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
@@ -150,8 +149,3 @@ class EpisodeViewSet(NoDeleteViewSet):
                 actor=self.request.user, episode=serializer.instance, **serializer.validated_data
             )
         )
-
-
-router = DefaultRouter()
-router.register("patients", PatientViewSet, basename="api-patient")
-router.register("episodes", EpisodeViewSet, basename="api-episode")

@@ -1,10 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from rest_framework.routers import DefaultRouter
 
 from clinic import api, views
 from clinic.forms import LoginForm
+from intake import api as intake_api
 from intake import urls as intake_urls
+
+router = DefaultRouter()
+router.register("patients", api.PatientViewSet, basename="api-patient")
+router.register("episodes", api.EpisodeViewSet, basename="api-episode")
+router.register("intake-invitations", intake_api.InvitationViewSet, basename="api-intake-invitation")
+router.register("intakes", intake_api.IntakeViewSet, basename="api-intake")
 
 account_urls = [
     path(
@@ -43,6 +51,6 @@ urlpatterns = [
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("intake/", include(intake_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),
-    path("api/", include(api.router.urls)),
+    path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

@@ -35,7 +35,6 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 @pytest.fixture

@@ -1,0 +1,195 @@
+"""REST API of the intake: invitations for staff who schedule, submitted intakes for clinicians."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from clinic import audit, permissions
+from clinic.models import ContactChannel
+from intake import selectors, services
+from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
+
+
+def _call(write):
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        ) from error
+
+
+class InvitationAccess(BasePermission):
+    """Whoever may change an episode may invite its patient; reading needs episode view."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return request.user.has_perm("clinic.view_episodeofcare")
+        return request.user.has_perm("clinic.change_episodeofcare")
+
+    def has_object_permission(self, request, view, obj: IntakeInvitation) -> bool:
+        episode = obj.intake.episode
+        if request.method in SAFE_METHODS:
+            return permissions.can_view_patient(request.user, episode.patient)
+        return permissions.can_change_episode(request.user, episode)
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    episode = serializers.IntegerField(source="intake.episode_id", read_only=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IntakeInvitation
+        fields = [
+            "id",
+            "episode",
+            "channel",
+            "status",
+            "created_at",
+            "expires_at",
+            "sent_at",
+            "opened_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, invitation: IntakeInvitation) -> str:
+        latest = invitation.intake.invitations.first()
+        if latest is not None and latest.pk != invitation.pk:
+            return selectors.DeskStatus.REVOKED.value
+        return selectors.desk_status(invitation.intake, invitation).value
+
+
+class InvitationCreateSerializer(serializers.Serializer):
+    episode = serializers.IntegerField()
+    channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
+
+
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = InvitationSerializer
+    permission_classes = [InvitationAccess]
+    filterset_fields = ["intake__episode"]
+
+    def get_queryset(self):
+        return IntakeInvitation.objects.filter(
+            intake__episode__in=permissions.scoped_episodes(self.request.user)
+        ).select_related("intake")
+
+    def create(self, request, *args, **kwargs):
+        payload = InvitationCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        episode = permissions.scoped_episodes(request.user).filter(pk=payload.validated_data["episode"]).first()
+        if episode is None:
+            raise ValidationError({"episode": "No such episode in your clinic."})
+        if not permissions.can_change_episode(request.user, episode):
+            self.permission_denied(request)
+        invitation = _call(
+            lambda: services.invitation_send(
+                actor=request.user, episode=episode, channel=payload.validated_data.get("channel")
+            )
+        )
+        return Response(self.get_serializer(invitation).data, status=201)
+
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        invitation = services.invitation_revoke(actor=request.user, invitation=self.get_object())
+        return Response(self.get_serializer(invitation).data)
+
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        previous = self.get_object()
+        invitation = _call(
+            lambda: services.invitation_send(
+                actor=request.user, episode=previous.intake.episode, channel=previous.channel
+            )
+        )
+        return Response(self.get_serializer(invitation).data, status=201)
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuestionnaireScore
+        fields = [
+            "instrument",
+            "version",
+            "value",
+            "display",
+            "band",
+            "items_answered",
+            "items_total",
+            "complete",
+            "scored",
+            "answers",
+            "detail",
+        ]
+
+
+class RedFlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RedFlag
+        fields = ["id", "code", "tier", "label", "raised_at", "cleared_at", "cleared_by", "clearance_note"]
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReviewNote
+        fields = ["id", "author", "text", "created_at"]
+
+
+class IntakeSerializer(serializers.ModelSerializer):
+    scores = ScoreSerializer(many=True, read_only=True)
+    red_flags = RedFlagSerializer(many=True, read_only=True)
+    review_notes = NoteSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Intake
+        fields = [
+            "id",
+            "episode",
+            "status",
+            "submitted_at",
+            "consent_name",
+            "consent_signed_at",
+            "answers",
+            "load_facts",
+            "scores",
+            "red_flags",
+            "review_notes",
+        ]
+
+
+class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Submitted intakes with their scores: clinicians only."""
+
+    serializer_class = IntakeSerializer
+    permission_classes = [permissions.ClinicalAccess]
+    filterset_fields = ["episode"]
+
+    def get_queryset(self):
+        return (
+            Intake.objects.filter(
+                episode__in=permissions.scoped_episodes(self.request.user), status=IntakeStatus.SUBMITTED
+            )
+            .select_related("episode__patient")
+            .prefetch_related("scores", "red_flags", "review_notes")
+            .order_by("-submitted_at")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        intake = self.get_object()
+        audit.record(actor=request.user, action="intake.viewed", obj=intake)
+        return Response(self.get_serializer(intake).data)
+
+    def list(self, request, *args, **kwargs):
+        # Listing returns whole answers, so every intake listed is a read of a clinical record.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        for intake in page:
+            audit.record(actor=request.user, action="intake.viewed", obj=intake)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
