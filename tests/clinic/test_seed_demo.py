@@ -162,3 +162,26 @@ def test_a_clinicians_visits_never_overlap(seeded):
         assert visits
         for earlier, later in pairwise(visits):
             assert earlier.ends_at <= later.starts_at, (earlier, later)
+
+
+@pytest.mark.django_db
+def test_demo_shows_intakes_at_every_stage_and_stays_idempotent(django_capture_on_commit_callbacks):
+    from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag
+
+    # The invitation messages go out after the seed's transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    counts = (Intake.objects.count(), IntakeInvitation.objects.count(), RedFlag.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Intake.objects.count(), IntakeInvitation.objects.count(), RedFlag.objects.count()) == counts
+
+    submitted = Intake.objects.filter(status=IntakeStatus.SUBMITTED)
+    assert submitted.count() >= 5
+    assert (
+        QuestionnaireScore.objects.filter(intake__in=submitted, instrument="nprs", scored=True).count()
+        == submitted.count()
+    )
+    assert RedFlag.objects.filter(tier="urgent", cleared_at__isnull=True).exists()
+    pending = Intake.objects.exclude(status=IntakeStatus.SUBMITTED)
+    assert pending.count() == 2
+    assert IntakeInvitation.objects.filter(intake__in=pending, sent_at__isnull=False).count() == 2

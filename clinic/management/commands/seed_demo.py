@@ -33,9 +33,13 @@ from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCar
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.services import sync_role_groups
+from intake.demo import seed_intakes
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
+
+
+FRONT_DESK_EMAIL = "frontdesk@demo.test"
 
 
 class DemoLogin(NamedTuple):
@@ -48,7 +52,7 @@ class DemoLogin(NamedTuple):
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("clinician@demo.test", "Jamie Rivera", Role.CLINICIAN, "DC, CCSP"),
     DemoLogin("clinician2@demo.test", "Sam Okafor", Role.CLINICIAN, "PT, DPT"),
-    DemoLogin("frontdesk@demo.test", "Taylor Brooks", Role.FRONT_DESK),
+    DemoLogin(FRONT_DESK_EMAIL, "Taylor Brooks", Role.FRONT_DESK),
     DemoLogin("admin@demo.test", "Morgan Ellis", Role.CLINIC_ADMIN),
 )
 
@@ -447,6 +451,8 @@ class Command(BaseCommand):
             specs = patient_specs()
             patients = seed_patients(clinic, specs)
             episode_ids = seed_care(clinic, patients, specs, clinicians)
+            seeded_episodes = EpisodeOfCare.objects.filter(pk__in=episode_ids).select_related("patient")
+            seed_intakes(episodes=list(seeded_episodes), front_desk=staff[FRONT_DESK_EMAIL])
 
         visits = Appointment.objects.filter(episode_id__in=episode_ids)
         self.stdout.write(
