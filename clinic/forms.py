@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors
+from clinic import rules, selectors, thresholds
 from clinic.models import Clinic, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
@@ -125,8 +125,36 @@ class ClinicSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Clinic
-        fields = ["name", "address", "phone", "email", "time_zone", "accent_color", "handout_footer", "paper_size"]
+        fields = [
+            "name",
+            "address",
+            "phone",
+            "email",
+            "time_zone",
+            "accent_color",
+            "handout_footer",
+            "paper_size",
+            "intake_consent_text",
+        ]
         widgets = {
             "accent_color": forms.TextInput(attrs={"type": "color"}),
             "address": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class ThresholdsForm(forms.Form):
+    """One field per clinical threshold, with its unit, range and source as help."""
+
+    def __init__(self, *args, current: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for threshold in thresholds.THRESHOLDS:
+            help_text = f"Default {threshold.default} {threshold.unit}. Source: {threshold.source}. {threshold.help}"
+            self.fields[threshold.key] = forms.DecimalField(
+                label=f"{threshold.label} ({threshold.unit})",
+                min_value=threshold.minimum,
+                max_value=threshold.maximum,
+                max_digits=8,
+                decimal_places=2,
+                initial=current[threshold.key],
+                help_text=help_text.strip(),
+            )

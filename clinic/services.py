@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +24,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic import audit, permissions, rules
-from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic import audit, permissions, rules, thresholds
+from clinic.models import Clinic, ClinicianProfile, ClinicThreshold, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.permissions import Role
 
 
@@ -278,3 +279,23 @@ def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
         clinic.save()
         audit.record(actor=actor, action="clinic.updated", obj=clinic, changed_fields=changed)
     return clinic
+
+
+def thresholds_update(*, actor: User, clinic: Clinic, values: dict[str, Decimal]) -> None:
+    """Store the clinic's own thresholds; a value equal to the default keeps following it."""
+    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+        raise PermissionDenied
+    changed = []
+    with transaction.atomic():
+        for key, value in values.items():
+            threshold = thresholds.BY_KEY[key]
+            current = thresholds.for_clinic(clinic)[key]
+            if value == current:
+                continue
+            changed.append(key)
+            if value == threshold.default:
+                ClinicThreshold.objects.filter(clinic=clinic, key=key).delete()
+            else:
+                ClinicThreshold.objects.update_or_create(clinic=clinic, key=key, defaults={"value": value})
+        if changed:
+            audit.record(actor=actor, action="clinic.thresholds_updated", obj=clinic, changed_fields=changed)

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit, permissions, selectors, services
+from clinic import audit, permissions, selectors, services, thresholds
 from clinic.forms import (
     ClinicSettingsForm,
     EpisodeEditForm,
@@ -20,6 +20,7 @@ from clinic.forms import (
     PatientSearchForm,
     StaffEditForm,
     StaffForm,
+    ThresholdsForm,
 )
 from clinic.models import AuditEvent, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
@@ -298,14 +299,25 @@ def staff_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def clinic_settings(request: HttpRequest) -> HttpResponse:
+    """Two forms on one page, told apart by the submit button's name."""
     _require(permissions.can_change_clinic_settings(request.user))
     clinic = request.user.clinic
-    form = ClinicSettingsForm(request.POST or None, instance=type(clinic).objects.get(pk=clinic.pk))
+    posted = request.POST if request.method == "POST" else None
+    form = ClinicSettingsForm(
+        posted if posted and "save_clinic" in posted else None, instance=type(clinic).objects.get(pk=clinic.pk)
+    )
+    threshold_form = ThresholdsForm(
+        posted if posted and "save_thresholds" in posted else None, current=thresholds.for_clinic(clinic)
+    )
     if (
-        request.method == "POST"
+        form.is_bound
         and form.is_valid()
         and _attempt(form, lambda: services.clinic_update(actor=request.user, clinic=clinic, **form.cleaned_data))
     ):
         messages.success(request, "Clinic settings saved.")
         return redirect("clinic_settings")
-    return render(request, "clinic/clinic_settings.html", {"form": form})
+    if threshold_form.is_bound and threshold_form.is_valid():
+        services.thresholds_update(actor=request.user, clinic=clinic, values=threshold_form.cleaned_data)
+        messages.success(request, "Clinical thresholds saved.")
+        return redirect("clinic_settings")
+    return render(request, "clinic/clinic_settings.html", {"form": form, "threshold_form": threshold_form})

@@ -1,0 +1,78 @@
+"""Clinical thresholds: defaults from DOMAIN.md, each overridable by the clinic admin."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from clinic import thresholds
+from clinic.models import AuditEvent, ClinicThreshold
+
+
+def _post(client, **values):
+    data = {threshold.key: str(threshold.default) for threshold in thresholds.THRESHOLDS}
+    data.update({key: str(value) for key, value in values.items()})
+    return client.post(reverse("clinic_settings"), {**data, "save_thresholds": ""})
+
+
+def test_defaults_come_from_the_table(clinic):
+    values = thresholds.for_clinic(clinic)
+    assert values["odi_min_sections"] == Decimal(8)
+    assert values["load_progression_pct"] == Decimal(30)
+    assert values["load_spike_pct"] == Decimal(110)
+    assert values["intake_link_days"] == Decimal(14)
+
+
+def test_admin_overrides_one_threshold_and_it_is_audited(client, clinic_admin, clinic, other_clinic):
+    client.force_login(clinic_admin)
+    response = _post(client, load_progression_pct=25)
+    assert response.status_code == 302
+    assert thresholds.for_clinic(clinic)["load_progression_pct"] == Decimal(25)
+    assert thresholds.for_clinic(other_clinic)["load_progression_pct"] == Decimal(30)
+    assert AuditEvent.objects.filter(
+        action="clinic.thresholds_updated", changed_fields=["load_progression_pct"]
+    ).exists()
+
+
+def test_setting_the_default_again_removes_the_override(client, clinic_admin, clinic):
+    client.force_login(clinic_admin)
+    _post(client, odi_min_sections=9)
+    assert ClinicThreshold.objects.filter(clinic=clinic, key="odi_min_sections").exists()
+    _post(client, odi_min_sections=8)
+    assert not ClinicThreshold.objects.filter(clinic=clinic).exists()
+
+
+@pytest.mark.parametrize(("key", "value"), [("odi_min_sections", 11), ("load_spike_pct", 50), ("intake_link_days", "")])
+def test_out_of_range_values_are_refused_with_a_message(client, clinic_admin, clinic, key, value):
+    client.force_login(clinic_admin)
+    response = _post(client, **{key: value})
+    assert response.status_code == 200
+    assert "Please correct 1 problem" in response.content.decode()
+    assert not ClinicThreshold.objects.filter(clinic=clinic).exists()
+
+
+@pytest.mark.parametrize("role", ["clinician", "front_desk"])
+def test_only_clinic_admin_changes_thresholds(client, request, clinic, role):
+    client.force_login(request.getfixturevalue(role))
+    assert _post(client, load_progression_pct=25).status_code == 403
+    assert not ClinicThreshold.objects.exists()
+
+
+def test_clinic_details_form_saves_consent_text(client, clinic_admin, clinic):
+    client.force_login(clinic_admin)
+    response = client.post(
+        reverse("clinic_settings"),
+        {
+            "name": clinic.name,
+            "time_zone": "America/Chicago",
+            "accent_color": "#1d5c7a",
+            "paper_size": "letter",
+            "intake_consent_text": "Our own consent wording.",
+            "save_clinic": "",
+        },
+    )
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert clinic.intake_consent_text == "Our own consent wording."
