@@ -154,7 +154,18 @@ class RedFlag(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["cleared_at", "-raised_at", "id"]
+        # Open flags first, the most severe at the top; cleared ones after, newest first.
+        ordering = [
+            models.F("cleared_at").desc(nulls_first=True),
+            models.Case(
+                models.When(tier="emergency", then=0),
+                models.When(tier="urgent", then=1),
+                default=2,
+                output_field=models.IntegerField(),
+            ),
+            "-raised_at",
+            "id",
+        ]
         indexes = [models.Index(fields=["episode", "cleared_at"], name="redflag_episode_open")]
         constraints = [
             models.UniqueConstraint(

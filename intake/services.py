@@ -95,12 +95,15 @@ def deliver_invitation(*, invitation_id: int) -> bool:
             "expires_at": invitation.expires_at,
             "first_name": patient.first_name,
         }
+        # The expiry date in the message is the clinic's calendar date.
+        with timezone.override(patient.clinic.zone):
+            body = render_to_string(f"intake/messages/invitation_{invitation.channel}.txt", context).strip()
         invitation.attempts += 1
         messaging.send_to_patient(
             patient=patient,
             channel=invitation.channel,
             subject=f"Before your visit: please fill in your form for {patient.clinic.name}",
-            body=render_to_string(f"intake/messages/invitation_{invitation.channel}.txt", context).strip(),
+            body=body,
         )
         invitation.token_hash = token_hash
         invitation.sent_at = timezone.now()

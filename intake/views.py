@@ -9,9 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from clinic import audit, permissions
 from clinic.models import EpisodeOfCare
@@ -22,20 +23,27 @@ from intake.models import Intake, RedFlag
 # --- The patient's side ---------------------------------------------------------------------
 
 
-def _bad_link_limited(request: HttpRequest, *, count: bool) -> bool:
-    return is_ratelimited(
+def _bad_links(request: HttpRequest, *, count: bool) -> dict:
+    return get_usage(
         request, group="intake-bad-link", key="ip", rate=settings.RATELIMIT_BAD_INTAKE_LINKS, increment=count
     )
 
 
 def _open_link(request: HttpRequest, token: str):
-    """The invitation the link opens, or the friendly page that says why it opens nothing."""
-    if _bad_link_limited(request, count=False):
+    """The invitation the link opens, or the friendly page that says why it opens nothing.
+
+    The rate is the number of bad links allowed per window: once it is used up, no link is
+    even looked up from that address until the window ends.
+    """
+    usage = _bad_links(request, count=False)
+    if usage and usage["count"] >= usage["limit"]:
         return None, render(request, "intake/link_problem.html", {"problem": "limited"}, status=429)
     invitation, problem = selectors.invitation_for_link(token)
     if problem == selectors.LinkProblem.INVALID:
-        _bad_link_limited(request, count=True)
+        _bad_links(request, count=True)
         return None, render(request, "intake/link_problem.html", {"problem": problem}, status=404)
+    # The patient's dates ("today", expiry) are the clinic's, as they are for its staff.
+    timezone.activate(invitation.intake.episode.patient.clinic.zone)
     if problem is not None:
         clinic = invitation.intake.episode.patient.clinic
         return None, render(request, "intake/link_problem.html", {"problem": problem, "clinic": clinic}, status=410)
@@ -76,7 +84,8 @@ def intake_step(request: HttpRequest, token: str, step: str) -> HttpResponse:
     if request.POST.get("go") == "back":
         # Going back keeps what was typed on this step, valid or not.
         services.step_save_draft(intake=intake, step_code=current.code, raw=raw)
-        return redirect("intake_step", token=token, step=steps.previous_step(current).code)
+        previous = steps.previous_step(current) or current
+        return redirect("intake_step", token=token, step=previous.code)
 
     form = steps.build_form(current, intake, data=request.POST)
     if not form.is_valid():

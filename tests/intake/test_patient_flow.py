@@ -38,7 +38,7 @@ from tests.intake.helpers import (
     submit,
 )
 
-YESTERDAY = (datetime.date.today() - datetime.timedelta(days=2)).isoformat()
+PAST_DAY = (datetime.date.today() - datetime.timedelta(days=2)).isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +75,7 @@ def test_link_opens_the_first_step(client, link):
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert "<h1>About you</h1>" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]  # health data stays out of shared caches
 
 
 def test_whole_intake_is_submitted_scored_and_locked(
@@ -209,9 +210,7 @@ ALL_NO_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("age", "regions", "codes"), [pytest.param(*case[1:], id=case[0]) for case in ALL_NO_CASES]
-)
+@pytest.mark.parametrize(("age", "regions", "codes"), [pytest.param(*case[1:], id=case[0]) for case in ALL_NO_CASES])
 def test_all_no_raises_nothing_but_the_age_caution(
     client, link, patient, episode, clinician, age, regions, codes, django_capture_on_commit_callbacks
 ):
@@ -331,7 +330,13 @@ BAD_INPUT = [
         "mobile_phone",
         "Enter your mobile number, or choose e-mail.",
     ),
-    ("no channel", "about", {"preferred_contact_channel": None}, "preferred_contact_channel", "This field is required."),
+    (
+        "no channel",
+        "about",
+        {"preferred_contact_channel": None},
+        "preferred_contact_channel",
+        "This field is required.",
+    ),
     ("consent unticked", "consent", {"agree": None}, "agree", "Tick the box to agree"),
     ("not signed", "consent", {"signature": "  "}, "signature", "Type your full name to sign."),
     ("no region", "complaint", {"regions": None}, "regions", "Choose at least one area where it hurts."),
@@ -352,7 +357,7 @@ BAD_INPUT = [
     ("weekly not a number", "running", {"weekly_now": "lots"}, "weekly_now", "Enter a number."),
     ("weekly missing", "running", {"weekly_2_weeks_ago": None}, "weekly_2_weeks_ago", "This field is required."),
     ("unit unknown", "running", {"distance_unit": "furlong"}, "distance_unit", "Select a valid choice."),
-    ("race in the past", "running", {"goal_race_date": YESTERDAY}, "goal_race_date", "The race date is in the past."),
+    ("race in the past", "running", {"goal_race_date": PAST_DAY}, "goal_race_date", "The race date is in the past."),
     ("race date malformed", "running", {"goal_race_date": "2031-13-45"}, "goal_race_date", "Enter a valid date."),
     ("sitting 25 h", "daily", {"sitting_hours": "25"}, "sitting_hours", "less than or equal to 24."),
     ("sleep missing", "daily", {"sleep_hours": None}, "sleep_hours", "This field is required."),
@@ -400,6 +405,20 @@ def test_bad_input_is_shown_kept_as_a_draft_and_not_saved(client, link, episode,
     later = Client().get(step_url(link, step)).content.decode()
     assert shown_values(later, offered) == offered
     assert escape(message) in field_errors(later, field)
+
+
+def test_race_today_in_the_clinics_time_zone_is_not_in_the_past(client, link, episode, monkeypatch):
+    """At 03:00 UTC it is still the evening before in Chicago, the clinic's time zone."""
+    fill_steps(client, link, until="running")
+    late_evening = timezone.now().replace(hour=3, minute=0, second=0, microsecond=0)
+    clinic_today = timezone.localdate(late_evening, timezone=episode.patient.clinic.zone)
+    assert clinic_today < late_evening.date()
+    monkeypatch.setattr(timezone, "now", lambda: late_evening)
+
+    response = post_step(client, link, "running", step_data("running", {"goal_race_date": clinic_today.isoformat()}))
+
+    assert response.status_code == 302, field_errors(response.content.decode(), "goal_race_date")
+    assert _intake(episode).answers["running"]["goal_race_date"] == clinic_today.isoformat()
 
 
 def test_submit_with_a_missing_step_says_which(client, link, episode):
