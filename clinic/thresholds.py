@@ -82,6 +82,66 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "Sources use 16 to 20.",
     ),
 )
+THRESHOLDS += (
+    Threshold(
+        "rom_asymmetry_deg",
+        Decimal(10),
+        "Hip ROM: flag a left-right difference of at least",
+        "degrees",
+        Decimal(3),
+        Decimal(45),
+        "DOMAIN A; B2.2 (S27)",
+        "Ellison's equality band, not a validated pathology threshold.",
+    ),
+    Threshold(
+        "rom_mdc_deg",
+        Decimal(5),
+        "Hip ROM: smallest real change (MDC)",
+        "degrees",
+        Decimal(1),
+        Decimal(20),
+        "DOMAIN A; B2.3 (S29)",
+        "Unverified as a universal value: replace with device-specific MDCs when known.",
+    ),
+    Threshold(
+        "fms_low_composite",
+        Decimal(14),
+        "FMS: show the screening cue at a composite of at most",
+        "points",
+        Decimal(0),
+        Decimal(21),
+        "DOMAIN A; B1.4 (S11, S14)",
+        "A screening cue only, never an injury prediction.",
+    ),
+    Threshold(
+        "fms_total_mdc",
+        Decimal("2.5"),
+        "FMS: smallest real change in the composite (MDC95)",
+        "points",
+        Decimal(1),
+        Decimal(10),
+        "DOMAIN B1.4 (S10, secondary)",
+    ),
+    Threshold(
+        "lld_normal_below_mm",
+        Decimal(5),
+        "Leg length: normal variation below",
+        "mm",
+        Decimal(1),
+        Decimal(20),
+        "DOMAIN A; B3.2",
+        "A synthesis of disagreeing sources, not a published classification.",
+    ),
+    Threshold(
+        "lld_significant_from_mm",
+        Decimal(20),
+        "Leg length: significant from",
+        "mm",
+        Decimal(5),
+        Decimal(60),
+        "DOMAIN A; B3.2 (S43, S46)",
+    ),
+)
 
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 

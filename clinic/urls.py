@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from assessments import urls as assessment_urls
 from clinic import api, views
 from clinic.forms import LoginForm
 from intake import api as intake_api
@@ -51,6 +52,7 @@ urlpatterns = [
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("intake/", include(intake_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),
+    path("", include(assessment_urls.urlpatterns)),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

@@ -5,8 +5,6 @@ the option values; item text never affects a score, so a clinic can install its 
 with ``with_licensed_text`` and keep the same scores (DOMAIN A "Questionnaires"; B5.6).
 """
 
-# ruff: noqa: RUF001 - user-facing text uses the typographic en dash (U+2013) on purpose
-
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence

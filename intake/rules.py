@@ -4,8 +4,6 @@ Pure Python (no Django). Rules read raw answers, so a clinic can change a thresh
 migration (DOMAIN B conventions). Every threshold is a keyword argument whose default is DOMAIN's.
 """
 
-# ruff: noqa: RUF001 - user-facing text uses the typographic en dash (U+2013) on purpose
-
 from __future__ import annotations
 
 from collections.abc import Mapping

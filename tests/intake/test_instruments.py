@@ -1,7 +1,5 @@
 """Questionnaires as data: structure, licence state, region mapping and licensed-text import."""
 
-# ruff: noqa: RUF001 - user-facing text uses the typographic en dash (U+2013) on purpose
-
 from __future__ import annotations
 
 import pytest

@@ -1,0 +1,216 @@
+"""Exam visits: measurements per side, and the findings derived from them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinic.models import EpisodeOfCare
+
+
+class AssessmentKind(models.TextChoices):
+    INITIAL = "initial", "Initial evaluation"
+    REASSESSMENT = "reassessment", "Re-assessment"
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    COMPLETED = "completed", "Completed"
+
+
+class RomDevice(models.TextChoices):
+    GONIOMETER = "goniometer", "Goniometer"
+    INCLINOMETER = "inclinometer", "Inclinometer"
+
+
+class RomMode(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PASSIVE = "passive", "Passive"
+
+
+class Assessment(models.Model):
+    """One exam visit. A draft until completed; completing derives the findings."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="assessments")
+    kind = models.CharField(max_length=12, choices=AssessmentKind.choices, default=AssessmentKind.INITIAL)
+    status = models.CharField(max_length=9, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT)
+    assessed_on = models.DateField(default=timezone.localdate)
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments")
+    # Readings are compared only like with like (DOMAIN B2.1, B2.3): device and mode are kept.
+    rom_device = models.CharField(max_length=12, choices=RomDevice.choices, default=RomDevice.GONIOMETER)
+    rom_mode = models.CharField(max_length=7, choices=RomMode.choices, default=RomMode.PASSIVE)
+    pain_today = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Leg length in millimetres (entered in cm with mm precision).
+    true_left_mm = models.PositiveIntegerField(null=True, blank=True)
+    true_right_mm = models.PositiveIntegerField(null=True, blank=True)
+    apparent_left_mm = models.PositiveIntegerField(null=True, blank=True)
+    apparent_right_mm = models.PositiveIntegerField(null=True, blank=True)
+    # Running-form observations.
+    overstriding = models.BooleanField(default=False)
+    forward_lean = models.BooleanField("forward lean from the waist", default=False)
+    hip_drop = models.BooleanField("contralateral hip drop", default=False)
+    overpronation = models.BooleanField("over-pronation", default=False)
+    lumbar_hyperextension = models.BooleanField(default=False)
+    knee_valgus = models.BooleanField(default=False)
+    cadence = models.PositiveSmallIntegerField("cadence (steps/min)", null=True, blank=True)
+    form_notes = models.TextField("running-form notes", max_length=3000, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assessed_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(pain_today__lte=10), name="assessment_pain_0_10"),
+            models.CheckConstraint(
+                condition=~Q(status=AssessmentStatus.COMPLETED) | Q(completed_at__isnull=False),
+                name="assessment_completed_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(cadence__isnull=True) | Q(cadence__gte=60, cadence__lte=260),
+                name="assessment_cadence_plausible",
+            ),
+            models.UniqueConstraint(
+                fields=["episode"], condition=Q(kind=AssessmentKind.INITIAL), name="one_initial_assessment_per_episode"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.assessed_on:%Y-%m-%d}"
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == AssessmentStatus.COMPLETED
+
+
+class RomMeasurement(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="rom")
+    motion = models.CharField(max_length=20)
+    left = models.SmallIntegerField(null=True, blank=True)
+    right = models.SmallIntegerField(null=True, blank=True)
+    left_painful = models.BooleanField(default=False)
+    right_painful = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "motion"], name="one_rom_row_per_motion"),
+            # Beyond any joint's range: the forms apply each motion's own plausible range.
+            models.CheckConstraint(
+                condition=(Q(left__isnull=True) | Q(left__gte=-30, left__lte=180))
+                & (Q(right__isnull=True) | Q(right__gte=-30, right__lte=180)),
+                name="rom_degrees_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.motion}: L {self.left} / R {self.right}"
+
+
+class FmsScore(models.Model):
+    """Raw FMS scores: one value for a single test, one per side for a bilateral one."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="fms")
+    test = models.CharField(max_length=30)
+    left = models.PositiveSmallIntegerField(null=True, blank=True)
+    right = models.PositiveSmallIntegerField(null=True, blank=True)
+    clearing_painful = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "test"], name="one_fms_row_per_test"),
+            models.CheckConstraint(
+                condition=(Q(left__isnull=True) | Q(left__lte=3)) & (Q(right__isnull=True) | Q(right__lte=3)),
+                name="fms_raw_0_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test}: {self.left}/{self.right}"
+
+
+class SpecialTestResult(models.TextChoices):
+    NOT_TESTED = "not_tested", "Not tested"
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+
+
+class SpecialTest(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="special_tests")
+    test = models.CharField(max_length=20)
+    side = models.CharField(max_length=5, choices=[("left", "Left"), ("right", "Right")])
+    result = models.CharField(max_length=10, choices=SpecialTestResult.choices, default=SpecialTestResult.NOT_TESTED)
+    structure = models.CharField(max_length=20, blank=True)
+    angle = models.PositiveSmallIntegerField(null=True, blank=True)
+    reproduces_leg_symptoms = models.BooleanField(null=True, blank=True)
+    pain_location = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "test", "side"], name="one_result_per_test_side"),
+            models.CheckConstraint(condition=Q(angle__isnull=True) | Q(angle__lte=160), name="special_test_angle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test} {self.side}: {self.result}"
+
+
+class FindingOrigin(models.TextChoices):
+    DERIVED = "derived", "Derived from measurements"
+    ADDED = "added", "Added by clinician"
+
+
+class Finding(models.Model):
+    """A coded fact about the patient; plans read the ones not dismissed."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=60)
+    side = models.CharField(max_length=5, blank=True)
+    label = models.CharField(max_length=300)
+    evidence = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    origin = models.CharField(max_length=7, choices=FindingOrigin.choices, default=FindingOrigin.DERIVED)
+    reason = models.TextField("reason for adding", max_length=2000, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dismiss_reason = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["dismissed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "code", "side"], name="one_finding_per_code_side"),
+            models.CheckConstraint(
+                condition=Q(dismissed_at__isnull=True) | ~Q(dismiss_reason=""),
+                name="dismissal_has_reason",
+                violation_error_message="Say why the finding is dismissed.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(origin=FindingOrigin.ADDED) | ~Q(reason=""),
+                name="added_finding_has_reason",
+                violation_error_message="Say why the finding is added.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def patient(self):
+        return self.assessment.episode.patient
+
+    @property
+    def is_active(self) -> bool:
+        return self.dismissed_at is None

@@ -1,0 +1,245 @@
+"""Progress between a baseline and a re-assessment: is a change real, and which way? (DOMAIN A; B1.4; B2.3; B5.7).
+
+Pure Python (no Django). Each ``compare_*`` function returns a ``Comparison`` that says how the value
+moved and which rule decided it, so the reason can be shown next to the numbers. A missing value
+gives NOT_COMPARABLE; impossible input raises ValueError.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from assessments.scoring import FMS_MAX_COMPOSITE, FMS_TESTS_BY_CODE, SIDES, validate_rom
+from intake.instruments import INSTRUMENTS
+from intake.scoring import is_meaningful_change
+
+
+class Change(StrEnum):
+    IMPROVED = "improved"
+    NO_CHANGE = "no_change"
+    WORSE = "worse"
+    NOT_COMPARABLE = "not_comparable"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    measure: str  # stable code, e.g. "hip_flexion_left", "fms_composite", "fms_hurdle_step", "odi"
+    baseline: int | Decimal | None
+    current: int | Decimal | None
+    difference: int | Decimal | None  # current - baseline; None when not comparable
+    change: Change
+    rule: str  # human text, e.g. "change beyond MDC 5°"
+
+
+def _plain(value: int | Decimal) -> str:
+    """A number without trailing zeros: Decimal("2.50") -> "2.5"."""
+    if isinstance(value, int):
+        return str(value)
+    return format(value.normalize(), "f")
+
+
+def _threshold(value: object, name: str) -> int | Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"{name} must be an int or Decimal, not {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{name} must be finite, not {value}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, not {value}")
+    return value
+
+
+def _whole_in_range(value: object, name: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number {low}-{high}, not {value!r}")
+    return value
+
+
+def _beyond(
+    measure: str,
+    baseline: int | Decimal,
+    current: int | Decimal,
+    *,
+    limit: int | Decimal,
+    unit: str,
+    name: str,
+    higher_is_better: bool,
+) -> Comparison:
+    """Changed only when the difference is strictly beyond ``limit`` (a measurement error, e.g. an MDC)."""
+    difference = current - baseline
+    gain = difference if higher_is_better else -difference
+    if gain > limit:
+        change = Change.IMPROVED
+    elif gain < -limit:
+        change = Change.WORSE
+    else:
+        change = Change.NO_CHANGE
+    within = "change beyond" if change != Change.NO_CHANGE else "change within"
+    return Comparison(measure, baseline, current, difference, change, f"{within} {name} {_plain(limit)}{unit}")
+
+
+def _not_comparable(
+    measure: str, baseline: int | Decimal | None, current: int | Decimal | None, reason: str
+) -> Comparison:
+    return Comparison(measure, baseline, current, None, Change.NOT_COMPARABLE, f"not comparable: {reason}")
+
+
+def compare_rom(
+    motion: str,
+    side: str,
+    baseline: int | None,
+    current: int | None,
+    *,
+    mdc: int | Decimal = 5,
+    same_method: bool = True,
+) -> Comparison:
+    """Hip ROM (whole degrees) on one side; more range is better.
+
+    DOMAIN A "ROM change" / B2.3 (S29, S30): a change counts as real only beyond the MDC (default 5 deg,
+    unverified as a universal value), and readings taken in different positions or with different devices
+    are never compared: pass ``same_method=False`` for those and the result is NOT_COMPARABLE.
+    """
+    if side not in SIDES:
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    for value in (baseline, current):
+        if value is not None:
+            validate_rom(motion, value)
+    limit = _threshold(mdc, "mdc")
+    measure = f"hip_{motion}_{side}"
+    if baseline is None or current is None:
+        return _not_comparable(measure, baseline, current, "a reading is missing")
+    if not same_method:
+        return _not_comparable(measure, baseline, current, "different position or device")
+    return _beyond(measure, baseline, current, limit=limit, unit="°", name="MDC", higher_is_better=True)
+
+
+def compare_fms_total(baseline: int | None, current: int | None, *, mdc: int | Decimal = Decimal("2.5")) -> Comparison:
+    """FMS composite (0-21); higher is better. Real only beyond the MDC95 of about 2.5 points (DOMAIN B1.4,
+    S10 - secondary; the primary study was not identified), so with whole scores 3 points is the least change.
+    """
+    baseline = _whole_in_range(baseline, "baseline", 0, FMS_MAX_COMPOSITE)
+    current = _whole_in_range(current, "current", 0, FMS_MAX_COMPOSITE)
+    limit = _threshold(mdc, "mdc")
+    if baseline is None or current is None:
+        return _not_comparable("fms_composite", baseline, current, "a composite is missing")
+    return _beyond("fms_composite", baseline, current, limit=limit, unit=" points", name="MDC", higher_is_better=True)
+
+
+def compare_fms_test(code: str, baseline: int | None, current: int | None) -> Comparison:
+    """One FMS test's final score (0-3); higher is better.
+
+    DOMAIN.md is silent on a change threshold for a single test: any change of the 0-3 ordinal score (one
+    point or more) counts.
+    """
+    if code not in FMS_TESTS_BY_CODE:
+        raise ValueError(f"Unknown FMS test {code!r}")
+    baseline = _whole_in_range(baseline, "baseline", 0, 3)
+    current = _whole_in_range(current, "current", 0, 3)
+    measure = f"fms_{code}"
+    if baseline is None or current is None:
+        return _not_comparable(measure, baseline, current, "a score is missing")
+    comparison = _beyond(measure, baseline, current, limit=0, unit="", name="", higher_is_better=True)
+    rule = "any change of the 0-3 score counts" if comparison.change != Change.NO_CHANGE else "same score"
+    return Comparison(measure, baseline, current, comparison.difference, comparison.change, rule)
+
+
+def compare_leg_length(
+    baseline_mm: int | None, current_mm: int | None, *, tolerance_mm: int | Decimal = 5
+) -> Comparison:
+    """Leg-length discrepancy in whole mm (a size, 0 or more); smaller is better.
+
+    DOMAIN.md is silent on a change threshold for leg length. The normal-variation band is used as the
+    tolerance (DOMAIN A "Leg length"; B3.2, S43: < 5 mm is normal variation), so a change of less than
+    ``tolerance_mm`` is no change and a change of ``tolerance_mm`` or more counts.
+    """
+    for name, value in (("baseline_mm", baseline_mm), ("current_mm", current_mm)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} must be a whole number of mm, 0 or more, not {value!r}")
+    tolerance = _threshold(tolerance_mm, "tolerance_mm")
+    measure = "leg_length_discrepancy"
+    if baseline_mm is None or current_mm is None:
+        return _not_comparable(measure, baseline_mm, current_mm, "a measurement is missing")
+    difference = current_mm - baseline_mm
+    if abs(difference) < tolerance:
+        change, rule = Change.NO_CHANGE, f"change under the {_plain(tolerance)} mm normal variation"
+    else:
+        change = Change.IMPROVED if difference < 0 else Change.WORSE
+        rule = f"change of at least the {_plain(tolerance)} mm normal variation"
+    return Comparison(measure, baseline_mm, current_mm, difference, change, rule)
+
+
+# DOMAIN A: NPRS 0-10, ODI 0-100 %, LEFS 0-80.
+OUTCOME_RANGES: dict[str, tuple[int, int]] = {"nprs": (0, 10), "odi": (0, 100), "lefs": (0, 80)}
+
+_MCID_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(is_meaningful_change).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+}
+
+
+def _outcome_value(value: object, name: str, instrument: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
+        raise ValueError(f"{name} must be an int or Decimal, not {value!r}")
+    low, high = OUTCOME_RANGES[instrument]
+    if not low <= value <= high:
+        raise ValueError(f"{instrument.upper()} {name} must be {low}-{high}, not {value}")
+    return Decimal(value)
+
+
+def _mcid_text(instrument: str, mcid: dict) -> str:
+    values = {**_MCID_DEFAULTS, **mcid}
+    if instrument == "lefs":
+        return f"MCID {_plain(values['lefs_mcid'])} points"
+    points = _plain(values[f"{instrument}_mcid_points"])
+    relative = _plain(Decimal(values[f"{instrument}_mcid_relative"]) * 100)
+    return f"MCID {points} points or {relative} %"
+
+
+def compare_outcome(
+    instrument: str, baseline: Decimal | int | None, current: Decimal | int | None, **mcid: int | Decimal
+) -> Comparison:
+    """An outcome score (``nprs``, ``odi`` or ``lefs``) against its MCID.
+
+    IMPROVED per ``intake.scoring.is_meaningful_change`` (DOMAIN B5.7; S94, S97, S100); ``mcid`` takes its
+    keyword arguments (e.g. ``odi_mcid_points=8``). DOMAIN B5.7 gives improvement rules only and DOMAIN.md is
+    silent on worsening: applying the same rule in the bad direction for WORSE (points, or the share of the
+    baseline) is a product choice.
+    """
+    if instrument not in OUTCOME_RANGES:
+        raise ValueError(f"Unknown outcome instrument {instrument!r}; expected one of {', '.join(OUTCOME_RANGES)}")
+    unknown = sorted(set(mcid) - set(_MCID_DEFAULTS))
+    if unknown:
+        raise ValueError(f"Unknown MCID setting(s): {', '.join(unknown)}")
+    baseline_value = _outcome_value(baseline, "baseline", instrument)
+    current_value = _outcome_value(current, "current", instrument)
+    if baseline_value is None or current_value is None:
+        return _not_comparable(instrument, baseline_value, current_value, "a score is missing")
+    rule = _mcid_text(instrument, mcid)
+    difference = current_value - baseline_value
+    if is_meaningful_change(instrument, baseline_value, current_value, **mcid):
+        return Comparison(
+            instrument, baseline_value, current_value, difference, Change.IMPROVED, f"improvement meets {rule}"
+        )
+    # The worsening is tested with the same rule by mirroring the current score around the baseline: the
+    # mirrored "improvement" equals the real worsening and the relative rule keeps the baseline as its base.
+    mirrored = 2 * baseline_value - current_value
+    if is_meaningful_change(instrument, baseline_value, mirrored, **mcid):
+        return Comparison(
+            instrument, baseline_value, current_value, difference, Change.WORSE, f"worsening meets {rule}"
+        )
+    direction = "lower" if INSTRUMENTS[instrument].better == "lower" else "higher"
+    return Comparison(
+        instrument,
+        baseline_value,
+        current_value,
+        difference,
+        Change.NO_CHANGE,
+        f"change does not meet {rule} ({direction} is better)",
+    )

@@ -1,0 +1,195 @@
+"""Read queries of the assessments: exam input for the findings rules, and progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from assessments import findings, progress, scoring
+from assessments.models import Assessment, AssessmentStatus, Finding
+from clinic import thresholds
+from clinic.models import EpisodeOfCare
+
+_CHILDREN = ("rom", "fms", "special_tests")
+
+
+def with_measurements(assessments: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    return assessments.prefetch_related(*_CHILDREN, Prefetch("findings", queryset=Finding.objects.all()))
+
+
+def completed(episode: EpisodeOfCare) -> list[Assessment]:
+    return list(
+        with_measurements(episode.assessments.filter(status=AssessmentStatus.COMPLETED).order_by("assessed_on", "id"))
+    )
+
+
+def baseline(episode: EpisodeOfCare) -> Assessment | None:
+    return episode.assessments.filter(status=AssessmentStatus.COMPLETED).order_by("assessed_on", "id").first()
+
+
+def exam_input(assessment: Assessment) -> findings.ExamInput:
+    """The pure rules' view of one assessment's measurements."""
+    patient = assessment.episode.patient
+    fms_raw: dict[str, int | None] = {}
+    fms_clearing: dict[str, bool] = {}
+    for row in assessment.fms.all():
+        test = scoring.FMS_TESTS_BY_CODE[row.test]
+        if test.bilateral:
+            fms_raw[f"{row.test}_left"], fms_raw[f"{row.test}_right"] = row.left, row.right
+        else:
+            fms_raw[row.test] = row.left
+        if test.clearing:
+            fms_clearing[test.clearing] = row.clearing_painful
+    special: dict[str, dict[str, findings.SpecialTest]] = {}
+    for row in assessment.special_tests.all():
+        special.setdefault(row.test, {})[row.side] = findings.SpecialTest(
+            result=row.result,
+            structure=(row.structure or None) if row.test == "thomas" else None,
+            angle=row.angle if row.test == "slr" else None,
+            reproduces_leg_symptoms=row.reproduces_leg_symptoms if row.test == "slr" else None,
+            pain_location=(row.pain_location or None) if row.test == "faber" else None,
+        )
+    return findings.ExamInput(
+        rom=tuple(
+            scoring.RomReading(row.motion, row.left, row.right, row.left_painful, row.right_painful)
+            for row in assessment.rom.all()
+        ),
+        fms_raw=fms_raw,
+        fms_clearing=fms_clearing,
+        true_left=assessment.true_left_mm,
+        true_right=assessment.true_right_mm,
+        apparent_left=assessment.apparent_left_mm,
+        apparent_right=assessment.apparent_right_mm,
+        special_tests=special,
+        running_form={name: getattr(assessment, name) for name in findings.RUNNING_FORM},
+        cadence=assessment.cadence,
+        age=patient.age_on(assessment.assessed_on),
+        sex=patient.sex,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the assessment page shows under the form: the computed results."""
+
+    rom: list[scoring.RomResult]
+    fms: scoring.FmsResult
+    leg_length: scoring.LegLengthResult | None
+
+
+def summary(assessment: Assessment) -> Summary:
+    exam = exam_input(assessment)
+    limits = thresholds.for_clinic(assessment.episode.patient.clinic)
+    rom = [
+        scoring.rom_result(
+            reading,
+            norm=scoring.norm_for(reading.motion, age=exam.age, sex=exam.sex),
+            asymmetry_threshold=limits["rom_asymmetry_deg"],
+            mdc=limits["rom_mdc_deg"],
+        )
+        for reading in exam.rom
+        if reading.left is not None or reading.right is not None
+    ]
+    fms = scoring.fms_result(exam.fms_raw, exam.fms_clearing, low_composite_cutoff=limits["fms_low_composite"])
+    leg_length = None
+    if exam.true_left is not None and exam.true_right is not None:
+        leg_length = scoring.leg_length_result(
+            exam.true_left,
+            exam.true_right,
+            exam.apparent_left,
+            exam.apparent_right,
+            normal_below_mm=limits["lld_normal_below_mm"],
+            significant_from_mm=limits["lld_significant_from_mm"],
+        )
+    return Summary(rom=rom, fms=fms, leg_length=leg_length)
+
+
+# --- Progress against the baseline ---------------------------------------------------------------
+
+
+def _same_method(first: Assessment, second: Assessment) -> bool:
+    return first.rom_device == second.rom_device and first.rom_mode == second.rom_mode
+
+
+def _lld(assessment: Assessment, limits) -> int | None:
+    if assessment.true_left_mm is None or assessment.true_right_mm is None:
+        return None
+    return scoring.leg_length_result(
+        assessment.true_left_mm,
+        assessment.true_right_mm,
+        assessment.apparent_left_mm,
+        assessment.apparent_right_mm,
+        normal_below_mm=limits["lld_normal_below_mm"],
+        significant_from_mm=limits["lld_significant_from_mm"],
+    ).discrepancy_mm
+
+
+def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
+    """(instrument, date, source label, value) for every scored outcome in the episode."""
+    points = []
+    intake = getattr(episode, "intake", None)  # no intake: the reverse accessor raises AttributeError
+    if intake is not None and intake.submitted_at:
+        day = timezone.localdate(intake.submitted_at)
+        for score in intake.scores.filter(scored=True):
+            points.append((score.instrument, day, "Intake", score.value))
+    for assessment in episode.assessments.filter(status=AssessmentStatus.COMPLETED, pain_today__isnull=False):
+        points.append(("nprs", assessment.assessed_on, str(assessment), Decimal(assessment.pain_today)))
+    return sorted(points, key=lambda point: point[1])
+
+
+def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
+    """The latest completed assessment compared with the baseline, with DOMAIN's MCIDs/MDCs."""
+    series = completed(episode)
+    if len(series) < 2:
+        return (series[0] if series else None), None, []
+    first, last = series[0], series[-1]
+    limits = thresholds.for_clinic(episode.patient.clinic)
+    rows: list[progress.Comparison] = []
+    first_rom = {row.motion: row for row in first.rom.all()}
+    for row in last.rom.all():
+        before = first_rom.get(row.motion)
+        for side in scoring.SIDES:
+            rows.append(
+                progress.compare_rom(
+                    row.motion,
+                    side,
+                    getattr(before, side) if before else None,
+                    getattr(row, side),
+                    mdc=limits["rom_mdc_deg"],
+                    same_method=_same_method(first, last),
+                )
+            )
+    first_fms, last_fms = summary(first).fms, summary(last).fms
+    rows.append(progress.compare_fms_total(first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"]))
+    before_tests = first_fms.by_code
+    for test in last_fms.tests:
+        rows.append(progress.compare_fms_test(test.code, before_tests[test.code].final, test.final))
+    rows.append(
+        progress.compare_leg_length(_lld(first, limits), _lld(last, limits), tolerance_mm=limits["lld_normal_below_mm"])
+    )
+    outcomes = _outcomes(episode)
+    for instrument in ("nprs", "odi", "lefs"):
+        values = [value for code, _, _, value in outcomes if code == instrument]
+        if len(values) >= 2:
+            rows.append(progress.compare_outcome(instrument, values[0], values[-1]))
+    return first, last, rows
+
+
+def chart_series(episode: EpisodeOfCare) -> dict:
+    """Data for the progress charts: ROM per motion and side, outcomes, and FMS profiles."""
+    series = completed(episode)
+    rom: dict[str, dict[str, list[tuple[object, int]]]] = {}
+    for assessment in series:
+        for row in assessment.rom.all():
+            for side in scoring.SIDES:
+                value = getattr(row, side)
+                if value is not None:
+                    rom.setdefault(row.motion, {}).setdefault(side, []).append((assessment.assessed_on, value))
+    outcomes: dict[str, list[tuple[object, Decimal]]] = {}
+    for instrument, day, _, value in _outcomes(episode):
+        outcomes.setdefault(instrument, []).append((day, value))
+    fms = [(assessment.assessed_on, summary(assessment).fms) for assessment in series]
+    return {"rom": rom, "outcomes": outcomes, "fms": fms}

@@ -1,0 +1,211 @@
+"""Every write of the assessments: drafts, completion (which derives findings), and the
+clinician's dismissals and additions."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from assessments import findings, scoring, selectors
+from assessments.forms import LEG_LENGTH_FIELDS, MM_PER_CM, RUNNING_FORM_FIELDS, SIDES, rom_field, special_field
+from assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Finding,
+    FindingOrigin,
+    FmsScore,
+    RomMeasurement,
+    SpecialTest,
+)
+from clinic import audit, permissions, thresholds
+from clinic.models import EpisodeOfCare, User
+
+
+def _require_clinical(actor: User, episode: EpisodeOfCare) -> None:
+    if not permissions.can_change_clinical(actor, episode.patient):
+        raise PermissionDenied
+
+
+def _require_draft(assessment: Assessment) -> None:
+    if assessment.is_completed:
+        raise ValidationError("This assessment is completed; reopen it to change it.")
+
+
+def assessment_start(
+    *, actor: User, episode: EpisodeOfCare, kind: str, assessed_on: datetime.date | None = None
+) -> Assessment:
+    _require_clinical(actor, episode)
+    if kind == AssessmentKind.INITIAL and episode.assessments.filter(kind=AssessmentKind.INITIAL).exists():
+        raise ValidationError({"kind": "This episode already has an initial evaluation; record a re-assessment."})
+    if kind == AssessmentKind.REASSESSMENT and not selectors.baseline(episode):
+        raise ValidationError({"kind": "Complete the initial evaluation before a re-assessment."})
+    assessment = Assessment(
+        episode=episode, kind=kind, clinician=actor, assessed_on=assessed_on or timezone.localdate()
+    )
+    assessment.full_clean()
+    with transaction.atomic():
+        assessment.save()
+        audit.record(actor=actor, action="assessment.started", obj=assessment)
+    return assessment
+
+
+def _mm(value_cm: Decimal | None) -> int | None:
+    return None if value_cm is None else int((value_cm * MM_PER_CM).to_integral_value())
+
+
+def assessment_save(*, actor: User, assessment: Assessment, data: dict) -> Assessment:
+    """Store a draft from the assessment form's cleaned data (every field optional)."""
+    _require_clinical(actor, assessment.episode)
+    _require_draft(assessment)
+    for name in ("assessed_on", "rom_device", "rom_mode", "pain_today", "cadence", "form_notes", *RUNNING_FORM_FIELDS):
+        setattr(assessment, name, data.get(name))
+    assessment.form_notes = assessment.form_notes or ""
+    for name in LEG_LENGTH_FIELDS:
+        setattr(assessment, f"{name}_mm", _mm(data.get(f"{name}_cm")))
+    assessment.full_clean()
+    with transaction.atomic():
+        assessment.save()
+        assessment.rom.all().delete()
+        RomMeasurement.objects.bulk_create(
+            RomMeasurement(
+                assessment=assessment,
+                motion=motion,
+                left=data.get(rom_field(motion, "left")),
+                right=data.get(rom_field(motion, "right")),
+                left_painful=bool(data.get(f"{rom_field(motion, 'left')}_pain")),
+                right_painful=bool(data.get(f"{rom_field(motion, 'right')}_pain")),
+            )
+            for motion in scoring.MOTIONS
+        )
+        assessment.fms.all().delete()
+        FmsScore.objects.bulk_create(
+            FmsScore(
+                assessment=assessment,
+                test=test.code,
+                left=data.get(f"fms_{test.code}_left" if test.bilateral else f"fms_{test.code}"),
+                right=data.get(f"fms_{test.code}_right") if test.bilateral else None,
+                clearing_painful=bool(data.get(f"fms_{test.clearing}")) if test.clearing else False,
+            )
+            for test in scoring.FMS_TESTS
+        )
+        assessment.special_tests.all().delete()
+        SpecialTest.objects.bulk_create(
+            SpecialTest(
+                assessment=assessment,
+                test=test,
+                side=side,
+                result=data.get(special_field(test, side)) or "not_tested",
+                structure=data.get(special_field(test, side, "structure")) or "",
+                angle=data.get(special_field(test, side, "angle")),
+                reproduces_leg_symptoms=data.get(special_field(test, side, "leg_symptoms")) if test == "slr" else None,
+                pain_location=data.get(special_field(test, side, "location")) or "",
+            )
+            for test, _ in findings.SPECIAL_TESTS
+            for side in SIDES
+        )
+        audit.record(actor=actor, action="assessment.saved", obj=assessment)
+    return assessment
+
+
+def _sync_findings(assessment: Assessment, derived: list[findings.Finding]) -> None:
+    """Replace derived findings, keeping a clinician's dismissal of one that is derived again."""
+    existing = {(row.code, row.side): row for row in assessment.findings.filter(origin=FindingOrigin.DERIVED)}
+    wanted = {}
+    for finding in derived:
+        key = (finding.code, finding.side or "")
+        evidence = [{"source": item.source, "detail": item.detail} for item in finding.evidence]
+        wanted[key] = (finding.label, evidence)
+    for key, row in existing.items():
+        if key not in wanted:
+            row.delete()
+    for (code, side), (label, evidence) in wanted.items():
+        row = existing.get((code, side))
+        if row is None:
+            Finding.objects.create(assessment=assessment, code=code, side=side, label=label, evidence=evidence)
+        else:
+            row.label, row.evidence = label, evidence
+            row.save(update_fields=["label", "evidence"])
+
+
+def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]:
+    """Lock the assessment and derive its findings from the measurements."""
+    _require_clinical(actor, assessment.episode)
+    with transaction.atomic():
+        assessment = (
+            Assessment.objects.select_for_update().select_related("episode__patient__clinic").get(pk=assessment.pk)
+        )
+        _require_draft(assessment)
+        exam = selectors.exam_input(assessment)
+        try:
+            derived = findings.derive_findings(
+                exam, thresholds=thresholds.for_clinic(assessment.episode.patient.clinic)
+            )
+        except ValueError as error:
+            raise ValidationError(f"The measurements cannot be interpreted: {error}") from error
+        _sync_findings(assessment, derived)
+        assessment.status = AssessmentStatus.COMPLETED
+        assessment.completed_at = timezone.now()
+        assessment.save(update_fields=["status", "completed_at", "updated_at"])
+        audit.record(actor=actor, action="assessment.completed", obj=assessment)
+    return list(assessment.findings.all())
+
+
+def assessment_reopen(*, actor: User, assessment: Assessment) -> Assessment:
+    _require_clinical(actor, assessment.episode)
+    if assessment.is_completed:
+        with transaction.atomic():
+            assessment.status = AssessmentStatus.DRAFT
+            assessment.completed_at = None
+            assessment.save(update_fields=["status", "completed_at", "updated_at"])
+            audit.record(actor=actor, action="assessment.reopened", obj=assessment)
+    return assessment
+
+
+def finding_dismiss(*, actor: User, finding: Finding, reason: str) -> Finding:
+    _require_clinical(actor, finding.assessment.episode)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the finding is dismissed."})
+    with transaction.atomic():
+        finding.dismissed_at = timezone.now()
+        finding.dismissed_by = actor
+        finding.dismiss_reason = reason.strip()
+        finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
+        audit.record(actor=actor, action="finding.dismissed", obj=finding)
+    return finding
+
+
+def finding_restore(*, actor: User, finding: Finding) -> Finding:
+    _require_clinical(actor, finding.assessment.episode)
+    with transaction.atomic():
+        finding.dismissed_at = None
+        finding.dismissed_by = None
+        finding.dismiss_reason = ""
+        finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
+        audit.record(actor=actor, action="finding.restored", obj=finding)
+    return finding
+
+
+def finding_add(*, actor: User, assessment: Assessment, label: str, side: str, reason: str) -> Finding:
+    _require_clinical(actor, assessment.episode)
+    code = "clinician_" + (slugify(label).replace("-", "_")[:48] or "finding")
+    finding = Finding(
+        assessment=assessment,
+        code=code,
+        side=side or "",
+        label=label.strip(),
+        origin=FindingOrigin.ADDED,
+        reason=reason.strip(),
+        added_by=actor,
+        evidence=[{"source": "Clinician", "detail": reason.strip()}],
+    )
+    finding.full_clean()
+    with transaction.atomic():
+        finding.save()
+        audit.record(actor=actor, action="finding.added", obj=finding)
+    return finding

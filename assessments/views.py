@@ -1,0 +1,194 @@
+"""Assessment pages: start, the one-screen exam form, findings, and progress."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from assessments import charts, progress, selectors, services
+from assessments.forms import AddFindingForm, AssessmentForm, DismissFindingForm, StartAssessmentForm, initial_from
+from assessments.models import Assessment, Finding
+from clinic import audit, permissions
+from clinic.models import EpisodeOfCare
+
+CHANGE_LABELS = {
+    progress.Change.IMPROVED: "Improved",
+    progress.Change.NO_CHANGE: "No change",
+    progress.Change.WORSE: "Worse",
+    progress.Change.NOT_COMPARABLE: "Not comparable",
+}
+
+
+def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
+    episode = get_object_or_404(
+        EpisodeOfCare.objects.select_related("patient__clinic"), pk=pk, patient__clinic_id=request.user.clinic_id
+    )
+    if not permissions.can_view_clinical(request.user, episode.patient):
+        raise PermissionDenied
+    return episode
+
+
+def _assessment(request: HttpRequest, pk: int) -> Assessment:
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("episode__patient__clinic", "clinician"),
+        pk=pk,
+        episode__patient__clinic_id=request.user.clinic_id,
+    )
+    if not permissions.can_view_clinical(request.user, assessment.episode.patient):
+        raise PermissionDenied
+    return assessment
+
+
+def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+@require_POST
+def assessment_start(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    episode = _episode(request, episode_pk)
+    form = StartAssessmentForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("episode_detail", pk=episode.pk)
+    try:
+        assessment = services.assessment_start(actor=request.user, episode=episode, **form.cleaned_data)
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+        return redirect("episode_detail", pk=episode.pk)
+    return redirect("assessment_detail", pk=assessment.pk)
+
+
+@login_required
+def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft shows the exam form; a completed assessment shows its results and findings."""
+    assessment = _assessment(request, pk)
+    can_change = permissions.can_change_clinical(request.user, assessment.episode.patient)
+    if assessment.is_completed:
+        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
+        return render(
+            request,
+            "assessments/assessment_result.html",
+            {
+                "assessment": assessment,
+                "episode": assessment.episode,
+                "patient": assessment.episode.patient,
+                "summary": selectors.summary(assessment),
+                "findings": assessment.findings.select_related("dismissed_by", "added_by"),
+                "dismiss_form": DismissFindingForm(),
+                "add_form": AddFindingForm(),
+                "can_change": can_change,
+            },
+        )
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        form = AssessmentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.assessment_save(actor=request.user, assessment=assessment, data=form.cleaned_data)
+                if "complete" in request.POST:
+                    services.assessment_complete(actor=request.user, assessment=assessment)
+                    messages.success(request, "Assessment completed; findings derived below.")
+                else:
+                    messages.success(request, "Draft saved.")
+                return redirect("assessment_detail", pk=assessment.pk)
+            except ValidationError as error:
+                form.add_error(None, error)
+    else:
+        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
+        form = AssessmentForm(initial=initial_from(assessment))
+    return render(
+        request,
+        "assessments/assessment_form.html",
+        {"assessment": assessment, "episode": assessment.episode, "patient": assessment.episode.patient, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    services.assessment_reopen(actor=request.user, assessment=assessment)
+    messages.success(request, "Reopened as a draft. Completing it again re-derives the findings.")
+    return redirect("assessment_detail", pk=assessment.pk)
+
+
+def _finding(request: HttpRequest, pk: int) -> Finding:
+    finding = get_object_or_404(
+        Finding.objects.select_related("assessment__episode__patient"),
+        pk=pk,
+        assessment__episode__patient__clinic_id=request.user.clinic_id,
+    )
+    if not permissions.can_change_clinical(request.user, finding.assessment.episode.patient):
+        raise PermissionDenied
+    return finding
+
+
+@login_required
+@require_POST
+def finding_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = _finding(request, pk)
+    form = DismissFindingForm(request.POST)
+    if form.is_valid():
+        services.finding_dismiss(actor=request.user, finding=finding, reason=form.cleaned_data["reason"])
+        messages.success(request, "Finding dismissed; plans will not use it.")
+    else:
+        messages.error(request, "Say why the finding is dismissed.")
+    return redirect("assessment_detail", pk=finding.assessment_id)
+
+
+@login_required
+@require_POST
+def finding_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = _finding(request, pk)
+    services.finding_restore(actor=request.user, finding=finding)
+    messages.success(request, "Finding restored.")
+    return redirect("assessment_detail", pk=finding.assessment_id)
+
+
+@login_required
+@require_POST
+def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _assessment(request, pk)
+    if not permissions.can_change_clinical(request.user, assessment.episode.patient):
+        raise PermissionDenied
+    form = AddFindingForm(request.POST)
+    if form.is_valid():
+        try:
+            services.finding_add(actor=request.user, assessment=assessment, **form.cleaned_data)
+            messages.success(request, "Finding added.")
+        except ValidationError as error:
+            _errors_to_messages(request, error)
+    else:
+        messages.error(request, "Give the finding a name and a reason.")
+    return redirect("assessment_detail", pk=assessment.pk)
+
+
+@login_required
+def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    episode = _episode(request, episode_pk)
+    audit.record(actor=request.user, action="progress.viewed", obj=episode)
+    first, last, comparisons = selectors.comparisons(episode)
+    rows = [
+        (comparison.measure.replace("_", " ").capitalize(), comparison, CHANGE_LABELS[comparison.change])
+        for comparison in comparisons
+    ]
+    series = selectors.chart_series(episode)
+    context = {"episode": episode, "patient": episode.patient, "first": first, "last": last, "rows": rows}
+    if first is not None:
+        # The SVG comes from our own chart code, never from user input.
+        context["rom_chart"] = mark_safe(charts.rom_chart(series["rom"]))  # noqa: S308
+        context["outcome_chart"] = mark_safe(charts.outcome_chart(series["outcomes"]))  # noqa: S308
+        context["fms_chart"] = mark_safe(charts.fms_profile_chart(series["fms"]))  # noqa: S308
+    context["today"] = timezone.localdate()
+    return render(request, "assessments/progress.html", context)

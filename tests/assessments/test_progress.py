@@ -1,0 +1,277 @@
+"""Progress: MDC / MCID boundaries in both directions, missing values, refusals (DOMAIN A; B1.4; B2.3; B5.7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from assessments.progress import (
+    Change,
+    Comparison,
+    compare_fms_test,
+    compare_fms_total,
+    compare_leg_length,
+    compare_outcome,
+    compare_rom,
+)
+
+IMPROVED, NO_CHANGE, WORSE, NOT_COMPARABLE = Change.IMPROVED, Change.NO_CHANGE, Change.WORSE, Change.NOT_COMPARABLE
+
+
+def test_change_values():
+    assert [c.value for c in Change] == ["improved", "no_change", "worse", "not_comparable"]
+
+
+# --- ROM --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs", "change", "rule"),
+    [
+        (100, 100, {}, NO_CHANGE, "change within MDC 5°"),
+        (100, 105, {}, NO_CHANGE, "change within MDC 5°"),
+        (100, 106, {}, IMPROVED, "change beyond MDC 5°"),
+        (100, 95, {}, NO_CHANGE, "change within MDC 5°"),
+        (100, 94, {}, WORSE, "change beyond MDC 5°"),
+        (100, 105, {"mdc": Decimal("5.4")}, NO_CHANGE, "change within MDC 5.4°"),
+        (100, 106, {"mdc": Decimal("5.4")}, IMPROVED, "change beyond MDC 5.4°"),
+        (100, 94, {"mdc": Decimal("5.4")}, WORSE, "change beyond MDC 5.4°"),
+        (100, 108, {"mdc": 8}, NO_CHANGE, "change within MDC 8°"),
+        (100, 109, {"mdc": 8}, IMPROVED, "change beyond MDC 8°"),
+        (100, 101, {"mdc": 0}, IMPROVED, "change beyond MDC 0°"),
+    ],
+)
+def test_compare_rom(baseline, current, kwargs, change, rule):
+    assert compare_rom("flexion", "left", baseline, current, **kwargs) == Comparison(
+        "hip_flexion_left", baseline, current, current - baseline, change, rule
+    )
+
+
+def test_compare_rom_extension_through_zero():
+    result = compare_rom("extension", "right", -4, 2)
+    assert (result.measure, result.difference, result.change) == ("hip_extension_right", 6, IMPROVED)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs", "rule"),
+    [
+        (None, 40, {}, "not comparable: a reading is missing"),
+        (40, None, {}, "not comparable: a reading is missing"),
+        (None, None, {}, "not comparable: a reading is missing"),
+        (30, 45, {"same_method": False}, "not comparable: different position or device"),
+    ],
+)
+def test_compare_rom_not_comparable(baseline, current, kwargs, rule):
+    result = compare_rom("abduction", "left", baseline, current, **kwargs)
+    assert result == Comparison("hip_abduction_left", baseline, current, None, NOT_COMPARABLE, rule)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("flexion", "both", 100, 110), {}),
+        (("twist", "left", 100, 110), {}),
+        (("flexion", "left", 100, 170), {}),
+        (("abduction", "left", -1, 10), {}),
+        (("flexion", "left", 100.0, 110), {}),
+        (("flexion", "left", 100, 110), {"mdc": -1}),
+        (("flexion", "left", 100, 110), {"mdc": "5"}),
+    ],
+)
+def test_compare_rom_refuses(args, kwargs):
+    with pytest.raises(ValueError):  # noqa: PT011
+        compare_rom(*args, **kwargs)
+
+
+# --- FMS --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs", "change", "rule"),
+    [
+        # MDC95 about 2.5 (S10): with whole composites, 3 is the least real change
+        (14, 16, {}, NO_CHANGE, "change within MDC 2.5 points"),
+        (14, 17, {}, IMPROVED, "change beyond MDC 2.5 points"),
+        (14, 12, {}, NO_CHANGE, "change within MDC 2.5 points"),
+        (14, 11, {}, WORSE, "change beyond MDC 2.5 points"),
+        (14, 14, {}, NO_CHANGE, "change within MDC 2.5 points"),
+        (14, 17, {"mdc": 3}, NO_CHANGE, "change within MDC 3 points"),
+        (14, 18, {"mdc": 3}, IMPROVED, "change beyond MDC 3 points"),
+        (14, 11, {"mdc": 3}, NO_CHANGE, "change within MDC 3 points"),
+        (14, 10, {"mdc": 3}, WORSE, "change beyond MDC 3 points"),
+        (0, 21, {}, IMPROVED, "change beyond MDC 2.5 points"),
+    ],
+)
+def test_compare_fms_total(baseline, current, kwargs, change, rule):
+    assert compare_fms_total(baseline, current, **kwargs) == Comparison(
+        "fms_composite", baseline, current, current - baseline, change, rule
+    )
+
+
+@pytest.mark.parametrize(("baseline", "current"), [(None, 14), (14, None), (None, None)])
+def test_compare_fms_total_missing(baseline, current):
+    result = compare_fms_total(baseline, current)
+    assert (result.change, result.difference) == (NOT_COMPARABLE, None)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs"), [(22, 14, {}), (14, -1, {}), (14.0, 15, {}), (14, 15, {"mdc": -1})]
+)
+def test_compare_fms_total_refuses(baseline, current, kwargs):
+    with pytest.raises(ValueError):  # noqa: PT011
+        compare_fms_total(baseline, current, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "change", "rule"),
+    [
+        (2, 2, NO_CHANGE, "same score"),
+        (2, 3, IMPROVED, "any change of the 0-3 score counts"),
+        (2, 1, WORSE, "any change of the 0-3 score counts"),
+        (0, 1, IMPROVED, "any change of the 0-3 score counts"),
+        (3, 0, WORSE, "any change of the 0-3 score counts"),
+    ],
+)
+def test_compare_fms_test(baseline, current, change, rule):
+    assert compare_fms_test("hurdle_step", baseline, current) == Comparison(
+        "fms_hurdle_step", baseline, current, current - baseline, change, rule
+    )
+
+
+def test_compare_fms_test_missing():
+    assert compare_fms_test("deep_squat", None, 2).change == NOT_COMPARABLE
+
+
+@pytest.mark.parametrize(
+    ("code", "baseline", "current"), [("squat", 1, 2), ("deep_squat", 4, 2), ("deep_squat", 1, -1)]
+)
+def test_compare_fms_test_refuses(code, baseline, current):
+    with pytest.raises(ValueError):  # noqa: PT011
+        compare_fms_test(code, baseline, current)
+
+
+# --- Leg length -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs", "change"),
+    [
+        (12, 12, {}, NO_CHANGE),
+        (12, 8, {}, NO_CHANGE),
+        (12, 7, {}, IMPROVED),
+        (12, 16, {}, NO_CHANGE),
+        (12, 17, {}, WORSE),
+        (12, 10, {"tolerance_mm": 3}, NO_CHANGE),
+        (12, 9, {"tolerance_mm": 3}, IMPROVED),
+        (12, 15, {"tolerance_mm": Decimal(3)}, WORSE),
+        (5, 0, {}, IMPROVED),
+    ],
+)
+def test_compare_leg_length(baseline, current, kwargs, change):
+    result = compare_leg_length(baseline, current, **kwargs)
+    assert (result.measure, result.baseline, result.current) == ("leg_length_discrepancy", baseline, current)
+    assert result.difference == current - baseline
+    assert result.change == change
+    assert "mm normal variation" in result.rule
+
+
+@pytest.mark.parametrize(("baseline", "current"), [(None, 10), (10, None)])
+def test_compare_leg_length_missing(baseline, current):
+    assert compare_leg_length(baseline, current).change == NOT_COMPARABLE
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "kwargs"), [(-1, 5, {}), (5, 5.0, {}), (5, True, {}), (5, 6, {"tolerance_mm": -1})]
+)
+def test_compare_leg_length_refuses(baseline, current, kwargs):
+    with pytest.raises(ValueError):  # noqa: PT011
+        compare_leg_length(baseline, current, **kwargs)
+
+
+# --- Outcomes ---------------------------------------------------------------------------------------------
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("instrument", "baseline", "current", "kwargs", "change"),
+    [
+        # NPRS: 2 points or 30 %, lower is better
+        ("nprs", D(6), D(4), {}, IMPROVED),
+        ("nprs", D(6), D(5), {}, NO_CHANGE),  # 1 point, 16.7 %
+        ("nprs", D(6), D(7), {}, NO_CHANGE),
+        ("nprs", D(6), D(8), {}, WORSE),
+        ("nprs", D(10), D(9), {}, NO_CHANGE),
+        ("nprs", D(3), D(2), {}, IMPROVED),  # 33 %
+        ("nprs", D(2), D(3), {}, WORSE),  # 50 % of the baseline, the same rule in the bad direction
+        ("nprs", D(0), D(1), {}, NO_CHANGE),  # no relative rule from a baseline of 0
+        ("nprs", D(0), D(2), {}, WORSE),
+        ("nprs", 6, 4, {}, IMPROVED),
+        ("nprs", D(6), D(5), {"nprs_mcid_points": 1}, IMPROVED),
+        ("nprs", D(6), D(7), {"nprs_mcid_points": 1}, WORSE),
+        # ODI: 10 points or 30 %, lower is better
+        ("odi", D(40), D(30), {}, IMPROVED),
+        ("odi", D(40), D(31), {}, NO_CHANGE),  # 9 points, 22.5 %
+        ("odi", D(40), D(49), {}, NO_CHANGE),
+        ("odi", D(40), D(50), {}, WORSE),
+        ("odi", D(20), D(14), {}, IMPROVED),  # exactly 30 %
+        ("odi", D(20), D("14.1"), {}, NO_CHANGE),
+        ("odi", D(20), D(26), {}, WORSE),  # exactly 30 % worse
+        ("odi", D(20), D("25.9"), {}, NO_CHANGE),
+        ("odi", D(40), D(32), {"odi_mcid_points": 8}, IMPROVED),
+        ("odi", D(40), D(48), {"odi_mcid_points": 8}, WORSE),
+        # LEFS: 9 points, higher is better
+        ("lefs", D(40), D(49), {}, IMPROVED),
+        ("lefs", D(40), D(48), {}, NO_CHANGE),
+        ("lefs", D(40), D(32), {}, NO_CHANGE),
+        ("lefs", D(40), D(31), {}, WORSE),
+        ("lefs", D(0), D(9), {}, IMPROVED),
+        ("lefs", D(40), D(35), {"lefs_mcid": 5}, WORSE),
+    ],
+)
+def test_compare_outcome(instrument, baseline, current, kwargs, change):
+    result = compare_outcome(instrument, baseline, current, **kwargs)
+    assert result.measure == instrument
+    assert (result.baseline, result.current) == (D(baseline), D(current))
+    assert result.difference == D(current) - D(baseline)
+    assert result.change == change
+
+
+@pytest.mark.parametrize(
+    ("instrument", "baseline", "current", "kwargs", "rule"),
+    [
+        ("nprs", D(6), D(4), {}, "improvement meets MCID 2 points or 30 %"),
+        ("odi", D(40), D(50), {}, "worsening meets MCID 10 points or 30 %"),
+        ("odi", D(40), D(50), {"odi_mcid_relative": D("0.25")}, "worsening meets MCID 10 points or 25 %"),
+        ("lefs", D(40), D(41), {}, "change does not meet MCID 9 points (higher is better)"),
+        ("nprs", D(6), D(5), {}, "change does not meet MCID 2 points or 30 % (lower is better)"),
+        ("lefs", None, D(41), {}, "not comparable: a score is missing"),
+    ],
+)
+def test_compare_outcome_rule_text(instrument, baseline, current, kwargs, rule):
+    assert compare_outcome(instrument, baseline, current, **kwargs).rule == rule
+
+
+@pytest.mark.parametrize(("baseline", "current"), [(None, D(3)), (D(3), None), (None, None)])
+def test_compare_outcome_missing(baseline, current):
+    result = compare_outcome("nprs", baseline, current)
+    assert (result.change, result.difference) == (NOT_COMPARABLE, None)
+
+
+@pytest.mark.parametrize(
+    ("instrument", "baseline", "current", "kwargs"),
+    [
+        ("psfs", D(3), D(5), {}),
+        ("nprs", D(11), D(5), {}),
+        ("nprs", D(-1), D(5), {}),
+        ("odi", D(40), D("100.1"), {}),
+        ("lefs", D(81), D(40), {}),
+        ("lefs", D(40), 40.0, {}),
+        ("odi", D("NaN"), D(40), {}),
+        ("odi", D(40), D(30), {"odi_mcid": 8}),
+    ],
+)
+def test_compare_outcome_refuses(instrument, baseline, current, kwargs):
+    with pytest.raises(ValueError):  # noqa: PT011
+        compare_outcome(instrument, baseline, current, **kwargs)
