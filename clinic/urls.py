@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from assessments import api as assessment_api
 from assessments import urls as assessment_urls
 from clinic import api, views
 from clinic.forms import LoginForm
@@ -14,6 +15,8 @@ router.register("patients", api.PatientViewSet, basename="api-patient")
 router.register("episodes", api.EpisodeViewSet, basename="api-episode")
 router.register("intake-invitations", intake_api.InvitationViewSet, basename="api-intake-invitation")
 router.register("intakes", intake_api.IntakeViewSet, basename="api-intake")
+router.register("assessments", assessment_api.AssessmentViewSet, basename="api-assessment")
+router.register("findings", assessment_api.FindingViewSet, basename="api-finding")
 
 account_urls = [
     path(

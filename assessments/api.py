@@ -1,0 +1,168 @@
+"""REST API of the assessments, clinicians only. The exam payload uses the assessment
+form's field names and is validated by that same form, so API and screen cannot differ."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from assessments import services
+from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
+from assessments.models import Assessment, Finding
+from clinic import audit, permissions
+
+
+def _call(write):
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        ) from error
+
+
+def _valid(form) -> dict:
+    if not form.is_valid():
+        raise ValidationError(form.errors.get_json_data(escape_html=True))
+    return form.cleaned_data
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "assessment",
+            "code",
+            "side",
+            "label",
+            "evidence",
+            "origin",
+            "reason",
+            "dismissed_at",
+            "dismiss_reason",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    measurements = serializers.SerializerMethodField()
+    findings = FindingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "episode",
+            "kind",
+            "status",
+            "assessed_on",
+            "clinician",
+            "completed_at",
+            "measurements",
+            "findings",
+        ]
+        read_only_fields = fields
+
+    def get_measurements(self, assessment: Assessment) -> dict:
+        return {
+            name: (str(value) if value is not None and not isinstance(value, bool | int | str) else value)
+            for name, value in initial_from(assessment).items()
+        }
+
+
+class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AssessmentSerializer
+    permission_classes = [permissions.ClinicalAccess]
+    filterset_fields = ["episode", "status"]
+
+    def get_queryset(self):
+        return (
+            Assessment.objects.filter(episode__in=permissions.scoped_episodes(self.request.user))
+            .select_related("episode__patient")
+            .prefetch_related("rom", "fms", "special_tests", "findings")
+            .order_by("assessed_on", "id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        for assessment in page:
+            audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        assessment = self.get_object()
+        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
+        return Response(self.get_serializer(assessment).data)
+
+    def create(self, request, *args, **kwargs):
+        episode = permissions.scoped_episodes(request.user).filter(pk=request.data.get("episode")).first()
+        if episode is None:
+            raise ValidationError({"episode": ["No such episode in your clinic."]})
+        data = _valid(StartAssessmentForm(request.data))
+        assessment = _call(lambda: services.assessment_start(actor=request.user, episode=episode, **data))
+        return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        """Change a draft: fields not sent keep their saved values."""
+        assessment = self.get_object()
+        merged = {**initial_from(assessment), **request.data}
+        data = _valid(AssessmentForm(merged))
+        _call(lambda: services.assessment_save(actor=request.user, assessment=assessment, data=data))
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        assessment = self.get_object()
+        _call(lambda: services.assessment_complete(actor=request.user, assessment=assessment))
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+
+class DismissSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class AddFindingSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField()
+    label = serializers.CharField(max_length=300)
+    side = serializers.ChoiceField(choices=["", "left", "right"], required=False, default="")
+    reason = serializers.CharField(max_length=2000)
+
+
+class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = FindingSerializer
+    permission_classes = [permissions.ClinicalAccess]
+    filterset_fields = ["assessment"]
+
+    def get_queryset(self):
+        return Finding.objects.filter(
+            assessment__episode__in=permissions.scoped_episodes(self.request.user)
+        ).select_related("assessment__episode__patient")
+
+    def create(self, request, *args, **kwargs):
+        payload = AddFindingSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        assessment = (
+            Assessment.objects.filter(episode__in=permissions.scoped_episodes(request.user))
+            .filter(pk=data.pop("assessment"))
+            .first()
+        )
+        if assessment is None:
+            raise ValidationError({"assessment": ["No such assessment in your clinic."]})
+        finding = _call(lambda: services.finding_add(actor=request.user, assessment=assessment, **data))
+        return Response(self.get_serializer(finding).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        payload = DismissSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        finding = _call(
+            lambda: services.finding_dismiss(
+                actor=request.user, finding=self.get_object(), reason=payload.validated_data["reason"]
+            )
+        )
+        return Response(self.get_serializer(finding).data)
