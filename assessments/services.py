@@ -63,9 +63,11 @@ def assessment_save(*, actor: User, assessment: Assessment, data: dict) -> Asses
     """Store a draft from the assessment form's cleaned data (every field optional)."""
     _require_clinical(actor, assessment.episode)
     _require_draft(assessment)
-    for name in ("assessed_on", "rom_device", "rom_mode", "pain_today", "cadence", "form_notes", *RUNNING_FORM_FIELDS):
+    for name in ("assessed_on", "rom_device", "rom_mode", "pain_today", "cadence"):
         setattr(assessment, name, data.get(name))
-    assessment.form_notes = assessment.form_notes or ""
+    assessment.form_notes = data.get("form_notes") or ""
+    for name in RUNNING_FORM_FIELDS:
+        setattr(assessment, name, bool(data.get(name)))
     for name in LEG_LENGTH_FIELDS:
         setattr(assessment, f"{name}_mm", _mm(data.get(f"{name}_cm")))
     assessment.full_clean()

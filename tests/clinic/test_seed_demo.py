@@ -185,3 +185,19 @@ def test_demo_shows_intakes_at_every_stage_and_stays_idempotent(django_capture_o
     pending = Intake.objects.exclude(status=IntakeStatus.SUBMITTED)
     assert pending.count() == 2
     assert IntakeInvitation.objects.filter(intake__in=pending, sent_at__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_has_completed_assessments_with_findings_and_progress_examples():
+    from assessments.models import Assessment, AssessmentStatus, Finding
+
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (Assessment.objects.count(), Finding.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (Assessment.objects.count(), Finding.objects.count()) == counts
+
+    assert not Assessment.objects.exclude(status=AssessmentStatus.COMPLETED).exists()
+    assert Assessment.objects.filter(kind="reassessment").count() == 2
+    assert Finding.objects.filter(code="hip_flexor_tightness", side="left").exists()
+    # Every assessed episode had a submitted intake first, as in the clinic's flow.
+    assert not Assessment.objects.filter(episode__intake__isnull=True).exists()

@@ -29,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
+from assessments.demo import seed_assessments
 from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCare, EpisodeStatus, Patient, Sex, User
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus
@@ -453,6 +454,7 @@ class Command(BaseCommand):
             episode_ids = seed_care(clinic, patients, specs, clinicians)
             seeded_episodes = EpisodeOfCare.objects.filter(pk__in=episode_ids).select_related("patient")
             seed_intakes(episodes=list(seeded_episodes), front_desk=staff[FRONT_DESK_EMAIL])
+            seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
 
         visits = Appointment.objects.filter(episode_id__in=episode_ids)
         self.stdout.write(
