@@ -40,6 +40,10 @@ def rom_chart(rom: dict[str, dict[str, Sequence[tuple[object, int]]]]) -> str:
                 axis.plot(
                     [day for day, _ in points], [value for _, value in points], label=side.title(), **SIDE_STYLE[side]
                 )
+        values = [value for points in rom.get(motion, {}).values() for _, value in points]
+        if values:
+            # A fixed margin keeps a 2° wobble from looking like a large change.
+            axis.set_ylim(min(values) - 10, max(values) + 10)
         axis.tick_params(labelsize=7)
         axis.set_ylabel("degrees", fontsize=8)
         axis.grid(alpha=0.3)

@@ -25,6 +25,14 @@ CHANGE_LABELS = {
 }
 
 
+_ACRONYMS = {"fms": "FMS", "nprs": "NPRS", "odi": "ODI", "lefs": "LEFS"}
+
+
+def _measure_label(code: str) -> str:
+    words = code.split("_")
+    return " ".join([_ACRONYMS.get(words[0], words[0].capitalize()), *words[1:]])
+
+
 def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
     episode = get_object_or_404(
         EpisodeOfCare.objects.select_related("patient__clinic"), pk=pk, patient__clinic_id=request.user.clinic_id
@@ -180,8 +188,7 @@ def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     audit.record(actor=request.user, action="progress.viewed", obj=episode)
     first, last, comparisons = selectors.comparisons(episode)
     rows = [
-        (comparison.measure.replace("_", " ").capitalize(), comparison, CHANGE_LABELS[comparison.change])
-        for comparison in comparisons
+        (_measure_label(comparison.measure), comparison, CHANGE_LABELS[comparison.change]) for comparison in comparisons
     ]
     series = selectors.chart_series(episode)
     context = {"episode": episode, "patient": episode.patient, "first": first, "last": last, "rows": rows}

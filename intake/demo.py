@@ -7,6 +7,7 @@ an intake are left alone.
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
 
@@ -102,6 +103,11 @@ def seed_intakes(*, episodes: list[EpisodeOfCare], front_desk: User, pending: in
             for step_code, step_answers in answers.items():
                 services.step_save(intake=intake, step_code=step_code, answers=step_answers)
             services.intake_submit(intake=intake)
+            # Demo patients filled in their form the evening before their episode opened.
+            evening = datetime.datetime.combine(
+                episode.opened_on - datetime.timedelta(days=1), datetime.time(19), tzinfo=episode.patient.clinic.zone
+            )
+            Intake.objects.filter(pk=intake.pk).update(submitted_at=evening)
             submitted += 1
         made += 1
     return made

@@ -51,7 +51,7 @@ def test_clinician_records_an_assessment_and_sees_findings(live_server, browser)
     page.get_by_label("True leg length, right (cm)").fill("88.8")
     page.get_by_label("Apparent leg length, left (cm)").fill("95.0")
     page.get_by_label("Apparent leg length, right (cm)").fill("93.9")
-    for test, label in findings.SPECIAL_TESTS:
+    for _code, label in findings.SPECIAL_TESTS:
         for side in ("left", "right"):
             page.get_by_label(f"{label}, {side}", exact=True).select_option("negative")
     page.get_by_label(f"{findings.SPECIAL_TEST_LABELS['thomas']}, left", exact=True).select_option("positive")
