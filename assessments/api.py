@@ -99,7 +99,11 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(self.get_serializer(assessment).data)
 
     def create(self, request, *args, **kwargs):
-        episode = permissions.scoped_episodes(request.user).filter(pk=request.data.get("episode")).first()
+        try:
+            episode_id = int(request.data.get("episode"))
+        except (TypeError, ValueError):
+            raise ValidationError({"episode": ["Give the id of an episode of care."]}) from None
+        episode = permissions.scoped_episodes(request.user).filter(pk=episode_id).first()
         if episode is None:
             raise ValidationError({"episode": ["No such episode in your clinic."]})
         data = _valid(StartAssessmentForm(request.data))
@@ -133,6 +137,8 @@ class AddFindingSerializer(serializers.Serializer):
 
 
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Findings are clinical content: every one read through the API is audited."""
+
     serializer_class = FindingSerializer
     permission_classes = [permissions.ClinicalAccess]
     filterset_fields = ["assessment"]
@@ -141,6 +147,17 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Finding.objects.filter(
             assessment__episode__in=permissions.scoped_episodes(self.request.user)
         ).select_related("assessment__episode__patient")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        for finding in page:
+            audit.record(actor=request.user, action="finding.viewed", obj=finding)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        finding = self.get_object()
+        audit.record(actor=request.user, action="finding.viewed", obj=finding)
+        return Response(self.get_serializer(finding).data)
 
     def create(self, request, *args, **kwargs):
         payload = AddFindingSerializer(data=request.data)

@@ -190,7 +190,8 @@ class AssessmentForm(forms.Form):
                 pair = [cleaned.get(f"fms_{test.code}_{side}") for side in SIDES]
                 if (pair[0] is None) != (pair[1] is None):
                     missing = "left" if pair[0] is None else "right"
-                    self.add_error(f"fms_{test.code}_{missing}", "Score both sides of a bilateral test.")
+                    if f"fms_{test.code}_{missing}" not in self.errors:
+                        self.add_error(f"fms_{test.code}_{missing}", "Score both sides of a bilateral test.")
         for side in SIDES:
             self._details_need_positive("thomas", side, ["structure"], cleaned)
             self._details_need_positive("faber", side, ["location"], cleaned)
@@ -207,7 +208,7 @@ class AssessmentForm(forms.Form):
         for detail in details:
             name = special_field(test, side, detail)
             if cleaned.get(name):
-                self.add_error(name, f"Only recorded when the {label} test is positive on this side.")
+                self.add_error(name, f"Only recorded when the {label} is positive on this side.")
 
     # --- Groups for the template ------------------------------------------------------------------
 
@@ -253,6 +254,8 @@ class AssessmentForm(forms.Form):
 def initial_from(assessment: Assessment) -> dict:
     """The form's initial values from a saved assessment."""
     initial = {
+        # Every special test starts "not tested", so a first partial save need not send all 18.
+        **{special_field(test, side): "not_tested" for test, _ in findings.SPECIAL_TESTS for side in SIDES},
         "assessed_on": assessment.assessed_on,
         "rom_device": assessment.rom_device,
         "rom_mode": assessment.rom_mode,

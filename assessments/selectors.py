@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from assessments import findings, progress, scoring
-from assessments.models import Assessment, AssessmentStatus, Finding
+from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
 
@@ -27,7 +27,8 @@ def completed(episode: EpisodeOfCare) -> list[Assessment]:
 
 
 def baseline(episode: EpisodeOfCare) -> Assessment | None:
-    return episode.assessments.filter(status=AssessmentStatus.COMPLETED).order_by("assessed_on", "id").first()
+    """The completed initial evaluation: what every re-assessment is compared with."""
+    return episode.assessments.filter(status=AssessmentStatus.COMPLETED, kind=AssessmentKind.INITIAL).first()
 
 
 def exam_input(assessment: Assessment) -> findings.ExamInput:
@@ -80,9 +81,9 @@ class Summary:
     leg_length: scoring.LegLengthResult | None
 
 
-def summary(assessment: Assessment) -> Summary:
+def summary(assessment: Assessment, limits: dict | None = None) -> Summary:
     exam = exam_input(assessment)
-    limits = thresholds.for_clinic(assessment.episode.patient.clinic)
+    limits = limits or thresholds.for_clinic(assessment.episode.patient.clinic)
     rom = [
         scoring.rom_result(
             reading,
@@ -143,9 +144,11 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
 def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
     """The latest completed assessment compared with the baseline, with DOMAIN's MCIDs/MDCs."""
     series = completed(episode)
-    if len(series) < 2:
-        return (series[0] if series else None), None, []
-    first, last = series[0], series[-1]
+    first = next((assessment for assessment in series if assessment.kind == AssessmentKind.INITIAL), None)
+    later = [assessment for assessment in series if assessment is not first]
+    if first is None or not later:
+        return first, None, []
+    last = later[-1]
     limits = thresholds.for_clinic(episode.patient.clinic)
     rows: list[progress.Comparison] = []
     first_rom = {row.motion: row for row in first.rom.all()}
@@ -162,7 +165,7 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
                     same_method=_same_method(first, last),
                 )
             )
-    first_fms, last_fms = summary(first).fms, summary(last).fms
+    first_fms, last_fms = summary(first, limits).fms, summary(last, limits).fms
     rows.append(progress.compare_fms_total(first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"]))
     before_tests = first_fms.by_code
     for test in last_fms.tests:
@@ -191,5 +194,6 @@ def chart_series(episode: EpisodeOfCare) -> dict:
     outcomes: dict[str, list[tuple[object, Decimal]]] = {}
     for instrument, day, _, value in _outcomes(episode):
         outcomes.setdefault(instrument, []).append((day, value))
-    fms = [(assessment.assessed_on, summary(assessment).fms) for assessment in series]
+    limits = thresholds.for_clinic(episode.patient.clinic)
+    fms = [(assessment.assessed_on, summary(assessment, limits).fms) for assessment in series]
     return {"rom": rom, "outcomes": outcomes, "fms": fms}

@@ -81,6 +81,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A draft shows the exam form; a completed assessment shows its results and findings."""
     assessment = _assessment(request, pk)
     can_change = permissions.can_change_clinical(request.user, assessment.episode.patient)
+    if assessment.is_completed and request.method == "POST":
+        messages.error(request, "This assessment is completed; reopen it to change it.")
+        return redirect("assessment_detail", pk=assessment.pk)
     if assessment.is_completed:
         audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
         return render(

@@ -1,0 +1,251 @@
+"""The progress page: the latest completed assessment against the baseline, judged against the
+MDC / MCID, with three inline SVG charts; and how its query count grows with more visits."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assessments.models import AssessmentKind
+from clinic.permissions import Role
+from intake.models import Intake, IntakeStatus, QuestionnaireScore
+from tests.assessments.helpers import BASELINE_DAY, days_ago, login, record, started
+from tests.factories import UserFactory
+
+SVG_IMAGE = re.compile(r'<svg\b[^>]*\brole="img"[^>]*>')
+
+# The re-assessment: flexion left 110 -> 125 (+15, beyond the 5° MDC), flexion right 118 -> 121 (+3, within),
+# abduction left 40 -> 30 (-10, worse); hurdle step 2/1 -> 3/3 and deep squat 2 -> 3, so the FMS composite
+# goes 14 -> 17 (+3, beyond the 2.5 MDC); pain today 6 -> 2.
+BETTER = {
+    "rom_flexion_left": "125",
+    "rom_flexion_right": "121",
+    "rom_abduction_left": "30",
+    "fms_hurdle_step_left": "3",
+    "fms_hurdle_step_right": "3",
+    "fms_deep_squat": "3",
+    "pain_today": "2",
+}
+
+
+@pytest.fixture
+def as_clinician(client, clinician):
+    return login(client, clinician)
+
+
+def _rows(html: str) -> dict[str, list[str]]:
+    """Progress table: measure label -> [baseline, now, change, judgement, rule]."""
+    table = re.search(r'<section aria-labelledby="cmp-h">.*?</section>', html, re.S)
+    assert table, "no comparison table"
+    rows = {}
+    for row in re.findall(r"<tr class=\"change-[^\"]*\">(.*?)</tr>", table.group(0), re.S):
+        label = re.search(r"<th[^>]*>(.*?)</th>", row, re.S).group(1)
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        rows[unescape(label.strip())] = [unescape(cell) for cell in cells]
+    return rows
+
+
+def _progress(client, episode) -> str:
+    response = client.get(f"/episodes/{episode.pk}/progress/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_rom_change_beyond_the_mdc_is_improved_within_is_no_change(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["Hip flexion left"][:4] == ["110", "125", "15", "Improved"]
+    assert rows["Hip flexion right"][:4] == ["118", "121", "3", "No change"]
+    assert rows["Hip abduction left"][:4] == ["40", "30", "-10", "Worse"]
+    assert rows["Hip extension right"][:4] == ["-4", "-4", "0", "No change"]
+    assert "MDC 5°" in rows["Hip flexion left"][4]
+    # Every motion and side is compared.
+    assert sum(label.startswith("Hip ") for label in rows) == 12
+
+
+def test_rom_measured_with_another_device_is_not_comparable(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "rom_device": "inclinometer"})
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    hip_rows = {label: cells for label, cells in rows.items() if label.startswith("Hip ")}
+    assert len(hip_rows) == 12
+    assert {cells[3] for cells in hip_rows.values()} == {"Not comparable"}
+    assert rows["Hip flexion left"][2] == "—"  # no difference shown for readings that cannot be compared
+
+
+def test_rom_in_another_mode_is_not_comparable(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "rom_mode": "active"})
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["Hip flexion left"][3] == "Not comparable"
+
+
+@pytest.mark.parametrize(
+    ("changes", "composite", "judgement"),
+    [
+        (BETTER, "17", "Improved"),  # +3 > 2.5
+        ({"fms_hurdle_step_right": "2"}, "15", "No change"),  # +1
+        ({"fms_shoulder_mobility_left": "1", "fms_shoulder_mobility_right": "1", "fms_deep_squat": "1"}, "11", "Worse"),
+    ],
+    ids=["beyond MDC", "within MDC", "worse"],
+)
+def test_fms_total_change_is_judged_against_its_mdc(as_clinician, episode, changes, composite, judgement):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=changes)
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["FMS composite"][:2] == ["14", composite]
+    assert rows["FMS composite"][3] == judgement
+
+
+def test_fms_single_test_change_counts_any_point(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["FMS hurdle step"][:4] == ["1", "3", "2", "Improved"]
+    assert rows["FMS inline lunge"][3] == "No change"
+
+
+def test_nprs_comes_from_pain_today(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["NPRS"][:4] == ["6", "2", "-4", "Improved"]
+
+
+def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinician, episode):
+    intake = Intake.objects.create(
+        episode=episode,
+        status=IntakeStatus.SUBMITTED,
+        submitted_at=timezone.now() - datetime.timedelta(days=60),
+    )
+    QuestionnaireScore.objects.create(
+        intake=intake,
+        instrument="nprs",
+        version="own wording v1",
+        display="8 / 10",
+        value=8,
+        items_answered=3,
+        items_total=3,
+        complete=True,
+        scored=True,
+    )
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "pain_today": "5"})
+
+    html = _progress(as_clinician, episode)
+
+    nprs = _rows(html)["NPRS"]
+    assert [float(nprs[0]), float(nprs[1])] == [8.0, 5.0]
+    assert nprs[3] == "Improved"  # 8 -> 5: 3 points, beyond the MCID of 2
+
+
+def test_leg_length_change_is_compared(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes={"true_right_cm": "89.8", "apparent_right_cm": "94.9"})
+
+    rows = _rows(_progress(as_clinician, episode))
+
+    assert rows["Leg length discrepancy"][:4] == ["12", "2", "-10", "Improved"]
+
+
+def test_page_shows_three_accessible_svg_charts(as_clinician, episode):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+
+    html = _progress(as_clinician, episode)
+
+    charts = SVG_IMAGE.findall(html)
+    assert len(charts) == 3
+    assert all("aria-label=" in chart for chart in charts)
+    assert "<?xml" not in html
+
+
+def test_with_only_the_baseline_the_page_asks_for_a_reassessment(as_clinician, episode):
+    record(as_clinician, episode)
+    started(as_clinician, episode, "reassessment", days_ago(7))  # a draft does not count
+
+    html = _progress(as_clinician, episode)
+
+    assert "Progress needs a completed baseline and at least one completed re-assessment." in html
+    assert not SVG_IMAGE.search(html)
+    assert 'aria-labelledby="cmp-h"' not in html
+
+
+def test_with_no_assessment_the_page_asks_for_one(as_clinician, episode):
+    html = _progress(as_clinician, episode)
+
+    assert "Progress needs a completed baseline" in html
+    assert not SVG_IMAGE.search(html)
+
+
+def test_latest_reassessment_is_compared_with_the_baseline(as_clinician, episode):
+    record(as_clinician, episode)
+    middle = record(as_clinician, episode, kind="reassessment", changes={"rom_flexion_left": "140"})
+    middle.assessed_on = days_ago(20)
+    middle.save(update_fields=["assessed_on"])
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+
+    html = _progress(as_clinician, episode)
+
+    assert _rows(html)["Hip flexion left"][:2] == ["110", "125"]
+    assert BASELINE_DAY.strftime("%-d %b %Y") in html
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINIC_ADMIN])
+def test_progress_is_403_for_non_clinicians(client, clinic, episode, as_clinician, role):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    login(client, UserFactory(clinic=clinic, roles=[role]))
+
+    assert client.get(f"/episodes/{episode.pk}/progress/").status_code == 403
+
+
+def test_progress_of_another_clinics_episode_is_404(as_clinician, foreign_episode):
+    assert as_clinician.get(f"/episodes/{foreign_episode.pk}/progress/").status_code == 404
+
+
+# --- Query count ----------------------------------------------------------------------------------------
+
+
+def _count_progress_queries(client, episode) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        html = _progress(client, episode)
+    assert len(SVG_IMAGE.findall(html)) == 3
+    return len(queries.captured_queries)
+
+
+def test_progress_queries_do_not_grow_per_assessment_or_measurement(
+    as_clinician, episode, django_assert_max_num_queries
+):
+    record(as_clinician, episode)
+    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    with_two = _count_progress_queries(as_clinician, episode)
+
+    for number in range(2):
+        extra = record(as_clinician, episode, kind="reassessment", changes={"pain_today": str(3 - number)})
+        assert extra.kind == AssessmentKind.REASSESSMENT
+
+    # Two more visits bring 2 x (6 ROM rows + 7 FMS rows + 18 special tests + findings): loading any of them
+    # per assessment (3+ queries each) or per row would exceed this bound.
+    with django_assert_max_num_queries(with_two + 5):
+        html = _progress(as_clinician, episode)
+    assert len(SVG_IMAGE.findall(html)) == 3
