@@ -46,6 +46,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         *_SCHEDULE,
         "clinic.view_clinical_record",
         "clinic.change_clinical_record",
+        "plans.view_intervention",
+        "plans.view_planrule",
+        "plans.view_contraindication",
     ],
     Role.FRONT_DESK: [*_DEMOGRAPHICS, *_SCHEDULE],
     Role.CLINIC_ADMIN: [
@@ -60,6 +63,17 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "clinic.add_clinicianprofile",
         "clinic.change_clinicianprofile",
         "clinic.view_audit_trail",
+        # The treatment library and its rules.
+        "plans.view_intervention",
+        "plans.change_intervention",
+        "plans.view_planrule",
+        "plans.change_planrule",
+        "plans.view_ruleitem",
+        "plans.add_ruleitem",
+        "plans.change_ruleitem",
+        "plans.delete_ruleitem",
+        "plans.view_contraindication",
+        "plans.change_contraindication",
     ],
 }
 

@@ -9,6 +9,8 @@ from clinic import api, views
 from clinic.forms import LoginForm
 from intake import api as intake_api
 from intake import urls as intake_urls
+from plans import api as plan_api
+from plans import urls as plan_urls
 
 router = DefaultRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
@@ -17,6 +19,9 @@ router.register("intake-invitations", intake_api.InvitationViewSet, basename="ap
 router.register("intakes", intake_api.IntakeViewSet, basename="api-intake")
 router.register("assessments", assessment_api.AssessmentViewSet, basename="api-assessment")
 router.register("findings", assessment_api.FindingViewSet, basename="api-finding")
+router.register("interventions", plan_api.InterventionViewSet, basename="api-intervention")
+router.register("plans", plan_api.PlanViewSet, basename="api-plan")
+router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
 
 account_urls = [
     path(
@@ -56,6 +61,7 @@ urlpatterns = [
     path("intake/", include(intake_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),
     path("", include(assessment_urls.urlpatterns)),
+    path("", include(plan_urls.urlpatterns)),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

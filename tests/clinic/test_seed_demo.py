@@ -201,3 +201,16 @@ def test_demo_has_completed_assessments_with_findings_and_progress_examples():
     assert Finding.objects.filter(code="hip_flexor_tightness", side="left").exists()
     # Every assessed episode had a submitted intake first, as in the clinic's flow.
     assert not Assessment.objects.filter(episode__intake__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_demo_has_a_signed_plan_per_progress_example_and_a_draft():
+    from plans.models import Intervention, PlanStatus, PlanVersion, TreatmentPlan
+
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (TreatmentPlan.objects.count(), PlanVersion.objects.count(), Intervention.objects.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (TreatmentPlan.objects.count(), PlanVersion.objects.count(), Intervention.objects.count()) == counts
+    assert TreatmentPlan.objects.filter(status=PlanStatus.SIGNED).count() == 2
+    assert TreatmentPlan.objects.filter(status=PlanStatus.DRAFT).count() == 1
+    assert all(plan.items.exists() for plan in TreatmentPlan.objects.all())

@@ -35,6 +35,7 @@ from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.services import sync_role_groups
 from intake.demo import seed_intakes
+from plans.demo import seed_plans
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
@@ -455,6 +456,7 @@ class Command(BaseCommand):
             seeded_episodes = EpisodeOfCare.objects.filter(pk__in=episode_ids).select_related("patient")
             seed_intakes(episodes=list(seeded_episodes), front_desk=staff[FRONT_DESK_EMAIL])
             seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
+            seed_plans(clinic=clinic)
 
         visits = Appointment.objects.filter(episode_id__in=episode_ids)
         self.stdout.write(

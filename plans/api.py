@@ -1,0 +1,227 @@
+"""REST API of plans: the library (read for clinicians, edited by clinic admins in the UI or
+Django admin), drafting, editing items, signing and reading versions (clinicians)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from assessments.models import Assessment
+from clinic import audit, permissions
+from plans import services
+from plans.models import Intervention, PlanItem, PlanVersion, TreatmentPlan
+
+
+def _call(write):
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        ) from error
+
+
+class LibraryAccess(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user.clinic_id) and request.user.has_perm("plans.view_intervention")
+
+
+class InterventionSerializer(serializers.ModelSerializer):
+    dosage = serializers.CharField(source="dosage_text", read_only=True)
+
+    class Meta:
+        model = Intervention
+        fields = [
+            "id",
+            "key",
+            "prong",
+            "name",
+            "target",
+            "technique",
+            "tags",
+            "home_program",
+            "sets",
+            "reps",
+            "hold_seconds",
+            "frequency",
+            "dosage",
+            "instructions",
+            "progression",
+            "regression",
+            "cautions",
+            "source",
+            "active",
+        ]
+
+
+class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = InterventionSerializer
+    permission_classes = [LibraryAccess]
+    filterset_fields = ["prong", "active", "home_program"]
+
+    def get_queryset(self):
+        return Intervention.objects.filter(clinic_id=self.request.user.clinic_id).order_by("prong", "name")
+
+
+class PlanItemSerializer(serializers.ModelSerializer):
+    dosage = serializers.CharField(source="dosage_text", read_only=True)
+
+    class Meta:
+        model = PlanItem
+        fields = [
+            "id",
+            "intervention",
+            "prong",
+            "name",
+            "sets",
+            "reps",
+            "hold_seconds",
+            "frequency",
+            "dosage",
+            "instructions",
+            "home_program",
+            "order",
+            "because",
+            "override_contraindication",
+            "override_reason",
+        ]
+        read_only_fields = [
+            "id",
+            "intervention",
+            "prong",
+            "name",
+            "dosage",
+            "home_program",
+            "order",
+            "because",
+            "override_contraindication",
+            "override_reason",
+        ]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    items = PlanItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TreatmentPlan
+        fields = [
+            "id",
+            "episode",
+            "assessment",
+            "status",
+            "visits_per_week",
+            "weeks",
+            "goals",
+            "running_advice",
+            "referrals",
+            "excluded",
+            "missing_prong_reasons",
+            "items",
+        ]
+        read_only_fields = ["id", "episode", "assessment", "status", "referrals", "excluded", "items"]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanVersion
+        fields = ["number", "body", "changes", "signed_by", "signed_at"]
+
+
+class DraftSerializer(serializers.Serializer):
+    assessment = serializers.IntegerField()
+
+
+class AddItemSerializer(serializers.Serializer):
+    intervention = serializers.IntegerField()
+    override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PlanSerializer
+    permission_classes = [permissions.ClinicalAccess]
+    filterset_fields = ["episode", "status"]
+
+    def get_queryset(self):
+        return (
+            TreatmentPlan.objects.filter(episode__in=permissions.scoped_episodes(self.request.user))
+            .select_related("episode__patient")
+            .prefetch_related("items")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        plan = self.get_object()
+        audit.record(actor=request.user, action="plan.viewed", obj=plan)
+        return Response(self.get_serializer(plan).data)
+
+    def create(self, request, *args, **kwargs):
+        payload = DraftSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        assessment = Assessment.objects.filter(
+            episode__in=permissions.scoped_episodes(request.user), pk=payload.validated_data["assessment"]
+        ).first()
+        if assessment is None:
+            raise ValidationError({"assessment": ["No such assessment in your clinic."]})
+        plan = _call(lambda: services.plan_draft(actor=request.user, assessment=assessment))
+        return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        plan = self.get_object()
+        serializer = self.get_serializer(plan, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        _call(lambda: services.plan_update(actor=request.user, plan=plan, **serializer.validated_data))
+        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def items(self, request, pk=None):
+        plan = self.get_object()
+        payload = AddItemSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        intervention = Intervention.objects.filter(
+            clinic_id=request.user.clinic_id, pk=payload.validated_data["intervention"]
+        ).first()
+        if intervention is None:
+            raise ValidationError({"intervention": ["No such intervention in your clinic's library."]})
+        item = _call(
+            lambda: services.item_add(
+                actor=request.user,
+                plan=plan,
+                intervention=intervention,
+                override_reason=payload.validated_data["override_reason"],
+            )
+        )
+        return Response(PlanItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        version = _call(lambda: services.plan_sign(actor=request.user, plan=self.get_object()))
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["get"])
+    def versions(self, request, pk=None):
+        plan = self.get_object()
+        audit.record(actor=request.user, action="plan.versions_viewed", obj=plan)
+        return Response(VersionSerializer(plan.versions.all(), many=True).data)
+
+
+class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Change an item's dosage or instructions, or remove it from the draft."""
+
+    serializer_class = PlanItemSerializer
+    permission_classes = [permissions.ClinicalAccess]
+
+    def get_queryset(self):
+        return PlanItem.objects.filter(plan__episode__in=permissions.scoped_episodes(self.request.user)).select_related(
+            "plan__episode__patient"
+        )
+
+    def perform_update(self, serializer):
+        _call(
+            lambda: services.item_update(actor=self.request.user, item=serializer.instance, **serializer.validated_data)
+        )
+
+    def perform_destroy(self, instance):
+        services.item_remove(actor=self.request.user, item=instance)

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from django import forms
+
+from plans.models import Contraindication, Intervention, PlanItem, PlanRule, Prong, TreatmentPlan
+
+
+class LinesField(forms.CharField):
+    """A list of strings edited as one line each."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class CodesField(forms.CharField):
+    """A list of codes edited as comma-separated text."""
+
+    def prepare_value(self, value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [code.strip() for code in text.split(",") if code.strip()]
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = PlanItem
+        fields = ["sets", "reps", "hold_seconds", "frequency", "instructions"]
+        widgets = {"instructions": forms.Textarea(attrs={"rows": 3})}
+
+
+class AddItemForm(forms.Form):
+    intervention = forms.ModelChoiceField(queryset=Intervention.objects.none(), label="Add from the library")
+    override_reason = forms.CharField(
+        label="Reason for overriding a contraindication (only if the item was excluded)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["intervention"].queryset = Intervention.objects.filter(clinic=clinic, active=True).order_by(
+            "prong", "name"
+        )
+
+
+class PlanSettingsForm(forms.ModelForm):
+    goals = LinesField(label="Goals (one per line)", required=False)
+    running_advice = LinesField(label="Running advice (one per line)", required=False)
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["visits_per_week", "weeks", "goals", "running_advice"]
+        labels = {"visits_per_week": "Visits per week", "weeks": "For how many weeks"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for prong in Prong:
+            self.fields[f"missing_{prong.value}"] = forms.CharField(
+                label=f"If there is no {prong.label.lower()} item, why?",
+                max_length=500,
+                required=False,
+                initial=self.instance.missing_prong_reasons.get(prong.value, ""),
+            )
+
+    def missing_prong_reasons(self) -> dict[str, str]:
+        return {
+            prong.value: self.cleaned_data[f"missing_{prong.value}"].strip()
+            for prong in Prong
+            if self.cleaned_data.get(f"missing_{prong.value}", "").strip()
+        }
+
+
+class InterventionForm(forms.ModelForm):
+    tags = CodesField(required=False, help_text="Comma-separated; contraindications match these.")
+
+    class Meta:
+        model = Intervention
+        fields = [
+            "name",
+            "prong",
+            "target",
+            "technique",
+            "tags",
+            "home_program",
+            "sets",
+            "reps",
+            "hold_seconds",
+            "frequency",
+            "instructions",
+            "progression",
+            "regression",
+            "cautions",
+            "illustration",
+            "active",
+        ]
+
+
+class PlanRuleForm(forms.ModelForm):
+    when_findings = CodesField(required=False, help_text="Finding codes, comma-separated; any one selects the rule.")
+    when_load_facts = CodesField(required=False)
+    when_intake = CodesField(required=False)
+    running_advice = LinesField(required=False)
+
+    class Meta:
+        model = PlanRule
+        fields = [
+            "name",
+            "always",
+            "when_findings",
+            "when_load_facts",
+            "when_intake",
+            "when_detail",
+            "visits_per_week",
+            "weeks",
+            "running_advice",
+            "active",
+        ]
+
+
+class ContraindicationForm(forms.ModelForm):
+    when_findings = CodesField(required=False)
+    when_red_flag_tiers = CodesField(required=False)
+    when_red_flag_codes = CodesField(required=False)
+    excludes_tags = CodesField(required=False)
+    excludes_prongs = CodesField(required=False)
+
+    class Meta:
+        model = Contraindication
+        fields = [
+            "name",
+            "when_findings",
+            "when_red_flag_tiers",
+            "when_red_flag_codes",
+            "excludes_tags",
+            "excludes_prongs",
+            "blocks_plan",
+            "hard",
+            "reason",
+            "referral",
+            "active",
+        ]
+
+    def clean_excludes_prongs(self):
+        prongs = self.cleaned_data["excludes_prongs"]
+        unknown = [prong for prong in prongs if prong not in Prong.values]
+        if unknown:
+            raise forms.ValidationError(f"Unknown prong: {', '.join(unknown)}. Use {', '.join(Prong.values)}.")
+        return prongs

@@ -1,0 +1,234 @@
+"""The clinic's treatment library (interventions, rules, contraindications) and the plans
+drafted from it. A signed plan is a frozen ``PlanVersion``: later edits to the library or
+the draft never change it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from clinic.models import Clinic, EpisodeOfCare
+from plans import library
+
+
+class Prong(models.TextChoices):
+    MANIPULATION = "manipulation", "Joint manipulation / mobilisation"
+    SOFT_TISSUE = "soft_tissue", "Soft-tissue release"
+    EXERCISE = "exercise", "Corrective exercise"
+
+
+class DosageFields(models.Model):
+    sets = models.PositiveSmallIntegerField(null=True, blank=True)
+    reps = models.CharField(max_length=40, blank=True, help_text="e.g. 10–15, or 10 each side")
+    hold_seconds = models.CharField("hold (seconds)", max_length=40, blank=True, help_text="e.g. 20–30")
+    frequency = models.CharField(max_length=60, blank=True, help_text="e.g. daily, or 3 times a week")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def dosage_text(self) -> str:
+        # One wording for drafts, saved plans and handouts: the library's.
+        return library.Dosage(
+            sets=self.sets, reps=self.reps, hold_seconds=self.hold_seconds, frequency=self.frequency
+        ).text()
+
+
+class Intervention(DosageFields):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="interventions")
+    key = models.SlugField(max_length=60)
+    prong = models.CharField(max_length=12, choices=Prong.choices)
+    name = models.CharField(max_length=120)
+    target = models.CharField(max_length=120, blank=True)
+    technique = models.CharField(max_length=200, blank=True)
+    tags = models.JSONField(default=list, blank=True, help_text="Contraindication rules match these tags.")
+    home_program = models.BooleanField(default=False, help_text="Done by the patient at home; appears on the handout.")
+    instructions = models.TextField("patient instructions", max_length=3000, blank=True)
+    progression = models.TextField(max_length=1000, blank=True)
+    regression = models.TextField(max_length=1000, blank=True)
+    cautions = models.TextField(max_length=1000, blank=True)
+    shipped_illustration = models.CharField(max_length=80, blank=True)
+    illustration = models.FileField(
+        upload_to="exercise-illustrations/", blank=True, help_text="Replaces the shipped drawing."
+    )
+    source = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["prong", "name"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="intervention_key_per_clinic")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanRule(models.Model):
+    """Which findings (or intake facts) select which interventions, and what they bring."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="plan_rules")
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=120)
+    always = models.BooleanField(default=False, help_text="Applies to every plan.")
+    when_findings = models.JSONField(default=list, blank=True)
+    when_load_facts = models.JSONField(default=list, blank=True)
+    when_intake = models.JSONField(default=list, blank=True)
+    when_detail = models.CharField(max_length=60, blank=True)
+    visits_per_week = models.PositiveSmallIntegerField(default=1)
+    weeks = models.PositiveSmallIntegerField(default=6)
+    running_advice = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="rule_key_per_clinic"),
+            models.CheckConstraint(condition=Q(visits_per_week__gte=1, visits_per_week__lte=7), name="rule_visits_1_7"),
+            models.CheckConstraint(condition=Q(weeks__gte=1, weeks__lte=52), name="rule_weeks_1_52"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RuleItem(DosageFields):
+    """One intervention a rule selects; a dosage given here overrides the intervention's."""
+
+    rule = models.ForeignKey(PlanRule, on_delete=models.CASCADE, related_name="items")
+    intervention = models.ForeignKey(Intervention, on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["rule", "intervention"], name="rule_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.intervention}"
+
+
+class Contraindication(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="contraindications")
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=120)
+    when_findings = models.JSONField(default=list, blank=True)
+    when_red_flag_tiers = models.JSONField(default=list, blank=True)
+    when_red_flag_codes = models.JSONField(default=list, blank=True)
+    excludes_tags = models.JSONField(default=list, blank=True)
+    excludes_prongs = models.JSONField(default=list, blank=True)
+    blocks_plan = models.BooleanField(default=False)
+    hard = models.BooleanField(
+        default=True, help_text="Hard: cannot be overridden. Soft: a clinician may override with a reason."
+    )
+    reason = models.TextField(max_length=1000)
+    referral = models.TextField(max_length=1000, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="contraindication_key_per_clinic")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class TreatmentPlan(models.Model):
+    """The working copy a clinician edits. Each signature freezes it as a ``PlanVersion``."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="plans")
+    assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="plans")
+    status = models.CharField(max_length=6, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visits_per_week = models.PositiveSmallIntegerField(default=1)
+    weeks = models.PositiveSmallIntegerField(default=6)
+    goals = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    running_advice = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    referrals = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    # [{intervention, name, prong, reason, contraindication, hard, because}] from the generator.
+    excluded = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    missing_prong_reasons = models.JSONField(default=dict, blank=True)
+    blocked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(visits_per_week__gte=1, visits_per_week__lte=7), name="plan_visits_1_7"),
+            models.CheckConstraint(condition=Q(weeks__gte=1, weeks__lte=52), name="plan_weeks_1_52"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.pk} for episode {self.episode_id}"
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+
+class PlanItem(DosageFields):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="items")
+    intervention = models.ForeignKey(Intervention, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    prong = models.CharField(max_length=12, choices=Prong.choices)
+    name = models.CharField(max_length=120)
+    instructions = models.TextField(max_length=3000, blank=True)
+    home_program = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+    because = models.JSONField(default=list, blank=True)
+    # Set when a clinician keeps an item a soft contraindication excluded.
+    override_contraindication = models.CharField(max_length=60, blank=True)
+    override_reason = models.TextField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["prong", "order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(override_contraindication="") | ~Q(override_reason=""),
+                name="override_needs_reason",
+                violation_error_message="Overriding a contraindication needs a written reason.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def patient(self):
+        return self.plan.episode.patient
+
+
+class PlanVersion(models.Model):
+    """A signed plan, frozen: its body is a snapshot, never updated."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    body = models.JSONField(encoder=DjangoJSONEncoder)
+    changes = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan", "-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="one_version_number_per_plan")]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} version {self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("A signed plan version cannot be changed; sign a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("A signed plan version cannot be deleted.")
+
+    @property
+    def patient(self):
+        return self.plan.episode.patient

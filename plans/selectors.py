@@ -1,0 +1,139 @@
+"""Read side of plans: the clinic's library as the generator's plain values, and the facts
+a plan is drafted from (active findings, open red flags, load and intake facts)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from assessments import scoring
+from assessments import selectors as assessment_selectors
+from assessments.models import Assessment
+from clinic import thresholds
+from intake import instruments
+from plans import library, rules
+from plans.models import Contraindication, Intervention, PlanRule, TreatmentPlan
+
+
+def _dosage(row) -> library.Dosage:
+    return library.Dosage(sets=row.sets, reps=row.reps, hold_seconds=row.hold_seconds, frequency=row.frequency)
+
+
+def _has_dosage(row) -> bool:
+    return bool(row.sets or row.reps or row.hold_seconds or row.frequency)
+
+
+def library_for(clinic) -> rules.Library:
+    """The clinic's active library, as the generator reads it."""
+    interventions = {
+        row.key: library.Intervention(
+            key=row.key,
+            prong=library.Prong(row.prong),
+            name=row.name,
+            target=row.target,
+            technique=row.technique,
+            tags=frozenset(row.tags),
+            home_program=row.home_program,
+            dosage=_dosage(row),
+            instructions=row.instructions,
+            progression=row.progression,
+            regression=row.regression,
+            cautions=row.cautions,
+            illustration=row.shipped_illustration,
+            source=row.source,
+        )
+        for row in Intervention.objects.filter(clinic=clinic, active=True)
+    }
+    plan_rules = [
+        library.PlanRule(
+            key=row.key,
+            name=row.name,
+            always=row.always,
+            when_findings=frozenset(row.when_findings),
+            when_load_facts=frozenset(row.when_load_facts),
+            when_intake=frozenset(row.when_intake),
+            when_detail=row.when_detail,
+            items=tuple(
+                library.RuleItem(item.intervention.key, _dosage(item) if _has_dosage(item) else None)
+                for item in row.items.all()
+                if item.intervention.active
+            ),
+            visits_per_week=row.visits_per_week,
+            weeks=row.weeks,
+            running_advice=tuple(row.running_advice),
+            source=row.source,
+        )
+        for row in PlanRule.objects.filter(clinic=clinic, active=True).prefetch_related("items__intervention")
+    ]
+    contraindications = [
+        library.Contraindication(
+            key=row.key,
+            name=row.name,
+            when_findings=frozenset(row.when_findings),
+            when_red_flag_tiers=frozenset(row.when_red_flag_tiers),
+            when_red_flag_codes=frozenset(row.when_red_flag_codes),
+            excludes_tags=frozenset(row.excludes_tags),
+            excludes_prongs=frozenset(library.Prong(prong) for prong in row.excludes_prongs),
+            blocks_plan=row.blocks_plan,
+            hard=row.hard,
+            reason=row.reason,
+            referral=row.referral,
+            source=row.source,
+        )
+        for row in Contraindication.objects.filter(clinic=clinic, active=True)
+    ]
+    return rules.Library(interventions=interventions, rules=plan_rules, contraindications=contraindications)
+
+
+def facts_for(assessment: Assessment) -> dict:
+    """Everything the generator reads about the patient, from the assessment and the intake."""
+    episode = assessment.episode
+    findings = [
+        rules.FindingFact(code=row.code, side=row.side or None, label=row.label)
+        for row in assessment.findings.filter(dismissed_at__isnull=True)
+    ]
+    red_flags = [
+        rules.RedFlagFact(code=flag.code, tier=flag.tier, label=flag.label, open=flag.cleared_at is None)
+        for flag in episode.red_flags.all()
+    ]
+    intake = getattr(episode, "intake", None)
+    load_facts: list[str] = []
+    intake_facts: list[str] = []
+    scores: dict[str, Decimal] = {}
+    if intake is not None and intake.is_submitted:
+        load_facts = [fact["code"] for fact in intake.load_facts]
+        regions = intake.answers.get("complaint", {}).get("regions", [])
+        if instruments.involves_back(regions):
+            intake_facts.append("back_pain")
+        if set(regions) & instruments.LOWER_LIMB_REGIONS:
+            intake_facts.append("hip_pain")
+        scores = {score.instrument: score.value for score in intake.scores.filter(scored=True)}
+    summary = assessment_selectors.summary(assessment)
+    below_norm = tuple(
+        (row.motion, side, getattr(row, side), row.norm.value)
+        for row in summary.rom
+        for side in scoring.SIDES
+        if row.norm is not None and getattr(row, f"{side}_below_norm")
+    )
+    nprs = Decimal(assessment.pain_today) if assessment.pain_today is not None else scores.get("nprs")
+    return {
+        "findings": findings,
+        "red_flags": red_flags,
+        "load_facts": load_facts,
+        "intake_facts": intake_facts,
+        "baseline": rules.BaselineFacts(
+            nprs=nprs,
+            odi=scores.get("odi"),
+            lefs=scores.get("lefs"),
+            fms_composite=summary.fms.composite,
+            rom_below_norm=below_norm,
+        ),
+    }
+
+
+def thresholds_for_goals(clinic) -> dict[str, Decimal]:
+    values = thresholds.for_clinic(clinic)
+    return {"rom_mdc_deg": values["rom_mdc_deg"], "fms_low_composite": values["fms_low_composite"]}
+
+
+def current_version(plan: TreatmentPlan):
+    return plan.versions.order_by("-number").first()

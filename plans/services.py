@@ -1,0 +1,383 @@
+"""Every write of plans: the clinic's library, drafting from an assessment, editing, signing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assessments.models import Assessment
+from clinic import audit, permissions
+from clinic.models import Clinic, User
+from plans import library, rules, selectors, versions
+from plans.models import (
+    Contraindication,
+    Intervention,
+    PlanItem,
+    PlanRule,
+    PlanStatus,
+    PlanVersion,
+    Prong,
+    RuleItem,
+    TreatmentPlan,
+)
+
+DOSAGE_FIELDS = ("sets", "reps", "hold_seconds", "frequency")
+
+
+# --- The clinic's library ---------------------------------------------------------------------
+
+
+def _dosage_values(dosage: library.Dosage | None) -> dict:
+    if dosage is None:
+        return {"sets": None, "reps": "", "hold_seconds": "", "frequency": ""}
+    return {
+        "sets": dosage.sets,
+        "reps": dosage.reps,
+        "hold_seconds": dosage.hold_seconds,
+        "frequency": dosage.frequency,
+    }
+
+
+def library_seed(*, clinic: Clinic) -> int:
+    """Add the shipped interventions, rules and contraindications the clinic lacks (by key).
+
+    Rows the clinic already has are left as they are: its edits are never overwritten.
+    """
+    created = 0
+    with transaction.atomic():
+        by_key = {row.key: row for row in Intervention.objects.filter(clinic=clinic)}
+        for item in library.INTERVENTIONS:
+            if item.key in by_key:
+                continue
+            by_key[item.key] = Intervention.objects.create(
+                clinic=clinic,
+                key=item.key,
+                prong=item.prong.value,
+                name=item.name,
+                target=item.target,
+                technique=item.technique,
+                tags=sorted(item.tags),
+                home_program=item.home_program,
+                instructions=item.instructions,
+                progression=item.progression,
+                regression=item.regression,
+                cautions=item.cautions,
+                shipped_illustration=item.illustration,
+                source=item.source,
+                **_dosage_values(item.dosage),
+            )
+            created += 1
+        existing_rules = set(PlanRule.objects.filter(clinic=clinic).values_list("key", flat=True))
+        for rule in library.PLAN_RULES:
+            if rule.key in existing_rules:
+                continue
+            row = PlanRule.objects.create(
+                clinic=clinic,
+                key=rule.key,
+                name=rule.name,
+                always=rule.always,
+                when_findings=sorted(rule.when_findings),
+                when_load_facts=sorted(rule.when_load_facts),
+                when_intake=sorted(rule.when_intake),
+                when_detail=rule.when_detail,
+                visits_per_week=rule.visits_per_week,
+                weeks=rule.weeks,
+                running_advice=list(rule.running_advice),
+                source=rule.source,
+            )
+            RuleItem.objects.bulk_create(
+                RuleItem(rule=row, intervention=by_key[item.intervention], order=number, **_dosage_values(item.dosage))
+                for number, item in enumerate(rule.items)
+            )
+            created += 1
+        existing_contra = set(Contraindication.objects.filter(clinic=clinic).values_list("key", flat=True))
+        for contra in library.CONTRAINDICATIONS:
+            if contra.key in existing_contra:
+                continue
+            Contraindication.objects.create(
+                clinic=clinic,
+                key=contra.key,
+                name=contra.name,
+                when_findings=sorted(contra.when_findings),
+                when_red_flag_tiers=sorted(contra.when_red_flag_tiers),
+                when_red_flag_codes=sorted(contra.when_red_flag_codes),
+                excludes_tags=sorted(contra.excludes_tags),
+                excludes_prongs=sorted(prong.value for prong in contra.excludes_prongs),
+                blocks_plan=contra.blocks_plan,
+                hard=contra.hard,
+                reason=contra.reason,
+                referral=contra.referral,
+                source=contra.source,
+            )
+            created += 1
+    return created
+
+
+# --- Drafting ----------------------------------------------------------------------------------
+
+
+def _require(actor: User, plan_or_assessment) -> None:
+    if not permissions.can_change_clinical(actor, plan_or_assessment.episode.patient):
+        raise PermissionDenied
+
+
+def plan_draft(*, actor: User, assessment: Assessment) -> TreatmentPlan:
+    """Run the generator on a completed assessment and store the result as an editable draft."""
+    _require(actor, assessment)
+    if not assessment.is_completed:
+        raise ValidationError("Complete the assessment before drafting a plan.")
+    clinic = assessment.episode.patient.clinic
+    if not Intervention.objects.filter(clinic=clinic).exists():
+        library_seed(clinic=clinic)
+    lib = selectors.library_for(clinic)
+    draft = rules.generate(library=lib, mcid=selectors.thresholds_for_goals(clinic), **selectors.facts_for(assessment))
+    if draft.blocked:
+        raise ValidationError(
+            "Plan generation is blocked while an emergency red flag is open. " + " ".join(draft.referrals)
+        )
+    interventions = {row.key: row for row in Intervention.objects.filter(clinic=clinic)}
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.create(
+            episode=assessment.episode,
+            assessment=assessment,
+            created_by=actor,
+            visits_per_week=draft.visits_per_week,
+            weeks=draft.weeks,
+            goals=list(draft.goals),
+            running_advice=list(draft.running_advice),
+            referrals=list(draft.referrals),
+            excluded=[
+                {
+                    "intervention": item.intervention,
+                    "name": lib.interventions[item.intervention].name,
+                    "prong": item.prong.value,
+                    "reason": item.reason,
+                    "contraindication": item.contraindication,
+                    "hard": item.hard,
+                    "because": list(item.because),
+                }
+                for item in draft.excluded
+            ],
+        )
+        orders: dict[str, int] = {}
+        for item in draft.items:
+            row = interventions[item.intervention]
+            orders[item.prong.value] = orders.get(item.prong.value, -1) + 1
+            PlanItem.objects.create(
+                plan=plan,
+                intervention=row,
+                prong=item.prong.value,
+                name=row.name,
+                instructions=row.instructions,
+                home_program=row.home_program,
+                order=orders[item.prong.value],
+                because=list(item.because),
+                **_dosage_values(item.dosage),
+            )
+        audit.record(actor=actor, action="plan.drafted", obj=plan)
+    return plan
+
+
+# --- Editing -----------------------------------------------------------------------------------
+
+
+def _edited(plan: TreatmentPlan) -> None:
+    """Any change after a signature makes the plan a draft again, until the next signature."""
+    if plan.status != PlanStatus.DRAFT:
+        plan.status = PlanStatus.DRAFT
+    plan.save()
+
+
+def _excluded_entry(plan: TreatmentPlan, key: str) -> dict | None:
+    return next((entry for entry in plan.excluded if entry["intervention"] == key), None)
+
+
+def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, override_reason: str = "") -> PlanItem:
+    """Add from the library. An item a contraindication excluded needs a reason, unless the
+    contraindication is hard, in which case it cannot be added."""
+    _require(actor, plan)
+    if intervention.clinic_id != plan.episode.patient.clinic_id:
+        raise ValidationError({"intervention": "Choose an intervention from your clinic's library."})
+    if plan.items.filter(intervention=intervention).exists():
+        raise ValidationError({"intervention": f"{intervention.name} is already in the plan."})
+    excluded = _excluded_entry(plan, intervention.key)
+    override = ""
+    if excluded is not None:
+        if excluded["hard"]:
+            raise ValidationError({"intervention": f"{intervention.name} cannot be added: {excluded['reason']}"})
+        if not override_reason.strip():
+            raise ValidationError(
+                {"override_reason": f"{intervention.name} is contraindicated ({excluded['reason']}). Give a reason."}
+            )
+        override = excluded["contraindication"]
+    with transaction.atomic():
+        last = plan.items.filter(prong=intervention.prong).aggregate(last=Max("order"))["last"]
+        item = PlanItem.objects.create(
+            plan=plan,
+            intervention=intervention,
+            prong=intervention.prong,
+            name=intervention.name,
+            instructions=intervention.instructions,
+            home_program=intervention.home_program,
+            order=(last + 1) if last is not None else 0,
+            because=["Added by the clinician"],
+            override_contraindication=override,
+            override_reason=override_reason.strip() if override else "",
+            **{name: getattr(intervention, name) for name in DOSAGE_FIELDS},
+        )
+        _edited(plan)
+        audit.record(
+            actor=actor,
+            action="plan.contraindication_overridden" if override else "plan.item_added",
+            obj=item,
+            changed_fields=["override_reason"] if override else [],
+        )
+    return item
+
+
+def item_update(*, actor: User, item: PlanItem, **fields) -> PlanItem:
+    _require(actor, item.plan)
+    changed = [name for name, value in fields.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, fields[name])
+    item.full_clean()
+    with transaction.atomic():
+        item.save()
+        _edited(item.plan)
+        audit.record(actor=actor, action="plan.item_changed", obj=item, changed_fields=changed)
+    return item
+
+
+def item_remove(*, actor: User, item: PlanItem) -> None:
+    plan = item.plan
+    _require(actor, plan)
+    with transaction.atomic():
+        audit.record(actor=actor, action="plan.item_removed", obj=item)
+        item.delete()
+        _edited(plan)
+
+
+def item_move(*, actor: User, item: PlanItem, up: bool) -> None:
+    """Swap with the neighbour in the same prong."""
+    plan = item.plan
+    _require(actor, plan)
+    siblings = list(plan.items.filter(prong=item.prong).order_by("order", "id"))
+    index = next(number for number, row in enumerate(siblings) if row.pk == item.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(siblings):
+        return
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    with transaction.atomic():
+        for number, row in enumerate(siblings):
+            if row.order != number:
+                row.order = number
+                row.save(update_fields=["order"])
+        _edited(plan)
+        audit.record(actor=actor, action="plan.reordered", obj=plan)
+
+
+def plan_update(*, actor: User, plan: TreatmentPlan, **fields) -> TreatmentPlan:
+    """Visit frequency, duration, goals, running advice and reasons for a missing prong."""
+    _require(actor, plan)
+    changed = [name for name, value in fields.items() if getattr(plan, name) != value]
+    for name in changed:
+        setattr(plan, name, fields[name])
+    plan.full_clean()
+    with transaction.atomic():
+        _edited(plan)
+        audit.record(actor=actor, action="plan.updated", obj=plan, changed_fields=changed)
+    return plan
+
+
+# --- Signing -----------------------------------------------------------------------------------
+
+
+def missing_prongs(plan: TreatmentPlan) -> list[str]:
+    present = set(plan.items.values_list("prong", flat=True))
+    return [prong.value for prong in Prong if prong.value not in present]
+
+
+def snapshot(plan: TreatmentPlan, signer: User) -> dict:
+    """The frozen content of a signed version: everything the handout and the schedule need."""
+    profile = getattr(signer, "clinician_profile", None)
+    return {
+        "episode": plan.episode_id,
+        "assessment": plan.assessment_id,
+        "clinician": {"name": signer.full_name, "credentials": profile.credentials if profile else ""},
+        "visits_per_week": plan.visits_per_week,
+        "weeks": plan.weeks,
+        "goals": list(plan.goals),
+        "running_advice": list(plan.running_advice),
+        "referrals": list(plan.referrals),
+        "missing_prong_reasons": dict(plan.missing_prong_reasons),
+        "excluded": list(plan.excluded),
+        "items": [
+            {
+                "intervention": item.intervention.key if item.intervention else "",
+                "name": item.name,
+                "prong": item.prong,
+                "dosage": item.dosage_text,
+                **{name: getattr(item, name) for name in DOSAGE_FIELDS},
+                "instructions": item.instructions,
+                "home_program": item.home_program,
+                "because": list(item.because),
+                "illustration": item.intervention.shipped_illustration if item.intervention else "",
+                "override_contraindication": item.override_contraindication,
+                "override_reason": item.override_reason,
+            }
+            for item in plan.items.select_related("intervention").order_by("prong", "order", "id")
+        ],
+    }
+
+
+def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
+    """Freeze the draft as the next immutable version, with its difference from the last."""
+    _require(actor, plan)
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().select_related("episode__patient").get(pk=plan.pk)
+        unexplained = [
+            library.PRONG_LABELS[prong] for prong in missing_prongs(plan) if not plan.missing_prong_reasons.get(prong)
+        ]
+        if unexplained:
+            raise ValidationError(
+                f"The plan has no {', '.join(unexplained)} item. Add one, or say why it is left out, before signing."
+            )
+        if plan.status == PlanStatus.SIGNED:
+            raise ValidationError("Nothing has changed since the last signed version.")
+        body = snapshot(plan, actor)
+        previous = selectors.current_version(plan)
+        version = PlanVersion.objects.create(
+            plan=plan,
+            number=(previous.number + 1) if previous else 1,
+            body=body,
+            changes=[dataclasses.asdict(change) for change in versions.diff(previous.body, body)] if previous else [],
+            signed_by=actor,
+            signed_at=timezone.now(),
+        )
+        plan.status = PlanStatus.SIGNED
+        plan.save(update_fields=["status", "updated_at"])
+        audit.record(actor=actor, action="plan.signed", obj=version)
+    return version
+
+
+def home_program(version: PlanVersion) -> list[dict]:
+    """The patient-facing part of a signed version: exercises and self-care, in order."""
+    return [item for item in version.body["items"] if item["home_program"]]
+
+
+def library_update(*, actor: User, row, form) -> None:
+    """Save a clinic admin's edit of an intervention, rule or contraindication.
+
+    Signed plans keep their own snapshot, so an edit here never changes them.
+    """
+    if not actor.has_perm("plans.change_intervention") or row.clinic_id != actor.clinic_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        form.save()
+        audit.record(
+            actor=actor, action=f"library.{row._meta.model_name}_updated", obj=row, changed_fields=form.changed_data
+        )

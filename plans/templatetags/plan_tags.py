@@ -1,0 +1,22 @@
+"""The plan panel on the episode page: clinicians see the plans; the front desk sees only
+the visit frequency and duration it needs for scheduling."""
+
+from __future__ import annotations
+
+from django import template
+
+from clinic import permissions
+
+register = template.Library()
+
+
+@register.inclusion_tag("plans/includes/episode_panel.html", takes_context=True)
+def plans_panel(context, episode):
+    user = context["request"].user
+    plans = list(episode.plans.prefetch_related("versions"))
+    signed = [(plan, plan.versions.all()[0]) for plan in plans if plan.versions.all()]
+    return {
+        "plans": plans,
+        "signed": signed,
+        "clinical": permissions.can_view_clinical(user, episode.patient),
+    }

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from plans import views
+
+urlpatterns = [
+    path("assessments/<int:assessment_pk>/plan/", views.plan_draft, name="plan_draft"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/items/add/", views.item_add, name="plan_item_add"),
+    path("plans/<int:pk>/sign/", views.plan_sign, name="plan_sign"),
+    path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
+    path("plan-items/<int:pk>/", views.item_update, name="plan_item_update"),
+    path("plan-items/<int:pk>/remove/", views.item_remove, name="plan_item_remove"),
+    path("plan-items/<int:pk>/move/<str:direction>/", views.item_move, name="plan_item_move"),
+    path("library/", views.library_index, name="library_index"),
+    path("library/<str:kind>/<int:pk>/", views.library_edit, name="library_edit"),
+]

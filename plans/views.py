@@ -1,0 +1,257 @@
+"""Plan pages: draft from an assessment, edit, sign, read versions; the clinic's library."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assessments.models import Assessment
+from clinic import audit, permissions
+from plans import library, services
+from plans.forms import (
+    AddItemForm,
+    ContraindicationForm,
+    InterventionForm,
+    ItemForm,
+    PlanRuleForm,
+    PlanSettingsForm,
+)
+from plans.models import Contraindication, Intervention, PlanItem, PlanRule, PlanVersion, Prong, TreatmentPlan
+
+
+def _messages_from(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _plan(request: HttpRequest, pk: int, *, change: bool = False) -> TreatmentPlan:
+    plan = get_object_or_404(
+        TreatmentPlan.objects.select_related("episode__patient__clinic", "assessment"),
+        pk=pk,
+        episode__patient__clinic_id=request.user.clinic_id,
+    )
+    allowed = permissions.can_change_clinical if change else permissions.can_view_clinical
+    if not allowed(request.user, plan.episode.patient):
+        raise PermissionDenied
+    return plan
+
+
+def _item(request: HttpRequest, pk: int) -> PlanItem:
+    item = get_object_or_404(
+        PlanItem.objects.select_related("plan__episode__patient"),
+        pk=pk,
+        plan__episode__patient__clinic_id=request.user.clinic_id,
+    )
+    if not permissions.can_change_clinical(request.user, item.plan.episode.patient):
+        raise PermissionDenied
+    return item
+
+
+@login_required
+@require_POST
+def plan_draft(request: HttpRequest, assessment_pk: int) -> HttpResponse:
+    assessment = get_object_or_404(
+        Assessment.objects.select_related("episode__patient__clinic"),
+        pk=assessment_pk,
+        episode__patient__clinic_id=request.user.clinic_id,
+    )
+    try:
+        plan = services.plan_draft(actor=request.user, assessment=assessment)
+    except ValidationError as error:
+        _messages_from(request, error)
+        return redirect("assessment_detail", pk=assessment.pk)
+    messages.success(request, "Plan drafted from the findings. Review, edit and sign it.")
+    return redirect("plan_detail", pk=plan.pk)
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    can_change = permissions.can_change_clinical(request.user, plan.episode.patient)
+    settings_form = PlanSettingsForm(request.POST or None, instance=plan, prefix="plan")
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        if settings_form.is_valid():
+            try:
+                services.plan_update(
+                    actor=request.user,
+                    plan=plan,
+                    visits_per_week=settings_form.cleaned_data["visits_per_week"],
+                    weeks=settings_form.cleaned_data["weeks"],
+                    goals=settings_form.cleaned_data["goals"],
+                    running_advice=settings_form.cleaned_data["running_advice"],
+                    missing_prong_reasons=settings_form.missing_prong_reasons(),
+                )
+            except ValidationError as error:
+                settings_form.add_error(None, error)
+            else:
+                messages.success(request, "Plan details saved.")
+                return redirect("plan_detail", pk=plan.pk)
+    else:
+        audit.record(actor=request.user, action="plan.viewed", obj=plan)
+    items = list(plan.items.select_related("intervention").order_by("prong", "order", "id"))
+    prongs = [
+        (
+            prong,
+            library.PRONG_LABELS[prong.value],
+            [(item, ItemForm(instance=item, prefix=f"item{item.pk}")) for item in items if item.prong == prong],
+        )
+        for prong in Prong
+    ]
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "episode": plan.episode,
+            "patient": plan.episode.patient,
+            "prongs": prongs,
+            "missing": services.missing_prongs(plan),
+            "settings_form": settings_form,
+            "add_form": AddItemForm(clinic=plan.episode.patient.clinic),
+            "versions": plan.versions.select_related("signed_by"),
+            "can_change": can_change,
+        },
+    )
+
+
+@login_required
+@require_POST
+def item_update(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(request, pk)
+    form = ItemForm(request.POST, instance=PlanItem.objects.get(pk=item.pk), prefix=f"item{item.pk}")
+    if form.is_valid():
+        services.item_update(actor=request.user, item=item, **form.cleaned_data)
+        messages.success(request, f"{item.name} updated.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{item.name}: {field}: {' '.join(errors)}")
+    return redirect("plan_detail", pk=item.plan_id)
+
+
+@login_required
+@require_POST
+def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _item(request, pk)
+    services.item_remove(actor=request.user, item=item)
+    messages.success(request, f"{item.name} removed.")
+    return redirect("plan_detail", pk=item.plan_id)
+
+
+@login_required
+@require_POST
+def item_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
+    item = _item(request, pk)
+    services.item_move(actor=request.user, item=item, up=direction == "up")
+    return redirect("plan_detail", pk=item.plan_id)
+
+
+@login_required
+@require_POST
+def item_add(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk, change=True)
+    form = AddItemForm(request.POST, clinic=plan.episode.patient.clinic)
+    if form.is_valid():
+        try:
+            item = services.item_add(actor=request.user, plan=plan, **form.cleaned_data)
+        except ValidationError as error:
+            _messages_from(request, error)
+        else:
+            messages.success(request, f"{item.name} added.")
+    else:
+        messages.error(request, "Choose an item from the library.")
+    return redirect("plan_detail", pk=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = _plan(request, pk, change=True)
+    try:
+        version = services.plan_sign(actor=request.user, plan=plan)
+    except ValidationError as error:
+        _messages_from(request, error)
+        return redirect("plan_detail", pk=plan.pk)
+    messages.success(request, f"Version {version.number} signed.")
+    return redirect("plan_version", pk=plan.pk, number=version.number)
+
+
+@login_required
+def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    plan = _plan(request, pk)
+    version = get_object_or_404(PlanVersion.objects.select_related("signed_by"), plan=plan, number=number)
+    audit.record(actor=request.user, action="plan.version_viewed", obj=version)
+    items = version.body["items"]
+    return render(
+        request,
+        "plans/plan_version.html",
+        {
+            "plan": plan,
+            "version": version,
+            "patient": plan.episode.patient,
+            "episode": plan.episode,
+            "prongs": [
+                (
+                    library.PRONG_LABELS[prong.value],
+                    [item for item in items if item["prong"] == prong.value],
+                    version.body["missing_prong_reasons"].get(prong.value, ""),
+                )
+                for prong in Prong
+            ],
+            "home_program": services.home_program(version),
+        },
+    )
+
+
+# --- The clinic's library (clinic admins) -------------------------------------------------------
+
+
+def _require_library_admin(request: HttpRequest) -> None:
+    if not (request.user.clinic_id and request.user.has_perm("plans.change_intervention")):
+        raise PermissionDenied
+
+
+LIBRARY_KINDS = {
+    "interventions": (Intervention, InterventionForm, "Intervention"),
+    "rules": (PlanRule, PlanRuleForm, "Plan rule"),
+    "contraindications": (Contraindication, ContraindicationForm, "Contraindication"),
+}
+
+
+@login_required
+def library_index(request: HttpRequest) -> HttpResponse:
+    if not (request.user.clinic_id and request.user.has_perm("plans.view_intervention")):
+        raise PermissionDenied
+    clinic = request.user.clinic
+    if not Intervention.objects.filter(clinic=clinic).exists():
+        services.library_seed(clinic=clinic)
+    return render(
+        request,
+        "plans/library.html",
+        {
+            "interventions": Intervention.objects.filter(clinic=clinic).order_by("prong", "name"),
+            "rules": PlanRule.objects.filter(clinic=clinic).prefetch_related("items__intervention"),
+            "contraindications": Contraindication.objects.filter(clinic=clinic),
+            "can_edit": request.user.has_perm("plans.change_intervention"),
+        },
+    )
+
+
+@login_required
+def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    _require_library_admin(request)
+    if kind not in LIBRARY_KINDS:
+        raise PermissionDenied
+    model, form_class, label = LIBRARY_KINDS[kind]
+    row = get_object_or_404(model, pk=pk, clinic_id=request.user.clinic_id)
+    form = form_class(request.POST or None, request.FILES or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        services.library_update(actor=request.user, row=row, form=form)
+        messages.success(request, f"{label} saved. Signed plans are not affected.")
+        return redirect("library_index")
+    return render(request, "plans/library_edit.html", {"form": form, "row": row, "label": label})
