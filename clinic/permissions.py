@@ -65,14 +65,17 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "clinic.view_audit_trail",
         # The treatment library and its rules.
         "plans.view_intervention",
+        "plans.add_intervention",
         "plans.change_intervention",
         "plans.view_planrule",
+        "plans.add_planrule",
         "plans.change_planrule",
         "plans.view_ruleitem",
         "plans.add_ruleitem",
         "plans.change_ruleitem",
         "plans.delete_ruleitem",
         "plans.view_contraindication",
+        "plans.add_contraindication",
         "plans.change_contraindication",
     ],
 }

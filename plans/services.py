@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.templatetags.static import static
 from django.utils import timezone
 
 from assessments.models import Assessment
@@ -301,6 +303,17 @@ def missing_prongs(plan: TreatmentPlan) -> list[str]:
     return [prong.value for prong in Prong if prong.value not in present]
 
 
+def _illustration(intervention: Intervention | None) -> str:
+    """The clinic's uploaded picture (a storage name) or the shipped drawing (a static path)."""
+    if intervention is None:
+        return ""
+    if intervention.illustration:
+        return f"media:{intervention.illustration.name}"
+    if intervention.shipped_illustration:
+        return f"static:plans/exercises/{intervention.shipped_illustration}"
+    return ""
+
+
 def snapshot(plan: TreatmentPlan, signer: User) -> dict:
     """The frozen content of a signed version: everything the handout and the schedule need."""
     profile = getattr(signer, "clinician_profile", None)
@@ -325,7 +338,7 @@ def snapshot(plan: TreatmentPlan, signer: User) -> dict:
                 "instructions": item.instructions,
                 "home_program": item.home_program,
                 "because": list(item.because),
-                "illustration": item.intervention.shipped_illustration if item.intervention else "",
+                "illustration": _illustration(item.intervention),
                 "override_contraindication": item.override_contraindication,
                 "override_reason": item.override_reason,
             }
@@ -364,9 +377,24 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
     return version
 
 
+def illustration_url(reference: str) -> str:
+    """The URL of a snapshot's illustration reference (see ``_illustration``)."""
+    kind, _, name = reference.partition(":")
+    if kind == "media":
+        return default_storage.url(name)
+    if kind == "static":
+        return static(name)
+    return ""
+
+
 def home_program(version: PlanVersion) -> list[dict]:
-    """The patient-facing part of a signed version: exercises and self-care, in order."""
-    return [item for item in version.body["items"] if item["home_program"]]
+    """The patient-facing part of a signed version: exercises and self-care, in order, each
+    with the URL of its picture."""
+    return [
+        {**item, "illustration_url": illustration_url(item.get("illustration", ""))}
+        for item in version.body["items"]
+        if item["home_program"]
+    ]
 
 
 def library_update(*, actor: User, row, form) -> None:
