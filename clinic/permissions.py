@@ -77,6 +77,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "plans.view_contraindication",
         "plans.add_contraindication",
         "plans.change_contraindication",
+        "intake.view_licensedinstrumenttext",
+        "intake.add_licensedinstrumenttext",
+        "intake.change_licensedinstrumenttext",
     ],
 }
 

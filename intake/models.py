@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import ContactChannel, EpisodeOfCare
-from intake import scoring
+from intake import instruments, scoring
 
 
 class IntakeStatus(models.TextChoices):
@@ -207,3 +208,41 @@ class ReviewNote(models.Model):
     @property
     def patient(self):
         return self.intake.episode.patient
+
+
+class LicensedInstrumentText(models.Model):
+    """A clinic's licensed wording of a questionnaire (e.g. the ODI from Mapi Research Trust).
+
+    The product ships structure and scoring only, with placeholder text; a clinic holding a
+    licence enters the wording here. Scoring never changes: only the text the patient sees.
+    """
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="instrument_texts")
+    instrument = models.CharField(max_length=16, choices=[("odi", "Oswestry Disability Index"), ("lefs", "LEFS")])
+    instructions = models.TextField(max_length=2000, blank=True)
+    # {item code: item text}
+    item_texts = models.JSONField(default=dict)
+    # {item code: [one label per option, in option order]}
+    option_labels = models.JSONField(default=dict, blank=True)
+    licence_reference = models.CharField(max_length=200, help_text="Your licence or permission reference.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "instrument"], name="one_licensed_text_per_instrument")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_instrument_display()} wording for {self.clinic}"
+
+    def apply(self, instrument):
+        """The instrument with this wording; raises ValueError when the wording does not fit it."""
+        return instruments.with_licensed_text(
+            instrument, self.item_texts, self.option_labels or None, instructions=self.instructions or None
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            self.apply(instruments.INSTRUMENTS[self.instrument])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValidationError({"item_texts": f"The wording does not fit the questionnaire: {error}"}) from error

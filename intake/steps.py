@@ -8,7 +8,7 @@ from django import forms as django_forms
 from django.utils.datastructures import MultiValueDict
 
 from intake import forms, instruments
-from intake.models import Intake
+from intake.models import Intake, LicensedInstrumentText
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,18 @@ REQUIRED_BEFORE_SUBMIT = tuple(step.code for step in STEPS[:-1])
 
 
 def chosen_instruments(intake: Intake) -> list[instruments.Instrument]:
-    """The questionnaires for this patient's pain areas, NPRS excepted (asked with the pain)."""
+    """The questionnaires for this patient's pain areas, NPRS excepted (asked with the pain),
+    in the clinic's licensed wording where it has entered one."""
     regions = intake.answers.get("complaint", {}).get("regions", [])
-    return [instrument for instrument in instruments.instruments_for_regions(regions) if instrument.code != "nprs"]
+    licensed = {
+        row.instrument: row for row in LicensedInstrumentText.objects.filter(clinic_id=intake.episode.patient.clinic_id)
+    }
+    chosen = []
+    for instrument in instruments.instruments_for_regions(regions):
+        if instrument.code == "nprs":
+            continue
+        chosen.append(licensed[instrument.code].apply(instrument) if instrument.code in licensed else instrument)
+    return chosen
 
 
 def _about_initial(intake: Intake) -> dict:
