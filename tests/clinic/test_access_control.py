@@ -144,9 +144,9 @@ def test_forbidden_html_write_is_403_and_changes_nothing(client, clinic, world, 
     ("role", "links"),
     [
         ("no_role", ["Dashboard"]),
-        ("clinician", ["Dashboard", "Patients"]),
+        ("clinician", ["Dashboard", "Patients", "Library"]),
         ("front_desk", ["Dashboard", "Patients"]),
-        ("clinic_admin", ["Dashboard", "Patients", "Staff", "Clinic settings", "Admin"]),
+        ("clinic_admin", ["Dashboard", "Patients", "Library", "Staff", "Clinic settings", "Admin"]),
     ],
 )
 def test_navigation_matches_role(client, clinic, role, links):
