@@ -32,6 +32,10 @@ app.conf.update(
             "task": "intake.tasks.sweep_intake_messages",
             "schedule": 300.0,
         },
+        "resend-owed-appointment-notices": {
+            "task": "clinic.scheduling.tasks.sweep_appointment_notices",
+            "schedule": 300.0,
+        },
         "clear-expired-sessions": {
             "task": "clinic.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

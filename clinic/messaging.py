@@ -12,7 +12,7 @@ import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
 
 from clinic.models import ContactChannel
@@ -37,8 +37,18 @@ class LocmemSmsBackend:
         outbox.append({"to": to, "body": body})
 
 
-def send_to_patient(*, patient, subject: str, body: str, channel: str | None = None) -> str:
-    """Send by ``channel`` (the patient's preference if not given); returns the channel used."""
+def send_to_patient(
+    *,
+    patient,
+    subject: str,
+    body: str,
+    channel: str | None = None,
+    attachments: list[tuple[str, bytes, str]] = (),
+) -> str:
+    """Send by ``channel`` (the patient's preference if not given); returns the channel used.
+
+    Attachments (name, content, MIME type) go with e-mail only; a text message carries the body.
+    """
     channel = channel or patient.preferred_contact_channel
     if channel == ContactChannel.SMS:
         if not patient.mobile_phone:
@@ -47,5 +57,8 @@ def send_to_patient(*, patient, subject: str, body: str, channel: str | None = N
     else:
         if not patient.email:
             raise ValueError("The patient has no e-mail address.")
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[patient.email])
+        message = EmailMessage(subject=subject, body=body, to=[patient.email])
+        for name, content, mimetype in attachments:
+            message.attach(name, content, mimetype)
+        message.send()
     return channel

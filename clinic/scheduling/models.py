@@ -1,11 +1,18 @@
-"""Appointments: the visits of an episode of care, each with one clinician."""
+"""Appointments: the visits of an episode of care, each with one clinician, plus what the
+front desk books against (appointment types, working hours, time off).
+
+A clinician is never double-booked: on PostgreSQL an exclusion constraint over the time
+range refuses the row (migration 0003); on SQLite the booking service checks inside an
+IMMEDIATE transaction, which serialises writers.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.models import EpisodeOfCare, User
+from clinic.models import Clinic, EpisodeOfCare, User
 
 
 class AppointmentStatus(models.TextChoices):
@@ -16,20 +23,101 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class AppointmentKind(models.TextChoices):
+    INITIAL = "initial", "Initial evaluation"
+    FOLLOW_UP = "follow_up", "Follow-up treatment"
+    REASSESSMENT = "reassessment", "Re-assessment"
+
+
+class AppointmentType(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="appointment_types")
+    kind = models.CharField(max_length=12, choices=AppointmentKind.choices)
+    name = models.CharField(max_length=80)
+    minutes = models.PositiveSmallIntegerField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "kind"], name="one_type_per_kind"),
+            models.CheckConstraint(condition=Q(minutes__gte=5, minutes__lte=240), name="type_length_5_240"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.minutes} min)"
+
+
+class WorkingHours(models.Model):
+    """One working window of a clinician on a weekday, in the clinic's local time."""
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(
+        choices=[
+            (n, day)
+            for n, day in enumerate(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"])
+        ]
+    )
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["clinician", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="working_hours_end_after_start"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="time_off")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"Time off {self.starts_at:%Y-%m-%d}"
+
+
 class Appointment(models.Model):
     episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="appointments")
     clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="appointments")
+    kind = models.CharField(max_length=12, choices=AppointmentKind.choices, default=AppointmentKind.FOLLOW_UP)
     # Stored in UTC; shown in the clinic's time zone.
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    # Booked outside working hours or in time off: the front desk says why.
+    override_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every booking, move or cancellation raises the sequence (the iCalendar SEQUENCE too);
+    # the patient has been told about everything up to notified_sequence. The row, not the
+    # broker, records what message is still owed.
+    sequence = models.PositiveIntegerField(default=0)
+    notified_sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["clinician", "starts_at"], name="appointment_clinician_start")]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"),
+            models.CheckConstraint(
+                condition=~Q(status=AppointmentStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="cancellation_has_reason",
+                violation_error_message="Give a reason for the cancellation.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,38 @@
+"""iCalendar (.ics) files for appointment confirmations, made with the icalendar library.
+
+The UID is stable per appointment and SEQUENCE rises with every change, so a calendar
+application updates or removes the same event instead of adding another.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from icalendar import Calendar, Event
+
+from clinic.scheduling.models import Appointment, AppointmentStatus
+
+
+def uid(appointment: Appointment) -> str:
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "clinic"
+    return f"appointment-{appointment.pk}@{host}"
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    clinic = appointment.episode.patient.clinic
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stride clinic//appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", uid(appointment))
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", appointment.created_at)
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", f"{appointment.get_kind_display()} at {clinic.name}")
+    event.add("location", clinic.address.replace("\n", ", ") if clinic.address else clinic.name)
+    event.add("description", f"With {appointment.clinician.full_name}. To change it, contact {clinic.name}.")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()

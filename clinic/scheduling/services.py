@@ -1,0 +1,242 @@
+"""Every write of the schedule: booking, rescheduling, cancelling, visit status.
+
+No double booking: the overlap check and the insert run in one transaction. On SQLite the
+IMMEDIATE transaction mode serialises writers, so the check is enough; on PostgreSQL two
+transactions could both pass the check, and the exclusion constraint refuses the second
+insert, which is reported with the same message.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from clinic import audit, messaging, permissions
+from clinic.models import EpisodeOfCare, User
+from clinic.scheduling import calendar, rules
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, AppointmentType, TimeOff
+
+DEFAULT_MINUTES = {AppointmentKind.INITIAL: 45, AppointmentKind.FOLLOW_UP: 30, AppointmentKind.REASSESSMENT: 45}
+
+
+def appointment_types_seed(*, clinic) -> None:
+    """The three visit kinds with default lengths; a clinic edits them afterwards."""
+    for kind, minutes in DEFAULT_MINUTES.items():
+        AppointmentType.objects.get_or_create(
+            clinic=clinic, kind=kind, defaults={"name": AppointmentKind(kind).label, "minutes": minutes}
+        )
+
+
+def _require_scheduler(actor: User, episode: EpisodeOfCare) -> None:
+    if not (permissions.can_view_patient(actor, episode.patient) and actor.has_perm("scheduling.add_appointment")):
+        raise PermissionDenied
+
+
+def _length(clinic, kind: str, minutes: int | None) -> datetime.timedelta:
+    if minutes:
+        return datetime.timedelta(minutes=minutes)
+    row = AppointmentType.objects.filter(clinic=clinic, kind=kind, active=True).first()
+    return datetime.timedelta(minutes=row.minutes if row else DEFAULT_MINUTES[kind])
+
+
+def _clash_message(clash: Appointment) -> str:
+    zone = clash.clinician.clinic.zone  # the clinic's clock, whoever or whatever is asking
+    start, end = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)
+    return (
+        f"{clash.clinician} already has a visit from {start:%H:%M} to {end:%H:%M} on {start:%d %b %Y}. "
+        "Choose another time."
+    )
+
+
+def _check_free(clinician: User, starts_at, ends_at, *, ignore: int | None = None) -> None:
+    clashes = (
+        Appointment.objects.filter(clinician=clinician, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(pk=ignore)
+        .select_related("clinician__clinic")
+    )
+    clash = clashes.first()
+    if clash is not None:
+        raise ValidationError({"starts_at": _clash_message(clash)}, code="conflict")
+
+
+def _check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> None:
+    """Outside working hours or in time off only with the front desk's stated reason."""
+    if override_reason.strip():
+        return
+    zone = clinician.clinic.zone
+    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    if hours and not rules.is_within_working_hours(starts_at, ends_at, hours, zone):
+        raise ValidationError(
+            {"override_reason": "This is outside the clinician's working hours. Give a reason to book it anyway."}
+        )
+    if TimeOff.objects.filter(clinician=clinician, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
+        raise ValidationError({"override_reason": "The clinician has time off then. Give a reason to book it anyway."})
+
+
+def _insert(appointment: Appointment) -> Appointment:
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as error:
+        # The exclusion constraint caught a booking made concurrently.
+        if "appointment_no_double_booking" in str(error):
+            raise ValidationError(
+                {"starts_at": f"{appointment.clinician} was just booked at that time. Choose another time."},
+                code="conflict",
+            ) from error
+        raise
+    return appointment
+
+
+def appointment_book(
+    *,
+    actor: User,
+    episode: EpisodeOfCare,
+    clinician: User,
+    starts_at: datetime.datetime,
+    kind: str = AppointmentKind.FOLLOW_UP,
+    minutes: int | None = None,
+    override_reason: str = "",
+) -> Appointment:
+    _require_scheduler(actor, episode)
+    if clinician.clinic_id != episode.patient.clinic_id:
+        raise ValidationError({"clinician": "Choose a clinician of this clinic."})
+    if episode.status != "open":
+        raise ValidationError("Visits can only be booked in an open episode of care.")
+    ends_at = starts_at + _length(episode.patient.clinic, kind, minutes)
+    appointment = Appointment(
+        episode=episode,
+        clinician=clinician,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        override_reason=override_reason.strip(),
+        created_by=actor,
+    )
+    appointment.sequence = 1
+    appointment.full_clean()
+    with transaction.atomic():
+        _check_hours(clinician, starts_at, ends_at, override_reason)
+        _check_free(clinician, starts_at, ends_at)
+        _insert(appointment)
+        audit.record(actor=actor, action="appointment.booked", obj=appointment)
+        _queue_notice(appointment)
+    return appointment
+
+
+def _queue_notice(appointment: Appointment) -> None:
+    from clinic.scheduling.tasks import notify_patient
+
+    transaction.on_commit(lambda: notify_patient.delay(appointment.pk))
+
+
+def appointment_reschedule(
+    *, actor: User, appointment: Appointment, starts_at: datetime.datetime, override_reason: str = ""
+) -> Appointment:
+    _require_scheduler(actor, appointment.episode)
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ValidationError("Only a booked visit can be moved.")
+    length = appointment.ends_at - appointment.starts_at
+    with transaction.atomic():
+        _check_hours(appointment.clinician, starts_at, starts_at + length, override_reason)
+        _check_free(appointment.clinician, starts_at, starts_at + length, ignore=appointment.pk)
+        appointment.starts_at, appointment.ends_at = starts_at, starts_at + length
+        appointment.override_reason = override_reason.strip()
+        appointment.sequence += 1
+        _insert(appointment)
+        audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
+        _queue_notice(appointment)
+    return appointment
+
+
+def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
+    _require_scheduler(actor, appointment.episode)
+    if not reason.strip():
+        raise ValidationError({"reason": "Give a reason for the cancellation."})
+    with transaction.atomic():
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.cancel_reason = reason.strip()
+        appointment.sequence += 1
+        appointment.save(update_fields=["status", "cancel_reason", "sequence"])
+        audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
+        _queue_notice(appointment)
+    return appointment
+
+
+ALLOWED_STATUS_CHANGES = {
+    AppointmentStatus.BOOKED: {AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW, AppointmentStatus.COMPLETED},
+    AppointmentStatus.CHECKED_IN: {AppointmentStatus.COMPLETED, AppointmentStatus.BOOKED},
+    AppointmentStatus.NO_SHOW: {AppointmentStatus.BOOKED},
+    AppointmentStatus.COMPLETED: {AppointmentStatus.CHECKED_IN},
+}
+
+
+def appointment_set_status(*, actor: User, appointment: Appointment, status: str) -> Appointment:
+    """Check-in, completion and no-show; cancelling goes through ``appointment_cancel``."""
+    _require_scheduler(actor, appointment.episode)
+    if status not in ALLOWED_STATUS_CHANGES.get(appointment.status, set()):
+        raise ValidationError(
+            {"status": f"A {appointment.get_status_display().lower()} visit cannot become {status.replace('_', ' ')}."}
+        )
+    with transaction.atomic():
+        appointment.status = status
+        appointment.save(update_fields=["status"])
+        audit.record(actor=actor, action=f"appointment.{status}", obj=appointment)
+    return appointment
+
+
+def notify_patient(*, appointment_id: int) -> bool:
+    """Tell the patient about the latest change (booked, moved, cancelled), once.
+
+    E-mail carries the .ics file; a text message says when and where. The row lock and the
+    sequence numbers make a repeated or late message a no-op.
+    """
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update()
+            .select_related("episode__patient__clinic", "clinician")
+            .filter(pk=appointment_id)
+            .first()
+        )
+        if appointment is None or appointment.notified_sequence >= appointment.sequence:
+            return False
+        patient = appointment.episode.patient
+        if not patient.contact_consent:
+            appointment.notified_sequence = appointment.sequence
+            appointment.save(update_fields=["notified_sequence"])
+            return False
+        clinic = patient.clinic
+        with timezone.override(clinic.zone):
+            start = timezone.localtime(appointment.starts_at)
+            if appointment.status == AppointmentStatus.CANCELLED:
+                what = f"Your visit on {start:%A %d %B at %H:%M} is cancelled."
+            elif appointment.sequence > 1:
+                what = f"Your visit is moved to {start:%A %d %B at %H:%M}."
+            else:
+                what = f"Your visit is booked for {start:%A %d %B at %H:%M}."
+        body = f"{clinic.name}: {what} With {appointment.clinician.full_name}."
+        if clinic.phone:
+            body += f" To change it, call {clinic.phone.as_national}."
+        messaging.send_to_patient(
+            patient=patient,
+            subject=f"{clinic.name}: {what}",
+            body=body,
+            attachments=[("visit.ics", calendar.appointment_ics(appointment), "text/calendar")],
+        )
+        appointment.notified_sequence = appointment.sequence
+        appointment.save(update_fields=["notified_sequence"])
+    return True
+
+
+def owed_notices() -> list[int]:
+    stale = timezone.now() - datetime.timedelta(minutes=5)
+    return list(
+        Appointment.objects.filter(notified_sequence__lt=F("sequence"), created_at__lt=stale).values_list(
+            "pk", flat=True
+        )
+    )
