@@ -15,6 +15,7 @@ def navigation(request):
             "staff": permissions.can_manage_staff(user),
             "settings": permissions.can_change_clinic_settings(user),
             "admin": user.is_staff,
+            "schedule": user.clinic_id is not None and user.has_perm("scheduling.add_appointment"),
             "library": user.clinic_id is not None and user.has_perm("plans.view_intervention"),
             "is_clinician": Role.CLINICIAN in roles,
         },

@@ -7,6 +7,7 @@ from assessments import api as assessment_api
 from assessments import urls as assessment_urls
 from clinic import api, views
 from clinic.forms import LoginForm
+from clinic.scheduling import urls as scheduling_urls
 from intake import api as intake_api
 from intake import urls as intake_urls
 from plans import api as plan_api
@@ -62,6 +63,7 @@ urlpatterns = [
     path("", include(intake_urls.staff_urlpatterns)),
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
+    path("", include(scheduling_urls.urlpatterns)),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

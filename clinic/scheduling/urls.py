@@ -1,0 +1,9 @@
+from django.urls import path
+
+from clinic.scheduling import views
+
+urlpatterns = [
+    path("schedule/", views.day_view, name="schedule_day"),
+    path("schedule/book/", views.book, name="schedule_book"),
+    path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
+]

@@ -1,0 +1,181 @@
+"""Front-desk scheduling pages: the day view with free slots, booking with a patient search,
+and the visit actions (check in, complete, no-show, cancel, move)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clinic import permissions, selectors
+from clinic.models import EpisodeStatus
+from clinic.scheduling import rules, services
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
+
+
+def _require_scheduler(request: HttpRequest) -> None:
+    if not (request.user.clinic_id and request.user.has_perm("scheduling.add_appointment")):
+        raise PermissionDenied
+
+
+def _day(request: HttpRequest) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
+    zone = clinician.clinic.zone
+    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    end = start + datetime.timedelta(days=1)
+    busy = [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits if visit.clinician_id == clinician.pk]
+    busy += [
+        rules.Busy(row.starts_at, row.ends_at)
+        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
+    ]
+    return rules.free_slots(
+        day,
+        length=datetime.timedelta(minutes=services.DEFAULT_MINUTES[AppointmentKind.FOLLOW_UP]),
+        hours=hours,
+        busy=busy,
+        zone=zone,
+        step=datetime.timedelta(minutes=30),
+        not_before=timezone.now(),
+    )
+
+
+@login_required
+def day_view(request: HttpRequest) -> HttpResponse:
+    _require_scheduler(request)
+    day = _day(request)
+    visits = list(selectors.appointments_on(user=request.user, day=day))
+    clinicians = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
+    columns = [
+        (
+            clinician,
+            [visit for visit in visits if visit.clinician_id == clinician.pk],
+            _free_slots(clinician, day, visits),
+        )
+        for clinician in clinicians
+    ]
+    return render(
+        request,
+        "scheduling/day.html",
+        {
+            "day": day,
+            "previous": day - datetime.timedelta(days=1),
+            "next": day + datetime.timedelta(days=1),
+            "columns": columns,
+            "cancel_statuses": AppointmentStatus,
+        },
+    )
+
+
+class BookingForm(forms.Form):
+    q = forms.CharField(
+        label="Find the patient", max_length=100, required=False, help_text="Name, date of birth or mobile number."
+    )
+    episode = forms.TypedChoiceField(label="Episode of care", coerce=int, required=False, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label="Visit", choices=AppointmentKind.choices, initial=AppointmentKind.FOLLOW_UP)
+    override_reason = forms.CharField(
+        label="Reason, if booking outside working hours or in time off", max_length=200, required=False
+    )
+
+
+@login_required
+def book(request: HttpRequest) -> HttpResponse:
+    """Book one visit. The slot (clinician and start) comes from the day view; the patient
+    is found with a search sent by POST, so no name is ever in the address."""
+    _require_scheduler(request)
+    clinician = get_object_or_404(
+        selectors.clinicians_of(clinic_id=request.user.clinic_id), pk=request.GET.get("clinician")
+    )
+    try:
+        starts_at = datetime.datetime.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        messages.error(request, "Choose a free slot on the day view.")
+        return redirect("schedule_day")
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at, clinician.clinic.zone)
+    form = BookingForm(request.POST or None)
+    episodes = []
+    if request.method == "POST":
+        query = request.POST.get("q", "")[:100]
+        patients = selectors.patient_search(user=request.user, query=query)[:20] if query.strip() else []
+        episodes = [episode for patient in patients for episode in patient.episodes.filter(status=EpisodeStatus.OPEN)]
+        form.fields["episode"].choices = [
+            (
+                episode.pk,
+                f"{episode.patient.full_name} ({episode.patient.date_of_birth:%Y-%m-%d}), "
+                f"{episode.presenting_complaint}",
+            )
+            for episode in episodes
+        ]
+        if "book" in request.POST and form.is_valid():
+            chosen = permissions.scoped_episodes(request.user).filter(pk=form.cleaned_data["episode"]).first()
+            if chosen is None:
+                form.add_error("episode", "Find the patient and choose one of their open episodes.")
+            else:
+                try:
+                    services.appointment_book(
+                        actor=request.user,
+                        episode=chosen,
+                        clinician=clinician,
+                        starts_at=starts_at,
+                        kind=form.cleaned_data["kind"],
+                        override_reason=form.cleaned_data["override_reason"],
+                    )
+                except ValidationError as error:
+                    form.add_error(None, " ".join(error.messages))
+                else:
+                    messages.success(request, "Visit booked; the patient's confirmation is on its way.")
+                    return redirect(_day_url(starts_at, clinician))
+    return render(
+        request,
+        "scheduling/book.html",
+        {"form": form, "clinician": clinician, "starts_at": starts_at, "episodes": episodes},
+    )
+
+
+def _day_url(starts_at: datetime.datetime, clinician) -> str:
+    return f"{reverse('schedule_day')}?day={timezone.localtime(starts_at, clinician.clinic.zone):%Y-%m-%d}"
+
+
+def _visit(request: HttpRequest, pk: int) -> Appointment:
+    _require_scheduler(request)
+    return get_object_or_404(
+        Appointment.objects.select_related("episode__patient", "clinician__clinic"),
+        pk=pk,
+        episode__patient__clinic_id=request.user.clinic_id,
+    )
+
+
+@login_required
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit(request, pk)
+    try:
+        if request.POST.get("status") == AppointmentStatus.CANCELLED:
+            services.appointment_cancel(actor=request.user, appointment=visit, reason=request.POST.get("reason", ""))
+        else:
+            services.appointment_set_status(
+                actor=request.user, appointment=visit, status=request.POST.get("status", "")
+            )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, f"Visit at {timezone.localtime(visit.starts_at):%H:%M}: {visit.get_status_display().lower()}."
+        )
+    return redirect(_day_url(visit.starts_at, visit.clinician))
