@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from assessments.models import Assessment
 from clinic import audit, permissions
 from plans import services
-from plans.models import Intervention, PlanItem, PlanVersion, TreatmentPlan
+from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
 
 
 def _call(write):
@@ -105,6 +105,15 @@ class PlanItemSerializer(serializers.ModelSerializer):
 
 class PlanSerializer(serializers.ModelSerializer):
     items = PlanItemSerializer(many=True, read_only=True)
+    goals = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
+    running_advice = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
+    missing_prong_reasons = serializers.DictField(child=serializers.CharField(max_length=500), required=False)
+
+    def validate_missing_prong_reasons(self, value: dict) -> dict:
+        unknown = sorted(set(value) - set(Prong.values))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown prong: {', '.join(unknown)}. Use {', '.join(Prong.values)}.")
+        return value
 
     class Meta:
         model = TreatmentPlan

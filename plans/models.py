@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from clinic.models import Clinic, EpisodeOfCare
 from plans import library
+
+VISITS_RANGE = [MinValueValidator(1), MaxValueValidator(7)]
+WEEKS_RANGE = [MinValueValidator(1), MaxValueValidator(52)]
 
 
 class Prong(models.TextChoices):
@@ -20,7 +24,7 @@ class Prong(models.TextChoices):
 
 
 class DosageFields(models.Model):
-    sets = models.PositiveSmallIntegerField(null=True, blank=True)
+    sets = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
     reps = models.CharField(max_length=40, blank=True, help_text="e.g. 10–15, or 10 each side")
     hold_seconds = models.CharField("hold (seconds)", max_length=40, blank=True, help_text="e.g. 20–30")
     frequency = models.CharField(max_length=60, blank=True, help_text="e.g. daily, or 3 times a week")
@@ -75,8 +79,8 @@ class PlanRule(models.Model):
     when_load_facts = models.JSONField(default=list, blank=True)
     when_intake = models.JSONField(default=list, blank=True)
     when_detail = models.CharField(max_length=60, blank=True)
-    visits_per_week = models.PositiveSmallIntegerField(default=1)
-    weeks = models.PositiveSmallIntegerField(default=6)
+    visits_per_week = models.PositiveSmallIntegerField(default=1, validators=VISITS_RANGE)
+    weeks = models.PositiveSmallIntegerField(default=6, validators=WEEKS_RANGE)
     running_advice = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
@@ -146,8 +150,8 @@ class TreatmentPlan(models.Model):
     assessment = models.ForeignKey("assessments.Assessment", on_delete=models.PROTECT, related_name="plans")
     status = models.CharField(max_length=6, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    visits_per_week = models.PositiveSmallIntegerField(default=1)
-    weeks = models.PositiveSmallIntegerField(default=6)
+    visits_per_week = models.PositiveSmallIntegerField(default=1, validators=VISITS_RANGE)
+    weeks = models.PositiveSmallIntegerField(default=6, validators=WEEKS_RANGE)
     goals = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     running_advice = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     referrals = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)

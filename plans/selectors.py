@@ -22,27 +22,28 @@ def _has_dosage(row) -> bool:
     return bool(row.sets or row.reps or row.hold_seconds or row.frequency)
 
 
+def as_intervention(row: Intervention) -> library.Intervention:
+    return library.Intervention(
+        key=row.key,
+        prong=library.Prong(row.prong),
+        name=row.name,
+        target=row.target,
+        technique=row.technique,
+        tags=frozenset(row.tags),
+        home_program=row.home_program,
+        dosage=_dosage(row),
+        instructions=row.instructions,
+        progression=row.progression,
+        regression=row.regression,
+        cautions=row.cautions,
+        illustration=row.shipped_illustration,
+        source=row.source,
+    )
+
+
 def library_for(clinic) -> rules.Library:
     """The clinic's active library, as the generator reads it."""
-    interventions = {
-        row.key: library.Intervention(
-            key=row.key,
-            prong=library.Prong(row.prong),
-            name=row.name,
-            target=row.target,
-            technique=row.technique,
-            tags=frozenset(row.tags),
-            home_program=row.home_program,
-            dosage=_dosage(row),
-            instructions=row.instructions,
-            progression=row.progression,
-            regression=row.regression,
-            cautions=row.cautions,
-            illustration=row.shipped_illustration,
-            source=row.source,
-        )
-        for row in Intervention.objects.filter(clinic=clinic, active=True)
-    }
+    interventions = {row.key: as_intervention(row) for row in Intervention.objects.filter(clinic=clinic, active=True)}
     plan_rules = [
         library.PlanRule(
             key=row.key,

@@ -194,28 +194,58 @@ def _edited(plan: TreatmentPlan) -> None:
     plan.save()
 
 
-def _excluded_entry(plan: TreatmentPlan, key: str) -> dict | None:
-    return next((entry for entry in plan.excluded if entry["intervention"] == key), None)
+def _exclusions(plan: TreatmentPlan, intervention: Intervention) -> tuple[bool, list[rules.Excluded]]:
+    """Whether the plan is blocked, and every contraindication that excludes ``intervention``
+    for this patient now, whichever rule (or none) would choose it.
+
+    Asks the generator itself, with a one-item library and a rule that always picks it, so
+    the clinic's contraindications are applied exactly as when drafting.
+    """
+    clinic = plan.episode.patient.clinic
+    item = selectors.as_intervention(intervention)
+    probe = rules.Library(
+        interventions={item.key: item},
+        rules=[
+            library.PlanRule(
+                key="probe",
+                name="Added by the clinician",
+                when_findings=frozenset(),
+                items=(library.RuleItem(item.key),),
+                visits_per_week=1,
+                weeks=1,
+                running_advice=(),
+                source="",
+                always=True,
+            )
+        ],
+        contraindications=selectors.library_for(clinic).contraindications,
+    )
+    draft = rules.generate(library=probe, **selectors.facts_for(plan.assessment))
+    return draft.blocked, [entry for entry in draft.excluded if entry.intervention == item.key]
 
 
 def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, override_reason: str = "") -> PlanItem:
-    """Add from the library. An item a contraindication excluded needs a reason, unless the
-    contraindication is hard, in which case it cannot be added."""
+    """Add from the library. An item a soft contraindication excludes needs a written reason;
+    one that any hard contraindication excludes cannot be added."""
     _require(actor, plan)
     if intervention.clinic_id != plan.episode.patient.clinic_id:
         raise ValidationError({"intervention": "Choose an intervention from your clinic's library."})
     if plan.items.filter(intervention=intervention).exists():
         raise ValidationError({"intervention": f"{intervention.name} is already in the plan."})
-    excluded = _excluded_entry(plan, intervention.key)
+    blocked, exclusions = _exclusions(plan, intervention)
+    if blocked:
+        raise ValidationError({"intervention": "Nothing can be added while an emergency red flag is open."})
+    hard = [entry for entry in exclusions if entry.hard]
+    if hard:
+        raise ValidationError({"intervention": f"{intervention.name} cannot be added: {hard[0].reason}"})
     override = ""
-    if excluded is not None:
-        if excluded["hard"]:
-            raise ValidationError({"intervention": f"{intervention.name} cannot be added: {excluded['reason']}"})
+    if exclusions:
         if not override_reason.strip():
+            reasons = " ".join(entry.reason for entry in exclusions)
             raise ValidationError(
-                {"override_reason": f"{intervention.name} is contraindicated ({excluded['reason']}). Give a reason."}
+                {"override_reason": f"{intervention.name} is contraindicated ({reasons}). Give a reason."}
             )
-        override = excluded["contraindication"]
+        override = ",".join(entry.contraindication for entry in exclusions)[:60]
     with transaction.atomic():
         last = plan.items.filter(prong=intervention.prong).aggregate(last=Max("order"))["last"]
         item = PlanItem.objects.create(
@@ -244,6 +274,8 @@ def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, ov
 def item_update(*, actor: User, item: PlanItem, **fields) -> PlanItem:
     _require(actor, item.plan)
     changed = [name for name, value in fields.items() if getattr(item, name) != value]
+    if not changed:
+        return item
     for name in changed:
         setattr(item, name, fields[name])
     item.full_clean()
@@ -286,6 +318,8 @@ def plan_update(*, actor: User, plan: TreatmentPlan, **fields) -> TreatmentPlan:
     """Visit frequency, duration, goals, running advice and reasons for a missing prong."""
     _require(actor, plan)
     changed = [name for name, value in fields.items() if getattr(plan, name) != value]
+    if not changed:
+        return plan
     for name in changed:
         setattr(plan, name, fields[name])
     plan.full_clean()
@@ -359,15 +393,16 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
             raise ValidationError(
                 f"The plan has no {', '.join(unexplained)} item. Add one, or say why it is left out, before signing."
             )
-        if plan.status == PlanStatus.SIGNED:
-            raise ValidationError("Nothing has changed since the last signed version.")
         body = snapshot(plan, actor)
         previous = selectors.current_version(plan)
+        changes = versions.diff(previous.body, body) if previous else []
+        if previous and (plan.status == PlanStatus.SIGNED or not changes):
+            raise ValidationError("Nothing has changed since the last signed version.")
         version = PlanVersion.objects.create(
             plan=plan,
             number=(previous.number + 1) if previous else 1,
             body=body,
-            changes=[dataclasses.asdict(change) for change in versions.diff(previous.body, body)] if previous else [],
+            changes=[dataclasses.asdict(change) for change in changes],
             signed_by=actor,
             signed_at=timezone.now(),
         )

@@ -72,7 +72,10 @@ def plan_draft(request: HttpRequest, assessment_pk: int) -> HttpResponse:
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
     can_change = permissions.can_change_clinical(request.user, plan.episode.patient)
-    settings_form = PlanSettingsForm(request.POST or None, instance=plan, prefix="plan")
+    # The form works on its own copy, so the service can see what changed.
+    settings_form = PlanSettingsForm(
+        request.POST or None, instance=TreatmentPlan.objects.get(pk=plan.pk), prefix="plan"
+    )
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied
@@ -111,7 +114,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "episode": plan.episode,
             "patient": plan.episode.patient,
             "prongs": prongs,
-            "missing": services.missing_prongs(plan),
+            "missing": [library.PRONG_LABELS[prong] for prong in services.missing_prongs(plan)],
             "settings_form": settings_form,
             "add_form": AddItemForm(clinic=plan.episode.patient.clinic),
             "versions": plan.versions.select_related("signed_by"),
