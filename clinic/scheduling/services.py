@@ -240,3 +240,58 @@ def owed_notices() -> list[int]:
             "pk", flat=True
         )
     )
+
+
+# --- Booking a signed plan's follow-ups --------------------------------------------------------
+
+
+def _minutes_for(clinic, kind: str) -> datetime.timedelta:
+    return _length(clinic, kind, None)
+
+
+def plan_series_proposal(*, episode: EpisodeOfCare, clinician: User, visits_per_week: int, weeks: int):
+    """Visits that fit the clinician's free time from tomorrow, with a re-assessment in the
+    last week: (proposed visits, messages about weeks that do not fill).
+
+    DOMAIN.md says nothing of when to re-assess; the last week of the plan is the default.
+    """
+    clinic = episode.patient.clinic
+    zone = clinic.zone
+    first_day = timezone.localdate(timezone.now(), zone) + datetime.timedelta(days=1)
+    horizon_start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
+    horizon_end = horizon_start + datetime.timedelta(weeks=weeks + 1)
+    busy = [
+        rules.Busy(visit.starts_at, visit.ends_at)
+        for visit in Appointment.objects.filter(
+            clinician=clinician, starts_at__lt=horizon_end, ends_at__gt=horizon_start
+        ).exclude(status=AppointmentStatus.CANCELLED)
+    ]
+    busy += [
+        rules.Busy(row.starts_at, row.ends_at)
+        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=horizon_end, ends_at__gt=horizon_start)
+    ]
+    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    return rules.propose_series(
+        first_day=first_day,
+        visits_per_week=visits_per_week,
+        weeks=weeks,
+        reassess_every_weeks=weeks,
+        length=_minutes_for(clinic, AppointmentKind.FOLLOW_UP),
+        reassessment_length=_minutes_for(clinic, AppointmentKind.REASSESSMENT),
+        hours=hours,
+        busy=busy,
+        zone=zone,
+    )
+
+
+def plan_series_book(
+    *, actor: User, episode: EpisodeOfCare, clinician: User, visits: list[tuple[datetime.datetime, str]]
+) -> list[Appointment]:
+    """Book the chosen visits in one step: all of them, or none if any no longer fits."""
+    if not visits:
+        raise ValidationError("Choose at least one visit to book.")
+    with transaction.atomic():
+        return [
+            appointment_book(actor=actor, episode=episode, clinician=clinician, starts_at=start, kind=kind)
+            for start, kind in visits
+        ]

@@ -19,6 +19,7 @@ from clinic import permissions, selectors
 from clinic.models import EpisodeStatus
 from clinic.scheduling import rules, services
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
+from plans.models import PlanVersion
 
 
 def _require_scheduler(request: HttpRequest) -> None:
@@ -179,3 +180,45 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Visit at {timezone.localtime(visit.starts_at):%H:%M}: {visit.get_status_display().lower()}."
         )
     return redirect(_day_url(visit.starts_at, visit.clinician))
+
+
+@login_required
+def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    """Propose a signed plan's follow-up series; the front desk adjusts and confirms in one step."""
+    _require_scheduler(request)
+    episode = get_object_or_404(
+        permissions.scoped_episodes(request.user).select_related("lead_clinician", "patient__clinic"), pk=episode_pk
+    )
+    version = PlanVersion.objects.filter(plan__episode=episode).order_by("-signed_at").first()
+    if version is None:
+        messages.error(request, "There is no signed plan to book yet.")
+        return redirect("episode_detail", pk=episode.pk)
+    clinician = episode.lead_clinician
+    proposed, notes = services.plan_series_proposal(
+        episode=episode,
+        clinician=clinician,
+        visits_per_week=version.body["visits_per_week"],
+        weeks=version.body["weeks"],
+    )
+    if request.method == "POST":
+        chosen = []
+        for value in request.POST.getlist("visit"):
+            start_text, _, kind = value.partition("|")
+            try:
+                chosen.append((datetime.datetime.fromisoformat(start_text), AppointmentKind(kind)))
+            except ValueError:
+                messages.error(request, "A chosen visit was not understood; choose again.")
+                return redirect("schedule_book_plan", episode_pk=episode.pk)
+        try:
+            booked = services.plan_series_book(actor=request.user, episode=episode, clinician=clinician, visits=chosen)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{len(booked)} visits booked; the patient's confirmations are on their way.")
+            return redirect("episode_detail", pk=episode.pk)
+    return render(
+        request,
+        "scheduling/book_plan.html",
+        {"episode": episode, "version": version, "clinician": clinician, "proposed": proposed, "notes": notes},
+    )

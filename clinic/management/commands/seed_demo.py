@@ -32,7 +32,8 @@ from django.utils import timezone
 from assessments.demo import seed_assessments
 from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCare, EpisodeStatus, Patient, Sex, User
 from clinic.permissions import Role
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
+from clinic.scheduling.services import appointment_types_seed
 from clinic.services import sync_role_groups
 from intake.demo import seed_intakes
 from plans.demo import seed_plans
@@ -361,6 +362,12 @@ def seed_staff(clinic: Clinic) -> dict[str, User]:
             ClinicianProfile.objects.update_or_create(
                 user=user, defaults={"credentials": login.credentials, "license_number": f"DEMO-{user.pk:04d}"}
             )
+            if not user.working_hours.exists():
+                # Weekdays 08:00-17:00, the window the demo's visits are drawn in.
+                WorkingHours.objects.bulk_create(
+                    WorkingHours(clinician=user, weekday=weekday, start=datetime.time(8), end=datetime.time(17))
+                    for weekday in range(5)
+                )
         staff[login.email] = user
     return staff
 
@@ -449,6 +456,7 @@ class Command(BaseCommand):
             sync_role_groups()
             clinic = seed_clinic()
             staff = seed_staff(clinic)
+            appointment_types_seed(clinic=clinic)
             clinicians = [staff[login.email] for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
             specs = patient_specs()
             patients = seed_patients(clinic, specs)

@@ -1,0 +1,111 @@
+"""The front desk's day view and booking pages."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
+from tests.factories import AppointmentFactory
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+@pytest.fixture
+def week_of_hours(clinician):
+    for weekday in range(7):
+        WorkingHours.objects.create(clinician=clinician, weekday=weekday, start=datetime.time(8), end=datetime.time(17))
+
+
+def _tomorrow_at(hour: int) -> datetime.datetime:
+    day = timezone.localdate(timezone.now(), CHICAGO) + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=CHICAGO)
+
+
+def test_day_view_shows_visits_and_free_slots(client, front_desk, episode, clinician, week_of_hours):
+    start = _tomorrow_at(9)
+    AppointmentFactory(
+        episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
+    )
+    client.force_login(front_desk)
+    response = client.get(reverse("schedule_day"), {"day": f"{start:%Y-%m-%d}"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert episode.patient.full_name in page
+    assert "09:30</a>" in page  # the next free slot
+    assert ">09:00</a>" not in page  # taken
+
+
+@pytest.mark.parametrize(("role", "expected"), [("front_desk", 200), ("clinician", 200), ("clinic_admin", 403)])
+def test_who_may_schedule(client, request, role, expected):
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(reverse("schedule_day")).status_code == expected
+
+
+def test_booking_with_a_patient_search_sent_by_post(
+    client, front_desk, episode, clinician, week_of_hours, django_capture_on_commit_callbacks
+):
+    start = _tomorrow_at(10)
+    url = f"{reverse('schedule_book')}?clinician={clinician.pk}&start={start.isoformat()}"
+    client.force_login(front_desk)
+    found = client.post(url, {"q": episode.patient.last_name, "search": ""})
+    assert episode.presenting_complaint in found.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = client.post(
+            url, {"q": episode.patient.last_name, "episode": episode.pk, "kind": "follow_up", "book": ""}
+        )
+    assert booked.status_code == 302
+    visit = Appointment.objects.get()
+    assert visit.starts_at == start
+    assert len(mail.outbox) == 1
+
+
+def test_booking_a_taken_slot_says_why_and_keeps_the_search(client, front_desk, episode, clinician, week_of_hours):
+    start = _tomorrow_at(10)
+    AppointmentFactory(
+        episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
+    )
+    url = f"{reverse('schedule_book')}?clinician={clinician.pk}&start={start.isoformat()}"
+    client.force_login(front_desk)
+    response = client.post(
+        url, {"q": episode.patient.last_name, "episode": episode.pk, "kind": "follow_up", "book": ""}
+    )
+    assert response.status_code == 200
+    assert "already has a visit" in response.content.decode()
+    assert f'value="{episode.patient.last_name}"' in response.content.decode()
+    assert Appointment.objects.count() == 1
+
+
+@pytest.mark.parametrize("start", ["", "not-a-date", "2026-13-40T10:00"])
+def test_a_malformed_slot_is_a_message_not_an_error(client, front_desk, clinician, start):
+    client.force_login(front_desk)
+    response = client.get(reverse("schedule_book"), {"clinician": clinician.pk, "start": start})
+    assert response.status_code == 302
+
+
+def test_check_in_and_cancel_from_the_day_view(client, front_desk, episode, clinician):
+    visit = AppointmentFactory(episode=episode, clinician=clinician)
+    client.force_login(front_desk)
+    client.post(reverse("schedule_visit_status", args=[visit.pk]), {"status": "checked_in"})
+    assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.CHECKED_IN
+    other = AppointmentFactory(
+        episode=episode,
+        clinician=clinician,
+        starts_at=visit.starts_at + datetime.timedelta(hours=2),
+        ends_at=visit.starts_at + datetime.timedelta(hours=3),
+    )
+    client.post(reverse("schedule_visit_status", args=[other.pk]), {"status": "cancelled", "reason": ""})
+    assert Appointment.objects.get(pk=other.pk).status == AppointmentStatus.BOOKED  # a reason is required
+    client.post(reverse("schedule_visit_status", args=[other.pk]), {"status": "cancelled", "reason": "Ill"})
+    assert Appointment.objects.get(pk=other.pk).status == AppointmentStatus.CANCELLED
+
+
+def test_other_clinics_visits_are_not_found(client, front_desk, foreign_episode):
+    visit = AppointmentFactory(episode=foreign_episode)
+    client.force_login(front_desk)
+    assert client.post(reverse("schedule_visit_status", args=[visit.pk]), {"status": "checked_in"}).status_code == 404
