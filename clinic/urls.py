@@ -7,6 +7,7 @@ from assessments import api as assessment_api
 from assessments import urls as assessment_urls
 from clinic import api, views
 from clinic.forms import LoginForm
+from clinic.scheduling import api as scheduling_api
 from clinic.scheduling import urls as scheduling_urls
 from intake import api as intake_api
 from intake import urls as intake_urls
@@ -23,6 +24,7 @@ router.register("findings", assessment_api.FindingViewSet, basename="api-finding
 router.register("interventions", plan_api.InterventionViewSet, basename="api-intervention")
 router.register("plans", plan_api.PlanViewSet, basename="api-plan")
 router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
 
 account_urls = [
     path(

@@ -1,0 +1,183 @@
+"""REST API of the schedule, for the front desk and clinicians, with the page's rules:
+availability, and appointments (book, reschedule, cancel, status)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
+
+from clinic import permissions, selectors
+from clinic.scheduling import rules, services
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
+
+
+def _call(write):
+    try:
+        return write()
+    except DjangoValidationError as error:
+        raise ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        ) from error
+
+
+class ScheduleAccess(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        needed = "scheduling.view_appointment" if request.method in SAFE_METHODS else "scheduling.add_appointment"
+        return bool(request.user.clinic_id) and request.user.has_perm(needed)
+
+
+class AppointmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Appointment
+        fields = [
+            "id",
+            "episode",
+            "clinician",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "status",
+            "cancel_reason",
+            "override_reason",
+        ]
+        read_only_fields = fields
+
+
+class BookSerializer(serializers.Serializer):
+    episode = serializers.IntegerField()
+    clinician = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=AppointmentKind.choices, default=AppointmentKind.FOLLOW_UP)
+    minutes = serializers.IntegerField(min_value=5, max_value=240, required=False)
+    override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class RescheduleSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.COMPLETED,
+            AppointmentStatus.NO_SHOW,
+            AppointmentStatus.BOOKED,
+        ]
+    )
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    clinician = serializers.IntegerField()
+    day = serializers.DateField()
+    minutes = serializers.IntegerField(min_value=5, max_value=240, default=30)
+
+
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AppointmentSerializer
+    permission_classes = [ScheduleAccess]
+    filterset_fields = ["episode", "clinician", "status"]
+
+    def get_queryset(self):
+        return Appointment.objects.filter(episode__in=permissions.scoped_episodes(self.request.user)).select_related(
+            "clinician__clinic", "episode__patient"
+        )
+
+    def _clinician(self, clinician_id: int):
+        clinician = selectors.clinicians_of(clinic_id=self.request.user.clinic_id).filter(pk=clinician_id).first()
+        if clinician is None:
+            raise ValidationError({"clinician": ["No such clinician in your clinic."]})
+        return clinician
+
+    def create(self, request, *args, **kwargs):
+        payload = BookSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        episode = permissions.scoped_episodes(request.user).filter(pk=data["episode"]).first()
+        if episode is None:
+            raise ValidationError({"episode": ["No such episode in your clinic."]})
+        appointment = _call(
+            lambda: services.appointment_book(
+                actor=request.user,
+                episode=episode,
+                clinician=self._clinician(data["clinician"]),
+                starts_at=data["starts_at"],
+                kind=data["kind"],
+                minutes=data.get("minutes"),
+                override_reason=data["override_reason"],
+            )
+        )
+        return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        payload = RescheduleSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        appointment = _call(
+            lambda: services.appointment_reschedule(
+                actor=request.user, appointment=self.get_object(), **payload.validated_data
+            )
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        payload = CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        appointment = _call(
+            lambda: services.appointment_cancel(
+                actor=request.user, appointment=self.get_object(), reason=payload.validated_data["reason"]
+            )
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        payload = StatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        appointment = _call(
+            lambda: services.appointment_set_status(
+                actor=request.user, appointment=self.get_object(), status=payload.validated_data["status"]
+            )
+        )
+        return Response(self.get_serializer(appointment).data)
+
+    @action(detail=False, methods=["get"])
+    def availability(self, request):
+        """Free slots of one clinician on one day, in the clinic's time zone."""
+        query = AvailabilitySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        clinician = self._clinician(query.validated_data["clinician"])
+        day = query.validated_data["day"]
+        zone = clinician.clinic.zone
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+        end = start + datetime.timedelta(days=1)
+        busy = [
+            rules.Busy(row.starts_at, row.ends_at)
+            for row in Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
+                status=AppointmentStatus.CANCELLED
+            )
+        ] + [
+            rules.Busy(row.starts_at, row.ends_at)
+            for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
+        ]
+        hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+        slots = rules.free_slots(
+            day,
+            length=datetime.timedelta(minutes=query.validated_data["minutes"]),
+            hours=hours,
+            busy=busy,
+            zone=zone,
+        )
+        return Response([{"start": slot.start.isoformat(), "end": slot.end.isoformat()} for slot in slots])
