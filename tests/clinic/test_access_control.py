@@ -144,8 +144,8 @@ def test_forbidden_html_write_is_403_and_changes_nothing(client, clinic, world, 
     ("role", "links"),
     [
         ("no_role", ["Dashboard"]),
-        ("clinician", ["Dashboard", "Patients", "Library"]),
-        ("front_desk", ["Dashboard", "Patients"]),
+        ("clinician", ["Dashboard", "Patients", "Schedule", "Library"]),
+        ("front_desk", ["Dashboard", "Patients", "Schedule"]),
         ("clinic_admin", ["Dashboard", "Patients", "Library", "Staff", "Clinic settings", "Admin"]),
     ],
 )
