@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments import findings, scoring
 from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, SpecialTestResult
+from intake import instruments
 
 SIDES = scoring.SIDES
 MM_PER_CM = 10
@@ -29,6 +30,14 @@ def special_field(test: str, side: str, detail: str = "result") -> str:
 
 
 LEG_LENGTH_FIELDS = ("true_left", "true_right", "apparent_left", "apparent_right")
+# Re-scored at visits from the patient's paper form (DOMAIN B5.6 "score-only" mode).
+OUTCOME_INSTRUMENTS = (instruments.ODI, instruments.LEFS)
+
+
+def outcome_field(instrument: str, item: str) -> str:
+    return f"outcome_{instrument}_{item}"
+
+
 RUNNING_FORM_FIELDS = tuple(findings.RUNNING_FORM)
 
 
@@ -148,6 +157,15 @@ class AssessmentForm(forms.Form):
                     )
         for name in RUNNING_FORM_FIELDS:
             self.fields[name] = forms.BooleanField(label=findings.RUNNING_FORM[name][1], required=False)
+        for instrument in OUTCOME_INSTRUMENTS:
+            for item in instrument.items:
+                self.fields[outcome_field(instrument.code, item.code)] = forms.TypedChoiceField(
+                    label=f"{instrument.code.upper()} {item.code.replace('_', ' ')}",
+                    choices=[("", "—"), *[(str(option.value), str(option.value)) for option in item.options]],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                )
 
     # --- Cross-field rules: contradictions get a message on the field concerned ----------------
 
@@ -250,6 +268,14 @@ class AssessmentForm(forms.Form):
     def running_fields(self):
         return [self[name] for name in RUNNING_FORM_FIELDS]
 
+    def outcome_sections(self):
+        """(instrument, its fields, whether any is filled in) for each visit questionnaire."""
+        sections = []
+        for instrument in OUTCOME_INSTRUMENTS:
+            fields = [self[outcome_field(instrument.code, item.code)] for item in instrument.items]
+            sections.append((instrument, fields, any(field.value() not in (None, "") for field in fields)))
+        return sections
+
 
 def initial_from(assessment: Assessment) -> dict:
     """The form's initial values from a saved assessment."""
@@ -280,6 +306,9 @@ def initial_from(assessment: Assessment) -> dict:
             initial[f"fms_{row.test}"] = row.left
         if test.clearing:
             initial[f"fms_{test.clearing}"] = row.clearing_painful
+    for row in assessment.outcome_scores.all():
+        for item, value in row.answers.items():
+            initial[outcome_field(row.instrument, item)] = value
     for row in assessment.special_tests.all():
         initial[special_field(row.test, row.side)] = row.result
         initial[special_field(row.test, row.side, "structure")] = row.structure

@@ -214,3 +214,26 @@ class Finding(models.Model):
     @property
     def is_active(self) -> bool:
         return self.dismissed_at is None
+
+
+class OutcomeScore(models.Model):
+    """A questionnaire re-scored at a visit from the patient's paper form ("score-only" mode,
+    DOMAIN B5.6): the same scoring engine as the intake, so scores compare across visits."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="outcome_scores")
+    instrument = models.CharField(max_length=16)
+    answers = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    value = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    display = models.CharField(max_length=120)
+    scored = models.BooleanField()
+
+    class Meta:
+        ordering = ["instrument"]
+        constraints = [models.UniqueConstraint(fields=["assessment", "instrument"], name="one_outcome_per_instrument")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.display}"
+
+    @property
+    def patient(self):
+        return self.assessment.episode.patient

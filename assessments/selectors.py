@@ -136,8 +136,12 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
         day = timezone.localdate(intake.submitted_at)
         for score in intake.scores.filter(scored=True):
             points.append((score.instrument, day, "Intake", score.value))
-    for assessment in episode.assessments.filter(status=AssessmentStatus.COMPLETED, pain_today__isnull=False):
-        points.append(("nprs", assessment.assessed_on, str(assessment), Decimal(assessment.pain_today)))
+    for assessment in episode.assessments.filter(status=AssessmentStatus.COMPLETED).prefetch_related("outcome_scores"):
+        if assessment.pain_today is not None:
+            points.append(("nprs", assessment.assessed_on, str(assessment), Decimal(assessment.pain_today)))
+        for score in assessment.outcome_scores.all():
+            if score.scored:
+                points.append((score.instrument, assessment.assessed_on, str(assessment), score.value))
     return sorted(points, key=lambda point: point[1])
 
 

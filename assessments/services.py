@@ -12,7 +12,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from assessments import findings, scoring, selectors
-from assessments.forms import LEG_LENGTH_FIELDS, MM_PER_CM, RUNNING_FORM_FIELDS, SIDES, rom_field, special_field
+from assessments.forms import (
+    LEG_LENGTH_FIELDS,
+    MM_PER_CM,
+    OUTCOME_INSTRUMENTS,
+    RUNNING_FORM_FIELDS,
+    SIDES,
+    outcome_field,
+    rom_field,
+    special_field,
+)
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -20,11 +29,13 @@ from assessments.models import (
     Finding,
     FindingOrigin,
     FmsScore,
+    OutcomeScore,
     RomMeasurement,
     SpecialTest,
 )
 from clinic import audit, permissions, thresholds
 from clinic.models import EpisodeOfCare, User
+from intake import scoring as intake_scoring
 
 
 def _require_clinical(actor: User, episode: EpisodeOfCare) -> None:
@@ -111,8 +122,30 @@ def assessment_save(*, actor: User, assessment: Assessment, data: dict) -> Asses
             for test, _ in findings.SPECIAL_TESTS
             for side in SIDES
         )
+        _save_outcomes(assessment, data)
         audit.record(actor=actor, action="assessment.saved", obj=assessment)
     return assessment
+
+
+def _save_outcomes(assessment: Assessment, data: dict) -> None:
+    """Score each questionnaire entered at the visit with the intake's scoring engine."""
+    odi_min = int(thresholds.for_clinic(assessment.episode.patient.clinic)["odi_min_sections"])
+    for instrument in OUTCOME_INSTRUMENTS:
+        answers = {item.code: data.get(outcome_field(instrument.code, item.code)) for item in instrument.items}
+        if all(value is None for value in answers.values()):
+            assessment.outcome_scores.filter(instrument=instrument.code).delete()
+            continue
+        result = intake_scoring.score(instrument, answers, odi_min_sections=odi_min)
+        OutcomeScore.objects.update_or_create(
+            assessment=assessment,
+            instrument=instrument.code,
+            defaults={
+                "answers": answers,
+                "value": None if result.value is None else result.value.quantize(Decimal("0.001")),
+                "display": result.display,
+                "scored": result.scored,
+            },
+        )
 
 
 def _sync_findings(assessment: Assessment, derived: list[findings.Finding]) -> None:
