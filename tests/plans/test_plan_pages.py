@@ -508,7 +508,9 @@ def test_front_desk_sees_only_the_visit_schedule_on_the_episode_page(client, cli
 
     assert "2 visits a week for 8 weeks" in text_of(panel)
     assert "/plans/" not in panel
-    assert "href" not in panel
+    # The only link is the front desk's own: booking the plan's visits.
+    assert panel.count("href") == 1
+    assert f'href="/schedule/episodes/{episode.pk}/plan/"' in panel
     assert "Glute bridge" not in panel
 
 
