@@ -4,6 +4,7 @@ from clinic.scheduling import views
 
 urlpatterns = [
     path("schedule/", views.day_view, name="schedule_day"),
+    path("schedule/week/", views.week_view, name="schedule_week"),
     path("schedule/book/", views.book, name="schedule_book"),
     path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),

@@ -222,3 +222,53 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
         "scheduling/book_plan.html",
         {"episode": episode, "version": version, "clinician": clinician, "proposed": proposed, "notes": notes},
     )
+
+
+@login_required
+def week_view(request: HttpRequest) -> HttpResponse:
+    """Seven days from a Monday: every clinician's visits, and the patients whose signed
+    plan still needs visits booked."""
+    _require_scheduler(request)
+    day = _day(request)
+    monday = day - datetime.timedelta(days=day.weekday())
+    days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
+    clinicians = list(selectors.clinicians_of(clinic_id=request.user.clinic_id))
+    zone = request.user.clinic.zone
+    start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
+    visits = list(
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(request.user),
+            starts_at__gte=start,
+            starts_at__lt=start + datetime.timedelta(days=7),
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("episode__patient", "clinician")
+    )
+    grid = [
+        (
+            clinician,
+            [
+                (
+                    day,
+                    [
+                        visit
+                        for visit in visits
+                        if visit.clinician_id == clinician.pk
+                        and timezone.localtime(visit.starts_at, zone).date() == day
+                    ],
+                )
+                for day in days
+            ],
+        )
+        for clinician in clinicians
+    ]
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            "days": days,
+            "grid": grid,
+            "previous": monday - datetime.timedelta(days=7),
+            "next": monday + datetime.timedelta(days=7),
+        },
+    )
