@@ -36,3 +36,25 @@ def appointment_ics(appointment: Appointment) -> bytes:
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def feed_ics(visits) -> bytes:
+    """A clinician's upcoming visits for a calendar subscription.
+
+    Calendar apps sync to phones and third-party servers, so events carry the visit kind and
+    the episode number only: no patient name or other health detail.
+    """
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stride clinic//clinician feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Clinic visits")
+    for visit in visits:
+        event = Event()
+        event.add("uid", uid(visit))
+        event.add("sequence", visit.sequence)
+        event.add("dtstamp", visit.created_at)
+        event.add("dtstart", visit.starts_at)
+        event.add("dtend", visit.ends_at)
+        event.add("summary", f"{visit.get_kind_display()} (episode {visit.episode_id})")
+        calendar.add_component(event)
+    return calendar.to_ical()

@@ -126,3 +126,23 @@ class Appointment(models.Model):
     @property
     def patient(self):
         return self.episode.patient
+
+
+class CalendarFeed(models.Model):
+    """A clinician's subscribed calendar, behind a secret URL. Only the SHA-256 of the
+    token is stored; revoking makes the URL answer 404, and a new feed gives a new URL."""
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinician"], condition=Q(revoked_at__isnull=True), name="one_live_feed_per_clinician"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.clinician}"

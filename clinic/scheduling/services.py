@@ -9,6 +9,8 @@ insert, which is reported with the same message.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +20,14 @@ from django.utils import timezone
 from clinic import audit, messaging, permissions
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import calendar, rules
-from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, AppointmentType, TimeOff
+from clinic.scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AppointmentType,
+    CalendarFeed,
+    TimeOff,
+)
 
 DEFAULT_MINUTES = {AppointmentKind.INITIAL: 45, AppointmentKind.FOLLOW_UP: 30, AppointmentKind.REASSESSMENT: 45}
 
@@ -295,3 +304,38 @@ def plan_series_book(
             appointment_book(actor=actor, episode=episode, clinician=clinician, starts_at=start, kind=kind)
             for start, kind in visits
         ]
+
+
+def calendar_feed_create(*, actor: User, clinician: User) -> str:
+    """A new secret feed URL path for ``clinician``; any earlier feed stops working."""
+    if actor != clinician and not permissions.can_manage_staff(actor, clinician.clinic):
+        raise PermissionDenied
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        CalendarFeed.objects.filter(clinician=clinician, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        feed = CalendarFeed.objects.create(clinician=clinician, token_hash=hashlib.sha256(token.encode()).hexdigest())
+        audit.record(actor=actor, action="calendar_feed.created", obj=feed)
+    return token
+
+
+def calendar_feed_revoke(*, actor: User, clinician: User) -> None:
+    if actor != clinician and not permissions.can_manage_staff(actor, clinician.clinic):
+        raise PermissionDenied
+    CalendarFeed.objects.filter(clinician=clinician, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def calendar_feed_visits(token: str):
+    """The upcoming visits of the feed's clinician, or None for an unknown or revoked token."""
+    feed = (
+        CalendarFeed.objects.select_related("clinician")
+        .filter(token_hash=hashlib.sha256(token.encode()).hexdigest(), revoked_at__isnull=True)
+        .first()
+    )
+    if feed is None:
+        return None
+    since = timezone.now() - datetime.timedelta(days=7)
+    return list(
+        Appointment.objects.filter(clinician=feed.clinician, starts_at__gte=since)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .order_by("starts_at")
+    )

@@ -5,6 +5,8 @@ from clinic.scheduling import views
 urlpatterns = [
     path("schedule/", views.day_view, name="schedule_day"),
     path("schedule/week/", views.week_view, name="schedule_week"),
+    path("schedule/my-calendar/", views.my_calendar_feed, name="my_calendar_feed"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("schedule/book/", views.book, name="schedule_book"),
     path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import permissions, selectors
 from clinic.models import EpisodeStatus
-from clinic.scheduling import rules, services
+from clinic.scheduling import calendar, rules, services
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
 from plans.models import PlanVersion
 
@@ -272,3 +272,27 @@ def week_view(request: HttpRequest) -> HttpResponse:
             "next": monday + datetime.timedelta(days=7),
         },
     )
+
+
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The subscription URL: no sign-in (calendar apps cannot), the secret token is the key."""
+    visits = services.calendar_feed_visits(token)
+    if visits is None:
+        raise Http404
+    return HttpResponse(calendar.feed_ics(visits), content_type="text/calendar; charset=utf-8")
+
+
+@login_required
+def my_calendar_feed(request: HttpRequest) -> HttpResponse:
+    """A clinician makes (or replaces) their feed URL, or revokes it."""
+    if not request.user.has_perm("scheduling.view_appointment"):
+        raise PermissionDenied
+    url = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            services.calendar_feed_revoke(actor=request.user, clinician=request.user)
+            messages.success(request, "Your calendar feed no longer works.")
+        else:
+            token = services.calendar_feed_create(actor=request.user, clinician=request.user)
+            url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
+    return render(request, "scheduling/feed.html", {"url": url})
