@@ -146,3 +146,28 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.clinician}"
+
+
+class WaitListEntry(models.Model):
+    """A patient who wants an earlier visit; offered the slot when one frees up."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="wait_list_entries")
+    clinician = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+", help_text="Empty: any clinician."
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="e.g. mornings only")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    booked = models.ForeignKey(Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode"], condition=Q(closed_at__isnull=True), name="one_open_wait_per_episode"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Wait list: episode {self.episode_id}"

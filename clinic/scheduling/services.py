@@ -14,7 +14,7 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from clinic import audit, messaging, permissions
@@ -27,6 +27,7 @@ from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
     TimeOff,
+    WaitListEntry,
 )
 
 DEFAULT_MINUTES = {AppointmentKind.INITIAL: 45, AppointmentKind.FOLLOW_UP: 30, AppointmentKind.REASSESSMENT: 45}
@@ -339,3 +340,49 @@ def calendar_feed_visits(token: str):
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at")
     )
+
+
+# --- Wait list -----------------------------------------------------------------------------------
+
+
+def wait_list_add(*, actor: User, episode: EpisodeOfCare, clinician: User | None, note: str = "") -> WaitListEntry:
+    _require_scheduler(actor, episode)
+    if episode.wait_list_entries.filter(closed_at__isnull=True).exists():
+        raise ValidationError("This patient is already on the wait list for this episode.")
+    entry = WaitListEntry(episode=episode, clinician=clinician, note=note.strip(), created_by=actor)
+    entry.full_clean()
+    with transaction.atomic():
+        entry.save()
+        audit.record(actor=actor, action="wait_list.added", obj=entry)
+    return entry
+
+
+def wait_list_for_slot(*, user: User, freed: Appointment) -> list[WaitListEntry]:
+    """Open entries who could take a freed visit: same clinician (or any), episode open."""
+    return list(
+        WaitListEntry.objects.filter(
+            closed_at__isnull=True,
+            episode__in=permissions.scoped_episodes(user).filter(status="open"),
+        )
+        .filter(Q(clinician__isnull=True) | Q(clinician=freed.clinician))
+        .exclude(episode=freed.episode)
+        .select_related("episode__patient", "clinician")
+    )
+
+
+def wait_list_offer(*, actor: User, entry: WaitListEntry, freed: Appointment) -> Appointment:
+    """Book the freed slot for the waiting patient and close their entry, in one step."""
+    with transaction.atomic():
+        booked = appointment_book(
+            actor=actor,
+            episode=entry.episode,
+            clinician=freed.clinician,
+            starts_at=freed.starts_at,
+            minutes=int((freed.ends_at - freed.starts_at).total_seconds() // 60),
+            override_reason=freed.override_reason,
+        )
+        entry.closed_at = timezone.now()
+        entry.booked = booked
+        entry.save(update_fields=["closed_at", "booked"])
+        audit.record(actor=actor, action="wait_list.offered", obj=entry)
+    return booked

@@ -165,21 +165,70 @@ def _visit(request: HttpRequest, pk: int) -> Appointment:
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk)
+    status = request.POST.get("status", "")
     try:
-        if request.POST.get("status") == AppointmentStatus.CANCELLED:
+        if status == AppointmentStatus.CANCELLED:
             services.appointment_cancel(actor=request.user, appointment=visit, reason=request.POST.get("reason", ""))
         else:
-            services.appointment_set_status(
-                actor=request.user, appointment=visit, status=request.POST.get("status", "")
-            )
+            services.appointment_set_status(actor=request.user, appointment=visit, status=status)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(
-            request, f"Visit at {timezone.localtime(visit.starts_at):%H:%M}: {visit.get_status_display().lower()}."
-        )
+        when = timezone.localtime(visit.starts_at, visit.clinician.clinic.zone)
+        messages.success(request, f"Visit at {when:%H:%M}: {visit.get_status_display().lower()}.")
+        if status == AppointmentStatus.CANCELLED and services.wait_list_for_slot(user=request.user, freed=visit):
+            return redirect("schedule_offer", pk=visit.pk)
     return redirect(_day_url(visit.starts_at, visit.clinician))
+
+
+@login_required
+def offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A visit was cancelled: who on the wait list fits, and offer the slot in one step."""
+    freed = _visit(request, pk)
+    entries = services.wait_list_for_slot(user=request.user, freed=freed)
+    if request.method == "POST":
+        entry = next((row for row in entries if str(row.pk) == request.POST.get("entry")), None)
+        if entry is None:
+            messages.error(request, "Choose a patient from the wait list.")
+        else:
+            try:
+                services.wait_list_offer(actor=request.user, entry=entry, freed=freed)
+            except ValidationError as error:
+                for message in error.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, f"The slot is booked for {entry.episode.patient.full_name}.")
+                return redirect(_day_url(freed.starts_at, freed.clinician))
+    return render(request, "scheduling/offer.html", {"freed": freed, "entries": entries})
+
+
+class WaitListForm(forms.Form):
+    clinician = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any clinician")
+    note = forms.CharField(max_length=200, required=False, label="Note (e.g. mornings only)")
+
+    def __init__(self, *args, clinic_id, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = selectors.clinicians_of(clinic_id=clinic_id)
+
+
+@login_required
+@require_POST
+def wait_list_add(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    _require_scheduler(request)
+    episode = get_object_or_404(permissions.scoped_episodes(request.user), pk=episode_pk)
+    form = WaitListForm(request.POST, clinic_id=request.user.clinic_id)
+    if form.is_valid():
+        try:
+            services.wait_list_add(actor=request.user, episode=episode, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Added to the wait list; you will be offered freed slots that fit.")
+    else:
+        messages.error(request, "Choose a clinician of this clinic, or any.")
+    return redirect("episode_detail", pk=episode.pk)
 
 
 @login_required
