@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from clinic import audit
 from clinic.models import AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
 class ClinicScopedAdmin(admin.ModelAdmin):
@@ -115,3 +115,30 @@ class AuditEventAdmin(ClinicScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(ClinicScopedAdmin):
+    list_display = ["name", "kind", "minutes", "active"]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(ClinicScopedAdmin):
+    clinic_path = "clinician__clinic"
+    list_display = ["clinician", "weekday", "start", "end"]
+    list_filter = ["weekday"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "clinician" and not request.user.is_superuser:
+            kwargs["queryset"] = User.objects.filter(clinic_id=request.user.clinic_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Hours and time off are schedule settings, not records: they may be removed.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(WorkingHoursAdmin):
+    list_display = ["clinician", "starts_at", "ends_at", "reason"]
+    list_filter = []

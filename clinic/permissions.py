@@ -63,6 +63,17 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "clinic.add_clinicianprofile",
         "clinic.change_clinicianprofile",
         "clinic.view_audit_trail",
+        # Visit types, clinicians' working hours and time off (Django admin).
+        "scheduling.view_appointmenttype",
+        "scheduling.change_appointmenttype",
+        "scheduling.view_workinghours",
+        "scheduling.add_workinghours",
+        "scheduling.change_workinghours",
+        "scheduling.delete_workinghours",
+        "scheduling.view_timeoff",
+        "scheduling.add_timeoff",
+        "scheduling.change_timeoff",
+        "scheduling.delete_timeoff",
         # The treatment library and its rules.
         "plans.view_intervention",
         "plans.add_intervention",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("schedule/book/", views.book, name="schedule_book"),
     path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
     path("schedule/visits/<int:pk>/offer/", views.offer, name="schedule_offer"),
+    path("schedule/visits/<int:pk>/move/", views.move, name="schedule_visit_move"),
     path("schedule/episodes/<int:episode_pk>/wait-list/", views.wait_list_add, name="schedule_wait_list_add"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),
 ]

@@ -345,3 +345,31 @@ def my_calendar_feed(request: HttpRequest) -> HttpResponse:
             token = services.calendar_feed_create(actor=request.user, clinician=request.user)
             url = request.build_absolute_uri(reverse("calendar_feed", args=[token]))
     return render(request, "scheduling/feed.html", {"url": url})
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reschedule a visit to another time the same clinician is free."""
+    visit = _visit(request, pk)
+    zone = visit.clinician.clinic.zone
+    try:
+        starts_at = datetime.datetime.fromisoformat(request.POST.get("starts_at", ""))
+    except ValueError:
+        messages.error(request, "Enter the new date and time.")
+        return redirect(_day_url(visit.starts_at, visit.clinician))
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at, zone)
+    try:
+        services.appointment_reschedule(
+            actor=request.user,
+            appointment=visit,
+            starts_at=starts_at,
+            override_reason=request.POST.get("override_reason", "")[:200],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(_day_url(visit.starts_at, visit.clinician))
+    messages.success(request, f"Visit moved to {timezone.localtime(starts_at, zone):%a %d %b %H:%M}.")
+    return redirect(_day_url(starts_at, visit.clinician))

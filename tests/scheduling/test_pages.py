@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, EpisodeFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 
@@ -109,3 +109,50 @@ def test_other_clinics_visits_are_not_found(client, front_desk, foreign_episode)
     visit = AppointmentFactory(episode=foreign_episode)
     client.force_login(front_desk)
     assert client.post(reverse("schedule_visit_status", args=[visit.pk]), {"status": "checked_in"}).status_code == 404
+
+
+def test_move_a_visit_from_the_day_view(client, front_desk, episode, clinician, week_of_hours):
+    start = _tomorrow_at(9)
+    visit = AppointmentFactory(
+        episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
+    )
+    client.force_login(front_desk)
+    client.post(reverse("schedule_visit_move", args=[visit.pk]), {"starts_at": f"{start:%Y-%m-%d}T11:00"})
+    moved = Appointment.objects.get(pk=visit.pk)
+    assert moved.starts_at == start.replace(hour=11)
+    assert moved.ends_at - moved.starts_at == datetime.timedelta(minutes=30)
+    bad = client.post(reverse("schedule_visit_move", args=[visit.pk]), {"starts_at": "soon"}, follow=True)
+    assert "Enter the new date and time" in bad.content.decode()
+
+
+def test_day_view_queries_do_not_grow_with_visits(
+    client, front_desk, clinic, clinician, week_of_hours, django_assert_max_num_queries
+):
+    start = _tomorrow_at(8)
+    for number in range(2):
+        begin = start + datetime.timedelta(minutes=30 * number)
+        AppointmentFactory(
+            episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician),
+            clinician=clinician,
+            starts_at=begin,
+            ends_at=begin + datetime.timedelta(minutes=30),
+        )
+    client.force_login(front_desk)
+    url = f"{reverse('schedule_day')}?day={start:%Y-%m-%d}"
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    for number in range(2, 12):
+        begin = start + datetime.timedelta(minutes=30 * number)
+        AppointmentFactory(
+            episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician),
+            clinician=clinician,
+            starts_at=begin,
+            ends_at=begin + datetime.timedelta(minutes=30),
+        )
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(url)
+    assert response.content.decode().count('class="visit status-booked"') == 12
