@@ -259,7 +259,14 @@ def _minutes_for(clinic, kind: str) -> datetime.timedelta:
     return _length(clinic, kind, None)
 
 
-def plan_series_proposal(*, episode: EpisodeOfCare, clinician: User, visits_per_week: int, weeks: int):
+def plan_series_proposal(
+    *,
+    episode: EpisodeOfCare,
+    clinician: User,
+    visits_per_week: int,
+    weeks: int,
+    preference: rules.Preference | None = None,
+):
     """Visits that fit the clinician's free time from tomorrow, with a re-assessment in the
     last week: (proposed visits, messages about weeks that do not fill).
 
@@ -291,6 +298,7 @@ def plan_series_proposal(*, episode: EpisodeOfCare, clinician: User, visits_per_
         hours=hours,
         busy=busy,
         zone=zone,
+        preference=preference or rules.Preference(),
     )
 
 

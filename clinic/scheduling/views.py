@@ -231,6 +231,34 @@ def wait_list_add(request: HttpRequest, episode_pk: int) -> HttpResponse:
     return redirect("episode_detail", pk=episode.pk)
 
 
+WEEKDAYS = [(str(number), name) for number, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
+
+
+class PreferenceForm(forms.Form):
+    """The patient's preferred days and times, which the proposal tries to meet."""
+
+    weekdays = forms.MultipleChoiceField(
+        label="Preferred days", choices=WEEKDAYS, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    earliest = forms.TimeField(label="Not before", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    latest = forms.TimeField(
+        label="Start no later than", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("earliest") and cleaned.get("latest") and cleaned["latest"] < cleaned["earliest"]:
+            self.add_error("latest", "The latest start is before the earliest.")
+        return cleaned
+
+    def preference(self) -> rules.Preference:
+        return rules.Preference(
+            weekdays=frozenset(int(day) for day in self.cleaned_data["weekdays"]),
+            earliest=self.cleaned_data["earliest"],
+            latest=self.cleaned_data["latest"],
+        )
+
+
 @login_required
 def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
     """Propose a signed plan's follow-up series; the front desk adjusts and confirms in one step."""
@@ -243,11 +271,14 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
         messages.error(request, "There is no signed plan to book yet.")
         return redirect("episode_detail", pk=episode.pk)
     clinician = episode.lead_clinician
+    preference_form = PreferenceForm(request.GET or None)
+    preference = preference_form.preference() if preference_form.is_valid() else None
     proposed, notes = services.plan_series_proposal(
         episode=episode,
         clinician=clinician,
         visits_per_week=version.body["visits_per_week"],
         weeks=version.body["weeks"],
+        preference=preference,
     )
     if request.method == "POST":
         chosen = []
@@ -269,7 +300,14 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
     return render(
         request,
         "scheduling/book_plan.html",
-        {"episode": episode, "version": version, "clinician": clinician, "proposed": proposed, "notes": notes},
+        {
+            "episode": episode,
+            "version": version,
+            "clinician": clinician,
+            "proposed": proposed,
+            "notes": notes,
+            "preference_form": preference_form,
+        },
     )
 
 

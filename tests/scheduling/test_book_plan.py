@@ -91,3 +91,21 @@ def test_a_tampered_visit_value_is_a_message(client, front_desk, episode, signed
     response = client.post(reverse("schedule_book_plan", args=[episode.pk]), {"visit": ["yesterday|nap"]}, follow=True)
     assert "not understood" in response.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_the_patients_preferred_days_and_times_are_met_when_free(client, front_desk, episode, signed_plan):
+    client.force_login(front_desk)
+    url = reverse("schedule_book_plan", args=[episode.pk])
+    response = client.get(url, {"weekdays": ["1", "3"], "earliest": "15:00", "latest": "16:00"})
+    visits = [datetime.datetime.fromisoformat(value.split("|")[0]) for value in _proposed(response)]
+    assert len(visits) == 4
+    zone = episode.patient.clinic.zone
+    assert {visit.astimezone(zone).weekday() for visit in visits} <= {1, 3}
+    assert all(datetime.time(15) <= visit.astimezone(zone).time() <= datetime.time(16) for visit in visits)
+
+
+def test_an_impossible_preference_is_a_field_error(client, front_desk, episode, signed_plan):
+    client.force_login(front_desk)
+    response = client.get(reverse("schedule_book_plan", args=[episode.pk]), {"earliest": "16:00", "latest": "09:00"})
+    assert "The latest start is before the earliest" in response.content.decode()
+    assert len(_proposed(response)) == 4  # proposed without the preference
