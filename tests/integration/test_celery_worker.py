@@ -6,8 +6,9 @@ import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.core import mail
-from django.db import transaction
+from django.db import connections, transaction
 
 from clinic import services
 from clinic.celery import app
@@ -22,11 +23,19 @@ def redis_worker(settings):
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = False
     app.control.purge()
+    # The worker thread opens its own database connection; closing it after each task lets
+    # the test database be dropped at the end of the run.
+    task_postrun.connect(_close_connections, dispatch_uid="test-worker-close-db")
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
             yield
     finally:
+        task_postrun.disconnect(dispatch_uid="test-worker-close-db")
         app.conf.task_always_eager = previous
+
+
+def _close_connections(**kwargs) -> None:
+    connections.close_all()
 
 
 def _wait_for(condition, seconds: float = 30.0) -> bool:
