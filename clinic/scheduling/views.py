@@ -34,6 +34,12 @@ def _day(request: HttpRequest) -> datetime.date:
         return timezone.localdate()
 
 
+def _chosen(request: HttpRequest, clinicians: list) -> list:
+    """One clinician's calendar when ?clinician= names one of the clinic's, else the whole clinic."""
+    wanted = request.GET.get("clinician", "")
+    return [clinician for clinician in clinicians if str(clinician.pk) == wanted] or clinicians
+
+
 def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
     zone = clinician.clinic.zone
     hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
@@ -60,7 +66,8 @@ def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
     visits = list(selectors.appointments_on(user=request.user, day=day))
-    clinicians = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
+    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
+    clinicians = _chosen(request, everyone)
     columns = [
         (
             clinician,
@@ -77,7 +84,8 @@ def day_view(request: HttpRequest) -> HttpResponse:
             "previous": day - datetime.timedelta(days=1),
             "next": day + datetime.timedelta(days=1),
             "columns": columns,
-            "cancel_statuses": AppointmentStatus,
+            "clinicians": everyone,
+            "chosen": request.GET.get("clinician", ""),
         },
     )
 
@@ -319,7 +327,8 @@ def week_view(request: HttpRequest) -> HttpResponse:
     day = _day(request)
     monday = day - datetime.timedelta(days=day.weekday())
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
-    clinicians = list(selectors.clinicians_of(clinic_id=request.user.clinic_id))
+    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id))
+    clinicians = _chosen(request, everyone)
     zone = request.user.clinic.zone
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
     visits = list(
@@ -357,6 +366,8 @@ def week_view(request: HttpRequest) -> HttpResponse:
             "grid": grid,
             "previous": monday - datetime.timedelta(days=7),
             "next": monday + datetime.timedelta(days=7),
+            "clinicians": everyone,
+            "chosen": request.GET.get("clinician", ""),
         },
     )
 

@@ -156,3 +156,18 @@ def test_day_view_queries_do_not_grow_with_visits(
     with django_assert_max_num_queries(len(small)):
         response = client.get(url)
     assert response.content.decode().count('class="visit status-booked"') == 12
+
+
+def test_one_clinicians_calendar_or_the_whole_clinic(client, front_desk, clinic, clinician, week_of_hours):
+    from clinic.permissions import Role
+    from tests.factories import UserFactory
+
+    other = UserFactory(clinic=clinic, roles=[Role.CLINICIAN], full_name="Robin Second")
+    client.force_login(front_desk)
+    for view, shown in [("schedule_day", ">{}</h2>"), ("schedule_week", '<th scope="row">{}</th>')]:
+        whole = client.get(reverse(view)).content.decode()
+        assert shown.format(clinician.full_name) in whole
+        assert shown.format("Robin Second") in whole
+        one = client.get(reverse(view), {"clinician": other.pk}).content.decode()
+        assert shown.format(clinician.full_name) not in one
+        assert shown.format("Robin Second") in one
