@@ -3,7 +3,6 @@ form's field names and is validated by that same form, so API and screen cannot 
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,15 +12,7 @@ from assessments import services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
-
-
-def _call(write):
-    try:
-        return write()
-    except DjangoValidationError as error:
-        raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-        ) from error
+from clinic.drf import call_service as _call
 
 
 def _valid(form) -> dict:

@@ -5,7 +5,6 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
@@ -14,18 +13,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from clinic import audit, permissions, selectors, services
+from clinic.drf import call_service as _call
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.services import PATIENT_FIELDS
-
-
-def _call(write):
-    """Run a service; its Django validation errors become a DRF 400 with field messages."""
-    try:
-        return write()
-    except DjangoValidationError as error:
-        raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-        ) from error
 
 
 class PatientSerializer(serializers.ModelSerializer):

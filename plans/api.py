@@ -3,7 +3,6 @@ Django admin), drafting, editing items, signing and reading versions (clinicians
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,17 +11,9 @@ from rest_framework.response import Response
 
 from assessments.models import Assessment
 from clinic import audit, permissions
+from clinic.drf import call_service as _call
 from plans import services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
-
-
-def _call(write):
-    try:
-        return write()
-    except DjangoValidationError as error:
-        raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-        ) from error
 
 
 class LibraryAccess(BasePermission):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,17 +12,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from clinic import permissions, selectors
+from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
-
-
-def _call(write):
-    try:
-        return write()
-    except DjangoValidationError as error:
-        raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-        ) from error
 
 
 class ScheduleAccess(BasePermission):
