@@ -36,6 +36,10 @@ app.conf.update(
             "task": "clinic.scheduling.tasks.sweep_appointment_notices",
             "schedule": 300.0,
         },
+        "re-render-stuck-handouts": {
+            "task": "plans.tasks.sweep_handouts",
+            "schedule": 300.0,
+        },
         "clear-expired-sessions": {
             "task": "clinic.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

@@ -236,3 +236,29 @@ class PlanVersion(models.Model):
     @property
     def patient(self):
         return self.plan.episode.patient
+
+
+class HandoutStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Handout(models.Model):
+    """The home-program PDF of one signed version. The row records what is still to do; the
+    same version always gives the same file, so it is never rendered twice once ready."""
+
+    version = models.OneToOneField(PlanVersion, on_delete=models.PROTECT, related_name="handout")
+    status = models.CharField(max_length=9, choices=HandoutStatus.choices, default=HandoutStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    file = models.FileField(upload_to="handouts/", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Handout of {self.version}"
+
+    @property
+    def patient(self):
+        return self.version.plan.episode.patient

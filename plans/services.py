@@ -14,7 +14,7 @@ from django.utils import timezone
 from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import Clinic, User
-from plans import library, rules, selectors, versions
+from plans import handouts, library, rules, selectors, versions
 from plans.models import (
     Contraindication,
     Intervention,
@@ -409,6 +409,7 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
         plan.status = PlanStatus.SIGNED
         plan.save(update_fields=["status", "updated_at"])
         audit.record(actor=actor, action="plan.signed", obj=version)
+        handouts.queue(version)
     return version
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments.models import Assessment
 from clinic import audit, permissions
-from plans import library, services
+from plans import handouts, library, services
 from plans.forms import (
     AddItemForm,
     ContraindicationForm,
@@ -20,7 +20,16 @@ from plans.forms import (
     PlanRuleForm,
     PlanSettingsForm,
 )
-from plans.models import Contraindication, Intervention, PlanItem, PlanRule, PlanVersion, Prong, TreatmentPlan
+from plans.models import (
+    Contraindication,
+    HandoutStatus,
+    Intervention,
+    PlanItem,
+    PlanRule,
+    PlanVersion,
+    Prong,
+    TreatmentPlan,
+)
 
 
 def _messages_from(request: HttpRequest, error: ValidationError) -> None:
@@ -207,6 +216,8 @@ def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
                 for prong in Prong
             ],
             "home_program": services.home_program(version),
+            "handout": getattr(version, "handout", None),
+            "can_change": permissions.can_change_clinical(request.user, plan.episode.patient),
         },
     )
 
@@ -258,3 +269,26 @@ def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         messages.success(request, f"{label} saved. Signed plans are not affected.")
         return redirect("library_index")
     return render(request, "plans/library_edit.html", {"form": form, "row": row, "label": label})
+
+
+@login_required
+def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse:
+    plan = _plan(request, pk)
+    version = get_object_or_404(PlanVersion, plan=plan, number=number)
+    handout = getattr(version, "handout", None)
+    if handout is None or handout.status != HandoutStatus.READY or not handout.file:
+        raise Http404
+    audit.record(actor=request.user, action="handout.downloaded", obj=handout)
+    return FileResponse(handout.file.open("rb"), as_attachment=True, filename=f"home-program-v{number}.pdf")
+
+
+@login_required
+@require_POST
+def handout_retry(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    plan = _plan(request, pk, change=True)
+    version = get_object_or_404(PlanVersion, plan=plan, number=number)
+    handout = getattr(version, "handout", None)
+    if handout is not None and handout.status == HandoutStatus.FAILED:
+        handouts.retry(handout)
+        messages.success(request, "The handout is being made again.")
+    return redirect("plan_version", pk=plan.pk, number=number)
