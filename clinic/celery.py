@@ -40,6 +40,10 @@ app.conf.update(
             "task": "plans.tasks.sweep_handouts",
             "schedule": 300.0,
         },
+        "dispatch-due-reminders": {
+            "task": "clinic.scheduling.tasks.dispatch_reminders",
+            "schedule": 60.0,
+        },
         "clear-expired-sessions": {
             "task": "clinic.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

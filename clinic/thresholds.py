@@ -142,6 +142,26 @@ THRESHOLDS += (
         "DOMAIN A; B3.2 (S43, S46)",
     ),
 )
+THRESHOLDS += (
+    Threshold(
+        "reminder_first_hours",
+        Decimal(48),
+        "First appointment reminder, hours before the visit",
+        "hours",
+        Decimal(1),
+        Decimal(336),
+        "Product default (issue 7); not clinical",
+    ),
+    Threshold(
+        "reminder_second_hours",
+        Decimal(2),
+        "Second appointment reminder, hours before the visit (0: none)",
+        "hours",
+        Decimal(0),
+        Decimal(48),
+        "Product default (issue 7); not clinical",
+    ),
+)
 
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 

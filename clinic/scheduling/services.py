@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clinic import audit, messaging, permissions
 from clinic.models import EpisodeOfCare, User
-from clinic.scheduling import calendar, rules
+from clinic.scheduling import calendar, reminders, rules
 from clinic.scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -134,6 +134,7 @@ def appointment_book(
         _check_hours(clinician, starts_at, ends_at, override_reason)
         _check_free(clinician, starts_at, ends_at)
         _insert(appointment)
+        reminders.sync(appointment)
         audit.record(actor=actor, action="appointment.booked", obj=appointment)
         _queue_notice(appointment)
     return appointment
@@ -159,6 +160,7 @@ def appointment_reschedule(
         appointment.override_reason = override_reason.strip()
         appointment.sequence += 1
         _insert(appointment)
+        reminders.sync(appointment)
         audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
         _queue_notice(appointment)
     return appointment
@@ -173,6 +175,7 @@ def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) ->
         appointment.cancel_reason = reason.strip()
         appointment.sequence += 1
         appointment.save(update_fields=["status", "cancel_reason", "sequence"])
+        reminders.sync(appointment)
         audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
         _queue_notice(appointment)
     return appointment
@@ -196,6 +199,7 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     with transaction.atomic():
         appointment.status = status
         appointment.save(update_fields=["status"])
+        reminders.sync(appointment)
         audit.record(actor=actor, action=f"appointment.{status}", obj=appointment)
     return appointment
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from clinic.scheduling import services
+from clinic.scheduling import reminders, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -19,3 +19,15 @@ def sweep_appointment_notices() -> int:
     for appointment_id in owed:
         notify_patient.delay(appointment_id)
     return len(owed)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_reminder(reminder_id: int) -> bool:
+    return reminders.deliver(reminder_id=reminder_id)
+
+
+@shared_task
+def dispatch_reminders() -> int:
+    """Every minute: return stuck reminders to pending, then claim and queue the due ones."""
+    reminders.requeue_stuck()
+    return reminders.dispatch_due()
