@@ -214,3 +214,17 @@ def test_demo_has_a_signed_plan_per_progress_example_and_a_draft():
     assert TreatmentPlan.objects.filter(status=PlanStatus.SIGNED).count() == 2
     assert TreatmentPlan.objects.filter(status=PlanStatus.DRAFT).count() == 1
     assert all(plan.items.exists() for plan in TreatmentPlan.objects.all())
+
+
+@pytest.mark.django_db
+def test_refuses_to_seed_next_to_real_clinics_unless_forced():
+    from django.core.management.base import CommandError
+
+    from clinic.models import Clinic
+
+    Clinic.objects.create(name="A real clinic")
+    with pytest.raises(CommandError, match="holds other clinics"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert Clinic.objects.count() == 1
+    call_command("seed_demo", "--force", stdout=io.StringIO())
+    assert Clinic.objects.count() == 2

@@ -23,7 +23,6 @@ from enum import StrEnum
 from itertools import cycle
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
@@ -313,15 +312,15 @@ def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str,
 
 
 def _refuse_real_databases(force: bool) -> None:
-    # Known passwords must never land next to real clinics by accident.
-    if settings.DEBUG or force:
+    # Known passwords must never land next to real clinics by accident, whatever DEBUG says.
+    if force:
         return
     demo_emails = [login.email for login in DEMO_LOGINS]
     real = Clinic.objects.exclude(name=DEMO_CLINIC["name"]).exclude(staff__email__in=demo_emails)
     if real.exists():
         raise CommandError(
-            "This database holds other clinics and DEBUG is off: refusing to add demo logins with a published "
-            "password. Pass --force if this really is a demo server."
+            "This database holds other clinics: refusing to add demo logins with a published password. "
+            "Pass --force if this really is a demo server."
         )
 
 
