@@ -9,17 +9,22 @@ from clinic.admin import ClinicScopedAdmin
 from plans.models import Contraindication, Intervention, PlanRule, RuleItem
 
 
-@admin.register(Intervention)
-class InterventionAdmin(ClinicScopedAdmin):
-    list_display = ["name", "prong", "home_program", "active"]
-    list_filter = ["prong", "home_program", "active"]
-    search_fields = ["name", "key"]
+class LibraryAdmin(ClinicScopedAdmin):
+    """Rows a clinic admin adds belong to the admin's clinic."""
+
     exclude = ["clinic"]
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.clinic_id = request.user.clinic_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Intervention)
+class InterventionAdmin(LibraryAdmin):
+    list_display = ["name", "prong", "home_program", "active"]
+    list_filter = ["prong", "home_program", "active"]
+    search_fields = ["name", "key"]
 
 
 class RuleItemInline(admin.TabularInline):
@@ -34,23 +39,11 @@ class RuleItemInline(admin.TabularInline):
 
 
 @admin.register(PlanRule)
-class PlanRuleAdmin(ClinicScopedAdmin):
+class PlanRuleAdmin(LibraryAdmin):
     list_display = ["name", "always", "visits_per_week", "weeks", "active"]
     inlines = [RuleItemInline]
-    exclude = ["clinic"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.clinic_id = request.user.clinic_id
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(Contraindication)
-class ContraindicationAdmin(ClinicScopedAdmin):
+class ContraindicationAdmin(LibraryAdmin):
     list_display = ["name", "blocks_plan", "hard", "active"]
-    exclude = ["clinic"]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.clinic_id = request.user.clinic_id
-        super().save_model(request, obj, form, change)

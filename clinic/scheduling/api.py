@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from clinic import permissions, selectors
 from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
-from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
+from clinic.scheduling import selectors as schedule
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 
 
 class ScheduleAccess(BasePermission):
@@ -153,22 +154,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         day = query.validated_data["day"]
         zone = clinician.clinic.zone
         start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-        end = start + datetime.timedelta(days=1)
-        busy = [
-            rules.Busy(row.starts_at, row.ends_at)
-            for row in Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
-                status=AppointmentStatus.CANCELLED
-            )
-        ] + [
-            rules.Busy(row.starts_at, row.ends_at)
-            for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
-        ]
-        hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
         slots = rules.free_slots(
             day,
             length=datetime.timedelta(minutes=query.validated_data["minutes"]),
-            hours=hours,
-            busy=busy,
+            hours=schedule.working_hours(clinician),
+            busy=schedule.busy(clinician, start, start + datetime.timedelta(days=1)),
             zone=zone,
         )
         return Response([{"start": slot.start.isoformat(), "end": slot.end.isoformat()} for slot in slots])

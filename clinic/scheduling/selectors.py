@@ -8,10 +8,31 @@ from django.db.models import Prefetch
 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, EpisodeStatus
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling import rules
+from clinic.scheduling.models import Appointment, AppointmentStatus, TimeOff
 from plans.models import PlanVersion
 
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
+
+
+def working_hours(clinician) -> list[rules.WorkingHours]:
+    """The clinician's weekly working windows, as the scheduling rules read them."""
+    return [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+
+
+def busy(clinician, start, end, *, visits=None) -> list[rules.Busy]:
+    """What blocks the clinician between ``start`` and ``end``: visits not cancelled (given, or
+    queried) and time off."""
+    if visits is None:
+        visits = Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
+            status=AppointmentStatus.CANCELLED
+        )
+    blocked = [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits if visit.clinician_id == clinician.pk]
+    blocked += [
+        rules.Busy(row.starts_at, row.ends_at)
+        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
+    ]
+    return blocked
 
 
 @dataclass(frozen=True)

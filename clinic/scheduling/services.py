@@ -20,6 +20,7 @@ from django.utils import timezone
 from clinic import audit, messaging, permissions
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import calendar, reminders, rules
+from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -79,7 +80,7 @@ def _check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> N
     if override_reason.strip():
         return
     zone = clinician.clinic.zone
-    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    hours = schedule.working_hours(clinician)
     if hours and not rules.is_within_working_hours(starts_at, ends_at, hours, zone):
         raise ValidationError(
             {"override_reason": "This is outside the clinician's working hours. Give a reason to book it anyway."}
@@ -281,17 +282,6 @@ def plan_series_proposal(
     first_day = timezone.localdate(timezone.now(), zone) + datetime.timedelta(days=1)
     horizon_start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
     horizon_end = horizon_start + datetime.timedelta(weeks=weeks + 1)
-    busy = [
-        rules.Busy(visit.starts_at, visit.ends_at)
-        for visit in Appointment.objects.filter(
-            clinician=clinician, starts_at__lt=horizon_end, ends_at__gt=horizon_start
-        ).exclude(status=AppointmentStatus.CANCELLED)
-    ]
-    busy += [
-        rules.Busy(row.starts_at, row.ends_at)
-        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=horizon_end, ends_at__gt=horizon_start)
-    ]
-    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
     return rules.propose_series(
         first_day=first_day,
         visits_per_week=visits_per_week,
@@ -299,8 +289,8 @@ def plan_series_proposal(
         reassess_every_weeks=weeks,
         length=_minutes_for(clinic, AppointmentKind.FOLLOW_UP),
         reassessment_length=_minutes_for(clinic, AppointmentKind.REASSESSMENT),
-        hours=hours,
-        busy=busy,
+        hours=schedule.working_hours(clinician),
+        busy=schedule.busy(clinician, horizon_start, horizon_end),
         zone=zone,
         preference=preference or rules.Preference(),
     )

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from clinic import permissions, selectors
 from clinic.models import EpisodeStatus
 from clinic.scheduling import calendar, rules, services
-from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus, TimeOff
+from clinic.scheduling import selectors as schedule
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from plans.models import PlanVersion
 
 
@@ -42,19 +43,12 @@ def _chosen(request: HttpRequest, clinicians: list) -> list:
 
 def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
     zone = clinician.clinic.zone
-    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
     start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-    end = start + datetime.timedelta(days=1)
-    busy = [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits if visit.clinician_id == clinician.pk]
-    busy += [
-        rules.Busy(row.starts_at, row.ends_at)
-        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
-    ]
     return rules.free_slots(
         day,
         length=datetime.timedelta(minutes=services.DEFAULT_MINUTES[AppointmentKind.FOLLOW_UP]),
-        hours=hours,
-        busy=busy,
+        hours=schedule.working_hours(clinician),
+        busy=schedule.busy(clinician, start, start + datetime.timedelta(days=1), visits=visits),
         zone=zone,
         step=datetime.timedelta(minutes=30),
         not_before=timezone.now(),
