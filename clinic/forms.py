@@ -135,8 +135,15 @@ class ClinicSettingsForm(forms.ModelForm):
             "handout_footer",
             "paper_size",
             "intake_consent_text",
+            "cancellation_policy",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "email_handout_attachment",
         ]
         widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "cancellation_policy": forms.Textarea(attrs={"rows": 3}),
             "accent_color": forms.TextInput(attrs={"type": "color"}),
             "address": forms.Textarea(attrs={"rows": 3}),
         }

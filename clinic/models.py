@@ -34,6 +34,12 @@ DEFAULT_CONSENT_TEXT = (
 )
 
 
+DEFAULT_CANCELLATION_POLICY = (
+    "If you cannot come, please cancel or change your visit at least 24 hours before, "
+    "so another patient can have the time."
+)
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=120)
     address = models.TextField(max_length=500, blank=True)
@@ -53,6 +59,24 @@ class Clinic(models.Model):
         max_length=5000,
         default=DEFAULT_CONSENT_TEXT,
         help_text="Shown to patients on the consent step of the online intake.",
+    )
+    cancellation_policy = models.TextField(
+        max_length=1000,
+        blank=True,
+        default=DEFAULT_CANCELLATION_POLICY,
+        help_text="Printed in every appointment reminder, next to its confirm and cancel links.",
+    )
+    # No reminder goes out between these local times; product defaults, not clinical facts.
+    quiet_hours_start = models.TimeField(
+        default=datetime.time(21, 0), help_text="From this time (clinic's time zone) no reminders are sent."
+    )
+    quiet_hours_end = models.TimeField(
+        default=datetime.time(8, 0), help_text="Reminders held back overnight go out from this time."
+    )
+    email_handout_attachment = models.BooleanField(
+        "attach the home-program PDF to e-mails",
+        default=False,
+        help_text="Off: patients get a secure portal link only. On: the PDF is also attached to the e-mail.",
     )
 
     def __str__(self) -> str:
@@ -182,6 +206,9 @@ class Patient(models.Model):
     contact_consent = models.BooleanField(
         default=False, help_text="The patient agrees to receive appointment and program messages."
     )
+    # Set from the opt-out link in a reminder: no more reminders, while confirmations of
+    # bookings and the home-program link still arrive.
+    reminders_opted_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

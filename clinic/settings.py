@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "clinic",
     "clinic.scheduling",
+    "clinic.portal",
     "intake",
     "assessments",
     "plans",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -70,9 +71,38 @@ def test_clinic_details_form_saves_consent_text(client, clinic_admin, clinic):
             "accent_color": "#1d5c7a",
             "paper_size": "letter",
             "intake_consent_text": "Our own consent wording.",
+            "cancellation_policy": "Cancel 48 hours ahead or pay a fee.",
+            "quiet_hours_start": "22:00",
+            "quiet_hours_end": "07:30",
+            "email_handout_attachment": "on",
             "save_clinic": "",
         },
     )
     assert response.status_code == 302
     clinic.refresh_from_db()
     assert clinic.intake_consent_text == "Our own consent wording."
+    assert clinic.cancellation_policy == "Cancel 48 hours ahead or pay a fee."
+    assert (clinic.quiet_hours_start, clinic.quiet_hours_end) == (datetime.time(22, 0), datetime.time(7, 30))
+    assert clinic.email_handout_attachment is True
+
+
+def test_clinic_details_form_keeps_what_was_typed_when_quiet_hours_are_not_times(client, clinic_admin, clinic):
+    client.force_login(clinic_admin)
+    response = client.post(
+        reverse("clinic_settings"),
+        {
+            "name": "Renamed Clinic",
+            "time_zone": "America/Chicago",
+            "accent_color": "#1d5c7a",
+            "paper_size": "letter",
+            "intake_consent_text": "Consent.",
+            "quiet_hours_start": "late",
+            "quiet_hours_end": "07:30",
+            "save_clinic": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Enter a valid time." in response.content.decode()
+    assert 'value="Renamed Clinic"' in response.content.decode()
+    clinic.refresh_from_db()
+    assert clinic.name != "Renamed Clinic"
