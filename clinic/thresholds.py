@@ -163,6 +163,18 @@ THRESHOLDS += (
     ),
 )
 
+THRESHOLDS += (
+    Threshold(
+        "portal_link_days",
+        Decimal(30),
+        "Patient portal link valid for",
+        "days",
+        Decimal(1),
+        Decimal(180),
+        "Product default (issue 7); not clinical",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 

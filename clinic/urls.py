@@ -7,6 +7,7 @@ from assessments import api as assessment_api
 from assessments import urls as assessment_urls
 from clinic import api, views
 from clinic.forms import LoginForm
+from clinic.portal import urls as portal_urls
 from clinic.scheduling import api as scheduling_api
 from clinic.scheduling import urls as scheduling_urls
 from intake import api as intake_api
@@ -62,6 +63,7 @@ urlpatterns = [
     path("staff/<int:pk>/resend-invitation/", views.staff_resend_invitation, name="staff_resend_invitation"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
     path("intake/", include(intake_urls.urlpatterns)),
+    path("portal/", include(portal_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),

@@ -1,0 +1,35 @@
+"""Links sent to patients (intake, portal, reminder actions): random, signed, stored as a hash.
+
+A link token is ``<random>.<signature>``. The signature lets a tampered or made-up link be
+refused before any database lookup; the random part is what the database knows, as its
+SHA-256, so a copy of the database opens nothing. Each kind of link has its own salt, so a
+token of one kind never opens another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.core import signing
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class SignedLinks:
+    def __init__(self, salt: str) -> None:
+        self._signer = signing.Signer(salt=salt, sep=".")
+
+    def new(self) -> tuple[str, str]:
+        """A fresh link token and the hash to store for it."""
+        raw = secrets.token_urlsafe(32)
+        return self._signer.sign(raw), hash_token(raw)
+
+    def hash_of(self, link_token: str) -> str | None:
+        """The stored hash a genuine link token maps to, or None for a forged one."""
+        try:
+            return hash_token(self._signer.unsign(link_token))
+        except signing.BadSignature:
+            return None
