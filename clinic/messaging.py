@@ -20,6 +20,18 @@ from clinic.models import ContactChannel
 outbox: list[dict[str, str]] = []
 
 
+class DeliveryError(Exception):
+    """A message to a patient could not be sent. The text is short and holds no PHI."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth trying again later: a connection failure, a provider's server error."""
+
+
+class PermanentDeliveryError(DeliveryError, ValueError):
+    """Trying again will not help: no address for the channel, a number the provider refuses."""
+
+
 class FileSmsBackend:
     """Writes each text message to a file, as Django's file e-mail backend does."""
 
@@ -52,11 +64,11 @@ def send_to_patient(
     channel = channel or patient.preferred_contact_channel
     if channel == ContactChannel.SMS:
         if not patient.mobile_phone:
-            raise ValueError("The patient has no mobile phone number.")
+            raise PermanentDeliveryError("The patient has no mobile phone number.")
         import_string(settings.SMS_BACKEND)().send(to=str(patient.mobile_phone), body=body)
     else:
         if not patient.email:
-            raise ValueError("The patient has no e-mail address.")
+            raise PermanentDeliveryError("The patient has no e-mail address.")
         message = EmailMessage(subject=subject, body=body, to=[patient.email])
         for name, content, mimetype in attachments:
             message.attach(name, content, mimetype)
