@@ -200,6 +200,12 @@ else:
 # Text messages: files under var/sms/ until a provider backend is configured.
 SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.messaging.FileSmsBackend")
 SMS_FILE_PATH = str(VAR_DIR / "sms")
+# SMS_BACKEND=clinic.messaging.TwilioSmsBackend sends through Twilio; `manage.py check` names what is missing.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -257,6 +263,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "weasyprint": {"level": "WARNING"},
+        # Twilio's client logs every request's URL and headers at INFO.
+        "twilio": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "matplotlib": {"level": "WARNING"},
         # Lockouts are logged as warnings; each successful sign-in need not be.
