@@ -36,8 +36,12 @@ class DeliveryError(Exception):
     """A message to a patient could not be sent. The text is short and holds no PHI."""
 
 
-class TransientDeliveryError(DeliveryError):
-    """Worth trying again later: a connection failure, a provider's server error."""
+class TransientDeliveryError(DeliveryError, OSError):
+    """Worth trying again later: a connection failure, a provider's server error.
+
+    Also an OSError, as the smtplib and socket errors it replaces were, so tasks that retry on
+    OSError keep retrying it.
+    """
 
 
 class PermanentDeliveryError(DeliveryError, ValueError):

@@ -347,3 +347,27 @@ def test_send_to_patient_sends_sms_through_twilio_to_the_patients_number(db, twi
     (sent,) = http.requests
     assert sent["uri"] == MESSAGES_URL
     assert sent["data"] == {"To": PATIENT_PHONE, "From": FROM_NUMBER, "Body": BODY}
+
+
+# --- retries by the existing tasks ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), True),
+        (smtplib.SMTPDataError(451, REPLY), True),
+        (smtplib.SMTPRecipientsRefused({PATIENT_EMAIL: (550, REPLY)}), False),
+        (smtplib.SMTPDataError(554, REPLY), False),
+    ],
+)
+def test_tasks_that_retry_on_oserror_retry_transient_failures_only(db, settings, monkeypatch, error, retried):
+    # The intake and schedule tasks say autoretry_for=(OSError,), which Celery tests with isinstance.
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingEmailBackend"
+    monkeypatch.setattr(RefusingEmailBackend, "error", error)
+    patient = PatientFactory(email=PATIENT_EMAIL)
+
+    with pytest.raises(messaging.DeliveryError) as raised:
+        send_to_patient(patient=patient, subject="Your visit", body=BODY)
+
+    assert isinstance(raised.value, OSError) is retried
