@@ -49,7 +49,7 @@ class PermanentDeliveryError(DeliveryError, ValueError):
 
 
 def delivery_error_for_http_status(status: int) -> type[DeliveryError]:
-    """Which error a provider's HTTP refusal is: a server error or rate limit passes, a 4xx does not."""
+    """Which error a provider's HTTP refusal is: a server error, timeout or rate limit may clear; other 4xx not."""
     if status >= 500 or status in (408, 429):
         return TransientDeliveryError
     return PermanentDeliveryError
@@ -65,9 +65,10 @@ def delivery_error_for_smtp_code(code: int) -> type[DeliveryError]:
 def email_delivery_error(error: OSError) -> DeliveryError:
     """The delivery error for an exception raised while sending e-mail (smtplib errors are OSErrors)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _reply in error.recipients.values()]
-        kind = TransientDeliveryError if codes and all(400 <= code <= 499 for code in codes) else PermanentDeliveryError
-        return kind(f"The mail server refused the recipient (SMTP {', '.join(map(str, sorted(set(codes))))}).")
+        codes = sorted({code for code, _reply in error.recipients.values()})
+        kinds = {delivery_error_for_smtp_code(code) for code in codes}
+        kind = PermanentDeliveryError if PermanentDeliveryError in kinds else TransientDeliveryError
+        return kind(f"The mail server refused the recipient (SMTP {', '.join(map(str, codes))}).")
     if isinstance(error, smtplib.SMTPSenderRefused):
         kind = delivery_error_for_smtp_code(error.smtp_code)
         return kind(f"The mail server refused the sender address (SMTP {error.smtp_code}).")
@@ -125,6 +126,8 @@ class TwilioSmsBackend:
             code = f", error {error.code}" if isinstance(error.code, int) else ""
             raise kind(f"Twilio refused the message (HTTP {error.status}{code}).") from None
         except requests.RequestException as error:
+            # A read timeout can come after Twilio has taken the message; as the call carries no
+            # idempotency key, the retry then sends the text twice. Not retrying could lose it.
             raise TransientDeliveryError(f"Twilio could not be reached ({type(error).__name__}).") from None
 
 
