@@ -99,3 +99,17 @@ def fill(text: str, values: dict[str, str]) -> str:
     """Replace each known placeholder; text saved through validation has no unknown ones, and
     any left (a default edited outside the form) shows as typed rather than failing a send."""
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1).strip(), match.group(0)), text)
+
+
+# Made-up values for the clinic admin's preview; no real patient is ever shown there.
+SAMPLE = {
+    "first_name": "Alex",
+    "clinic_name": "Your clinic",
+    "clinic_phone": "(312) 555-0100",
+    "visit_day": "Wednesday 2 December",
+    "visit_time": "09:00",
+    "clinician": "Dana Lead",
+    "visit_type": "follow-up treatment",
+    "sent_day": "28 November",
+    "plan_end_day": "15 January",
+}
