@@ -58,4 +58,4 @@ def outside_quiet_hours(
     window_start, window_end = window
     if latest is None or window_end < latest:
         return window_end
-    return min(window_start - EARLY, due_at.astimezone(UTC))
+    return window_start - EARLY

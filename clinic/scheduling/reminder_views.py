@@ -61,9 +61,7 @@ class WordingForm(forms.ModelForm):
 def _preview(form: WordingForm) -> dict[str, str] | None:
     if not form.is_valid():
         return None
-    return {
-        field: wording.fill(form.cleaned_data[field], wording.SAMPLE) for field in ("subject", "body", "sms_body")
-    }
+    return {field: wording.fill(form.cleaned_data[field], wording.SAMPLE) for field in ("subject", "body", "sms_body")}
 
 
 @login_required

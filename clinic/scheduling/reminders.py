@@ -320,7 +320,8 @@ def compose(reminder: Reminder, *, channel: str) -> tuple[str, str]:
         context["text"] = wording.fill(text.sms_body, values)
         return "", render_to_string("scheduling/messages/reminder_sms.txt", context).strip()
     context["text"] = wording.fill(text.body, values)
-    return wording.fill(text.subject, values), render_to_string("scheduling/messages/reminder_email.txt", context).strip()
+    body = render_to_string("scheduling/messages/reminder_email.txt", context).strip()
+    return wording.fill(text.subject, values), body
 
 
 def _prepare(reminder_id: int) -> Outgoing | None:

@@ -131,9 +131,7 @@ def reminder_link(action: str, link_token: str) -> tuple[ReminderLink | None, Li
     if token_hash is None:
         return None, LinkProblem.INVALID
     link = (
-        ReminderLink.objects.select_related(
-            "reminder__episode__patient__clinic", "reminder__appointment__clinician"
-        )
+        ReminderLink.objects.select_related("reminder__episode__patient__clinic", "reminder__appointment__clinician")
         .filter(token_hash=token_hash, action=action)
         .first()
     )

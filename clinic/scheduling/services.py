@@ -253,7 +253,9 @@ def reminders_resume(*, actor: User, patient: Patient) -> Patient:
     with transaction.atomic():
         patient.reminders_opted_out_at = None
         patient.save(update_fields=["reminders_opted_out_at", "updated_at"])
-        audit.record(actor=actor, action="patient.reminders_resumed", obj=patient, changed_fields=["reminders_opted_out_at"])
+        audit.record(
+            actor=actor, action="patient.reminders_resumed", obj=patient, changed_fields=["reminders_opted_out_at"]
+        )
     return patient
 
 
