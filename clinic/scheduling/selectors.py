@@ -142,3 +142,20 @@ def reminder_link(action: str, link_token: str) -> tuple[ReminderLink | None, Li
     if link.used_at is not None:
         return link, LinkProblem.USED
     return link, None
+
+
+def patient_cancellations(*, user) -> QuerySet[Appointment]:
+    """Upcoming visits patients cancelled from a reminder: the front desk offers the freed
+    slots to the wait list from here, as it does after cancelling one itself."""
+    from clinic.scheduling.services import PATIENT_CANCEL_REASON
+
+    return (
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(user),
+            status=AppointmentStatus.CANCELLED,
+            cancel_reason=PATIENT_CANCEL_REASON,
+            starts_at__gte=timezone.now(),
+        )
+        .select_related("episode__patient", "clinician")
+        .order_by("starts_at", "id")
+    )

@@ -122,7 +122,11 @@ def test_a_patient_cancellation_appears_free_on_the_day_view_and_can_be_offered(
     client.force_login(front_desk)
     local = timezone.localtime(visit.starts_at, visit.episode.patient.clinic.zone)
     day = client.get(f"/schedule/?day={local:%Y-%m-%d}").content.decode()
-    assert visit.episode.patient.full_name not in day
+    assert f'aria-label="{local:%H:%M} {visit.episode.patient.full_name}"' not in day
+    # The dashboard lists the patient's cancellation with the way to offer the slot.
+    dashboard = client.get("/").content.decode()
+    assert "Visits patients cancelled from a reminder" in dashboard
+    assert f"/schedule/visits/{visit.pk}/offer/" in dashboard
     offer = client.get(f"/schedule/visits/{visit.pk}/offer/")
     assert waiting.patient.full_name in offer.content.decode()
     entry = WaitListEntry.objects.get()

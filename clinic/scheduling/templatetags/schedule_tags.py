@@ -43,7 +43,14 @@ def failed_reminders(context):
     if not user.has_perm("scheduling.add_appointment"):
         return {"show": False}
     rows = list(selectors.failed_reminders(user=user)[: FAILED_SHOWN + 1])
-    return {"show": True, "rows": rows[:FAILED_SHOWN], "more": len(rows) > FAILED_SHOWN}
+    cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
+    return {
+        "show": True,
+        "rows": rows[:FAILED_SHOWN],
+        "more": len(rows) > FAILED_SHOWN,
+        "cancelled": cancelled[:FAILED_SHOWN],
+        "more_cancelled": len(cancelled) > FAILED_SHOWN,
+    }
 
 
 @register.inclusion_tag("scheduling/includes/reminder_opt_out.html", takes_context=True)
