@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django_ratelimit.core import get_usage
 
-from clinic.scheduling import selectors, services
+from clinic.scheduling import reminder_services, selectors, services
 from clinic.scheduling.models import AppointmentStatus, ReminderLinkAction
 
 PROBLEM_PAGE = "scheduling/patient/link_problem.html"
@@ -90,7 +90,7 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
         return problem
     if request.method == "POST":
         try:
-            services.reminders_opt_out(link=link)
+            reminder_services.reminders_opt_out(link=link)
         except ValidationError:
             return render(request, PROBLEM_PAGE, {"problem": "used", **_context(link)}, status=410)
         return render(request, "scheduling/patient/opted_out.html", _context(link))

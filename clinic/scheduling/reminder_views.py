@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import permissions
 from clinic.models import Patient
-from clinic.scheduling import services, wording, wording_services
+from clinic.scheduling import reminder_services, wording
 from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderKind, ReminderTemplate
 
 
@@ -21,7 +21,7 @@ from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, Reminde
 @require_POST
 def reminders_resume(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk, clinic_id=request.user.clinic_id)
-    services.reminders_resume(actor=request.user, patient=patient)
+    reminder_services.reminders_resume(actor=request.user, patient=patient)
     messages.success(request, "Reminders will be sent again.")
     return redirect("patient_detail", pk=patient.pk)
 
@@ -86,14 +86,14 @@ def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) ->
     preview = None
     if request.method == "POST":
         if "reset" in request.POST and template.pk:
-            wording_services.reminder_wording_reset(actor=request.user, template=template)
+            reminder_services.reminder_wording_reset(actor=request.user, template=template)
             messages.success(request, "The shipped wording is used again.")
             return redirect("reminder_wording_list")
         if "preview" in request.POST:
             preview = _preview(form)
         elif form.is_valid():
             try:
-                wording_services.reminder_wording_save(actor=request.user, template=form.instance)
+                reminder_services.reminder_wording_save(actor=request.user, template=form.instance)
             except ValidationError as error:
                 form.add_error(None, error)
             else:

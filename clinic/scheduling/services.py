@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clinic import audit, messaging, permissions
-from clinic.models import EpisodeOfCare, Patient, User
+from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import calendar, reminders, rules
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import (
@@ -194,7 +194,7 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
 PATIENT_CANCEL_REASON = "Cancelled by the patient from a reminder"
 
 
-def _use_link(link: ReminderLink) -> ReminderLink:
+def use_reminder_link(link: ReminderLink) -> ReminderLink:
     """Lock the link and refuse it if used or expired meanwhile: single use under concurrency."""
     link = ReminderLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
@@ -213,7 +213,7 @@ def appointment_confirm_by_patient(*, link: ReminderLink) -> Appointment:
         if appointment.status != AppointmentStatus.BOOKED:
             raise ValidationError("This visit is no longer booked.", code="not_booked")
         if link.used_at is None:
-            _use_link(link)
+            use_reminder_link(link)
         if appointment.confirmed_at is None:
             appointment.confirmed_at = timezone.now()
             appointment.save(update_fields=["confirmed_at"])
@@ -227,36 +227,9 @@ def appointment_cancel_by_patient(*, link: ReminderLink) -> Appointment:
         appointment = Appointment.objects.select_for_update().get(pk=link.reminder.appointment_id)
         if appointment.status != AppointmentStatus.BOOKED:
             raise ValidationError("This visit is no longer booked.", code="not_booked")
-        _use_link(link)
+        use_reminder_link(link)
         _cancel(appointment, reason=PATIENT_CANCEL_REASON, actor=None)
     return appointment
-
-
-def reminders_opt_out(*, link: ReminderLink) -> Patient:
-    """The patient stopped reminders from a reminder's link; later rows are marked, not sent."""
-    with transaction.atomic():
-        _use_link(link)
-        patient = Patient.objects.select_for_update().get(pk=link.reminder.episode.patient_id)
-        if patient.reminders_opted_out_at is None:
-            patient.reminders_opted_out_at = timezone.now()
-            patient.save(update_fields=["reminders_opted_out_at", "updated_at"])
-            audit.record(
-                actor=None, action="patient.reminders_stopped", obj=patient, changed_fields=["reminders_opted_out_at"]
-            )
-    return patient
-
-
-def reminders_resume(*, actor: User, patient: Patient) -> Patient:
-    """The front desk clears the opt-out, when the patient asks for reminders again."""
-    if not permissions.can_change_patient(actor, patient):
-        raise PermissionDenied
-    with transaction.atomic():
-        patient.reminders_opted_out_at = None
-        patient.save(update_fields=["reminders_opted_out_at", "updated_at"])
-        audit.record(
-            actor=actor, action="patient.reminders_resumed", obj=patient, changed_fields=["reminders_opted_out_at"]
-        )
-    return patient
 
 
 ALLOWED_STATUS_CHANGES = {
