@@ -385,5 +385,11 @@ def deliver(*, reminder_id: int) -> bool:
     except messaging.PermanentDeliveryError as error:
         _after_send(reminder_id, status=ReminderStatus.FAILED, error=(str(error) or "Refused by the provider.")[:200])
         return False
+    except Exception as error:
+        # Not a delivery error the messaging module knows: whether it went out is unknown, so
+        # it is not tried again; the front desk sees it at once. Only the class name is kept,
+        # as the text of an unknown error may quote the address.
+        _after_send(reminder_id, status=ReminderStatus.FAILED, error=f"Unexpected error ({type(error).__name__}).")
+        raise
     _after_send(reminder_id, status=ReminderStatus.SENT, sent_at=timezone.now(), error="")
     return True

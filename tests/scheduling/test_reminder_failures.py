@@ -102,6 +102,15 @@ def test_a_permanent_failure_marks_the_row_failed_with_its_reason(monkeypatch, r
     assert reminders.deliver(reminder_id=reminder.pk) is False  # not tried again by itself
 
 
+def test_an_unexpected_error_fails_the_row_at_once_without_its_text(monkeypatch, reminder):
+    _failing(monkeypatch, RuntimeError("mailbox patient@example.test is full"))
+    with pytest.raises(RuntimeError):
+        reminders.deliver(reminder_id=reminder.pk)
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.error) == (ReminderStatus.FAILED, "Unexpected error (RuntimeError).")
+    assert reminders.deliver(reminder_id=reminder.pk) is False
+
+
 def test_a_worker_dying_after_the_send_never_sends_twice(monkeypatch, reminder):
     """The provider accepted the message, then the worker died before recording it: the row
     stays SENDING, a redelivered message sends nothing, and the sweep fails it for the front desk."""
