@@ -195,6 +195,18 @@ def test_an_unknown_placeholder_is_a_form_error_naming_it_and_keeps_the_text(cli
     assert not ReminderTemplate.objects.exists()
 
 
+def test_new_wording_for_a_visit_type_starts_from_the_clinics_wording_for_every_type(client, clinic_admin, clinic):
+    from clinic.scheduling.models import AppointmentType
+
+    visit_type = AppointmentType.objects.create(clinic=clinic, kind="follow_up", name="Follow-up", minutes=30)
+    ReminderTemplate.objects.create(
+        clinic=clinic, kind="second", subject="Our own {visit_day}", body="Our body", sms_body="Our text"
+    )
+    client.force_login(clinic_admin)
+    page = client.get(reverse("reminder_wording_edit_type", args=["second", visit_type.pk])).content.decode()
+    assert "Our own {visit_day}" in page
+
+
 def test_wording_per_visit_type_is_used_for_that_type_only(client, clinic_admin, clinic, front_desk, clinician):
     from django.core import mail
 
