@@ -90,13 +90,22 @@ def sync(appointment: Appointment) -> None:
         Reminder.objects.filter(appointment=appointment, status__in=UNSENT).update(status=ReminderStatus.CANCELLED)
         return
     now = timezone.now()
-    for kind, due_at in _schedule(appointment).items():
+    schedule = _schedule(appointment)
+    # Moved so close that several reminders are already due: the one nearest the visit is enough.
+    overdue = sorted((kind for kind, due_at in schedule.items() if due_at <= now), key=schedule.get)
+    for kind, due_at in schedule.items():
         row = rows.get(kind)
         if row is None:
             if due_at > now:
                 Reminder.objects.create(episode=appointment.episode, appointment=appointment, kind=kind, due_at=due_at)
             continue  # booked too late for this reminder
-        if row.status in (*UNSENT, ReminderStatus.CANCELLED) or row.due_at != due_at:
+        if not (row.status in (*UNSENT, ReminderStatus.CANCELLED) or row.due_at != due_at):
+            continue
+        if kind in overdue[:-1]:
+            Reminder.objects.filter(pk=row.pk).update(
+                due_at=due_at, status=ReminderStatus.CANCELLED, skip_reason="A later reminder covers the visit."
+            )
+        else:
             Reminder.objects.filter(pk=row.pk).update(
                 due_at=due_at, status=ReminderStatus.PENDING, queued_at=None, error="", skip_reason=""
             )

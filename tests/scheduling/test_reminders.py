@@ -153,6 +153,14 @@ def test_moving_a_visit_owes_a_new_reminder_for_the_new_time(front_desk, episode
     assert (reminder.status, reminder.due_at) == (ReminderStatus.PENDING, later - datetime.timedelta(hours=2))
 
 
+def test_a_visit_moved_close_owes_one_reminder_not_every_overdue_one(front_desk, episode, clinician):
+    visit = _book(front_desk, episode, clinician, _in_days(5))
+    soon = _in_days(1 / 24)  # in an hour: both the 48-hour and the 2-hour reminder are overdue
+    services.appointment_reschedule(actor=front_desk, appointment=visit, starts_at=soon, override_reason="x")
+    status = dict(Reminder.objects.filter(appointment=visit).values_list("kind", "status"))
+    assert status == {"first": ReminderStatus.CANCELLED, "second": ReminderStatus.PENDING}
+
+
 def test_the_database_refuses_a_reminder_whose_subject_does_not_match_its_kind(front_desk, episode, clinician):
     from django.db import IntegrityError
 
