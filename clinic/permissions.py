@@ -74,6 +74,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "scheduling.add_timeoff",
         "scheduling.change_timeoff",
         "scheduling.delete_timeoff",
+        # Reminder wording (its own page under Clinic settings, and the Django admin).
+        "scheduling.view_remindertemplate",
+        "scheduling.add_remindertemplate",
+        "scheduling.change_remindertemplate",
+        "scheduling.delete_remindertemplate",
         # The treatment library and its rules.
         "plans.view_intervention",
         "plans.add_intervention",

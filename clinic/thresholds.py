@@ -175,6 +175,47 @@ THRESHOLDS += (
     ),
 )
 
+THRESHOLDS += (
+    Threshold(
+        "intake_nudge_days",
+        Decimal(3),
+        "Nudge about an unfinished intake, days after its link was sent (0: none)",
+        "days",
+        Decimal(0),
+        Decimal(30),
+        "Product default (issue 7); not clinical",
+    ),
+    Threshold(
+        "check_in_days",
+        Decimal(3),
+        "Home-program check-in message, days after a plan is signed (0: none)",
+        "days",
+        Decimal(0),
+        Decimal(30),
+        "Product default (issue 7); not clinical",
+        "Not sent when the patient is already logging the home program.",
+    ),
+    Threshold(
+        "reassessment_notice_days",
+        Decimal(7),
+        "Re-assessment reminder, days before the signed plan ends (0: none)",
+        "days",
+        Decimal(0),
+        Decimal(60),
+        "Product default (issue 7); not clinical",
+        "Not sent when a re-assessment visit is booked.",
+    ),
+    Threshold(
+        "reminder_opt_out_link_days",
+        Decimal(90),
+        "Stop-reminders link in a reminder valid for",
+        "days",
+        Decimal(1),
+        Decimal(365),
+        "Product default (issue 7); not clinical",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic import audit, messaging, permissions, thresholds
 from clinic.models import EpisodeOfCare, User
+from clinic.scheduling import reminders
 from intake import forms, instruments, rules, scoring, steps, tokens
 from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
 
@@ -52,6 +53,7 @@ def invitation_send(*, actor: User, episode: EpisodeOfCare, channel: str | None 
             expires_at=now + datetime.timedelta(days=days),
         )
         audit.record(actor=actor, action="intake.invitation_sent", obj=invitation, patient=patient)
+        reminders.intake_link_sent(invitation)
     _queue_delivery(invitation.pk)
     return invitation
 
@@ -71,6 +73,7 @@ def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInv
             invitation.revoked_at = timezone.now()
             invitation.revoked_by = actor
             invitation.save(update_fields=["revoked_at", "revoked_by"])
+            reminders.intake_nudges_cancel(invitation=invitation, reason="The intake link was revoked.")
             audit.record(actor=actor, action="intake.invitation_revoked", obj=invitation, patient=episode.patient)
     return invitation
 
@@ -310,6 +313,7 @@ def intake_submit(*, intake: Intake) -> Intake:
         intake.save(update_fields=["load_facts", "status", "submitted_at", "updated_at"])
         _apply_contact_details(intake)
         _raise_flags(intake, _red_flags(intake))
+        reminders.intake_nudges_cancel(intake=intake, reason="The intake is submitted.")
         audit.record(actor=None, action="intake.submitted", obj=intake)
     return intake
 

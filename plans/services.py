@@ -14,6 +14,7 @@ from django.utils import timezone
 from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import Clinic, User
+from clinic.scheduling import reminders
 from plans import handouts, library, rules, selectors, versions
 from plans.models import (
     Contraindication,
@@ -410,6 +411,7 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
         plan.save(update_fields=["status", "updated_at"])
         audit.record(actor=actor, action="plan.signed", obj=version)
         handouts.queue(version)
+        reminders.plan_signed(version)
     return version
 
 

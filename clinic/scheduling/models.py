@@ -9,6 +9,7 @@ IMMEDIATE transaction, which serialises writers.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -107,6 +108,8 @@ class Appointment(models.Model):
     # broker, records what message is still owed.
     sequence = models.PositiveIntegerField(default=0)
     notified_sequence = models.PositiveIntegerField(default=0)
+    # Set when the patient confirms from a reminder's link; moving the visit clears it.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -176,28 +179,186 @@ class WaitListEntry(models.Model):
 class ReminderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     QUEUED = "queued", "Queued"
+    # The message is being handed to the provider. A row left here by a worker that died is
+    # never sent again (see reminders.settle_interrupted): a missed reminder is shown to the
+    # front desk, a duplicate could not be taken back.
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not needed"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Reminder(models.Model):
-    """One reminder owed for one visit. The row, not the broker, says what is still to send:
-    the dispatcher claims due rows, the send is idempotent, a sweep re-queues lost ones."""
+UNSENT = (ReminderStatus.PENDING, ReminderStatus.QUEUED)
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=20)
+
+class ReminderKind(models.TextChoices):
+    FIRST = "first", "First visit reminder"
+    SECOND = "second", "Second visit reminder"
+    INTAKE_NUDGE = "intake_nudge", "Intake not finished"
+    CHECK_IN = "check_in", "Home-program check-in"
+    REASSESSMENT = "reassessment", "Re-assessment due"
+
+
+APPOINTMENT_KINDS = (ReminderKind.FIRST, ReminderKind.SECOND)
+PLAN_KINDS = (ReminderKind.CHECK_IN, ReminderKind.REASSESSMENT)
+
+
+class Reminder(models.Model):
+    """One reminder owed to a patient. The row, not the broker, says what is still to send:
+    the dispatcher claims due rows, the send is idempotent, a sweep re-queues lost ones.
+
+    Every reminder belongs to an episode; what it is about depends on its kind (a visit, the
+    intake invitation it nudges, or the signed plan version), enforced by the database.
+    """
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="reminders")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    invitation = models.ForeignKey(
+        "intake.IntakeInvitation", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    plan_version = models.ForeignKey(
+        "plans.PlanVersion", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=9, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=5, blank=True)
+    # Why it failed or was not needed, in a few words and without patient details.
     error = models.CharField(max_length=200, blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
-        constraints = [models.UniqueConstraint(fields=["appointment", "kind"], name="one_reminder_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind"], name="one_reminder_per_kind"),
+            models.UniqueConstraint(fields=["invitation", "kind"], name="one_reminder_per_invitation_kind"),
+            models.UniqueConstraint(fields=["plan_version", "kind"], name="one_reminder_per_version_kind"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind__in=APPOINTMENT_KINDS,
+                        appointment__isnull=False,
+                        invitation__isnull=True,
+                        plan_version__isnull=True,
+                    )
+                    | Q(
+                        kind=ReminderKind.INTAKE_NUDGE,
+                        appointment__isnull=True,
+                        invitation__isnull=False,
+                        plan_version__isnull=True,
+                    )
+                    | Q(
+                        kind__in=PLAN_KINDS,
+                        appointment__isnull=True,
+                        invitation__isnull=True,
+                        plan_version__isnull=False,
+                    )
+                ),
+                name="reminder_subject_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False), name="reminder_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.FAILED) | ~Q(error=""), name="reminder_failure_has_error"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReminderStatus.SENDING) | Q(sending_at__isnull=False),
+                name="reminder_sending_has_time",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} reminder for visit {self.appointment_id}"
+        return f"{self.get_kind_display()} {self.pk} of episode {self.episode_id}"
+
+
+class ReminderLinkAction(models.TextChoices):
+    CONFIRM = "confirm", "Confirm the visit"
+    CANCEL = "cancel", "Cancel the visit"
+    OPT_OUT = "opt_out", "Stop reminders"
+
+
+class ReminderLink(models.Model):
+    """A single-use action link in a sent reminder. Only the SHA-256 of its token is stored;
+    the raw token exists only in the message the patient received."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="links")
+    action = models.CharField(max_length=7, choices=ReminderLinkAction.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ReminderLinkAction.values), name="reminder_link_action_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} link of reminder {self.reminder_id}"
+
+
+class ReminderTemplate(models.Model):
+    """A clinic's wording of one kind of reminder, optionally for one visit type only. Without
+    a row the shipped default of ``clinic.scheduling.wording`` is used."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminder_templates")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    appointment_type = models.ForeignKey(
+        AppointmentType,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminder_templates",
+        help_text="Empty: every visit type. Only for visit reminders.",
+    )
+    subject = models.CharField("e-mail subject", max_length=150)
+    body = models.TextField("e-mail text", max_length=2000)
+    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "appointment_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "kind"], condition=Q(appointment_type__isnull=True), name="one_template_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "kind", "appointment_type"],
+                condition=Q(appointment_type__isnull=False),
+                name="one_template_per_kind_and_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment_type__isnull=True) | Q(kind__in=APPOINTMENT_KINDS),
+                name="template_type_only_for_visit_reminders",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} wording of {self.clinic}"
+
+    def clean(self) -> None:
+        from clinic.scheduling import wording
+
+        super().clean()
+        if self.appointment_type_id and self.kind not in APPOINTMENT_KINDS:
+            raise ValidationError({"appointment_type": "Only visit reminders can have wording per visit type."})
+        errors = {}
+        for field in ("subject", "body", "sms_body"):
+            unknown = wording.unknown_placeholders(getattr(self, field) or "", self.kind)
+            if unknown:
+                names = ", ".join("{" + name + "}" for name in unknown)
+                errors[field] = f"Unknown placeholder {names}. Use only: {wording.allowed_list(self.kind)}."
+        if errors:
+            raise ValidationError(errors)

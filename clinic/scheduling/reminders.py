@@ -1,51 +1,167 @@
-"""Appointment reminders: rows made when a visit is booked, moved with it, cancelled with it,
-claimed when due and sent once.
+"""Reminders to patients: rows made when something they are about happens (a visit booked,
+an intake link sent, a plan signed), moved and cancelled with it, claimed when due and sent
+at most once.
 
 Exactly-once in practice: the dispatcher claims due rows with SELECT ... FOR UPDATE SKIP
-LOCKED (so two beat processes never claim the same row), and the send locks the row and
-sends only if it is not already sent, so a message delivered twice sends one reminder.
+LOCKED (so two beat processes never claim the same row). A send locks the row, checks it is
+still owed and marks it SENDING in one transaction, hands the message to the provider, then
+marks it SENT. A message delivered twice finds the row SENDING or SENT and sends nothing. A
+worker that dies between the provider accepting the message and the SENT commit leaves the
+row SENDING; ``settle_interrupted`` marks such rows FAILED ("may not have arrived") for the
+front desk instead of sending again: a missed reminder can be made good by a phone call, a
+duplicate cannot be taken back.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic import messaging, thresholds
-from clinic.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderStatus
+from clinic.models import ContactChannel, EpisodeStatus
+from clinic.scheduling import quiet_hours, wording
+from clinic.scheduling.models import (
+    APPOINTMENT_KINDS,
+    PLAN_KINDS,
+    UNSENT,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Reminder,
+    ReminderKind,
+    ReminderLink,
+    ReminderLinkAction,
+    ReminderStatus,
+    ReminderTemplate,
+)
+from clinic.signed_links import SignedLinks
 
 BATCH = 500
+# Attempts after transient failures (connection refused, provider 5xx) before the row is
+# marked failed for the front desk; Celery's exponential backoff spaces them out.
+MAX_ATTEMPTS = 6
+LINKS = {action: SignedLinks(f"reminder.{action}") for action in ReminderLinkAction.values}
+LINK_PATHS = {
+    ReminderLinkAction.CONFIRM: "reminder_confirm",
+    ReminderLinkAction.CANCEL: "reminder_cancel",
+    ReminderLinkAction.OPT_OUT: "reminder_opt_out",
+}
+
+
+def _quiet(clinic, due_at: datetime.datetime, latest: datetime.datetime | None = None) -> datetime.datetime:
+    return quiet_hours.outside_quiet_hours(
+        due_at, start=clinic.quiet_hours_start, end=clinic.quiet_hours_end, zone=clinic.zone, latest=latest
+    )
+
+
+def _days(value) -> datetime.timedelta:
+    return datetime.timedelta(days=float(value))
+
+
+# --- Making, moving and cancelling rows (called inside the caller's transaction) ------------------
 
 
 def _schedule(appointment: Appointment) -> dict[str, datetime.datetime]:
-    limits = thresholds.for_clinic(appointment.episode.patient.clinic)
-    wanted = {"first": limits["reminder_first_hours"], "second": limits["reminder_second_hours"]}
+    clinic = appointment.episode.patient.clinic
+    limits = thresholds.for_clinic(clinic)
+    wanted = {ReminderKind.FIRST: limits["reminder_first_hours"], ReminderKind.SECOND: limits["reminder_second_hours"]}
     return {
-        kind: appointment.starts_at - datetime.timedelta(hours=float(hours))
+        kind: _quiet(clinic, appointment.starts_at - datetime.timedelta(hours=float(hours)), appointment.starts_at)
         for kind, hours in wanted.items()
         if hours > 0
     }
 
 
 def sync(appointment: Appointment) -> None:
-    """Make, move or cancel the visit's unsent reminders to match it (call inside its transaction)."""
-    unsent = Reminder.objects.filter(
-        appointment=appointment, status__in=[ReminderStatus.PENDING, ReminderStatus.QUEUED]
-    )
+    """Make, move or cancel the visit's reminders to match it.
+
+    A reminder already sent (or settled) for the visit's current time is left alone, so a
+    status change back to booked never sends it twice; moving the visit owes a new one.
+    """
+    rows = {row.kind: row for row in Reminder.objects.select_for_update().filter(appointment=appointment)}
     if appointment.status != AppointmentStatus.BOOKED:
-        unsent.update(status=ReminderStatus.CANCELLED)
+        Reminder.objects.filter(appointment=appointment, status__in=UNSENT).update(status=ReminderStatus.CANCELLED)
         return
     now = timezone.now()
-    for kind, due_at in _schedule(appointment).items():
-        if due_at <= now and not Reminder.objects.filter(appointment=appointment, kind=kind).exists():
+    schedule = _schedule(appointment)
+    # Moved so close that several reminders are already due: the one nearest the visit is enough.
+    overdue = sorted((kind for kind, due_at in schedule.items() if due_at <= now), key=schedule.get)
+    for kind, due_at in schedule.items():
+        row = rows.get(kind)
+        if row is None:
+            if due_at > now:
+                Reminder.objects.create(episode=appointment.episode, appointment=appointment, kind=kind, due_at=due_at)
             continue  # booked too late for this reminder
-        Reminder.objects.update_or_create(
-            appointment=appointment,
-            kind=kind,
-            defaults={"due_at": due_at, "status": ReminderStatus.PENDING, "queued_at": None},
+        if not (row.status in (*UNSENT, ReminderStatus.CANCELLED) or row.due_at != due_at):
+            continue
+        if kind in overdue[:-1]:
+            Reminder.objects.filter(pk=row.pk).update(
+                due_at=due_at, status=ReminderStatus.CANCELLED, skip_reason="A later reminder covers the visit."
+            )
+        else:
+            Reminder.objects.filter(pk=row.pk).update(
+                due_at=due_at, status=ReminderStatus.PENDING, queued_at=None, error="", skip_reason=""
+            )
+
+
+def intake_link_sent(invitation) -> None:
+    """An intake link was (re-)sent: the nudges of earlier links go, one for this link is owed."""
+    intake = invitation.intake
+    Reminder.objects.filter(invitation__intake=intake, kind=ReminderKind.INTAKE_NUDGE, status__in=UNSENT).update(
+        status=ReminderStatus.CANCELLED, skip_reason="A new intake link was sent."
+    )
+    clinic = intake.episode.patient.clinic
+    days = thresholds.for_clinic(clinic)["intake_nudge_days"]
+    if days <= 0:
+        return
+    due_at = _quiet(clinic, invitation.created_at + _days(days), invitation.expires_at)
+    if due_at < invitation.expires_at:
+        Reminder.objects.create(
+            episode=intake.episode, invitation=invitation, kind=ReminderKind.INTAKE_NUDGE, due_at=due_at
         )
+
+
+def intake_nudges_cancel(*, intake=None, invitation=None, reason: str) -> None:
+    """The intake was submitted or its link revoked: nothing is left to nudge about."""
+    rows = Reminder.objects.filter(kind=ReminderKind.INTAKE_NUDGE, status__in=UNSENT)
+    rows = rows.filter(invitation=invitation) if invitation is not None else rows.filter(invitation__intake=intake)
+    rows.update(status=ReminderStatus.CANCELLED, skip_reason=reason)
+
+
+def plan_signed(version) -> None:
+    """A plan version was signed: a home-program check-in and a re-assessment reminder are owed;
+    those of the plan's earlier versions are superseded."""
+    plan = version.plan
+    Reminder.objects.filter(plan_version__plan=plan, kind__in=PLAN_KINDS, status__in=UNSENT).exclude(
+        plan_version=version
+    ).update(status=ReminderStatus.CANCELLED, skip_reason="A newer plan version was signed.")
+    clinic = plan.episode.patient.clinic
+    limits = thresholds.for_clinic(clinic)
+    now = timezone.now()
+    wanted = {}
+    if limits["check_in_days"] > 0:
+        wanted[ReminderKind.CHECK_IN] = _quiet(clinic, version.signed_at + _days(limits["check_in_days"]))
+    if limits["reassessment_notice_days"] > 0:
+        ends = plan_ends_at(version)
+        wanted[ReminderKind.REASSESSMENT] = _quiet(clinic, ends - _days(limits["reassessment_notice_days"]), ends)
+    for kind, due_at in wanted.items():
+        if due_at > now:
+            Reminder.objects.create(episode=plan.episode, plan_version=version, kind=kind, due_at=due_at)
+
+
+def plan_ends_at(version) -> datetime.datetime:
+    """A signed plan runs for its weeks from the signature (the snapshot's ``weeks``)."""
+    return version.signed_at + datetime.timedelta(weeks=int(version.body["weeks"]))
+
+
+# --- Claiming and re-queueing ---------------------------------------------------------------------
 
 
 def dispatch_due(*, now: datetime.datetime | None = None) -> int:
@@ -72,34 +188,217 @@ def requeue_stuck(*, older_than: datetime.timedelta = datetime.timedelta(minutes
     )
 
 
-def deliver(*, reminder_id: int) -> bool:
-    """Send one reminder once; False when nothing was owed."""
+def settle_interrupted(*, older_than: datetime.timedelta = datetime.timedelta(minutes=10)) -> int:
+    """Rows left SENDING by a worker that died mid-send are failed, never sent again: the
+    provider may already have delivered the message."""
+    stale = timezone.now() - older_than
+    return Reminder.objects.filter(status=ReminderStatus.SENDING, sending_at__lt=stale).update(
+        status=ReminderStatus.FAILED,
+        error="Sending was interrupted; the message may not have arrived.",
+    )
+
+
+# --- Sending ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    patient: object
+    channel: str
+    subject: str
+    body: str
+
+
+def _settle(reminder: Reminder, status: str, *, skip_reason: str = "") -> None:
+    reminder.status = status
+    reminder.skip_reason = skip_reason
+    reminder.save(update_fields=["status", "skip_reason"])
+
+
+def _not_owed(reminder: Reminder) -> tuple[str, str] | None:
+    """(status, reason) when the reminder is no longer wanted, checked at the moment of sending."""
+    patient = reminder.episode.patient
+    if not patient.contact_consent:
+        return ReminderStatus.SKIPPED, "No consent to messages."
+    if patient.reminders_opted_out_at is not None:
+        return ReminderStatus.SKIPPED, "The patient stopped reminders."
+    if reminder.kind in APPOINTMENT_KINDS:
+        appointment = reminder.appointment
+        if appointment.status != AppointmentStatus.BOOKED:
+            return ReminderStatus.CANCELLED, "The visit is no longer booked."
+        if appointment.starts_at <= timezone.now():
+            return ReminderStatus.SKIPPED, "The visit had already started."
+        return None
+    if reminder.episode.status != EpisodeStatus.OPEN:
+        return ReminderStatus.CANCELLED, "The episode of care is closed."
+    if reminder.kind == ReminderKind.INTAKE_NUDGE:
+        invitation = reminder.invitation
+        if invitation.intake.is_submitted:
+            return ReminderStatus.CANCELLED, "The intake is submitted."
+        if not invitation.is_live or invitation.sent_at is None:
+            return ReminderStatus.CANCELLED, "The intake link is no longer live."
+    elif reminder.kind == ReminderKind.CHECK_IN:
+        if reminder.plan_version.check_ins.exists():
+            return ReminderStatus.SKIPPED, "The patient is already logging the home program."
+    elif reminder.kind == ReminderKind.REASSESSMENT:
+        booked = Appointment.objects.filter(
+            episode=reminder.episode,
+            kind=AppointmentKind.REASSESSMENT,
+            starts_at__gte=reminder.plan_version.signed_at,
+            status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED],
+        )
+        if booked.exists():
+            return ReminderStatus.SKIPPED, "A re-assessment is booked."
+    return None
+
+
+def wording_for(*, clinic, kind: str, appointment_type_id: int | None = None) -> wording.Wording:
+    """The clinic's wording for the kind (for the visit type first, if it has one), else the default."""
+    rows = {
+        row.appointment_type_id: row
+        for row in ReminderTemplate.objects.filter(clinic=clinic, kind=kind).filter(
+            Q(appointment_type__isnull=True) | Q(appointment_type_id=appointment_type_id)
+        )
+    }
+    row = rows.get(appointment_type_id) or rows.get(None)
+    if row is None:
+        return wording.DEFAULTS[kind]
+    return wording.Wording(subject=row.subject, body=row.body, sms_body=row.sms_body)
+
+
+def placeholder_values(reminder: Reminder) -> dict[str, str]:
+    patient = reminder.episode.patient
+    clinic = patient.clinic
+    values = {
+        "first_name": patient.first_name,
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone.as_national if clinic.phone else "",
+    }
+    with timezone.override(clinic.zone):
+        if reminder.appointment_id:
+            appointment = reminder.appointment
+            start = timezone.localtime(appointment.starts_at)
+            values |= {
+                "visit_day": f"{start:%A} {start.day} {start:%B}",
+                "visit_time": f"{start:%H:%M}",
+                "clinician": appointment.clinician.full_name,
+                "visit_type": appointment.get_kind_display().lower(),
+            }
+        if reminder.invitation_id:
+            sent = timezone.localtime(reminder.invitation.sent_at or reminder.invitation.created_at)
+            values["sent_day"] = f"{sent.day} {sent:%B}"
+        if reminder.plan_version_id:
+            ends = timezone.localtime(plan_ends_at(reminder.plan_version))
+            values["plan_end_day"] = f"{ends.day} {ends:%B}"
+    return values
+
+
+def _link(reminder: Reminder, action: str, expires_at: datetime.datetime) -> str:
+    link_token, token_hash = LINKS[action].new()
+    ReminderLink.objects.create(reminder=reminder, action=action, token_hash=token_hash, expires_at=expires_at)
+    return settings.SITE_URL.rstrip("/") + reverse(LINK_PATHS[action], args=[link_token])
+
+
+def compose(reminder: Reminder, *, channel: str) -> tuple[str, str]:
+    """Subject and body of the reminder by ``channel``, with fresh single-use links (made here,
+    stored hashed, so the raw tokens exist only in the message)."""
+    from clinic.portal.services import link_issue
+
+    patient = reminder.episode.patient
+    clinic = patient.clinic
+    appointment_type_id = None
+    if reminder.appointment_id:
+        appointment_type_id = (
+            clinic.appointment_types.filter(kind=reminder.appointment.kind).values_list("pk", flat=True).first()
+        )
+    text = wording_for(clinic=clinic, kind=reminder.kind, appointment_type_id=appointment_type_id)
+    values = placeholder_values(reminder)
+    days = thresholds.for_clinic(clinic)["reminder_opt_out_link_days"]
+    context = {
+        "clinic": clinic,
+        "opt_out": _link(reminder, ReminderLinkAction.OPT_OUT, timezone.now() + _days(days)),
+        "kind": reminder.kind,
+    }
+    if reminder.kind in APPOINTMENT_KINDS:
+        starts_at = reminder.appointment.starts_at
+        context["confirm"] = _link(reminder, ReminderLinkAction.CONFIRM, starts_at)
+        context["cancel"] = _link(reminder, ReminderLinkAction.CANCEL, starts_at)
+    if reminder.kind == ReminderKind.CHECK_IN:
+        context["portal"] = link_issue(patient=patient)
+    if channel == ContactChannel.SMS:
+        context["text"] = wording.fill(text.sms_body, values)
+        return "", render_to_string("scheduling/messages/reminder_sms.txt", context).strip()
+    context["text"] = wording.fill(text.body, values)
+    body = render_to_string("scheduling/messages/reminder_email.txt", context).strip()
+    return wording.fill(text.subject, values), body
+
+
+def _prepare(reminder_id: int) -> Outgoing | None:
+    """Lock the row; settle it if no longer owed, else compose the message and mark it SENDING."""
     with transaction.atomic():
         reminder = (
-            Reminder.objects.select_for_update()
-            .select_related("appointment__episode__patient__clinic", "appointment__clinician")
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related(
+                "episode__patient__clinic",
+                "appointment__clinician",
+                "invitation__intake",
+                "plan_version__plan",
+            )
             .filter(pk=reminder_id)
             .first()
         )
-        if reminder is None or reminder.status in (ReminderStatus.SENT, ReminderStatus.CANCELLED):
-            return False
-        appointment = reminder.appointment
-        patient = appointment.episode.patient
-        if appointment.status != AppointmentStatus.BOOKED or not patient.contact_consent:
-            reminder.status = ReminderStatus.CANCELLED
-            reminder.save(update_fields=["status"])
-            return False
-        clinic = patient.clinic
-        start = timezone.localtime(appointment.starts_at, clinic.zone)
-        body = (
-            f"{clinic.name}: a reminder of your visit on {start:%A %d %B at %H:%M} "
-            f"with {appointment.clinician.full_name}."
-        )
-        if clinic.phone:
-            body += f" To change it, call {clinic.phone.as_national}."
+        if reminder is None or reminder.status not in UNSENT:
+            return None
+        settled = _not_owed(reminder)
+        if settled is not None:
+            _settle(reminder, settled[0], skip_reason=settled[1])
+            return None
+        patient = reminder.episode.patient
+        channel = patient.preferred_contact_channel
+        subject, body = compose(reminder, channel=channel)
+        reminder.status = ReminderStatus.SENDING
+        reminder.sending_at = timezone.now()
         reminder.attempts += 1
-        messaging.send_to_patient(patient=patient, subject=f"Reminder: your visit on {start:%d %B}", body=body)
-        reminder.status = ReminderStatus.SENT
-        reminder.sent_at = timezone.now()
-        reminder.save(update_fields=["status", "sent_at", "attempts"])
+        reminder.channel = channel
+        reminder.save(update_fields=["status", "sending_at", "attempts", "channel"])
+    return Outgoing(patient=patient, channel=channel, subject=subject, body=body)
+
+
+def _after_send(reminder_id: int, **fields) -> None:
+    with transaction.atomic():
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(**fields)
+
+
+def deliver(*, reminder_id: int) -> bool:
+    """Send one reminder at most once; False when nothing was sent.
+
+    Raises ``messaging.TransientDeliveryError`` when the provider could not be reached and
+    another attempt is allowed (the row goes back to queued, the task retries with backoff).
+    """
+    outgoing = _prepare(reminder_id)
+    if outgoing is None:
+        return False
+    try:
+        messaging.send_to_patient(
+            patient=outgoing.patient, channel=outgoing.channel, subject=outgoing.subject, body=outgoing.body
+        )
+    except messaging.TransientDeliveryError as error:
+        attempts = Reminder.objects.values_list("attempts", flat=True).get(pk=reminder_id)
+        if attempts >= MAX_ATTEMPTS:
+            _after_send(
+                reminder_id, status=ReminderStatus.FAILED, error=f"Gave up after {attempts} attempts: {error}"[:200]
+            )
+            return False
+        _after_send(reminder_id, status=ReminderStatus.QUEUED, queued_at=timezone.now(), error=str(error)[:200])
+        raise
+    except messaging.PermanentDeliveryError as error:
+        _after_send(reminder_id, status=ReminderStatus.FAILED, error=(str(error) or "Refused by the provider.")[:200])
+        return False
+    except Exception as error:
+        # Not a delivery error the messaging module knows: whether it went out is unknown, so
+        # it is not tried again; the front desk sees it at once. Only the class name is kept,
+        # as the text of an unknown error may quote the address.
+        _after_send(reminder_id, status=ReminderStatus.FAILED, error=f"Unexpected error ({type(error).__name__}).")
+        raise
+    _after_send(reminder_id, status=ReminderStatus.SENT, sent_at=timezone.now(), error="")
     return True

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from enum import StrEnum
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, EpisodeStatus
-from clinic.scheduling import rules
-from clinic.scheduling.models import Appointment, AppointmentStatus, TimeOff
+from clinic.scheduling import reminder_status, reminders, rules
+from clinic.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderLink,
+    ReminderStatus,
+    TimeOff,
+)
 from plans.models import PlanVersion
 
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
@@ -70,3 +80,82 @@ def under_scheduled(*, user) -> list[UnderScheduled]:
         if booked < planned:
             rows.append(UnderScheduled(episode=episode, planned=planned, booked=booked))
     return rows
+
+
+def with_reminders(visits: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """The visits with their reminder rows, in one extra query whatever their number."""
+    return visits.prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("due_at", "id")))
+
+
+def visit_reminder_line(visit: Appointment, zone) -> str:
+    facts = [
+        reminder_status.ReminderFact(
+            status=row.status, due_at=row.due_at, sent_at=row.sent_at, error=row.error, skip_reason=row.skip_reason
+        )
+        for row in visit.reminders.all()
+    ]
+    return reminder_status.visit_reminder_line(
+        facts,
+        confirmed_at=visit.confirmed_at,
+        opted_out=visit.episode.patient.reminders_opted_out_at is not None,
+        zone=zone,
+    )
+
+
+FAILED_WINDOW = datetime.timedelta(days=14)
+
+
+def failed_reminders(*, user) -> QuerySet[Reminder]:
+    """Reminders of the last two weeks and ahead that could not be sent, newest first: the
+    front desk calls these patients."""
+    return (
+        Reminder.objects.filter(
+            status=ReminderStatus.FAILED,
+            episode__in=permissions.scoped_episodes(user),
+            due_at__gte=timezone.now() - FAILED_WINDOW,
+        )
+        .select_related("episode__patient", "appointment")
+        .order_by("-due_at", "-id")
+    )
+
+
+class LinkProblem(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+def reminder_link(action: str, link_token: str) -> tuple[ReminderLink | None, LinkProblem | None]:
+    """The reminder link a token opens, or why it opens nothing."""
+    token_hash = reminders.LINKS[action].hash_of(link_token)
+    if token_hash is None:
+        return None, LinkProblem.INVALID
+    link = (
+        ReminderLink.objects.select_related("reminder__episode__patient__clinic", "reminder__appointment__clinician")
+        .filter(token_hash=token_hash, action=action)
+        .first()
+    )
+    if link is None:
+        return None, LinkProblem.INVALID
+    if link.expires_at <= timezone.now():
+        return link, LinkProblem.EXPIRED
+    if link.used_at is not None:
+        return link, LinkProblem.USED
+    return link, None
+
+
+def patient_cancellations(*, user) -> QuerySet[Appointment]:
+    """Upcoming visits patients cancelled from a reminder: the front desk offers the freed
+    slots to the wait list from here, as it does after cancelling one itself."""
+    from clinic.scheduling.services import PATIENT_CANCEL_REASON
+
+    return (
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(user),
+            status=AppointmentStatus.CANCELLED,
+            cancel_reason=PATIENT_CANCEL_REASON,
+            starts_at__gte=timezone.now(),
+        )
+        .select_related("episode__patient", "clinician")
+        .order_by("starts_at", "id")
+    )

@@ -27,6 +27,7 @@ from clinic.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     CalendarFeed,
+    ReminderLink,
     TimeOff,
     WaitListEntry,
 )
@@ -160,6 +161,8 @@ def appointment_reschedule(
         appointment.starts_at, appointment.ends_at = starts_at, starts_at + length
         appointment.override_reason = override_reason.strip()
         appointment.sequence += 1
+        # A confirmation was for the old time.
+        appointment.confirmed_at = None
         _insert(appointment)
         reminders.sync(appointment)
         audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
@@ -172,13 +175,60 @@ def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) ->
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason for the cancellation."})
     with transaction.atomic():
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancel_reason = reason.strip()
-        appointment.sequence += 1
-        appointment.save(update_fields=["status", "cancel_reason", "sequence"])
-        reminders.sync(appointment)
-        audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
-        _queue_notice(appointment)
+        _cancel(appointment, reason=reason.strip(), actor=actor)
+    return appointment
+
+
+def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> None:
+    """Cancel inside the caller's transaction: the slot is free at once (the day view and the
+    clash check leave cancelled visits out), reminders stop, the patient is told."""
+    appointment.status = AppointmentStatus.CANCELLED
+    appointment.cancel_reason = reason
+    appointment.sequence += 1
+    appointment.save(update_fields=["status", "cancel_reason", "sequence"])
+    reminders.sync(appointment)
+    audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
+    _queue_notice(appointment)
+
+
+PATIENT_CANCEL_REASON = "Cancelled by the patient from a reminder"
+
+
+def use_reminder_link(link: ReminderLink) -> ReminderLink:
+    """Lock the link and refuse it if used or expired meanwhile: single use under concurrency."""
+    link = ReminderLink.objects.select_for_update().get(pk=link.pk)
+    if link.used_at is not None:
+        raise ValidationError("This link has already been used.", code="used")
+    if link.expires_at <= timezone.now():
+        raise ValidationError("This link has expired.", code="expired")
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    return link
+
+
+def appointment_confirm_by_patient(*, link: ReminderLink) -> Appointment:
+    """The patient confirmed from a reminder; a second click of the same link changes nothing."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=link.reminder.appointment_id)
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise ValidationError("This visit is no longer booked.", code="not_booked")
+        if link.used_at is None:
+            use_reminder_link(link)
+        if appointment.confirmed_at is None:
+            appointment.confirmed_at = timezone.now()
+            appointment.save(update_fields=["confirmed_at"])
+            audit.record(actor=None, action="appointment.confirmed_by_patient", obj=appointment)
+    return appointment
+
+
+def appointment_cancel_by_patient(*, link: ReminderLink) -> Appointment:
+    """The patient cancelled from a reminder (after confirming on the page, by POST)."""
+    with transaction.atomic():
+        appointment = Appointment.objects.select_for_update().get(pk=link.reminder.appointment_id)
+        if appointment.status != AppointmentStatus.BOOKED:
+            raise ValidationError("This visit is no longer booked.", code="not_booked")
+        use_reminder_link(link)
+        _cancel(appointment, reason=PATIENT_CANCEL_REASON, actor=None)
     return appointment
 
 

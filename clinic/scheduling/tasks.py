@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from clinic import messaging
 from clinic.scheduling import reminders, services
 
 
@@ -21,13 +22,22 @@ def sweep_appointment_notices() -> int:
     return len(owed)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+@shared_task(
+    autoretry_for=(messaging.TransientDeliveryError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=reminders.MAX_ATTEMPTS,
+)
 def send_reminder(reminder_id: int) -> bool:
+    """Transient failures retry with exponential backoff; the row counts the attempts and is
+    marked failed after the last, so the front desk sees it."""
     return reminders.deliver(reminder_id=reminder_id)
 
 
 @shared_task
 def dispatch_reminders() -> int:
-    """Every minute: return stuck reminders to pending, then claim and queue the due ones."""
+    """Every minute: settle interrupted sends, return stuck reminders to pending, then claim and
+    queue the due ones."""
+    reminders.settle_interrupted()
     reminders.requeue_stuck()
     return reminders.dispatch_due()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.scheduling import views
+from clinic.scheduling import patient_views, reminder_views, views
 
 urlpatterns = [
     path("schedule/", views.day_view, name="schedule_day"),
@@ -13,4 +13,20 @@ urlpatterns = [
     path("schedule/visits/<int:pk>/move/", views.move, name="schedule_visit_move"),
     path("schedule/episodes/<int:episode_pk>/wait-list/", views.wait_list_add, name="schedule_wait_list_add"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),
+    path(
+        "schedule/patients/<int:patient_pk>/reminders/resume/",
+        reminder_views.reminders_resume,
+        name="schedule_reminders_resume",
+    ),
+    path("settings/reminder-wording/", reminder_views.wording_list, name="reminder_wording_list"),
+    path("settings/reminder-wording/<str:kind>/", reminder_views.wording_edit, name="reminder_wording_edit"),
+    path(
+        "settings/reminder-wording/<str:kind>/<int:type_pk>/",
+        reminder_views.wording_edit,
+        name="reminder_wording_edit_type",
+    ),
+    # A reminder's links: the token is the only key, so no patient detail is in the address.
+    path("visit/confirm/<str:token>/", patient_views.confirm, name="reminder_confirm"),
+    path("visit/cancel/<str:token>/", patient_views.cancel, name="reminder_cancel"),
+    path("reminders/stop/<str:token>/", patient_views.opt_out, name="reminder_opt_out"),
 ]

@@ -59,7 +59,7 @@ def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
 def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
-    visits = list(selectors.appointments_on(user=request.user, day=day))
+    visits = list(schedule.with_reminders(selectors.appointments_on(user=request.user, day=day)))
     everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
     clinicians = _chosen(request, everyone)
     columns = [

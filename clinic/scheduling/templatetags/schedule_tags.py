@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 
+from clinic import permissions
 from clinic.scheduling import selectors
 
 register = template.Library()
@@ -23,4 +25,39 @@ def wait_list_panel(context, episode):
         "form": WaitListForm(clinic_id=user.clinic_id) if user.clinic_id else None,
         "can_schedule": user.has_perm("scheduling.add_appointment") and episode.status == "open",
         "request": context["request"],
+    }
+
+
+@register.simple_tag
+def reminder_line(visit) -> str:
+    """The visit's reminder status for the front desk; the visit's reminders are prefetched."""
+    return selectors.visit_reminder_line(visit, timezone.get_current_timezone())
+
+
+FAILED_SHOWN = 20
+
+
+@register.inclusion_tag("scheduling/includes/failed_reminders.html", takes_context=True)
+def failed_reminders(context):
+    user = context["request"].user
+    if not user.has_perm("scheduling.add_appointment"):
+        return {"show": False}
+    rows = list(selectors.failed_reminders(user=user)[: FAILED_SHOWN + 1])
+    cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
+    return {
+        "show": True,
+        "rows": rows[:FAILED_SHOWN],
+        "more": len(rows) > FAILED_SHOWN,
+        "cancelled": cancelled[:FAILED_SHOWN],
+        "more_cancelled": len(cancelled) > FAILED_SHOWN,
+    }
+
+
+@register.inclusion_tag("scheduling/includes/reminder_opt_out.html", takes_context=True)
+def reminder_opt_out(context, patient):
+    request = context["request"]
+    return {
+        "patient": patient,
+        "can_change": permissions.can_change_patient(request.user, patient),
+        "request": request,
     }

@@ -1,0 +1,115 @@
+"""The wording of reminders: shipped defaults per kind and a small placeholder syntax.
+
+A placeholder is a name in braces, such as ``{visit_time}``. Each kind allows its own names;
+anything else in braces is refused when a clinic saves its wording, so a typo never reaches a
+patient. Pure: no ORM, plain strings in and out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+COMMON = ("first_name", "clinic_name", "clinic_phone")
+BY_KIND: dict[str, tuple[str, ...]] = {
+    "first": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
+    "second": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
+    "intake_nudge": (*COMMON, "sent_day"),
+    "check_in": COMMON,
+    "reassessment": (*COMMON, "plan_end_day"),
+}
+
+
+@dataclass(frozen=True)
+class Wording:
+    subject: str
+    body: str
+    sms_body: str
+
+
+_VISIT = Wording(
+    subject="Reminder: your visit on {visit_day} at {visit_time}",
+    body=(
+        "Hello {first_name},\n\n"
+        "This is a reminder of your {visit_type} with {clinician} at {clinic_name} "
+        "on {visit_day} at {visit_time}."
+    ),
+    sms_body="{clinic_name}: reminder of your visit on {visit_day} at {visit_time} with {clinician}.",
+)
+
+DEFAULTS: dict[str, Wording] = {
+    "first": _VISIT,
+    "second": _VISIT,
+    "intake_nudge": Wording(
+        subject="Please finish your form for {clinic_name}",
+        body=(
+            "Hello {first_name},\n\n"
+            "On {sent_day} we sent you a link to fill in your form before your first visit at "
+            "{clinic_name}. It is not finished yet: please open the link in that message to carry on "
+            "where you left off. If you cannot find it, call us on {clinic_phone} and we will send a new one."
+        ),
+        sms_body=(
+            "{clinic_name}: your form is not finished yet. Please use the link we sent on {sent_day}, "
+            "or call {clinic_phone} for a new one."
+        ),
+    ),
+    "check_in": Wording(
+        subject="How is your home program going?",
+        body=(
+            "Hello {first_name},\n\n"
+            "Your home program from {clinic_name} is ready. Open the link below to see your exercises "
+            "and tick off each day's session, so your clinician can see how it is going."
+        ),
+        sms_body="{clinic_name}: see your home program and log today's exercises:",
+    ),
+    "reassessment": Wording(
+        subject="Time to book your re-assessment at {clinic_name}",
+        body=(
+            "Hello {first_name},\n\n"
+            "Your current treatment plan at {clinic_name} ends around {plan_end_day}. "
+            "Please call us on {clinic_phone} to book a re-assessment, so your clinician can check "
+            "your progress."
+        ),
+        sms_body="{clinic_name}: your plan ends around {plan_end_day}. Call {clinic_phone} to book a re-assessment.",
+    ),
+}
+
+
+def placeholders_in(text: str) -> list[str]:
+    return [name.strip() for name in PLACEHOLDER.findall(text)]
+
+
+def unknown_placeholders(text: str, kind: str) -> list[str]:
+    """Names in braces the kind does not know, in order of first appearance."""
+    allowed = set(BY_KIND.get(kind, ()))
+    unknown: list[str] = []
+    for name in placeholders_in(text):
+        if name not in allowed and name not in unknown:
+            unknown.append(name)
+    return unknown
+
+
+def allowed_list(kind: str) -> str:
+    return ", ".join("{" + name + "}" for name in BY_KIND.get(kind, ()))
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace each known placeholder; text saved through validation has no unknown ones, and
+    any left (a default edited outside the form) shows as typed rather than failing a send."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1).strip(), match.group(0)), text)
+
+
+# Made-up values for the clinic admin's preview; no real patient is ever shown there.
+SAMPLE = {
+    "first_name": "Alex",
+    "clinic_name": "Your clinic",
+    "clinic_phone": "(312) 555-0100",
+    "visit_day": "Wednesday 2 December",
+    "visit_time": "09:00",
+    "clinician": "Dana Lead",
+    "visit_type": "follow-up treatment",
+    "sent_day": "28 November",
+    "plan_end_day": "15 January",
+}

@@ -1,0 +1,77 @@
+"""Quiet hours: a due time inside the clinic's quiet window moves out of it, never past the visit."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+import pytest
+
+from clinic.scheduling.quiet_hours import outside_quiet_hours
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+UTC = datetime.UTC
+NIGHT = (datetime.time(21, 0), datetime.time(8, 0))
+LUNCH = (datetime.time(12, 0), datetime.time(14, 0))
+NONE = (datetime.time(0, 0), datetime.time(0, 0))
+
+
+def local(month, day, hour, minute=0, year=2026):
+    return datetime.datetime(year, month, day, hour, minute, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("window", "due", "latest", "expected"),
+    [
+        pytest.param(NIGHT, local(12, 2, 15), None, local(12, 2, 15), id="afternoon: unchanged"),
+        pytest.param(NIGHT, local(12, 2, 23, 30), None, local(12, 3, 8), id="late evening: next morning"),
+        pytest.param(NIGHT, local(12, 3, 5), None, local(12, 3, 8), id="small hours: same morning"),
+        pytest.param(NIGHT, local(12, 2, 21), None, local(12, 3, 8), id="the start is quiet"),
+        pytest.param(NIGHT, local(12, 3, 8), None, local(12, 3, 8), id="the end is not quiet"),
+        pytest.param(NIGHT, local(12, 3, 6, 30), local(12, 3, 8, 30), local(12, 3, 8), id="visit after the window"),
+        pytest.param(
+            NIGHT, local(12, 3, 5, 30), local(12, 3, 7, 30), local(12, 2, 20, 59), id="early visit: the evening before"
+        ),
+        pytest.param(
+            NIGHT, local(12, 3, 6), local(12, 3, 8), local(12, 2, 20, 59), id="visit at the window end: evening before"
+        ),
+        # Spring forward on 8 March 2026: 08:00 is CDT (UTC-5), not CST.
+        pytest.param(NIGHT, local(3, 7, 23), None, datetime.datetime(2026, 3, 8, 13, 0, tzinfo=UTC), id="spring dst"),
+        # Fall back on 1 November 2026: 08:00 is CST (UTC-6).
+        pytest.param(NIGHT, local(10, 31, 22), None, datetime.datetime(2026, 11, 1, 14, 0, tzinfo=UTC), id="fall dst"),
+        pytest.param(
+            (datetime.time(22, 0), datetime.time(2, 30)),
+            local(3, 8, 1),
+            None,
+            datetime.datetime(2026, 3, 8, 8, 30, tzinfo=UTC),
+            id="window end inside the spring-forward gap: just after it",
+        ),
+        pytest.param(LUNCH, local(12, 2, 13), None, local(12, 2, 14), id="daytime window"),
+        pytest.param(LUNCH, local(12, 2, 11), None, local(12, 2, 11), id="before a daytime window"),
+        pytest.param(NONE, local(12, 2, 3), None, local(12, 2, 3), id="equal times: no quiet hours"),
+    ],
+)
+def test_outside_quiet_hours(window, due, latest, expected):
+    start, end = window
+    moved = outside_quiet_hours(due, start=start, end=end, zone=CHICAGO, latest=latest)
+    assert moved == expected
+    assert moved.tzinfo == UTC
+    if latest is not None:
+        assert moved < latest
+
+
+def test_booking_places_reminders_outside_the_clinics_quiet_hours(front_desk, episode, clinician, clinic):
+    from clinic.scheduling import services
+    from clinic.scheduling.models import Reminder
+
+    assert (clinic.quiet_hours_start, clinic.quiet_hours_end) == NIGHT  # the product default
+    tomorrow = datetime.datetime.now(CHICAGO).date() + datetime.timedelta(days=3)
+    start = datetime.datetime.combine(tomorrow, datetime.time(9, 0), tzinfo=CHICAGO)
+    visit = services.appointment_book(
+        actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
+    )
+    due = dict(Reminder.objects.filter(appointment=visit).values_list("kind", "due_at"))
+    # 48 h before is 09:00 two days earlier (not quiet); 2 h before is 07:00, quiet, and moving
+    # it to 08:00 still comes before the visit.
+    assert due["first"] == start - datetime.timedelta(hours=48)
+    assert due["second"] == datetime.datetime.combine(tomorrow, datetime.time(8, 0), tzinfo=CHICAGO)

@@ -1,0 +1,87 @@
+"""On PostgreSQL, with real row locks: parallel deliveries of one reminder send it once, and
+parallel posts of one cancel link cancel once."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from clinic.permissions import Role
+from clinic.scheduling import reminders, selectors, services
+from clinic.scheduling.models import AppointmentStatus, Reminder, ReminderLink, ReminderStatus
+from tests.factories import EpisodeFactory, UserFactory
+
+
+def _in_parallel(count: int, work) -> list:
+    start = threading.Barrier(count)
+    outcomes: list = []
+
+    def run():
+        try:
+            start.wait()
+            outcomes.append(work())
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _booked_visit():
+    clinician = UserFactory(roles=[Role.CLINICIAN])
+    clinic = clinician.clinic
+    clinic.quiet_hours_start = clinic.quiet_hours_end = datetime.time(0)
+    clinic.save()
+    front_desk = UserFactory(clinic=clinic, roles=[Role.FRONT_DESK])
+    episode = EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician)
+    start = (timezone.now() + datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+    return services.appointment_book(
+        actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_deliveries_of_one_reminder_send_it_once():
+    visit = _booked_visit()
+    reminder = Reminder.objects.get(appointment=visit)
+    mail.outbox.clear()
+    outcomes = _in_parallel(6, lambda: reminders.deliver(reminder_id=reminder.pk))
+    assert sorted(outcomes) == [False] * 5 + [True]
+    assert len(mail.outbox) == 1
+    assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_cancel_link_cancel_once():
+    import re
+
+    visit = _booked_visit()
+    mail.outbox.clear()
+    reminders.deliver(reminder_id=Reminder.objects.get(appointment=visit).pk)
+    token = re.search(r"/visit/cancel/([^/\s]+)/", mail.outbox[-1].body).group(1)
+    link, problem = selectors.reminder_link("cancel", token)
+    assert problem is None
+
+    def cancel():
+        services.appointment_cancel_by_patient(link=ReminderLink.objects.get(pk=link.pk))
+        return "cancelled"
+
+    outcomes = _in_parallel(5, cancel)
+    assert outcomes.count("cancelled") == 1
+    assert set(outcomes) - {"cancelled"} <= {"not_booked", "used"}
+    visit.refresh_from_db()
+    assert (visit.status, visit.sequence) == (AppointmentStatus.CANCELLED, 2)
