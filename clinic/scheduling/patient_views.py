@@ -1,9 +1,8 @@
 """The patient's side of a reminder: confirm or cancel the visit, or stop reminders, from a
 signed single-use link; no account, no login.
 
-A GET never changes a cancellation or an opt-out: mail scanners open links before the
-patient does, so those pages ask for a press of a button (a POST). Confirming on GET is
-harmless to repeat and the page says so.
+A GET never changes anything: mail scanners open links before the patient does, so every
+page asks for a press of a button (a POST) before it confirms, cancels or stops reminders.
 """
 
 from __future__ import annotations
@@ -60,6 +59,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     link, problem = _open(request, ReminderLinkAction.CONFIRM, token, used_is_fine=True)
     if problem:
         return problem
+    if link.reminder.appointment.status != AppointmentStatus.BOOKED:
+        return _not_booked(request, link)
+    if request.method != "POST" and link.reminder.appointment.confirmed_at is None:
+        return render(request, "scheduling/patient/confirm.html", _context(link))
     try:
         appointment = services.appointment_confirm_by_patient(link=link)
     except ValidationError:

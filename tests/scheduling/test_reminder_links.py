@@ -54,22 +54,30 @@ def test_only_hashes_of_the_links_are_stored(links):
     assert not any(path.strip("/").split("/")[-1] in stored for path in links.values())
 
 
-def test_confirming_marks_the_visit_confirmed_and_thanks_the_patient(client, links, visit):
+def test_opening_the_confirm_link_asks_and_confirms_nothing(client, links, visit):
     page = client.get(links["confirm"])
+    assert page.status_code == 200
+    assert '<form method="post">' in page.content.decode()
+    assert Appointment.objects.get(pk=visit.pk).confirmed_at is None
+
+
+def test_confirming_marks_the_visit_confirmed_and_thanks_the_patient(client, links, visit):
+    page = client.post(links["confirm"])
     assert page.status_code == 200
     assert "your visit is confirmed" in page.content.decode()
     visit.refresh_from_db()
     assert visit.confirmed_at is not None
     assert AuditEvent.objects.filter(action="appointment.confirmed_by_patient", actor=None).count() == 1
-    # Opening it again (a second click, a mail scanner first) thanks again and changes nothing.
+    # Opening or pressing it again thanks again and changes nothing.
     confirmed_at = visit.confirmed_at
-    assert client.get(links["confirm"]).status_code == 200
+    assert "your visit is confirmed" in client.get(links["confirm"]).content.decode()
+    assert client.post(links["confirm"]).status_code == 200
     visit.refresh_from_db()
     assert visit.confirmed_at == confirmed_at
 
 
 def test_moving_the_visit_clears_the_confirmation(client, links, visit, front_desk):
-    client.get(links["confirm"])
+    client.post(links["confirm"])
     visit.refresh_from_db()
     services.appointment_reschedule(
         actor=front_desk, appointment=visit, starts_at=visit.starts_at + datetime.timedelta(days=1), override_reason="x"
