@@ -283,6 +283,24 @@ def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse
 
 
 @login_required
+def handout_status(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """The version page's handout fragment, polled while the PDF is made and sent. Not
+    audited: it shows only the handout's status, and the page that polls it was."""
+    plan = _plan(request, pk)
+    version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
+    return render(
+        request,
+        "plans/_handout_status.html",
+        {
+            "plan": plan,
+            "version": version,
+            "handout": getattr(version, "handout", None),
+            "can_change": permissions.can_change_clinical(request.user, plan.episode.patient),
+        },
+    )
+
+
+@login_required
 @require_POST
 def handout_retry(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     plan = _plan(request, pk, change=True)
