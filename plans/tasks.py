@@ -8,7 +8,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from clinic.messaging import TransientDeliveryError
-
 from plans import handouts
 from plans.models import Handout, HandoutStatus
 
