@@ -105,7 +105,8 @@ def test_without_consent_nothing_is_sent_and_the_clinician_sees_why(
     version = _sign(draft, clinician, django_capture_on_commit_callbacks)
     handout = Handout.objects.get(version=version)
     assert handout.delivery == HandoutDelivery.NOT_SENT
-    assert mail.outbox == [] and messaging.outbox == []
+    assert mail.outbox == []
+    assert messaging.outbox == []
     assert PortalLink.objects.count() == 0
     client.force_login(clinician)
     page = client.get(f"/plans/{draft.pk}/versions/1/").content.decode()

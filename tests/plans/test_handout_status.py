@@ -29,7 +29,7 @@ def _fragment(client, version) -> str:
 
 
 @pytest.mark.parametrize(
-    "status,delivery,polls",
+    ("status", "delivery", "polls"),
     [
         (HandoutStatus.QUEUED, HandoutDelivery.WAITING, True),
         (HandoutStatus.RENDERING, HandoutDelivery.WAITING, True),
