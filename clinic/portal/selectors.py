@@ -8,6 +8,7 @@ from enum import StrEnum
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from clinic.portal import adherence, charts
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from clinic.portal.tokens import LINKS
 from clinic.scheduling.models import Appointment, AppointmentStatus
@@ -94,3 +95,42 @@ def check_ins(versions: list[PlanVersion]) -> dict[int, dict[datetime.date, Home
     for check_in in HomeProgramCheckIn.objects.filter(version__in=versions):
         by_version[check_in.version_id][check_in.day] = check_in
     return by_version
+
+
+def episode_adherence(episode, today: datetime.date) -> list[dict]:
+    """For the clinician: each plan's current home program with its adherence and pain trend.
+
+    Two queries whatever the number of plans and days: the versions, then their check-ins.
+    """
+    versions = list(
+        PlanVersion.objects.filter(plan__episode=episode)
+        .select_related("plan__episode__patient__clinic")
+        .order_by("plan_id", "-number")
+    )
+    current, _ = split_current(versions)
+    logged = check_ins(current)
+    panels = []
+    for version in current:
+        by_day = logged[version.pk]
+        first = first_day(version)
+        items = home_items(version)
+        trend = adherence.pain_trend([(day, check_in.pain) for day, check_in in by_day.items()])
+        panels.append(
+            {
+                "version": version,
+                "first_day": first,
+                "last_day": adherence.plan_last_day(first, version.body["weeks"]),
+                "item_count": len(items),
+                "adherence": adherence.adherence(
+                    [item.get("frequency", "") for item in items],
+                    {day: check_in.done_items for day, check_in in by_day.items()},
+                    first,
+                    version.body["weeks"],
+                    today,
+                ),
+                "trend": trend,
+                "chart": charts.pain_chart(trend.points) if len(trend.points) > 1 else "",
+                "recent": [by_day[day] for day in sorted(by_day, reverse=True)[:14]],
+            }
+        )
+    return panels
