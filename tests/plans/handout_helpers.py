@@ -7,7 +7,7 @@ import datetime
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentStatus
+from assessments.models import Assessment, AssessmentKind, AssessmentStatus
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion, TreatmentPlan
 
 PDF = b"%PDF-1.7 home program"
@@ -34,8 +34,11 @@ def home_item(name: str, frequency: str = "daily", **extra) -> dict:
 
 
 def plan_of(episode) -> TreatmentPlan:
+    # An episode has one initial evaluation; later plans come from re-assessments.
+    kind = AssessmentKind.REASSESSMENT if episode.assessments.exists() else AssessmentKind.INITIAL
     assessment = Assessment.objects.create(
         episode=episode,
+        kind=kind,
         clinician=episode.lead_clinician,
         status=AssessmentStatus.COMPLETED,
         completed_at=timezone.now(),
