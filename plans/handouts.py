@@ -35,6 +35,13 @@ WHEN_TO_CALL = (
 )
 
 
+# DOMAIN A, load management: "about 10 % a week" only as conservative guidance, never a rule.
+LOAD_GUIDANCE = (
+    "When you build your running back up, do it gradually. About 10 % more a week is a cautious guide, "
+    "not a rule: your clinician will tell you what suits you."
+)
+
+
 def queue(version: PlanVersion) -> Handout:
     """Create the handout row for a newly signed version and render it after commit."""
     handout, _ = Handout.objects.get_or_create(version=version)
@@ -65,6 +72,13 @@ def html(version: PlanVersion) -> str:
         if item["home_program"]
     ]
     first_day = timezone.localtime(version.signed_at, clinic.zone).date()
+    exercises = [item for item in items if item["prong"] == "exercise"]
+    self_care = [item for item in items if item["prong"] != "exercise"]
+    logo_uri = (
+        Path(default_storage.path(clinic.logo.name)).as_uri()
+        if clinic.logo and default_storage.exists(clinic.logo.name)
+        else ""
+    )
     return render_to_string(
         "pdf/home_program.html",
         {
@@ -73,7 +87,14 @@ def html(version: PlanVersion) -> str:
             "clinician": body["clinician"],
             "signed_on": first_day,
             "items": items,
+            "item_groups": [
+                (heading, group)
+                for heading, group in (("Your exercises", exercises), ("Self-care", self_care))
+                if group
+            ],
+            "logo_uri": logo_uri,
             "running_advice": body["running_advice"],
+            "load_guidance": LOAD_GUIDANCE,
             "when_to_call": WHEN_TO_CALL,
             "paper": "A4" if clinic.paper_size == "a4" else "letter",
             # One table a week for the plan's duration: a box per exercise per day.
