@@ -41,6 +41,10 @@ def portal_opened(*, link: PortalLink) -> None:
     audit.record(actor=None, action="portal.opened", obj=link)
 
 
+def program_viewed(*, link: PortalLink, version: PlanVersion) -> None:
+    audit.record(actor=None, action="portal.program_viewed", obj=version, patient=link.patient)
+
+
 def handout_downloaded(*, link: PortalLink, handout: Handout) -> None:
     audit.record(actor=None, action="portal.handout_downloaded", obj=handout, patient=link.patient)
 

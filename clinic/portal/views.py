@@ -123,6 +123,7 @@ def program(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
     if problem:
         return problem
     version = _own_version(link, version_id)
+    services.program_viewed(link=link, version=version)
     current = selectors.current_version_id(version.plan_id) == version.pk
     return render(
         request,

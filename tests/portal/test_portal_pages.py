@@ -68,6 +68,8 @@ def test_an_amended_plan_shows_the_new_version_and_keeps_the_old_one(client, pat
     assert f'href="{portal}programs/{program.pk}/"' in page
     earlier = _page(client.get(f"{portal}programs/{program.pk}/"))
     assert "Glute bridge" in earlier
+    viewed = AuditEvent.objects.get(action="portal.program_viewed")
+    assert (viewed.actor_id, viewed.patient_id, viewed.object_id) == (None, patient.pk, program.pk)
     assert "replaced this program with a newer one" in earlier
     assert newer.pk != program.pk
 
