@@ -12,14 +12,16 @@ import logging
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinic import audit, messaging
+from clinic import audit, messaging, permissions
 from clinic.models import ContactChannel
+from clinic.portal import services as portal
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
 
 logger = logging.getLogger(__name__)
@@ -179,8 +181,6 @@ def deliver(*, handout_id: int) -> bool:
     propagates (the task retries, the row stays owed for the sweep); a permanent one is
     recorded on the row.
     """
-    from clinic.portal import services as portal
-
     with transaction.atomic():
         handout = (
             Handout.objects.select_for_update()
@@ -220,6 +220,23 @@ def _delivery_ended(handout: Handout, delivery: HandoutDelivery, reason: str) ->
     handout.delivery, handout.delivery_error = delivery, reason[:200]
     handout.save(update_fields=["delivery", "delivery_error", "updated_at"])
     audit.record(actor=None, action=f"handout.{delivery}", obj=handout)
+
+
+def send_again(*, actor, handout: Handout) -> None:
+    """A clinician asks for a message that was not sent (no consent then, a refused address)
+    to be sent now, for example after the front desk fixed the patient's details."""
+    if not permissions.can_change_clinical(actor, handout.patient):
+        raise PermissionDenied
+    with transaction.atomic():
+        updated = Handout.objects.filter(
+            pk=handout.pk, status=HandoutStatus.READY, delivery__in=[HandoutDelivery.NOT_SENT, HandoutDelivery.FAILED]
+        ).update(delivery=HandoutDelivery.OWED, delivery_error="", updated_at=timezone.now())
+        if not updated:
+            return
+        audit.record(actor=actor, action="handout.send_requested", obj=handout)
+    from plans.tasks import deliver_handout
+
+    transaction.on_commit(lambda: deliver_handout.delay(handout.pk))
 
 
 def owed_deliveries() -> list[int]:

@@ -293,6 +293,14 @@ class Handout(models.Model):
         return self.version.plan.episode.patient
 
     @property
+    def may_send_again(self) -> bool:
+        """The PDF is ready but its message did not go: a clinician may ask for it again."""
+        return self.status == HandoutStatus.READY and self.delivery in (
+            HandoutDelivery.NOT_SENT,
+            HandoutDelivery.FAILED,
+        )
+
+    @property
     def is_pending(self) -> bool:
         """Still being made or sent: the version page keeps checking."""
         return self.status in (HandoutStatus.QUEUED, HandoutStatus.RENDERING) or self.delivery == HandoutDelivery.OWED

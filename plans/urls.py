@@ -10,6 +10,7 @@ urlpatterns = [
     path("plans/<int:pk>/versions/<int:number>/", views.plan_version, name="plan_version"),
     path("plans/<int:pk>/versions/<int:number>/handout.pdf", views.handout_download, name="handout_download"),
     path("plans/<int:pk>/versions/<int:number>/handout/", views.handout_status, name="handout_status"),
+    path("plans/<int:pk>/versions/<int:number>/handout/send/", views.handout_send_again, name="handout_send_again"),
     path("plans/<int:pk>/versions/<int:number>/handout/retry/", views.handout_retry, name="handout_retry"),
     path("plan-items/<int:pk>/", views.item_update, name="plan_item_update"),
     path("plan-items/<int:pk>/remove/", views.item_remove, name="plan_item_remove"),

@@ -225,3 +225,26 @@ def test_the_database_refuses_an_impossible_delivery(episode, fields):
     version = signed_version(episode, [], handout=False)
     with pytest.raises(IntegrityError), transaction.atomic():
         Handout.objects.create(version=version, **fields)
+
+
+def test_a_message_not_sent_can_be_sent_again_by_a_clinician(
+    client, clinician, front_desk, episode, patient, django_capture_on_commit_callbacks
+):
+    version = signed_version(episode, [])
+    Handout.objects.filter(version=version).update(delivery=HandoutDelivery.FAILED, delivery_error="Refused.")
+    url = f"/plans/{version.plan_id}/versions/1/handout/send/"
+    client.force_login(front_desk)
+    assert client.post(url).status_code == 403
+    client.force_login(clinician)
+    assert 'action="' + url + '"' in client.get(f"/plans/{version.plan_id}/versions/1/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    handout = Handout.objects.get(version=version)
+    assert (handout.delivery, handout.delivery_error) == (HandoutDelivery.SENT, "")
+    assert mail.outbox[0].to == [patient.email]
+    assert AuditEvent.objects.filter(action="handout.send_requested", actor=clinician).count() == 1
+    # Once sent, asking again sends nothing more.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    assert len(mail.outbox) == 1
+    assert 'action="' + url + '"' not in client.get(f"/plans/{version.plan_id}/versions/1/").content.decode()
