@@ -52,7 +52,9 @@ def _in_browser(steps, *, width: int, height: int) -> None:
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # As in tests/e2e: the ORM calls made while the page is open are ordinary synchronous calls.
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=1) as pool:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         pool.submit(run).result()
 
 
