@@ -40,6 +40,10 @@ app.conf.update(
             "task": "plans.tasks.sweep_handouts",
             "schedule": 300.0,
         },
+        "resend-owed-handout-messages": {
+            "task": "plans.tasks.sweep_handout_deliveries",
+            "schedule": 300.0,
+        },
         "dispatch-due-reminders": {
             "task": "clinic.scheduling.tasks.dispatch_reminders",
             "schedule": 60.0,

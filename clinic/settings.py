@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "phonenumber_field",
     "axes",
+    "django_htmx",
     "clinic",
     "clinic.scheduling",
     "clinic.portal",

@@ -24,6 +24,7 @@ from clinic.forms import (
 )
 from clinic.models import AuditEvent, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
+from clinic.portal import selectors as portal_selectors
 from clinic.scheduling.models import Appointment
 
 PAGE_SIZE = 25
@@ -185,6 +186,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_view_patient(request.user, patient))
     audit.record(actor=request.user, action="episode.viewed", obj=episode)
     visits = Appointment.objects.filter(episode=episode).select_related("clinician").order_by("-starts_at")
+    can_view_clinical = permissions.can_view_clinical(request.user, patient)
     return render(
         request,
         "clinic/episode_detail.html",
@@ -193,7 +195,13 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "visits": visits,
             "can_edit": permissions.can_change_episode(request.user, episode),
-            "can_view_clinical": permissions.can_view_clinical(request.user, patient),
+            "can_view_clinical": can_view_clinical,
+            # The patient's home-program log is clinical content: not for the front desk.
+            "home_program_logs": (
+                portal_selectors.episode_adherence(episode, timezone.localdate(timezone.now(), patient.clinic.zone))
+                if can_view_clinical
+                else []
+            ),
         },
     )
 

@@ -12,13 +12,17 @@ import logging
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from plans.models import Handout, HandoutStatus, PlanVersion
+from clinic import audit, messaging, permissions
+from clinic.models import ContactChannel
+from clinic.portal import services as portal
+from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,13 @@ WHEN_TO_CALL = (
     "Pain wakes you at night.",
     "Seek emergency care at once for numbness around your bottom or genitals, new problems passing urine "
     "or controlling your bladder or bowels, or weakness that is getting worse in both legs.",
+)
+
+
+# DOMAIN A, load management: "about 10 % a week" only as conservative guidance, never a rule.
+LOAD_GUIDANCE = (
+    "When you build your running back up, do it gradually. About 10 % more a week is a cautious guide, "
+    "not a rule: your clinician will tell you what suits you."
 )
 
 
@@ -63,6 +74,13 @@ def html(version: PlanVersion) -> str:
         if item["home_program"]
     ]
     first_day = timezone.localtime(version.signed_at, clinic.zone).date()
+    exercises = [item for item in items if item["prong"] == "exercise"]
+    self_care = [item for item in items if item["prong"] != "exercise"]
+    logo_uri = (
+        Path(default_storage.path(clinic.logo.name)).as_uri()
+        if clinic.logo and default_storage.exists(clinic.logo.name)
+        else ""
+    )
     return render_to_string(
         "pdf/home_program.html",
         {
@@ -71,7 +89,14 @@ def html(version: PlanVersion) -> str:
             "clinician": body["clinician"],
             "signed_on": first_day,
             "items": items,
+            "item_groups": [
+                (heading, group)
+                for heading, group in (("Your exercises", exercises), ("Self-care", self_care))
+                if group
+            ],
+            "logo_uri": logo_uri,
             "running_advice": body["running_advice"],
+            "load_guidance": LOAD_GUIDANCE,
             "when_to_call": WHEN_TO_CALL,
             "paper": "A4" if clinic.paper_size == "a4" else "letter",
             # One table a week for the plan's duration: a box per exercise per day.
@@ -111,9 +136,18 @@ def render(*, handout_id: int) -> bool:
     if default_storage.exists(name):
         default_storage.delete(name)
     saved = default_storage.save(name, ContentFile(pdf))
-    Handout.objects.filter(pk=handout.pk).update(
-        status=HandoutStatus.READY, file=saved, error="", updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        handout = Handout.objects.select_for_update().get(pk=handout.pk)
+        handout.status, handout.file, handout.error = HandoutStatus.READY, saved, ""
+        # A retried render must not tell the patient twice.
+        owed = handout.delivery == HandoutDelivery.WAITING
+        if owed:
+            handout.delivery = HandoutDelivery.OWED
+        handout.save(update_fields=["status", "file", "error", "delivery", "updated_at"])
+        if owed:
+            from plans.tasks import deliver_handout
+
+            transaction.on_commit(lambda: deliver_handout.delay(handout.pk))
     return True
 
 
@@ -122,3 +156,92 @@ def retry(handout: Handout) -> None:
     from plans.tasks import render_handout
 
     transaction.on_commit(lambda: render_handout.delay(handout.pk))
+
+
+def _message(handout: Handout, link: str) -> tuple[str, str]:
+    version = handout.version
+    clinic = version.plan.episode.patient.clinic
+    what = "updated home program" if version.number > 1 else "home program"
+    body = (
+        f"{clinic.name}: your {what} from {version.body['clinician']['name']} is ready. "
+        f"Open it, download the PDF and log your exercises here: {link}\n"
+        "This link is just for you; please do not share it."
+    )
+    if clinic.phone:
+        body += f" Questions? Call {clinic.phone.as_national}."
+    return f"{clinic.name}: your {what}", body
+
+
+def deliver(*, handout_id: int) -> bool:
+    """Tell the patient, once, that their home program is ready; False when nothing was owed.
+
+    The message goes by the patient's channel and only with their consent, carrying a fresh
+    portal link; an e-mail also carries the PDF when the clinic chose that. The row lock and
+    the ``delivery`` state make a repeated or late task message a no-op. A transient failure
+    propagates (the task retries, the row stays owed for the sweep); a permanent one is
+    recorded on the row.
+    """
+    with transaction.atomic():
+        handout = (
+            Handout.objects.select_for_update()
+            .select_related("version__plan__episode__patient__clinic")
+            .filter(pk=handout_id)
+            .first()
+        )
+        if handout is None or handout.delivery != HandoutDelivery.OWED:
+            return False
+        patient = handout.patient
+        if not patient.contact_consent:
+            _delivery_ended(handout, HandoutDelivery.NOT_SENT, "The patient has not agreed to messages.")
+            return False
+        channel = patient.preferred_contact_channel
+        attachments = []
+        if channel == ContactChannel.EMAIL and patient.clinic.email_handout_attachment:
+            with handout.file.open("rb") as pdf:
+                attachments.append((f"home-program-v{handout.version.number}.pdf", pdf.read(), "application/pdf"))
+        try:
+            # The link is kept only if the message that carries it went out.
+            with transaction.atomic():
+                subject, body = _message(handout, portal.link_issue(patient=patient))
+                messaging.send_to_patient(
+                    patient=patient, subject=subject, body=body, channel=channel, attachments=attachments
+                )
+        except messaging.PermanentDeliveryError as error:
+            _delivery_ended(handout, HandoutDelivery.FAILED, str(error))
+            return False
+        handout.delivery, handout.delivered_at, handout.delivery_channel = HandoutDelivery.SENT, timezone.now(), channel
+        handout.delivery_error = ""
+        handout.save(update_fields=["delivery", "delivered_at", "delivery_channel", "delivery_error", "updated_at"])
+        audit.record(actor=None, action="handout.sent", obj=handout)
+    return True
+
+
+def _delivery_ended(handout: Handout, delivery: HandoutDelivery, reason: str) -> None:
+    handout.delivery, handout.delivery_error = delivery, reason[:200]
+    handout.save(update_fields=["delivery", "delivery_error", "updated_at"])
+    audit.record(actor=None, action=f"handout.{delivery}", obj=handout)
+
+
+def send_again(*, actor, handout: Handout) -> None:
+    """A clinician asks for a message that was not sent (no consent then, a refused address)
+    to be sent now, for example after the front desk fixed the patient's details."""
+    if not permissions.can_change_clinical(actor, handout.patient):
+        raise PermissionDenied
+    with transaction.atomic():
+        updated = Handout.objects.filter(
+            pk=handout.pk, status=HandoutStatus.READY, delivery__in=[HandoutDelivery.NOT_SENT, HandoutDelivery.FAILED]
+        ).update(delivery=HandoutDelivery.OWED, delivery_error="", updated_at=timezone.now())
+        if not updated:
+            return
+        audit.record(actor=actor, action="handout.send_requested", obj=handout)
+    from plans.tasks import deliver_handout
+
+    transaction.on_commit(lambda: deliver_handout.delay(handout.pk))
+
+
+def owed_deliveries() -> list[int]:
+    """Handouts whose message is owed but whose task message seems lost."""
+    stale = timezone.now() - datetime.timedelta(minutes=10)
+    return list(
+        Handout.objects.filter(delivery=HandoutDelivery.OWED, updated_at__lt=stale).values_list("pk", flat=True)
+    )

@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from clinic.models import Clinic, EpisodeOfCare
+from clinic.models import Clinic, ContactChannel, EpisodeOfCare
 from plans import library
 
 VISITS_RANGE = [MinValueValidator(1), MaxValueValidator(7)]
@@ -245,9 +245,20 @@ class HandoutStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class HandoutDelivery(models.TextChoices):
+    WAITING = "waiting", "Waiting for the PDF"
+    OWED = "owed", "Being sent"
+    SENT = "sent", "Sent"
+    NOT_SENT = "not_sent", "Not sent"
+    FAILED = "failed", "Could not be sent"
+
+
 class Handout(models.Model):
     """The home-program PDF of one signed version. The row records what is still to do; the
-    same version always gives the same file, so it is never rendered twice once ready."""
+    same version always gives the same file, so it is never rendered twice once ready.
+
+    ``delivery`` records the message that tells the patient: it becomes owed when the PDF is
+    ready and is sent once; ``delivery_error`` says, without PHI, why it was not sent."""
 
     version = models.OneToOneField(PlanVersion, on_delete=models.PROTECT, related_name="handout")
     status = models.CharField(max_length=9, choices=HandoutStatus.choices, default=HandoutStatus.QUEUED)
@@ -255,6 +266,24 @@ class Handout(models.Model):
     error = models.CharField(max_length=300, blank=True)
     file = models.FileField(upload_to="handouts/", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    delivery = models.CharField(max_length=8, choices=HandoutDelivery.choices, default=HandoutDelivery.WAITING)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_channel = models.CharField(max_length=5, choices=ContactChannel.choices, blank=True)
+    delivery_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(delivery=HandoutDelivery.SENT, delivered_at__isnull=False)
+                | (~Q(delivery=HandoutDelivery.SENT) & Q(delivered_at__isnull=True)),
+                name="handout_sent_has_delivered_at",
+            ),
+            # Nothing is sent before there is a PDF to send.
+            models.CheckConstraint(
+                condition=Q(delivery=HandoutDelivery.WAITING) | Q(status=HandoutStatus.READY),
+                name="handout_delivery_needs_ready_pdf",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Handout of {self.version}"
@@ -262,3 +291,16 @@ class Handout(models.Model):
     @property
     def patient(self):
         return self.version.plan.episode.patient
+
+    @property
+    def may_send_again(self) -> bool:
+        """The PDF is ready but its message did not go: a clinician may ask for it again."""
+        return self.status == HandoutStatus.READY and self.delivery in (
+            HandoutDelivery.NOT_SENT,
+            HandoutDelivery.FAILED,
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        """Still being made or sent: the version page keeps checking."""
+        return self.status in (HandoutStatus.QUEUED, HandoutStatus.RENDERING) or self.delivery == HandoutDelivery.OWED

@@ -284,6 +284,36 @@ def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse
 
 @login_required
 @require_POST
+def handout_send_again(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    plan = _plan(request, pk, change=True)
+    version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
+    handout = getattr(version, "handout", None)
+    if handout is not None:
+        handouts.send_again(actor=request.user, handout=handout)
+        messages.success(request, "The handout is being sent to the patient again.")
+    return redirect("plan_version", pk=plan.pk, number=number)
+
+
+@login_required
+def handout_status(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """The version page's handout fragment, polled while the PDF is made and sent. Not
+    audited: it shows only the handout's status, and the page that polls it was."""
+    plan = _plan(request, pk)
+    version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
+    return render(
+        request,
+        "plans/_handout_status.html",
+        {
+            "plan": plan,
+            "version": version,
+            "handout": getattr(version, "handout", None),
+            "can_change": permissions.can_change_clinical(request.user, plan.episode.patient),
+        },
+    )
+
+
+@login_required
+@require_POST
 def handout_retry(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     plan = _plan(request, pk, change=True)
     version = get_object_or_404(PlanVersion, plan=plan, number=number)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from enum import StrEnum
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from clinic.portal.models import PortalLink
-from clinic.portal.services import LINKS
+from clinic.portal import adherence, charts
+from clinic.portal.models import HomeProgramCheckIn, PortalLink
+from clinic.portal.tokens import LINKS
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from plans.models import PlanVersion
 
@@ -51,3 +53,84 @@ def upcoming_appointments(patient) -> QuerySet[Appointment]:
         .select_related("clinician")
         .order_by("starts_at")
     )
+
+
+def split_current(versions: list[PlanVersion]) -> tuple[list[PlanVersion], list[PlanVersion]]:
+    """(current, past): the newest version of each plan is current; earlier ones stay for
+    the record. ``versions`` must be newest first, as ``home_programs`` gives them."""
+    seen: set[int] = set()
+    current, past = [], []
+    for version in versions:
+        (past if version.plan_id in seen else current).append(version)
+        seen.add(version.plan_id)
+    return current, past
+
+
+def home_program(patient, version_id: int) -> PlanVersion | None:
+    """One of the patient's own signed versions, or None (another patient's answers 404)."""
+    return (
+        PlanVersion.objects.filter(pk=version_id, plan__episode__patient=patient)
+        .select_related("plan__episode", "handout")
+        .first()
+    )
+
+
+def current_version_id(plan_id: int) -> int | None:
+    return PlanVersion.objects.filter(plan_id=plan_id).order_by("-number").values_list("pk", flat=True).first()
+
+
+def first_day(version: PlanVersion) -> datetime.date:
+    """The plan's first day: the day it was signed, in the clinic's calendar."""
+    return timezone.localdate(version.signed_at, version.plan.episode.patient.clinic.zone)
+
+
+def home_items(version: PlanVersion) -> list[dict]:
+    """The version's home-program items in their frozen order; check-ins index into this."""
+    return [item for item in version.body["items"] if item["home_program"]]
+
+
+def check_ins(versions: list[PlanVersion]) -> dict[int, dict[datetime.date, HomeProgramCheckIn]]:
+    """Every check-in of the given versions, by version id and day, in one query."""
+    by_version: dict[int, dict[datetime.date, HomeProgramCheckIn]] = {version.pk: {} for version in versions}
+    for check_in in HomeProgramCheckIn.objects.filter(version__in=versions):
+        by_version[check_in.version_id][check_in.day] = check_in
+    return by_version
+
+
+def episode_adherence(episode, today: datetime.date) -> list[dict]:
+    """For the clinician: each plan's current home program with its adherence and pain trend.
+
+    Two queries whatever the number of plans and days: the versions, then their check-ins.
+    """
+    versions = list(
+        PlanVersion.objects.filter(plan__episode=episode)
+        .select_related("plan__episode__patient__clinic")
+        .order_by("plan_id", "-number")
+    )
+    current, _ = split_current(versions)
+    logged = check_ins(current)
+    panels = []
+    for version in current:
+        by_day = logged[version.pk]
+        first = first_day(version)
+        items = home_items(version)
+        trend = adherence.pain_trend([(day, check_in.pain) for day, check_in in by_day.items()])
+        panels.append(
+            {
+                "version": version,
+                "first_day": first,
+                "last_day": adherence.plan_last_day(first, version.body["weeks"]),
+                "item_count": len(items),
+                "adherence": adherence.adherence(
+                    [item.get("frequency", "") for item in items],
+                    {day: check_in.done_items for day, check_in in by_day.items()},
+                    first,
+                    version.body["weeks"],
+                    today,
+                ),
+                "trend": trend,
+                "chart": charts.pain_chart(trend.points) if len(trend.points) > 1 else "",
+                "recent": [by_day[day] for day in sorted(by_day, reverse=True)[:14]],
+            }
+        )
+    return panels

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import thresholds
+from clinic import audit, thresholds
 from clinic.models import Patient
-from clinic.portal.models import PortalLink
-from clinic.signed_links import SignedLinks
-
-LINKS = SignedLinks("portal.link")
+from clinic.portal import adherence, selectors
+from clinic.portal.models import HomeProgramCheckIn, PortalLink
+from clinic.portal.tokens import LINKS
+from plans.models import Handout, PlanVersion
 
 
 def link_issue(*, patient: Patient) -> str:
@@ -31,3 +33,59 @@ def link_issue(*, patient: Patient) -> str:
 
 def link_opened(link: PortalLink) -> None:
     PortalLink.objects.filter(pk=link.pk).update(last_opened_at=timezone.now())
+
+
+def portal_opened(*, link: PortalLink) -> None:
+    """The patient opened their portal: noted on the link and in the audit trail."""
+    link_opened(link)
+    audit.record(actor=None, action="portal.opened", obj=link)
+
+
+def program_viewed(*, link: PortalLink, version: PlanVersion) -> None:
+    audit.record(actor=None, action="portal.program_viewed", obj=version, patient=link.patient)
+
+
+def handout_downloaded(*, link: PortalLink, handout: Handout) -> None:
+    audit.record(actor=None, action="portal.handout_downloaded", obj=handout, patient=link.patient)
+
+
+def check_in_save(
+    *,
+    link: PortalLink,
+    version: PlanVersion,
+    day: datetime.date,
+    done_items: list[int],
+    pain: int | None,
+) -> HomeProgramCheckIn:
+    """Save the patient's log of one day of a current home program (one row per day).
+
+    The day must be in the check-in window of ``adherence.check_in_day_problem``, counted in
+    the clinic's time zone; the items are indexes into the version's home program.
+    """
+    patient = link.patient
+    if version.plan.episode.patient_id != patient.pk or selectors.current_version_id(version.plan_id) != version.pk:
+        raise PermissionDenied
+    first_day = selectors.first_day(version)
+    problem = adherence.check_in_day_problem(
+        day, first_day, version.body["weeks"], timezone.localdate(timezone.now(), patient.clinic.zone)
+    )
+    if problem:
+        raise ValidationError({"day": problem})
+    item_count = len(selectors.home_items(version))
+    if any(index not in range(item_count) for index in done_items):
+        raise ValidationError({"done_items": "Tick only exercises of this home program."})
+    with transaction.atomic():
+        check_in = HomeProgramCheckIn.objects.select_for_update().filter(version=version, day=day).first()
+        created = check_in is None
+        check_in = check_in or HomeProgramCheckIn(version=version, day=day)
+        check_in.done_items, check_in.pain = sorted(set(done_items)), pain
+        check_in.full_clean()
+        check_in.save()
+        audit.record(
+            actor=None,
+            action="portal.check_in_created" if created else "portal.check_in_updated",
+            obj=check_in,
+            patient=patient,
+            changed_fields=["done_items", "pain"],
+        )
+    return check_in

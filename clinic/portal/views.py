@@ -1,18 +1,47 @@
-"""The patient portal: opened from a signed, expiring link; no account, no login."""
+"""The patient portal: opened from a signed, expiring link; no account, no login.
+
+The token is in the path only: never in a query string, a log message or an audit row.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import get_usage
 
-from clinic.portal import selectors, services
+from clinic.portal import adherence, selectors, services
+from clinic.portal.forms import CheckInForm
+from plans import services as plan_services
+from plans.models import HandoutStatus, PlanVersion
+
+
+def _bad_links(request: HttpRequest, *, count: bool) -> dict:
+    # The intake's rate: one budget of guesses per address for each kind of patient link.
+    return get_usage(
+        request, group="portal-bad-link", key="ip", rate=settings.RATELIMIT_BAD_INTAKE_LINKS, increment=count
+    )
 
 
 def _open(request: HttpRequest, token: str):
+    """The portal link the token opens, or the friendly page that says why it opens nothing.
+
+    Once an address has used up its bad links, no link is even looked up from it until the
+    window ends, as for intake links.
+    """
+    usage = _bad_links(request, count=False)
+    if usage and usage["count"] >= usage["limit"]:
+        return None, render(request, "portal/link_problem.html", {"problem": "limited"}, status=429)
     link, problem = selectors.link_for_token(token)
     if problem == selectors.LinkProblem.INVALID:
+        _bad_links(request, count=True)
         return None, render(request, "portal/link_problem.html", {"problem": problem}, status=404)
     clinic = link.patient.clinic
     timezone.activate(clinic.zone)
@@ -21,28 +50,179 @@ def _open(request: HttpRequest, token: str):
     return link, None
 
 
+def _today(link) -> datetime.date:
+    return timezone.localdate(timezone.now(), link.patient.clinic.zone)
+
+
+def _program(version: PlanVersion, *, current: bool, today: datetime.date, check_ins: dict) -> dict:
+    """What the portal shows of one home program."""
+    first_day = selectors.first_day(version)
+    days = adherence.check_in_days(first_day, version.body["weeks"], today) if current else []
+    logged_today = check_ins.get(today)
+    return {
+        "version": version,
+        "current": current,
+        "items": plan_services.home_program(version),
+        "first_day": first_day,
+        "last_day": adherence.plan_last_day(first_day, version.body["weeks"]),
+        "handout_ready": getattr(version, "handout", None) is not None
+        and version.handout.status == HandoutStatus.READY,
+        "today_form": (
+            CheckInForm(
+                items=selectors.home_items(version),
+                initial={
+                    "day": today,
+                    "done_items": logged_today.done_items if logged_today else [],
+                    "pain": logged_today.pain if logged_today else None,
+                },
+                prefix=f"v{version.pk}",
+            )
+            if today in days and selectors.home_items(version)
+            else None
+        ),
+        "logged_today": logged_today,
+    }
+
+
 @never_cache
 def home(request: HttpRequest, token: str) -> HttpResponse:
     link, problem = _open(request, token)
     if problem:
         return problem
-    services.link_opened(link)
+    services.portal_opened(link=link)
     patient = link.patient
-    versions = selectors.home_programs(patient)
-    # The newest version of each plan is current; earlier ones are kept for the record.
-    current_plans: set[int] = set()
-    current, past = [], []
-    for version in versions:
-        (past if version.plan_id in current_plans else current).append(version)
-        current_plans.add(version.plan_id)
+    current, past = selectors.split_current(selectors.home_programs(patient))
+    today = _today(link)
+    check_ins = selectors.check_ins(current)
     return render(
         request,
         "portal/home.html",
         {
             "clinic": patient.clinic,
             "patient": patient,
-            "current": current,
+            "token": token,
+            "current": [
+                _program(version, current=True, today=today, check_ins=check_ins[version.pk]) for version in current
+            ],
             "past": past,
             "appointments": selectors.upcoming_appointments(patient),
+        },
+    )
+
+
+def _own_version(link, version_id: int) -> PlanVersion:
+    version = selectors.home_program(link.patient, version_id)
+    if version is None:
+        raise Http404
+    return version
+
+
+@never_cache
+def program(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    version = _own_version(link, version_id)
+    services.program_viewed(link=link, version=version)
+    current = selectors.current_version_id(version.plan_id) == version.pk
+    return render(
+        request,
+        "portal/program.html",
+        {
+            "clinic": link.patient.clinic,
+            "token": token,
+            "program": _program(version, current=current, today=_today(link), check_ins={}),
+        },
+    )
+
+
+@never_cache
+def handout_download(request: HttpRequest, token: str, version_id: int) -> FileResponse:
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    handout = getattr(_own_version(link, version_id), "handout", None)
+    if handout is None or handout.status != HandoutStatus.READY or not handout.file:
+        raise Http404
+    services.handout_downloaded(link=link, handout=handout)
+    return FileResponse(
+        handout.file.open("rb"), as_attachment=True, filename=f"home-program-v{handout.version.number}.pdf"
+    )
+
+
+def _day_asked(request: HttpRequest, today: datetime.date) -> datetime.date | None:
+    raw = request.GET.get("day")
+    if not raw:
+        return today
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@never_cache
+def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    version = _own_version(link, version_id)
+    if selectors.current_version_id(version.plan_id) != version.pk:
+        messages.info(request, "This home program has been replaced by a newer one; log your exercises there.")
+        return redirect("portal_home", token=token)
+    today = _today(link)
+    first_day = selectors.first_day(version)
+    days = adherence.check_in_days(first_day, version.body["weeks"], today)
+    logged = selectors.check_ins([version])[version.pk]
+    items = selectors.home_items(version)
+    if request.method == "POST":
+        form = CheckInForm(request.POST, items=items, prefix=f"v{version.pk}")
+        if form.is_valid():
+            try:
+                saved = services.check_in_save(
+                    link=link,
+                    version=version,
+                    day=form.cleaned_data["day"],
+                    done_items=form.cleaned_data["done_items"],
+                    pain=form.cleaned_data["pain"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error.messages)
+            else:
+                messages.success(request, f"Saved your log for {saved.day:%A %d %B}. Thank you.")
+                return redirect(f"{reverse('portal_check_in', args=[token, version.pk])}?day={saved.day:%Y-%m-%d}")
+        day = form.cleaned_data.get("day") or today
+    else:
+        day = _day_asked(request, today)
+        if day is None or (day != today and day not in days):
+            reason = (
+                "That date could not be read."
+                if day is None
+                else adherence.check_in_day_problem(day, first_day, version.body["weeks"], today)
+            )
+            messages.error(request, f"{reason} Showing today instead.")
+            day = today
+        existing = logged.get(day)
+        form = CheckInForm(
+            items=items,
+            initial={
+                "day": day,
+                "done_items": existing.done_items if existing else [],
+                "pain": existing.pain if existing else None,
+            },
+            prefix=f"v{version.pk}",
+        )
+    return render(
+        request,
+        "portal/check_in.html",
+        {
+            "clinic": link.patient.clinic,
+            "token": token,
+            "version": version,
+            "form": form,
+            "day": day,
+            "today": today,
+            "can_log": day in days and bool(items),
+            "days": [(each, logged.get(each)) for each in days],
+            "item_count": len(items),
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from itertools import pairwise
 
 import pytest
@@ -228,3 +229,36 @@ def test_refuses_to_seed_next_to_real_clinics_unless_forced():
     assert Clinic.objects.count() == 1
     call_command("seed_demo", "--force", stdout=io.StringIO())
     assert Clinic.objects.count() == 2
+
+
+def test_signed_plans_have_ready_handouts_and_a_portal_link_is_in_the_mail_folder(db, settings, tmp_path, client):
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from clinic.portal.models import PortalLink
+    from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    call_command("seed_demo", stdout=io.StringIO())
+    versions = PlanVersion.objects.all()
+    assert versions.count() == 2
+    for version in versions:
+        handout = Handout.objects.get(version=version)
+        assert handout.status == HandoutStatus.READY
+        assert handout.file.open("rb").read(4) == b"%PDF"
+    assert Handout.objects.filter(delivery=HandoutDelivery.SENT, delivery_channel="email").exists()
+
+    mails = [path.read_text(encoding="utf-8") for path in Path(settings.EMAIL_FILE_PATH).iterdir()]
+    links = [link for text in mails for link in re.findall(r"http://\S+/portal/\S+/", text)]
+    assert links
+    assert "Your home program" in client.get(urlsplit(links[0]).path).content.decode()
+
+    # A second run makes and sends nothing more.
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "0 handouts made and 0 sent" in out.getvalue()
+    assert len(list(Path(settings.EMAIL_FILE_PATH).iterdir())) == len(mails)
+    assert PortalLink.objects.count() == Handout.objects.filter(delivery=HandoutDelivery.SENT).count()

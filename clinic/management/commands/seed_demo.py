@@ -29,13 +29,17 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assessments.demo import seed_assessments
+from assessments.models import AssessmentKind
+from clinic.messaging import TransientDeliveryError
 from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCare, EpisodeStatus, Patient, Sex, User
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from clinic.scheduling.services import appointment_types_seed
 from clinic.services import sync_role_groups
 from intake.demo import seed_intakes
+from plans import handouts
 from plans.demo import seed_plans
+from plans.models import Handout, HandoutDelivery, HandoutStatus
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
@@ -440,6 +444,37 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
     return episode_ids
 
 
+def seed_email_reader(clinic: Clinic) -> None:
+    """The patient of the first episode with a re-assessment (which gets a signed plan) takes
+    messages by e-mail, so the handout message with its portal link lands in var/mail/."""
+    episode = (
+        EpisodeOfCare.objects.filter(patient__clinic=clinic, assessments__kind=AssessmentKind.REASSESSMENT)
+        .order_by("pk")
+        .first()
+    )
+    if episode is not None:
+        Patient.objects.filter(pk=episode.patient_id).update(
+            preferred_contact_channel=ContactChannel.EMAIL, contact_consent=True
+        )
+
+
+def seed_handouts(clinic: Clinic) -> tuple[int, int]:
+    """Make the demo's handouts now and send what is owed, so the version pages show a PDF and
+    var/mail/ holds a portal link before the worker has started; the render and send tasks
+    that signing queued then find nothing left to do. Returns (made, sent)."""
+    demo = Handout.objects.filter(version__plan__episode__patient__clinic=clinic)
+    made = sum(
+        handouts.render(handout_id=pk) for pk in demo.exclude(status=HandoutStatus.READY).values_list("pk", flat=True)
+    )
+    sent = 0
+    for handout_id in demo.filter(delivery=HandoutDelivery.OWED).values_list("pk", flat=True):
+        try:
+            sent += handouts.deliver(handout_id=handout_id)
+        except TransientDeliveryError:
+            continue  # the worker's retry or the sweep sends it
+    return made, sent
+
+
 class Command(BaseCommand):
     help = f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT} patients, episodes, visits."
 
@@ -463,13 +498,16 @@ class Command(BaseCommand):
             seeded_episodes = EpisodeOfCare.objects.filter(pk__in=episode_ids).select_related("patient")
             seed_intakes(episodes=list(seeded_episodes), front_desk=staff[FRONT_DESK_EMAIL])
             seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
+            seed_email_reader(clinic)
             seed_plans(clinic=clinic)
+        handouts_made, handouts_sent = seed_handouts(clinic)
 
         visits = Appointment.objects.filter(episode_id__in=episode_ids)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {clinic}: {len(staff)} staff, {len(patients)} patients, {len(episode_ids)} episodes, "
-                f"{visits.count()} appointments. All people are synthetic."
+                f"{visits.count()} appointments, {handouts_made} handouts made and {handouts_sent} sent. "
+                "All people are synthetic."
             )
         )
         self._print_logins()

@@ -1,0 +1,31 @@
+"""The patient's daily check-in: which exercises they did and their pain, in a few taps."""
+
+from __future__ import annotations
+
+from django import forms
+
+PAIN_CHOICES = [(value, str(value)) for value in range(11)]
+
+
+class CheckInForm(forms.Form):
+    day = forms.DateField(widget=forms.HiddenInput)
+    done_items = forms.TypedMultipleChoiceField(
+        label="Which exercises did you do?",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick each one you did that day. Leave them all unticked if you did none.",
+    )
+    pain = forms.TypedChoiceField(
+        label="Your pain that day",
+        choices=PAIN_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="0 is no pain, 10 is the worst pain you can imagine.",
+    )
+
+    def __init__(self, *args, items: list[dict], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["done_items"].choices = [(index, item["name"]) for index, item in enumerate(items)]

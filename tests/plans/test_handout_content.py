@@ -1,0 +1,142 @@
+"""What issue 7 asks of the home-program PDF, checked in the rendered file's text and pages;
+and the same version always gives the same file."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from pypdf import PdfReader
+
+from plans import handouts, library
+from plans.models import Handout, HandoutStatus
+from tests.plans.handout_helpers import signed_version
+
+pytestmark = pytest.mark.django_db
+
+# A 1x1 PNG: enough for WeasyPrint to place the clinic's logo.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000"
+    "1ff5d0c2a6e0000000049454e44ae426082"
+)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _snapshot_item(key: str) -> dict:
+    intervention = library.INTERVENTIONS_BY_KEY[key]
+    return {
+        "intervention": key,
+        "name": intervention.name,
+        "prong": intervention.prong.value,
+        "dosage": intervention.dosage.text(),
+        "sets": intervention.dosage.sets,
+        "reps": intervention.dosage.reps,
+        "hold_seconds": intervention.dosage.hold_seconds,
+        "frequency": intervention.dosage.frequency,
+        "instructions": intervention.instructions,
+        "home_program": True,
+        "because": [],
+        "illustration": f"static:plans/exercises/{intervention.illustration}" if intervention.illustration else "",
+        "override_contraindication": "",
+        "override_reason": "",
+    }
+
+
+def _rendered(episode, *, weeks: int = 3) -> Handout:
+    version = signed_version(
+        episode,
+        [_snapshot_item("glute-bridge"), _snapshot_item("hip-flexor-stretch"), _snapshot_item("damp-heat")],
+        weeks=weeks,
+        handout=False,
+        signed_at=timezone.make_aware(datetime.datetime(2026, 3, 2, 10), episode.patient.clinic.zone),
+    )
+    handout = Handout.objects.create(version=version)
+    assert handouts.render(handout_id=handout.pk) is True
+    handout.refresh_from_db()
+    return handout
+
+
+def _reader(handout: Handout) -> PdfReader:
+    with handout.file.open("rb") as pdf:
+        return PdfReader(io.BytesIO(pdf.read()))
+
+
+def _text(reader: PdfReader) -> str:
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def test_the_handout_holds_everything_issue_7_lists(episode):
+    clinic = episode.patient.clinic
+    clinic.phone = "+13125550100"
+    clinic.handout_footer = "Stride Sports Physio, a demo clinic."
+    clinic.save()
+    handout = _rendered(episode, weeks=3)
+    reader = _reader(handout)
+    text = _text(reader)
+    assert clinic.name in text
+    assert clinic.handout_footer in text
+    assert f"from {episode.lead_clinician.full_name}, DC" in text
+    assert f"For {episode.patient.full_name}" in text
+    assert "2 March 2026" in text
+    bridge = library.INTERVENTIONS_BY_KEY["glute-bridge"]
+    for heading in ("Your exercises", "Self-care", "Your running", "When to call the clinic", "Your log"):
+        assert heading in text, heading
+    assert bridge.name in text
+    assert " ".join(bridge.dosage.text().split()) in text
+    assert " ".join(bridge.instructions.split())[:60] in text
+    assert "Take slightly shorter steps when you run." in text
+    assert "About 10 % more a week is a cautious guide, not a rule" in text
+    assert "Pain wakes you at night." in text
+    assert "Seek emergency care at once" in text
+    for week in (1, 2, 3):
+        assert f"Week {week}" in text
+    assert "Week 4" not in text
+    assert "Pain 0–10" in text
+    assert f"Page 1 of {len(reader.pages)}" in text
+    # Each exercise's drawing is placed from the shipped file (SVG, drawn as vectors in the PDF).
+    markup = handouts.html(handout.version)
+    for key in ("glute-bridge", "hip-flexor-stretch"):
+        assert f'src="file://{finders.find(f"plans/exercises/{key}.svg")}"' in markup
+
+
+@pytest.mark.parametrize(("paper", "size"), [("letter", (612, 792)), ("a4", (595, 842))])
+def test_the_paper_size_is_the_clinics(episode, paper, size):
+    clinic = episode.patient.clinic
+    clinic.paper_size = paper
+    clinic.save()
+    box = _reader(_rendered(episode)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == size
+
+
+def test_the_clinics_logo_is_on_the_handout(episode):
+    clinic = episode.patient.clinic
+    plain = sum(len(page.images) for page in _reader(_rendered(episode)).pages)
+    Handout.objects.all().delete()
+    clinic.logo.save("logo.png", ContentFile(PNG))
+    with_logo = sum(len(page.images) for page in _reader(_rendered(episode)).pages)
+    assert with_logo > plain
+
+
+def test_the_same_version_gives_the_same_file(episode):
+    handout = _rendered(episode)
+    with handout.file.open("rb") as pdf:
+        first = pdf.read()
+    name = handout.file.name
+    # Made again from scratch (as after a lost file), the bytes and the name do not change.
+    Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED, delivery="waiting")
+    assert handouts.render(handout_id=handout.pk) is True
+    handout.refresh_from_db()
+    assert handout.file.name == name
+    with handout.file.open("rb") as pdf:
+        assert pdf.read() == first
+    # Once ready it is never made again.
+    assert handouts.render(handout_id=handout.pk) is False
+    assert Handout.objects.get(pk=handout.pk).attempts == 2
