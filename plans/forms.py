@@ -99,6 +99,8 @@ class InterventionForm(forms.ModelForm):
             "progression",
             "regression",
             "cautions",
+            "patient_progression",
+            "patient_cautions",
             "illustration",
             "active",
         ]

@@ -94,6 +94,9 @@ class Intervention:
     cautions: str  # clinician-facing
     illustration: str  # shipped SVG file name for exercises ("<key>.svg"); "" otherwise
     source: str
+    # Printed on the handout: plain words drawn from the template range and the cautions above.
+    patient_progression: str = ""
+    patient_cautions: str = ""
 
 
 # --- Interventions ----------------------------------------------------------------------------------------
@@ -303,6 +306,8 @@ _SOFT_TISSUE: tuple[Intervention, ...] = (
             "recovery are unclear (B7.3, S129, S130). In gluteal tendinopathy avoid deep pressure over an irritable "
             "greater trochanter (B7.3, S132)."
         ),
+        patient_progression="Build up to 3 rounds of 2 minutes on each area.",
+        patient_cautions="Roll gently. If the outside of your hip is sore to touch, do not press hard on that spot.",
         illustration="",
         source=f"DOMAIN B7.3 (S129, S130); frequency, progression, regression: {SILENT}",
     ),
@@ -367,6 +372,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="Build up to 3 sets of 15 (top of the template range).",
         regression="Fewer repetitions, or lift your hips only part of the way.",
         cautions="If extending the lower back is painful, reduce the range (B7.4).",
+        patient_progression="Build up to 3 sets of 15.",
+        patient_cautions="If arching your lower back hurts, lift your hips less high.",
         illustration="glute-bridge.svg",
         source=(
             "DOMAIN B7.4 (S128 dose anchor); Part A prevention default 3 × 12 and 'most prescribed corrective "
@@ -390,6 +397,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="Build up to 3 sets of 15 each side (top of the template range).",
         regression="Fewer repetitions, or a smaller lift of the knee.",
         cautions="In gluteal tendinopathy avoid positions that push the hip into adduction (B7.4, S132).",
+        patient_progression="Build up to 3 sets of 15 on each side.",
+        patient_cautions="Keep your top knee from dropping across towards the other leg.",
         illustration="clamshell.svg",
         source=f"DOMAIN B7.4 (S128, S132); progression, regression: {SILENT}",
     ),
@@ -414,6 +423,8 @@ _EXERCISES: tuple[Intervention, ...] = (
             "Gluteal tendinopathy: progressive loading is the core treatment, but start from neutral, not adducted, "
             "positions (B7.4, S131, S132, S133)."
         ),
+        patient_progression="Build up to 3 sets of 15 on each side.",
+        patient_cautions="Start with your top leg in line with your body, not crossed in front of the other.",
         illustration="side-lying-hip-abduction.svg",
         source=f"DOMAIN B7.4 (S128, S131, S132, S133); Part A ('side leg lifts'); progression, regression: {SILENT}",
     ),
@@ -435,6 +446,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="4 holds of 30 s each side (top of the template range).",
         regression="2 shorter holds, or a smaller forward shift.",
         cautions="Do not arch the lumbar spine; hold off if the front of the hip pinches (FAI) (B7.4).",
+        patient_progression="Build up to 4 holds of 30 seconds on each side.",
+        patient_cautions="Do not arch your lower back. Ease off if you feel pinching at the front of your hip.",
         illustration="hip-flexor-stretch.svg",
         source=(
             "DOMAIN B7.4 (S127); Part A ('most prescribed corrective exercise', post-run hip-flexor stretch); "
@@ -458,6 +471,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="5 holds of 30 s (top of the template range); Part A's prevention default is 3 × 30–60 s.",
         regression="Shorter holds, or hold with your knees on the floor instead of your toes.",
         cautions="Stop if back pain spreads into the leg (peripheralises) (B7.4).",
+        patient_progression="Build up to 5 holds of 30 seconds.",
+        patient_cautions="Stop if your back pain spreads into your leg.",
         illustration="plank.svg",
         source=(
             "DOMAIN B7.4 (S127/S128 anchors; dose unverified); Part A prevention default 3 × 30–60 s; frequency: "
@@ -481,6 +496,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="Legs straight, with the feet stacked, once the knee-bent version is easy.",
         regression="Fewer or shorter holds.",
         cautions="Start with the knee-bent version (B7.4).",
+        patient_progression="Once the bent-knee version is easy, straighten your legs and stack your feet.",
+        patient_cautions="Start with your knees bent.",
         illustration="side-plank.svg",
         source=(
             "DOMAIN B7.4 (S135; dose unverified); Part A prevention default 3 × 30–60 s; frequency: S128 anchor; "
@@ -504,6 +521,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="10 each side with 10 s holds (top of the template range); Part A's default is 3 × 10 each side.",
         regression="Move only the leg, or only the arm, keeping the back still.",
         cautions="Keep the spine neutral (B7.4).",
+        patient_progression="Build up to 10 on each side, holding each for 10 seconds.",
+        patient_cautions="Keep your back still and level; do not let it sag or twist.",
         illustration="bird-dog.svg",
         source=(
             "DOMAIN B7.4 (S135; dose unverified); Part A prevention default 3 × 10 each side; frequency: S128 "
@@ -527,6 +546,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="Build up to 3 sets of 12 each leg (top of the template range); Part A's default is 3 × 10.",
         regression="Fewer repetitions, a smaller hinge, or a fingertip on a wall for balance.",
         cautions="Avoid in acute radicular pain if the hip hinge reproduces leg symptoms (B7.4, caution unverified).",
+        patient_progression="Build up to 3 sets of 12 on each leg.",
+        patient_cautions="Stop if bending forward at the hip brings on pain down your leg.",
         illustration="single-leg-deadlift.svg",
         source=(
             "DOMAIN B7.4 (S128; caution unverified); Part A prevention default 3 × 10 each leg; progression, "
@@ -550,6 +571,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="2 sets of 10 slow cycles (top of the template range).",
         regression="Fewer cycles, or a smaller range.",
         cautions="The flexion phase may aggravate flexion-intolerant disc pain (B7.4, S137 low quality; unverified).",
+        patient_progression="Build up to 2 sets of 10 slow movements.",
+        patient_cautions="If rounding your back makes your pain worse or spread, leave that part out and tell us.",
         illustration="cat-cow.svg",
         source=f"DOMAIN B7.4 (S137 low quality; unverified); progression, regression: {SILENT}",
     ),
@@ -570,6 +593,8 @@ _EXERCISES: tuple[Intervention, ...] = (
         progression="4 holds of 30 s (top of the template range).",
         regression="Fewer or shorter holds, or a pillow between your heels and bottom.",
         cautions="Same flexion caution as cat-cow (B7.4, caution unverified).",
+        patient_progression="Build up to 4 holds of 30 seconds.",
+        patient_cautions="If bending forward makes your pain worse or spread, stop and tell us.",
         illustration="childs-pose.svg",
         source=f"DOMAIN B7.4 (S127; caution unverified); frequency: S127 anchor; progression, regression: {SILENT}",
     ),
@@ -594,6 +619,8 @@ _EXERCISES: tuple[Intervention, ...] = (
             "Not with radicular leg pain or a positive SLR / slump: tensioning an irritated nerve can increase "
             "radiating symptoms (B7.5, weak; Part A: stretching the hamstring aggravates sciatica)."
         ),
+        patient_progression="Build up to 4 holds of 30 seconds on each side.",
+        patient_cautions="Stop and tell us if the stretch brings on pain, tingling or numbness down your leg.",
         illustration="hamstring-stretch.svg",
         source=(
             "DOMAIN Part A (hamstring stretching; post-run stretches); B7.4 static-stretch anchors (S127); B7.5 "
@@ -620,6 +647,7 @@ _EXERCISES: tuple[Intervention, ...] = (
             "Not in gluteal tendinopathy: adduction compresses the gluteal tendons against the trochanter (B7.5, "
             "moderate, S132)."
         ),
+        patient_progression="Build up to 4 holds of 30 seconds on each side.",
         illustration="itb-stretch.svg",
         source=f"DOMAIN B7.4 static-stretch anchors (S127); B7.5 (S132); progression, regression: {SILENT}",
     ),
@@ -643,6 +671,8 @@ _EXERCISES: tuple[Intervention, ...] = (
             "Not in gluteal tendinopathy (adducted stretch, B7.5 moderate, S132). Flexion with adduction can "
             "provoke suspected FAI (B7.5, unverified)."
         ),
+        patient_progression="Build up to 4 holds of 30 seconds on each side.",
+        patient_cautions="Ease off if you feel pinching at the front of your hip.",
         illustration="piriformis-stretch.svg",
         source=(
             "DOMAIN Part A (hip stretching for piriformis syndrome); B7.4 static-stretch anchors (S127); B7.5 "

@@ -53,6 +53,13 @@ class Intervention(DosageFields):
     progression = models.TextField(max_length=1000, blank=True)
     regression = models.TextField(max_length=1000, blank=True)
     cautions = models.TextField(max_length=1000, blank=True)
+    # The handout is read by the patient: these say the same in plain words, without sources.
+    patient_progression = models.TextField(
+        "progression for the patient", max_length=1000, blank=True, help_text="Plain words; printed on the handout."
+    )
+    patient_cautions = models.TextField(
+        "cautions for the patient", max_length=1000, blank=True, help_text="Plain words; printed on the handout."
+    )
     shipped_illustration = models.CharField(max_length=80, blank=True)
     illustration = models.FileField(
         upload_to="exercise-illustrations/", blank=True, help_text="Replaces the shipped drawing."

@@ -44,8 +44,8 @@ def _item(intervention: library.Intervention) -> dict:
         "prong": intervention.prong.value,
         "dosage": intervention.dosage.text(),
         "instructions": intervention.instructions,
-        "progression": intervention.progression,
-        "cautions": intervention.cautions,
+        "progression": intervention.patient_progression,
+        "cautions": intervention.patient_cautions,
         "home_program": True,
         "illustration": f"static:plans/exercises/{intervention.illustration}" if intervention.illustration else "",
     }

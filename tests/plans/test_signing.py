@@ -4,12 +4,15 @@ its differences, signing is refused when nothing changed or a prong is empty wit
 from __future__ import annotations
 
 import copy
+import io
 import re
 
 import pytest
 from django.db.models import ProtectedError
+from pypdf import PdfReader
 
 from clinic.models import AuditEvent
+from plans import handouts
 from plans.models import PlanStatus, PlanVersion, TreatmentPlan
 from tests.assessments.helpers import login, page_messages
 from tests.plans.helpers import (
@@ -309,3 +312,23 @@ def test_a_blank_reason_does_not_explain_an_empty_prong(as_clinician, plan):
         for message in page_messages(response.content.decode())
     )
     assert not plan.versions.exists()
+
+
+def test_the_version_freezes_the_patient_wording_of_progression_and_cautions(as_clinician, plan, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    bridge = item_of(plan, "glute-bridge").intervention
+    assert bridge.patient_progression
+    assert bridge.patient_cautions
+    signed = _signed(as_clinician, plan, 1)
+    frozen = next(item for item in signed.body["items"] if item["intervention"] == "glute-bridge")
+    assert (frozen["progression"], frozen["cautions"]) == (bridge.patient_progression, bridge.patient_cautions)
+    # A later edit of the library leaves the signed wording as it was.
+    bridge.patient_cautions = "Changed later."
+    bridge.save()
+    assert version(plan, 1).body["items"] == signed.body["items"]
+    handouts.render(handout_id=signed.handout.pk)
+    signed.handout.refresh_from_db()
+    with signed.handout.file.open("rb") as pdf:
+        text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.read())).pages).split())
+    assert f"When it gets easy: {frozen['progression']}" in text
+    assert f"Take care: {frozen['cautions']}" in text
