@@ -354,6 +354,18 @@ def _prepare(reminder_id: int) -> Outgoing | None:
             _settle(reminder, settled[0], skip_reason=settled[1])
             return None
         patient = reminder.episode.patient
+        # Rows are placed outside quiet hours when made, but one claimed late (after an outage)
+        # may come up at night: it waits for the morning, or is skipped if the visit comes first.
+        now = timezone.now()
+        latest = reminder.appointment.starts_at if reminder.kind in APPOINTMENT_KINDS else None
+        allowed = _quiet(patient.clinic, now, latest)
+        if allowed > now:
+            reminder.status, reminder.due_at, reminder.queued_at = ReminderStatus.PENDING, allowed, None
+            reminder.save(update_fields=["status", "due_at", "queued_at"])
+            return None
+        if allowed < now:
+            _settle(reminder, ReminderStatus.SKIPPED, skip_reason="Quiet hours lasted until the visit.")
+            return None
         channel = patient.preferred_contact_channel
         subject, body = compose(reminder, channel=channel)
         reminder.status = ReminderStatus.SENDING

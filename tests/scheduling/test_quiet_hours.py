@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from unittest import mock
 
 import pytest
 
@@ -75,3 +76,52 @@ def test_booking_places_reminders_outside_the_clinics_quiet_hours(front_desk, ep
     # it to 08:00 still comes before the visit.
     assert due["first"] == start - datetime.timedelta(hours=48)
     assert due["second"] == datetime.datetime.combine(tomorrow, datetime.time(8, 0), tzinfo=CHICAGO)
+
+
+def _book_at(front_desk, episode, clinician, start):
+    from clinic.scheduling import services
+
+    return services.appointment_book(
+        actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
+    )
+
+
+def test_a_reminder_claimed_late_at_night_waits_for_the_morning(front_desk, episode, clinician, clinic):
+    from django.core import mail
+
+    from clinic.scheduling import reminders
+    from clinic.scheduling.models import Reminder, ReminderStatus
+
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
+        visit = _book_at(front_desk, episode, clinician, local(1, 13, 10, year=2027))
+    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    # As if claimed before an outage and only delivered once the broker came back, at 23:30.
+    Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.QUEUED, due_at=local(1, 12, 20, year=2027))
+    mail.outbox.clear()
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 23, 30, year=2027).astimezone(UTC)):
+        assert reminders.deliver(reminder_id=reminder.pk) is False
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.due_at) == (ReminderStatus.PENDING, local(1, 13, 8, year=2027))
+    assert mail.outbox == []
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 13, 8, 1, year=2027).astimezone(UTC)):
+        assert reminders.dispatch_due() == 1
+        assert reminders.deliver(reminder_id=reminder.pk) is True
+    assert len(mail.outbox) == 1
+
+
+def test_a_reminder_whose_quiet_hours_last_until_the_visit_is_skipped(front_desk, episode, clinician, clinic):
+    from clinic.scheduling import reminders
+    from clinic.scheduling.models import Reminder, ReminderStatus
+
+    clinic.quiet_hours_start = clinic.quiet_hours_end = datetime.time(0, 0)
+    clinic.save()
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
+        visit = _book_at(front_desk, episode, clinician, local(1, 13, 7, 30, year=2027))
+    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    assert reminder.due_at == local(1, 13, 5, 30, year=2027)
+    clinic.quiet_hours_start, clinic.quiet_hours_end = NIGHT
+    clinic.save()
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 13, 6, year=2027).astimezone(UTC)):
+        assert reminders.deliver(reminder_id=reminder.pk) is False
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SKIPPED, "Quiet hours lasted until the visit.")
