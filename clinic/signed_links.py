@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from enum import StrEnum
 
 from django.core import signing
+from django.utils import timezone
+
+
+class LinkProblem(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    USED = "used"
 
 
 def hash_token(raw: str) -> str:
@@ -33,3 +42,19 @@ class SignedLinks:
             return hash_token(self._signer.unsign(link_token))
         except signing.BadSignature:
             return None
+
+    def find(self, rows, link_token: str):
+        """(row, None) for the row of ``rows`` the token opens, or (row or None, why it opens
+        nothing). Rows have ``token_hash`` and ``expires_at``, and may have ``revoked_at`` and
+        ``used_at``."""
+        token_hash = self.hash_of(link_token)
+        row = rows.filter(token_hash=token_hash).first() if token_hash else None
+        if row is None:
+            return None, LinkProblem.INVALID
+        if getattr(row, "revoked_at", None) is not None:
+            return row, LinkProblem.REVOKED
+        if row.expires_at <= timezone.now():
+            return row, LinkProblem.EXPIRED
+        if getattr(row, "used_at", None) is not None:
+            return row, LinkProblem.USED
+        return row, None

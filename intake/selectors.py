@@ -9,33 +9,14 @@ from django.utils import timezone
 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, User
+from clinic.signed_links import LinkProblem
 from intake import tokens
 from intake.models import Intake, IntakeInvitation, IntakeStatus, RedFlag
 
 
-class LinkProblem(StrEnum):
-    INVALID = "invalid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
 def invitation_for_link(link_token: str) -> tuple[IntakeInvitation | None, LinkProblem | None]:
     """The invitation a link opens, or why it opens nothing."""
-    token_hash = tokens.hash_of_link_token(link_token)
-    if token_hash is None:
-        return None, LinkProblem.INVALID
-    invitation = (
-        IntakeInvitation.objects.select_related("intake__episode__patient__clinic")
-        .filter(token_hash=token_hash)
-        .first()
-    )
-    if invitation is None:
-        return None, LinkProblem.INVALID
-    if invitation.revoked_at is not None:
-        return invitation, LinkProblem.REVOKED
-    if invitation.expires_at <= timezone.now():
-        return invitation, LinkProblem.EXPIRED
-    return invitation, None
+    return tokens.LINKS.find(IntakeInvitation.objects.select_related("intake__episode__patient__clinic"), link_token)
 
 
 class DeskStatus(StrEnum):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from clinic.signed_links import SignedLinks, hash_token
 
-_LINKS = SignedLinks("intake.invitation")
+LINKS = SignedLinks("intake.invitation")
 
-new_link_token = _LINKS.new
-hash_of_link_token = _LINKS.hash_of
+new_link_token = LINKS.new
+hash_of_link_token = LINKS.hash_of
 
-__all__ = ["hash_of_link_token", "hash_token", "new_link_token"]
+__all__ = ["LINKS", "hash_of_link_token", "hash_token", "new_link_token"]

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from axes.helpers import get_client_ip_address
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import get_usage
 
-from clinic import audit, permissions
+from clinic import audit, link_pages, permissions
 from clinic.models import EpisodeOfCare
 from intake import instruments, rules, selectors, services, steps
 from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km
@@ -23,31 +20,15 @@ from intake.models import Intake, RedFlag
 # --- The patient's side ---------------------------------------------------------------------
 
 
-def _bad_links(request: HttpRequest, *, count: bool) -> dict:
-    return get_usage(
-        request, group="intake-bad-link", key="ip", rate=settings.RATELIMIT_BAD_INTAKE_LINKS, increment=count
-    )
-
-
 def _open_link(request: HttpRequest, token: str):
-    """The invitation the link opens, or the friendly page that says why it opens nothing.
-
-    The rate is the number of bad links allowed per window: once it is used up, no link is
-    even looked up from that address until the window ends.
-    """
-    usage = _bad_links(request, count=False)
-    if usage and usage["count"] >= usage["limit"]:
-        return None, render(request, "intake/link_problem.html", {"problem": "limited"}, status=429)
-    invitation, problem = selectors.invitation_for_link(token)
-    if problem == selectors.LinkProblem.INVALID:
-        _bad_links(request, count=True)
-        return None, render(request, "intake/link_problem.html", {"problem": problem}, status=404)
-    # The patient's dates ("today", expiry) are the clinic's, as they are for its staff.
-    timezone.activate(invitation.intake.episode.patient.clinic.zone)
-    if problem is not None:
-        clinic = invitation.intake.episode.patient.clinic
-        return None, render(request, "intake/link_problem.html", {"problem": problem, "clinic": clinic}, status=410)
-    return invitation, None
+    """The invitation the link opens, or the friendly page that says why it opens nothing."""
+    return link_pages.open_link(
+        request,
+        lambda: selectors.invitation_for_link(token),
+        group="intake-bad-link",
+        template="intake/link_problem.html",
+        clinic_of=lambda invitation: invitation.intake.episode.patient.clinic,
+    )
 
 
 def _patient_context(invitation, **extra) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from enum import StrEnum
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -12,28 +11,13 @@ from clinic.portal import adherence, charts
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from clinic.portal.tokens import LINKS
 from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
-
-
-class LinkProblem(StrEnum):
-    INVALID = "invalid"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
 
 
 def link_for_token(link_token: str) -> tuple[PortalLink | None, LinkProblem | None]:
     """The portal link a token opens, or why it opens nothing."""
-    token_hash = LINKS.hash_of(link_token)
-    if token_hash is None:
-        return None, LinkProblem.INVALID
-    link = PortalLink.objects.select_related("patient__clinic").filter(token_hash=token_hash).first()
-    if link is None:
-        return None, LinkProblem.INVALID
-    if link.revoked_at is not None:
-        return link, LinkProblem.REVOKED
-    if link.expires_at <= timezone.now():
-        return link, LinkProblem.EXPIRED
-    return link, None
+    return LINKS.find(PortalLink.objects.select_related("patient__clinic"), link_token)
 
 
 def home_programs(patient) -> list[PlanVersion]:

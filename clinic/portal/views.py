@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -15,39 +14,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django_ratelimit.core import get_usage
 
+from clinic import link_pages
 from clinic.portal import adherence, selectors, services
 from clinic.portal.forms import CheckInForm
 from plans import services as plan_services
 from plans.models import HandoutStatus, PlanVersion
 
 
-def _bad_links(request: HttpRequest, *, count: bool) -> dict:
-    # The intake's rate: one budget of guesses per address for each kind of patient link.
-    return get_usage(
-        request, group="portal-bad-link", key="ip", rate=settings.RATELIMIT_BAD_INTAKE_LINKS, increment=count
-    )
-
-
 def _open(request: HttpRequest, token: str):
-    """The portal link the token opens, or the friendly page that says why it opens nothing.
-
-    Once an address has used up its bad links, no link is even looked up from it until the
-    window ends, as for intake links.
-    """
-    usage = _bad_links(request, count=False)
-    if usage and usage["count"] >= usage["limit"]:
-        return None, render(request, "portal/link_problem.html", {"problem": "limited"}, status=429)
-    link, problem = selectors.link_for_token(token)
-    if problem == selectors.LinkProblem.INVALID:
-        _bad_links(request, count=True)
-        return None, render(request, "portal/link_problem.html", {"problem": problem}, status=404)
-    clinic = link.patient.clinic
-    timezone.activate(clinic.zone)
-    if problem is not None:
-        return None, render(request, "portal/link_problem.html", {"problem": problem, "clinic": clinic}, status=410)
-    return link, None
+    """The portal link the token opens, or the friendly page that says why it opens nothing."""
+    return link_pages.open_link(
+        request,
+        lambda: selectors.link_for_token(token),
+        group="portal-bad-link",
+        template="portal/link_problem.html",
+        clinic_of=lambda link: link.patient.clinic,
+    )
 
 
 def _today(link) -> datetime.date:

@@ -7,42 +7,29 @@ page asks for a press of a button (a POST) before it confirms, cancels or stops 
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django_ratelimit.core import get_usage
 
+from clinic import link_pages
 from clinic.scheduling import reminder_services, selectors, services
 from clinic.scheduling.models import AppointmentStatus, ReminderLinkAction
+from clinic.signed_links import LinkProblem
 
 PROBLEM_PAGE = "scheduling/patient/link_problem.html"
 
 
-def _bad_links(request: HttpRequest, *, count: bool) -> dict:
-    return get_usage(
-        request, group="reminder-bad-link", key="ip", rate=settings.RATELIMIT_BAD_INTAKE_LINKS, increment=count
-    )
-
-
 def _open(request: HttpRequest, action: str, token: str, *, used_is_fine: bool = False):
     """(link, None) or (None, the friendly page that says why the link opens nothing)."""
-    usage = _bad_links(request, count=False)
-    if usage and usage["count"] >= usage["limit"]:
-        return None, render(request, PROBLEM_PAGE, {"problem": "limited"}, status=429)
-    link, problem = selectors.reminder_link(action, token)
-    if problem == selectors.LinkProblem.INVALID:
-        _bad_links(request, count=True)
-        return None, render(request, PROBLEM_PAGE, {"problem": problem}, status=404)
-    clinic = link.reminder.episode.patient.clinic
-    timezone.activate(clinic.zone)
-    if problem == selectors.LinkProblem.USED and used_is_fine:
-        return link, None
-    if problem is not None:
-        return None, render(request, PROBLEM_PAGE, {"problem": problem, "clinic": clinic}, status=410)
-    return link, None
+    return link_pages.open_link(
+        request,
+        lambda: selectors.reminder_link(action, token),
+        group="reminder-bad-link",
+        template=PROBLEM_PAGE,
+        clinic_of=lambda link: link.reminder.episode.patient.clinic,
+        accept=[LinkProblem.USED] if used_is_fine else [],
+    )
 
 
 def _context(link, **extra) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -20,6 +19,7 @@ from clinic.scheduling.models import (
     ReminderStatus,
     TimeOff,
 )
+from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
 
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
@@ -119,29 +119,12 @@ def failed_reminders(*, user) -> QuerySet[Reminder]:
     )
 
 
-class LinkProblem(StrEnum):
-    INVALID = "invalid"
-    EXPIRED = "expired"
-    USED = "used"
-
-
 def reminder_link(action: str, link_token: str) -> tuple[ReminderLink | None, LinkProblem | None]:
     """The reminder link a token opens, or why it opens nothing."""
-    token_hash = reminders.LINKS[action].hash_of(link_token)
-    if token_hash is None:
-        return None, LinkProblem.INVALID
-    link = (
-        ReminderLink.objects.select_related("reminder__episode__patient__clinic", "reminder__appointment__clinician")
-        .filter(token_hash=token_hash, action=action)
-        .first()
-    )
-    if link is None:
-        return None, LinkProblem.INVALID
-    if link.expires_at <= timezone.now():
-        return link, LinkProblem.EXPIRED
-    if link.used_at is not None:
-        return link, LinkProblem.USED
-    return link, None
+    rows = ReminderLink.objects.select_related(
+        "reminder__episode__patient__clinic", "reminder__appointment__clinician"
+    ).filter(action=action)
+    return reminders.LINKS[action].find(rows, link_token)
 
 
 def patient_cancellations(*, user) -> QuerySet[Appointment]:
