@@ -9,12 +9,16 @@ sends only if it is not already sent, so a message delivered twice sends one rem
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from clinic import messaging, thresholds
 from clinic.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderStatus
+
+logger = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -60,7 +64,22 @@ def dispatch_due(*, now: datetime.datetime | None = None) -> int:
             .values_list("pk", flat=True)[:BATCH]
         )
         Reminder.objects.filter(pk__in=claimed).update(status=ReminderStatus.QUEUED, queued_at=now)
-        transaction.on_commit(lambda: [send_reminder.delay(pk) for pk in claimed])
+
+        def publish() -> None:
+            for position, pk in enumerate(claimed):
+                try:
+                    send_reminder.delay(pk)
+                except BrokerUnavailable:
+                    # The claim is committed, so the sends not yet published go back to pending
+                    # for the next dispatch instead of waiting in "queued" for requeue_stuck.
+                    unpublished = claimed[position:]
+                    Reminder.objects.filter(pk__in=unpublished, status=ReminderStatus.QUEUED).update(
+                        status=ReminderStatus.PENDING, queued_at=None
+                    )
+                    logger.warning("Broker unreachable: %d claimed reminders returned to pending", len(unpublished))
+                    return
+
+        transaction.on_commit(publish)
     return len(claimed)
 
 
