@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from plans.models import Handout, HandoutStatus, PlanVersion
 
@@ -36,10 +37,19 @@ WHEN_TO_CALL = (
 def queue(version: PlanVersion) -> Handout:
     """Create the handout row for a newly signed version and render it after commit."""
     handout, _ = Handout.objects.get_or_create(version=version)
+    transaction.on_commit(lambda: _publish_render(handout.pk))
+    return handout
+
+
+def _publish_render(handout_id: int) -> None:
+    """Queue the render; with the broker unreachable the row stays queued and ``sweep_handouts``
+    queues it again, so signing or retrying never fails for want of a broker."""
     from plans.tasks import render_handout
 
-    transaction.on_commit(lambda: render_handout.delay(handout.pk))
-    return handout
+    try:
+        render_handout.delay(handout_id)
+    except BrokerUnavailable:
+        logger.warning("Broker unreachable: handout %s left queued for the sweep", handout_id)
 
 
 def _illustration_uri(reference: str) -> str:
@@ -119,6 +129,4 @@ def render(*, handout_id: int) -> bool:
 
 def retry(handout: Handout) -> None:
     Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED, error="")
-    from plans.tasks import render_handout
-
-    transaction.on_commit(lambda: render_handout.delay(handout.pk))
+    transaction.on_commit(lambda: _publish_render(handout.pk))
