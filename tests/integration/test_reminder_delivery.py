@@ -47,9 +47,10 @@ def _reminder_clinic(clinic):
     ClinicThreshold.objects.create(clinic=clinic, key="reminder_second_hours", value=2)
 
 
-def _book_soon(front_desk, episode) -> Appointment:
-    """A visit whose 2-hour reminder falls due ``LEAD`` from now (the 48-hour one is past already)."""
-    starts_at = (timezone.now() + SECOND_REMINDER + LEAD).replace(microsecond=0) + datetime.timedelta(seconds=1)
+def _book_soon(front_desk, episode, *, later: int = 0) -> Appointment:
+    """A visit whose 2-hour reminder falls due ``LEAD`` (plus ``later`` seconds) from now; the
+    48-hour one is past already, so it is not made."""
+    starts_at = (timezone.now() + SECOND_REMINDER + LEAD).replace(microsecond=0) + datetime.timedelta(seconds=1 + later)
     return services.appointment_book(
         actor=front_desk,
         episode=episode,
@@ -128,19 +129,22 @@ def _runs_counted() -> Iterator[collections.Counter]:
         task_postrun.disconnect(dispatch_uid="reliability-runs-counted")
 
 
-def test_the_same_send_delivered_twice_at_once_sends_one_reminder(front_desk, episode):
-    visit = _book_soon(front_desk, episode)
-    _wait_until_due(visit)
+def test_the_same_send_delivered_twice_at_once_sends_one_reminder(front_desk, clinic):
+    episodes = [EpisodeFactory(patient__clinic=clinic) for _ in range(3)]
+    visits = [_book_soon(front_desk, episode, later=second) for second, episode in enumerate(episodes)]
+    _wait_until_due(*visits)
     mail.outbox.clear()
-    # Two worker threads, so that the two deliveries of one message really run side by side.
+    # Two worker threads, so that the two deliveries of one message really run side by side; one
+    # visit at a time, so that the two copies of its send are next to each other in the queue.
     with celery_on(settings.CELERY_BROKER_URL), worker_thread(pool="threads", concurrency=2), _runs_counted() as runs:
-        with _sends_published() as published, transaction.atomic():
-            reminders.dispatch_due()
-        assert len(published) == 1
-        task_id, arguments = published[0]
-        send_reminder.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
-        assert wait_for(lambda: runs[task_id] == 2), runs
-    assert _recipients() == [episode.patient.email]
+        for visit in visits:
+            with _sends_published() as published, transaction.atomic():
+                reminders.dispatch_due(now=visit.starts_at - SECOND_REMINDER)
+            assert len(published) == 1
+            task_id, arguments = published[0]
+            send_reminder.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
+            assert wait_for(lambda task_id=task_id: runs[task_id] == 2), runs
+    assert _recipients() == sorted(episode.patient.email for episode in episodes)
 
 
 def _book_during_outage(front_desk, episode) -> Appointment:
