@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic import audit, permissions, rules, thresholds
+from clinic import audit, permissions, queueing, rules, thresholds
 from clinic.models import Clinic, ClinicianProfile, ClinicThreshold, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.permissions import Role
 
@@ -218,7 +218,7 @@ def staff_update(
 def queue_staff_invitation(user_id: int) -> None:
     from clinic.tasks import send_staff_invitation
 
-    transaction.on_commit(lambda: send_staff_invitation.delay(user_id))
+    queueing.after_commit(send_staff_invitation, user_id)
 
 
 def staff_invitation_resend(*, actor: User, staff: User) -> None:

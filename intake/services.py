@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, thresholds
+from clinic import audit, messaging, permissions, queueing, thresholds
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import reminders
 from intake import forms, instruments, rules, scoring, steps, tokens
@@ -61,7 +61,7 @@ def invitation_send(*, actor: User, episode: EpisodeOfCare, channel: str | None 
 def _queue_delivery(invitation_id: int) -> None:
     from intake.tasks import deliver_invitation
 
-    transaction.on_commit(lambda: deliver_invitation.delay(invitation_id))
+    queueing.after_commit(deliver_invitation, invitation_id)
 
 
 def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInvitation:
@@ -225,7 +225,7 @@ def _raise_flags(intake: Intake, flags: list[rules.RaisedFlag]) -> list[RedFlag]
         from intake.tasks import notify_red_flags
 
         ids = [flag.pk for flag in new]
-        transaction.on_commit(lambda: notify_red_flags.delay(ids))
+        queueing.after_commit(notify_red_flags, ids)
     return new
 
 

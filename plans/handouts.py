@@ -19,7 +19,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions
+from clinic import audit, messaging, permissions, queueing
 from clinic.models import ContactChannel
 from clinic.portal import services as portal
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
@@ -49,7 +49,7 @@ def queue(version: PlanVersion) -> Handout:
     handout, _ = Handout.objects.get_or_create(version=version)
     from plans.tasks import render_handout
 
-    transaction.on_commit(lambda: render_handout.delay(handout.pk))
+    queueing.after_commit(render_handout, handout.pk)
     return handout
 
 
@@ -147,7 +147,7 @@ def render(*, handout_id: int) -> bool:
         if owed:
             from plans.tasks import deliver_handout
 
-            transaction.on_commit(lambda: deliver_handout.delay(handout.pk))
+            queueing.after_commit(deliver_handout, handout.pk)
     return True
 
 
@@ -155,7 +155,7 @@ def retry(handout: Handout) -> None:
     Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED, error="")
     from plans.tasks import render_handout
 
-    transaction.on_commit(lambda: render_handout.delay(handout.pk))
+    queueing.after_commit(render_handout, handout.pk)
 
 
 def _message(handout: Handout, link: str) -> tuple[str, str]:
@@ -236,7 +236,7 @@ def send_again(*, actor, handout: Handout) -> None:
         audit.record(actor=actor, action="handout.send_requested", obj=handout)
     from plans.tasks import deliver_handout
 
-    transaction.on_commit(lambda: deliver_handout.delay(handout.pk))
+    queueing.after_commit(deliver_handout, handout.pk)
 
 
 def owed_deliveries() -> list[int]:

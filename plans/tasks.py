@@ -18,9 +18,13 @@ def render_handout(handout_id: int) -> bool:
 
 
 @shared_task
-def sweep_handouts() -> int:
-    """Re-queue handouts left queued or rendering by a lost message or a dead worker."""
-    stale = timezone.now() - datetime.timedelta(minutes=10)
+def sweep_handouts(older_than_seconds: int = 600) -> int:
+    """Re-queue handouts left queued or rendering by a lost message or a dead worker.
+
+    ``older_than_seconds`` should stay well above the longest render, or a slow render is
+    queued a second time (harmless, as rendering is idempotent, but wasted work).
+    """
+    stale = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     owed = list(
         Handout.objects.filter(
             status__in=[HandoutStatus.QUEUED, HandoutStatus.RENDERING], updated_at__lt=stale

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import messaging, thresholds
+from clinic import messaging, queueing, thresholds
 from clinic.models import ContactChannel, EpisodeStatus
 from clinic.scheduling import quiet_hours, wording
 from clinic.scheduling.models import (
@@ -176,7 +176,18 @@ def dispatch_due(*, now: datetime.datetime | None = None) -> int:
             .values_list("pk", flat=True)[:BATCH]
         )
         Reminder.objects.filter(pk__in=claimed).update(status=ReminderStatus.QUEUED, queued_at=now)
-        transaction.on_commit(lambda: [send_reminder.delay(pk) for pk in claimed])
+
+        def publish() -> None:
+            for position, pk in enumerate(claimed):
+                if not queueing.publish(send_reminder, pk):
+                    # The claim is committed, so the sends not yet published go back to pending
+                    # for the next dispatch instead of waiting in "queued" for requeue_stuck.
+                    Reminder.objects.filter(pk__in=claimed[position:], status=ReminderStatus.QUEUED).update(
+                        status=ReminderStatus.PENDING, queued_at=None
+                    )
+                    return
+
+        transaction.on_commit(publish)
     return len(claimed)
 
 

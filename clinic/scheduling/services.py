@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions
+from clinic import audit, messaging, permissions, queueing
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import calendar, reminders, rules
 from clinic.scheduling import selectors as schedule
@@ -145,7 +145,7 @@ def appointment_book(
 def _queue_notice(appointment: Appointment) -> None:
     from clinic.scheduling.tasks import notify_patient
 
-    transaction.on_commit(lambda: notify_patient.delay(appointment.pk))
+    queueing.after_commit(notify_patient, appointment.pk)
 
 
 def appointment_reschedule(
