@@ -7,6 +7,8 @@ from celery import shared_task
 from clinic import messaging
 from clinic.scheduling import reminders, services
 
+MAX_BATCHES_PER_RUN = 20
+
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
 def notify_patient(appointment_id: int) -> bool:
@@ -40,4 +42,12 @@ def dispatch_reminders() -> int:
     queue the due ones."""
     reminders.settle_interrupted()
     reminders.requeue_stuck()
-    return reminders.dispatch_due()
+    # A full batch means more are due (after an outage, say): keep claiming, up to a bound, so
+    # a backlog drains at the workers' pace rather than one batch a minute.
+    claimed = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        batch = reminders.dispatch_due()
+        claimed += batch
+        if batch < reminders.BATCH:
+            break
+    return claimed

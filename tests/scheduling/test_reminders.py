@@ -183,3 +183,17 @@ def test_the_database_refuses_a_sent_reminder_without_a_time_and_a_failure_witho
         Reminder.objects.filter(appointment=visit).update(status=ReminderStatus.FAILED, error="")
     with pytest.raises(IntegrityError), transaction.atomic():
         Reminder.objects.filter(appointment=visit).update(status=ReminderStatus.SENDING, sending_at=None)
+
+
+def test_one_beat_run_drains_a_backlog_larger_than_a_batch(front_desk, episode, clinician, monkeypatch):
+    from clinic.scheduling import tasks
+
+    for day in range(3, 8):
+        _book(front_desk, episode, clinician, _in_days(day + 0.5))
+    Reminder.objects.update(due_at=timezone.now() - datetime.timedelta(minutes=1))
+    monkeypatch.setattr(reminders, "BATCH", 2)
+    assert tasks.dispatch_reminders() == Reminder.objects.count() == 10
+    assert set(Reminder.objects.values_list("status", flat=True)) == {ReminderStatus.QUEUED}
+    monkeypatch.setattr(tasks, "MAX_BATCHES_PER_RUN", 1)
+    Reminder.objects.update(status=ReminderStatus.PENDING, queued_at=None)
+    assert tasks.dispatch_reminders() == 2  # bounded: the rest waits for the next minute
