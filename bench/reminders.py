@@ -80,7 +80,14 @@ def _due_reminders(count: int) -> None:
     from clinic.models import Clinic, EpisodeOfCare, Patient, User
     from clinic.scheduling.models import Appointment, Reminder
 
-    clinic = Clinic.objects.create(name="Bench Running Clinic", time_zone="America/Chicago", phone="+13125550100")
+    # No quiet hours: the bench measures sending, whatever the time of day it runs at.
+    clinic = Clinic.objects.create(
+        name="Bench Running Clinic",
+        time_zone="America/Chicago",
+        phone="+13125550100",
+        quiet_hours_start=datetime.time(0),
+        quiet_hours_end=datetime.time(0),
+    )
     clinicians = User.objects.bulk_create(
         User(email=f"clinician{n}@bench.example.test", full_name=f"Clinician {n}", clinic=clinic)
         for n in range(-(-count // VISITS_PER_CLINICIAN))
@@ -118,7 +125,9 @@ def _due_reminders(count: int) -> None:
         for n, episode in enumerate(episodes)
     )
     due = timezone.now() - datetime.timedelta(minutes=1)
-    Reminder.objects.bulk_create(Reminder(appointment=visit, kind="second", due_at=due) for visit in visits)
+    Reminder.objects.bulk_create(
+        Reminder(episode=visit.episode, appointment=visit, kind="second", due_at=due) for visit in visits
+    )
 
 
 class Broker:
