@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus
 from plans import handouts, services
-from plans.models import Handout, HandoutStatus, Intervention, PlanItem, PlanVersion, TreatmentPlan
+from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanItem, PlanVersion, TreatmentPlan
 from plans.tasks import sweep_handouts
 from tests.factories import EpisodeFactory
 from tests.integration.broker import (
@@ -135,7 +135,15 @@ def test_a_whole_worker_killed_mid_render_is_made_good_by_the_sweep(episode, cli
 
 def test_signing_and_retrying_while_the_broker_is_down_succeed_and_render_after_it(episode, clinician, tmp_path):
     failed_version = _sign(episode, clinician, weeks=1)  # eager here: rendered at once
-    Handout.objects.filter(version=failed_version).update(status=HandoutStatus.FAILED, error="RuntimeError")
+    # As a render that failed leaves it: no file, nothing sent to the patient yet.
+    Handout.objects.filter(version=failed_version).update(
+        status=HandoutStatus.FAILED,
+        error="RuntimeError",
+        file="",
+        delivery=HandoutDelivery.WAITING,
+        delivered_at=None,
+        delivery_channel="",
+    )
     second_episode = EpisodeFactory(patient__clinic=episode.patient.clinic, lead_clinician=clinician)
     with private_redis() as redis, celery_on(redis.url):
         redis.stop()
