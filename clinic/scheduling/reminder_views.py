@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import permissions
 from clinic.models import Patient
-from clinic.scheduling import reminder_services, reminders, wording
+from clinic.scheduling import reminder_messages, reminder_services, wording
 from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderKind, ReminderTemplate
 
 
@@ -74,7 +74,7 @@ def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) ->
     template = ReminderTemplate.objects.filter(clinic=clinic, kind=kind, appointment_type=visit_type).first()
     if template is None:
         # A new wording per visit type starts from what that type gets now.
-        default = reminders.wording_for(clinic=clinic, kind=kind)
+        default = reminder_messages.wording_for(clinic=clinic, kind=kind)
         template = ReminderTemplate(
             clinic=clinic,
             kind=kind,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, EpisodeStatus
-from clinic.scheduling import reminder_status, reminders, rules
+from clinic.scheduling import reminder_messages, reminder_status, rules
 from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -124,7 +124,7 @@ def reminder_link(action: str, link_token: str) -> tuple[ReminderLink | None, Li
     rows = ReminderLink.objects.select_related(
         "reminder__episode__patient__clinic", "reminder__appointment__clinician"
     ).filter(action=action)
-    return reminders.LINKS[action].find(rows, link_token)
+    return reminder_messages.LINKS[action].find(rows, link_token)
 
 
 def patient_cancellations(*, user) -> QuerySet[Appointment]:
