@@ -31,7 +31,7 @@ import tracemalloc
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-HOME_EXERCISES = ("foam-rolling", "glute-bridge", "clamshell", "hip-flexor-stretch")
+HOME_EXERCISES = ("glute-bridge", "clamshell", "hip-flexor-stretch")
 CLINIC_TREATMENTS = ("lumbopelvic-thrust", "gluteal-piriformis-release")
 
 
@@ -127,16 +127,18 @@ def main() -> None:
         from weasyprint import __version__ as weasyprint_version
 
         from plans import handouts
-        from plans.models import Handout, HandoutStatus
+        from plans.models import Handout, HandoutDelivery, HandoutStatus
 
         handout = _signed_handout()
         assert handout.status == HandoutStatus.READY, handout.error
         html = handouts.html(handout.version)
 
         def ours() -> None:
-            # A ready handout is never rendered again; putting it back in the queue is what a
-            # retry does, so each call below is a full render.
-            Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED)
+            # A ready handout is never rendered again; putting it back in the queue (and its
+            # message back to waiting) is what a retry does, so each call below is a full render.
+            Handout.objects.filter(pk=handout.pk).update(
+                status=HandoutStatus.QUEUED, delivery=HandoutDelivery.WAITING, delivered_at=None, delivery_channel=""
+            )
             assert handouts.render(handout_id=handout.pk)
 
         def bare() -> None:
