@@ -6,10 +6,10 @@ Run by hand from the repository root (it is not part of the test suite):
     .venv/bin/python bench/handouts.py --count 50
 
 It sets itself up in a temporary directory (SQLite database, media files), migrates it, signs a
-typical plan (four home exercises, two clinic treatments, six weeks: a three-page PDF) through
+typical plan (three home exercises, two clinic treatments, six weeks: a three-page PDF) through
 ``plans.services.plan_sign`` and then, alternately, renders it ``--count`` times through the
 project's render path (``plans.handouts.render``: row lock, template, WeasyPrint, storage) and
-renders the same HTML ``--count`` times with bare ``weasyprint.HTML(string=...).write_pdf()``.
+renders the same HTML ``--count`` times with bare ``weasyprint.HTML(string=..., base_url=...).write_pdf()``.
 It prints the median and spread of each, their ratio (our overhead), the process's peak RSS
 growth and the peak Python allocation of one render of each kind (tracemalloc), and deletes
 the temporary directory at the end.
@@ -142,7 +142,8 @@ def main() -> None:
             assert handouts.render(handout_id=handout.pk)
 
         def bare() -> None:
-            HTML(string=html).write_pdf()
+            # The same base URL as the project's render, so both resolve the same files.
+            HTML(string=html, base_url=str(REPOSITORY / "plans")).write_pdf()
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         timings: dict[str, list[float]] = {"ours": [], "bare": []}
