@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 
-from clinic import audit
-from clinic.models import AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
+from clinic import api_tokens, audit, permissions
+from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
@@ -142,3 +143,44 @@ class WorkingHoursAdmin(ClinicScopedAdmin):
 class TimeOffAdmin(WorkingHoursAdmin):
     list_display = ["clinician", "starts_at", "ends_at", "reason"]
     list_filter = []
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ClinicScopedAdmin):
+    """Read-only, apart from revoking: tokens are created on the API tokens page, where the
+    raw token can be shown once."""
+
+    clinic_path = "owner__clinic"
+    list_display = ["name", "owner", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    list_select_related = ["owner"]
+    fields = ["name", "owner", "prefix", "created_by", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or permissions.can_manage_staff(request.user)
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset) -> None:
+        revoked = 0
+        for token in queryset.select_related("owner__clinic"):
+            try:
+                api_tokens.api_token_revoke(actor=request.user, token=token)
+            except PermissionDenied:
+                self.message_user(
+                    request, f"Only a clinic admin of its clinic can revoke “{token.name}”.", level="error"
+                )
+            else:
+                revoked += 1
+        if revoked:
+            self.message_user(request, f"{revoked} token(s) revoked.")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django import forms
@@ -165,3 +166,36 @@ class ThresholdsForm(forms.Form):
                 initial=current[threshold.key],
                 help_text=help_text.strip(),
             )
+
+
+class ApiTokenForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Staff member",
+        help_text="The token acts as this person, with their roles; it sees what they see.",
+    )
+    name = forms.CharField(max_length=80, label="Name", help_text="What the token is for, such as “billing export”.")
+    expires_on = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        label="Valid until",
+        help_text="The token stops working at the end of this day (clinic time). Leave empty for no expiry.",
+    )
+
+    def __init__(self, *args, owners, clinic: Clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = lambda user: f"{user.full_name} ({user.email})"
+        self.clinic = clinic
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day is not None and day < timezone.localdate(timezone=self.clinic.zone):
+            raise forms.ValidationError("Choose today or a later day, or leave it empty.")
+        return day
+
+    def cleaned_expires_at(self) -> datetime.datetime | None:
+        day = self.cleaned_data["expires_on"]
+        if day is None:
+            return None
+        return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=self.clinic.zone)

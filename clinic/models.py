@@ -356,3 +356,52 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class ApiToken(models.Model):
+    """A staff member's key for an integration that calls the API as them.
+
+    Only the SHA-256 of the secret is stored, so a copy of the database opens nothing; the
+    short prefix is the start of the secret, kept so an admin can tell tokens apart.
+    """
+
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What the token is for, such as the billing export.")
+    prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="api_token_hash_unique"),
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="api_token_live_name_unique",
+                violation_error_message="This staff member already has a token with this name; choose another.",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="api_token_has_name"),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+                violation_error_message="A token must expire after it is created.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def clinic_id(self) -> int | None:
+        # The audit trail files the token under its owner's clinic.
+        return self.owner.clinic_id
+
+    @property
+    def status(self) -> str:
+        from clinic.api_tokens import token_status
+
+        return token_status(revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now())

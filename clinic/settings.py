@@ -246,7 +246,16 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clinic.api_auth.SessionAuthentication",
+        "clinic.api_auth.ApiTokenAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["clinic.api_auth.ApiRateThrottle"],
+    # Per API token, and per signed-in user (or address) for the browser's own API calls.
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": env.str("API_TOKEN_RATE", default="1000/hour"),
+        "api_session": env.str("API_SESSION_RATE", default="1000/hour"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,

@@ -9,10 +9,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import audit, permissions, selectors, services, thresholds
+from clinic import api_tokens, audit, permissions, selectors, services, thresholds
 from clinic.forms import (
+    ApiTokenForm,
     ClinicSettingsForm,
     EpisodeEditForm,
     EpisodeForm,
@@ -329,3 +331,49 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Clinical thresholds saved.")
         return redirect("clinic_settings")
     return render(request, "clinic/clinic_settings.html", {"form": form, "threshold_form": threshold_form})
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+@login_required
+def api_token_list(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    tokens = api_tokens.api_tokens_of_clinic(user=request.user)
+    page = Paginator(tokens, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "clinic/api_tokens.html", {"page": page})
+
+
+@login_required
+@never_cache
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    """On success the raw token is rendered in this response only; it is never stored or redirected."""
+    _require(permissions.can_manage_staff(request.user))
+    form = ApiTokenForm(
+        request.POST or None, owners=api_tokens.token_owners(user=request.user), clinic=request.user.clinic
+    )
+    if request.method == "POST" and form.is_valid():
+        created = _attempt(
+            form,
+            lambda: api_tokens.api_token_create(
+                actor=request.user,
+                owner=form.cleaned_data["owner"],
+                name=form.cleaned_data["name"],
+                expires_at=form.cleaned_expires_at(),
+            ),
+        )
+        if created:
+            token, raw_token = created
+            return render(request, "clinic/api_tokens_created.html", {"token": token, "raw_token": raw_token})
+    return render(request, "clinic/api_tokens_form.html", {"form": form})
+
+
+@login_required
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    token = get_object_or_404(api_tokens.api_tokens_of_clinic(user=request.user), pk=pk)
+    if request.method == "POST":
+        api_tokens.api_token_revoke(actor=request.user, token=token)
+        messages.success(request, f"The token “{token.name}” of {token.owner.full_name} is revoked.")
+        return redirect("api_token_list")
+    return render(request, "clinic/api_tokens_revoke.html", {"token": token})
