@@ -1,0 +1,511 @@
+"""API tokens: the rules, the services, the database's guard, the API as the token's owner,
+throttling, and the clinic admin's pages."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import re
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.utils import timezone
+
+from clinic import api_tokens
+from clinic.api_auth import ApiRateThrottle
+from clinic.api_tokens import TokenStatus
+from clinic.models import ApiToken, AuditEvent
+from clinic.permissions import Role
+from tests.factories import UserFactory
+
+STAFF_BACKEND = "clinic.backends.StaffBackend"
+NOW = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def _bearer(raw: str) -> dict:
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def _token(actor, owner, name: str = "Billing export", **kwargs) -> tuple[ApiToken, str]:
+    return api_tokens.api_token_create(actor=actor, owner=owner, name=name, **kwargs)
+
+
+def _patient_ids(response) -> set[int]:
+    return {row["id"] for row in response.json()["results"]}
+
+
+# --- Pure rules -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer abc", "abc"),
+        ("Token abc", "abc"),
+        ("Bearer", ""),
+        ("Bearer abc def", ""),
+        ("Basic dXNlcjpwYXNz", None),
+        ("", None),
+    ],
+)
+def test_token_from_header(header, expected):
+    assert api_tokens.token_from_header(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("revoked_at", "expires_at", "expected"),
+    [
+        (None, None, TokenStatus.ACTIVE),
+        (None, NOW + MINUTE, TokenStatus.ACTIVE),
+        (None, NOW, TokenStatus.EXPIRED),
+        (None, NOW - MINUTE, TokenStatus.EXPIRED),
+        (NOW - MINUTE, None, TokenStatus.REVOKED),
+        (NOW - MINUTE, NOW - MINUTE, TokenStatus.REVOKED),
+    ],
+)
+def test_token_status(revoked_at, expires_at, expected):
+    assert api_tokens.token_status(revoked_at=revoked_at, expires_at=expires_at, now=NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "owner_active", "expected"),
+    [
+        (TokenStatus.ACTIVE, True, None),
+        (TokenStatus.ACTIVE, False, "deactivated"),
+        (TokenStatus.EXPIRED, True, "expired"),
+        (TokenStatus.REVOKED, True, "revoked"),
+        (TokenStatus.REVOKED, False, "revoked"),
+    ],
+)
+def test_refusal(status, owner_active, expected):
+    reason = api_tokens.refusal(status=status, owner_active=owner_active)
+    assert reason is None if expected is None else expected in reason
+
+
+@pytest.mark.parametrize(
+    ("last_used_at", "expected"),
+    [(None, True), (NOW - 2 * MINUTE, True), (NOW - MINUTE, True), (NOW - MINUTE / 2, False), (NOW, False)],
+)
+def test_last_use_is_stale(last_used_at, expected):
+    assert api_tokens.last_use_is_stale(last_used_at, NOW) is expected
+
+
+def test_new_tokens_are_random_and_hashed():
+    raw, prefix, token_hash = api_tokens.new_token()
+    other_raw, _, _ = api_tokens.new_token()
+    assert raw != other_raw
+    assert raw.startswith("stride_" + prefix)
+    assert len(prefix) == 8
+    assert token_hash == hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def test_create_stores_only_the_hash_and_audits(clinic_admin, clinician):
+    token, raw = _token(clinic_admin, clinician)
+    stored = ApiToken.objects.values().get(pk=token.pk)
+    assert stored["token_hash"] == hashlib.sha256(raw.encode()).hexdigest()
+    assert all(raw not in str(value) for value in stored.values())
+    assert raw.startswith("stride_" + stored["prefix"])
+    assert stored["owner_id"] == clinician.pk
+    assert stored["created_by_id"] == clinic_admin.pk
+    event = AuditEvent.objects.get(action="api_token.created")
+    assert (event.actor, event.object_id, event.clinic_id) == (clinic_admin, token.pk, clinician.clinic_id)
+
+
+@pytest.mark.parametrize("actor_role", ["clinician", "front_desk", "other_clinic_admin"])
+def test_only_a_clinic_admin_of_the_owners_clinic_creates_tokens(clinic, other_clinic, clinician, actor_role):
+    actor = {
+        "clinician": lambda: clinician,
+        "front_desk": lambda: UserFactory(clinic=clinic, roles=[Role.FRONT_DESK]),
+        "other_clinic_admin": lambda: UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN]),
+    }[actor_role]()
+    with pytest.raises(PermissionDenied):
+        _token(actor, clinician)
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("owner_change", "expires_in", "message"),
+    [
+        ({"is_active": False}, None, "deactivated"),
+        ({}, -MINUTE, "future"),
+    ],
+)
+def test_create_refuses_bad_input(clinic_admin, clinician, owner_change, expires_in, message):
+    for field, value in owner_change.items():
+        setattr(clinician, field, value)
+    clinician.save()
+    expires_at = timezone.now() + expires_in if expires_in is not None else None
+    with pytest.raises(ValidationError, match=message):
+        _token(clinic_admin, clinician, expires_at=expires_at)
+    assert not ApiToken.objects.exists()
+
+
+def test_a_name_is_unique_among_a_users_live_tokens(clinic_admin, clinician, front_desk):
+    first, _ = _token(clinic_admin, clinician, name="Billing export")
+    with pytest.raises(ValidationError, match="already has a token with this name"):
+        _token(clinic_admin, clinician, name="Billing export")
+    _token(clinic_admin, front_desk, name="Billing export")
+    api_tokens.api_token_revoke(actor=clinic_admin, token=first)
+    _token(clinic_admin, clinician, name="Billing export")
+    assert ApiToken.objects.filter(owner=clinician, name="Billing export").count() == 2
+
+
+def test_revoke_is_audited_once(clinic_admin, clinician):
+    token, _ = _token(clinic_admin, clinician)
+    revoked = api_tokens.api_token_revoke(actor=clinic_admin, token=token)
+    first_revoked_at = revoked.revoked_at
+    again = api_tokens.api_token_revoke(actor=clinic_admin, token=token)
+    assert first_revoked_at is not None
+    assert again.revoked_at == first_revoked_at
+    assert AuditEvent.objects.filter(action="api_token.revoked", object_id=token.pk).count() == 1
+
+
+def test_revoke_needs_the_owners_clinic_admin(clinic_admin, clinician, other_clinic):
+    token, _ = _token(clinic_admin, clinician)
+    with pytest.raises(PermissionDenied):
+        api_tokens.api_token_revoke(actor=UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN]), token=token)
+    with pytest.raises(PermissionDenied):
+        api_tokens.api_token_revoke(actor=clinician, token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+# --- The database's guard -------------------------------------------------------------------
+
+
+def _row(owner, created_by, **fields) -> ApiToken:
+    values = {"name": "Export", "prefix": "abcdefgh", "token_hash": "a" * 64, **fields}
+    return ApiToken.objects.create(owner=owner, created_by=created_by, **values)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"name": "One"}, {"name": "Two"}),  # the same hash
+        ({"token_hash": "b" * 64}, {}),  # the same name, both live
+    ],
+)
+def test_database_refuses_duplicate_tokens(clinic_admin, clinician, first, second):
+    _row(clinician, clinic_admin, **first)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _row(clinician, clinic_admin, **second)
+
+
+def test_database_allows_a_live_name_again_after_revoking(clinic_admin, clinician):
+    _row(clinician, clinic_admin, revoked_at=timezone.now())
+    _row(clinician, clinic_admin, token_hash="b" * 64)
+    assert ApiToken.objects.filter(name="Export").count() == 2
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"name": ""}, {"expires_at": NOW, "created_at": NOW}, {"expires_at": NOW - MINUTE, "created_at": NOW}],
+)
+def test_database_refuses_bad_rows(clinic_admin, clinician, fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _row(clinician, clinic_admin, **fields)
+
+
+# --- The API, as the token's owner ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "patients_status", "assessments_status"),
+    [(Role.CLINICIAN, 200, 200), (Role.FRONT_DESK, 200, 403), (Role.CLINIC_ADMIN, 200, 403)],
+)
+def test_token_acts_with_its_owners_role(
+    client, clinic, clinic_admin, patient, foreign_patient, role, patients_status, assessments_status
+):
+    owner = clinic_admin if role == Role.CLINIC_ADMIN else UserFactory(clinic=clinic, roles=[role])
+    _, raw = _token(clinic_admin, owner)
+    patients = client.get("/api/patients/", headers=_bearer(raw))
+    assert patients.status_code == patients_status
+    assert _patient_ids(patients) == {patient.pk}
+    assert client.get("/api/assessments/", headers=_bearer(raw)).status_code == assessments_status
+    assert client.get(f"/api/patients/{foreign_patient.pk}/", headers=_bearer(raw)).status_code == 404
+
+
+def test_drf_token_keyword_is_accepted(client, clinic_admin, clinician, patient):
+    _, raw = _token(clinic_admin, clinician)
+    response = client.get("/api/patients/", headers={"Authorization": f"Token {raw}"})
+    assert response.status_code == 200
+    assert _patient_ids(response) == {patient.pk}
+
+
+def _revoke(admin, token, _owner):
+    api_tokens.api_token_revoke(actor=admin, token=token)
+
+
+def _expire(_admin, token, _owner):
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now())
+
+
+def _deactivate(_admin, _token, owner):
+    type(owner).objects.filter(pk=owner.pk).update(is_active=False)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [(_revoke, "revoked"), (_expire, "expired"), (_deactivate, "deactivated")],
+)
+def test_refused_tokens_get_401_with_the_reason(client, clinic_admin, clinician, patient, spoil, message):
+    token, raw = _token(clinic_admin, clinician)
+    assert client.get("/api/patients/", headers=_bearer(raw)).status_code == 200
+    spoil(clinic_admin, token, clinician)
+    response = client.get("/api/patients/", headers=_bearer(raw))
+    assert response.status_code == 401
+    assert message in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [("Bearer stride_madeUpTokenThatWasNeverIssued", "not known"), ("Bearer", "Authorization: Bearer")],
+)
+def test_unknown_or_malformed_tokens_get_401(client, db, header, message):
+    response = client.get("/api/patients/", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert message in response.json()["detail"]
+
+
+def test_anonymous_request_without_a_token_keeps_its_403(client, db):
+    assert client.get("/api/patients/").status_code == 403
+
+
+NEW_PATIENT = {
+    "first_name": "Tia",
+    "last_name": "Tokenrunner",
+    "date_of_birth": "1990-04-02",
+    "sex": "female",
+    "email": "tia.tokenrunner@example.test",
+    "preferred_contact_channel": "email",
+    "contact_consent": True,
+}
+
+
+def test_token_writes_need_no_csrf_token_but_sessions_still_do(clinic_admin, front_desk):
+    _, raw = _token(clinic_admin, front_desk)
+    with_token = Client(enforce_csrf_checks=True)
+    created = with_token.post("/api/patients/", NEW_PATIENT, content_type="application/json", headers=_bearer(raw))
+    assert created.status_code == 201
+    with_session = Client(enforce_csrf_checks=True)
+    with_session.force_login(front_desk, backend=STAFF_BACKEND)
+    refused = with_session.post(
+        "/api/patients/", {**NEW_PATIENT, "email": "x@example.test"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(client, clinic_admin, clinician):
+    token, raw = _token(clinic_admin, clinician)
+    assert token.last_used_at is None
+    client.get("/api/patients/", headers=_bearer(raw))
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    assert first_use is not None
+    recent = first_use - MINUTE / 2
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    client.get("/api/patients/", headers=_bearer(raw))
+    token.refresh_from_db()
+    assert token.last_used_at == recent
+    stale = first_use - 2 * MINUTE
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale)
+    client.get("/api/patients/", headers=_bearer(raw))
+    token.refresh_from_db()
+    assert token.last_used_at > stale
+
+
+def test_the_raw_token_is_never_logged(client, clinic_admin, clinician, caplog):
+    token, raw = _token(clinic_admin, clinician)
+    with caplog.at_level(logging.DEBUG):
+        client.get("/api/patients/", headers=_bearer(raw))
+        api_tokens.api_token_revoke(actor=clinic_admin, token=token)
+        client.get("/api/patients/", headers=_bearer(raw))
+    assert "Unauthorized" in caplog.text
+    assert raw not in caplog.text
+    assert raw[len("stride_") :] not in caplog.text
+
+
+# --- Throttling -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_rates(monkeypatch):
+    monkeypatch.setitem(ApiRateThrottle.THROTTLE_RATES, "api_token", "2/minute")
+    monkeypatch.setitem(ApiRateThrottle.THROTTLE_RATES, "api_session", "3/minute")
+
+
+def test_each_token_has_its_own_request_budget(client, clinic_admin, clinician, tiny_rates):
+    _, raw = _token(clinic_admin, clinician, name="One")
+    _, other_raw = _token(clinic_admin, clinician, name="Two")
+    statuses = [client.get("/api/patients/", headers=_bearer(raw)).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = client.get("/api/patients/", headers=_bearer(raw))
+    assert int(refused.headers["Retry-After"]) > 0
+    assert client.get("/api/patients/", headers=_bearer(other_raw)).status_code == 200
+
+
+def test_session_requests_are_throttled_per_user(client, clinic, clinician, tiny_rates):
+    client.force_login(clinician, backend=STAFF_BACKEND)
+    statuses = [client.get("/api/patients/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    colleague = Client()
+    colleague.force_login(UserFactory(clinic=clinic, roles=[Role.CLINICIAN]), backend=STAFF_BACKEND)
+    assert colleague.get("/api/patients/").status_code == 200
+
+
+# --- The clinic admin's pages ---------------------------------------------------------------
+
+
+def _login(client, user):
+    client.force_login(user, backend=STAFF_BACKEND)
+    return client
+
+
+def test_admin_creates_a_token_and_sees_it_once(client, clinic_admin, clinician):
+    _login(client, clinic_admin)
+    form = client.get("/staff/api-tokens/new/")
+    assert clinician.full_name in form.content.decode()
+    response = client.post("/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Billing export"})
+    assert response.status_code == 200
+    assert "no-store" in response.headers["Cache-Control"]
+    raw = re.search(r'value="(stride_[^"]+)"', response.content.decode()).group(1)
+    token = ApiToken.objects.get()
+    assert token.token_hash == api_tokens.hash_token(raw)
+    assert (token.owner, token.name, token.expires_at) == (clinician, "Billing export", None)
+    listing = client.get("/staff/api-tokens/").content.decode()
+    assert "Billing export" in listing
+    assert f"stride_{token.prefix}…" in listing
+    assert raw not in listing
+
+
+def test_expiry_date_ends_with_that_day_in_clinic_time(client, clinic, clinic_admin, clinician):
+    _login(client, clinic_admin)
+    day = timezone.localdate(timezone=clinic.zone) + datetime.timedelta(days=30)
+    client.post("/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Export", "expires_on": day.isoformat()})
+    expires_at = ApiToken.objects.get().expires_at.astimezone(clinic.zone)
+    assert (expires_at.date(), expires_at.time()) == (day + datetime.timedelta(days=1), datetime.time())
+
+
+@pytest.mark.parametrize(
+    ("posted", "message"),
+    [
+        ({"name": ""}, "This field is required"),
+        ({"expires_on": "2020-01-01"}, "Choose today or a later day"),
+        ({"owner": "foreign"}, "Select a valid choice"),
+    ],
+)
+def test_bad_token_form_shows_errors_and_keeps_input(client, clinic_admin, clinician, other_clinic, posted, message):
+    _login(client, clinic_admin)
+    values = {"owner": clinician.pk, "name": "Kept name", "expires_on": "", **posted}
+    if values["owner"] == "foreign":
+        values["owner"] = UserFactory(clinic=other_clinic, roles=[Role.CLINICIAN]).pk
+    response = client.post("/staff/api-tokens/new/", values)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    if values["name"]:
+        assert 'value="Kept name"' in html
+    assert not ApiToken.objects.exists()
+
+
+def test_duplicate_name_is_a_form_error(client, clinic_admin, clinician):
+    _token(clinic_admin, clinician, name="Export")
+    _login(client, clinic_admin)
+    response = client.post("/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Export"})
+    assert response.status_code == 200
+    assert "already has a token with this name" in response.content.decode()
+    assert ApiToken.objects.count() == 1
+
+
+def test_admin_revokes_after_confirming(client, clinic_admin, clinician):
+    token, _ = _token(clinic_admin, clinician)
+    _login(client, clinic_admin)
+    confirm = client.get(f"/staff/api-tokens/{token.pk}/revoke/")
+    assert confirm.status_code == 200
+    assert '<form method="post">' in confirm.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    response = client.post(f"/staff/api-tokens/{token.pk}/revoke/")
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert "Revoked" in client.get("/staff/api-tokens/").content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.FRONT_DESK])
+@pytest.mark.parametrize(("method", "path"), [("get", ""), ("get", "new/"), ("post", "new/"), ("post", "{pk}/revoke/")])
+def test_token_pages_are_for_clinic_admins_only(client, clinic, clinic_admin, clinician, role, method, path):
+    token, _ = _token(clinic_admin, clinician)
+    _login(client, UserFactory(clinic=clinic, roles=[role]))
+    response = getattr(client, method)(
+        "/staff/api-tokens/" + path.format(pk=token.pk), {"owner": clinician.pk, "name": "X"}
+    )
+    assert response.status_code == 403
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_clinics_token_is_404(client, clinic_admin, other_clinic, method):
+    other_admin = UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN])
+    foreign, _ = _token(other_admin, UserFactory(clinic=other_clinic, roles=[Role.CLINICIAN]))
+    _login(client, clinic_admin)
+    assert getattr(client, method)(f"/staff/api-tokens/{foreign.pk}/revoke/").status_code == 404
+    assert foreign.name not in client.get("/staff/api-tokens/").content.decode()
+    foreign.refresh_from_db()
+    assert foreign.revoked_at is None
+
+
+def test_token_list_empty_state(client, clinic_admin):
+    assert "No API tokens yet" in _login(client, clinic_admin).get("/staff/api-tokens/").content.decode()
+
+
+def test_staff_list_links_to_tokens(client, clinic_admin):
+    assert 'href="/staff/api-tokens/"' in _login(client, clinic_admin).get("/staff/").content.decode()
+
+
+def test_token_list_queries_do_not_grow_with_tokens(client, clinic, clinic_admin, django_assert_max_num_queries):
+    _login(client, clinic_admin)
+
+    def add(count: int, first: int = 0) -> None:
+        for n in range(first, first + count):
+            _token(clinic_admin, UserFactory(clinic=clinic, roles=[Role.CLINICIAN]), name=f"Export {n}")
+
+    add(2)
+    client.get("/staff/api-tokens/")
+    with django_assert_max_num_queries(50) as captured:
+        client.get("/staff/api-tokens/")
+    small = len(captured)
+    add(10, first=2)
+    with django_assert_max_num_queries(small):
+        response = client.get("/staff/api-tokens/")
+    assert response.content.decode().count("/revoke/") == 12
+
+
+# --- The Django admin -----------------------------------------------------------------------
+
+
+def test_django_admin_lists_own_clinic_tokens_read_only_and_revokes(client, clinic_admin, clinician, other_clinic):
+    token, _ = _token(clinic_admin, clinician, name="Ours")
+    other_admin = UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN])
+    _token(other_admin, other_admin, name="Theirs")
+    _login(client, clinic_admin)
+    listing = client.get("/admin/clinic/apitoken/").content.decode()
+    assert "Ours" in listing
+    assert "Theirs" not in listing
+    assert client.get("/admin/clinic/apitoken/add/").status_code == 403
+    client.post("/admin/clinic/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(action="api_token.revoked", actor=clinic_admin).count() == 1
