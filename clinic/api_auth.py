@@ -1,8 +1,9 @@
 """How the API knows who calls: the browser's session, or an integration's API token.
 
-A token request carries no session cookie, so it needs no CSRF token: a page on another
-site cannot make the browser attach an ``Authorization`` header. The raw token is never
-logged; refusals name the reason, never the token.
+A token request needs no CSRF token: forgery rides on the cookies a browser attaches by
+itself, and a page on another site cannot make it attach an ``Authorization`` header. When a
+request brings both a session and a token, the session wins and CSRF applies. The raw token
+is never logged; refusals name the reason, never the token.
 """
 
 from __future__ import annotations
