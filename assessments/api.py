@@ -66,6 +66,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.ClinicalAccess]
     filterset_fields = ["episode", "status"]
@@ -130,6 +132,8 @@ class AddFindingSerializer(serializers.Serializer):
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Findings are clinical content: every one read through the API is audited."""
 
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Finding.objects.none()
     serializer_class = FindingSerializer
     permission_classes = [permissions.ClinicalAccess]
     filterset_fields = ["assessment"]

@@ -42,6 +42,8 @@ class NoDeleteViewSet(
 
 
 class PatientViewSet(NoDeleteViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Patient.objects.none()
     serializer_class = PatientSerializer
     permission_classes = [permissions.PatientAccess]
 
@@ -79,7 +81,10 @@ def _request_patients(request):
 
 
 def _request_clinicians(request):
-    return selectors.clinicians_of(clinic_id=request.user.clinic_id) if request else User.objects.none()
+    # The schema generator builds serializers for an anonymous user, who has no clinic.
+    if request is None or not request.user.is_authenticated:
+        return User.objects.none()
+    return selectors.clinicians_of(clinic_id=request.user.clinic_id)
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
@@ -112,6 +117,8 @@ class EpisodeFilter(filters.FilterSet):
 
 
 class EpisodeViewSet(NoDeleteViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = EpisodeOfCare.objects.none()
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]
     filterset_class = EpisodeFilter

@@ -64,6 +64,8 @@ class InvitationCreateSerializer(serializers.Serializer):
 class InvitationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = IntakeInvitation.objects.none()
     serializer_class = InvitationSerializer
     permission_classes = [InvitationAccess]
     filterset_fields = ["intake__episode"]
@@ -159,6 +161,8 @@ class IntakeSerializer(serializers.ModelSerializer):
 class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Submitted intakes with their scores: clinicians only."""
 
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Intake.objects.none()
     serializer_class = IntakeSerializer
     permission_classes = [permissions.ClinicalAccess]
     filterset_fields = ["episode"]

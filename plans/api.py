@@ -50,6 +50,8 @@ class InterventionSerializer(serializers.ModelSerializer):
 
 
 class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Intervention.objects.none()
     serializer_class = InterventionSerializer
     permission_classes = [LibraryAccess]
     filterset_fields = ["prong", "active", "home_program"]
@@ -141,6 +143,8 @@ class AddItemSerializer(serializers.Serializer):
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = TreatmentPlan.objects.none()
     serializer_class = PlanSerializer
     permission_classes = [permissions.ClinicalAccess]
     filterset_fields = ["episode", "status"]
@@ -210,6 +214,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Change an item's dosage or instructions, or remove it from the draft."""
 
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = PlanItem.objects.none()
     serializer_class = PlanItemSerializer
     permission_classes = [permissions.ClinicalAccess]
 

@@ -77,6 +77,8 @@ class AvailabilitySerializer(serializers.Serializer):
 
 
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
     permission_classes = [ScheduleAccess]
     filterset_fields = ["episode", "clinician", "status"]
