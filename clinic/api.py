@@ -6,6 +6,7 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -67,6 +68,12 @@ class PatientViewSet(NoDeleteViewSet):
             )
         )
 
+    @extend_schema(
+        request=PatientSearchSerializer,
+        responses=PatientSerializer(many=True),
+        filters=False,
+        description="Find patients by name, birth date or phone; the query travels in the body, never the URL.",
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         query = PatientSearchSerializer(data=request.data)

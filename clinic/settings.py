@@ -280,8 +280,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name for a choice set that several models use.
-    "ENUM_NAME_OVERRIDES": {"ContactChannelEnum": "clinic.models.ContactChannel"},
+    # One name for each choice set that several serializers use.
+    "ENUM_NAME_OVERRIDES": {
+        "ContactChannelEnum": "clinic.models.ContactChannel",
+        "AppointmentKindEnum": "clinic.scheduling.models.AppointmentKind",
+        "AppointmentStatusChangeEnum": "clinic.scheduling.api.STATUS_CHANGES",
+    },
 }
 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="US")

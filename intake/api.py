@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -75,6 +76,11 @@ class InvitationViewSet(
             intake__episode__in=permissions.scoped_episodes(self.request.user)
         ).select_related("intake")
 
+    @extend_schema(
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        description="Send the patient an intake link; the channel defaults to the patient's preferred one.",
+    )
     def create(self, request, *args, **kwargs):
         payload = InvitationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -90,11 +96,17 @@ class InvitationViewSet(
         )
         return Response(self.get_serializer(invitation).data, status=201)
 
+    @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         invitation = services.invitation_revoke(actor=request.user, invitation=self.get_object())
         return Response(self.get_serializer(invitation).data)
 
+    @extend_schema(
+        request=None,
+        responses={201: InvitationSerializer},
+        description="Send a new link by the same channel; the previous link stops working.",
+    )
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         previous = self.get_object()

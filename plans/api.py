@@ -3,6 +3,7 @@ Django admin), drafting, editing items, signing and reading versions (clinicians
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -161,6 +162,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         audit.record(actor=request.user, action="plan.viewed", obj=plan)
         return Response(self.get_serializer(plan).data)
 
+    @extend_schema(
+        request=DraftSerializer,
+        responses={201: PlanSerializer},
+        description="Draft a plan from a completed assessment's findings.",
+    )
     def create(self, request, *args, **kwargs):
         payload = DraftSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -179,6 +185,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         _call(lambda: services.plan_update(actor=request.user, plan=plan, **serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
 
+    @extend_schema(
+        request=AddItemSerializer,
+        responses={201: PlanItemSerializer},
+        description="Add an intervention from the clinic's library to the draft.",
+    )
     @action(detail=True, methods=["post"])
     def items(self, request, pk=None):
         plan = self.get_object()
@@ -199,12 +210,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(PlanItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=None,
+        responses={201: VersionSerializer},
+        description="Sign the draft: it becomes an immutable version, and its handout is made.",
+    )
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         version = _call(lambda: services.plan_sign(actor=request.user, plan=self.get_object()))
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=VersionSerializer(many=True), filters=False)
+    # Every signed version at once: a plan has few, so the list is not paginated.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         plan = self.get_object()
         audit.record(actor=request.user, action="plan.versions_viewed", obj=plan)
