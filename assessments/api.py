@@ -3,7 +3,7 @@ form's field names and is validated by that same form, so API and screen cannot 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -80,6 +80,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["assessed_on", "completed_at"]
     filterset_fields = ["episode", "status"]
 
     def get_queryset(self):
@@ -139,10 +140,12 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
 
+@extend_schema_serializer(component_name="FindingDismiss")
 class DismissSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+@extend_schema_serializer(component_name="FindingAdd")
 class AddFindingSerializer(serializers.Serializer):
     assessment = serializers.IntegerField()
     label = serializers.CharField(max_length=300)
@@ -153,10 +156,10 @@ class AddFindingSerializer(serializers.Serializer):
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Findings are clinical content: every one read through the API is audited."""
 
-    # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Finding.objects.none()
     serializer_class = FindingSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["assessment", "code", "side"]
     filterset_fields = ["assessment"]
 
     def get_queryset(self):

@@ -47,6 +47,7 @@ class PatientViewSet(NoDeleteViewSet):
     queryset = Patient.objects.none()
     serializer_class = PatientSerializer
     permission_classes = [permissions.PatientAccess]
+    ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "updated_at"]
 
     def get_queryset(self):
         return permissions.scoped_patients(self.request.user)
@@ -124,10 +125,10 @@ class EpisodeFilter(filters.FilterSet):
 
 
 class EpisodeViewSet(NoDeleteViewSet):
-    # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = EpisodeOfCare.objects.none()
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]
+    ordering_fields = ["opened_on", "closed_on", "status"]
     filterset_class = EpisodeFilter
 
     def get_queryset(self):

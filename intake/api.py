@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -31,6 +31,7 @@ class InvitationAccess(BasePermission):
         return permissions.can_change_episode(request.user, episode)
 
 
+@extend_schema_serializer(component_name="IntakeInvitation")
 class InvitationSerializer(serializers.ModelSerializer):
     episode = serializers.IntegerField(source="intake.episode_id", read_only=True)
     status = serializers.SerializerMethodField()
@@ -57,6 +58,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         return selectors.desk_status(invitation.intake, invitation).value
 
 
+@extend_schema_serializer(component_name="IntakeInvitationCreate")
 class InvitationCreateSerializer(serializers.Serializer):
     episode = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
@@ -69,6 +71,7 @@ class InvitationViewSet(
     queryset = IntakeInvitation.objects.none()
     serializer_class = InvitationSerializer
     permission_classes = [InvitationAccess]
+    ordering_fields = ["created_at", "sent_at", "expires_at"]
     filterset_fields = ["intake__episode"]
 
     def get_queryset(self):
@@ -118,6 +121,7 @@ class InvitationViewSet(
         return Response(self.get_serializer(invitation).data, status=201)
 
 
+@extend_schema_serializer(component_name="QuestionnaireScore")
 class ScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = QuestionnaireScore
@@ -142,6 +146,7 @@ class RedFlagSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "tier", "label", "raised_at", "cleared_at", "cleared_by", "clearance_note"]
 
 
+@extend_schema_serializer(component_name="ReviewNote")
 class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReviewNote
@@ -173,10 +178,10 @@ class IntakeSerializer(serializers.ModelSerializer):
 class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Submitted intakes with their scores: clinicians only."""
 
-    # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Intake.objects.none()
     serializer_class = IntakeSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["submitted_at"]
     filterset_fields = ["episode"]
 
     def get_queryset(self):

@@ -3,7 +3,7 @@ Django admin), drafting, editing items, signing and reading versions (clinicians
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -55,6 +55,7 @@ class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     queryset = Intervention.objects.none()
     serializer_class = InterventionSerializer
     permission_classes = [LibraryAccess]
+    ordering_fields = ["name", "prong", "key"]
     filterset_fields = ["prong", "active", "home_program"]
 
     def get_queryset(self):
@@ -128,26 +129,29 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "episode", "assessment", "status", "referrals", "excluded", "items"]
 
 
+@extend_schema_serializer(component_name="PlanVersion")
 class VersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanVersion
         fields = ["number", "body", "changes", "signed_by", "signed_at"]
 
 
+@extend_schema_serializer(component_name="PlanDraft")
 class DraftSerializer(serializers.Serializer):
     assessment = serializers.IntegerField()
 
 
+@extend_schema_serializer(component_name="PlanItemAdd")
 class AddItemSerializer(serializers.Serializer):
     intervention = serializers.IntegerField()
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = TreatmentPlan.objects.none()
     serializer_class = PlanSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["created_at", "updated_at", "status"]
     filterset_fields = ["episode", "status"]
 
     def get_queryset(self):
@@ -232,7 +236,6 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Change an item's dosage or instructions, or remove it from the draft."""
 
-    # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = PlanItem.objects.none()
     serializer_class = PlanItemSerializer
     permission_classes = [permissions.ClinicalAccess]

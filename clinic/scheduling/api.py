@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -42,6 +42,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="AppointmentBook")
 class BookSerializer(serializers.Serializer):
     episode = serializers.IntegerField()
     clinician = serializers.IntegerField()
@@ -51,11 +52,13 @@ class BookSerializer(serializers.Serializer):
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="AppointmentReschedule")
 class RescheduleSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="AppointmentCancel")
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
@@ -69,6 +72,7 @@ STATUS_CHANGES = [
 ]
 
 
+@extend_schema_serializer(component_name="AppointmentStatusChange")
 class StatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_CHANGES)
 
@@ -84,6 +88,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
     permission_classes = [ScheduleAccess]
+    ordering_fields = ["starts_at", "ends_at", "status"]
     filterset_fields = ["episode", "clinician", "status"]
 
     def get_queryset(self):
