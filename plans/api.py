@@ -182,6 +182,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = _call(lambda: services.plan_draft(actor=request.user, assessment=assessment))
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=PlanSerializer, responses=PlanSerializer)
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
         serializer = self.get_serializer(plan, data=request.data, partial=True)
