@@ -85,8 +85,8 @@ def _form_field_schema(field: forms.Field, *, read: bool) -> dict:
     elif isinstance(field, forms.ChoiceField):
         schema = {"type": "string", "enum": [value for value, _ in field.choices]}
     elif isinstance(field, forms.DecimalField):
-        schema = {"type": "string", "format": "decimal"} if read else {"type": "number"}
-        schema.update(_bounds(field))
+        # Read back as a string, which keeps its decimals; bounds are for what is sent.
+        schema = {"type": "string", "format": "decimal"} if read else {"type": "number", **_bounds(field)}
     elif isinstance(field, forms.IntegerField):
         schema = {"type": "integer", **_bounds(field)}
     elif isinstance(field, forms.DateField):

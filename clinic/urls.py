@@ -73,7 +73,11 @@ urlpatterns = [
     # Before the router: its catch-all would otherwise take "schema" and "docs".
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A person opening the docs without a session is sent to sign in, like every staff page.
-    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="api-schema", template_name="clinic/api_docs.html")),
+        name="api-docs",
+    ),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]
