@@ -268,9 +268,11 @@ SPECTACULAR_SETTINGS = {
         "Case management for clinics that treat runners: patients, episodes of care, intake, "
         "assessments and findings, treatment plans and the schedule. Every endpoint applies the "
         "same role and clinic rules as the web pages: a record of another clinic answers 404, a "
-        "record your role may not see answers 403. Records are never deleted through the API. "
-        "Lists are paginated (`page`) and can be ordered (`ordering`, a field name, `-` for "
-        "descending). Patient search is a POST so that names never appear in addresses."
+        "record your role may not see answers 403. Bad input answers 400 with the messages per "
+        "field. Patients, episodes and clinical records are corrected or closed, never deleted "
+        "(only an item of a draft plan can be removed). Lists are paginated (`page`) and can be "
+        "ordered (`ordering`: field names, `-` for descending). Patient search is a POST so that "
+        "names never appear in addresses."
     ),
     # The schema describes the API, not patients, but it is still only for signed-in staff.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
@@ -279,7 +281,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     # One name for each choice set that several serializers use.
     "ENUM_NAME_OVERRIDES": {
         "ContactChannelEnum": "clinic.models.ContactChannel",

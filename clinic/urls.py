@@ -70,7 +70,6 @@ urlpatterns = [
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
-    # Before the router: its catch-all would otherwise take "schema" and "docs".
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A person opening the docs without a session is sent to sign in, like every staff page.
     path(

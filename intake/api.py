@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -51,6 +51,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "string", "enum": [status.value for status in selectors.DeskStatus]})
     def get_status(self, invitation: IntakeInvitation) -> str:
         latest = invitation.intake.invitations.first()
         if latest is not None and latest.pk != invitation.pk:
