@@ -3,6 +3,7 @@ form's field names and is validated by that same form, so API and screen cannot 
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,6 +14,21 @@ from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
 from clinic.drf import call_service as _call
+from clinic.drf import form_schema
+
+# The exam payload is documented from the form that validates it.
+_EXAM_READ = {
+    **form_schema(AssessmentForm(), read=True),
+    "additionalProperties": {
+        "description": "A detail that only some special tests have (the Thomas test's tight structure, the "
+        "straight-leg raise's angle and leg symptoms, FABER's pain location), listed for every special test "
+        "recorded: null, false or empty where the test has no such detail."
+    },
+}
+_EXAM_CHANGE = form_schema(AssessmentForm(), partial=True)
+_START = form_schema(
+    StartAssessmentForm(), outside_form={"episode": {"type": "integer", "description": "The episode of care."}}
+)
 
 
 def _valid(form) -> dict:
@@ -58,6 +74,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(_EXAM_READ)
     def get_measurements(self, assessment: Assessment) -> dict:
         return {
             name: (str(value) if value is not None and not isinstance(value, bool | int | str) else value)
@@ -66,8 +83,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["assessed_on", "completed_at"]
     filterset_fields = ["episode", "status"]
 
     def get_queryset(self):
@@ -89,6 +109,11 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
         return Response(self.get_serializer(assessment).data)
 
+    @extend_schema(
+        request={"application/json": _START},
+        responses={201: AssessmentSerializer},
+        description="Start a draft initial evaluation or re-assessment of an episode.",
+    )
     def create(self, request, *args, **kwargs):
         try:
             episode_id = int(request.data.get("episode"))
@@ -101,6 +126,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         assessment = _call(lambda: services.assessment_start(actor=request.user, episode=episode, **data))
         return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request={"application/json": _EXAM_CHANGE}, responses=AssessmentSerializer)
     def partial_update(self, request, *args, **kwargs):
         """Change a draft: fields not sent keep their saved values."""
         assessment = self.get_object()
@@ -109,6 +135,11 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         _call(lambda: services.assessment_save(actor=request.user, assessment=assessment, data=data))
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
+    @extend_schema(
+        request=None,
+        responses=AssessmentSerializer,
+        description="Complete the assessment and derive its findings.",
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         assessment = self.get_object()
@@ -116,10 +147,12 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
 
+@extend_schema_serializer(component_name="FindingDismiss")
 class DismissSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+@extend_schema_serializer(component_name="FindingAdd")
 class AddFindingSerializer(serializers.Serializer):
     assessment = serializers.IntegerField()
     label = serializers.CharField(max_length=300)
@@ -130,8 +163,10 @@ class AddFindingSerializer(serializers.Serializer):
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Findings are clinical content: every one read through the API is audited."""
 
+    queryset = Finding.objects.none()
     serializer_class = FindingSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["assessment", "code", "side"]
     filterset_fields = ["assessment"]
 
     def get_queryset(self):
@@ -150,6 +185,11 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         audit.record(actor=request.user, action="finding.viewed", obj=finding)
         return Response(self.get_serializer(finding).data)
 
+    @extend_schema(
+        request=AddFindingSerializer,
+        responses={201: FindingSerializer},
+        description="Add a finding of the clinician's own to an assessment.",
+    )
     def create(self, request, *args, **kwargs):
         payload = AddFindingSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -164,6 +204,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         finding = _call(lambda: services.finding_add(actor=request.user, assessment=assessment, **data))
         return Response(self.get_serializer(finding).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=DismissSerializer, responses=FindingSerializer)
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         payload = DismissSerializer(data=request.data)

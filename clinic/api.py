@@ -6,6 +6,7 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -42,8 +43,11 @@ class NoDeleteViewSet(
 
 
 class PatientViewSet(NoDeleteViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Patient.objects.none()
     serializer_class = PatientSerializer
     permission_classes = [permissions.PatientAccess]
+    ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "updated_at"]
 
     def get_queryset(self):
         return permissions.scoped_patients(self.request.user)
@@ -65,6 +69,12 @@ class PatientViewSet(NoDeleteViewSet):
             )
         )
 
+    @extend_schema(
+        request=PatientSearchSerializer,
+        responses=PatientSerializer(many=True),
+        filters=False,
+        description="Find patients by name, birth date or phone; the query travels in the body, never the URL.",
+    )
     @action(detail=False, methods=["post"])
     def search(self, request):
         query = PatientSearchSerializer(data=request.data)
@@ -79,7 +89,10 @@ def _request_patients(request):
 
 
 def _request_clinicians(request):
-    return selectors.clinicians_of(clinic_id=request.user.clinic_id) if request else User.objects.none()
+    # The schema generator builds serializers for an anonymous user, who has no clinic.
+    if request is None or not request.user.is_authenticated:
+        return User.objects.none()
+    return selectors.clinicians_of(clinic_id=request.user.clinic_id)
 
 
 class EpisodeSerializer(serializers.ModelSerializer):
@@ -112,8 +125,10 @@ class EpisodeFilter(filters.FilterSet):
 
 
 class EpisodeViewSet(NoDeleteViewSet):
+    queryset = EpisodeOfCare.objects.none()
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]
+    ordering_fields = ["opened_on", "closed_on", "status"]
     filterset_class = EpisodeFilter
 
     def get_queryset(self):

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from assessments import api as assessment_api
@@ -71,6 +73,13 @@ urlpatterns = [
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # A person opening the docs without a session is sent to sign in, like every staff page.
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerView.as_view(url_name="api-schema", template_name="clinic/api_docs.html")),
+        name="api-docs",
+    ),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -30,6 +31,7 @@ class InvitationAccess(BasePermission):
         return permissions.can_change_episode(request.user, episode)
 
 
+@extend_schema_serializer(component_name="IntakeInvitation")
 class InvitationSerializer(serializers.ModelSerializer):
     episode = serializers.IntegerField(source="intake.episode_id", read_only=True)
     status = serializers.SerializerMethodField()
@@ -49,6 +51,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field({"type": "string", "enum": [status.value for status in selectors.DeskStatus]})
     def get_status(self, invitation: IntakeInvitation) -> str:
         latest = invitation.intake.invitations.first()
         if latest is not None and latest.pk != invitation.pk:
@@ -56,6 +59,7 @@ class InvitationSerializer(serializers.ModelSerializer):
         return selectors.desk_status(invitation.intake, invitation).value
 
 
+@extend_schema_serializer(component_name="IntakeInvitationCreate")
 class InvitationCreateSerializer(serializers.Serializer):
     episode = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
@@ -64,8 +68,11 @@ class InvitationCreateSerializer(serializers.Serializer):
 class InvitationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = IntakeInvitation.objects.none()
     serializer_class = InvitationSerializer
     permission_classes = [InvitationAccess]
+    ordering_fields = ["created_at", "sent_at", "expires_at"]
     filterset_fields = ["intake__episode"]
 
     def get_queryset(self):
@@ -73,6 +80,11 @@ class InvitationViewSet(
             intake__episode__in=permissions.scoped_episodes(self.request.user)
         ).select_related("intake")
 
+    @extend_schema(
+        request=InvitationCreateSerializer,
+        responses={201: InvitationSerializer},
+        description="Send the patient an intake link; the channel defaults to the patient's preferred one.",
+    )
     def create(self, request, *args, **kwargs):
         payload = InvitationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -88,11 +100,17 @@ class InvitationViewSet(
         )
         return Response(self.get_serializer(invitation).data, status=201)
 
+    @extend_schema(request=None, responses=InvitationSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         invitation = services.invitation_revoke(actor=request.user, invitation=self.get_object())
         return Response(self.get_serializer(invitation).data)
 
+    @extend_schema(
+        request=None,
+        responses={201: InvitationSerializer},
+        description="Send a new link by the same channel; the previous link stops working.",
+    )
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         previous = self.get_object()
@@ -104,6 +122,7 @@ class InvitationViewSet(
         return Response(self.get_serializer(invitation).data, status=201)
 
 
+@extend_schema_serializer(component_name="QuestionnaireScore")
 class ScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = QuestionnaireScore
@@ -128,6 +147,7 @@ class RedFlagSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "tier", "label", "raised_at", "cleared_at", "cleared_by", "clearance_note"]
 
 
+@extend_schema_serializer(component_name="ReviewNote")
 class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReviewNote
@@ -159,8 +179,10 @@ class IntakeSerializer(serializers.ModelSerializer):
 class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Submitted intakes with their scores: clinicians only."""
 
+    queryset = Intake.objects.none()
     serializer_class = IntakeSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["submitted_at"]
     filterset_fields = ["episode"]
 
     def get_queryset(self):

@@ -3,6 +3,7 @@ Django admin), drafting, editing items, signing and reading versions (clinicians
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -50,8 +51,11 @@ class InterventionSerializer(serializers.ModelSerializer):
 
 
 class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Intervention.objects.none()
     serializer_class = InterventionSerializer
     permission_classes = [LibraryAccess]
+    ordering_fields = ["name", "prong", "key"]
     filterset_fields = ["prong", "active", "home_program"]
 
     def get_queryset(self):
@@ -125,24 +129,29 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "episode", "assessment", "status", "referrals", "excluded", "items"]
 
 
+@extend_schema_serializer(component_name="PlanVersion")
 class VersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanVersion
         fields = ["number", "body", "changes", "signed_by", "signed_at"]
 
 
+@extend_schema_serializer(component_name="PlanDraft")
 class DraftSerializer(serializers.Serializer):
     assessment = serializers.IntegerField()
 
 
+@extend_schema_serializer(component_name="PlanItemAdd")
 class AddItemSerializer(serializers.Serializer):
     intervention = serializers.IntegerField()
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = TreatmentPlan.objects.none()
     serializer_class = PlanSerializer
     permission_classes = [permissions.ClinicalAccess]
+    ordering_fields = ["created_at", "updated_at", "status"]
     filterset_fields = ["episode", "status"]
 
     def get_queryset(self):
@@ -157,6 +166,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         audit.record(actor=request.user, action="plan.viewed", obj=plan)
         return Response(self.get_serializer(plan).data)
 
+    @extend_schema(
+        request=DraftSerializer,
+        responses={201: PlanSerializer},
+        description="Draft a plan from a completed assessment's findings.",
+    )
     def create(self, request, *args, **kwargs):
         payload = DraftSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -168,6 +182,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         plan = _call(lambda: services.plan_draft(actor=request.user, assessment=assessment))
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=PlanSerializer, responses=PlanSerializer)
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
         serializer = self.get_serializer(plan, data=request.data, partial=True)
@@ -175,6 +190,11 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         _call(lambda: services.plan_update(actor=request.user, plan=plan, **serializer.validated_data))
         return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
 
+    @extend_schema(
+        request=AddItemSerializer,
+        responses={201: PlanItemSerializer},
+        description="Add an intervention from the clinic's library to the draft.",
+    )
     @action(detail=True, methods=["post"])
     def items(self, request, pk=None):
         plan = self.get_object()
@@ -195,12 +215,19 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         )
         return Response(PlanItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=None,
+        responses={201: VersionSerializer},
+        description="Sign the draft: it becomes an immutable version, and its handout is made.",
+    )
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         version = _call(lambda: services.plan_sign(actor=request.user, plan=self.get_object()))
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=VersionSerializer(many=True), filters=False)
+    # Every signed version at once: a plan has few, so the list is not paginated.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         plan = self.get_object()
         audit.record(actor=request.user, action="plan.versions_viewed", obj=plan)
@@ -210,6 +237,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Change an item's dosage or instructions, or remove it from the draft."""
 
+    queryset = PlanItem.objects.none()
     serializer_class = PlanItemSerializer
     permission_classes = [permissions.ClinicalAccess]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -41,6 +42,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="AppointmentBook")
 class BookSerializer(serializers.Serializer):
     episode = serializers.IntegerField()
     clinician = serializers.IntegerField()
@@ -50,24 +52,29 @@ class BookSerializer(serializers.Serializer):
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="AppointmentReschedule")
 class RescheduleSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(component_name="AppointmentCancel")
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+# The statuses a visit may be set to by hand (cancelling has its own action, with a reason).
+STATUS_CHANGES = [
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.NO_SHOW,
+    AppointmentStatus.BOOKED,
+]
+
+
+@extend_schema_serializer(component_name="AppointmentStatusChange")
 class StatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=[
-            AppointmentStatus.CHECKED_IN,
-            AppointmentStatus.COMPLETED,
-            AppointmentStatus.NO_SHOW,
-            AppointmentStatus.BOOKED,
-        ]
-    )
+    status = serializers.ChoiceField(choices=STATUS_CHANGES)
 
 
 class AvailabilitySerializer(serializers.Serializer):
@@ -77,8 +84,11 @@ class AvailabilitySerializer(serializers.Serializer):
 
 
 class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    # The model for the schema; get_queryset scopes every request to the user's clinic.
+    queryset = Appointment.objects.none()
     serializer_class = AppointmentSerializer
     permission_classes = [ScheduleAccess]
+    ordering_fields = ["starts_at", "ends_at", "status"]
     filterset_fields = ["episode", "clinician", "status"]
 
     def get_queryset(self):
@@ -92,6 +102,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise ValidationError({"clinician": ["No such clinician in your clinic."]})
         return clinician
 
+    @extend_schema(
+        request=BookSerializer,
+        responses={201: AppointmentSerializer},
+        description="Book a visit; outside working hours or in time off it needs an override reason.",
+    )
     def create(self, request, *args, **kwargs):
         payload = BookSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -112,6 +127,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
         payload = RescheduleSerializer(data=request.data)
@@ -123,6 +139,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data)
 
+    @extend_schema(request=CancelSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         payload = CancelSerializer(data=request.data)
@@ -134,6 +151,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data)
 
+    @extend_schema(request=StatusSerializer, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         payload = StatusSerializer(data=request.data)
@@ -145,7 +163,15 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data)
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[AvailabilitySerializer],
+        responses=inline_serializer(
+            "FreeSlot", {"start": serializers.DateTimeField(), "end": serializers.DateTimeField()}, many=True
+        ),
+        filters=False,
+    )
+    # All of one day's free slots at once, so the list is not paginated.
+    @action(detail=False, methods=["get"], pagination_class=None)
     def availability(self, request):
         """Free slots of one clinician on one day, in the clinic's time zone."""
         query = AvailabilitySerializer(data=request.query_params)
