@@ -179,3 +179,13 @@ def test_the_exam_is_documented_as_the_assessment_screen_takes_and_the_api_retur
             # A detail that only some special tests have, listed for the others too.
             assert name.rsplit("_", 1)[-1] in {"structure", "angle", "symptoms", "location"}, name
             assert value in (None, False, ""), (name, value)
+
+
+def test_the_schema_documents_both_ways_to_authenticate(tmp_path):
+    schema = _generate(tmp_path)
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["apiToken"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["cookieAuth"]["in"] == "cookie"
+    patients = schema["paths"]["/api/patients/"]["get"]["security"]
+    assert {"apiToken": []} in patients
+    assert {"cookieAuth": []} in patients
