@@ -19,7 +19,11 @@ from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPl
 
 class LibraryAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return bool(request.user.clinic_id) and request.user.has_perm("plans.view_intervention")
+        return (
+            request.user.is_authenticated
+            and bool(request.user.clinic_id)
+            and request.user.has_perm("plans.view_intervention")
+        )
 
 
 class InterventionSerializer(serializers.ModelSerializer):

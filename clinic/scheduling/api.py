@@ -22,7 +22,7 @@ from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentSt
 class ScheduleAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
         needed = "scheduling.view_appointment" if request.method in SAFE_METHODS else "scheduling.add_appointment"
-        return bool(request.user.clinic_id) and request.user.has_perm(needed)
+        return request.user.is_authenticated and bool(request.user.clinic_id) and request.user.has_perm(needed)
 
 
 class AppointmentSerializer(serializers.ModelSerializer):

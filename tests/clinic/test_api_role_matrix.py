@@ -287,23 +287,15 @@ def _member(request, role: str):
 # Found by this matrix: these permission classes read ``request.user.clinic_id`` before
 # checking that anyone is signed in, so an anonymous call raises instead of answering 403.
 # Strict: once the code answers 403, these cases pass and the mark must go.
-ANONYMOUS_CRASHES = {"/api/appointments/", "/api/interventions/"}
-_CRASH = pytest.mark.xfail(
-    strict=True, raises=AttributeError, reason="ScheduleAccess/LibraryAccess crash on AnonymousUser (reported)"
-)
-
-
 def _cases(roles):
     for (path, method), outcomes in sorted(EXPECTED.items()):
         for role in roles:
-            crashes = role == "anonymous" and any(path.startswith(prefix) for prefix in ANONYMOUS_CRASHES)
             yield pytest.param(
                 path,
                 method,
                 role,
                 outcomes[role],
                 id=f"{method.upper()} {path} {role}",
-                marks=[_CRASH] if crashes else [],
             )
 
 
