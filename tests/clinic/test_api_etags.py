@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from assessments.models import Assessment
 from clinic.drf import etag_of, if_match_allows
 from clinic.models import EpisodeOfCare, Patient
 from clinic.permissions import Role
@@ -162,6 +163,24 @@ def test_a_plan_write_with_a_stale_if_match_is_refused(client, clinician, episod
 
     assert second.status_code == 412
     assert TreatmentPlan.objects.get(pk=plan_id).weeks == 7
+
+
+def test_an_assessment_draft_write_with_a_stale_if_match_is_refused(clinician, episode):
+    api = api_client(clinician)
+    started = api.post(
+        "/api/assessments/", {"episode": episode.pk, "kind": "initial", "assessed_on": "2026-03-02"}, format="json"
+    )
+    assert started.status_code == 201, started.data
+    url = f"/api/assessments/{started.data['id']}/"
+    etag = api.get(url)["ETag"]
+    first = api.patch(url, {"pain_today": 3}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == 200, first.data
+    assert first["ETag"] != etag
+
+    second = api.patch(url, {"pain_today": 8}, format="json", HTTP_IF_MATCH=etag)
+
+    assert second.status_code == 412
+    assert Assessment.objects.get(pk=started.data["id"]).pain_today == 3
 
 
 @pytest.mark.postgres
