@@ -3,7 +3,7 @@ form's field names and is validated by that same form, so API and screen cannot 
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,8 +13,8 @@ from assessments import services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
+from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema, form_schema
 from clinic.drf import call_service as _call
-from clinic.drf import form_schema
 
 # The exam payload is documented from the form that validates it.
 _EXAM_READ = {
@@ -82,7 +82,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
         }
 
 
-class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(retrieve=etag_read_schema, partial_update=etag_write_schema)
+class AssessmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer

@@ -6,7 +6,7 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from clinic import audit, permissions, selectors, services
+from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.services import PATIENT_FIELDS
@@ -42,7 +43,8 @@ class NoDeleteViewSet(
     """Records are discharged or corrected, never deleted, so there is no DELETE."""
 
 
-class PatientViewSet(NoDeleteViewSet):
+@extend_schema_view(retrieve=etag_read_schema, update=etag_write_schema, partial_update=etag_write_schema)
+class PatientViewSet(ETagMixin, NoDeleteViewSet):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Patient.objects.none()
     serializer_class = PatientSerializer
@@ -124,7 +126,8 @@ class EpisodeFilter(filters.FilterSet):
         fields = ["patient", "status", "lead_clinician"]
 
 
-class EpisodeViewSet(NoDeleteViewSet):
+@extend_schema_view(retrieve=etag_read_schema, update=etag_write_schema, partial_update=etag_write_schema)
+class EpisodeViewSet(ETagMixin, NoDeleteViewSet):
     queryset = EpisodeOfCare.objects.none()
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]

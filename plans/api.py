@@ -3,7 +3,7 @@ Django admin), drafting, editing items, signing and reading versions (clinicians
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from assessments.models import Assessment
 from clinic import audit, permissions
+from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from plans import services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
@@ -151,7 +152,8 @@ class AddItemSerializer(serializers.Serializer):
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(retrieve=etag_read_schema, partial_update=etag_write_schema)
+class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = TreatmentPlan.objects.none()
     serializer_class = PlanSerializer
     permission_classes = [permissions.ClinicalAccess]
