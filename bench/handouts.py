@@ -18,6 +18,7 @@ the temporary directory at the end.
 from __future__ import annotations
 
 import argparse
+import datetime
 import io
 import os
 import platform
@@ -65,7 +66,7 @@ def _signed_handout():
     from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
     from clinic.permissions import Role
     from plans import services
-    from plans.models import Handout, Intervention, PlanItem, TreatmentPlan
+    from plans.models import Handout, Intervention, TreatmentPlan
 
     clinic = Clinic.objects.create(name="Bench Running Clinic", time_zone="America/Chicago", phone="+13125550100")
     clinician = User.objects.create(email="bench.clinician@example.test", full_name="Dana Lead", clinic=clinic)
@@ -75,7 +76,7 @@ def _signed_handout():
         clinic=clinic,
         first_name="Sam",
         last_name="Runner",
-        date_of_birth="1990-04-02",
+        date_of_birth=datetime.date(1990, 4, 2),
         sex="female",
         email="sam.runner@example.test",
     )
@@ -93,17 +94,8 @@ def _signed_handout():
         weeks=6,
         running_advice=["Take slightly shorter steps when you run.", "Add no more than 10% to your week."],
     )
-    for order, key in enumerate(CLINIC_TREATMENTS + HOME_EXERCISES):
-        intervention = Intervention.objects.get(clinic=clinic, key=key)
-        PlanItem.objects.create(
-            plan=plan,
-            intervention=intervention,
-            prong=intervention.prong,
-            name=intervention.name,
-            instructions=intervention.instructions,
-            home_program=intervention.home_program,
-            order=order,
-        )
+    for key in CLINIC_TREATMENTS + HOME_EXERCISES:
+        services.item_add(actor=clinician, plan=plan, intervention=Intervention.objects.get(clinic=clinic, key=key))
     version = services.plan_sign(actor=clinician, plan=plan)
     return Handout.objects.get(version=version)
 

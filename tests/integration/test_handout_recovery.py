@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus
 from plans import handouts, services
-from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanItem, PlanVersion, TreatmentPlan
+from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanVersion, TreatmentPlan
 from plans.tasks import sweep_handouts
 from tests.factories import EpisodeFactory
 from tests.integration.broker import (
@@ -55,16 +55,8 @@ def _sign(episode, clinician, *, weeks: int) -> PlanVersion:
     )
     library = Intervention.objects.filter(clinic=episode.patient.clinic)
     chosen = [*library.filter(home_program=True), library.filter(prong="manipulation").first()]
-    for order, intervention in enumerate(chosen):
-        PlanItem.objects.create(
-            plan=plan,
-            intervention=intervention,
-            prong=intervention.prong,
-            name=intervention.name,
-            instructions=intervention.instructions,
-            home_program=intervention.home_program,
-            order=order,
-        )
+    for intervention in chosen:
+        services.item_add(actor=clinician, plan=plan, intervention=intervention)
     return services.plan_sign(actor=clinician, plan=plan)
 
 
