@@ -224,6 +224,9 @@ if not REDIS_URL:
         "data_folder_in": str(_celery_queue),
         "data_folder_out": str(_celery_queue),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # Broadcasts (worker control, inspect) keep their exchange tables here; kombu's
+        # default is a "control" folder in the working directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 else:
