@@ -165,11 +165,14 @@ def _request_token_owners(request):
     return api_tokens.token_owners(user=request.user)
 
 
+TOKEN_STATUSES = [(status.value, status.value.capitalize()) for status in api_tokens.TokenStatus]
+
+
 @extend_schema_serializer(component_name="ApiToken")
 class ApiTokenSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.full_name", read_only=True)
     created_by = serializers.CharField(source="created_by.full_name", read_only=True)
-    status = serializers.ChoiceField(choices=[status.value for status in api_tokens.TokenStatus], read_only=True)
+    status = serializers.ChoiceField(choices=TOKEN_STATUSES, read_only=True)
 
     class Meta:
         model = ApiToken
