@@ -257,7 +257,8 @@ class ManageApiTokens(BasePermission):
     a leaked token could otherwise make itself a successor that outlives its revocation."""
 
     def has_permission(self, request, view) -> bool:
-        if not can_manage_staff(request.user):
+        # can_manage_staff reads the user's clinic, which an anonymous user does not have.
+        if not (request.user.is_authenticated and can_manage_staff(request.user)):
             return False
         return not (getattr(view, "action", None) == "create" and isinstance(request.auth, ApiToken))
 

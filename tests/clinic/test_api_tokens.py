@@ -546,6 +546,7 @@ def test_a_clinical_scope_is_refused_for_staff_who_may_not_see_clinical_records(
 
 def test_admin_gives_the_clinical_scope_on_the_page_and_sees_it_listed(client, clinic_admin, clinician):
     _login(client, clinic_admin)
+    assert 'name="clinical_scope"' in client.get("/staff/api-tokens/new/").content.decode()
 
     response = client.post(
         "/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Hospital EHR", "clinical_scope": "on"}
