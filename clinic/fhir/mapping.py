@@ -81,6 +81,10 @@ def _quantity(value: int | Decimal, unit: str, code: str) -> dict:
     return {"value": number, "unit": unit, "system": UCUM, "code": code}
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _instant(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
@@ -438,7 +442,7 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
         "status": status,
         "intent": "plan",
         "title": "Treatment plan",
-        "description": f"{plan.visits_per_week} visit(s) a week for {plan.weeks} weeks",
+        "description": f"{_count(plan.visits_per_week, 'visit')} a week for {_count(plan.weeks, 'week')}",
         "subject": ref("Patient", plan.episode.patient_id),
         "created": _instant(plan.created_at),
         "author": {"display": plan.created_by.full_name},

@@ -81,7 +81,9 @@ class EverythingView(FhirView):
         patient = self._patient(request, pk)
         entries = bundle.resources(selectors.patient_rows(patient), site_url=settings.SITE_URL)
         audit.record(actor=request.user, action="fhir.everything_read", obj=patient)
-        return Response(bundle.searchset(entries, site_url=settings.SITE_URL, self_url=request.build_absolute_uri()))
+        # The self link is built from SITE_URL like every fullUrl, never from the request's Host header.
+        self_url = f"{bundle.base_url(settings.SITE_URL)}/Patient/{patient.pk}/$everything"
+        return Response(bundle.searchset(entries, site_url=settings.SITE_URL, self_url=self_url))
 
 
 class ReadView(FhirView):

@@ -179,6 +179,7 @@ def test_the_care_plan_has_the_three_prongs_each_with_its_signed_items(bundle, r
     body = plan.versions.get().body
 
     assert care_plan["status"] == "active"
+    assert care_plan["description"] == "1 visit a week for 6 weeks"
     assert [coded(activity["detail"]["code"], mapping.CS_PRONG) for activity in care_plan["activity"]] == [
         {"manipulation"},
         {"soft_tissue"},
@@ -223,6 +224,30 @@ def test_the_handout_url_is_refused_without_a_staff_session(client, bundle):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_bundle_links_to_itself_at_the_site_url(bundle, patient, settings):
+    assert bundle["link"] == [{"relation": "self", "url": f"{settings.SITE_URL}/fhir/Patient/{patient.pk}/$everything"}]
+
+
+@pytest.mark.parametrize(("accept", "content_type"), [(FHIR_JSON, FHIR_JSON), ("application/json", "application/json")])
+def test_clients_asking_for_plain_json_get_it(client, clinician, patient, record, accept, content_type):
+    client.force_login(clinician)
+
+    response = client.get(f"/fhir/Patient/{patient.pk}", headers={"Accept": accept})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == content_type
+    assert response.json()["resourceType"] == "Patient"
+
+
+def test_writes_are_refused_as_operation_outcomes(client, clinician, patient):
+    client.force_login(clinician)
+
+    response = client.post(f"/fhir/Patient/{patient.pk}", {}, content_type="application/fhir+json")
+
+    assert response.status_code == 405
+    assert response.json()["resourceType"] == "OperationOutcome"
 
 
 def test_each_resource_reads_alone_exactly_as_in_the_bundle(client, bundle):
