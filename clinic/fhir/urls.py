@@ -6,7 +6,8 @@ _TYPES = "|".join(selectors.RESOURCE_TYPES)
 
 urlpatterns = [
     path("metadata", views.MetadataView.as_view(), name="fhir-metadata"),
-    path("Patient/<int:pk>/$everything", views.EverythingView.as_view(), name="fhir-everything"),
+    # At most 18 digits: a longer number is no database id (and would overflow the query).
+    re_path(r"^Patient/(?P<pk>[0-9]{1,18})/\$everything$", views.EverythingView.as_view(), name="fhir-everything"),
     # FHIR ids: letters, digits, "-" and ".", up to 64 characters.
     re_path(
         rf"^(?P<resource_type>{_TYPES})/(?P<resource_id>[A-Za-z0-9\-.]{{1,64}})$",

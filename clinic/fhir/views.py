@@ -77,8 +77,8 @@ _NO_SUCH_RESOURCE = "No such resource."
 
 class EverythingView(FhirView):
     @extend_schema(exclude=True)
-    def get(self, request, pk: int):
-        patient = self._patient(request, pk)
+    def get(self, request, pk: str):
+        patient = self._patient(request, int(pk))
         entries = bundle.resources(selectors.patient_rows(patient), site_url=settings.SITE_URL)
         audit.record(actor=request.user, action="fhir.everything_read", obj=patient)
         # The self link is built from SITE_URL like every fullUrl, never from the request's Host header.

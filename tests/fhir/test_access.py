@@ -3,6 +3,8 @@ token with the clinical scope, never more than the token's owner may see; every 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
@@ -160,3 +162,17 @@ def test_the_done_when_flow_admin_makes_a_token_through_the_api_and_it_reads_the
     assert response.status_code == 200
     bundle = Bundle.model_validate(response.json())
     assert bundle.entry[0].resource.id == str(patient.pk)
+
+
+def test_the_done_when_flow_through_the_staff_page(client, clinic_admin, clinician, patient, record):
+    client.force_login(clinic_admin)
+    page = client.post(
+        "/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Hospital EHR", "clinical_scope": "on"}
+    )
+    raw = re.search(r'value="(stride_[^"]+)"', page.content.decode()).group(1)
+    client.logout()
+
+    response = client.get(f"/fhir/Patient/{patient.pk}/$everything", headers=_bearer(raw))
+
+    assert response.status_code == 200
+    Bundle.model_validate(response.json())
