@@ -50,7 +50,8 @@ SCORE_CODES: dict[str, dict] = {
     "odi": {"system": LOINC, "code": "97908-8", "display": "Oswestry Disability Index"},
     "lefs": {"system": CS_OBSERVATION, "code": "lefs", "display": "Lower Extremity Functional Scale score"},
 }
-# UCUM: the ODI is a percentage; the others are unitless scores (annotation {score}).
+# UCUM code and the unit as shown: the ODI is a percentage; the others are unitless scores
+# (the UCUM annotation {score}).
 SCORE_UNITS = {"odi": ("%", "%"), "nprs": ("{score}", "score"), "lefs": ("{score}", "score")}
 # DOMAIN 9.2: "Hip joint - range of movement (observable entity)", seen once (S176).
 SNOMED_HIP_ROM = {"system": SNOMED, "code": "299238003", "display": "Hip joint - range of movement"}
@@ -98,10 +99,8 @@ def _performer(name: str) -> list[dict]:
     return [{"display": name}]
 
 
-def _hip(side: str | None = None) -> dict:
-    if side is None:
-        return _concept(CS_BODY_SITE, "hip", "Hip")
-    return _concept(CS_BODY_SITE, f"hip-{side}", f"{SIDE_LABELS[side]} hip")
+def _hip() -> dict:
+    return _concept(CS_BODY_SITE, "hip", "Hip")
 
 
 def _side(side: str) -> dict:
@@ -180,7 +179,7 @@ def questionnaire_response(score: QuestionnaireScore, intake: Intake) -> dict:
 def _score_observation(
     *, resource_id: str, instrument: str, value: Decimal, patient_id: int, effective: str, display: str
 ) -> dict:
-    unit, unit_label = SCORE_UNITS[instrument]
+    unit_code, unit = SCORE_UNITS[instrument]
     return {
         "resourceType": "Observation",
         "id": resource_id,
@@ -189,7 +188,7 @@ def _score_observation(
         "code": {"coding": [SCORE_CODES[instrument]], "text": SCORE_CODES[instrument]["display"]},
         "subject": ref("Patient", patient_id),
         "effectiveDateTime": effective,
-        "valueQuantity": _quantity(value, unit_label if unit == "{score}" else unit, unit),
+        "valueQuantity": _quantity(value, unit, unit_code),
         "note": [{"text": display}],
     }
 
