@@ -48,6 +48,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -350,6 +351,8 @@ def _report(options, phases: dict[str, dict], load_before: str, load_after: str,
         f"Errors: {errors} failed requests in all phases; server access log: {len(statuses)} requests, "
         f"{server_errors} with status 5xx; {tracebacks} tracebacks in the server log"
     )
+    reasons = Counter((sample[1], sample[5]) for phase in phases.values() for sample in phase["samples"] if sample[3])
+    lines += [f"  {count} x {name}: {reason}" for (name, reason), count in reasons.most_common()]
     return "\n".join(lines)
 
 

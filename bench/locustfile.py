@@ -15,7 +15,7 @@ HTTP) and the Origin of the https site. The cookie jar returns the app's Secure 
 the loopback's plain HTTP, as the proxy would have carried them over TLS.
 
 Each request is checked (status, redirect target, page content); anything else counts as a
-failure with its reason. Every sample (user class, request name, milliseconds, failed) is
+failure with its reason. Every sample (user class, request name, milliseconds, failed, time, reason) is
 written at the end to the JSON file named by ``STRIDE_LOAD_SAMPLES``, from which load.py
 computes the per-class and overall figures.
 """
@@ -40,12 +40,14 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _links = iter(PLAN["links"][int(os.environ.get("STRIDE_LINK_OFFSET", "0")) :])
 _clinicians = itertools.cycle(PLAN["clinicians"])
 _front_desk = itertools.cycle(PLAN["front_desk"])
-_samples: list[tuple[str, str, float, bool, float]] = []
+_samples: list[tuple[str, str, float, bool, float, str]] = []
 
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception, context, **kwargs):
-    _samples.append((context.get("user_class", "?"), name, response_time, exception is not None, time.time()))
+    failed = exception is not None
+    reason = str(exception)[:120] if failed else ""
+    _samples.append((context.get("user_class", "?"), name, response_time, failed, time.time(), reason))
 
 
 @events.test_start.add_listener
@@ -172,7 +174,7 @@ class Clinician(StrideUser):
     @task(2)
     def episode_page(self) -> None:
         _, episode_id = random.choice(PLAN["patients"])  # noqa: S311
-        self.get(f"/episodes/{episode_id}/", name="clinician: episode page", contains="Visits in this episode")
+        self.get(f"/episodes/{episode_id}/", name="clinician: episode page", contains='<h2 id="visits">')
 
 
 class FrontDesk(StrideUser):
