@@ -139,6 +139,21 @@ def _flush_redis(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
+def _static_check(host: str, var_dir: Path) -> str:
+    """One hashed stylesheet fetched from the app itself, as WhiteNoise serves it in production."""
+    manifest = json.loads((var_dir / "static" / "staticfiles.json").read_text())["paths"]
+    name = next(path for path in sorted(manifest) if path.startswith("css/") and path.endswith(".css"))
+    request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+        f"{host}/static/{manifest[name]}", headers={"Accept-Encoding": "gzip", "X-Forwarded-Proto": "https"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return (
+            f"Static files (WhiteNoise, compressed manifest): /static/{manifest[name]} answered {response.status}, "
+            f"Content-Encoding {response.headers.get('Content-Encoding', 'none')}, "
+            f"Cache-Control {response.headers.get('Cache-Control', 'none')}"
+        )
+
+
 def _production_environment(options, var_dir: Path, port: int) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "CELERY_"))}
     environment.update(
@@ -394,6 +409,7 @@ def main() -> None:
                 start_new_session=True,
             )
         _wait_for(lambda: _answers(f"{host}/readyz"), 300, "the production run to answer /readyz", server)
+        static_line = _static_check(host, var_dir)
 
         os.environ.update(environment)
         os.environ["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
@@ -422,7 +438,7 @@ def main() -> None:
             environment["STRIDE_LINK_OFFSET"] = str(len(phases) * users)
             phases[phase.name] = phase.run(options, host, var_dir, environment)
         load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-        report = _report(options, phases, load_before, load_after, server_log)
+        report = _report(options, phases, load_before, load_after, server_log) + "\n" + static_line
         print(report)
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         REPORT.write_text(report + "\n")
