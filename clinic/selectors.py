@@ -53,7 +53,7 @@ def patient_search(*, user: User, query: str = "") -> QuerySet[Patient]:
     and no GROUP BY over the clinic. A name search orders by the lower-cased name: no index
     gives that order, so PostgreSQL finds the matches through the name-prefix indexes
     (migration clinic/0006) and sorts them, instead of walking the whole clinic in name order
-    until enough rows match (which took 50-200 ms for a prefix late in the alphabet).
+    until enough rows match (for "Ga" that read 26,000 rows, 50 ms; later letters read more).
     """
     open_episodes = (
         EpisodeOfCare.objects.filter(patient=OuterRef("pk"), status=EpisodeStatus.OPEN)
