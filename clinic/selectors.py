@@ -8,7 +8,8 @@ import re
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from clinic import permissions
@@ -46,10 +47,24 @@ def patient_search(*, user: User, query: str = "") -> QuerySet[Patient]:
 
     A date matches the date of birth exactly, a phone number the mobile number exactly
     (both normalised), anything else every word against the start of first or last name.
+
+    Shaped for clinics with 100,000 patients (bench/data_growth.py): the open-episode count is
+    a subquery, so the count for the paginator and the page itself read only the page's rows
+    and no GROUP BY over the clinic. A name search orders by the lower-cased name: no index
+    gives that order, so PostgreSQL finds the matches through the name-prefix indexes
+    (migration clinic/0006) and sorts them, instead of walking the whole clinic in name order
+    until enough rows match (for "Ga" that read 26,000 rows, 50 ms; later letters read more).
     """
+    open_episodes = (
+        EpisodeOfCare.objects.filter(patient=OuterRef("pk"), status=EpisodeStatus.OPEN)
+        .order_by()
+        .values("patient")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     patients = (
         permissions.scoped_patients(user)
-        .annotate(open_episodes=Count("episodes", filter=Q(episodes__status=EpisodeStatus.OPEN)))
+        .annotate(open_episodes=Coalesce(Subquery(open_episodes), 0))
         .order_by("last_name", "first_name", "id")
     )
     query = query.strip()
@@ -61,7 +76,7 @@ def patient_search(*, user: User, query: str = "") -> QuerySet[Patient]:
         return patients.filter(mobile_phone=phone)
     for word in query.split():
         patients = patients.filter(Q(first_name__istartswith=word) | Q(last_name__istartswith=word))
-    return patients
+    return patients.order_by(Lower("last_name"), Lower("first_name"), "id")
 
 
 def patient_episodes(*, patient: Patient) -> QuerySet[EpisodeOfCare]:

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from assessments import api as assessment_api
 from assessments import urls as assessment_urls
-from clinic import api, views
+from clinic import api, health, views
 from clinic.fhir import urls as fhir_urls
 from clinic.forms import LoginForm
 from clinic.portal import urls as portal_urls
@@ -51,6 +51,8 @@ account_urls = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", views.dashboard, name="dashboard"),
     path("accounts/", include(account_urls)),
     path("patients/", views.patient_list, name="patient_list"),

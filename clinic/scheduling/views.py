@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import permissions, selectors
-from clinic.models import EpisodeStatus
+from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.scheduling import calendar, rules, services
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
@@ -59,9 +60,12 @@ def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
 def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
-    visits = list(schedule.with_reminders(selectors.appointments_on(user=request.user, day=day)))
     everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
     clinicians = _chosen(request, everyone)
+    # Only the shown clinicians' visits: one clinician's day need not load the whole clinic's.
+    visits = list(
+        schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
+    )
     columns = [
         (
             clinician,
@@ -114,8 +118,14 @@ def book(request: HttpRequest) -> HttpResponse:
     episodes = []
     if request.method == "POST":
         query = request.POST.get("q", "")[:100]
-        patients = selectors.patient_search(user=request.user, query=query)[:20] if query.strip() else []
-        episodes = [episode for patient in patients for episode in patient.episodes.filter(status=EpisodeStatus.OPEN)]
+        patients = (
+            selectors.patient_search(user=request.user, query=query).prefetch_related(
+                Prefetch("episodes", queryset=EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN), to_attr="open")
+            )[:20]
+            if query.strip()
+            else []
+        )
+        episodes = [episode for patient in patients for episode in patient.open]
         form.fields["episode"].choices = [
             (
                 episode.pk,

@@ -57,3 +57,32 @@ def test_production_defaults_are_hardened(settings):
     assert settings.SECURE_HSTS_SECONDS >= 31536000
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert settings.CELERY_BROKER_URL.startswith(("redis://", "filesystem://"))
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "K7x-q2M9vR4tLp8wZc1nB6yHd3sFj0gU5eAiOoXkTmNbVrEwQlPa",
+    "ALLOWED_HOSTS": "clinic.example.com",
+}
+
+
+def test_gunicorn_accepts_the_production_config_and_loads_the_app():
+    result = _run(["-m", "gunicorn", "--check-config", "-c", "gunicorn.conf.py"], **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gunicorn_config_reads_the_environment():
+    result = _run(
+        ["-m", "gunicorn", "--print-config", "-c", "gunicorn.conf.py"],
+        **PRODUCTION,
+        WEB_CONCURRENCY="3",
+        PORT="8123",
+    )
+    assert result.returncode == 0, result.stderr
+    config = {
+        name.strip(): value.strip() for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    }
+    assert config["workers"] == "3"
+    assert config["bind"] == "['127.0.0.1:8123']"
+    assert config["logger_class"] == "clinic.access_log.AccessLogger"
+    assert config["wsgi_app"] == "clinic.wsgi:application"

@@ -171,3 +171,22 @@ def test_one_clinicians_calendar_or_the_whole_clinic(client, front_desk, clinic,
         one = client.get(reverse(view), {"clinician": other.pk}).content.decode()
         assert shown.format(clinician.full_name) not in one
         assert shown.format("Robin Second") in one
+
+
+def test_booking_search_queries_do_not_grow_with_the_patients_found(
+    client, front_desk, clinic, clinician, week_of_hours, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"{reverse('schedule_book')}?clinician={clinician.pk}&start={_tomorrow_at(10).isoformat()}"
+    client.force_login(front_desk)
+    EpisodeFactory(patient__clinic=clinic, patient__last_name="Runner", lead_clinician=clinician)
+    client.post(url, {"q": "Runner", "search": ""})
+    with CaptureQueriesContext(connection) as one:
+        assert "Runner" in client.post(url, {"q": "Runner", "search": ""}).content.decode()
+    for _ in range(5):
+        EpisodeFactory(patient__clinic=clinic, patient__last_name="Runner", lead_clinician=clinician)
+    with django_assert_max_num_queries(len(one)):
+        page = client.post(url, {"q": "Runner", "search": ""}).content.decode()
+    assert page.count('name="episode"') == 6

@@ -1,0 +1,34 @@
+"""Gunicorn settings for production (``gunicorn -c gunicorn.conf.py clinic.wsgi``; gunicorn
+also reads this file by itself when started from the repository root).
+
+Every value can be set from the environment; the README's Configuration table lists them.
+Sync workers, one request each at a time: put a buffering reverse proxy (nginx, a load
+balancer) in front, so a slow client never holds a worker.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "clinic.wsgi:application"
+bind = os.environ.get("BIND", "127.0.0.1:" + os.environ.get("PORT", "8000"))
+# Gunicorn's own advice: two workers per core, plus one.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Longer than the slowest page (a PDF is rendered by the Celery worker, never in a request).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests (with jitter, so they do not all restart
+# together): a slow leak in a library cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+# The proxy's X-Forwarded-* headers are trusted from these addresses only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Access log on stdout: address, time, method, path (patient-link tokens redacted, no
+# query string), status, bytes, milliseconds. Nothing from headers or the body.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(B)s %(M)sms'
+logger_class = "clinic.access_log.AccessLogger"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
