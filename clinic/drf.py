@@ -1,6 +1,7 @@
-"""What every API module shares: turning a service's validation error into a DRF 400, the
-ordering of lists, the schema of payloads that a Django form validates, and the ETags that
-keep two editors from overwriting each other."""
+"""What every API module shares: turning a service's or a form's validation errors into a DRF
+400 of one shape, the JSON 404 of addresses under /api/ that name no route, the ordering of
+lists, the schema of payloads that a Django form validates, and the ETags that keep two editors
+from overwriting each other."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import hashlib
 from datetime import datetime
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# Where messages that concern no single field go, in every 400 (DRF's NON_FIELD_ERRORS_KEY too).
+NON_FIELD_KEY = "detail"
 
 
 def call_service(write):
@@ -22,8 +30,46 @@ def call_service(write):
         return write()
     except DjangoValidationError as error:
         raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+            error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_KEY: error.messages}
         ) from error
+
+
+def form_errors(form: forms.BaseForm) -> ValidationError:
+    """A Django form's errors as the API's 400: each field with its list of messages."""
+    return ValidationError({field: list(messages) for field, messages in form.errors.items()})
+
+
+def field_messages(errors):
+    """Any 400 body in the one shape the API documents (``FieldErrors``): field -> list of
+    messages, nested by index or key for list and map fields, messages of no single field
+    under ``detail``. DRF answers ``{"field": "message"}`` when a view raises a plain string,
+    ``{"detail": "message"}`` for a body that is not JSON, and Django says ``__all__``."""
+    if isinstance(errors, dict):
+        return {
+            (NON_FIELD_KEY if key == NON_FIELD_ERRORS else str(key)): field_messages(value)
+            for key, value in errors.items()
+        }
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return errors
+        return {str(index): field_messages(item) for index, item in enumerate(errors) if item}
+    return [errors]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every 400 body in the field-messages shape."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
+        response.data = field_messages(response.data)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An address under /api/ that names no route (a malformed id, say) answers like the API's
+    own 404s, in JSON; every other address gets the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 class StableOrderingFilter(OrderingFilter):

@@ -83,3 +83,6 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]
+
+# Addresses under /api/ that name no route answer in JSON, like the API's own 404s.
+handler404 = "clinic.drf.not_found"
