@@ -165,7 +165,7 @@ def _bounds(field: forms.Field) -> dict:
 
 # ETags and If-Match: two editors cannot overwrite each other silently.
 
-_PRECONDITION_METHODS = frozenset({"PUT", "PATCH"})
+_PRECONDITION_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 def etag_of(*, label: str, pk: int, updated_at: datetime) -> str:
@@ -214,32 +214,43 @@ _IF_MATCH_HEADER = OpenApiParameter(
         "412 Precondition Failed. `*` matches any version; leaving the header out skips the check."
     ),
 )
-# For extend_schema_view on a viewset with ETagMixin: its read and its writes.
+# For extend_schema_view on a viewset with ETagMixin: its read, its writes and its delete; the
+# parameters for the @extend_schema of an action listed in ``etag_actions``.
 etag_read_schema = extend_schema(parameters=[_ETAG_HEADER])
 etag_write_schema = extend_schema(parameters=[_IF_MATCH_HEADER, _ETAG_HEADER])
+etag_delete_schema = extend_schema(parameters=[_IF_MATCH_HEADER])
+ETAG_ACTION_PARAMETERS = [_IF_MATCH_HEADER, _ETAG_HEADER]
 
 
 # For a viewset of rows with ``updated_at``: detail reads and writes answer with the row's
-# ETag, and a PUT or PATCH whose If-Match names another version answers 412 and saves nothing.
+# ETag, and a PUT, PATCH or DELETE (or a POST to one of the detail actions named in
+# ``etag_actions``) whose If-Match names another version answers 412 and saves nothing.
 # The check runs on the row locked for the rest of the request's transaction, so two writes
 # carrying the same ETag cannot both pass it. (A comment, not a docstring: the API schema
 # would show a docstring as the description of every viewset that has no docstring of its own.)
 class ETagMixin:
+    etag_actions: frozenset[str] = frozenset()
+
     def dispatch(self, request, *args, **kwargs):
-        if request.method in _PRECONDITION_METHODS:
+        # ``self.action`` is set inside dispatch; the router's map already names it.
+        action = getattr(self, "action_map", {}).get(request.method.lower())
+        if self._guards(request.method, action):
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
+    def _guards(self, method: str, action: str | None) -> bool:
+        return method in _PRECONDITION_METHODS or (method == "POST" and action in self.etag_actions)
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.request.method in _PRECONDITION_METHODS:
+        if self._guards(self.request.method, self.action):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
     def get_object(self):
         obj = super().get_object()
-        if self.request.method in _PRECONDITION_METHODS and not if_match_allows(
+        if self._guards(self.request.method, self.action) and not if_match_allows(
             self.request.headers.get("If-Match"), self._etag(obj.pk, obj.updated_at)
         ):
             raise PreconditionFailed
@@ -249,7 +260,8 @@ class ETagMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if status.is_success(response.status_code) and self.action in {"retrieve", "update", "partial_update"}:
+        answered = {"retrieve", "update", "partial_update", *self.etag_actions}
+        if status.is_success(response.status_code) and self.action in answered:
             pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
             updated_at = getattr(self, "_etag_updated_at", None)
             if updated_at is None:

@@ -27,6 +27,7 @@ router.register("findings", assessment_api.FindingViewSet, basename="api-finding
 router.register("interventions", plan_api.InterventionViewSet, basename="api-intervention")
 router.register("plans", plan_api.PlanViewSet, basename="api-plan")
 router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
+router.register("plan-visits", plan_api.PlanVisitsViewSet, basename="api-plan-visits")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
 
 account_urls = [
