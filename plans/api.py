@@ -4,8 +4,6 @@ visit frequency and duration of signed plans (whoever schedules)."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -287,30 +285,17 @@ class VisitPlanAccess(BasePermission):
 
 
 @extend_schema_serializer(component_name="PlanVisits")
-class PlanVisitsSerializer(serializers.ModelSerializer):
-    plan = serializers.IntegerField(source="pk", read_only=True)
-    version = serializers.SerializerMethodField()
-    visits_per_week = serializers.SerializerMethodField()
-    weeks = serializers.SerializerMethodField()
-    signed_at = serializers.SerializerMethodField()
+class PlanVisitsSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    episode = serializers.IntegerField(source="plan.episode_id", read_only=True)
+    version = serializers.IntegerField(source="number", read_only=True)
+    visits_per_week = serializers.IntegerField(source="body.visits_per_week", read_only=True)
+    weeks = serializers.IntegerField(source="body.weeks", read_only=True)
+    signed_at = serializers.DateTimeField(read_only=True)
 
-    class Meta:
-        model = TreatmentPlan
-        fields = ["plan", "episode", "version", "visits_per_week", "weeks", "signed_at"]
-        read_only_fields = fields
-
-    # From the latest signed version: what the patient was given, not an unsigned edit.
-    def get_version(self, plan: TreatmentPlan) -> int:
-        return plan.versions.all()[0].number
-
-    def get_visits_per_week(self, plan: TreatmentPlan) -> int:
-        return plan.versions.all()[0].body["visits_per_week"]
-
-    def get_weeks(self, plan: TreatmentPlan) -> int:
-        return plan.versions.all()[0].body["weeks"]
-
-    def get_signed_at(self, plan: TreatmentPlan) -> datetime.datetime:
-        return plan.versions.all()[0].signed_at
+    def to_representation(self, plan: TreatmentPlan) -> dict:
+        # From the latest signed version: what the patient was given, not an unsigned edit.
+        return super().to_representation(plan.versions.all()[0])
 
 
 class PlanVisitsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
