@@ -12,7 +12,9 @@ The number of operations and cases per role is printed at the end of the run and
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 
 import pytest
@@ -46,9 +48,9 @@ from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, 
 from tests.fuzz.conftest import COVERAGE
 from tests.intake.helpers import complete_intake, send_invitation
 
-# Bounded: cases per operation and role. With about fifty operations and three roles this keeps
-# the whole module near a minute on a small CI machine (measured: see the README).
-MAX_EXAMPLES = 10
+# Bounded: cases per operation and role. Ten cases for about fifty operations and three roles
+# take about 80 s of CPU (measured on the 2-core CI machine); FUZZ_EXAMPLES runs more locally.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 
 CHECKS = [
     not_a_server_error,
@@ -63,12 +65,18 @@ ROLES = {"clinician": Role.CLINICIAN, "front_desk": Role.FRONT_DESK, "clinic_adm
 _RESOURCE = re.compile(r"^/api/([^/]+)/\{id\}/")
 
 
-@pytest.fixture
-def wsgi_app():
-    """The real WSGI application, without closing the database connection after each request:
-    the test's transaction holds the seeded clinic (Django's test client does the same)."""
+def _keep_the_test_connection() -> None:
+    """Django closes the database connection when a request starts and ends; in a test that
+    would drop the transaction holding the seeded clinic. Django's test client disconnects this
+    around each of its requests (and connects it again after them), so it is done before each
+    case, after any test-client request of the seeding."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_app():
+    """The real WSGI application, called in-process in the test's transaction."""
     try:
         yield get_wsgi_application()
     finally:
@@ -82,9 +90,15 @@ def unthrottled(monkeypatch):
     monkeypatch.setattr(ApiRateThrottle, "THROTTLE_RATES", {"api_token": None, "api_session": None})
 
 
+@functools.cache
+def _api_json() -> str:
+    # Generating takes seconds; every test of the module reads the same schema.
+    return OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)).decode()
+
+
 def _api_document() -> dict:
-    """The schema as /api/schema/?format=json serves it, generated in-process."""
-    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    """The schema as /api/schema/?format=json serves it, generated in-process (a fresh copy)."""
+    return json.loads(_api_json())
 
 
 def _seed_clinic(clinic) -> dict[str, list[int]]:
@@ -152,6 +166,7 @@ def _fuzz(operation, known_ids, *, app, headers: dict, sent: dict[str, int], nam
     @given(case=_strategy(operation, known_ids))
     def check(case):
         sent[name] += 1
+        _keep_the_test_connection()
         response = case.call(app=app, headers=headers)
         case.validate_response(response, checks=CHECKS, headers=headers)
 
