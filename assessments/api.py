@@ -13,7 +13,7 @@ from assessments import services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
-from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema, form_schema
+from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema, form_errors, form_schema
 from clinic.drf import call_service as _call
 
 # The exam payload is documented from the form that validates it.
@@ -33,7 +33,7 @@ _START = form_schema(
 
 def _valid(form) -> dict:
     if not form.is_valid():
-        raise ValidationError(form.errors.get_json_data(escape_html=True))
+        raise form_errors(form)
     return form.cleaned_data
 
 

@@ -145,7 +145,7 @@ class EpisodeViewSet(ETagMixin, NoDeleteViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("status", EpisodeStatus.OPEN) != EpisodeStatus.OPEN or data.pop("closed_on", None):
-            raise ValidationError({"status": "A new episode starts open; discharge it afterwards."})
+            raise ValidationError({"status": ["A new episode starts open; discharge it afterwards."]})
         patient = data.pop("patient")
         if not permissions.can_add_episode(self.request.user, patient):
             self.permission_denied(self.request)

@@ -1,6 +1,7 @@
-"""What every API module shares: turning a service's validation error into a DRF 400, the
-ordering of lists, the schema of payloads that a Django form validates, and the ETags that
-keep two editors from overwriting each other."""
+"""What every API module shares: turning a service's or a form's validation errors into a DRF
+400 of one shape, the JSON 404 of addresses under /api/ that name no route, the ordering of
+lists, the schema of payloads that a Django form validates, and the ETags that keep two editors
+from overwriting each other."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import hashlib
 from datetime import datetime
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# Where messages that concern no single field go, in every 400 (DRF's NON_FIELD_ERRORS_KEY too).
+NON_FIELD_KEY = "detail"
 
 
 def call_service(write):
@@ -22,8 +30,46 @@ def call_service(write):
         return write()
     except DjangoValidationError as error:
         raise ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+            error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_KEY: error.messages}
         ) from error
+
+
+def form_errors(form: forms.BaseForm) -> ValidationError:
+    """A Django form's errors as the API's 400: each field with its list of messages."""
+    return ValidationError({field: list(messages) for field, messages in form.errors.items()})
+
+
+def field_messages(errors):
+    """Any 400 body in the one shape the API documents (``FieldErrors``): field -> list of
+    messages, nested by index or key for list and map fields, messages of no single field
+    under ``detail``. DRF answers ``{"field": "message"}`` when a view raises a plain string,
+    ``{"detail": "message"}`` for a body that is not JSON, and Django says ``__all__``."""
+    if isinstance(errors, dict):
+        return {
+            (NON_FIELD_KEY if key == NON_FIELD_ERRORS else str(key)): field_messages(value)
+            for key, value in errors.items()
+        }
+    if isinstance(errors, list):
+        if all(isinstance(item, str) for item in errors):
+            return errors
+        return {str(index): field_messages(item) for index, item in enumerate(errors) if item}
+    return [errors]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every 400 body in the field-messages shape."""
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
+        response.data = field_messages(response.data)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """An address under /api/ that names no route (a malformed id, say) answers like the API's
+    own 404s, in JSON; every other address gets the site's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -119,7 +165,7 @@ def _bounds(field: forms.Field) -> dict:
 
 # ETags and If-Match: two editors cannot overwrite each other silently.
 
-_PRECONDITION_METHODS = frozenset({"PUT", "PATCH"})
+_PRECONDITION_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 def etag_of(*, label: str, pk: int, updated_at: datetime) -> str:
@@ -168,32 +214,43 @@ _IF_MATCH_HEADER = OpenApiParameter(
         "412 Precondition Failed. `*` matches any version; leaving the header out skips the check."
     ),
 )
-# For extend_schema_view on a viewset with ETagMixin: its read and its writes.
+# For extend_schema_view on a viewset with ETagMixin: its read, its writes and its delete; the
+# parameters for the @extend_schema of an action listed in ``etag_actions``.
 etag_read_schema = extend_schema(parameters=[_ETAG_HEADER])
 etag_write_schema = extend_schema(parameters=[_IF_MATCH_HEADER, _ETAG_HEADER])
+etag_delete_schema = extend_schema(parameters=[_IF_MATCH_HEADER])
+ETAG_ACTION_PARAMETERS = [_IF_MATCH_HEADER, _ETAG_HEADER]
 
 
 # For a viewset of rows with ``updated_at``: detail reads and writes answer with the row's
-# ETag, and a PUT or PATCH whose If-Match names another version answers 412 and saves nothing.
+# ETag, and a PUT, PATCH or DELETE (or a POST to one of the detail actions named in
+# ``etag_actions``) whose If-Match names another version answers 412 and saves nothing.
 # The check runs on the row locked for the rest of the request's transaction, so two writes
 # carrying the same ETag cannot both pass it. (A comment, not a docstring: the API schema
 # would show a docstring as the description of every viewset that has no docstring of its own.)
 class ETagMixin:
+    etag_actions: frozenset[str] = frozenset()
+
     def dispatch(self, request, *args, **kwargs):
-        if request.method in _PRECONDITION_METHODS:
+        # ``self.action`` is set inside dispatch; the router's map already names it.
+        action = getattr(self, "action_map", {}).get(request.method.lower())
+        if self._guards(request.method, action):
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 
+    def _guards(self, method: str, action: str | None) -> bool:
+        return method in _PRECONDITION_METHODS or (method == "POST" and action in self.etag_actions)
+
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self.request.method in _PRECONDITION_METHODS:
+        if self._guards(self.request.method, self.action):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
     def get_object(self):
         obj = super().get_object()
-        if self.request.method in _PRECONDITION_METHODS and not if_match_allows(
+        if self._guards(self.request.method, self.action) and not if_match_allows(
             self.request.headers.get("If-Match"), self._etag(obj.pk, obj.updated_at)
         ):
             raise PreconditionFailed
@@ -203,7 +260,8 @@ class ETagMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if status.is_success(response.status_code) and self.action in {"retrieve", "update", "partial_update"}:
+        answered = {"retrieve", "update", "partial_update", *self.etag_actions}
+        if status.is_success(response.status_code) and self.action in answered:
             pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
             updated_at = getattr(self, "_etag_updated_at", None)
             if updated_at is None:

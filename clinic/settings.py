@@ -271,7 +271,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "clinic.drf.StableOrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clinic.api_schema.StrideAutoSchema",
+    # Every 400 is field -> list of messages; messages of no single field under "detail".
+    "EXCEPTION_HANDLER": "clinic.drf.exception_handler",
+    "NON_FIELD_ERRORS_KEY": "detail",
 }
 
 # OpenAPI 3 schema (drf-spectacular) at /api/schema/, Swagger UI at /api/docs/.

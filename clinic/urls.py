@@ -28,6 +28,7 @@ router.register("findings", assessment_api.FindingViewSet, basename="api-finding
 router.register("interventions", plan_api.InterventionViewSet, basename="api-intervention")
 router.register("plans", plan_api.PlanViewSet, basename="api-plan")
 router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
+router.register("plan-visits", plan_api.PlanVisitsViewSet, basename="api-plan-visits")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 
@@ -88,3 +89,6 @@ urlpatterns = [
     path("fhir/", include(fhir_urls.urlpatterns)),
     path("admin/", admin.site.urls),
 ]
+
+# Addresses under /api/ that name no route answer in JSON, like the API's own 404s.
+handler404 = "clinic.drf.not_found"

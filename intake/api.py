@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from clinic import audit, permissions
@@ -17,18 +17,15 @@ from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireS
 
 
 class InvitationAccess(BasePermission):
-    """Whoever may change an episode may invite its patient; reading needs episode view."""
+    """Whoever may change an episode sends, re-sends and revokes its intake links and sees
+    their status; a clinic admin, who only views episodes, has no part in them (README's
+    roles table)."""
 
     def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return request.user.has_perm("clinic.view_episodeofcare")
         return request.user.has_perm("clinic.change_episodeofcare")
 
     def has_object_permission(self, request, view, obj: IntakeInvitation) -> bool:
-        episode = obj.intake.episode
-        if request.method in SAFE_METHODS:
-            return permissions.can_view_patient(request.user, episode.patient)
-        return permissions.can_change_episode(request.user, episode)
+        return permissions.can_change_episode(request.user, obj.intake.episode)
 
 
 @extend_schema_serializer(component_name="IntakeInvitation")
@@ -90,7 +87,7 @@ class InvitationViewSet(
         payload.is_valid(raise_exception=True)
         episode = permissions.scoped_episodes(request.user).filter(pk=payload.validated_data["episode"]).first()
         if episode is None:
-            raise ValidationError({"episode": "No such episode in your clinic."})
+            raise ValidationError({"episode": ["No such episode in your clinic."]})
         if not permissions.can_change_episode(request.user, episode):
             self.permission_denied(request)
         invitation = _call(

@@ -1,8 +1,10 @@
 """REST API of plans: the library (read for clinicians, edited by clinic admins in the UI or
-Django admin), drafting, editing items, signing and reading versions (clinicians)."""
+Django admin), drafting, editing items, signing and reading versions (clinicians), and the
+visit frequency and duration of signed plans (whoever schedules)."""
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +14,7 @@ from rest_framework.response import Response
 
 from assessments.models import Assessment
 from clinic import audit, permissions
-from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
+from clinic.drf import ETagMixin, etag_delete_schema, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from plans import services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
@@ -240,8 +242,16 @@ class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         return Response(VersionSerializer(plan.versions.all(), many=True).data)
 
 
-class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
-    """Change an item's dosage or instructions, or remove it from the draft."""
+@extend_schema_view(
+    retrieve=etag_read_schema,
+    update=etag_write_schema,
+    partial_update=etag_write_schema,
+    destroy=etag_delete_schema,
+)
+class PlanItemViewSet(
+    ETagMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Read an item (with its ETag), change its dosage or instructions, or remove it from the draft."""
 
     queryset = PlanItem.objects.none()
     serializer_class = PlanItemSerializer
@@ -252,6 +262,11 @@ class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewset
             "plan__episode__patient"
         )
 
+    def retrieve(self, request, *args, **kwargs):
+        item = self.get_object()
+        audit.record(actor=request.user, action="plan.item_viewed", obj=item)
+        return Response(self.get_serializer(item).data)
+
     def perform_update(self, serializer):
         _call(
             lambda: services.item_update(actor=self.request.user, item=serializer.instance, **serializer.validated_data)
@@ -259,3 +274,46 @@ class PlanItemViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewset
 
     def perform_destroy(self, instance):
         services.item_remove(actor=self.request.user, item=instance)
+
+
+class VisitPlanAccess(BasePermission):
+    """Whoever schedules (clinicians and the front desk) reads a signed plan's visit frequency
+    and duration, as the episode page shows it to them; nothing clinical comes with it."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.is_authenticated and request.user.has_perm("scheduling.view_appointment")
+
+
+@extend_schema_serializer(component_name="PlanVisits")
+class PlanVisitsSerializer(serializers.Serializer):
+    plan = serializers.IntegerField(source="plan_id", read_only=True)
+    episode = serializers.IntegerField(source="plan.episode_id", read_only=True)
+    version = serializers.IntegerField(source="number", read_only=True)
+    visits_per_week = serializers.IntegerField(source="body.visits_per_week", read_only=True)
+    weeks = serializers.IntegerField(source="body.weeks", read_only=True)
+    signed_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, plan: TreatmentPlan) -> dict:
+        # From the latest signed version: what the patient was given, not an unsigned edit.
+        return super().to_representation(plan.versions.all()[0])
+
+
+class PlanVisitsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Signed plans' visits per week and weeks, from their latest signed version, for booking
+    a plan's series of visits; the id is the plan's."""
+
+    queryset = TreatmentPlan.objects.none()
+    serializer_class = PlanVisitsSerializer
+    permission_classes = [VisitPlanAccess]
+    ordering_fields = ["created_at"]
+    filterset_fields = ["episode"]
+
+    def get_queryset(self):
+        return (
+            TreatmentPlan.objects.filter(
+                episode__in=permissions.scoped_episodes(self.request.user), versions__isnull=False
+            )
+            .distinct()
+            .prefetch_related(Prefetch("versions", queryset=PlanVersion.objects.order_by("-number")))
+            .order_by("created_at", "pk")
+        )

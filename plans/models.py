@@ -196,6 +196,8 @@ class PlanItem(DosageFields):
     # Set when a clinician keeps an item a soft contraindication excluded.
     override_contraindication = models.CharField(max_length=60, blank=True)
     override_reason = models.TextField(max_length=2000, blank=True)
+    # The item's version for the API's ETag and If-Match.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["prong", "order", "id"]

@@ -312,7 +312,7 @@ def item_move(*, actor: User, item: PlanItem, up: bool) -> None:
         for number, row in enumerate(siblings):
             if row.order != number:
                 row.order = number
-                row.save(update_fields=["order"])
+                row.save(update_fields=["order", "updated_at"])
         _edited(plan)
         audit.record(actor=actor, action="plan.reordered", obj=plan)
 

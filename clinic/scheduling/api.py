@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from clinic import permissions, selectors
+from clinic.drf import ETAG_ACTION_PARAMETERS, ETagMixin, etag_read_schema
 from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
 from clinic.scheduling import selectors as schedule
@@ -83,9 +84,12 @@ class AvailabilitySerializer(serializers.Serializer):
     minutes = serializers.IntegerField(min_value=5, max_value=240, default=30)
 
 
-class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(retrieve=etag_read_schema)
+class AppointmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Appointment.objects.none()
+    # Moving, cancelling and changing a visit's status take If-Match and answer with the ETag.
+    etag_actions = frozenset({"reschedule", "cancel", "status"})
     serializer_class = AppointmentSerializer
     permission_classes = [ScheduleAccess]
     ordering_fields = ["starts_at", "ends_at", "status"]
@@ -127,7 +131,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=RescheduleSerializer, responses=AppointmentSerializer, parameters=ETAG_ACTION_PARAMETERS)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
         payload = RescheduleSerializer(data=request.data)
@@ -139,7 +143,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data)
 
-    @extend_schema(request=CancelSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=CancelSerializer, responses=AppointmentSerializer, parameters=ETAG_ACTION_PARAMETERS)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         payload = CancelSerializer(data=request.data)
@@ -151,7 +155,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self.get_serializer(appointment).data)
 
-    @extend_schema(request=StatusSerializer, responses=AppointmentSerializer)
+    @extend_schema(request=StatusSerializer, responses=AppointmentSerializer, parameters=ETAG_ACTION_PARAMETERS)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         payload = StatusSerializer(data=request.data)

@@ -110,6 +110,8 @@ class Appointment(models.Model):
     notified_sequence = models.PositiveIntegerField(default=0)
     # Set when the patient confirms from a reminder's link; moving the visit clears it.
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The visit's version for the API's ETag and If-Match (a patient's confirmation leaves it).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -185,7 +185,7 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancel_reason = reason
     appointment.sequence += 1
-    appointment.save(update_fields=["status", "cancel_reason", "sequence"])
+    appointment.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
     reminders.sync(appointment)
     audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
     _queue_notice(appointment)
@@ -249,7 +249,7 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
         )
     with transaction.atomic():
         appointment.status = status
-        appointment.save(update_fields=["status"])
+        appointment.save(update_fields=["status", "updated_at"])
         reminders.sync(appointment)
         audit.record(actor=actor, action=f"appointment.{status}", obj=appointment)
     return appointment

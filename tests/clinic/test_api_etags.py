@@ -1,6 +1,7 @@
 """ETags and If-Match on the API: two editors cannot overwrite each other silently. Reads and
-writes of patients, episodes and plans carry the row's ETag; a write whose If-Match names another
-version answers 412 and saves nothing; leaving If-Match out keeps older clients working."""
+writes of patients, episodes, plans, assessments, plan items and appointments (their reschedule,
+cancel and status actions) carry the row's ETag; a write whose If-Match names another version
+answers 412 and saves nothing; leaving If-Match out keeps older clients working."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from assessments.models import Assessment
 from clinic.drf import etag_of, if_match_allows
 from clinic.models import EpisodeOfCare, Patient
 from clinic.permissions import Role
-from plans.models import TreatmentPlan
+from clinic.scheduling.models import Appointment, AppointmentStatus
+from plans.models import PlanItem, TreatmentPlan
 from tests.assessments.helpers import login
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import AppointmentFactory, PatientFactory, UserFactory
 from tests.plans.helpers import api_client, completed
 
 _WHEN = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
@@ -181,6 +183,131 @@ def test_an_assessment_draft_write_with_a_stale_if_match_is_refused(clinician, e
 
     assert second.status_code == 412
     assert Assessment.objects.get(pk=started.data["id"]).pain_today == 3
+
+
+# --- Plan items -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plan_item(client, clinician, episode) -> PlanItem:
+    login(client, clinician)
+    assessment = completed(client, episode)
+    plan_id = api_client(clinician).post("/api/plans/", {"assessment": assessment.pk}, format="json").data["id"]
+    return PlanItem.objects.filter(plan_id=plan_id).order_by("id").first()
+
+
+def test_a_plan_item_read_carries_its_etag_and_a_change_gives_the_next(clinician, plan_item):
+    api = api_client(clinician)
+    read = api.get(f"/api/plan-items/{plan_item.pk}/")
+    assert read.status_code == 200
+    assert read.data["id"] == plan_item.pk
+    plan_item.refresh_from_db()
+    assert read["ETag"] == etag_of(label="plans.planitem", pk=plan_item.pk, updated_at=plan_item.updated_at)
+
+    written = api.patch(f"/api/plan-items/{plan_item.pk}/", {"sets": 4}, format="json", HTTP_IF_MATCH=read["ETag"])
+
+    assert written.status_code == 200, written.data
+    assert written["ETag"] not in {read["ETag"], None}
+    assert api.get(f"/api/plan-items/{plan_item.pk}/")["ETag"] == written["ETag"]
+
+
+@pytest.mark.parametrize("method", ["patch", "put", "delete"])
+def test_a_plan_item_write_with_a_stale_if_match_is_refused_and_saves_nothing(clinician, plan_item, method):
+    api = api_client(clinician)
+    stale = api.get(f"/api/plan-items/{plan_item.pk}/")["ETag"]
+    assert api.patch(f"/api/plan-items/{plan_item.pk}/", {"sets": 4}, format="json").status_code == 200
+    before = PlanItem.objects.get(pk=plan_item.pk)
+    body = (
+        {} if method == "delete" else {"sets": 9, "reps": "5", "hold_seconds": "", "frequency": "", "instructions": ""}
+    )
+
+    response = getattr(api, method)(f"/api/plan-items/{plan_item.pk}/", body, format="json", HTTP_IF_MATCH=stale)
+
+    assert response.status_code == 412
+    after = PlanItem.objects.get(pk=plan_item.pk)
+    assert (after.sets, after.reps, after.updated_at) == (4, before.reps, before.updated_at)
+
+
+def test_a_plan_item_is_removed_with_its_current_etag(clinician, plan_item):
+    api = api_client(clinician)
+    etag = api.get(f"/api/plan-items/{plan_item.pk}/")["ETag"]
+
+    response = api.delete(f"/api/plan-items/{plan_item.pk}/", HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 204
+    assert not PlanItem.objects.filter(pk=plan_item.pk).exists()
+
+
+# --- Appointment actions ------------------------------------------------------------------------------
+
+_TOMORROW = datetime.datetime.now(datetime.UTC).replace(microsecond=0) + datetime.timedelta(days=1)
+# Outside any working hours the tests set up, so each move carries a reason.
+_ACTIONS = {
+    "reschedule": {"starts_at": (_TOMORROW + datetime.timedelta(days=1)).isoformat(), "override_reason": "Asked"},
+    "cancel": {"reason": "Patient called"},
+    "status": {"status": "checked_in"},
+}
+
+
+@pytest.fixture
+def visit(episode, clinician) -> Appointment:
+    return AppointmentFactory(episode=episode, clinician=clinician, starts_at=_TOMORROW)
+
+
+def test_an_appointment_read_carries_its_etag(api, visit):
+    response = api.get(f"/api/appointments/{visit.pk}/")
+
+    assert response.status_code == 200
+    visit.refresh_from_db()
+    assert response["ETag"] == etag_of(label="scheduling.appointment", pk=visit.pk, updated_at=visit.updated_at)
+
+
+@pytest.mark.parametrize("action", list(_ACTIONS))
+def test_an_appointment_action_with_the_current_etag_goes_through_and_answers_the_next(api, visit, action):
+    etag = api.get(f"/api/appointments/{visit.pk}/")["ETag"]
+
+    response = api.post(f"/api/appointments/{visit.pk}/{action}/", _ACTIONS[action], format="json", HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200, response.data
+    assert response["ETag"] not in {etag, None}
+    assert api.get(f"/api/appointments/{visit.pk}/")["ETag"] == response["ETag"]
+
+
+@pytest.mark.parametrize("action", list(_ACTIONS))
+def test_an_appointment_action_with_a_stale_etag_is_refused_and_changes_nothing(api, visit, action):
+    stale = api.get(f"/api/appointments/{visit.pk}/")["ETag"]
+    # Someone else moved the visit in the meantime.
+    moved = api.post(f"/api/appointments/{visit.pk}/reschedule/", _ACTIONS["reschedule"], format="json")
+    assert moved.status_code == 200, moved.data
+    before = Appointment.objects.get(pk=visit.pk)
+
+    response = api.post(f"/api/appointments/{visit.pk}/{action}/", _ACTIONS[action], format="json", HTTP_IF_MATCH=stale)
+
+    assert response.status_code == 412
+    assert "changed by someone else" in response.data["detail"]
+    after = Appointment.objects.get(pk=visit.pk)
+    assert (after.starts_at, after.status, after.sequence, after.updated_at) == (
+        before.starts_at,
+        AppointmentStatus.BOOKED,
+        before.sequence,
+        before.updated_at,
+    )
+
+
+@pytest.mark.parametrize("action", list(_ACTIONS))
+def test_an_appointment_action_without_if_match_keeps_working(api, visit, action):
+    response = api.post(f"/api/appointments/{visit.pk}/{action}/", _ACTIONS[action], format="json")
+
+    assert response.status_code == 200, response.data
+
+
+def test_another_clinics_appointment_is_not_found_whatever_the_if_match(api, foreign_episode):
+    other = AppointmentFactory(episode=foreign_episode, starts_at=_TOMORROW)
+
+    response = api.post(f"/api/appointments/{other.pk}/cancel/", _ACTIONS["cancel"], format="json", HTTP_IF_MATCH="*")
+
+    assert response.status_code == 404
+    assert Appointment.objects.get(pk=other.pk).status == AppointmentStatus.BOOKED
 
 
 @pytest.mark.postgres

@@ -48,6 +48,7 @@ CLINICAL = _row(A, F, F)
 SCHEDULE = _row(A, A, F)
 LIBRARY_VIEW = _row(A, F, A)
 STAFF_ADMIN = _row(F, F, A)
+INTAKE_LINKS = _row(A, A, F)
 
 # (path as OpenAPI writes it, method) -> outcome per role.
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
@@ -63,13 +64,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/episodes/{id}/", "get"): DEMOGRAPHICS_VIEW,
     ("/api/episodes/{id}/", "put"): DEMOGRAPHICS_EDIT,
     ("/api/episodes/{id}/", "patch"): DEMOGRAPHICS_EDIT,
-    # README: intake links are "—" for the clinic admin; the code lets anyone who may view
-    # episodes read them (reported, not changed here).
-    ("/api/intake-invitations/", "get"): _row(A, A, A),
-    ("/api/intake-invitations/", "post"): _row(A, A, F),
-    ("/api/intake-invitations/{id}/", "get"): _row(A, A, A),
-    ("/api/intake-invitations/{id}/revoke/", "post"): _row(A, A, F),
-    ("/api/intake-invitations/{id}/resend/", "post"): _row(A, A, F),
+    # README: intake links are sent, re-sent, revoked and their status seen by clinicians and
+    # the front desk; "—" for the clinic admin.
+    ("/api/intake-invitations/", "get"): INTAKE_LINKS,
+    ("/api/intake-invitations/", "post"): INTAKE_LINKS,
+    ("/api/intake-invitations/{id}/", "get"): INTAKE_LINKS,
+    ("/api/intake-invitations/{id}/revoke/", "post"): INTAKE_LINKS,
+    ("/api/intake-invitations/{id}/resend/", "post"): INTAKE_LINKS,
     ("/api/intakes/", "get"): CLINICAL,
     ("/api/intakes/{id}/", "get"): CLINICAL,
     ("/api/assessments/", "get"): CLINICAL,
@@ -83,8 +84,6 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/findings/{id}/dismiss/", "post"): CLINICAL,
     ("/api/interventions/", "get"): LIBRARY_VIEW,
     ("/api/interventions/{id}/", "get"): LIBRARY_VIEW,
-    # README: the front desk sets a plan's visit frequency and duration; the API keeps plans
-    # to clinicians (reported, not changed here).
     ("/api/plans/", "get"): CLINICAL,
     ("/api/plans/", "post"): CLINICAL,
     ("/api/plans/{id}/", "get"): CLINICAL,
@@ -92,9 +91,14 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/plans/{id}/items/", "post"): CLINICAL,
     ("/api/plans/{id}/sign/", "post"): CLINICAL,
     ("/api/plans/{id}/versions/", "get"): CLINICAL,
+    ("/api/plan-items/{id}/", "get"): CLINICAL,
     ("/api/plan-items/{id}/", "put"): CLINICAL,
     ("/api/plan-items/{id}/", "patch"): CLINICAL,
     ("/api/plan-items/{id}/", "delete"): CLINICAL,
+    # README: the front desk has a plan's "visit frequency and duration only": read from the
+    # signed version, as the episode page shows it, to book the plan's visits.
+    ("/api/plan-visits/", "get"): SCHEDULE,
+    ("/api/plan-visits/{id}/", "get"): SCHEDULE,
     ("/api/appointments/", "get"): SCHEDULE,
     ("/api/appointments/", "post"): SCHEDULE,
     ("/api/appointments/{id}/", "get"): SCHEDULE,
@@ -171,6 +175,7 @@ RECORD_OF = {
     "interventions": "intervention",
     "plans": "plan",
     "plan-items": "plan_item",
+    "plan-visits": "plan",
     "appointments": "appointment",
     "tokens": "api_token",
 }

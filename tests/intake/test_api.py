@@ -120,3 +120,14 @@ def test_listing_intakes_audits_each_one_read(api, clinician, submitted_intake, 
     assert api.get("/api/intakes/").data["count"] == 2
     audited = set(AuditEvent.objects.filter(action="intake.viewed").values_list("object_id", flat=True))
     assert audited == {submitted_intake.pk, second.pk}
+
+
+def test_the_clinic_admin_sees_no_intake_links(api, clinician, clinic_admin, episode):
+    """README's roles table: intake links are for clinicians and the front desk only."""
+    api.force_authenticate(clinician)
+    sent = api.post("/api/intake-invitations/", {"episode": episode.pk}, format="json")
+    assert sent.status_code == 201, sent.data
+    api.force_authenticate(clinic_admin)
+
+    assert api.get("/api/intake-invitations/").status_code == 403
+    assert api.get(f"/api/intake-invitations/{sent.data['id']}/").status_code == 403

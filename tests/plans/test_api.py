@@ -425,3 +425,54 @@ def test_the_library_api_serves_clinic_admins_too(clinic_admin, clinic):
 
     assert response.status_code == 200
     assert response.data["count"] == len(library.INTERVENTIONS)
+
+
+# --- Visit frequency and duration for whoever schedules ------------------------------------------------
+
+
+def test_the_front_desk_reads_a_signed_plans_visits_and_nothing_clinical(api, front_desk, episode, plan):
+    desk = api_client(front_desk)
+    assert desk.get("/api/plan-visits/").data["count"] == 0, "a draft was never given to the patient"
+    services.plan_update(actor=plan.created_by, plan=plan, visits_per_week=2, weeks=8)
+    services.plan_sign(actor=plan.created_by, plan=plan)
+    # An unsigned edit after the signature is not what the patient was given.
+    assert api.patch(f"/api/plans/{plan.pk}/", {"weeks": 12}, format="json").status_code == 200
+
+    listed = desk.get("/api/plan-visits/", {"episode": episode.pk})
+    read = desk.get(f"/api/plan-visits/{plan.pk}/")
+
+    assert listed.status_code == read.status_code == 200
+    assert listed.data["results"] == [read.data]
+    assert read.data == {
+        "plan": plan.pk,
+        "episode": episode.pk,
+        "version": 1,
+        "visits_per_week": 2,
+        "weeks": 8,
+        "signed_at": read.data["signed_at"],
+    }
+    assert read.data["signed_at"] == version(plan, 1).signed_at.isoformat().replace("+00:00", "Z")
+
+
+def test_the_front_desk_still_cannot_change_a_plans_visits(front_desk, plan):
+    response = api_client(front_desk).patch(f"/api/plans/{plan.pk}/", {"visits_per_week": 3}, format="json")
+
+    assert response.status_code == 403
+    assert TreatmentPlan.objects.get(pk=plan.pk).visits_per_week == 1
+
+
+def test_the_clinic_admin_reads_no_plan_visits(clinic_admin, plan):
+    services.plan_sign(actor=plan.created_by, plan=plan)
+    admin = api_client(clinic_admin)
+
+    assert admin.get("/api/plan-visits/").status_code == 403
+    assert admin.get(f"/api/plan-visits/{plan.pk}/").status_code == 403
+
+
+def test_another_clinics_plan_visits_are_not_found(front_desk, foreign_episode):
+    other = foreign_plan(foreign_episode)
+    services.plan_sign(actor=foreign_episode.lead_clinician, plan=other)
+    desk = api_client(front_desk)
+
+    assert desk.get(f"/api/plan-visits/{other.pk}/").status_code == 404
+    assert desk.get("/api/plan-visits/").data["count"] == 0
