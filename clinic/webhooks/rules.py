@@ -120,11 +120,12 @@ def address_allowed(address: str, *, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        # Before the reserved ranges, which hold IPv6's ::1.
+        return allow_private
     if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
         return False
-    if ip.is_loopback or ip.is_private:
-        return allow_private
-    return True
+    return allow_private if ip.is_private else True
 
 
 # --- Secrets and signatures ---------------------------------------------------------------------

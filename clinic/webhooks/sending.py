@@ -28,8 +28,6 @@ from clinic.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelive
 
 BATCH = 500
 USER_AGENT = "Stride-Webhooks/1"
-# Enough of a refusal's body to recognise it ("invalid signature"), too little to carry data.
-BODY_SNIPPET = 32
 
 
 @dataclass(frozen=True)
@@ -96,15 +94,6 @@ def _refused_address(url: str) -> str | None:
     return None
 
 
-def _snippet(response: requests.Response) -> str:
-    try:
-        raw = response.raw.read(BODY_SNIPPET * 4, decode_content=True) or b""
-    except Exception:
-        return ""
-    text = raw.decode("utf-8", "replace")
-    return "".join(char for char in text if char.isprintable())[:BODY_SNIPPET].strip()
-
-
 def post(outgoing: Outgoing) -> Answer:
     """One POST: short timeout, redirects not followed, the signature over the exact body."""
     started_at, clock = timezone.now(), time.monotonic()
@@ -129,10 +118,9 @@ def post(outgoing: Outgoing) -> Answer:
         with requests.post(
             outgoing.url, data=outgoing.body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         ) as response:
-            if 200 <= response.status_code < 300:
-                return answer(response.status_code, "")
-            snippet = _snippet(response)
-            return answer(response.status_code, f"HTTP {response.status_code}" + (f": {snippet}" if snippet else ""))
+            # The receiver's body is never read or kept: nobody knows what it may quote.
+            code = response.status_code
+            return answer(code, "" if 200 <= code < 300 else f"HTTP {code}")
     except requests.Timeout:
         return answer(None, f"No answer within {timeout:g} s.")
     except requests.exceptions.SSLError:
