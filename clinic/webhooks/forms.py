@@ -9,7 +9,7 @@ class EndpointForm(forms.Form):
     url = forms.CharField(
         label="Address",
         max_length=rules.URL_MAX_LENGTH,
-        widget=forms.URLInput(attrs={"size": 60, "autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "spellcheck": "false"}),
         help_text="Where Stride sends the events, such as https://example.com/stride-hooks. It must use https.",
     )
     description = forms.CharField(
