@@ -229,7 +229,8 @@ def dispatch_due(*, now: datetime.datetime | None = None) -> int:
     settle_interrupted()
     with transaction.atomic():
         due = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            # Only the delivery rows: an endpoint row a sending worker holds must not hide its other events.
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__active=True)
             .order_by("next_attempt_at", "pk")
             .values_list("pk", flat=True)[:BATCH]
