@@ -115,7 +115,8 @@ def test_a_500_is_tried_again_after_the_backoff_with_the_same_event_id(endpoint,
     assert delivery.status == DeliveryStatus.DELIVERED
 
 
-def test_no_answer_within_the_timeout_is_logged_and_tried_again(endpoint, receiver):
+def test_no_answer_within_the_timeout_is_logged_and_tried_again(endpoint, receiver, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
     receiver.plan("hang")
     delivery = _emit(endpoint)
 
