@@ -151,10 +151,29 @@ class ApiTokenAdmin(ClinicScopedAdmin):
     raw token can be shown once."""
 
     clinic_path = "owner__clinic"
-    list_display = ["name", "owner", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
-    list_filter = ["revoked_at"]
+    list_display = [
+        "name",
+        "owner",
+        "prefix",
+        "clinical_scope",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at", "clinical_scope"]
     list_select_related = ["owner"]
-    fields = ["name", "owner", "prefix", "created_by", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    fields = [
+        "name",
+        "owner",
+        "prefix",
+        "clinical_scope",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     readonly_fields = fields
     actions = ["revoke"]
 

@@ -6,17 +6,17 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 from __future__ import annotations
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from clinic import audit, permissions, selectors, services
+from clinic import api_tokens, audit, permissions, selectors, services
 from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
-from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.models import ApiToken, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.services import PATIENT_FIELDS
 
 
@@ -157,3 +157,98 @@ class EpisodeViewSet(ETagMixin, NoDeleteViewSet):
                 actor=self.request.user, episode=serializer.instance, **serializer.validated_data
             )
         )
+
+
+def _request_token_owners(request):
+    if request is None or not request.user.is_authenticated:
+        return User.objects.none()
+    return api_tokens.token_owners(user=request.user)
+
+
+TOKEN_STATUSES = [(status.value, status.value.capitalize()) for status in api_tokens.TokenStatus]
+
+
+@extend_schema_serializer(component_name="ApiToken")
+class ApiTokenSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.full_name", read_only=True)
+    created_by = serializers.CharField(source="created_by.full_name", read_only=True)
+    status = serializers.ChoiceField(choices=TOKEN_STATUSES, read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "owner",
+            "owner_name",
+            "prefix",
+            "clinical_scope",
+            "status",
+            "created_at",
+            "created_by",
+            "last_used_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="ApiTokenCreate")
+class ApiTokenCreateSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    name = serializers.CharField(max_length=80)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    clinical_scope = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Another clinic's staff, or a deactivated account, is as unknown as a missing id.
+        self.fields["owner"].queryset = _request_token_owners(self.context.get("request"))
+
+
+@extend_schema_serializer(component_name="ApiTokenCreated")
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField()
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["raw_token"]
+
+
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Clinic admins' API tokens: list, create (the raw token is in that response only) and revoke.
+
+    Tokens are revoked, never deleted, so the audit trail keeps naming them.
+    """
+
+    queryset = ApiToken.objects.none()
+    serializer_class = ApiTokenSerializer
+    permission_classes = [permissions.ManageApiTokens]
+    ordering_fields = ["created_at", "name"]
+
+    def get_queryset(self):
+        return api_tokens.api_tokens_of_clinic(user=self.request.user)
+
+    @extend_schema(
+        request=ApiTokenCreateSerializer,
+        responses={201: ApiTokenCreatedSerializer},
+        description=(
+            "Create a token for a staff member of your clinic. The response carries the token itself, "
+            "once: only its fingerprint is kept. A token may not create tokens (use a session)."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        payload = ApiTokenCreateSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        token, raw = _call(lambda: api_tokens.api_token_create(actor=request.user, **payload.validated_data))
+        context = {**self.get_serializer_context(), "raw_token": raw}
+        return Response(ApiTokenCreatedSerializer(token, context=context).data, status=201)
+
+    @extend_schema(request=None, responses=ApiTokenSerializer, description="Revoke the token at once.")
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        token = api_tokens.api_token_revoke(actor=request.user, token=self.get_object())
+        return Response(self.get_serializer(token).data)

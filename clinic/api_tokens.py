@@ -84,6 +84,18 @@ def refusal(*, status: TokenStatus, owner_active: bool) -> str | None:
     return None
 
 
+def scope_problem(*, clinical_scope: bool, owner_may_view_clinical: bool) -> str | None:
+    """Why a token may not be given these scopes; None if it may.
+
+    The scope only narrows the owner's roles (checked again on every request, since roles
+    change), so a clinical scope for someone who may not see clinical records would be a
+    promise the token never keeps: refused when it is made, so the admin is not misled.
+    """
+    if clinical_scope and not owner_may_view_clinical:
+        return "This staff member may not see clinical records, so the token cannot either; leave it unticked."
+    return None
+
+
 def last_use_is_stale(last_used_at: datetime.datetime | None, now: datetime.datetime) -> bool:
     return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
 
@@ -115,7 +127,12 @@ def find_token(raw: str) -> ApiToken | None:
 
 
 def api_token_create(
-    *, actor: User, owner: User, name: str, expires_at: datetime.datetime | None = None
+    *,
+    actor: User,
+    owner: User,
+    name: str,
+    expires_at: datetime.datetime | None = None,
+    clinical_scope: bool = False,
 ) -> tuple[ApiToken, str]:
     """Create a token for ``owner``; returns the row and the raw token, which is never stored."""
     # An account without a clinic (a superuser) is nobody's staff and gets no token.
@@ -123,6 +140,11 @@ def api_token_create(
         raise PermissionDenied
     if not owner.is_active:
         raise ValidationError({"owner": "This account is deactivated; reactivate it before giving it a token."})
+    problem = scope_problem(
+        clinical_scope=clinical_scope, owner_may_view_clinical=owner.has_perm("clinic.view_clinical_record")
+    )
+    if problem:
+        raise ValidationError({"clinical_scope": problem})
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise ValidationError("Choose an expiry date in the future, or none.")
@@ -135,11 +157,17 @@ def api_token_create(
         created_by=actor,
         created_at=now,
         expires_at=expires_at,
+        clinical_scope=clinical_scope,
     )
     token.full_clean()
     with transaction.atomic():
         token.save()
-        audit.record(actor=actor, action="api_token.created", obj=token, changed_fields=["owner", "name", "expires_at"])
+        audit.record(
+            actor=actor,
+            action="api_token.created",
+            obj=token,
+            changed_fields=["owner", "name", "expires_at", "clinical_scope"],
+        )
     return token, raw
 
 

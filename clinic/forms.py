@@ -181,6 +181,12 @@ class ApiTokenForm(forms.Form):
         label="Valid until",
         help_text="The token stops working at the end of this day (clinic time). Leave empty for no expiry.",
     )
+    clinical_scope = forms.BooleanField(
+        required=False,
+        label="May read clinical records",
+        help_text="Intake answers, assessments, plans and the FHIR export. Only for a clinician's token: "
+        "the token never sees more than its staff member.",
+    )
 
     def __init__(self, *args, owners, clinic: Clinic, **kwargs):
         super().__init__(*args, **kwargs)

@@ -374,6 +374,14 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A scope narrows what the owner's roles allow; it never adds to them. Off for new tokens,
+    # so clinical records leave the clinic by an integration only when an admin says so.
+    clinical_scope = models.BooleanField(
+        "clinical records",
+        default=False,
+        help_text="Lets the token read intake answers, assessments, plans and the FHIR export, "
+        "if its staff member may see them.",
+    )
 
     class Meta:
         constraints = [

@@ -17,7 +17,7 @@ from enum import StrEnum
 from django.db import models
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from clinic.models import Clinic, EpisodeOfCare, Patient, User
+from clinic.models import ApiToken, Clinic, EpisodeOfCare, Patient, User
 
 
 class Role(StrEnum):
@@ -188,6 +188,17 @@ def can_manage_webhooks(user: User, clinic: Clinic | None = None) -> bool:
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_clinic")
 
 
+def token_allows_clinical(auth) -> bool:
+    """A request's credentials permit clinical content: a session always (the roles decide), an
+    API token only with its clinical scope. The scope never adds to the owner's roles."""
+    return not isinstance(auth, ApiToken) or auth.clinical_scope
+
+
+def can_export_clinical(user: User, auth, patient: Patient) -> bool:
+    """The FHIR export of a patient's record: clinical access, by a session or a clinical-scope token."""
+    return token_allows_clinical(auth) and can_view_clinical(user, patient)
+
+
 # --- DRF permission classes ------------------------------------------------------------
 
 
@@ -226,6 +237,8 @@ class ClinicalAccess(BasePermission):
     """For intake answers, assessments and plans; objects expose ``.patient``."""
 
     def has_permission(self, request, view) -> bool:
+        if not token_allows_clinical(request.auth):
+            return False
         if request.method in SAFE_METHODS:
             return request.user.has_perm("clinic.view_clinical_record")
         return request.user.has_perm("clinic.change_clinical_record")
@@ -234,3 +247,28 @@ class ClinicalAccess(BasePermission):
         if request.method in SAFE_METHODS:
             return can_view_clinical(request.user, obj.patient)
         return can_change_clinical(request.user, obj.patient)
+
+
+class ClinicalExportAccess(BasePermission):
+    """The FHIR export: clinicians, by session or by a token with the clinical scope; objects
+    are the patients whose record is read."""
+
+    def has_permission(self, request, view) -> bool:
+        return token_allows_clinical(request.auth) and request.user.has_perm("clinic.view_clinical_record")
+
+    def has_object_permission(self, request, view, obj: Patient) -> bool:
+        return can_export_clinical(request.user, request.auth, obj)
+
+
+class ManageApiTokens(BasePermission):
+    """The token API: clinic admins, by session. A token may list and revoke, never create:
+    a leaked token could otherwise make itself a successor that outlives its revocation."""
+
+    def has_permission(self, request, view) -> bool:
+        # can_manage_staff reads the user's clinic, which an anonymous user does not have.
+        if not (request.user.is_authenticated and can_manage_staff(request.user)):
+            return False
+        return not (getattr(view, "action", None) == "create" and isinstance(request.auth, ApiToken))
+
+    def has_object_permission(self, request, view, obj: ApiToken) -> bool:
+        return can_manage_staff(request.user, obj.owner.clinic)

@@ -308,6 +308,7 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelEnum": "clinic.models.ContactChannel",
         "AppointmentKindEnum": "clinic.scheduling.models.AppointmentKind",
         "AppointmentStatusChangeEnum": "clinic.scheduling.api.STATUS_CHANGES",
+        "ApiTokenStatusEnum": "clinic.api.TOKEN_STATUSES",
     },
 }
 

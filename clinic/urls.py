@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from assessments import api as assessment_api
 from assessments import urls as assessment_urls
 from clinic import api, views
+from clinic.fhir import urls as fhir_urls
 from clinic.forms import LoginForm
 from clinic.portal import urls as portal_urls
 from clinic.scheduling import api as scheduling_api
@@ -31,6 +32,7 @@ router.register("plans", plan_api.PlanViewSet, basename="api-plan")
 router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
 router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
+router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 
 account_urls = [
     path(
@@ -85,5 +87,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/", include(router.urls)),
+    path("fhir/", include(fhir_urls.urlpatterns)),
     path("admin/", admin.site.urls),
 ]

@@ -360,6 +360,7 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
                 owner=form.cleaned_data["owner"],
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_expires_at(),
+                clinical_scope=form.cleaned_data["clinical_scope"],
             ),
         )
         if created:

@@ -225,7 +225,8 @@ def test_token_acts_with_its_owners_role(
     client, clinic, clinic_admin, patient, foreign_patient, role, patients_status, assessments_status
 ):
     owner = clinic_admin if role == Role.CLINIC_ADMIN else UserFactory(clinic=clinic, roles=[role])
-    _, raw = _token(clinic_admin, owner)
+    # The clinical scope where the owner may have it: the roles alone then decide.
+    _, raw = _token(clinic_admin, owner, clinical_scope=role == Role.CLINICIAN)
     patients = client.get("/api/patients/", headers=_bearer(raw))
     assert patients.status_code == patients_status
     assert _patient_ids(patients) == {patient.pk}
@@ -509,3 +510,149 @@ def test_django_admin_lists_own_clinic_tokens_read_only_and_revokes(client, clin
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert AuditEvent.objects.filter(action="api_token.revoked", actor=clinic_admin).count() == 1
+
+
+# --- Scopes ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("clinical_scope", "owner_may_view_clinical", "refused"),
+    [(False, False, False), (False, True, False), (True, True, False), (True, False, True)],
+)
+def test_scope_problem(clinical_scope, owner_may_view_clinical, refused):
+    problem = api_tokens.scope_problem(clinical_scope=clinical_scope, owner_may_view_clinical=owner_may_view_clinical)
+    assert (problem is not None) == refused
+
+
+def test_new_tokens_have_no_clinical_scope_unless_asked(clinic_admin, clinician):
+    plain, _ = _token(clinic_admin, clinician)
+    clinical, _ = _token(clinic_admin, clinician, name="EHR", clinical_scope=True)
+
+    assert (plain.clinical_scope, clinical.clinical_scope) == (False, True)
+    row = AuditEvent.objects.filter(action="api_token.created", object_id=clinical.pk).get()
+    assert "clinical_scope" in row.changed_fields
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINIC_ADMIN])
+def test_a_clinical_scope_is_refused_for_staff_who_may_not_see_clinical_records(clinic, clinic_admin, role):
+    owner = UserFactory(clinic=clinic, roles=[role])
+
+    with pytest.raises(ValidationError) as refused:
+        _token(clinic_admin, owner, clinical_scope=True)
+
+    assert "clinical_scope" in refused.value.message_dict
+    assert not ApiToken.objects.exists()
+
+
+def test_admin_gives_the_clinical_scope_on_the_page_and_sees_it_listed(client, clinic_admin, clinician):
+    _login(client, clinic_admin)
+    assert 'name="clinical_scope"' in client.get("/staff/api-tokens/new/").content.decode()
+
+    response = client.post(
+        "/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Hospital EHR", "clinical_scope": "on"}
+    )
+
+    assert response.status_code == 200
+    assert "with access to the clinical records" in response.content.decode()
+    assert ApiToken.objects.get().clinical_scope is True
+    assert "<td>Clinical records</td>" in client.get("/staff/api-tokens/").content.decode()
+
+
+def test_a_clinical_scope_for_the_front_desk_is_a_form_error(client, clinic_admin, front_desk):
+    _login(client, clinic_admin)
+
+    response = client.post("/staff/api-tokens/new/", {"owner": front_desk.pk, "name": "Desk", "clinical_scope": "on"})
+
+    assert response.status_code == 200
+    assert "may not see clinical records" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+# --- The token API --------------------------------------------------------------------------
+
+
+def test_api_creates_a_token_shown_once_and_lists_it_without_the_secret(client, clinic_admin, clinician):
+    _login(client, clinic_admin)
+
+    created = client.post(
+        "/api/tokens/", {"owner": clinician.pk, "name": "EHR", "clinical_scope": True}, content_type="application/json"
+    )
+
+    assert created.status_code == 201
+    body = created.json()
+    token = ApiToken.objects.get()
+    assert body["token"].startswith("stride_")
+    assert token.token_hash == api_tokens.hash_token(body["token"])
+    assert (body["owner"], body["clinical_scope"], body["status"]) == (clinician.pk, True, "active")
+    listing = client.get("/api/tokens/")
+    assert [row["id"] for row in listing.json()["results"]] == [token.pk]
+    assert "token" not in listing.json()["results"][0]
+    assert body["token"] not in listing.content.decode()
+    assert client.get(f"/api/tokens/{token.pk}/").json()["prefix"] == token.prefix
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "EHR"}, "owner"),
+        ({"owner": 0, "name": "EHR"}, "owner"),
+        ({"owner": "me", "name": "EHR"}, "owner"),
+        ({"name": "x" * 81}, "name"),
+        ({"expires_at": "2001-01-01T00:00:00Z", "name": "EHR"}, "detail"),
+        ({"clinical_scope": "maybe", "name": "EHR"}, "clinical_scope"),
+    ],
+)
+def test_api_refuses_bad_input_with_field_messages(client, clinic_admin, clinician, payload, field):
+    _login(client, clinic_admin)
+    payload = {"owner": clinician.pk, **payload} if "owner" not in payload and field != "owner" else payload
+
+    response = client.post("/api/tokens/", payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_api_refuses_another_clinics_staff_and_clinical_scope_for_the_front_desk(
+    client, clinic_admin, front_desk, other_clinic
+):
+    _login(client, clinic_admin)
+    stranger = UserFactory(clinic=other_clinic, roles=[Role.CLINICIAN])
+
+    foreign = client.post("/api/tokens/", {"owner": stranger.pk, "name": "X"}, content_type="application/json")
+    desk = client.post(
+        "/api/tokens/", {"owner": front_desk.pk, "name": "X", "clinical_scope": True}, content_type="application/json"
+    )
+
+    assert (foreign.status_code, desk.status_code) == (400, 400)
+    assert "owner" in foreign.json()
+    assert "clinical_scope" in desk.json()
+    assert not ApiToken.objects.exists()
+
+
+def test_api_revokes_and_audits(client, clinic_admin, clinician):
+    token, raw = _token(clinic_admin, clinician)
+    _login(client, clinic_admin)
+
+    response = client.post(f"/api/tokens/{token.pk}/revoke/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "revoked"
+    assert AuditEvent.objects.filter(action="api_token.revoked", object_id=token.pk).count() == 1
+    client.logout()
+    assert client.get("/api/patients/", headers=_bearer(raw)).status_code == 401
+
+
+def test_a_token_lists_tokens_but_may_not_create_one(client, clinic_admin, clinician):
+    _, raw = _token(clinic_admin, clinic_admin, name="Admin tool")
+
+    listing = client.get("/api/tokens/", headers=_bearer(raw))
+    created = client.post(
+        "/api/tokens/",
+        {"owner": clinician.pk, "name": "Successor"},
+        content_type="application/json",
+        headers=_bearer(raw),
+    )
+
+    assert listing.status_code == 200
+    assert created.status_code == 403
+    assert ApiToken.objects.count() == 1

@@ -1,0 +1,512 @@
+"""Stride's records as FHIR R4 resources: one function per resource type, returning JSON dicts.
+
+The functions read only what they are given (rows loaded by ``clinic.fhir.selectors`` with
+their children prefetched), so they run no query of their own. Codes come from DOMAIN.md §9:
+LOINC where it gives one (NPRS 72514-3; ODI 97908-8, seen in sample data only), SNOMED CT
+299238003 as an extra coding on hip ROM; everything else uses Stride's own code systems under
+``CODE_SYSTEM_BASE``. Resource ids are the database ids of the row they come from; an
+Observation, which comes from several tables, is prefixed with its kind (``rom-12``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from assessments import scoring
+from assessments.models import Assessment, Finding
+from clinic.models import EpisodeOfCare, EpisodeStatus, Patient
+from clinic.scheduling.models import Appointment, AppointmentStatus
+from intake import instruments
+from intake.models import Intake, QuestionnaireScore
+from plans.models import Handout, Prong, TreatmentPlan
+
+# A fixed URI, not SITE_URL: a code keeps meaning the same thing when a clinic moves host, and
+# two Stride clinics' exports use the same codes. ``stride.example`` is the project's own
+# namespace (the .example domain is reserved, so it never clashes with a real system).
+PROJECT_URI = "https://stride.example/fhir"
+CODE_SYSTEM_BASE = f"{PROJECT_URI}/CodeSystem"
+CS_OBSERVATION = f"{CODE_SYSTEM_BASE}/observation"
+CS_FINDING = f"{CODE_SYSTEM_BASE}/finding"
+CS_BODY_SITE = f"{CODE_SYSTEM_BASE}/body-site"
+CS_METHOD = f"{CODE_SYSTEM_BASE}/measurement-method"
+CS_PRONG = f"{CODE_SYSTEM_BASE}/plan-prong"
+CS_VISIT_KIND = f"{CODE_SYSTEM_BASE}/visit-kind"
+CS_DOCUMENT = f"{CODE_SYSTEM_BASE}/document-type"
+EXT_PRESENTING_COMPLAINT = f"{PROJECT_URI}/StructureDefinition/presenting-complaint"
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+
+# DOMAIN 9.1: verified in two HL7 IGs (NPRS); seen in PACIO sample data only (ODI); none for LEFS.
+SCORE_CODES: dict[str, dict] = {
+    "nprs": {"system": LOINC, "code": "72514-3", "display": "Pain severity 0-10 verbal numeric rating, reported"},
+    "odi": {"system": LOINC, "code": "97908-8", "display": "Oswestry Disability Index"},
+    "lefs": {"system": CS_OBSERVATION, "code": "lefs", "display": "Lower Extremity Functional Scale score"},
+}
+# UCUM code and the unit as shown: the ODI is a percentage; the others are unitless scores
+# (the UCUM annotation {score}).
+SCORE_UNITS = {"odi": ("%", "%"), "nprs": ("{score}", "score"), "lefs": ("{score}", "score")}
+# DOMAIN 9.2: "Hip joint - range of movement (observable entity)", seen once (S176).
+SNOMED_HIP_ROM = {"system": SNOMED, "code": "299238003", "display": "Hip joint - range of movement"}
+
+SIDE_LABELS = {"left": "Left", "right": "Right"}
+APPOINTMENT_STATUS = {
+    AppointmentStatus.BOOKED: "booked",
+    AppointmentStatus.CHECKED_IN: "checked-in",
+    AppointmentStatus.COMPLETED: "fulfilled",
+    AppointmentStatus.NO_SHOW: "noshow",
+    AppointmentStatus.CANCELLED: "cancelled",
+}
+
+
+# --- Small pieces ------------------------------------------------------------------------------
+
+
+def ref(resource_type: str, resource_id: str | int) -> dict:
+    return {"reference": f"{resource_type}/{resource_id}"}
+
+
+def _concept(system: str, code: str, display: str, *extra: dict) -> dict:
+    return {"coding": [{"system": system, "code": code, "display": display}, *extra], "text": display}
+
+
+def _quantity(value: int | Decimal, unit: str, code: str) -> dict:
+    number = int(value) if Decimal(value) == Decimal(value).to_integral_value() else float(value)
+    return {"value": number, "unit": unit, "system": UCUM, "code": code}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _instant(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _category(code: str, display: str) -> list[dict]:
+    return [{"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}]}]
+
+
+def _performer(name: str) -> list[dict]:
+    # Staff are not exported as Practitioner resources (not in the issue's list): named only.
+    return [{"display": name}]
+
+
+def _hip() -> dict:
+    return _concept(CS_BODY_SITE, "hip", "Hip")
+
+
+def _side(side: str) -> dict:
+    return _concept(CS_BODY_SITE, f"side-{side}", f"{SIDE_LABELS[side]} side")
+
+
+# --- Patient and episode -----------------------------------------------------------------------
+
+
+def patient(row: Patient) -> dict:
+    telecom = []
+    if row.email:
+        telecom.append({"system": "email", "value": row.email, "use": "home"})
+    if row.mobile_phone:
+        telecom.append({"system": "phone", "value": str(row.mobile_phone), "use": "mobile"})
+    for contact in telecom:
+        # The channel the patient asked to be reached by comes first.
+        preferred = {"email": "email", "phone": "sms"}[contact["system"]] == row.preferred_contact_channel
+        contact["rank"] = 1 if preferred else 2
+    return {
+        "resourceType": "Patient",
+        "id": str(row.pk),
+        "active": True,
+        "name": [{"use": "official", "family": row.last_name, "given": [row.first_name]}],
+        "gender": row.sex,  # Sex holds the FHIR administrative-gender codes
+        "birthDate": row.date_of_birth.isoformat(),
+        "telecom": telecom,
+        "managingOrganization": {"display": row.clinic.name},
+    }
+
+
+def episode_of_care(row: EpisodeOfCare, conditions: Iterable[str] = ()) -> dict:
+    period = {"start": row.opened_on.isoformat()}
+    if row.closed_on:
+        period["end"] = row.closed_on.isoformat()
+    resource = {
+        "resourceType": "EpisodeOfCare",
+        "id": str(row.pk),
+        "extension": [{"url": EXT_PRESENTING_COMPLAINT, "valueString": row.presenting_complaint}],
+        "status": "finished" if row.status == EpisodeStatus.DISCHARGED else "active",
+        "patient": ref("Patient", row.patient_id),
+        "managingOrganization": {"display": row.patient.clinic.name},
+        "period": period,
+        "careManager": {"display": row.lead_clinician.full_name},
+    }
+    diagnosis = [{"condition": ref("Condition", condition_id)} for condition_id in conditions]
+    if diagnosis:
+        resource["diagnosis"] = diagnosis
+    return resource
+
+
+# --- Intake: questionnaires and their scores -----------------------------------------------------
+
+
+def questionnaire_response(score: QuestionnaireScore, intake: Intake) -> dict:
+    """The raw answers of one questionnaire of a submitted intake, in the questionnaire's order."""
+    instrument = instruments.INSTRUMENTS[score.instrument]
+    items = [
+        {"linkId": code, "answer": [{"valueInteger": score.answers[code]}]}
+        for code in instrument.item_codes
+        if score.answers.get(code) is not None
+    ]
+    resource = {
+        "resourceType": "QuestionnaireResponse",
+        "id": str(score.pk),
+        "questionnaire": f"{PROJECT_URI}/Questionnaire/{score.instrument}",
+        "status": "completed",
+        "subject": ref("Patient", intake.episode.patient_id),
+        "authored": _instant(intake.submitted_at),
+    }
+    if items:
+        resource["item"] = items
+    return resource
+
+
+def _score_observation(
+    *, resource_id: str, instrument: str, value: Decimal, patient_id: int, effective: str, display: str
+) -> dict:
+    unit_code, unit = SCORE_UNITS[instrument]
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "category": _category("survey", "Survey"),
+        "code": {"coding": [SCORE_CODES[instrument]], "text": SCORE_CODES[instrument]["display"]},
+        "subject": ref("Patient", patient_id),
+        "effectiveDateTime": effective,
+        "valueQuantity": _quantity(value, unit, unit_code),
+        "note": [{"text": display}],
+    }
+
+
+def intake_score_observation(score: QuestionnaireScore, intake: Intake) -> dict | None:
+    """A questionnaire's computed score; None when there was not enough to score (the raw
+    answers are still in the QuestionnaireResponse). The NPRS score is the pain right now."""
+    if not score.scored or score.value is None:
+        return None
+    observation = _score_observation(
+        resource_id=f"score-{score.pk}",
+        instrument=score.instrument,
+        value=score.value,
+        patient_id=intake.episode.patient_id,
+        effective=_instant(intake.submitted_at),
+        display=score.display,
+    )
+    observation["derivedFrom"] = [ref("QuestionnaireResponse", score.pk)]
+    return observation
+
+
+def visit_score_observations(assessment: Assessment) -> list[dict]:
+    """Questionnaires re-scored at a visit from the patient's paper form."""
+    observations = []
+    for row in assessment.outcome_scores.all():
+        if not row.scored or row.value is None or row.instrument not in SCORE_CODES:
+            continue
+        observation = _score_observation(
+            resource_id=f"visit-score-{row.pk}",
+            instrument=row.instrument,
+            value=row.value,
+            patient_id=assessment.episode.patient_id,
+            effective=assessment.assessed_on.isoformat(),
+            display=row.display,
+        )
+        observation["performer"] = _performer(assessment.clinician.full_name)
+        observations.append(observation)
+    return observations
+
+
+# --- Exam measurements -------------------------------------------------------------------------
+
+
+def _exam_observation(assessment: Assessment, resource_id: str, code: dict) -> dict:
+    return {
+        "resourceType": "Observation",
+        "id": resource_id,
+        "status": "final",
+        "category": _category("exam", "Exam"),
+        "code": code,
+        "subject": ref("Patient", assessment.episode.patient_id),
+        "effectiveDateTime": assessment.assessed_on.isoformat(),
+        "performer": _performer(assessment.clinician.full_name),
+    }
+
+
+def _component(code: str, display: str, value: dict | None) -> dict:
+    component = {"code": _concept(CS_OBSERVATION, code, display)}
+    if value is None:
+        component["dataAbsentReason"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-performed"}]
+        }
+    else:
+        component.update(value)
+    return component
+
+
+def rom_observations(assessment: Assessment) -> list[dict]:
+    """One Observation per hip motion, left and right as components (DOMAIN 9.3), in degrees."""
+    method = f"{assessment.get_rom_mode_display()}, {assessment.get_rom_device_display().lower()}"
+    observations = []
+    for row in assessment.rom.all():
+        if row.left is None and row.right is None:
+            continue
+        label = scoring.MOTION_LABELS[row.motion]
+        code = f"hip-{row.motion.replace('_', '-')}"
+        observation = _exam_observation(
+            assessment, f"rom-{row.pk}", _concept(CS_OBSERVATION, code, f"{label} range of motion", SNOMED_HIP_ROM)
+        )
+        observation["bodySite"] = _hip()
+        observation["method"] = _concept(CS_METHOD, f"{assessment.rom_mode}-{assessment.rom_device}", method)
+        observation["component"] = [
+            _component(
+                f"{code}-{side}",
+                f"{label}, {side}",
+                None if value is None else {"valueQuantity": _quantity(value, "deg", "deg")},
+            )
+            for side, value in (("left", row.left), ("right", row.right))
+        ]
+        painful = [side for side in ("left", "right") if getattr(row, f"{side}_painful")]
+        if painful:
+            observation["note"] = [{"text": f"Painful on the {' and '.join(painful)} side"}]
+        observations.append(observation)
+    return observations
+
+
+def fms_observations(assessment: Assessment) -> list[dict]:
+    """One Observation per FMS test (the score that counts; raw sides as components) and the
+    composite, whose members are the tests. Incomplete tests and composites are left out."""
+    raw: dict[str, int | None] = {}
+    clearing: dict[str, bool] = {}
+    rows = {row.test: row for row in assessment.fms.all()}
+    for code, row in rows.items():
+        test = scoring.FMS_TESTS_BY_CODE[code]
+        if test.bilateral:
+            raw[f"{code}_left"], raw[f"{code}_right"] = row.left, row.right
+        else:
+            raw[code] = row.left
+        if test.clearing:
+            clearing[test.clearing] = row.clearing_painful
+    result = scoring.fms_result(raw, clearing)
+    observations = []
+    for test in result.tests:
+        if test.final is None or test.code not in rows:
+            continue
+        code = f"fms-{test.code.replace('_', '-')}"
+        observation = _exam_observation(
+            assessment, f"fms-{rows[test.code].pk}", _concept(CS_OBSERVATION, code, f"FMS {test.label}")
+        )
+        observation["valueQuantity"] = _quantity(test.final, "score", "{score}")
+        if test.bilateral:
+            observation["component"] = [
+                _component(f"{code}-{side}", f"FMS {test.label}, {side} (raw)", _raw(value))
+                for side, value in (("left", test.left), ("right", test.right))
+            ]
+        if test.clearing_painful:
+            observation["note"] = [{"text": "Clearing test painful: the test scores 0"}]
+        observations.append(observation)
+    if result.composite is not None:
+        composite = _exam_observation(
+            assessment,
+            f"fms-composite-{assessment.pk}",
+            _concept(CS_OBSERVATION, "fms-composite", "FMS composite score (0-21)"),
+        )
+        composite["valueQuantity"] = _quantity(result.composite, "score", "{score}")
+        composite["hasMember"] = [ref("Observation", observation["id"]) for observation in observations]
+        observations.append(composite)
+    return observations
+
+
+def _mm(value: int | None) -> dict | None:
+    return None if value is None else {"valueQuantity": _quantity(value, "mm", "mm")}
+
+
+def _raw(value: int | None) -> dict | None:
+    return None if value is None else {"valueQuantity": _quantity(value, "score", "{score}")}
+
+
+def leg_length_observation(assessment: Assessment) -> dict | None:
+    """True and apparent leg lengths per side and their differences, in millimetres."""
+    if assessment.true_left_mm is None or assessment.true_right_mm is None:
+        return None
+    observation = _exam_observation(
+        assessment, f"leg-length-{assessment.pk}", _concept(CS_OBSERVATION, "leg-length", "Leg length")
+    )
+    apparent = (assessment.apparent_left_mm, assessment.apparent_right_mm)
+    observation["component"] = [
+        _component("leg-length-true-left", "True leg length, left", _mm(assessment.true_left_mm)),
+        _component("leg-length-true-right", "True leg length, right", _mm(assessment.true_right_mm)),
+        _component(
+            "leg-length-true-difference",
+            "True leg-length difference",
+            _mm(abs(assessment.true_left_mm - assessment.true_right_mm)),
+        ),
+        _component("leg-length-apparent-left", "Apparent leg length, left", _mm(apparent[0])),
+        _component("leg-length-apparent-right", "Apparent leg length, right", _mm(apparent[1])),
+    ]
+    if None not in apparent:
+        observation["component"].append(
+            _component(
+                "leg-length-apparent-difference", "Apparent leg-length difference", _mm(abs(apparent[0] - apparent[1]))
+            )
+        )
+    return observation
+
+
+# --- Findings and plans ------------------------------------------------------------------------
+
+
+def condition(row: Finding, assessment: Assessment) -> dict:
+    """A finding as a Condition. Its code is Stride's (DOMAIN 9.2 gives SNOMED CT codes only for
+    diagnoses such as low back pain, none for these exam findings); a clinician's own finding
+    has no code, only its wording. A dismissed finding is exported as refuted, with the reason."""
+    added = row.code.startswith("clinician_")
+    code = {"text": row.label} if added else _concept(CS_FINDING, row.code, row.label)
+    resource = {
+        "resourceType": "Condition",
+        "id": str(row.pk),
+        "verificationStatus": {
+            "coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed" if row.is_active else "refuted"}]
+        },
+        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
+        "code": code,
+        "subject": ref("Patient", assessment.episode.patient_id),
+        "recordedDate": _instant(assessment.completed_at),
+        "recorder": {"display": assessment.clinician.full_name},
+    }
+    if row.is_active:
+        resource["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]}
+    if row.side in SIDE_LABELS:
+        resource["bodySite"] = [_side(row.side)]
+    notes = [f"{item['source']}: {item['detail']}" for item in row.evidence if item.get("detail")]
+    if not row.is_active:
+        notes.append(f"Dismissed: {row.dismiss_reason}")
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
+    return resource
+
+
+def _plan_items(plan: TreatmentPlan) -> tuple[list[Mapping], dict[str, str]]:
+    """What the plan prescribes: the latest signed version (what the patient was given), or the
+    draft's items while nothing has been signed yet."""
+    versions = list(plan.versions.all())
+    if versions:
+        latest = max(versions, key=lambda version: version.number)
+        return latest.body["items"], latest.body.get("missing_prong_reasons", {})
+    items = [{"name": item.name, "prong": item.prong, "dosage": item.dosage_text} for item in plan.items.all()]
+    return items, dict(plan.missing_prong_reasons)
+
+
+def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
+    """The three prongs as three activities, each listing its items with their dosage; a prong
+    left out carries the clinician's reason and ``doNotPerform``."""
+    items, missing_reasons = _plan_items(plan)
+    versions = list(plan.versions.all())
+    signed = max(versions, key=lambda version: version.number) if versions else None
+    if signed is None:
+        status, activity_status = "draft", "not-started"
+    elif plan.episode.status == EpisodeStatus.DISCHARGED:
+        status, activity_status = "completed", "completed"
+    else:
+        status, activity_status = "active", "in-progress"
+    activities = []
+    for prong in Prong:
+        prong_items = [item for item in items if item["prong"] == prong.value]
+        detail = {"code": _concept(CS_PRONG, prong.value, prong.label), "status": activity_status}
+        if prong_items:
+            detail["description"] = "; ".join(
+                f"{item['name']} ({item['dosage']})" if item.get("dosage") else item["name"] for item in prong_items
+            )
+        else:
+            detail["doNotPerform"] = True
+            detail["status"] = "not-started"
+            if missing_reasons.get(prong.value):
+                detail["statusReason"] = {"text": missing_reasons[prong.value]}
+        activities.append({"detail": detail})
+    resource = {
+        "resourceType": "CarePlan",
+        "id": str(plan.pk),
+        "status": status,
+        "intent": "plan",
+        "title": "Treatment plan",
+        "description": f"{_count(plan.visits_per_week, 'visit')} a week for {_count(plan.weeks, 'week')}",
+        "subject": ref("Patient", plan.episode.patient_id),
+        "created": _instant(plan.created_at),
+        "author": {"display": plan.created_by.full_name},
+        "supportingInfo": [ref("EpisodeOfCare", plan.episode_id)],
+        "activity": activities,
+    }
+    if signed is not None:
+        start = signed.signed_at.date()
+        resource["period"] = {
+            "start": start.isoformat(),
+            "end": (start + datetime.timedelta(weeks=plan.weeks)).isoformat(),
+        }
+    addresses = [ref("Condition", condition_id) for condition_id in conditions]
+    if addresses:
+        resource["addresses"] = addresses
+    return resource
+
+
+# --- Visits and handouts -----------------------------------------------------------------------
+
+
+def appointment(row: Appointment) -> dict:
+    resource = {
+        "resourceType": "Appointment",
+        "id": str(row.pk),
+        "status": APPOINTMENT_STATUS[row.status],
+        "appointmentType": _concept(CS_VISIT_KIND, row.kind, row.get_kind_display()),
+        "start": _instant(row.starts_at),
+        "end": _instant(row.ends_at),
+        "minutesDuration": int((row.ends_at - row.starts_at).total_seconds() // 60),
+        "created": row.created_at.date().isoformat(),
+        "supportingInformation": [ref("EpisodeOfCare", row.episode_id)],
+        "participant": [
+            {"actor": ref("Patient", row.episode.patient_id), "required": "required", "status": "accepted"},
+            {"actor": {"display": row.clinician.full_name}, "required": "required", "status": "accepted"},
+        ],
+    }
+    if row.status == AppointmentStatus.CANCELLED and row.cancel_reason:
+        resource["cancelationReason"] = {"text": row.cancel_reason}
+    return resource
+
+
+def document_reference(handout: Handout, *, pdf_url: str) -> dict:
+    """A ready home-program PDF. ``pdf_url`` is the staff download page: it needs a signed-in
+    clinician's session, never a public or patient link."""
+    version = handout.version
+    return {
+        "resourceType": "DocumentReference",
+        "id": str(handout.pk),
+        "status": "current",
+        "docStatus": "final",
+        "type": _concept(CS_DOCUMENT, "home-program", "Home program handout"),
+        "subject": ref("Patient", version.plan.episode.patient_id),
+        "date": _instant(handout.updated_at),
+        "author": [{"display": version.signed_by.full_name}],
+        "description": f"Home program, plan version {version.number}",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "url": pdf_url,
+                    "title": f"home-program-v{version.number}.pdf",
+                    "creation": _instant(version.signed_at),
+                }
+            }
+        ],
+        "context": {"related": [ref("CarePlan", version.plan_id)]},
+    }
