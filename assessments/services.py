@@ -35,6 +35,8 @@ from assessments.models import (
 )
 from clinic import audit, permissions, thresholds
 from clinic.models import EpisodeOfCare, User
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 from intake import scoring as intake_scoring
 
 
@@ -188,6 +190,11 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]
         assessment.completed_at = timezone.now()
         assessment.save(update_fields=["status", "completed_at", "updated_at"])
         audit.record(actor=actor, action="assessment.completed", obj=assessment)
+        webhooks.emit(
+            EventType.ASSESSMENT_COMPLETED,
+            clinic_id=assessment.episode.patient.clinic_id,
+            data={"episode": assessment.episode_id, "assessment": assessment.pk},
+        )
     return list(assessment.findings.all())
 
 

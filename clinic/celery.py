@@ -48,6 +48,10 @@ app.conf.update(
             "task": "clinic.scheduling.tasks.dispatch_reminders",
             "schedule": 60.0,
         },
+        "send-due-webhook-deliveries": {
+            "task": "clinic.webhooks.tasks.sweep_webhook_deliveries",
+            "schedule": 60.0,
+        },
         "clear-expired-sessions": {
             "task": "clinic.tasks.clear_expired_sessions",
             "schedule": crontab(hour=3, minute=17),

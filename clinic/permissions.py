@@ -180,6 +180,14 @@ def can_change_clinic_settings(user: User) -> bool:
     return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.change_clinic")
 
 
+def can_manage_webhooks(user: User, clinic: Clinic | None = None) -> bool:
+    """Webhook endpoints are part of the clinic's settings: its clinic admins only."""
+    if not user.is_authenticated:
+        return False
+    clinic_id = clinic.pk if clinic else user.clinic_id
+    return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_clinic")
+
+
 def token_allows_clinical(auth) -> bool:
     """A request's credentials permit clinical content: a session always (the roles decide), an
     API token only with its clinical scope. The scope never adds to the owner's roles."""

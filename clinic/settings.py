@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "clinic",
     "clinic.scheduling",
     "clinic.portal",
+    "clinic.webhooks",
     "intake",
     "assessments",
     "plans",
@@ -235,6 +236,15 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Webhooks to clinics' own systems (clinic/webhooks/rules.py explains each rule) -----
+# Attempts per event before it is given up; retries wait 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, then 24 h.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# An endpoint is switched off after this many events in a row were given up (or at once on 410 Gone).
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Off in production: no delivery connects to loopback or private addresses (the app's neighbours).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
 # --- HTTPS and browser hardening (on whenever DEBUG is off) --------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -13,6 +13,8 @@ from clinic.forms import LoginForm
 from clinic.portal import urls as portal_urls
 from clinic.scheduling import api as scheduling_api
 from clinic.scheduling import urls as scheduling_urls
+from clinic.webhooks import api as webhook_api
+from clinic.webhooks import urls as webhook_urls
 from intake import api as intake_api
 from intake import urls as intake_urls
 from plans import api as plan_api
@@ -30,6 +32,7 @@ router.register("plans", plan_api.PlanViewSet, basename="api-plan")
 router.register("plan-items", plan_api.PlanItemViewSet, basename="api-plan-item")
 router.register("plan-visits", plan_api.PlanVisitsViewSet, basename="api-plan-visits")
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
+router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 
 account_urls = [
@@ -78,6 +81,7 @@ urlpatterns = [
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
+    path("", include(webhook_urls.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A person opening the docs without a session is sent to sign in, like every staff page.
     path(

@@ -20,6 +20,8 @@ from django.utils import timezone
 from clinic import audit, messaging, permissions, queueing, thresholds
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import reminders
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 from intake import forms, instruments, rules, scoring, steps, tokens
 from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
 
@@ -221,6 +223,11 @@ def _raise_flags(intake: Intake, flags: list[rules.RaisedFlag]) -> list[RedFlag]
     ]
     for flag in new:
         audit.record(actor=None, action="red_flag.raised", obj=flag)
+        webhooks.emit(
+            EventType.RED_FLAG_RAISED,
+            clinic_id=intake.episode.patient.clinic_id,
+            data={"episode": intake.episode_id, "intake": intake.pk, "red_flag": flag.pk},
+        )
     if new:
         from intake.tasks import notify_red_flags
 
@@ -315,6 +322,11 @@ def intake_submit(*, intake: Intake) -> Intake:
         _raise_flags(intake, _red_flags(intake))
         reminders.intake_nudges_cancel(intake=intake, reason="The intake is submitted.")
         audit.record(actor=None, action="intake.submitted", obj=intake)
+        webhooks.emit(
+            EventType.INTAKE_SUBMITTED,
+            clinic_id=intake.episode.patient.clinic_id,
+            data={"episode": intake.episode_id, "intake": intake.pk},
+        )
     return intake
 
 

@@ -22,6 +22,8 @@ from django.utils import timezone
 from clinic import audit, messaging, permissions, queueing
 from clinic.models import ContactChannel
 from clinic.portal import services as portal
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
 
 logger = logging.getLogger(__name__)
@@ -138,12 +140,24 @@ def render(*, handout_id: int) -> bool:
     saved = default_storage.save(name, ContentFile(pdf))
     with transaction.atomic():
         handout = Handout.objects.select_for_update().get(pk=handout.pk)
+        first_ready = handout.status != HandoutStatus.READY
         handout.status, handout.file, handout.error = HandoutStatus.READY, saved, ""
         # A retried render must not tell the patient twice.
         owed = handout.delivery == HandoutDelivery.WAITING
         if owed:
             handout.delivery = HandoutDelivery.OWED
         handout.save(update_fields=["status", "file", "error", "delivery", "updated_at"])
+        if first_ready:
+            webhooks.emit(
+                EventType.HANDOUT_READY,
+                clinic_id=version.plan.episode.patient.clinic_id,
+                data={
+                    "episode": version.plan.episode_id,
+                    "plan": version.plan_id,
+                    "version": version.number,
+                    "handout": handout.pk,
+                },
+            )
         if owed:
             from plans.tasks import deliver_handout
 

@@ -15,6 +15,8 @@ from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import Clinic, User
 from clinic.scheduling import reminders
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 from plans import handouts, library, rules, selectors, versions
 from plans.models import (
     Contraindication,
@@ -414,6 +416,11 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
         plan.status = PlanStatus.SIGNED
         plan.save(update_fields=["status", "updated_at"])
         audit.record(actor=actor, action="plan.signed", obj=version)
+        webhooks.emit(
+            EventType.PLAN_SIGNED,
+            clinic_id=plan.episode.patient.clinic_id,
+            data={"episode": plan.episode_id, "plan": plan.pk, "version": version.number},
+        )
         handouts.queue(version)
         reminders.plan_signed(version)
     return version

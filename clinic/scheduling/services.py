@@ -31,6 +31,8 @@ from clinic.scheduling.models import (
     TimeOff,
     WaitListEntry,
 )
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 
 DEFAULT_MINUTES = {AppointmentKind.INITIAL: 45, AppointmentKind.FOLLOW_UP: 30, AppointmentKind.REASSESSMENT: 45}
 
@@ -137,9 +139,18 @@ def appointment_book(
         _check_free(clinician, starts_at, ends_at)
         _insert(appointment)
         reminders.sync(appointment)
+        _emit(EventType.APPOINTMENT_BOOKED, appointment)
         audit.record(actor=actor, action="appointment.booked", obj=appointment)
         _queue_notice(appointment)
     return appointment
+
+
+def _emit(event_type: EventType, appointment: Appointment) -> None:
+    webhooks.emit(
+        event_type,
+        clinic_id=appointment.episode.patient.clinic_id,
+        data={"episode": appointment.episode_id, "appointment": appointment.pk},
+    )
 
 
 def _queue_notice(appointment: Appointment) -> None:
@@ -165,6 +176,7 @@ def appointment_reschedule(
         appointment.confirmed_at = None
         _insert(appointment)
         reminders.sync(appointment)
+        _emit(EventType.APPOINTMENT_RESCHEDULED, appointment)
         audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
         _queue_notice(appointment)
     return appointment
@@ -188,6 +200,7 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
     appointment.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
     reminders.sync(appointment)
     audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
+    _emit(EventType.APPOINTMENT_CANCELLED, appointment)
     _queue_notice(appointment)
 
 

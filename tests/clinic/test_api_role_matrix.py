@@ -24,6 +24,8 @@ from assessments import services as assessment_services
 from clinic import api_tokens
 from clinic.permissions import Role
 from clinic.urls import router
+from clinic.webhooks import rules as webhook_rules
+from clinic.webhooks.models import WebhookEndpoint
 from intake import services as intake_services
 from intake.models import Intake, IntakeStatus
 from plans import services as plan_services
@@ -47,6 +49,7 @@ DEMOGRAPHICS_EDIT = _row(A, A, F)
 CLINICAL = _row(A, F, F)
 SCHEDULE = _row(A, A, F)
 LIBRARY_VIEW = _row(A, F, A)
+CLINIC_ADMIN_ONLY = _row(F, F, A)
 STAFF_ADMIN = _row(F, F, A)
 INTAKE_LINKS = _row(A, A, F)
 
@@ -106,6 +109,15 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/appointments/{id}/cancel/", "post"): SCHEDULE,
     ("/api/appointments/{id}/status/", "post"): SCHEDULE,
     ("/api/appointments/availability/", "get"): SCHEDULE,
+    ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/", "put"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/", "patch"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/", "delete"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/rotate-secret/", "post"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/ping/", "post"): CLINIC_ADMIN_ONLY,
+    ("/api/webhooks/{id}/deliveries/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/tokens/", "get"): STAFF_ADMIN,
     ("/api/tokens/", "post"): STAFF_ADMIN,
     ("/api/tokens/{id}/", "get"): STAFF_ADMIN,
@@ -177,6 +189,7 @@ RECORD_OF = {
     "plan-items": "plan_item",
     "plan-visits": "plan",
     "appointments": "appointment",
+    "webhooks": "webhook_endpoint",
     "tokens": "api_token",
 }
 
@@ -246,6 +259,16 @@ class World:
     @functools.cached_property
     def appointment(self):
         return AppointmentFactory(episode=self.episode, clinician=self.lead)
+
+    @functools.cached_property
+    def webhook_endpoint(self):
+        return WebhookEndpoint.objects.create(
+            clinic=self.clinic,
+            url="https://receiver.example.test/hooks",
+            event_types=["plan.signed"],
+            secret=webhook_rules.new_secret(),
+            created_by=self.lead,
+        )
 
     @functools.cached_property
     def api_token(self):

@@ -1,0 +1,231 @@
+"""Webhook rules as pure functions: event types, endpoint addresses, signatures, the retry
+schedule, how a receiver's answer is judged and when an endpoint is switched off.
+
+No ORM here; settings are passed in by the callers, so every rule is tested with a table.
+
+Signature (what a receiver checks). Each POST carries
+
+    Stride-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" keyed with the secret>
+
+The receiver recomputes the HMAC over the exact bytes it received, compares it in constant
+time, and refuses a timestamp more than ``SIGNATURE_TOLERANCE`` (5 minutes) away from its
+clock, so a captured request cannot be replayed later. ``verify`` below is that check.
+Deliveries are at least once: the same event (same ``id``, in the body and in
+``Stride-Event-Id``) may arrive again after a timeout, so a receiver ignores ids it has seen.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+SIGNATURE_HEADER = "Stride-Signature"
+SIGNATURE_TOLERANCE = datetime.timedelta(minutes=5)
+# Marks a string as a Stride webhook secret for readers and secret scanners; not secret itself.
+SECRET_PREFIX = "whsec_"  # noqa: S105
+URL_MAX_LENGTH = 500
+
+
+class EventType(StrEnum):
+    INTAKE_SUBMITTED = "intake.submitted"
+    RED_FLAG_RAISED = "red_flag.raised"
+    ASSESSMENT_COMPLETED = "assessment.completed"
+    PLAN_SIGNED = "plan.signed"
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    HANDOUT_READY = "handout.ready"
+
+
+# Sent only by "Send test event", to the one endpoint asked, whatever it subscribes to.
+PING = "ping"
+
+EVENT_LABELS = {
+    EventType.INTAKE_SUBMITTED: "Intake submitted",
+    EventType.RED_FLAG_RAISED: "Red flag raised",
+    EventType.ASSESSMENT_COMPLETED: "Assessment completed",
+    EventType.PLAN_SIGNED: "Plan signed",
+    EventType.APPOINTMENT_BOOKED: "Appointment booked",
+    EventType.APPOINTMENT_RESCHEDULED: "Appointment rescheduled",
+    EventType.APPOINTMENT_CANCELLED: "Appointment cancelled",
+    EventType.HANDOUT_READY: "Handout ready",
+}
+
+
+def event_type_problems(chosen: list) -> list[str]:
+    """Why a list of subscribed event types is not acceptable (empty when it is)."""
+    if not isinstance(chosen, list) or not chosen:
+        return ["Choose at least one event."]
+    unknown = sorted({str(value) for value in chosen} - set(EventType))
+    if unknown:
+        return [f"Unknown event type: {', '.join(unknown)}."]
+    if len(set(chosen)) != len(chosen):
+        return ["Each event may be chosen once."]
+    return []
+
+
+# --- Endpoint addresses -------------------------------------------------------------------------
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url: str, *, debug: bool) -> str | None:
+    """Why an endpoint address is refused, or None.
+
+    HTTPS is required, so event ids and signatures travel encrypted; plain HTTP is allowed
+    for a receiver on this machine (loopback) and, in DEBUG, anywhere. A user name or
+    password in the address is refused: the address is shown on pages and in the delivery
+    log, and the signature already authenticates Stride to the receiver.
+    """
+    if len(url) > URL_MAX_LENGTH:
+        return f"Use an address of at most {URL_MAX_LENGTH} characters."
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return "Enter a valid web address, such as https://example.com/stride-hooks."
+    if parts.scheme not in ("https", "http") or not host:
+        return "Enter a valid web address, such as https://example.com/stride-hooks."
+    if parts.username is not None or parts.password is not None:
+        return "Leave the user name and password out of the address; the signature identifies Stride."
+    if parts.fragment:
+        return "Leave out the part after #; it is never sent to the receiver."
+    if parts.scheme == "http" and not (debug or is_loopback_host(host)):
+        return "Use an https:// address; plain http is only allowed for a receiver on this machine."
+    return None
+
+
+def address_allowed(address: str, *, allow_private: bool) -> bool:
+    """May a delivery connect to this resolved IP address?
+
+    Link-local (cloud metadata services live there), multicast, unspecified and reserved
+    addresses never; loopback and private networks only when ``allow_private`` (development,
+    tests, or a receiver on the clinic's own network when the operator allows it), so a clinic
+    admin cannot point Stride at the services next to it.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        # Before the reserved ranges, which hold IPv6's ::1.
+        return allow_private
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+        return False
+    return allow_private if ip.is_private else True
+
+
+# --- Secrets and signatures ---------------------------------------------------------------------
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def secret_hint(secret: str) -> str:
+    """The start of a secret, enough to tell two apart; not enough to sign anything."""
+    return secret[: len(SECRET_PREFIX) + 4] + "…"
+
+
+def signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={signature(secret=secret, timestamp=timestamp, body=body)}"
+
+
+def verify(
+    *,
+    secret: str,
+    header: str,
+    body: bytes,
+    now: int,
+    tolerance: datetime.timedelta = SIGNATURE_TOLERANCE,
+) -> bool:
+    """The receiver's check: a ``v1`` signature of ``body`` at a timestamp within ``tolerance``."""
+    fields: dict[str, list[str]] = {}
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        fields.setdefault(key, []).append(value)
+    try:
+        [timestamp] = [int(value) for value in fields.get("t", [])]
+    except ValueError:
+        return False
+    if abs(now - timestamp) > tolerance.total_seconds():
+        return False
+    expected = signature(secret=secret, timestamp=timestamp, body=body)
+    return any(hmac.compare_digest(expected, candidate) for candidate in fields.get("v1", []))
+
+
+# --- Retries, outcomes, disabling ---------------------------------------------------------------
+
+# Wait after the 1st, 2nd, ... failed attempt; the last value repeats. Fast at first (a
+# receiver restarting), then spread over about two days (a receiver down for a weekend).
+BACKOFF = (
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=30),
+    datetime.timedelta(hours=2),
+    datetime.timedelta(hours=6),
+    datetime.timedelta(hours=12),
+    datetime.timedelta(hours=24),
+)
+
+
+def retry_delay(failed_attempts: int) -> datetime.timedelta:
+    """How long to wait after the given number of failed attempts (1 or more)."""
+    return BACKOFF[min(max(failed_attempts, 1), len(BACKOFF)) - 1]
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    # The receiver said the endpoint is gone: the endpoint is switched off at once.
+    GONE = "gone"
+
+
+def classify(status_code: int | None) -> Outcome:
+    """A 2xx is delivered; 410 Gone means the receiver removed the endpoint; anything else
+    (other 4xx, which a receiver may fix, 5xx, redirects, which are not followed, and no
+    answer at all: ``None``) is tried again later."""
+    if status_code is not None and 200 <= status_code < 300:
+        return Outcome.DELIVERED
+    if status_code == 410:
+        return Outcome.GONE
+    return Outcome.RETRY
+
+
+@dataclass(frozen=True)
+class Next:
+    """What becomes of a delivery after an attempt that did not deliver."""
+
+    give_up: bool
+    retry_in: datetime.timedelta | None
+
+
+def after_failure(*, attempts: int, max_attempts: int, outcome: Outcome) -> Next:
+    if outcome == Outcome.GONE or attempts >= max_attempts:
+        return Next(give_up=True, retry_in=None)
+    return Next(give_up=False, retry_in=retry_delay(attempts))
+
+
+def should_disable(*, consecutive_failures: int, disable_after: int, outcome: Outcome) -> bool:
+    """An endpoint is switched off when the receiver answers 410, or when ``disable_after``
+    deliveries in a row were given up (each after all its attempts); a delivered event
+    resets the count."""
+    return outcome == Outcome.GONE or consecutive_failures >= disable_after
