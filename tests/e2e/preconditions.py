@@ -52,6 +52,7 @@ def completed_assessment(
     assert form.is_valid(), form.errors
     assessment_services.assessment_save(actor=clinician, assessment=assessment, data=form.cleaned_data)
     assessment_services.assessment_complete(actor=clinician, assessment=assessment)
+    assessment.refresh_from_db()
     return assessment
 
 
