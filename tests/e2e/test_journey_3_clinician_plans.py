@@ -8,6 +8,7 @@ import pytest
 from assessments import findings, scoring
 from assessments.models import Finding
 from clinic.permissions import Role
+from intake.instruments import LEFS, ODI
 from plans.models import PlanVersion
 from tests.e2e.conftest import TABLET
 from tests.e2e.preconditions import submitted_intake
@@ -15,6 +16,31 @@ from tests.factories import EpisodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# Low back and hip pain, 6/10 now; a jump in weekly distance (a load flag); a history of cancer
+# (an urgent red flag); ODI 16 of 45 (the optional section left out) and LEFS 60 of 80.
+INTAKE = {
+    "complaint": {
+        "regions": ["low_back_right", "hip_side_right"],
+        "pain_now": "6",
+        "pain_least": "3",
+        "pain_worst": "8",
+    },
+    "running": {
+        "weekly_now": "40",
+        "weekly_2_weeks_ago": "25",
+        "weekly_4_weeks_ago": "22",
+        "longest_last_7_days": "16",
+        "longest_prior_30_days": "14",
+    },
+    "red_flags": {"cancer_history": "yes"},
+    "questionnaires": {
+        **{f"odi__{item.code}": "2" for item in ODI.items if item.code not in ("social_life", "travelling")},
+        "odi__social_life": "1",
+        "odi__travelling": "1",
+        "odi__sex_life": None,
+        **{f"lefs__{item.code}": "3" for item in LEFS.items},
+    },
+}
 ROM = {
     "flexion": (122, 121),
     "extension": (14, 29),
@@ -40,11 +66,13 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
         lead_clinician=clinician,
         presenting_complaint="Low back pain after long runs",
     )
-    # Low back pain 5/10 now; every ODI section answered 2 (20 of 50).
-    submitted_intake(episode, actor=front_desk)
+    submitted_intake(episode, actor=front_desk, answers=INTAKE)
 
     page = journey.open(**TABLET)
     journey.sign_in(page, clinician)
+    urgent = page.get_by_role("region", name="Urgent: red flags to review")
+    assert "Jordan Rivera" in urgent.inner_text()
+    assert "Urgent" in urgent.inner_text()
     journey.check(page, "01-dashboard")
     waiting = page.get_by_role("region", name="My open episodes with no next visit booked")
     waiting.get_by_role("link", name="Jordan Rivera").click()
@@ -53,8 +81,11 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
     page.get_by_role("link", name="Read the intake summary").click()
     page.wait_for_load_state()
     scores = page.get_by_role("region", name="Questionnaire scores").inner_text()
-    assert "5 / 10" in scores  # NPRS now
-    assert "40.0 %" in scores  # ODI: 20 of 50
+    assert "6 / 10" in scores  # NPRS now
+    assert "35.6 %" in scores  # ODI: 16 of 45
+    assert "Moderate" in scores
+    assert "60 / 80" in scores  # LEFS
+    assert "Load flag" in page.get_by_role("region", name="Running load").inner_text()
     journey.check(page, "03-intake-summary")
 
     page.go_back()
