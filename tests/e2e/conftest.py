@@ -137,10 +137,15 @@ class Journey:
         page.context.close()
         self.contexts.remove(page.context)
 
-    def check(self, page, name: str) -> None:
-        """Screenshot the page and fail on serious or critical accessibility problems."""
+    def screenshot(self, page, name: str) -> None:
+        """Only the screenshot: for a page whose markup a check has already seen in this state
+        (axe-core takes a second or more a page, most of a journey's time)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+
+    def check(self, page, name: str) -> None:
+        """Screenshot the page and fail on serious or critical accessibility problems."""
+        self.screenshot(page, name)
         self.checked.add(route_of(page.url))
         violations = axe_violations(page)
         assert not violations, f"axe-core on {name} ({urlsplit(page.url).path}):\n{describe(violations)}"

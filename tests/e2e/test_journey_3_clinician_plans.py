@@ -119,7 +119,7 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
     # A draft keeps everything.
     _press(page, "Save draft")
     assert page.get_by_label("True leg length, right (cm)").input_value() == "88.8"
-    journey.check(page, "05-assessment-draft-saved")
+    journey.screenshot(page, "05-assessment-draft-saved")
 
     _press(page, "Complete and derive findings")
     found = page.get_by_role("region", name="Findings").inner_text()
@@ -159,7 +159,7 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
     page.wait_for_load_state()
     stretch = page.get_by_role("article", name="Half-kneeling hip-flexor stretch")
     assert "3 ×" in stretch.inner_text()
-    journey.check(page, "09-plan-edited")
+    journey.screenshot(page, "09-plan-edited")
 
     _press(page, "Sign the plan")
     if page.get_by_text("say why it is left out").count():
