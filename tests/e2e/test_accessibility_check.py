@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import DESK, axe_violations, describe, focus_is_on, tab_to
+from tests.e2e.conftest import DESK, Journey, axe_violations, describe, focus_is_on, tab_to
 
 
 def test_axe_reports_serious_problems_and_passes_a_clean_page(browser):
@@ -38,3 +38,16 @@ def test_tab_to_refuses_an_invisible_focus(browser):
     with pytest.raises(AssertionError, match="the focus is not visible"):
         tab_to(page, page.get_by_role("link", name="two"))
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_journey_knows_which_loaded_pages_it_never_checked(browser, live_server, tmp_path, monkeypatch):
+    monkeypatch.setattr("tests.e2e.conftest.ARTIFACTS", tmp_path)
+    trip = Journey(browser, live_server.url, "unchecked")
+    page = trip.open()
+    page.goto(trip.url("/accounts/login/"))
+    trip.check(page, "sign-in")
+    page.goto(trip.url("/accounts/password/reset/"))
+    assert trip.unchecked() == {"password_reset": "/accounts/password/reset/"}
+    assert (tmp_path / "unchecked" / "sign-in.png").exists()
+    trip.close(page)
