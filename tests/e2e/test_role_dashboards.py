@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from clinic.permissions import Role
-from tests.e2e.conftest import screenshot
 from tests.factories import PASSWORD, AppointmentFactory, ClinicFactory, EpisodeFactory, UserFactory
 
 
@@ -18,18 +17,20 @@ from tests.factories import PASSWORD, AppointmentFactory, ClinicFactory, Episode
     ],
 )
 @pytest.mark.django_db(transaction=True)
-def test_sign_in_lands_on_role_dashboard(live_server, page, role, sections, nav_links, hidden_links):
+def test_sign_in_lands_on_role_dashboard(journey, role, sections, nav_links, hidden_links):
     clinic = ClinicFactory(name="Riverside Running Clinic")
     user = UserFactory(clinic=clinic, roles=[role], email=f"{role.name.lower()}@example.test")
     lead = user if role == Role.CLINICIAN else UserFactory(clinic=clinic, roles=[Role.CLINICIAN])
     AppointmentFactory(episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=lead))
 
-    page.goto(f"{live_server.url}/")
+    page = journey.open()
+    page.goto(journey.url("/"))  # sends you to sign in first
+    journey.check(page, "sign-in")
     page.get_by_label("E-mail address").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.locator("main").get_by_role("button", name="Sign in").click()
 
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(journey.url("/"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Good day")
     for section in sections:
         assert page.get_by_role("heading", name=section).count() == 1, section
@@ -38,15 +39,17 @@ def test_sign_in_lands_on_role_dashboard(live_server, page, role, sections, nav_
         assert navigation.get_by_role("link", name=link, exact=True).count() == 1, link
     for link in hidden_links:
         assert navigation.get_by_role("link", name=link, exact=True).count() == 0, link
-    screenshot(page, f"dashboard-{role.name.lower()}")
+    journey.check(page, f"dashboard-{role.name.lower()}")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wrong_password_keeps_email_and_says_why(live_server, page):
+def test_wrong_password_keeps_email_and_says_why(journey):
     user = UserFactory(roles=[Role.FRONT_DESK])
-    page.goto(f"{live_server.url}/accounts/login/")
+    page = journey.open()
+    page.goto(journey.url("/accounts/login/"))
     page.get_by_label("E-mail address").fill(user.email)
     page.get_by_label("Password").fill("not-the-password")
     page.locator("main").get_by_role("button", name="Sign in").click()
     assert page.get_by_role("alert").inner_text().count("do not match an active account") == 1
     assert page.get_by_label("E-mail address").input_value() == user.email
+    journey.check(page, "sign-in-refused")

@@ -10,28 +10,29 @@ import pytest
 
 from clinic.permissions import Role
 from clinic.webhooks import rules
-from tests.e2e.conftest import screenshot
-from tests.factories import PASSWORD, ClinicFactory, UserFactory
+from tests.factories import ClinicFactory, UserFactory
 from tests.webhooks import conftest as webhook_fixtures
 
 receiver = webhook_fixtures.receiver
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_admin_adds_an_endpoint_and_its_test_event_arrives_signed(live_server, page, receiver):
+def test_an_admin_adds_an_endpoint_and_its_test_event_arrives_signed(journey, receiver):
     admin = UserFactory(clinic=ClinicFactory(), roles=[Role.CLINIC_ADMIN], email="admin@example.test")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("E-mail address").fill(admin.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page = journey.open()
+    journey.sign_in(page, admin)
+    page.wait_for_url(journey.url("/"))
+    journey.check(page, "dashboard")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Clinic settings").click()
+    journey.check(page, "clinic-settings")
     page.get_by_role("link", name="Webhooks").click()
+    journey.check(page, "webhooks")
     page.get_by_role("link", name="Add an endpoint").click()
+    journey.check(page, "webhook-form")
     page.get_by_role("button", name="Add endpoint").click()
     assert "Choose at least one event." in page.get_by_role("alert").inner_text()
-    screenshot(page, "webhook-form-errors")
+    journey.check(page, "webhook-form-errors")
     page.get_by_label("Address").fill(receiver.url)
     page.get_by_label("Description").fill("Practice EHR")
     page.get_by_label("Plan signed").check()
@@ -40,7 +41,7 @@ def test_an_admin_adds_an_endpoint_and_its_test_event_arrives_signed(live_server
 
     secret = page.get_by_label("Signing secret").input_value()
     assert secret.startswith(rules.SECRET_PREFIX)
-    screenshot(page, "webhook-secret")
+    journey.check(page, "webhook-secret")
     page.get_by_role("link", name="Go to the endpoint").click()
     page.get_by_role("button", name="Send test event").click()
     page.reload()
@@ -49,7 +50,7 @@ def test_an_admin_adds_an_endpoint_and_its_test_event_arrives_signed(live_server
     assert "ping" in log
     assert "Delivered" in log
     assert "HTTP 204" in log
-    screenshot(page, "webhook-detail")
+    journey.check(page, "webhook-detail")
     [request] = receiver.requests
     assert json.loads(request.body)["type"] == "ping"
     assert rules.verify(
