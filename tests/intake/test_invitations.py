@@ -491,3 +491,16 @@ def test_good_links_and_bad_links_below_the_limit_are_not_refused(client, settin
     for attempt in range(2):
         assert client.get(f"/intake/guess-{attempt}/").status_code == 404
     assert client.get(link).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_link"), [(Role.FRONT_DESK, True), (Role.CLINICIAN, True), (Role.CLINIC_ADMIN, False)]
+)
+def test_the_episode_page_shows_intake_links_to_those_who_send_them(client, clinician, episode, role, sees_link):
+    send_invitation(episode, actor=clinician)
+    client.force_login(UserFactory(clinic=episode.patient.clinic, roles=[role]))
+
+    page = client.get(f"/episodes/{episode.pk}/").content.decode()
+
+    assert ('id="intake-heading"' in page) is sees_link
+    assert ("link sent by" in page) is sees_link
