@@ -6,7 +6,7 @@ answering; it takes about three minutes, most of it generating the rows:
 
     .venv/bin/python bench/data_growth.py
     .venv/bin/python bench/data_growth.py --repeat 50 --keep \\
-        --database postgres://postgres@127.0.0.1:5432/h5_growth
+        --database postgres://postgres@127.0.0.1:5432/bench_growth
 
 It drops and creates the ``--database`` database, migrates it and generates, with
 ``INSERT ... SELECT generate_series`` in PostgreSQL, one synthetic clinic of 20 clinicians
@@ -162,7 +162,7 @@ def _generate(clinic, clinicians, today: datetime.date) -> dict[str, float]:
         cursor.execute(
             """
             INSERT INTO scheduling_appointment (episode_id, clinician_id, kind, starts_at, ends_at, status,
-                cancel_reason, override_reason, created_at, sequence, notified_sequence)
+                cancel_reason, override_reason, created_at, updated_at, sequence, notified_sequence)
             SELECT e.first_id + (g::bigint * 7919) %% %(patients)s,
                    (%(clinicians)s::bigint[])[1 + g / (%(days)s * %(per_day)s)],
                    CASE WHEN g %% 8 = 0 THEN 'reassessment' ELSE 'follow_up' END,
@@ -170,7 +170,7 @@ def _generate(clinic, clinicians, today: datetime.date) -> dict[str, float]:
                    CASE WHEN v.starts_at > now() THEN 'booked'
                         WHEN g %% 20 = 0 THEN 'cancelled' WHEN g %% 20 = 1 THEN 'no_show' ELSE 'completed' END,
                    CASE WHEN v.starts_at <= now() AND g %% 20 = 0 THEN 'Patient called' ELSE '' END,
-                   '', now(), 1, 1
+                   '', now(), now(), 1, 1
             FROM generate_series(0, %(visits)s - 1) AS g
             CROSS JOIN (SELECT min(id) AS first_id FROM clinic_episodeofcare) AS e
             CROSS JOIN LATERAL (
@@ -257,8 +257,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30, help="timed requests of each page (default 30)")
     parser.add_argument(
         "--database",
-        default="postgres://postgres@127.0.0.1:5432/h5_growth",
-        help="PostgreSQL database to create, fill and drop (default postgres://postgres@127.0.0.1:5432/h5_growth)",
+        default="postgres://postgres@127.0.0.1:5432/bench_growth",
+        help="PostgreSQL database to create, fill and drop (default postgres://postgres@127.0.0.1:5432/bench_growth)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(

@@ -6,7 +6,7 @@ Redis answering; it takes about two and a half minutes:
 
     .venv/bin/python bench/load.py
     .venv/bin/python bench/load.py --users 50 --run-time 60 --phase-time 20 \\
-        --database postgres://postgres@127.0.0.1:5432/h5_prod --redis redis://127.0.0.1:6379/5
+        --database postgres://postgres@127.0.0.1:5432/bench_load --redis redis://127.0.0.1:6379/5
 
 It drops and creates the ``--database`` database, empties the ``--redis`` database, and starts
 ``bin/production`` (migrate, collectstatic, ``check --deploy --fail-level WARNING``, then web,
@@ -381,8 +381,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py's)")
     parser.add_argument(
         "--database",
-        default="postgres://postgres@127.0.0.1:5432/h5_prod",
-        help="PostgreSQL database to create, use and drop (default postgres://postgres@127.0.0.1:5432/h5_prod)",
+        default="postgres://postgres@127.0.0.1:5432/bench_load",
+        help="PostgreSQL database to create, use and drop (default postgres://postgres@127.0.0.1:5432/bench_load)",
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5", help="Redis database to use and empty")
     options = parser.parse_args()
