@@ -30,19 +30,23 @@ def working_hours(clinician) -> list[rules.WorkingHours]:
     return [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
 
 
-def busy(clinician, start, end, *, visits=None) -> list[rules.Busy]:
-    """What blocks the clinician between ``start`` and ``end``: visits not cancelled (given, or
-    queried) and time off."""
+def busy(clinician, start, end, *, visits=None, time_off=None) -> list[rules.Busy]:
+    """What blocks the clinician between ``start`` and ``end``: visits not cancelled and time
+    off (each given, e.g. loaded once for a whole day view, or queried)."""
     if visits is None:
         visits = Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
             status=AppointmentStatus.CANCELLED
         )
+    if time_off is None:
+        time_off = time_off_between([clinician], start, end)
     blocked = [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits if visit.clinician_id == clinician.pk]
-    blocked += [
-        rules.Busy(row.starts_at, row.ends_at)
-        for row in TimeOff.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start)
-    ]
+    blocked += [rules.Busy(row.starts_at, row.ends_at) for row in time_off if row.clinician_id == clinician.pk]
     return blocked
+
+
+def time_off_between(clinicians, start, end) -> list[TimeOff]:
+    """The clinicians' time off overlapping ``start``–``end``, in one query."""
+    return list(TimeOff.objects.filter(clinician__in=clinicians, starts_at__lt=end, ends_at__gt=start))
 
 
 @dataclass(frozen=True)

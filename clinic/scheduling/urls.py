@@ -8,6 +8,7 @@ urlpatterns = [
     path("schedule/my-calendar/", views.my_calendar_feed, name="my_calendar_feed"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("schedule/book/", views.book, name="schedule_book"),
+    path("schedule/visits/<int:pk>/", views.visit_detail, name="schedule_visit"),
     path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
     path("schedule/visits/<int:pk>/offer/", views.offer, name="schedule_offer"),
     path("schedule/visits/<int:pk>/move/", views.move, name="schedule_visit_move"),

@@ -42,14 +42,18 @@ def _chosen(request: HttpRequest, clinicians: list) -> list:
     return [clinician for clinician in clinicians if str(clinician.pk) == wanted] or clinicians
 
 
-def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
+def _day_start(clinician, day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=clinician.clinic.zone)
+
+
+def _free_slots(clinician, day: datetime.date, visits, time_off) -> list[rules.Slot]:
     zone = clinician.clinic.zone
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
+    start = _day_start(clinician, day)
     return rules.free_slots(
         day,
         length=datetime.timedelta(minutes=services.DEFAULT_MINUTES[AppointmentKind.FOLLOW_UP]),
         hours=schedule.working_hours(clinician),
-        busy=schedule.busy(clinician, start, start + datetime.timedelta(days=1), visits=visits),
+        busy=schedule.busy(clinician, start, start + datetime.timedelta(days=1), visits=visits, time_off=time_off),
         zone=zone,
         step=datetime.timedelta(minutes=30),
         not_before=timezone.now(),
@@ -60,17 +64,25 @@ def _free_slots(clinician, day: datetime.date, visits) -> list[rules.Slot]:
 def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
-    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).prefetch_related("working_hours"))
+    everyone = list(
+        selectors.clinicians_of(clinic_id=request.user.clinic_id)
+        .select_related("clinic")
+        .prefetch_related("working_hours")
+    )
     clinicians = _chosen(request, everyone)
     # Only the shown clinicians' visits: one clinician's day need not load the whole clinic's.
     visits = list(
         schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )
+    time_off = []
+    if clinicians:
+        start = _day_start(clinicians[0], day)
+        time_off = schedule.time_off_between(clinicians, start, start + datetime.timedelta(days=1))
     columns = [
         (
             clinician,
             [visit for visit in visits if visit.clinician_id == clinician.pk],
-            _free_slots(clinician, day, visits),
+            _free_slots(clinician, day, visits, time_off),
         )
         for clinician in clinicians
     ]
@@ -173,6 +185,29 @@ def _visit(request: HttpRequest, pk: int) -> Appointment:
     )
 
 
+def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel_reason="", status=200):
+    return render(
+        request,
+        "scheduling/visit.html",
+        {
+            "visit": schedule.with_reminders(Appointment.objects.filter(pk=visit.pk))
+            .select_related("episode__patient", "clinician__clinic")
+            .get(),
+            "move": move or {},
+            "cancel_reason": cancel_reason,
+        },
+        status=status,
+    )
+
+
+@login_required
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One visit and what the front desk can do with it: check in, mark, move, cancel. The day
+    view links here rather than carrying every form for every visit (a busy clinic's day is
+    hundreds of visits)."""
+    return _render_visit(request, _visit(request, pk))
+
+
 @login_required
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
@@ -186,6 +221,9 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
+        if status == AppointmentStatus.CANCELLED:
+            # Back to the visit's page with the reason kept, where the cancel form is.
+            return _render_visit(request, visit, cancel_reason=request.POST.get("reason", "")[:200], status=400)
     else:
         when = timezone.localtime(visit.starts_at, visit.clinician.clinic.zone)
         messages.success(request, f"Visit at {when:%H:%M}: {visit.get_status_display().lower()}.")
@@ -406,11 +444,16 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     """Reschedule a visit to another time the same clinician is free."""
     visit = _visit(request, pk)
     zone = visit.clinician.clinic.zone
+    # What was typed goes back into the form if the move is refused.
+    typed = {
+        "starts_at": request.POST.get("starts_at", "")[:30],
+        "override_reason": request.POST.get("override_reason", "")[:200],
+    }
     try:
-        starts_at = datetime.datetime.fromisoformat(request.POST.get("starts_at", ""))
+        starts_at = datetime.datetime.fromisoformat(typed["starts_at"])
     except ValueError:
         messages.error(request, "Enter the new date and time.")
-        return redirect(_day_url(visit.starts_at, visit.clinician))
+        return _render_visit(request, visit, move=typed, status=400)
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at, zone)
     try:
@@ -418,11 +461,11 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             appointment=visit,
             starts_at=starts_at,
-            override_reason=request.POST.get("override_reason", "")[:200],
+            override_reason=typed["override_reason"],
         )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return redirect(_day_url(visit.starts_at, visit.clinician))
+        return _render_visit(request, visit, move=typed, status=400)
     messages.success(request, f"Visit moved to {timezone.localtime(starts_at, zone):%a %d %b %H:%M}.")
     return redirect(_day_url(starts_at, visit.clinician))

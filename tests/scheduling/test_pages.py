@@ -190,3 +190,67 @@ def test_booking_search_queries_do_not_grow_with_the_patients_found(
     with django_assert_max_num_queries(len(one)):
         page = client.post(url, {"q": "Runner", "search": ""}).content.decode()
     assert page.count('name="episode"') == 6
+
+
+def _visit_tomorrow(episode, clinician, hour: int = 9):
+    start = _tomorrow_at(hour)
+    return AppointmentFactory(
+        episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
+    )
+
+
+def test_the_day_view_links_each_booked_visit_to_its_page(client, front_desk, episode, clinician, week_of_hours):
+    visit = _visit_tomorrow(episode, clinician)
+    client.force_login(front_desk)
+
+    day = client.get(reverse("schedule_day"), {"day": f"{visit.starts_at:%Y-%m-%d}"}).content.decode()
+    page = client.get(reverse("schedule_visit", args=[visit.pk]))
+
+    assert reverse("schedule_visit", args=[visit.pk]) in day
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert episode.patient.full_name in html
+    assert 'name="starts_at"' in html
+    assert 'name="reason"' in html
+    assert 'value="checked_in"' in html
+
+
+@pytest.mark.parametrize(("user", "status"), [("clinician", 200), ("clinic_admin", 403)])
+def test_who_may_open_a_visit_page(request, client, episode, clinician, user, status):
+    visit = _visit_tomorrow(episode, clinician)
+    client.force_login(request.getfixturevalue(user))
+    assert client.get(reverse("schedule_visit", args=[visit.pk])).status_code == status
+
+
+def test_another_clinics_visit_page_is_not_found(client, front_desk, foreign_episode):
+    visit = AppointmentFactory(episode=foreign_episode)
+    client.force_login(front_desk)
+    assert client.get(reverse("schedule_visit", args=[visit.pk])).status_code == 404
+
+
+def test_a_refused_move_keeps_what_was_typed(client, front_desk, episode, clinician, week_of_hours):
+    visit = _visit_tomorrow(episode, clinician)
+    other = _visit_tomorrow(EpisodeFactory(patient__clinic=episode.patient.clinic), clinician, hour=11)
+    client.force_login(front_desk)
+
+    response = client.post(
+        reverse("schedule_visit_move", args=[visit.pk]),
+        {"starts_at": f"{other.starts_at:%Y-%m-%d}T11:00", "override_reason": "Patient asked"},
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'value="{other.starts_at:%Y-%m-%d}T11:00"' in html
+    assert 'value="Patient asked"' in html
+    assert Appointment.objects.get(pk=visit.pk).starts_at == visit.starts_at
+
+
+def test_a_cancel_without_a_reason_keeps_the_visit_and_shows_why(client, front_desk, episode, clinician):
+    visit = _visit_tomorrow(episode, clinician)
+    client.force_login(front_desk)
+
+    response = client.post(reverse("schedule_visit_status", args=[visit.pk]), {"status": "cancelled", "reason": ""})
+
+    assert response.status_code == 400
+    assert 'id="cancel-reason"' in response.content.decode()
+    assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.BOOKED
