@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from databases import drop_database, recreate_database
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
 PATIENTS = 100_000
@@ -68,23 +70,6 @@ LAST_NAMES = (  # noqa: SIM905
     "Stephens Gardner Payne Kelley Dunn Pierce Arnold Tran Spencer Peters Hawkins Grant Hansen Castro Hoffman Hart "
     "Elliott Cunningham Knight Bradley"
 ).split()
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _people() -> dict:
@@ -269,7 +254,7 @@ def main() -> None:
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-growth-"))
     try:
         if not options.reuse:
-            _recreate_database(options.database)
+            recreate_database(options.database)
         for variable in ("REDIS_URL", "STATIC_MANIFEST", "EMAIL_URL"):
             os.environ.pop(variable, None)
         # Production settings, except that the test client speaks plain HTTP.
@@ -403,7 +388,7 @@ def main() -> None:
 
             connections.close_all()
         if not (options.keep or options.reuse):
-            _drop_database(options.database)
+            drop_database(options.database)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

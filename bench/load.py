@@ -51,6 +51,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from databases import drop_database, recreate_database
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 REPORT = REPOSITORY / "test-artifacts" / "bench" / "load.txt"
 # Kept after the run: what the server printed (honcho: web, worker, beat).
@@ -114,23 +116,6 @@ def _wait_for(condition, seconds: float, what: str, server: subprocess.Popen | N
         if time.monotonic() > deadline:
             raise SystemExit(f"Gave up waiting for {what} after {seconds:.0f} s")
         time.sleep(0.2)
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def _drop_database(url: str) -> None:
-    import psycopg
-
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _flush_redis(url: str) -> None:
@@ -396,7 +381,7 @@ def main() -> None:
     environment = _production_environment(options, var_dir, port)
     server = None
     try:
-        _recreate_database(options.database)
+        recreate_database(options.database)
         _flush_redis(options.redis)
         server_log = var_dir / "server.log"
         with server_log.open("wb") as output:
@@ -453,7 +438,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        _drop_database(options.database)
+        drop_database(options.database)
         _flush_redis(options.redis)
         if (var_dir / "server.log").exists():
             SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
