@@ -9,6 +9,9 @@ from tests.factories import ClinicFactory, EpisodeFactory, PatientFactory, UserF
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A plugin rather than tests/fuzz/conftest.py, so that pytest-xdist's controller loads it too.
+pytest_plugins = ["tests.fuzz.report"]
+
 
 def _require_service(variable: str, what: str, needed_prefix: str) -> None:
     """Skip locally when a service is not configured; under CI=true, fail instead."""

@@ -45,7 +45,7 @@ from plans import services as plan_services
 from plans.models import Prong
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
-from tests.fuzz.conftest import COVERAGE
+from tests.fuzz.report import COVERAGE
 from tests.intake.helpers import complete_intake, send_invitation
 
 # Bounded: cases per operation and role. Ten cases for about fifty operations and three roles

@@ -1,14 +1,25 @@
 """Collects what the schemathesis run covered, for the terminal summary and a file the issue
-note quotes (``test-artifacts/schemathesis.txt``)."""
+note quotes (``test-artifacts/schemathesis.txt``). A plugin of ``tests/conftest.py`` rather
+than a conftest of its own, so it is loaded in pytest-xdist's controller too, which reports
+what its workers covered."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 # role -> operation ("GET /api/...") -> cases sent; filled by test_api_schemathesis.
 COVERAGE: dict[str, dict[str, int]] = {}
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathesis.txt"
+
+
+def merge(covered: dict[str, dict[str, int]]) -> None:
+    for role, operations in covered.items():
+        for operation, cases in operations.items():
+            COVERAGE.setdefault(role, {})
+            COVERAGE[role][operation] = COVERAGE[role].get(operation, 0) + cases
 
 
 def summary_lines() -> list[str]:
@@ -21,8 +32,21 @@ def summary_lines() -> list[str]:
     return lines
 
 
+def pytest_sessionfinish(session):
+    """In a pytest-xdist worker: hand this worker's share to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["schemathesis"] = COVERAGE
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In pytest-xdist's controller: add up what each worker covered."""
+    merge(node.workeroutput.get("schemathesis", {}))
+
+
 def pytest_terminal_summary(terminalreporter):
-    if not COVERAGE:
+    if not COVERAGE or hasattr(terminalreporter.config, "workeroutput"):
         return
     lines = summary_lines()
     terminalreporter.section("schemathesis")
