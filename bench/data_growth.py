@@ -335,9 +335,12 @@ def main() -> None:
             ("booking search: 'Garcia'", lambda: client.post(book_url, {"q": "Garcia", "kind": "follow_up"})),
             ("API search: 'Garcia'", api_search("Garcia")),
             ("API search: one letter 'M'", api_search("M")),
-            ("day view, today (320 visits)", lambda: client.get("/schedule/")),
+            ("front-desk dashboard (next 20 visits)", lambda: client.get("/")),
+            ("day view, today (6 clinicians, 96 visits)", lambda: client.get("/schedule/")),
+            ("day view, today, last page (2 clinicians)", lambda: client.get("/schedule/?page=4")),
             ("day view, a day 400 days ago", lambda: client.get(f"/schedule/?day={past_day}")),
             ("day view, today, one clinician (16)", lambda: client.get(f"/schedule/?clinician={clinician.pk}")),
+            ("week view (6 clinicians, 672 visits)", lambda: client.get("/schedule/week/")),
             (
                 "availability API, one clinician",
                 lambda: client.get(
@@ -364,13 +367,13 @@ def main() -> None:
             "  SQL = the time of all the page's queries in one request; slowest query = the page's slowest,",
             "  re-run under EXPLAIN ANALYZE (execution time and the plan's top node; whole plans in the file below)",
             "  CPU = this process's CPU time per request (median): the Python side without waiting for a core",
-            f"  {'page':<40} {'median':>8} {'p95':>8} {'CPU':>8} {'SQL':>8} {'queries':>7}  slowest query",
+            f"  {'page':<44} {'median':>8} {'p95':>8} {'CPU':>8} {'SQL':>8} {'queries':>7}  slowest query",
         ]
         for result in results:
             verdict = "ok" if result["p95"] < TARGET_MS else f"OVER {TARGET_MS} ms"
             top_node = result["plan"].splitlines()[0].strip()[:48]
             lines.append(
-                f"  {result['label']:<40} {result['median']:>6.1f}ms {result['p95']:>6.1f}ms {result['cpu']:>6.1f}ms "
+                f"  {result['label']:<44} {result['median']:>6.1f}ms {result['p95']:>6.1f}ms {result['cpu']:>6.1f}ms "
                 f"{result['sql_ms']:>6.1f}ms {result['queries']:>7}  "
                 f"{result['explain_ms']:.1f} ms: {top_node}  [{verdict}]"
             )

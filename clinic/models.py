@@ -282,7 +282,12 @@ class EpisodeOfCare(models.Model):
         verbose_name = "episode of care"
         verbose_name_plural = "episodes of care"
         ordering = ["-opened_on", "-id"]
-        indexes = [models.Index(fields=["lead_clinician", "status"], name="episode_clinician_status")]
+        indexes = [
+            models.Index(fields=["lead_clinician", "status"], name="episode_clinician_status"),
+            # Open episodes oldest first (the dashboards' "no next visit booked"): read in
+            # order until enough are found, not sorted from every open episode of the clinic.
+            models.Index(fields=["opened_on", "id"], condition=Q(status="open"), name="episode_open_oldest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status=EpisodeStatus.OPEN, closed_on__isnull=True)

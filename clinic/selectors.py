@@ -110,6 +110,13 @@ def appointments_on(*, user: User, day: datetime.date, clinician: User | None = 
     return visits
 
 
+def still_to_come(visits: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """Of these visits, the ones not over yet or whose patient is still checked in, soonest first."""
+    return visits.filter(Q(ends_at__gt=timezone.now()) | Q(status=AppointmentStatus.CHECKED_IN)).order_by(
+        "starts_at", "id"
+    )
+
+
 def episodes_without_next_visit(*, user: User, lead_clinician: User | None = None) -> QuerySet[EpisodeOfCare]:
     """Open episodes with no upcoming visit booked: the patients who could drop out of care."""
     upcoming = Appointment.objects.filter(

@@ -87,8 +87,12 @@ def under_scheduled(*, user) -> list[UnderScheduled]:
 
 
 def with_reminders(visits: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    """The visits with their reminder rows, in one extra query whatever their number."""
-    return visits.prefetch_related(Prefetch("reminders", queryset=Reminder.objects.order_by("due_at", "id")))
+    """The visits with their reminder rows (``visit.reminder_rows``), in one extra query
+    whatever their number. A list attribute rather than ``visit.reminders.all()``: Django
+    builds a queryset per visit for the latter, a third of a full day view's time."""
+    return visits.prefetch_related(
+        Prefetch("reminders", queryset=Reminder.objects.order_by("due_at", "id"), to_attr="reminder_rows")
+    )
 
 
 def visit_reminder_line(visit: Appointment, zone) -> str:
@@ -96,7 +100,7 @@ def visit_reminder_line(visit: Appointment, zone) -> str:
         reminder_status.ReminderFact(
             status=row.status, due_at=row.due_at, sent_at=row.sent_at, error=row.error, skip_reason=row.skip_reason
         )
-        for row in visit.reminders.all()
+        for row in visit.reminder_rows
     ]
     return reminder_status.visit_reminder_line(
         facts,

@@ -4,12 +4,14 @@ and the visit actions (check in, complete, no-show, cancel, move)."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,10 +38,20 @@ def _day(request: HttpRequest) -> datetime.date:
         return timezone.localdate()
 
 
-def _chosen(request: HttpRequest, clinicians: list) -> list:
-    """One clinician's calendar when ?clinician= names one of the clinic's, else the whole clinic."""
+# Columns of the day view, rows of the week view: a wide clinic is paged, so each page
+# stays readable on one screen and quick to make (bench/data_growth.py: 20 clinicians).
+CLINICIANS_PER_PAGE = 6
+
+
+def _chosen(request: HttpRequest, clinicians: list) -> tuple[list, Page | None]:
+    """One clinician's calendar when ?clinician= names one of the clinic's; else a page
+    (?page=) of the whole clinic's clinicians, with the page for the navigation."""
     wanted = request.GET.get("clinician", "")
-    return [clinician for clinician in clinicians if str(clinician.pk) == wanted] or clinicians
+    one = [clinician for clinician in clinicians if str(clinician.pk) == wanted]
+    if one:
+        return one, None
+    page = Paginator(clinicians, CLINICIANS_PER_PAGE).get_page(request.GET.get("page"))
+    return list(page.object_list), page
 
 
 def _day_start(clinician, day: datetime.date) -> datetime.datetime:
@@ -69,8 +81,8 @@ def day_view(request: HttpRequest) -> HttpResponse:
         .select_related("clinic")
         .prefetch_related("working_hours")
     )
-    clinicians = _chosen(request, everyone)
-    # Only the shown clinicians' visits: one clinician's day need not load the whole clinic's.
+    clinicians, page = _chosen(request, everyone)
+    # Only the shown clinicians' visits: one page of the clinic need not load the whole clinic's.
     visits = list(
         schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )
@@ -96,6 +108,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
             "columns": columns,
             "clinicians": everyone,
             "chosen": request.GET.get("clinician", ""),
+            "page": page,
         },
     )
 
@@ -370,36 +383,26 @@ def week_view(request: HttpRequest) -> HttpResponse:
     monday = day - datetime.timedelta(days=day.weekday())
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
     everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id))
-    clinicians = _chosen(request, everyone)
+    clinicians, page = _chosen(request, everyone)
     zone = request.user.clinic.zone
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
-    visits = list(
+    visits = (
         Appointment.objects.filter(
             episode__in=permissions.scoped_episodes(request.user),
+            clinician__in=clinicians,
             starts_at__gte=start,
             starts_at__lt=start + datetime.timedelta(days=7),
         )
         .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("episode__patient", "clinician")
+        .order_by("starts_at")
+        # A week of a clinic is hundreds of visits, each shown as a time and a surname: plain
+        # rows of those few columns, not whole visits, episodes and patients.
+        .values("starts_at", "status", "episode_id", "clinician_id", last_name=F("episode__patient__last_name"))
     )
-    grid = [
-        (
-            clinician,
-            [
-                (
-                    day,
-                    [
-                        visit
-                        for visit in visits
-                        if visit.clinician_id == clinician.pk
-                        and timezone.localtime(visit.starts_at, zone).date() == day
-                    ],
-                )
-                for day in days
-            ],
-        )
-        for clinician in clinicians
-    ]
+    cells = defaultdict(list)
+    for visit in visits:
+        cells[visit["clinician_id"], timezone.localtime(visit["starts_at"], zone).date()].append(visit)
+    grid = [(clinician, [(day, cells[clinician.pk, day]) for day in days]) for clinician in clinicians]
     return render(
         request,
         "scheduling/week.html",
@@ -410,6 +413,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
             "next": monday + datetime.timedelta(days=7),
             "clinicians": everyone,
             "chosen": request.GET.get("clinician", ""),
+            "page": page,
         },
     )
 

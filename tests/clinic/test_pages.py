@@ -4,9 +4,11 @@ and the staff invitation from e-mail to first password. Query counts do not grow
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -15,6 +17,8 @@ from django.utils import timezone
 
 from clinic.models import ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.permissions import Role, roles_of
+from clinic.scheduling.models import AppointmentStatus
+from clinic.views import DASHBOARD_VISITS
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 
 STAFF_BACKEND = "clinic.backends.StaffBackend"
@@ -188,8 +192,18 @@ def _add_visits(clinic, clinician, count: int, first: int = 0) -> None:
         EpisodeFactory(patient=episode.patient, lead_clinician=clinician)  # an open episode with no visit booked
 
 
+@pytest.fixture
+def morning(clinic):
+    """Seven in the morning at the clinic today: the day's visits (from noon) are all still to come."""
+    today = timezone.localdate(timezone=clinic.zone)
+    with time_machine.travel(datetime.datetime.combine(today, datetime.time(7), tzinfo=clinic.zone), tick=True):
+        yield
+
+
 @pytest.mark.parametrize("role", ["clinician", "front_desk", "clinic_admin"])
-def test_dashboard_queries_do_not_grow_with_visits(client, clinic, clinician, role, django_assert_max_num_queries):
+def test_dashboard_queries_do_not_grow_with_visits(
+    client, clinic, clinician, role, morning, django_assert_max_num_queries
+):
     roles = {"front_desk": [Role.FRONT_DESK], "clinic_admin": [Role.CLINIC_ADMIN]}
     user = clinician if role == "clinician" else UserFactory(clinic=clinic, roles=roles[role])
     client = _login(client, user)
@@ -203,6 +217,57 @@ def test_dashboard_queries_do_not_grow_with_visits(client, clinic, clinician, ro
         response = client.get("/")
     if role != "clinic_admin":
         assert response.content.decode().count('<td><a href="/episodes/') == 10
+
+
+def _visit_today(clinic, clinician, start, **fields):
+    return AppointmentFactory(
+        episode=EpisodeFactory(patient=PatientFactory(clinic=clinic), lead_clinician=clinician),
+        clinician=clinician,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(minutes=30),
+        **fields,
+    )
+
+
+def test_front_desk_dashboard_lists_the_visits_still_to_come(client, clinic, clinician, front_desk):
+    day = timezone.localdate(timezone=clinic.zone)
+    at = functools.partial(datetime.datetime.combine, day, tzinfo=clinic.zone)
+    over = _visit_today(clinic, clinician, at(datetime.time(8)))
+    still_in = _visit_today(clinic, clinician, at(datetime.time(9)), status=AppointmentStatus.CHECKED_IN)
+    now_on = _visit_today(clinic, clinician, at(datetime.time(10, 15)))
+    later = _visit_today(clinic, clinician, at(datetime.time(15)))
+    with time_machine.travel(at(datetime.time(10, 30)), tick=False):
+        html = _login(client, front_desk).get("/").content.decode()
+    shown = re.findall(r'<td><a href="/episodes/(\d+)/">', html)
+    assert shown == [str(still_in.episode_id), str(now_on.episode_id), str(later.episode_id)]
+    assert str(over.episode_id) not in shown
+    assert "4 visits today. The next 3 still to come are below." in html
+    assert 'href="/schedule/">The whole day on the schedule</a>' in html
+
+
+def test_front_desk_dashboard_lists_only_the_next_visits_of_a_busy_day(client, clinic, clinician, front_desk, morning):
+    start = _local_noon_today(clinic)
+    for number in range(DASHBOARD_VISITS + 3):
+        clinician_of = UserFactory(clinic=clinic, roles=[Role.CLINICIAN]) if number % 2 else clinician
+        _visit_today(clinic, clinician_of, start + datetime.timedelta(minutes=30 * (number // 2)))
+    html = _login(client, front_desk).get("/").content.decode()
+    assert html.count('<td><a href="/episodes/') == DASHBOARD_VISITS
+    assert f"{DASHBOARD_VISITS + 3} visits today. The next {DASHBOARD_VISITS} still to come are below." in html
+
+
+@pytest.mark.parametrize(
+    ("visit_at", "expected"), [(None, "Nothing is booked today."), (datetime.time(6), "No more visits today.")]
+)
+def test_front_desk_dashboard_says_when_nothing_is_left_today(
+    client, clinic, clinician, front_desk, visit_at, expected
+):
+    day = timezone.localdate(timezone=clinic.zone)
+    if visit_at:
+        _visit_today(clinic, clinician, datetime.datetime.combine(day, visit_at, tzinfo=clinic.zone))
+    with time_machine.travel(datetime.datetime.combine(day, datetime.time(7), tzinfo=clinic.zone), tick=False):
+        html = _login(client, front_desk).get("/").content.decode()
+    assert expected in html
+    assert "<table>" not in html.split('id="clinic-visits"')[1].split("</section>")[0]
 
 
 # --- Creating records through the forms --------------------------------------------------------

@@ -254,3 +254,89 @@ def test_a_cancel_without_a_reason_keeps_the_visit_and_shows_why(client, front_d
     assert response.status_code == 400
     assert 'id="cancel-reason"' in response.content.decode()
     assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.BOOKED
+
+
+def _clinicians(clinic, count: int) -> list:
+    from clinic.permissions import Role
+    from tests.factories import UserFactory
+
+    # Names that sort in creation order, as the pages list clinicians by name.
+    return [
+        UserFactory(clinic=clinic, roles=[Role.CLINICIAN], full_name=f"Clin {number:02}") for number in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("view", "shown"), [("schedule_day", ">{}</h2>"), ("schedule_week", '<th scope="row">{}</th>')]
+)
+def test_a_large_clinic_is_shown_a_page_of_clinicians_at_a_time(client, front_desk, clinic, view, shown):
+    from clinic.scheduling.views import CLINICIANS_PER_PAGE
+
+    people = _clinicians(clinic, CLINICIANS_PER_PAGE + 1)
+    client.force_login(front_desk)
+    day = f"{_tomorrow_at(9):%Y-%m-%d}"
+
+    first = client.get(reverse(view), {"day": day}).content.decode()
+    second = client.get(reverse(view), {"day": day, "page": 2}).content.decode()
+    beyond = client.get(reverse(view), {"day": day, "page": 99}).content.decode()
+    one = client.get(reverse(view), {"day": day, "clinician": people[-1].pk, "page": 1}).content.decode()
+
+    assert [shown.format(person.full_name) in first for person in people] == [True] * CLINICIANS_PER_PAGE + [False]
+    assert [shown.format(person.full_name) in second for person in people] == [False] * CLINICIANS_PER_PAGE + [True]
+    assert shown.format(people[-1].full_name) in beyond  # past the end: the last page
+    assert shown.format(people[0].full_name) not in beyond
+    assert f"Clinicians 1–{CLINICIANS_PER_PAGE} of {CLINICIANS_PER_PAGE + 1}" in first
+    assert f'href="?day={day}&amp;page=2">Next clinicians' in first
+    assert f'href="?day={day}&amp;page=1">‹ Previous clinicians' in second
+    # Moving to another day keeps the page of clinicians.
+    assert (
+        "page=2"
+        in second.split('aria-label="Days"' if view == "schedule_day" else 'aria-label="Weeks"')[1].split("</nav>")[0]
+    )
+    # One clinician's calendar has no pages.
+    assert shown.format(people[-1].full_name) in one
+    assert shown.format(people[0].full_name) not in one
+    assert "Next clinicians" not in one
+
+
+def test_a_small_clinic_has_no_clinician_pages(client, front_desk, clinic, clinician):
+    client.force_login(front_desk)
+    assert 'aria-label="Clinicians"' not in client.get(reverse("schedule_day")).content.decode()
+
+
+def test_the_week_puts_each_visit_on_its_local_day_and_clinician(client, front_desk, clinic, clinician):
+    other = _clinicians(clinic, 1)[0]
+    monday = timezone.localdate(timezone.now(), CHICAGO)
+    monday -= datetime.timedelta(days=monday.weekday())
+    # 23:30 on Tuesday in Chicago is Wednesday in UTC: the visit belongs to Tuesday.
+    late = datetime.datetime.combine(monday + datetime.timedelta(days=1), datetime.time(23, 30), tzinfo=CHICAGO)
+    AppointmentFactory(
+        episode=EpisodeFactory(patient__clinic=clinic, patient__last_name="Lateslot", lead_clinician=clinician),
+        clinician=clinician,
+        starts_at=late,
+        ends_at=late + datetime.timedelta(minutes=30),
+    )
+    thursday = datetime.datetime.combine(monday + datetime.timedelta(days=3), datetime.time(9), tzinfo=CHICAGO)
+    AppointmentFactory(
+        episode=EpisodeFactory(patient__clinic=clinic, patient__last_name="Otherdesk", lead_clinician=other),
+        clinician=other,
+        starts_at=thursday,
+        ends_at=thursday + datetime.timedelta(minutes=30),
+    )
+    client.force_login(front_desk)
+    html = client.get(reverse("schedule_week"), {"day": f"{monday:%Y-%m-%d}"}).content.decode()
+    rows = {
+        name: row.split("</tr>")[0].split("<td>")[1:]
+        for name, row in (part.split("</th>", 1) for part in html.split('<th scope="row">')[1:])
+    }
+    assert [("Lateslot" in cell) for cell in rows[clinician.full_name]] == [
+        False,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert "23:30" in rows[clinician.full_name][1]
+    assert [("Otherdesk" in cell) for cell in rows[other.full_name]] == [False, False, False, True, False, False, False]
