@@ -38,9 +38,10 @@ def _day(request: HttpRequest) -> datetime.date:
         return timezone.localdate()
 
 
-# Columns of the day view, rows of the week view: a wide clinic is paged, so each page
-# stays readable on one screen and quick to make (bench/data_growth.py: 20 clinicians).
-CLINICIANS_PER_PAGE = 6
+# Columns of the day view, rows of the week view: a large clinic is paged, five clinicians to
+# a page (five 16rem columns fit a laptop screen), so a page stays readable and quick to make
+# (bench/data_growth.py: 20 clinicians, 16 visits each a day).
+CLINICIANS_PER_PAGE = 5
 
 
 def _chosen(request: HttpRequest, clinicians: list) -> tuple[list, Page | None]:
