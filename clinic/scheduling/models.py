@@ -117,8 +117,8 @@ class Appointment(models.Model):
         ordering = ["starts_at", "id"]
         indexes = [
             models.Index(fields=["clinician", "starts_at"], name="appointment_clinician_start"),
-            # The whole clinic's visits of a day or an hour (front-desk dashboard, reminder
-            # sweeps): without it, PostgreSQL reads every visit ever booked.
+            # The whole clinic's visits of a day (the front desk's dashboard): without it,
+            # PostgreSQL reads every visit ever booked.
             models.Index(fields=["starts_at"], name="appointment_start"),
             # The front desk's list of visits patients cancelled from a reminder (on the day
             # view and dashboard): cancelled visits are few, so the index stays small while
