@@ -4,9 +4,11 @@ The window is local wall-clock time in the clinic's zone, from ``start`` (inclus
 ``end`` (exclusive); when ``start`` is later than ``end`` it runs overnight (the default
 21:00–08:00), and equal times mean no quiet hours. A due time inside the window moves
 forward to the window's end. A reminder is about something that happens at ``latest`` (the
-visit start): if moving forward would reach it, the reminder moves back instead, to the
-last minute before the window began, so it is never sent after the visit has started. Times
-are placed on each day's own calendar, so daylight-saving changes never shift the window.
+visit start): if moving forward would reach it, the reminder moves back instead, to a
+quarter of an hour before the window begins, so it is never sent after the visit has
+started, and a send that runs a few minutes late (beat sweeps once a minute, a queue may be
+behind) still goes out before the window rather than being skipped inside it. Times are
+placed on each day's own calendar, so daylight-saving changes never shift the window.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime
 import zoneinfo
 
 UTC = datetime.UTC
-EARLY = datetime.timedelta(minutes=1)
+BEFORE_WINDOW = datetime.timedelta(minutes=15)
 
 
 def _at(day: datetime.date, clock: datetime.time, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
@@ -58,4 +60,4 @@ def outside_quiet_hours(
     window_start, window_end = window
     if latest is None or window_end < latest:
         return window_end
-    return window_start - EARLY
+    return window_start - BEFORE_WINDOW

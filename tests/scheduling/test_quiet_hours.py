@@ -31,10 +31,10 @@ def local(month, day, hour, minute=0, year=2026):
         pytest.param(NIGHT, local(12, 3, 8), None, local(12, 3, 8), id="the end is not quiet"),
         pytest.param(NIGHT, local(12, 3, 6, 30), local(12, 3, 8, 30), local(12, 3, 8), id="visit after the window"),
         pytest.param(
-            NIGHT, local(12, 3, 5, 30), local(12, 3, 7, 30), local(12, 2, 20, 59), id="early visit: the evening before"
+            NIGHT, local(12, 3, 5, 30), local(12, 3, 7, 30), local(12, 2, 20, 45), id="early visit: the evening before"
         ),
         pytest.param(
-            NIGHT, local(12, 3, 6), local(12, 3, 8), local(12, 2, 20, 59), id="visit at the window end: evening before"
+            NIGHT, local(12, 3, 6), local(12, 3, 8), local(12, 2, 20, 45), id="visit at the window end: evening before"
         ),
         # Spring forward on 8 March 2026: 08:00 is CDT (UTC-5), not CST.
         pytest.param(NIGHT, local(3, 7, 23), None, datetime.datetime(2026, 3, 8, 13, 0, tzinfo=UTC), id="spring dst"),
@@ -125,3 +125,33 @@ def test_a_reminder_whose_quiet_hours_last_until_the_visit_is_skipped(front_desk
         assert reminders.deliver(reminder_id=reminder.pk) is False
     reminder.refresh_from_db()
     assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SKIPPED, "Quiet hours lasted until the visit.")
+
+
+@pytest.mark.parametrize(
+    ("late_by", "sent"),
+    [
+        (datetime.timedelta(0), True),
+        (datetime.timedelta(minutes=5), True),  # a sweep or queue a few minutes behind
+        (datetime.timedelta(minutes=20), False),  # after an outage: inside the window, visit first
+    ],
+)
+def test_a_reminder_moved_before_the_window_is_still_sent_a_few_minutes_late(
+    front_desk, episode, clinician, clinic, late_by, sent
+):
+    from django.core import mail
+
+    from clinic.scheduling import reminders
+    from clinic.scheduling.models import Reminder, ReminderStatus
+
+    with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
+        visit = _book_at(front_desk, episode, clinician, local(1, 13, 7, 30, year=2027))
+    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    # 2 h before is 05:30, quiet; 08:00 would be after the visit: the evening before instead.
+    assert reminder.due_at == local(1, 12, 20, 45, year=2027)
+    mail.outbox.clear()
+    with mock.patch("django.utils.timezone.now", return_value=(reminder.due_at + late_by).astimezone(UTC)):
+        assert reminders.dispatch_due() == 1
+        assert reminders.deliver(reminder_id=reminder.pk) is sent
+    reminder.refresh_from_db()
+    assert reminder.status == (ReminderStatus.SENT if sent else ReminderStatus.SKIPPED)
+    assert len(mail.outbox) == int(sent)
