@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.fhir import mapping
@@ -47,8 +46,9 @@ def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
 
 
 def _pdf_url(handout, site_url: str) -> str:
-    version = handout.version
-    return site_url.rstrip("/") + reverse("handout_download", args=[version.plan_id, version.number])
+    """The PDF as a FHIR Binary, readable with the same credentials as the rest of the export
+    (an API token too, which the staff download page does not take)."""
+    return f"{base_url(site_url)}/Binary/{handout.pk}"
 
 
 def base_url(site_url: str) -> str:

@@ -10,6 +10,7 @@ Observation, which comes from several tables, is prefixed with its kind (``rom-1
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -509,4 +510,15 @@ def document_reference(handout: Handout, *, pdf_url: str) -> dict:
             }
         ],
         "context": {"related": [ref("CarePlan", version.plan_id)]},
+    }
+
+
+def binary(handout: Handout, content: bytes) -> dict:
+    """The handout PDF as a Binary resource, for a client that asked for FHIR JSON."""
+    return {
+        "resourceType": "Binary",
+        "id": str(handout.pk),
+        "contentType": "application/pdf",
+        "securityContext": ref("DocumentReference", handout.pk),
+        "data": base64.b64encode(content).decode("ascii"),
     }

@@ -32,6 +32,20 @@ def export_patient(*, user: User, patient_id: int) -> Patient | None:
     return permissions.scoped_patients(user).select_related("clinic").filter(pk=patient_id).first()
 
 
+def ready_handout(handout_id: str) -> tuple[Handout, int] | None:
+    """The ready handout PDF behind ``Binary/<id>`` and its patient's id; None for an id no
+    ready handout has (a handout still being made is not yet a document)."""
+    if not _PLAIN_ID.match(handout_id):
+        return None
+    handout = (
+        Handout.objects.filter(pk=int(handout_id), status=HandoutStatus.READY)
+        .exclude(file="")
+        .select_related("version__plan__episode")
+        .first()
+    )
+    return (handout, handout.version.plan.episode.patient_id) if handout else None
+
+
 def patient_rows(patient: Patient) -> PatientRows:
     """Everything the export shows: submitted intakes, completed assessments, every plan, visit
     and ready handout. Drafts of intakes and assessments are work in progress, not record."""

@@ -12,10 +12,11 @@ specification, which an OpenAPI "object" would only blur.
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -104,6 +105,45 @@ class ReadView(FhirView):
         return Response(resource)
 
 
+class PdfRenderer(BaseRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class BinaryView(FhirView):
+    """A home-program PDF (the DocumentReference's attachment). As FHIR has it, the raw file
+    unless the client asks for a FHIR format, then a Binary resource with the file in base64.
+    Errors are OperationOutcomes in JSON whatever was asked for."""
+
+    renderer_classes = [PdfRenderer, FhirJSONRenderer, JSONRenderer]
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = FhirJSONRenderer()
+        self.request.accepted_media_type = FhirJSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    @extend_schema(exclude=True)
+    def get(self, request, resource_id: str):
+        found = selectors.ready_handout(resource_id)
+        if found is None:
+            raise NotFound(_NO_SUCH_RESOURCE)
+        handout, patient_id = found
+        patient = self._patient(request, patient_id)
+        with handout.file.open("rb") as pdf:
+            content = pdf.read()
+        audit.record(actor=request.user, action="handout.downloaded", obj=handout, patient=patient)
+        if isinstance(request.accepted_renderer, PdfRenderer):
+            return HttpResponse(
+                content,
+                content_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="home-program-v{handout.version.number}.pdf"'},
+            )
+        return Response(mapping.binary(handout, content))
+
+
 class MetadataView(FhirView):
     """The CapabilityStatement. Public, as FHIR clients read it before they authenticate: it
     names the resource types and operations, the same for every clinic, and no record."""
@@ -128,7 +168,7 @@ class UnknownView(FhirView):
 def capability_statement(*, base: str) -> dict:
     read = [{"code": "read"}]
     resources = []
-    for resource_type in selectors.RESOURCE_TYPES:
+    for resource_type in (*selectors.RESOURCE_TYPES, "Binary"):
         resource = {"type": resource_type, "interaction": read}
         if resource_type == "Patient":
             resource["operation"] = [

@@ -12,6 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 from clinic import api_tokens
 from clinic.models import AuditEvent
 from clinic.permissions import Role
+from plans.models import Handout
 from tests.factories import EpisodeFactory, UserFactory
 from tests.fhir.helpers import full_episode, submitted_intake
 
@@ -35,12 +36,14 @@ def foreign_record(foreign_patient, other_clinic):
 
 def _paths(patient, episode) -> list[str]:
     score = episode.intake.scores.first()
+    handouts = Handout.objects.filter(version__plan__episode=episode).values_list("pk", flat=True)
     return [
         f"/fhir/Patient/{patient.pk}/$everything",
         f"/fhir/Patient/{patient.pk}",
         f"/fhir/EpisodeOfCare/{episode.pk}",
         f"/fhir/QuestionnaireResponse/{score.pk}",
         f"/fhir/Observation/score-{score.pk}",
+        *(f"/fhir/Binary/{pk}" for pk in handouts),
     ]
 
 
@@ -176,3 +179,28 @@ def test_the_done_when_flow_through_the_staff_page(client, clinic_admin, clinici
 
     assert response.status_code == 200
     Bundle.model_validate(response.json())
+
+
+def test_the_handout_pdf_of_another_clinic_is_not_found(client, clinician, foreign_patient, other_clinic):
+    theirs = full_episode(foreign_patient, UserFactory(clinic=other_clinic, roles=[Role.CLINICIAN]))
+    handout = Handout.objects.get(version__plan__episode=theirs)
+    client.force_login(clinician)
+
+    response = client.get(f"/fhir/Binary/{handout.pk}")
+
+    assert response.status_code == 404
+    assert b"%PDF" not in response.content
+
+
+def test_a_clinical_token_downloads_the_handout_pdf_and_the_download_is_audited(
+    client, clinic_admin, clinician, patient, record
+):
+    _, raw = api_tokens.api_token_create(actor=clinic_admin, owner=clinician, name="EHR", clinical_scope=True)
+    handout = Handout.objects.get(version__plan__episode=record)
+
+    response = client.get(f"/fhir/Binary/{handout.pk}", headers=_bearer(raw))
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    row = AuditEvent.objects.get(action="handout.downloaded")
+    assert (row.object_id, row.patient_id, row.actor_id) == (handout.pk, patient.pk, clinician.pk)

@@ -3,6 +3,8 @@ models, every reference resolves inside the bundle, and the codes are those of D
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,7 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from assessments.scoring import FMS_TESTS, MOTIONS
 from clinic.fhir import mapping
-from plans.models import Prong
+from plans.models import Handout, HandoutStatus, Prong
 from tests.fhir.helpers import full_episode
 
 FHIR_JSON = "application/fhir+json"
@@ -210,20 +212,51 @@ def test_appointments_and_the_handout_document(bundle, record, settings):
     assert {a["status"] for a in appointments} == {"booked"}
     attachment = document["content"][0]["attachment"]
     assert attachment["contentType"] == "application/pdf"
-    # The staff download page (a clinician's session), never a patient or public link.
-    assert attachment["url"] == f"{settings.SITE_URL}/plans/{plan.pk}/versions/1/handout.pdf"
+    # The FHIR Binary, read with the export's own credentials, never a patient or public link.
+    handout = plan.versions.get().handout
+    assert attachment["url"] == f"{settings.SITE_URL}/fhir/Binary/{handout.pk}"
     assert document["context"]["related"] == [{"reference": f"CarePlan/{plan.pk}"}]
 
 
-def test_the_handout_url_is_refused_without_a_staff_session(client, bundle):
+def test_the_handout_url_is_refused_without_credentials(client, bundle):
     (document,) = resources(bundle, "DocumentReference")
     client.logout()
     path = document["content"][0]["attachment"]["url"].split("8000", 1)[-1]
 
     response = client.get(path)
 
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response.status_code == 401
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert b"%PDF" not in response.content
+
+
+def test_the_handout_url_gives_the_pdf_or_a_binary_resource(client, bundle):
+    (document,) = resources(bundle, "DocumentReference")
+    path = document["content"][0]["attachment"]["url"].split("8000", 1)[-1]
+
+    raw = client.get(path)
+    asked_for_pdf = client.get(path, HTTP_ACCEPT="application/pdf")
+    as_fhir = client.get(path, HTTP_ACCEPT="application/fhir+json")
+
+    assert raw.status_code == asked_for_pdf.status_code == as_fhir.status_code == 200
+    assert raw["Content-Type"] == asked_for_pdf["Content-Type"] == "application/pdf"
+    assert raw.content == asked_for_pdf.content == b"%PDF-1.7 home program"
+    assert raw["Content-Disposition"] == 'attachment; filename="home-program-v1.pdf"'
+    binary = as_fhir.json()
+    get_fhir_model_class("Binary").model_validate(binary)
+    assert binary["contentType"] == "application/pdf"
+    assert base64.b64decode(binary["data"]) == b"%PDF-1.7 home program"
+    assert binary["securityContext"] == {"reference": f"DocumentReference/{document['id']}"}
+
+
+def test_a_handout_still_being_made_is_not_found(client, bundle, record):
+    (document,) = resources(bundle, "DocumentReference")
+    Handout.objects.filter(pk=document["id"]).update(status=HandoutStatus.QUEUED, delivery="waiting")
+
+    response = client.get(f"/fhir/Binary/{document['id']}")
+
+    assert response.status_code == 404
+    assert response.json()["issue"][0]["code"] == "not-found"
 
 
 def test_the_bundle_links_to_itself_at_the_site_url(bundle, patient, settings):
@@ -325,4 +358,5 @@ def test_metadata_is_a_public_capability_statement(client, db):
         "CarePlan",
         "Appointment",
         "DocumentReference",
+        "Binary",
     }
