@@ -15,12 +15,13 @@ import json
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from clinic import queueing
 from clinic.webhooks import rules, services
@@ -81,31 +82,63 @@ def _claim(delivery_id: int) -> Outgoing | None:
     )
 
 
-def _refused_address(url: str) -> str | None:
-    """Why the address may not be reached, checked on the addresses its name resolves to now."""
+def _checked_address(url: str) -> tuple[str | None, str | None]:
+    """The address to connect to, checked on every address the name resolves to now; or
+    None and why it may not be reached."""
     parts = urlsplit(url)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError:
-        return "The host name could not be resolved."
+        return None, "The host name could not be resolved."
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
-    if not all(rules.address_allowed(info[4][0], allow_private=allow_private) for info in infos):
-        return "The address is on a network Stride does not send to."
-    return None
+    if not infos or not all(rules.address_allowed(info[4][0], allow_private=allow_private) for info in infos):
+        return None, "The address is on a network Stride does not send to."
+    return infos[0][4][0].split("%", 1)[0], None
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to the address that was checked instead of resolving the name again, so a
+    name that answers a public address to the check and a private one a moment later (DNS
+    rebinding) cannot turn a webhook into a request inside the clinic's network. TLS still
+    sends the host name (SNI) and verifies the certificate against it."""
+
+    def __init__(self, hostname: str) -> None:
+        self.hostname = hostname
+        super().__init__(max_retries=0)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = self.hostname
+            pool_kwargs["assert_hostname"] = self.hostname
+        return host_params, pool_kwargs
+
+
+def _pinned(url: str, address: str) -> tuple[str, str]:
+    """The URL with its host replaced by the checked address, and the Host header to send."""
+    parts = urlsplit(url)
+    netloc_host = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    host_header = (f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname) + port
+    return urlunsplit(parts._replace(netloc=netloc_host + port)), host_header
 
 
 def post(outgoing: Outgoing) -> Answer:
-    """One POST: short timeout, redirects not followed, the signature over the exact body."""
+    """One POST: short timeout, redirects not followed, the signature over the exact body, to
+    the address that was checked (no proxy from the environment: it would resolve the name
+    itself)."""
     started_at, clock = timezone.now(), time.monotonic()
 
     def answer(status_code: int | None, error: str) -> Answer:
         return Answer(started_at, int((time.monotonic() - clock) * 1000), status_code, error[:200])
 
-    refused = _refused_address(outgoing.url)
+    address, refused = _checked_address(outgoing.url)
     if refused:
         return answer(None, refused)
+    url, host_header = _pinned(outgoing.url, address)
     timestamp = int(time.time())
     headers = {
+        "Host": host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "Stride-Event-Id": outgoing.event_id,
@@ -115,12 +148,17 @@ def post(outgoing: Outgoing) -> Answer:
     }
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     try:
-        with requests.post(
-            outgoing.url, data=outgoing.body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
-        ) as response:
-            # The receiver's body is never read or kept: nobody knows what it may quote.
-            code = response.status_code
-            return answer(code, "" if 200 <= code < 300 else f"HTTP {code}")
+        with requests.Session() as session:
+            session.trust_env = False
+            adapter = PinnedAdapter(urlsplit(outgoing.url).hostname)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            with session.post(
+                url, data=outgoing.body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+            ) as response:
+                # The receiver's body is never read or kept: nobody knows what it may quote.
+                code = response.status_code
+                return answer(code, "" if 200 <= code < 300 else f"HTTP {code}")
     except requests.Timeout:
         return answer(None, f"No answer within {timeout:g} s.")
     except requests.exceptions.SSLError:

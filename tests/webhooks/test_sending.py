@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 import time
 
 import pytest
+import requests
 from django.core import mail
 from django.utils import timezone
 
@@ -313,3 +315,63 @@ def test_a_rotated_secret_signs_the_next_delivery(endpoint, receiver, clinic_adm
     header = request.headers["Stride-Signature"]
     assert rules.verify(secret=secret, header=header, body=request.body, now=int(time.time()))
     assert not rules.verify(secret=endpoint.secret, header=header, body=request.body, now=int(time.time()))
+
+
+def test_the_post_goes_to_the_address_that_was_checked_not_a_second_answer(receiver, monkeypatch):
+    """DNS rebinding: the name answers an allowed address to the check and another one after.
+    The request still reaches the checked address, named by its host in the Host header."""
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "hooks.example.test":
+            # A documentation address (TEST-NET-3) after the first answer: nothing listens there.
+            return real(next(answers, "203.0.113.9"), *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    outgoing = sending.Outgoing(
+        url=f"http://hooks.example.test:{port}/hooks",
+        secret="whsec_test",
+        body=b"{}",
+        event_id="e-1",
+        event_type="plan.signed",
+        attempt=1,
+    )
+
+    answer = sending.post(outgoing)
+
+    assert (answer.status_code, answer.error) == (204, "")
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"hooks.example.test:{port}"
+    assert request.path == "/hooks"
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "pinned", "host"),
+    [
+        ("https://hooks.example.test/in?k=1", "203.0.113.9", "https://203.0.113.9/in?k=1", "hooks.example.test"),
+        (
+            "https://hooks.example.test:8443/in",
+            "2001:db8::5",
+            "https://[2001:db8::5]:8443/in",
+            "hooks.example.test:8443",
+        ),
+        ("http://localhost:9000/in", "127.0.0.1", "http://127.0.0.1:9000/in", "localhost:9000"),
+    ],
+)
+def test_the_url_is_pinned_to_the_checked_address(url, address, pinned, host):
+    assert sending._pinned(url, address) == (pinned, host)
+
+
+def test_tls_to_a_pinned_address_still_names_and_verifies_the_host():
+    request = requests.Request("POST", "https://203.0.113.9/in").prepare()
+
+    host_params, pool_kwargs = sending.PinnedAdapter("hooks.example.test").build_connection_pool_key_attributes(
+        request, True
+    )
+
+    assert host_params["host"] == "203.0.113.9"
+    assert pool_kwargs["server_hostname"] == pool_kwargs["assert_hostname"] == "hooks.example.test"
+    assert pool_kwargs["cert_reqs"] == "CERT_REQUIRED"
