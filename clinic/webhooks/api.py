@@ -36,6 +36,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "description",
             "event_types",
             "secret_hint",
+            "previous_secret_until",
             "active",
             "disabled_at",
             "disabled_reason",
@@ -46,13 +47,19 @@ class EndpointSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "id",
             "secret_hint",
+            "previous_secret_until",
             "disabled_at",
             "disabled_reason",
             "consecutive_failures",
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"active": {"help_text": "Set false to disable the endpoint, true to enable it again."}}
+        extra_kwargs = {
+            "active": {"help_text": "Set false to disable the endpoint, true to enable it again."},
+            "previous_secret_until": {
+                "help_text": "Until then, deliveries are also signed with the secret the last rotation replaced."
+            },
+        }
 
 
 class EndpointWithSecretSerializer(EndpointSerializer):

@@ -6,6 +6,7 @@ The delivery row, not the broker, records what is still owed: a pending row whos
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -36,6 +37,10 @@ class WebhookEndpoint(models.Model):
     description = models.CharField(max_length=100, blank=True, help_text="What receives the events, for your records.")
     event_types = models.JSONField(validators=[_validate_event_types])
     secret = models.CharField(max_length=80)
+    # The secret this one replaced: it signs deliveries too until ``previous_secret_until``, so
+    # the receiver can change over without refusing events in between.
+    previous_secret = models.CharField(max_length=80, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
@@ -56,6 +61,11 @@ class WebhookEndpoint(models.Model):
             ),
             models.CheckConstraint(condition=~Q(url=""), name="webhook_endpoint_has_url"),
             models.CheckConstraint(condition=Q(secret__startswith=rules.SECRET_PREFIX), name="webhook_endpoint_secret"),
+            models.CheckConstraint(
+                condition=Q(previous_secret="", previous_secret_until__isnull=True)
+                | Q(previous_secret__startswith=rules.SECRET_PREFIX, previous_secret_until__isnull=False),
+                name="webhook_endpoint_previous_secret",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -70,6 +80,19 @@ class WebhookEndpoint(models.Model):
     @property
     def secret_hint(self) -> str:
         return rules.secret_hint(self.secret)
+
+    @property
+    def previous_secret_hint(self) -> str:
+        return rules.secret_hint(self.previous_secret)
+
+    @property
+    def previous_secret_signs(self) -> bool:
+        return len(self.signing_secrets(timezone.now())) > 1
+
+    def signing_secrets(self, now: datetime.datetime) -> list[str]:
+        return rules.signing_secrets(
+            secret=self.secret, previous=self.previous_secret, previous_until=self.previous_secret_until, now=now
+        )
 
     @property
     def event_labels(self) -> list[str]:

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
@@ -145,8 +146,19 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={signature(secret=secret, timestamp=timestamp, body=body)}"
+def signature_header(*, keys: Sequence[str], timestamp: int, body: bytes) -> str:
+    """One ``v1`` per signing secret: while a rotated secret overlaps the new one, a receiver
+    holding either finds a signature it can check."""
+    return ",".join(
+        [f"t={timestamp}", *(f"v1={signature(secret=key, timestamp=timestamp, body=body)}" for key in keys)]
+    )
+
+
+def signing_secrets(
+    *, secret: str, previous: str, previous_until: datetime.datetime | None, now: datetime.datetime
+) -> list[str]:
+    """The current secret, and the one it replaced until its overlap ends."""
+    return [secret, previous] if previous and previous_until is not None and now < previous_until else [secret]
 
 
 def verify(

@@ -34,7 +34,7 @@ USER_AGENT = "Stride-Webhooks/1"
 @dataclass(frozen=True)
 class Outgoing:
     url: str
-    secret: str
+    secrets: tuple[str, ...]
     body: bytes
     event_id: str
     event_type: str
@@ -74,7 +74,7 @@ def _claim(delivery_id: int) -> Outgoing | None:
         delivery.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
     return Outgoing(
         url=delivery.endpoint.url,
-        secret=delivery.endpoint.secret,
+        secrets=tuple(delivery.endpoint.signing_secrets(now)),
         body=body_of(delivery.payload),
         event_id=str(delivery.event_id),
         event_type=delivery.event_type,
@@ -144,7 +144,7 @@ def post(outgoing: Outgoing) -> Answer:
         "Stride-Event-Id": outgoing.event_id,
         "Stride-Event-Type": outgoing.event_type,
         "Stride-Delivery-Attempt": str(outgoing.attempt),
-        rules.SIGNATURE_HEADER: rules.signature_header(secret=outgoing.secret, timestamp=timestamp, body=outgoing.body),
+        rules.SIGNATURE_HEADER: rules.signature_header(keys=outgoing.secrets, timestamp=timestamp, body=outgoing.body),
     }
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     try:

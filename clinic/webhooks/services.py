@@ -6,6 +6,7 @@ Sending is in ``sending.py``; the rules (signature, retries, disabling) in ``rul
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -83,12 +84,16 @@ def endpoint_update(*, actor: User, endpoint: WebhookEndpoint, **fields) -> Webh
 
 
 def endpoint_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) -> tuple[WebhookEndpoint, str]:
-    """A new secret at once: deliveries from now on are signed with it, the old one stops working."""
+    """A new secret at once: deliveries from now on are signed with it, and with the old one
+    as well for ``WEBHOOK_SECRET_OVERLAP_HOURS``, while the receiver changes over. Rotating
+    again within that time drops the oldest: only the last two secrets ever sign."""
     _require(actor, endpoint)
     with transaction.atomic():
         locked = _locked(endpoint)
+        locked.previous_secret = locked.secret
+        locked.previous_secret_until = timezone.now() + datetime.timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
         locked.secret = rules.new_secret()
-        locked.save(update_fields=["secret", "updated_at"])
+        locked.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
         audit.record(actor=actor, action="webhook_endpoint.secret_rotated", obj=locked, changed_fields=["secret"])
     return locked, locked.secret
 

@@ -3,6 +3,7 @@ another clinic's endpoint answers 404."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -106,7 +107,11 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
         return _secret_page(
             request, *services.endpoint_rotate_secret(actor=request.user, endpoint=endpoint), created=False
         )
-    return render(request, "webhooks/rotate.html", {"endpoint": endpoint})
+    return render(
+        request,
+        "webhooks/rotate.html",
+        {"endpoint": endpoint, "overlap_hours": settings.WEBHOOK_SECRET_OVERLAP_HOURS},
+    )
 
 
 @login_required

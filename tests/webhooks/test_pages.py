@@ -142,11 +142,16 @@ def test_rotating_asks_first_then_shows_the_new_secret(admin_client, endpoint):
     assert admin_client.get(url).status_code == 200
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == old
 
+    asked = admin_client.get(url).content.decode()
     response = admin_client.post(url)
 
     endpoint.refresh_from_db()
     assert endpoint.secret != old
     assert endpoint.secret in response.content.decode()
+    assert "for 24 hours, also with the one starting with" in asked
+    detail = admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert "events are also signed with the previous secret" in detail
+    assert old not in detail
 
 
 def test_disable_enable_and_ping(admin_client, endpoint):

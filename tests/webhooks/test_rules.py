@@ -17,7 +17,7 @@ KNOWN = "41a30b6fe9f2026de74aff934446457c4d84b42f9107a2e121fa1ad78d310bf6"
 
 def test_the_signature_matches_a_known_vector():
     assert rules.signature(secret=SECRET, timestamp=1700000000, body=BODY) == KNOWN
-    assert rules.signature_header(secret=SECRET, timestamp=1700000000, body=BODY) == f"t=1700000000,v1={KNOWN}"
+    assert rules.signature_header(keys=[SECRET], timestamp=1700000000, body=BODY) == f"t=1700000000,v1={KNOWN}"
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_verify(header, body, now, expected):
 
 
 def test_verify_refuses_another_secret():
-    header = rules.signature_header(secret=SECRET, timestamp=1700000000, body=BODY)
+    header = rules.signature_header(keys=[SECRET], timestamp=1700000000, body=BODY)
     assert not rules.verify(secret="whsec_other", header=header, body=BODY, now=1700000000)
 
 
@@ -193,3 +193,26 @@ def test_address_allowed(address, allow_private, expected):
 )
 def test_event_type_problems(chosen, ok):
     assert (rules.event_type_problems(chosen) == []) is ok
+
+
+NOW = datetime.datetime(2026, 12, 1, 12, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("previous", "until", "expected"),
+    [
+        ("", None, ["whsec_new"]),
+        ("whsec_old", NOW + datetime.timedelta(hours=1), ["whsec_new", "whsec_old"]),
+        ("whsec_old", NOW, ["whsec_new"]),
+        ("whsec_old", NOW - datetime.timedelta(seconds=1), ["whsec_new"]),
+    ],
+)
+def test_signing_secrets_during_and_after_a_rotation(previous, until, expected):
+    assert rules.signing_secrets(secret="whsec_new", previous=previous, previous_until=until, now=NOW) == expected
+
+
+def test_a_header_with_two_secrets_verifies_with_either():
+    header = rules.signature_header(keys=["whsec_new", "whsec_old"], timestamp=1700000000, body=BODY)
+    for key in ("whsec_new", "whsec_old"):
+        assert rules.verify(secret=key, header=header, body=BODY, now=1700000000)
+    assert not rules.verify(secret="whsec_other", header=header, body=BODY, now=1700000000)

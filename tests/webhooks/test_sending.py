@@ -305,16 +305,22 @@ def test_a_send_interrupted_by_a_dead_worker_is_logged_and_sent_again(endpoint, 
     assert receiver.requests[0].headers["Stride-Delivery-Attempt"] == "2"
 
 
-def test_a_rotated_secret_signs_the_next_delivery(endpoint, receiver, clinic_admin):
-    _, secret = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)
-    delivery = _emit(endpoint)
+def test_a_rotated_secret_signs_alongside_the_old_one_until_the_overlap_ends(endpoint, receiver, clinic_admin):
+    old = endpoint.secret
+    endpoint, new = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)
 
-    sending.send(delivery_id=delivery.pk)
+    sending.send(delivery_id=_emit(endpoint).pk)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(previous_secret_until=timezone.now())
+    sending.send(delivery_id=_emit(endpoint).pk)
 
-    [request] = receiver.requests
-    header = request.headers["Stride-Signature"]
-    assert rules.verify(secret=secret, header=header, body=request.body, now=int(time.time()))
-    assert not rules.verify(secret=endpoint.secret, header=header, body=request.body, now=int(time.time()))
+    during, after = receiver.requests
+    now = int(time.time())
+    assert during.headers["Stride-Signature"].count("v1=") == 2
+    assert rules.verify(secret=new, header=during.headers["Stride-Signature"], body=during.body, now=now)
+    assert rules.verify(secret=old, header=during.headers["Stride-Signature"], body=during.body, now=now)
+    assert after.headers["Stride-Signature"].count("v1=") == 1
+    assert rules.verify(secret=new, header=after.headers["Stride-Signature"], body=after.body, now=now)
+    assert not rules.verify(secret=old, header=after.headers["Stride-Signature"], body=after.body, now=now)
 
 
 def test_the_post_goes_to_the_address_that_was_checked_not_a_second_answer(receiver, monkeypatch):
@@ -333,7 +339,7 @@ def test_the_post_goes_to_the_address_that_was_checked_not_a_second_answer(recei
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     outgoing = sending.Outgoing(
         url=f"http://hooks.example.test:{port}/hooks",
-        secret="whsec_test",
+        secrets=("whsec_test",),
         body=b"{}",
         event_id="e-1",
         event_type="plan.signed",

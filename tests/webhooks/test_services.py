@@ -3,6 +3,7 @@ own subscribed active endpoints with ids only, in the caller's transaction."""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 import pytest
@@ -97,6 +98,26 @@ def test_rotating_replaces_the_secret(clinic_admin, make_endpoint):
     endpoint.refresh_from_db()
     assert endpoint.secret == new != old
     assert AuditEvent.objects.filter(action="webhook_endpoint.secret_rotated", object_id=endpoint.pk).exists()
+    # The old one keeps signing for the overlap (24 h by default), then stops.
+    assert endpoint.previous_secret == old
+    assert endpoint.signing_secrets(timezone.now()) == [new, old]
+    assert endpoint.signing_secrets(timezone.now() + datetime.timedelta(hours=24, seconds=1)) == [new]
+
+    _, newest = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)
+
+    endpoint.refresh_from_db()
+    assert endpoint.signing_secrets(timezone.now()) == [newest, new]  # only the last two sign
+
+
+def test_without_an_overlap_the_old_secret_stops_at_once(clinic_admin, make_endpoint, settings):
+    settings.WEBHOOK_SECRET_OVERLAP_HOURS = 0
+    endpoint = make_endpoint()
+
+    _, new = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)
+
+    endpoint.refresh_from_db()
+    assert endpoint.signing_secrets(timezone.now()) == [new]
+    assert not endpoint.previous_secret_signs
 
 
 def test_disabling_by_hand_fails_what_is_owed_and_sends_no_notice(clinic_admin, make_endpoint, clinic):
