@@ -42,6 +42,7 @@ def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
         *(mapping.care_plan(plan, active_findings.get(plan.assessment_id, ())) for plan in rows.plans),
         *(mapping.appointment(appointment) for appointment in rows.appointments),
         *(mapping.document_reference(handout, pdf_url=_pdf_url(handout, site_url)) for handout in rows.handouts),
+        *(mapping.flag(red_flag) for red_flag in rows.red_flags),
     ]
 
 

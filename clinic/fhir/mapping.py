@@ -20,7 +20,7 @@ from assessments.models import Assessment, Finding
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import instruments
-from intake.models import Intake, QuestionnaireScore
+from intake.models import Intake, QuestionnaireScore, RedFlag
 from plans.models import Handout, Prong, TreatmentPlan
 
 # A fixed URI, not SITE_URL: a code keeps meaning the same thing when a clinic moves host, and
@@ -35,6 +35,9 @@ CS_METHOD = f"{CODE_SYSTEM_BASE}/measurement-method"
 CS_PRONG = f"{CODE_SYSTEM_BASE}/plan-prong"
 CS_VISIT_KIND = f"{CODE_SYSTEM_BASE}/visit-kind"
 CS_DOCUMENT = f"{CODE_SYSTEM_BASE}/document-type"
+CS_RED_FLAG = f"{CODE_SYSTEM_BASE}/red-flag"
+CS_RED_FLAG_TIER = f"{CODE_SYSTEM_BASE}/red-flag-tier"
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 EXT_PRESENTING_COMPLAINT = f"{PROJECT_URI}/StructureDefinition/presenting-complaint"
 
 LOINC = "http://loinc.org"
@@ -522,3 +525,25 @@ def binary(handout: Handout, content: bytes) -> dict:
         "securityContext": ref("DocumentReference", handout.pk),
         "data": base64.b64encode(content).decode("ascii"),
     }
+
+
+def flag(row: RedFlag) -> dict:
+    """A red flag from the intake screen as a Flag (DOMAIN 9.3), active until a clinician
+    records medical clearance. Its code is Stride's question code (DOMAIN gives no SNOMED
+    codes for the screen's items); the tier (emergency, urgent, caution) is a second category,
+    since R4's Flag has no severity of its own."""
+    resource = {
+        "resourceType": "Flag",
+        "id": str(row.pk),
+        "status": "active" if row.is_open else "inactive",
+        "category": [
+            {"coding": [{"system": FLAG_CATEGORY, "code": "clinical", "display": "Clinical"}]},
+            _concept(CS_RED_FLAG_TIER, row.tier, row.get_tier_display()),
+        ],
+        "code": _concept(CS_RED_FLAG, row.code, row.label),
+        "subject": ref("Patient", row.episode.patient_id),
+        "period": {"start": _instant(row.raised_at)},
+    }
+    if row.cleared_at is not None:
+        resource["period"]["end"] = _instant(row.cleared_at)
+    return resource

@@ -12,7 +12,7 @@ from assessments.models import Assessment, AssessmentStatus, Finding, FmsScore, 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, Patient, User
 from clinic.scheduling.models import Appointment
-from intake.models import Intake, IntakeStatus, QuestionnaireScore
+from intake.models import Intake, IntakeStatus, QuestionnaireScore, RedFlag
 from plans.models import Handout, HandoutStatus, TreatmentPlan
 
 
@@ -25,6 +25,7 @@ class PatientRows:
     plans: list[TreatmentPlan]
     appointments: list[Appointment]
     handouts: list[Handout]
+    red_flags: list[RedFlag]
 
 
 def export_patient(*, user: User, patient_id: int) -> Patient | None:
@@ -47,8 +48,8 @@ def ready_handout(handout_id: str) -> tuple[Handout, int] | None:
 
 
 def patient_rows(patient: Patient) -> PatientRows:
-    """Everything the export shows: submitted intakes, completed assessments, every plan, visit
-    and ready handout. Drafts of intakes and assessments are work in progress, not record."""
+    """Everything the export shows: submitted intakes, completed assessments, every plan, visit,
+    ready handout and red flag (open or cleared). Drafts of intakes and assessments are work in progress, not record."""
     episodes = list(
         EpisodeOfCare.objects.filter(patient=patient).select_related("lead_clinician").order_by("opened_on", "id")
     )
@@ -86,6 +87,9 @@ def patient_rows(patient: Patient) -> PatientRows:
             .select_related("version__plan__episode", "version__signed_by")
             .order_by("version__plan_id", "version__number")
         ),
+        red_flags=list(
+            RedFlag.objects.filter(episode__patient=patient).select_related("episode").order_by("raised_at", "id")
+        ),
     )
 
 
@@ -101,6 +105,7 @@ _OWNERS: dict[str, tuple[type[models.Model], str]] = {
     "CarePlan": (TreatmentPlan, "episode__patient_id"),
     "Appointment": (Appointment, "episode__patient_id"),
     "DocumentReference": (Handout, "version__plan__episode__patient_id"),
+    "Flag": (RedFlag, "episode__patient_id"),
 }
 _OBSERVATION_OWNERS: dict[str, tuple[type[models.Model], str]] = {
     "score": (QuestionnaireScore, "intake__episode__patient_id"),

@@ -1,6 +1,6 @@
 """A patient's record built through the real services, for the FHIR export tests: a submitted
 intake (NPRS, ODI, LEFS), a completed initial evaluation with findings, a signed plan with a
-ready handout, and booked visits."""
+ready handout, a cleared red flag, and booked visits."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinic.models import EpisodeOfCare, User
 from intake import demo as intake_demo
 from intake import services as intake_services
-from intake.models import Intake
+from intake.models import Intake, RedFlag, RedFlagTier
 from plans import services as plan_services
 from plans.models import Handout, HandoutDelivery, HandoutStatus, Prong, TreatmentPlan
 from tests.assessments.helpers import login, record
@@ -56,6 +56,18 @@ def full_episode(patient, clinician: User, *, seed: int = 7) -> EpisodeOfCare:
     submitted_intake(episode, seed=seed)
     assessment = record(login(Client(), clinician), episode)
     signed_plan(clinician, assessment)
+    # A red flag the clinician has cleared (an open urgent one would change the plan drafted above).
+    RedFlag.objects.create(
+        episode=episode,
+        intake=episode.intake,
+        code="night_pain",
+        tier=RedFlagTier.URGENT,
+        label="Severe / unremitting night pain",
+        raised_at=timezone.now() - datetime.timedelta(hours=1),
+        cleared_at=timezone.now(),
+        cleared_by=clinician,
+        clearance_note="Mechanical pattern on examination; eases with position change.",
+    )
     for days in (1, 8):
         # Apart, and a week apart per episode seed: PostgreSQL refuses a clinician's overlapping visits.
         starts_at = timezone.now().replace(microsecond=0) + datetime.timedelta(days=days + seed, hours=1)

@@ -12,6 +12,7 @@ from fhir.resources.R4B.bundle import Bundle
 from clinic import api_tokens
 from clinic.models import AuditEvent
 from clinic.permissions import Role
+from intake.models import RedFlag
 from plans.models import Handout
 from tests.factories import EpisodeFactory, UserFactory
 from tests.fhir.helpers import full_episode, submitted_intake
@@ -44,6 +45,7 @@ def _paths(patient, episode) -> list[str]:
         f"/fhir/QuestionnaireResponse/{score.pk}",
         f"/fhir/Observation/score-{score.pk}",
         *(f"/fhir/Binary/{pk}" for pk in handouts),
+        *(f"/fhir/Flag/{pk}" for pk in RedFlag.objects.filter(episode=episode).values_list("pk", flat=True)),
     ]
 
 

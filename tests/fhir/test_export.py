@@ -13,6 +13,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from assessments.scoring import FMS_TESTS, MOTIONS
 from clinic.fhir import mapping
+from intake.models import RedFlag, RedFlagTier
 from plans.models import Handout, HandoutStatus, Prong
 from tests.fhir.helpers import full_episode
 
@@ -78,6 +79,7 @@ def test_the_bundle_and_every_resource_validate_against_r4b(bundle):
         "CarePlan",
         "Appointment",
         "DocumentReference",
+        "Flag",
     }
 
 
@@ -358,5 +360,35 @@ def test_metadata_is_a_public_capability_statement(client, db):
         "CarePlan",
         "Appointment",
         "DocumentReference",
+        "Flag",
         "Binary",
     }
+
+
+def test_red_flags_are_flags_active_until_cleared(client, clinician, record, patient):
+    client.force_login(clinician)
+    RedFlag.objects.filter(episode=record).exclude(code="night_pain").delete()  # the age caution, if any
+    open_flag = RedFlag.objects.create(
+        episode=record, intake=record.intake, code="weight_loss", tier=RedFlagTier.URGENT, label="Weight loss"
+    )
+
+    bundle = everything(client, patient)
+
+    flags = {flag["code"]["coding"][0]["code"]: flag for flag in resources(bundle, "Flag")}
+    assert set(flags) == {"night_pain", "weight_loss"}
+    cleared, active = flags["night_pain"], flags["weight_loss"]
+    for flag in (cleared, active):
+        get_fhir_model_class("Flag").model_validate(flag)
+        assert flag["subject"] == {"reference": f"Patient/{patient.pk}"}
+        assert flag["category"][0]["coding"][0]["code"] == "clinical"
+        assert flag["category"][1]["coding"][0] == {
+            "system": mapping.CS_RED_FLAG_TIER,
+            "code": "urgent",
+            "display": "Urgent",
+        }
+    assert active["status"] == "active"
+    assert "end" not in active["period"]
+    assert active["id"] == str(open_flag.pk)
+    assert cleared["status"] == "inactive"
+    assert cleared["period"]["end"] >= cleared["period"]["start"]
+    assert client.get(f"/fhir/Flag/{open_flag.pk}").json() == active
