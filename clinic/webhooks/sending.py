@@ -125,8 +125,7 @@ def _pinned(url: str, address: str) -> tuple[str, str]:
 
 def post(outgoing: Outgoing) -> Answer:
     """One POST: short timeout, redirects not followed, the signature over the exact body, to
-    the address that was checked (no proxy from the environment: it would resolve the name
-    itself)."""
+    the address that was checked."""
     started_at, clock = timezone.now(), time.monotonic()
 
     def answer(status_code: int | None, error: str) -> Answer:
@@ -149,12 +148,19 @@ def post(outgoing: Outgoing) -> Answer:
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     try:
         with requests.Session() as session:
-            session.trust_env = False
             adapter = PinnedAdapter(urlsplit(outgoing.url).hostname)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             with session.post(
-                url, data=outgoing.body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+                url,
+                data=outgoing.body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+                # No proxy from the environment (it would resolve the name itself); a CA bundle
+                # named there (REQUESTS_CA_BUNDLE) still applies.
+                proxies={"http": None, "https": None},
             ) as response:
                 # The receiver's body is never read or kept: nobody knows what it may quote.
                 code = response.status_code

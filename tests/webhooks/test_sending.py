@@ -381,3 +381,15 @@ def test_tls_to_a_pinned_address_still_names_and_verifies_the_host():
     assert host_params["host"] == "203.0.113.9"
     assert pool_kwargs["server_hostname"] == pool_kwargs["assert_hostname"] == "hooks.example.test"
     assert pool_kwargs["cert_reqs"] == "CERT_REQUIRED"
+
+
+def test_a_proxy_from_the_environment_is_not_used(receiver, monkeypatch):
+    # A proxy would look the name up again; nothing listens at this one.
+    monkeypatch.setenv("HTTP_PROXY", "http://203.0.113.9:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    outgoing = sending.Outgoing(
+        url=receiver.url, secrets=("whsec_test",), body=b"{}", event_id="e-1", event_type="plan.signed", attempt=1
+    )
+
+    assert sending.post(outgoing).status_code == 204
+    assert len(receiver.requests) == 1
