@@ -177,6 +177,11 @@ class RedFlag(models.Model):
                 name="clearance_has_reason",
                 violation_error_message="Say why the flag is cleared.",
             ),
+            models.CheckConstraint(
+                condition=Q(cleared_at__isnull=True) | Q(cleared_at__gte=models.F("raised_at")),
+                name="cleared_after_raised",
+                violation_error_message="A flag is cleared after it was raised.",
+            ),
         ]
 
     def __str__(self) -> str:

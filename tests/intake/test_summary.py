@@ -7,7 +7,7 @@ import datetime
 import re
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -119,6 +119,16 @@ def test_summary_lists_cleared_flags_after_open_ones(clinician_client, clinician
     flags = _section(_page(clinician_client.get(_summary_url(episode))), "flags-heading")
     assert flags.index("Cleared ") > flags.index("History of cancer")
     assert flags.index("Cleared ") > flags.index("Age 60 with back pain")
+
+
+def test_the_database_refuses_a_flag_cleared_before_it_was_raised(clinician, episode, intake):
+    flag = RedFlag.objects.get(episode=episode, code="bladder_problems")
+    flag.cleared_at, flag.cleared_by = flag.raised_at - datetime.timedelta(minutes=1), clinician
+    flag.clearance_note = "Seen in the ED"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        flag.save()
+    flag.cleared_at = flag.raised_at
+    flag.save()  # the same moment is allowed
 
 
 def test_summary_shows_regions_load_and_grouped_answers(clinician_client, episode, intake):
