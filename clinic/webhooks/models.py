@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic.models import Clinic, User
-from clinic.webhooks import rules
+from clinic.webhooks import rules, sealing
 
 
 def _validate_event_types(value) -> None:
@@ -25,21 +25,29 @@ def _validate_event_types(value) -> None:
         raise ValidationError(problems)
 
 
+def _hint(sealed: str) -> str:
+    try:
+        return rules.secret_hint(sealing.unseal(sealed))
+    except sealing.UnreadableSecret:
+        return "(unreadable: make a new secret)"
+
+
 class WebhookEndpoint(models.Model):
     """An address a clinic admin registered to be told about events.
 
-    The secret is stored as it is: signing needs it (an HMAC key cannot be kept as a hash).
-    Pages and the API show it once, when it is made or rotated, and then only its start.
+    The secret is stored sealed (signing needs it back, so it cannot be a hash). Pages and the
+    API show it once, when it is made or rotated, and then only its start.
     """
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="webhook_endpoints")
     url = models.CharField("address", max_length=rules.URL_MAX_LENGTH)
     description = models.CharField(max_length=100, blank=True, help_text="What receives the events, for your records.")
     event_types = models.JSONField(validators=[_validate_event_types])
-    secret = models.CharField(max_length=80)
+    # Sealed (clinic/webhooks/sealing.py); ``secret`` reads and writes the plain value.
+    sealed_secret = models.CharField(max_length=250)
     # The secret this one replaced: it signs deliveries too until ``previous_secret_until``, so
     # the receiver can change over without refusing events in between.
-    previous_secret = models.CharField(max_length=80, blank=True)
+    sealed_previous_secret = models.CharField(max_length=250, blank=True)
     previous_secret_until = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -60,11 +68,13 @@ class WebhookEndpoint(models.Model):
                 name="webhook_endpoint_disabled_has_date",
             ),
             models.CheckConstraint(condition=~Q(url=""), name="webhook_endpoint_has_url"),
-            models.CheckConstraint(condition=Q(secret__startswith=rules.SECRET_PREFIX), name="webhook_endpoint_secret"),
             models.CheckConstraint(
-                condition=Q(previous_secret="", previous_secret_until__isnull=True)
-                | Q(previous_secret__startswith=rules.SECRET_PREFIX, previous_secret_until__isnull=False),
-                name="webhook_endpoint_previous_secret",
+                condition=Q(sealed_secret__startswith=sealing.SEALED_PREFIX), name="webhook_endpoint_secret_sealed"
+            ),
+            models.CheckConstraint(
+                condition=Q(sealed_previous_secret="", previous_secret_until__isnull=True)
+                | Q(sealed_previous_secret__startswith=sealing.SEALED_PREFIX, previous_secret_until__isnull=False),
+                name="webhook_endpoint_previous_secret_sealed",
             ),
         ]
 
@@ -78,12 +88,28 @@ class WebhookEndpoint(models.Model):
             raise ValidationError({"url": problem})
 
     @property
+    def secret(self) -> str:
+        return sealing.unseal(self.sealed_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = sealing.seal(value)
+
+    @property
+    def previous_secret(self) -> str:
+        return sealing.unseal(self.sealed_previous_secret)
+
+    @previous_secret.setter
+    def previous_secret(self, value: str) -> None:
+        self.sealed_previous_secret = sealing.seal(value)
+
+    @property
     def secret_hint(self) -> str:
-        return rules.secret_hint(self.secret)
+        return _hint(self.sealed_secret)
 
     @property
     def previous_secret_hint(self) -> str:
-        return rules.secret_hint(self.previous_secret)
+        return _hint(self.sealed_previous_secret)
 
     @property
     def previous_secret_signs(self) -> bool:

@@ -24,11 +24,12 @@ from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
 from clinic import queueing
-from clinic.webhooks import rules, services
+from clinic.webhooks import rules, sealing, services
 from clinic.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 BATCH = 500
 USER_AGENT = "Stride-Webhooks/1"
+CANNOT_SIGN = "The signing secret could not be opened (WEBHOOK_SECRET_KEYS or SECRET_KEY changed): make a new one."
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,13 @@ def _claim(delivery_id: int) -> Outgoing | None:
         delivery.status, delivery.sending_at = DeliveryStatus.SENDING, now
         delivery.attempts += 1
         delivery.save(update_fields=["status", "sending_at", "attempts", "updated_at"])
+    try:
+        signing = tuple(delivery.endpoint.signing_secrets(now))
+    except sealing.UnreadableSecret:
+        signing = ()  # post() logs the attempt as failed: nothing is sent unsigned
     return Outgoing(
         url=delivery.endpoint.url,
-        secrets=tuple(delivery.endpoint.signing_secrets(now)),
+        secrets=signing,
         body=body_of(delivery.payload),
         event_id=str(delivery.event_id),
         event_type=delivery.event_type,
@@ -131,6 +136,8 @@ def post(outgoing: Outgoing) -> Answer:
     def answer(status_code: int | None, error: str) -> Answer:
         return Answer(started_at, int((time.monotonic() - clock) * 1000), status_code, error[:200])
 
+    if not outgoing.secrets:
+        return answer(None, CANNOT_SIGN)
     address, refused = _checked_address(outgoing.url)
     if refused:
         return answer(None, refused)

@@ -93,7 +93,7 @@ def endpoint_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) -> tuple[W
         locked.previous_secret = locked.secret
         locked.previous_secret_until = timezone.now() + datetime.timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
         locked.secret = rules.new_secret()
-        locked.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
+        locked.save(update_fields=["sealed_secret", "sealed_previous_secret", "previous_secret_until", "updated_at"])
         audit.record(actor=actor, action="webhook_endpoint.secret_rotated", obj=locked, changed_fields=["secret"])
     return locked, locked.secret
 

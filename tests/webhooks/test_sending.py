@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+from cryptography.fernet import Fernet
 from django.core import mail
 from django.utils import timezone
 
@@ -393,3 +394,15 @@ def test_a_proxy_from_the_environment_is_not_used(receiver, monkeypatch):
 
     assert sending.post(outgoing).status_code == 204
     assert len(receiver.requests) == 1
+
+
+def test_an_unreadable_secret_sends_nothing_and_the_attempt_says_why(endpoint, receiver, settings):
+    delivery = _emit(endpoint)
+    settings.WEBHOOK_SECRET_KEYS = [Fernet.generate_key().decode()]  # not the key that sealed it
+
+    assert sending.send(delivery_id=delivery.pk) is False
+
+    assert receiver.requests == []
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING  # tried again later, as any failure
+    assert delivery.last_error == sending.CANNOT_SIGN

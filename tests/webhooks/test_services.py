@@ -7,13 +7,14 @@ import datetime
 import uuid
 
 import pytest
+from cryptography.fernet import Fernet
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.permissions import Role
-from clinic.webhooks import rules, services
+from clinic.webhooks import rules, sealing, services
 from clinic.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory
 
@@ -314,10 +315,47 @@ def test_the_database_refuses_an_inconsistent_delivery(make_endpoint, clinic, fi
 
 @pytest.mark.parametrize(
     "fields",
-    [{"active": False}, {"disabled_at": timezone.now()}, {"url": ""}, {"secret": "plain"}],
+    [
+        {"active": False},
+        {"disabled_at": timezone.now()},
+        {"url": ""},
+        {"sealed_secret": "whsec_plain-text-secret"},
+        {"sealed_previous_secret": "whsec_plain-text-secret", "previous_secret_until": timezone.now()},
+        {"previous_secret_until": timezone.now()},
+    ],
 )
 def test_the_database_refuses_an_inconsistent_endpoint(make_endpoint, fields):
     endpoint = make_endpoint()
 
     with pytest.raises(IntegrityError), transaction.atomic():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(**fields)
+
+
+def test_secrets_are_sealed_in_the_database_and_read_back_plain(make_endpoint, clinic_admin):
+    endpoint = make_endpoint()
+    first = endpoint.secret
+    _, second = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)
+
+    stored = WebhookEndpoint.objects.values("sealed_secret", "sealed_previous_secret").get(pk=endpoint.pk)
+    fresh = WebhookEndpoint.objects.get(pk=endpoint.pk)
+
+    assert all(value.startswith(sealing.SEALED_PREFIX) for value in stored.values())
+    assert first not in str(stored)
+    assert second not in str(stored)
+    assert (fresh.secret, fresh.previous_secret) == (second, first)
+    assert fresh.secret_hint == rules.secret_hint(second)
+
+
+def test_a_new_sealing_key_put_first_still_opens_what_the_old_one_sealed(make_endpoint, settings):
+    settings.WEBHOOK_SECRET_KEYS = [Fernet.generate_key().decode()]
+    endpoint = make_endpoint()
+    secret = endpoint.secret
+
+    settings.WEBHOOK_SECRET_KEYS = [Fernet.generate_key().decode(), *settings.WEBHOOK_SECRET_KEYS]
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == secret
+
+    settings.WEBHOOK_SECRET_KEYS = settings.WEBHOOK_SECRET_KEYS[:1]  # the old key dropped
+    unreadable = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    with pytest.raises(sealing.UnreadableSecret):
+        unreadable.secret  # noqa: B018
+    assert unreadable.secret_hint == "(unreadable: make a new secret)"

@@ -1,0 +1,49 @@
+"""Webhook signing secrets at rest. An HMAC key cannot be kept as a hash (signing needs it),
+so it is sealed with Fernet (AES-128-CBC with an HMAC-SHA256, from the cryptography library)
+under the keys in ``WEBHOOK_SECRET_KEYS``: the first seals, any of them opens, so a key can be
+replaced by putting the new one first and dropping the old one once the endpoints' secrets
+have been rotated. Without that setting, one key is derived from ``SECRET_KEY``; changing
+``SECRET_KEY`` then leaves the stored secrets unreadable, and each endpoint needs a new one.
+A copy of the database alone no longer lets anyone sign events as Stride.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+# Every Fernet token starts so (version byte 0x80, then a timestamp): the database checks it.
+SEALED_PREFIX = "gAAAAA"
+
+
+class UnreadableSecret(Exception):
+    """The sealed secret opens under none of the configured keys."""
+
+
+def derived_key(secret_key: str) -> str:
+    digest = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"stride webhook secrets").derive(
+        secret_key.encode()
+    )
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _box() -> MultiFernet:
+    keys = settings.WEBHOOK_SECRET_KEYS or [derived_key(settings.SECRET_KEY)]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def seal(secret: str) -> str:
+    return _box().encrypt(secret.encode()).decode() if secret else ""
+
+
+def unseal(sealed: str) -> str:
+    if not sealed:
+        return ""
+    try:
+        return _box().decrypt(sealed.encode()).decode()
+    except InvalidToken as error:
+        raise UnreadableSecret("The webhook secret opens under none of WEBHOOK_SECRET_KEYS.") from error
