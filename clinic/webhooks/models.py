@@ -113,7 +113,7 @@ class WebhookEndpoint(models.Model):
 
     @property
     def previous_secret_signs(self) -> bool:
-        return len(self.signing_secrets(timezone.now())) > 1
+        return bool(self.sealed_previous_secret) and rules.overlap_open(self.previous_secret_until, timezone.now())
 
     def signing_secrets(self, now: datetime.datetime) -> list[str]:
         return rules.signing_secrets(

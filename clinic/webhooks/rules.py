@@ -154,11 +154,16 @@ def signature_header(*, keys: Sequence[str], timestamp: int, body: bytes) -> str
     )
 
 
+def overlap_open(previous_until: datetime.datetime | None, now: datetime.datetime) -> bool:
+    """Whether the secret a rotation replaced still signs."""
+    return previous_until is not None and now < previous_until
+
+
 def signing_secrets(
     *, secret: str, previous: str, previous_until: datetime.datetime | None, now: datetime.datetime
 ) -> list[str]:
     """The current secret, and the one it replaced until its overlap ends."""
-    return [secret, previous] if previous and previous_until is not None and now < previous_until else [secret]
+    return [secret, previous] if previous and overlap_open(previous_until, now) else [secret]
 
 
 def verify(

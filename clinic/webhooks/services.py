@@ -21,7 +21,7 @@ from django.utils import timezone
 from clinic import audit, permissions, queueing
 from clinic.models import User
 from clinic.permissions import Role
-from clinic.webhooks import rules
+from clinic.webhooks import rules, sealing
 from clinic.webhooks.models import RETRYABLE, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 EDITABLE_FIELDS = ("url", "description", "event_types")
@@ -90,8 +90,14 @@ def endpoint_rotate_secret(*, actor: User, endpoint: WebhookEndpoint) -> tuple[W
     _require(actor, endpoint)
     with transaction.atomic():
         locked = _locked(endpoint)
-        locked.previous_secret = locked.secret
-        locked.previous_secret_until = timezone.now() + datetime.timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS)
+        try:
+            previous = locked.secret
+        except sealing.UnreadableSecret:
+            previous = ""  # the way out of a secret no key opens: nothing left to overlap with
+        locked.previous_secret = previous
+        locked.previous_secret_until = (
+            timezone.now() + datetime.timedelta(hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS) if previous else None
+        )
         locked.secret = rules.new_secret()
         locked.save(update_fields=["sealed_secret", "sealed_previous_secret", "previous_secret_until", "updated_at"])
         audit.record(actor=actor, action="webhook_endpoint.secret_rotated", obj=locked, changed_fields=["secret"])

@@ -359,3 +359,21 @@ def test_a_new_sealing_key_put_first_still_opens_what_the_old_one_sealed(make_en
     with pytest.raises(sealing.UnreadableSecret):
         unreadable.secret  # noqa: B018
     assert unreadable.secret_hint == "(unreadable: make a new secret)"
+
+
+def test_an_unreadable_secret_is_replaced_by_rotating_and_its_page_still_opens(
+    make_endpoint, clinic_admin, settings, client
+):
+    endpoint = make_endpoint()
+    services.endpoint_rotate_secret(actor=clinic_admin, endpoint=endpoint)  # an overlap is open
+    settings.WEBHOOK_SECRET_KEYS = [Fernet.generate_key().decode()]  # neither secret opens now
+    client.force_login(clinic_admin)
+
+    page = client.get(f"/settings/webhooks/{endpoint.pk}/")
+    _, new = services.endpoint_rotate_secret(actor=clinic_admin, endpoint=WebhookEndpoint.objects.get(pk=endpoint.pk))
+
+    assert page.status_code == 200
+    assert "(unreadable: make a new secret)" in page.content.decode()
+    fresh = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert fresh.signing_secrets(timezone.now()) == [new]
+    assert (fresh.sealed_previous_secret, fresh.previous_secret_until) == ("", None)
