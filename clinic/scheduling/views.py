@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -77,13 +77,10 @@ def _free_slots(clinician, day: datetime.date, visits, time_off) -> list[rules.S
 def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
-    everyone = list(
-        selectors.clinicians_of(clinic_id=request.user.clinic_id)
-        .select_related("clinic")
-        .prefetch_related("working_hours")
-    )
+    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
-    # Only the shown clinicians' visits: one page of the clinic need not load the whole clinic's.
+    # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
+    prefetch_related_objects(clinicians, "working_hours")
     visits = list(
         schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )

@@ -10,6 +10,7 @@ A copy of the database alone no longer lets anyone sign events as Stride.
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -32,8 +33,13 @@ def derived_key(secret_key: str) -> str:
 
 
 def _box() -> MultiFernet:
-    keys = settings.WEBHOOK_SECRET_KEYS or [derived_key(settings.SECRET_KEY)]
-    return MultiFernet([Fernet(key) for key in keys])
+    return _box_of(tuple(settings.WEBHOOK_SECRET_KEYS), settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _box_of(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+    # Made once per configuration, not for every secret a list page or a delivery opens.
+    return MultiFernet([Fernet(key) for key in keys or (derived_key(secret_key),)])
 
 
 def seal(secret: str) -> str:

@@ -31,6 +31,13 @@ def _emit(endpoint, **data) -> WebhookDelivery:
     return delivery
 
 
+def _outgoing(url: str) -> sending.Outgoing:
+    """One POST straight to ``url``, without an endpoint or delivery row."""
+    return sending.Outgoing(
+        url=url, secrets=("whsec_test",), body=b"{}", event_id="e-1", event_type="plan.signed", attempt=1
+    )
+
+
 def _due_now(delivery: WebhookDelivery) -> None:
     """Jump past the backoff wait instead of sleeping through it."""
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
@@ -338,16 +345,7 @@ def test_the_post_goes_to_the_address_that_was_checked_not_a_second_answer(recei
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    outgoing = sending.Outgoing(
-        url=f"http://hooks.example.test:{port}/hooks",
-        secrets=("whsec_test",),
-        body=b"{}",
-        event_id="e-1",
-        event_type="plan.signed",
-        attempt=1,
-    )
-
-    answer = sending.post(outgoing)
+    answer = sending.post(_outgoing(f"http://hooks.example.test:{port}/hooks"))
 
     assert (answer.status_code, answer.error) == (204, "")
     [request] = receiver.requests
@@ -388,11 +386,7 @@ def test_a_proxy_from_the_environment_is_not_used(receiver, monkeypatch):
     # A proxy would look the name up again; nothing listens at this one.
     monkeypatch.setenv("HTTP_PROXY", "http://203.0.113.9:3128")
     monkeypatch.setenv("NO_PROXY", "")
-    outgoing = sending.Outgoing(
-        url=receiver.url, secrets=("whsec_test",), body=b"{}", event_id="e-1", event_type="plan.signed", attempt=1
-    )
-
-    assert sending.post(outgoing).status_code == 204
+    assert sending.post(_outgoing(receiver.url)).status_code == 204
     assert len(receiver.requests) == 1
 
 
