@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic import audit, messaging, permissions, queueing
+from clinic import pdf as pdf_rendering
 from clinic.models import ContactChannel
 from clinic.portal import services as portal
 from clinic.webhooks import services as webhooks
@@ -112,8 +113,6 @@ def html(version: PlanVersion) -> str:
 
 def render(*, handout_id: int) -> bool:
     """Render the handout if it is not ready yet; False when there was nothing to do."""
-    from weasyprint import HTML
-
     with transaction.atomic():
         handout = (
             Handout.objects.select_for_update()
@@ -126,7 +125,7 @@ def render(*, handout_id: int) -> bool:
         handout.attempts += 1
         handout.save(update_fields=["status", "attempts", "updated_at"])
     try:
-        pdf = HTML(string=html(handout.version), base_url=str(Path(__file__).resolve().parent)).write_pdf()
+        pdf = pdf_rendering.render(html(handout.version))
     except Exception as error:
         logger.exception("Handout %s failed to render", handout.pk)
         Handout.objects.filter(pk=handout.pk).update(
