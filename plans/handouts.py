@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic import audit, messaging, permissions, queueing
-from clinic import pdf as pdf_rendering
 from clinic.models import ContactChannel
 from clinic.portal import services as portal
 from clinic.webhooks import services as webhooks
@@ -113,6 +112,9 @@ def html(version: PlanVersion) -> str:
 
 def render(*, handout_id: int) -> bool:
     """Render the handout if it is not ready yet; False when there was nothing to do."""
+    # WeasyPrint loads its system libraries (Pango) on import: only a render needs them.
+    from clinic import pdf as pdf_rendering
+
     with transaction.atomic():
         handout = (
             Handout.objects.select_for_update()
