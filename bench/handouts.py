@@ -9,7 +9,9 @@ It sets itself up in a temporary directory (SQLite database, media files), migra
 typical plan (three home exercises, two clinic treatments, six weeks: a three-page PDF) through
 ``plans.services.plan_sign`` and then, alternately, renders it ``--count`` times through the
 project's render path (``plans.handouts.render``: row lock, template, WeasyPrint, storage) and
-renders the same HTML ``--count`` times with bare ``weasyprint.HTML(string=..., base_url=...).write_pdf()``.
+renders the same HTML ``--count`` times with bare
+``weasyprint.HTML(string=..., base_url=..., url_fetcher=LocalFilesFetcher()).write_pdf()`` (the
+project's fetcher, which every render uses, so that both read the same files the same way).
 It prints the median and spread of each, their ratio (our overhead), the process's peak RSS
 growth and the peak Python allocation of one render of each kind (tracemalloc), and deletes
 the temporary directory at the end.
@@ -118,6 +120,7 @@ def main() -> None:
         from weasyprint import HTML
         from weasyprint import __version__ as weasyprint_version
 
+        from clinic.pdf import LocalFilesFetcher
         from plans import handouts
         from plans.models import Handout, HandoutDelivery, HandoutStatus
 
@@ -134,8 +137,10 @@ def main() -> None:
             assert handouts.render(handout_id=handout.pk)
 
         def bare() -> None:
-            # The same base URL as the project's render, so both resolve the same files.
-            HTML(string=html, base_url=str(REPOSITORY / "plans")).write_pdf()
+            # The same base URL and fetcher as the project's render, so both read the same files.
+            HTML(
+                string=html, base_url=(REPOSITORY / "static").as_uri() + "/", url_fetcher=LocalFilesFetcher()
+            ).write_pdf()
 
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         timings: dict[str, list[float]] = {"ours": [], "bare": []}

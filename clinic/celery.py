@@ -28,6 +28,10 @@ app.conf.update(
             "task": "clinic.tasks.sweep_staff_invitations",
             "schedule": 300.0,
         },
+        "resend-owed-contact-change-notices": {
+            "task": "clinic.tasks.sweep_contact_change_notices",
+            "schedule": 300.0,
+        },
         "resend-owed-intake-messages": {
             "task": "intake.tasks.sweep_intake_messages",
             "schedule": 300.0,

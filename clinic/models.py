@@ -418,3 +418,59 @@ class ApiToken(models.Model):
         from clinic.api_tokens import token_status
 
         return token_status(revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now())
+
+
+class ContactChangeStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    KEPT_OLD = "kept_old", "Old details kept"
+    REPLACED = "replaced", "Replaced by a later change"
+
+
+class ContactChangeNotice(models.TextChoices):
+    OWED = "owed", "To be sent"
+    SENT = "sent", "Sent"
+    NOT_SENT = "not_sent", "Not sent"
+    FAILED = "failed", "Failed"
+
+
+class ContactChange(models.Model):
+    """Contact details a patient gave through a link (the intake), held until a front-desk
+    user or clinician confirms them. Until then the patient record, and so every message,
+    keeps the confirmed details, and those confirmed addresses are told (no details, no link)
+    that a change was asked for: whoever holds a link cannot redirect the patient's messages."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="contact_changes")
+    source = models.CharField(max_length=20, default="intake")
+    email = models.EmailField("e-mail", blank=True)
+    mobile_phone = PhoneNumberField(blank=True)
+    preferred_contact_channel = models.CharField(max_length=5, choices=ContactChannel.choices)
+    # What the record held when the change was asked for: shown beside it, and told.
+    old_email = models.EmailField(blank=True)
+    old_mobile_phone = PhoneNumberField(blank=True)
+    old_preferred_contact_channel = models.CharField(max_length=5, choices=ContactChannel.choices)
+    proposed_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=ContactChangeStatus.choices, default=ContactChangeStatus.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    notice_channels = models.JSONField(default=list, blank=True)
+    notice = models.CharField(max_length=10, choices=ContactChangeNotice.choices, default=ContactChangeNotice.OWED)
+    notice_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(status=ContactChangeStatus.PENDING),
+                name="one_pending_contact_change_per_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ContactChangeStatus.PENDING, decided_at__isnull=True)
+                | (~Q(status=ContactChangeStatus.PENDING) & Q(decided_at__isnull=False)),
+                name="contact_change_decided_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contact change for patient {self.patient_id}"

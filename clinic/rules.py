@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 
 def episode_closed_on(status: str, closed_on: datetime.date | None, today: datetime.date) -> datetime.date | None:
@@ -10,3 +11,42 @@ def episode_closed_on(status: str, closed_on: datetime.date | None, today: datet
     if status == "open":
         return None
     return closed_on or today
+
+
+# --- Contact details a patient changes through a link ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    email: str
+    mobile_phone: str
+    channel: str  # "email" or "sms"
+
+
+@dataclass(frozen=True)
+class ContactDecision:
+    """What to do with contact details a patient gave through a link."""
+
+    apply_now: bool  # only the channel changed, to an address already confirmed: take it at once
+    hold: bool  # an address changed: keep it pending until the front desk or a clinician confirms it
+    tell: tuple[str, ...]  # the channels of the confirmed addresses to tell that a change was asked for
+
+
+def contact_decision(current: ContactDetails, proposed: ContactDetails) -> ContactDecision:
+    """Whoever holds a patient's link can type any address. A new or changed e-mail address or
+    mobile number is therefore held for a staff member to confirm, and the addresses the clinic
+    has confirmed are told (each address that would be replaced; when none is, because the
+    patient only added one, the address messages go to now). A change of channel alone only
+    chooses between addresses already confirmed, so it applies at once."""
+    email_changed = proposed.email != current.email
+    phone_changed = proposed.mobile_phone != current.mobile_phone
+    if not (email_changed or phone_changed):
+        return ContactDecision(apply_now=proposed.channel != current.channel, hold=False, tell=())
+    tell = []
+    if email_changed and current.email:
+        tell.append("email")
+    if phone_changed and current.mobile_phone:
+        tell.append("sms")
+    if not tell:
+        tell.append(current.channel)
+    return ContactDecision(apply_now=False, hold=True, tell=tuple(tell))

@@ -212,7 +212,17 @@ def staff_update(
         staff.save()
         _set_roles(staff, roles, credentials)
         audit.record(actor=actor, action="staff.updated", obj=staff, changed_fields=[*changed, "roles"])
+        _end_calendar_feed_unless_clinician(actor=actor, staff=staff, roles=roles)
     return staff
+
+
+def _end_calendar_feed_unless_clinician(*, actor: User, staff: User, roles: list[Role]) -> None:
+    """A deactivated account, or one without the Clinician role, keeps no calendar feed."""
+    if staff.is_active and Role.CLINICIAN in roles:
+        return
+    from clinic.scheduling import services as scheduling  # the scheduling services import the core
+
+    scheduling.calendar_feeds_end(clinician=staff, actor=actor)
 
 
 def queue_staff_invitation(user_id: int) -> None:

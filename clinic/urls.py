@@ -64,6 +64,11 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_detail, name="patient_detail"),
     path("patients/<int:pk>/edit/", views.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/audit/", views.patient_audit, name="patient_audit"),
+    path(
+        "patients/<int:pk>/contact-change/<int:change_pk>/",
+        views.patient_contact_change,
+        name="patient_contact_change",
+    ),
     path("patients/<int:patient_pk>/episodes/new/", views.episode_create, name="episode_create"),
     path("episodes/<int:pk>/", views.episode_detail, name="episode_detail"),
     path("episodes/<int:pk>/edit/", views.episode_edit, name="episode_edit"),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import api_tokens, audit, permissions, selectors, services, thresholds
+from clinic import api_tokens, audit, contact_changes, permissions, selectors, services, thresholds
 from clinic.forms import (
     ApiTokenForm,
     ClinicSettingsForm,
@@ -24,7 +24,7 @@ from clinic.forms import (
     StaffForm,
     ThresholdsForm,
 )
-from clinic.models import AuditEvent, EpisodeOfCare, Patient, User
+from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
 from clinic.scheduling.models import Appointment
@@ -142,8 +142,28 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_add_episode": permissions.can_add_episode(user, patient),
             "can_view_audit": permissions.can_view_audit_trail(user, patient),
             "age": patient.age_on(timezone.localdate()),
+            "contact_change": patient.contact_changes.filter(status=ContactChangeStatus.PENDING).first(),
         },
     )
+
+
+@login_required
+@require_POST
+def patient_contact_change(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
+    """Confirm the contact details the patient gave through a link, or keep the old ones."""
+    patient = _patient(request, pk)
+    _require(permissions.can_change_patient(request.user, patient))
+    change = get_object_or_404(ContactChange, pk=change_pk, patient=patient)
+    try:
+        if request.POST.get("decision") == "confirm":
+            contact_changes.confirm(actor=request.user, change=change)
+            messages.success(request, "The new contact details are saved; messages go to them from now on.")
+        else:
+            contact_changes.keep_old(actor=request.user, change=change)
+            messages.success(request, "The old contact details are kept.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("patient_detail", pk=patient.pk)
 
 
 @login_required

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, queueing, thresholds
+from clinic import audit, contact_changes, messaging, permissions, queueing, thresholds
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import reminders
 from clinic.webhooks import services as webhooks
@@ -287,22 +287,18 @@ def _score_rows(intake: Intake) -> list[QuestionnaireScore]:
     return rows
 
 
-def _apply_contact_details(intake: Intake) -> None:
-    """The patient's corrected contact details replace the clinic's copy."""
+def _propose_contact_details(intake: Intake) -> None:
+    """The contact details the patient gave are held for the front desk to confirm: whoever
+    holds the link may not be the patient (``clinic.contact_changes``)."""
     about = intake.answers.get("about", {})
     patient = intake.episode.patient
-    wanted = {
-        "email": about.get("email", patient.email) or "",
-        "mobile_phone": about.get("mobile_phone", str(patient.mobile_phone or "")) or "",
-        "preferred_contact_channel": about.get("preferred_contact_channel", patient.preferred_contact_channel),
-    }
-    changed = [name for name, value in wanted.items() if str(getattr(patient, name) or "") != str(value)]
-    if changed:
-        for name in changed:
-            setattr(patient, name, wanted[name])
-        patient.full_clean()
-        patient.save()
-        audit.record(actor=None, action="patient.updated_by_patient", obj=patient, changed_fields=changed)
+    contact_changes.propose(
+        patient=patient,
+        email=about.get("email", patient.email) or "",
+        mobile_phone=about.get("mobile_phone", str(patient.mobile_phone or "")) or "",
+        channel=about.get("preferred_contact_channel", patient.preferred_contact_channel),
+        source="intake",
+    )
 
 
 def intake_submit(*, intake: Intake) -> Intake:
@@ -318,7 +314,7 @@ def intake_submit(*, intake: Intake) -> Intake:
         intake.status = IntakeStatus.SUBMITTED
         intake.submitted_at = timezone.now()
         intake.save(update_fields=["load_facts", "status", "submitted_at", "updated_at"])
-        _apply_contact_details(intake)
+        _propose_contact_details(intake)
         _raise_flags(intake, _red_flags(intake))
         reminders.intake_nudges_cancel(intake=intake, reason="The intake is submitted.")
         audit.record(actor=None, action="intake.submitted", obj=intake)

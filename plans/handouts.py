@@ -112,7 +112,8 @@ def html(version: PlanVersion) -> str:
 
 def render(*, handout_id: int) -> bool:
     """Render the handout if it is not ready yet; False when there was nothing to do."""
-    from weasyprint import HTML
+    # WeasyPrint loads its system libraries (Pango) on import: only a render needs them.
+    from clinic import pdf as pdf_rendering
 
     with transaction.atomic():
         handout = (
@@ -126,7 +127,7 @@ def render(*, handout_id: int) -> bool:
         handout.attempts += 1
         handout.save(update_fields=["status", "attempts", "updated_at"])
     try:
-        pdf = HTML(string=html(handout.version), base_url=str(Path(__file__).resolve().parent)).write_pdf()
+        pdf = pdf_rendering.render(html(handout.version))
     except Exception as error:
         logger.exception("Handout %s failed to render", handout.pk)
         Handout.objects.filter(pk=handout.pk).update(

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import Clinic, ContactChannel, EpisodeOfCare
+from clinic.picture_fields import PictureField
 from plans import library
 
 VISITS_RANGE = [MinValueValidator(1), MaxValueValidator(7)]
@@ -61,8 +62,10 @@ class Intervention(DosageFields):
         "cautions for the patient", max_length=1000, blank=True, help_text="Plain words; printed on the handout."
     )
     shipped_illustration = models.CharField(max_length=80, blank=True)
-    illustration = models.FileField(
-        upload_to="exercise-illustrations/", blank=True, help_text="Replaces the shipped drawing."
+    illustration = PictureField(
+        upload_to="exercise-illustrations/",
+        blank=True,
+        help_text="Replaces the shipped drawing: a PNG, JPEG, WebP or SVG picture, at most 2 MB.",
     )
     source = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)

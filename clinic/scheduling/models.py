@@ -148,9 +148,12 @@ class Appointment(models.Model):
 
 class CalendarFeed(models.Model):
     """A clinician's subscribed calendar, behind a secret URL. Only the SHA-256 of the
-    token is stored; revoking makes the URL answer 404, and a new feed gives a new URL."""
+    token is stored; revoking makes the URL answer 404, and a new feed gives a new URL.
+    The feed lives only as long as its owner is an active clinician of the clinic it was
+    made in (``clinic.scheduling.rules.feed_alive``)."""
 
     clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -490,3 +490,15 @@ def propose_series(
                 f"Week {week}: no free time is long enough for the reassessment ({_minutes(reassessment_length)})"
             )
     return proposed, messages
+
+
+# --- Calendar feeds ------------------------------------------------------------------------------
+
+
+def feed_alive(
+    *, owner_active: bool, owner_is_clinician: bool, owner_clinic_id: int | None, feed_clinic_id: int
+) -> bool:
+    """A clinician's calendar feed serves only while its owner is an active account with the
+    Clinician role in the clinic the feed was made in: it dies with the account, the role or
+    a move to another clinic, at once and for good (the service revokes it)."""
+    return owner_active and owner_is_clinician and owner_clinic_id is not None and owner_clinic_id == feed_clinic_id

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clinic import audit, messaging, permissions, queueing
 from clinic.models import EpisodeOfCare, User
+from clinic.permissions import Role
 from clinic.scheduling import calendar, reminders, rules
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import (
@@ -376,10 +377,14 @@ def calendar_feed_create(*, actor: User, clinician: User) -> str:
     """A new secret feed URL path for ``clinician``; any earlier feed stops working."""
     if actor != clinician and not permissions.can_manage_staff(actor, clinician.clinic):
         raise PermissionDenied
+    if not _may_own_feed(clinician, clinician.clinic_id):
+        raise PermissionDenied
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         CalendarFeed.objects.filter(clinician=clinician, revoked_at__isnull=True).update(revoked_at=timezone.now())
-        feed = CalendarFeed.objects.create(clinician=clinician, token_hash=hashlib.sha256(token.encode()).hexdigest())
+        feed = CalendarFeed.objects.create(
+            clinician=clinician, clinic_id=clinician.clinic_id, token_hash=hashlib.sha256(token.encode()).hexdigest()
+        )
         audit.record(actor=actor, action="calendar_feed.created", obj=feed)
     return token
 
@@ -387,11 +392,34 @@ def calendar_feed_create(*, actor: User, clinician: User) -> str:
 def calendar_feed_revoke(*, actor: User, clinician: User) -> None:
     if actor != clinician and not permissions.can_manage_staff(actor, clinician.clinic):
         raise PermissionDenied
-    CalendarFeed.objects.filter(clinician=clinician, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with transaction.atomic():
+        calendar_feeds_end(clinician=clinician, actor=actor)
+
+
+def calendar_feeds_end(*, clinician: User, actor: User | None) -> int:
+    """Revoke the clinician's live feed, if any (inside the caller's transaction); how many ended."""
+    now = timezone.now()
+    ended = list(CalendarFeed.objects.select_for_update().filter(clinician=clinician, revoked_at__isnull=True))
+    for feed in ended:
+        feed.revoked_at = now
+        feed.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, action="calendar_feed.revoked", obj=feed)
+    return len(ended)
+
+
+def _may_own_feed(user: User, clinic_id: int | None) -> bool:
+    return rules.feed_alive(
+        owner_active=user.is_active,
+        owner_is_clinician=Role.CLINICIAN in permissions.roles_of(user),
+        owner_clinic_id=user.clinic_id,
+        feed_clinic_id=clinic_id,
+    )
 
 
 def calendar_feed_visits(token: str):
-    """The upcoming visits of the feed's clinician, or None for an unknown or revoked token."""
+    """The upcoming visits of the feed's clinician in the feed's clinic, or None for an
+    unknown or revoked token. A feed whose owner was deactivated, lost the Clinician role or
+    moved to another clinic is revoked now and answers None."""
     feed = (
         CalendarFeed.objects.select_related("clinician")
         .filter(token_hash=hashlib.sha256(token.encode()).hexdigest(), revoked_at__isnull=True)
@@ -399,9 +427,15 @@ def calendar_feed_visits(token: str):
     )
     if feed is None:
         return None
+    if not _may_own_feed(feed.clinician, feed.clinic_id):
+        with transaction.atomic():
+            calendar_feeds_end(clinician=feed.clinician, actor=None)
+        return None
     since = timezone.now() - datetime.timedelta(days=7)
     return list(
-        Appointment.objects.filter(clinician=feed.clinician, starts_at__gte=since)
+        Appointment.objects.filter(
+            clinician=feed.clinician, episode__patient__clinic_id=feed.clinic_id, starts_at__gte=since
+        )
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at")
     )

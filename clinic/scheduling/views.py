@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import permissions, selectors
 from clinic.models import EpisodeOfCare, EpisodeStatus
+from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
@@ -427,7 +428,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def my_calendar_feed(request: HttpRequest) -> HttpResponse:
     """A clinician makes (or replaces) their feed URL, or revokes it."""
-    if not request.user.has_perm("scheduling.view_appointment"):
+    if Role.CLINICIAN not in permissions.roles_of(request.user):
         raise PermissionDenied
     url = None
     if request.method == "POST":

@@ -83,7 +83,9 @@ class WebhookEndpoint(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        problem = rules.url_problem(self.url, debug=settings.DEBUG)
+        problem = rules.url_problem(
+            self.url, debug=settings.DEBUG, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
+        )
         if problem:
             raise ValidationError({"url": problem})
 

@@ -83,13 +83,18 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def url_problem(url: str, *, debug: bool) -> str | None:
+NOT_REACHABLE = "The address is on a network Stride does not send to."
+
+
+def url_problem(url: str, *, debug: bool, allow_private: bool) -> str | None:
     """Why an endpoint address is refused, or None.
 
     HTTPS is required, so event ids and signatures travel encrypted; plain HTTP is allowed
     for a receiver on this machine (loopback) and, in DEBUG, anywhere. A user name or
     password in the address is refused: the address is shown on pages and in the delivery
-    log, and the signature already authenticates Stride to the receiver.
+    log, and the signature already authenticates Stride to the receiver. An address written
+    as an IP (or as localhost) must pass ``address_allowed`` now; a name is checked on every
+    address it resolves to at each send, since what it resolves to can change.
     """
     if len(url) > URL_MAX_LENGTH:
         return f"Use an address of at most {URL_MAX_LENGTH} characters."
@@ -107,26 +112,87 @@ def url_problem(url: str, *, debug: bool) -> str | None:
         return "Leave out the part after #; it is never sent to the receiver."
     if parts.scheme == "http" and not (debug or is_loopback_host(host)):
         return "Use an https:// address; plain http is only allowed for a receiver on this machine."
-    return None
+    if is_loopback_host(host) and not allow_private:
+        return NOT_REACHABLE
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return None if address_allowed(str(literal), allow_private=allow_private) else NOT_REACHABLE
+
+
+# Ranges the IANA special-purpose registries mark as not globally reachable that the
+# ``is_global`` of the Python in use (3.11) still calls global.
+_NOT_GLOBAL = (
+    ipaddress.ip_network("192.88.99.0/24"),  # 6to4 relay anycast, deprecated (RFC 7526)
+    ipaddress.ip_network("2002::/16"),  # 6to4 (RFC 3056): reaches whatever IPv4 address it embeds
+    ipaddress.ip_network("3fff::/20"),  # documentation (RFC 9637)
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215)
+)
+# RFC 4291 2.4: all global unicast IPv6 is allocated from 2000::/3 (site-local fec0::/10,
+# IPv4-compatible ::a.b.c.d, multicast and the rest lie outside it).
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+# RFC 6052: the well-known NAT64 prefix; the last 32 bits are the IPv4 address reached.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# What the development escape (``allow_private``) opens besides loopback: RFC 1918 and
+# unique-local IPv6, the networks a clinic's own receiver may sit on.
+_PRIVATE = (
+    ipaddress.ip_network("10.0.0.0/8"),
+    ipaddress.ip_network("172.16.0.0/12"),
+    ipaddress.ip_network("192.168.0.0/16"),
+    ipaddress.ip_network("fc00::/7"),
+)
+# Cloud instance metadata inside those networks (AWS's IPv6 one): never, escape or not.
+_METADATA = (ipaddress.ip_network("fd00:ec2::254/128"),)
+
+
+def is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable unicast: ``is_global``, and not a range the registries exclude."""
+    if not ip.is_global or ip.is_multicast or any(ip in network for network in _NOT_GLOBAL):
+        return False
+    return ip.version == 4 or ip in _GLOBAL_UNICAST_V6
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: IPv4-mapped, NAT64, 6to4, Teredo (server
+    and client) and the old IPv4-compatible form."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64 or ip in ipaddress.ip_network("::/96"):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
 
 
 def address_allowed(address: str, *, allow_private: bool) -> bool:
     """May a delivery connect to this resolved IP address?
 
-    Link-local (cloud metadata services live there), multicast, unspecified and reserved
-    addresses never; loopback and private networks only when ``allow_private`` (development,
-    tests, or a receiver on the clinic's own network when the operator allows it), so a clinic
-    admin cannot point Stride at the services next to it.
+    Only globally routable unicast addresses (``is_global``), an allow-list rather than a
+    list of ranges to refuse. An IPv6 address that carries an IPv4 address is judged by that
+    too: an IPv4-mapped address is its IPv4 address, a NAT64 one reaches its IPv4 address,
+    and a 6to4 or Teredo one is refused (not globally routable) whatever it carries. Loopback
+    and private networks only when ``allow_private`` (development, tests, or a receiver on
+    the clinic's own network when the operator allows it); link-local (cloud metadata), shared
+    address space (100.64.0.0/10), multicast, reserved and the like never, so a clinic admin
+    cannot point Stride at the services next to it.
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        # Before the reserved ranges, which hold IPv6's ::1.
-        return allow_private
-    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip in _NAT64:
+            return all(is_global(embedded) for embedded in embedded_ipv4(ip))
+    if any(ip in network for network in _METADATA):
         return False
-    return allow_private if ip.is_private else True
+    if ip.is_loopback or any(ip in network for network in _PRIVATE):
+        return allow_private
+    if isinstance(ip, ipaddress.IPv6Address) and not all(is_global(embedded) for embedded in embedded_ipv4(ip)):
+        return False
+    return is_global(ip)
+
+
+def addresses_allowed(addresses: Sequence[str], *, allow_private: bool) -> bool:
+    """A name may be sent to only if it resolved and every address it resolved to is allowed:
+    the connection may use any of them."""
+    return bool(addresses) and all(address_allowed(address, allow_private=allow_private) for address in addresses)
 
 
 # --- Secrets and signatures ---------------------------------------------------------------------

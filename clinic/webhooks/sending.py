@@ -95,9 +95,9 @@ def _checked_address(url: str) -> tuple[str | None, str | None]:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError:
         return None, "The host name could not be resolved."
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS
-    if not infos or not all(rules.address_allowed(info[4][0], allow_private=allow_private) for info in infos):
-        return None, "The address is on a network Stride does not send to."
+    addresses = [info[4][0] for info in infos]
+    if not rules.addresses_allowed(addresses, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS):
+        return None, rules.NOT_REACHABLE
     return infos[0][4][0].split("%", 1)[0], None
 
 

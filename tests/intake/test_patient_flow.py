@@ -496,11 +496,17 @@ def test_after_submit_no_new_link_can_be_sent(submitted, episode, front_desk):
         services.invitation_send(actor=front_desk, episode=episode, channel="email")
 
 
-def test_submitted_contact_details_replace_the_clinics_copy(client, link, patient, episode):
+def test_submitted_contact_details_wait_for_the_front_desk(client, link, patient, episode):
+    """Whoever holds the link may not be the patient: the record keeps its details until staff
+    confirm the new ones (tests/clinic/test_contact_changes.py)."""
+    before = (patient.email, str(patient.mobile_phone), patient.preferred_contact_channel)
     about = {"email": "new.address@example.test", "mobile_phone": "+13125550188", "preferred_contact_channel": "sms"}
     complete_intake(client, link, answers={"about": about})
     patient.refresh_from_db()
-    assert (patient.email, str(patient.mobile_phone), patient.preferred_contact_channel) == (
+    assert (patient.email, str(patient.mobile_phone), patient.preferred_contact_channel) == before
+    [change] = patient.contact_changes.all()
+    assert (change.status, change.email, str(change.mobile_phone), change.preferred_contact_channel) == (
+        "pending",
         "new.address@example.test",
         "+13125550188",
         "sms",

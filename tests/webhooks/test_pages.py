@@ -100,6 +100,14 @@ def test_adding_an_endpoint_shows_its_secret_once(admin_client, clinic):
     ("data", "message"),
     [
         ({"url": "http://ehr.example.test/stride", "event_types": ["plan.signed"]}, "Use an https:// address"),
+        (
+            {"url": "https://100.100.100.200/latest/meta-data/", "event_types": ["plan.signed"]},
+            "The address is on a network Stride does not send to.",
+        ),
+        (
+            {"url": "https://[2002:a9fe:a9fe::1]/hooks", "event_types": ["plan.signed"]},
+            "The address is on a network Stride does not send to.",
+        ),
         ({"url": "https://ehr.example.test/stride"}, "Choose at least one event."),
         ({"url": "", "event_types": ["plan.signed"]}, "This field is required."),
     ],

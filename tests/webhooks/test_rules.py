@@ -132,28 +132,44 @@ def test_should_disable(consecutive, disable_after, outcome, expected):
 
 
 @pytest.mark.parametrize(
-    ("url", "debug", "refused"),
+    ("url", "debug", "allow_private", "refused"),
     [
-        ("https://example.com/hooks", False, False),
-        ("https://example.com:8443/hooks?clinic=3", False, False),
-        ("http://example.com/hooks", False, True),
-        ("http://example.com/hooks", True, False),
-        ("http://127.0.0.1:9000/hooks", False, False),
-        ("http://localhost/hooks", False, False),
-        ("http://[::1]:9000/hooks", False, False),
-        ("http://127.8.0.1/hooks", False, False),
-        ("http://10.0.0.5/hooks", False, True),
-        ("ftp://example.com/hooks", False, True),
-        ("example.com/hooks", False, True),
-        ("https://", False, True),
-        ("https://user:pass@example.com/hooks", False, True),
-        ("https://example.com/hooks#part", False, True),
-        ("https://example.com:notaport/hooks", False, True),
-        ("https://example.com/" + "a" * 500, False, True),
+        ("https://example.com/hooks", False, False, False),
+        ("https://example.com:8443/hooks?clinic=3", False, False, False),
+        ("http://example.com/hooks", False, False, True),
+        ("http://example.com/hooks", True, True, False),
+        ("http://127.0.0.1:9000/hooks", False, True, False),
+        ("http://localhost/hooks", False, True, False),
+        ("http://[::1]:9000/hooks", False, True, False),
+        ("http://127.8.0.1/hooks", False, True, False),
+        # Loopback only through the development escape.
+        ("http://127.0.0.1:9000/hooks", False, False, True),
+        ("https://localhost/hooks", False, False, True),
+        ("https://[::1]/hooks", False, False, True),
+        ("http://10.0.0.5/hooks", False, False, True),
+        ("https://10.0.0.5/hooks", False, False, True),
+        ("https://10.0.0.5/hooks", False, True, False),
+        # Addresses written as IPs are judged at once, escape or not.
+        ("https://169.254.169.254/latest/meta-data/", True, True, True),
+        ("https://100.100.100.200/latest/meta-data/", True, True, True),
+        ("https://100.64.0.1/hooks", False, False, True),
+        ("https://192.88.99.1/hooks", False, False, True),
+        ("https://[2002:a9fe:a9fe::1]/hooks", False, False, True),
+        ("https://[fec0::1]/hooks", False, False, True),
+        ("https://[::ffff:169.254.169.254]/hooks", True, True, True),
+        ("https://93.184.216.34/hooks", False, False, False),
+        ("https://[2606:2800:220:1::1]/hooks", False, False, False),
+        ("ftp://example.com/hooks", False, False, True),
+        ("example.com/hooks", False, False, True),
+        ("https://", False, False, True),
+        ("https://user:pass@example.com/hooks", False, False, True),
+        ("https://example.com/hooks#part", False, False, True),
+        ("https://example.com:notaport/hooks", False, False, True),
+        ("https://example.com/" + "a" * 500, False, False, True),
     ],
 )
-def test_url_problem(url, debug, refused):
-    assert (rules.url_problem(url, debug=debug) is not None) is refused
+def test_url_problem(url, debug, allow_private, refused):
+    assert (rules.url_problem(url, debug=debug, allow_private=allow_private) is not None) is refused
 
 
 @pytest.mark.parametrize(
@@ -161,22 +177,87 @@ def test_url_problem(url, debug, refused):
     [
         ("93.184.216.34", False, True),
         ("2606:2800:220:1::1", False, True),
+        ("8.8.8.8", False, True),
         ("127.0.0.1", False, False),
         ("127.0.0.1", True, True),
+        ("::1", False, False),
         ("::1", True, True),
         ("10.1.2.3", False, False),
+        ("172.16.0.1", False, False),
+        ("192.168.1.10", False, False),
         ("192.168.1.10", True, True),
-        ("169.254.169.254", True, False),  # cloud metadata: never
+        ("fd12:3456::1", False, False),
+        ("fd12:3456::1", True, True),
+        # Cloud metadata: never, whatever the escape.
+        ("169.254.169.254", True, False),
+        ("fd00:ec2::254", True, False),
+        ("100.100.100.200", True, False),
         ("fe80::1%eth0", True, False),
+        # Shared address space (carrier-grade NAT), neither private nor global.
+        ("100.64.0.1", True, False),
+        ("100.127.255.254", False, False),
+        # 6to4: the relay anycast, and the 6to4 prefix whatever it embeds.
+        ("192.88.99.1", False, False),
+        ("2002:a9fe:a9fe::1", True, False),
+        ("2002:7f00:1::1", True, False),
+        ("2002:5db8:d822::1", False, False),
+        # Site-local IPv6, deprecated but still routed by some networks.
+        ("fec0::1", True, False),
+        ("fec0::1", False, False),
+        # Teredo (2001::/32), here with a client of 192.0.2.45.
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False, False),
+        # NAT64: the IPv4 address it reaches decides.
+        ("64:ff9b::5db8:d822", False, True),
+        ("64:ff9b::a9fe:a9fe", True, False),
+        ("64:ff9b::7f00:1", True, False),
+        ("64:ff9b::a00:1", True, False),
+        ("64:ff9b:1::5db8:d822", False, False),
+        # IPv4-mapped and the old IPv4-compatible form.
+        ("::ffff:93.184.216.34", False, True),
         ("::ffff:169.254.169.254", True, False),
+        ("::ffff:100.64.0.1", True, False),
         ("::ffff:127.0.0.1", False, False),
+        ("::ffff:127.0.0.1", True, True),
+        ("::a9fe:a9fe", True, False),
+        ("::5db8:d822", False, False),
+        # Special-purpose and documentation ranges.
         ("0.0.0.0", True, False),  # noqa: S104 -- an address to refuse, not one to bind
+        ("::", True, False),
         ("224.0.0.1", True, False),
+        ("ff0e::1", True, False),
         ("240.0.0.1", True, False),
+        ("255.255.255.255", True, False),
+        ("192.0.0.1", False, False),
+        ("192.0.2.1", False, False),
+        ("198.18.0.1", False, False),
+        ("198.51.100.7", False, False),
+        ("203.0.113.9", False, False),
+        ("2001:db8::1", False, False),
+        ("3fff::1", False, False),
+        ("100::1", False, False),
+        ("5f00::1", False, False),
     ],
 )
 def test_address_allowed(address, allow_private, expected):
     assert rules.address_allowed(address, allow_private=allow_private) is expected
+
+
+@pytest.mark.parametrize(
+    ("addresses", "allow_private", "expected"),
+    [
+        (["93.184.216.34"], False, True),
+        (["93.184.216.34", "2606:2800:220:1::1"], False, True),
+        # One address that may not be reached refuses the name: the connection may use any.
+        (["93.184.216.34", "100.64.0.1"], False, False),
+        (["2606:2800:220:1::1", "fec0::1"], False, False),
+        (["93.184.216.34", "127.0.0.1"], False, False),
+        (["93.184.216.34", "127.0.0.1"], True, True),
+        (["93.184.216.34", "169.254.169.254"], True, False),
+        ([], True, False),  # resolved to nothing
+    ],
+)
+def test_addresses_allowed(addresses, allow_private, expected):
+    assert rules.addresses_allowed(addresses, allow_private=allow_private) is expected
 
 
 @pytest.mark.parametrize(

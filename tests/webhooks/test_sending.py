@@ -400,3 +400,23 @@ def test_an_unreadable_secret_sends_nothing_and_the_attempt_says_why(endpoint, r
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING  # tried again later, as any failure
     assert delivery.last_error == sending.CANNOT_SIGN
+
+
+@pytest.mark.parametrize("other", ["100.64.0.1", "100.100.100.200", "192.88.99.1", "fec0::1", "2002:a9fe:a9fe::1"])
+def test_a_name_with_one_address_not_globally_routable_is_not_sent_to(receiver, monkeypatch, other):
+    """The receiver's own address is allowed (development escape on), but the name also
+    resolves to an address that is not globally routable: nothing is sent to either."""
+    port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+
+    def getaddrinfo(host, port_, *args, **kwargs):
+        family = socket.AF_INET6 if ":" in other else socket.AF_INET
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port_)),
+            (family, socket.SOCK_STREAM, 6, "", (other, port_)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    answer = sending.post(_outgoing(f"http://hooks.example.test:{port}/hooks"))
+
+    assert (answer.status_code, answer.error) == (None, "The address is on a network Stride does not send to.")
+    assert receiver.requests == []

@@ -1,0 +1,43 @@
+"""A file field for pictures staff upload: every form built from it (pages and the Django
+admin alike) accepts only what ``clinic.images.clean_image`` accepts, and stores its result:
+the rebuilt SVG, or the checked raster image, named after the kind its content is."""
+
+from __future__ import annotations
+
+import os
+
+from django import forms
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
+
+from clinic import images
+
+
+class PictureFormField(forms.FileField):
+    default_error_messages = {
+        "too_large": f"The file is larger than {images.MAX_BYTES // (1024 * 1024)} MB; use a smaller picture.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "A PNG, JPEG, WebP or SVG picture, at most 2 MB.")
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/svg+xml")
+
+    def to_python(self, data):
+        uploaded = super().to_python(data)
+        if uploaded is None:
+            return None
+        if uploaded.size is not None and uploaded.size > images.MAX_BYTES:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        uploaded.seek(0)
+        try:
+            picture = images.clean_image(uploaded.read(images.MAX_BYTES + 1))
+        except images.RefusedImage as refused:
+            raise forms.ValidationError(str(refused), code="refused_picture") from None
+        stem = os.path.splitext(os.path.basename(uploaded.name))[0][:60] or "picture"
+        return SimpleUploadedFile(stem + picture.extension, picture.content, picture.content_type)
+
+
+class PictureField(models.FileField):
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PictureFormField, **kwargs})
