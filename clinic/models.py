@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -101,17 +102,31 @@ class ClinicThreshold(models.Model):
         return f"{self.key} = {self.value}"
 
 
+def canonical_email(address: str) -> str:
+    """The one spelling of a staff e-mail address, wherever one is stored or looked up: sign-in,
+    the lockout's count of failures, the staff forms and the Django admin.
+
+    Unicode compatibility forms folded (NFKC, as Django does for usernames: full-width letters
+    become plain ones), surrounding spaces removed, lower case (Unicode-aware).
+    """
+    return unicodedata.normalize("NFKC", address).strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return canonical_email(email or "")
+
     def get_by_natural_key(self, username: str) -> User:
-        # E-mail addresses are matched case-insensitively at login.
-        return self.get(email__iexact=username)
+        # Stored addresses are canonical already; iexact also finds a row written before they were.
+        return self.get(email__iexact=canonical_email(username))
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("Staff accounts need an e-mail address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -154,7 +169,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.email.lower()
+        self.email = canonical_email(self.email)
         if User.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists():
             raise ValidationError({"email": "A staff account with this e-mail address already exists."})
 
