@@ -4,11 +4,11 @@ import datetime
 import zoneinfo
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors, thresholds
+from clinic import rules, selectors, services, thresholds
 from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
@@ -38,6 +38,21 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "That e-mail address and password do not match an active account.",
         "inactive": "This account is not active. Ask your clinic admin.",
     }
+
+
+class OwnPasswordSetForm(SetPasswordForm):
+    """The invitation or reset link's form (the link proves the owner), saved by the audited
+    service, which also tells the owner by e-mail."""
+
+    def save(self, commit=True):
+        return services.staff_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """The signed-in staff member's own password change, saved by the audited service."""
+
+    def save(self, commit=True):
+        return services.staff_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 
 
 class PatientForm(forms.ModelForm):

@@ -358,6 +358,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     # Names of the fields that changed, never their values.
     changed_fields = models.JSONField(default=list, blank=True)
+    # A staff account's roles before and after a change ({"old": [...], "new": [...]}): role
+    # names, never patient data. Nullable without a default, so adding it rewrote no row.
+    role_change = models.JSONField(null=True, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -376,6 +379,33 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class AccountNotice(models.Model):
+    """An e-mail owed to a staff member about a change to their own account (roles, e-mail
+    address, password), described by its audit row; ``recipient`` is the address it goes to
+    (an e-mail change also tells the old one).
+
+    The row, not the broker, records that it is still owed: the sweep sends what a lost message
+    left behind, and ``sent_at`` keeps a message from going twice.
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_notices")
+    recipient = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="account_notice_once_per_address"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="account_notice_owed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice of {self.event.action} to {self.recipient}"
 
 
 class ApiToken(models.Model):

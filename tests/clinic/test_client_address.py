@@ -16,6 +16,7 @@ from clinic.api_auth import ApiRateThrottle
 from clinic.client_address import client_ip
 from clinic.models import AuditEvent
 from intake.models import Intake
+from tests.clinic.test_settings import _run
 from tests.intake.helpers import post_step, send_invitation, step_data
 
 PROXY = "127.0.0.1"
@@ -168,3 +169,13 @@ def test_behind_a_proxy_the_intake_consent_records_the_patients_address(client, 
     )
     assert response.status_code == 302
     assert Intake.objects.get(episode=episode).consent_ip == CLIENT
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [({}, "0"), ({"BEHIND_TLS_PROXY": "true"}, "1"), ({"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXY_COUNT": "2"}, "2")],
+)
+def test_behind_a_tls_proxy_at_least_that_proxy_is_trusted(environment, expected):
+    script = "import django; django.setup(); from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)"
+    result = _run(["-c", script], DEBUG="true", **environment)
+    assert result.stdout.strip() == expected, result.stderr
