@@ -3,12 +3,14 @@ reads and writes are audited, and the audit trail is read-only."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from clinic import api_tokens, audit, permissions
+from clinic import api_tokens, audit, permissions, services
+from clinic.forms import ROLE_CHOICES, StaffEmailField
 from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
+from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
@@ -61,20 +63,102 @@ class ClinicAdmin(ClinicScopedAdmin):
         return rows if request.user.is_superuser else rows.filter(pk=request.user.clinic_id)
 
 
+class StaffAdminForm(forms.ModelForm):
+    """A staff account in the Django admin: what the staff page edits, saved by the same audited
+    service. No password (only its owner sets one), no clinic, superuser or Django-admin flag by
+    hand (the clinic admin role gives that)."""
+
+    email = StaffEmailField(label="E-mail address", max_length=254)
+    roles = forms.MultipleChoiceField(choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple)
+    # Set per request by UserAdmin.get_form: the own-account rules depend on who is editing.
+    actor: User
+
+    class Meta:
+        model = User
+        fields = ["email", "full_name", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "clinic" in self.fields:
+            self.fields["clinic"].required = True
+        if self.instance.pk is not None:
+            self.fields["roles"].initial = [role.value for role in permissions.roles_of(self.instance)]
+
+    def cleaned_roles(self) -> set[Role]:
+        return {Role(value) for value in self.cleaned_data.get("roles", [])}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and "roles" in cleaned:
+            try:
+                services.own_account_check(
+                    actor=self.actor,
+                    staff=self.instance,
+                    roles=self.cleaned_roles(),
+                    is_active=cleaned.get("is_active", self.instance.is_active),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
 @admin.register(User)
-class UserAdmin(ClinicScopedAdmin, BaseUserAdmin):
+class UserAdmin(ClinicScopedAdmin):
+    """Staff accounts. Adding one sends the invitation, as the staff page does; every save goes
+    through ``services.staff_create`` / ``services.staff_update`` (audited, the holder told)."""
+
+    form = StaffAdminForm
     ordering = ["full_name"]
     list_display = ["email", "full_name", "clinic", "is_active"]
     list_filter = ["is_active", "groups"]
     search_fields = ["email", "full_name"]
     fieldsets = [
-        (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["full_name", "clinic"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "groups"]}),
+        (None, {"fields": ["email", "full_name", "clinic"]}),
+        ("Access", {"fields": ["is_active", "roles"]}),
         ("Dates", {"fields": ["last_login", "date_joined", "invitation_sent_at"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["email", "full_name", "clinic", "password1", "password2"]})]
-    readonly_fields = ["last_login", "date_joined", "invitation_sent_at"]
+    readonly_fields = ["clinic", "last_login", "date_joined", "invitation_sent_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        # A superuser names the new account's clinic; a clinic admin adds to their own.
+        person = ["email", "full_name", "clinic"] if request.user.is_superuser else ["email", "full_name"]
+        return [(None, {"fields": person}), ("Access", {"fields": ["roles"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = services.staff_update(
+                actor=request.user,
+                staff=User.objects.get(pk=obj.pk),
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_roles(),
+                is_active=form.cleaned_data["is_active"],
+            )
+        else:
+            saved = services.staff_create(
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                roles=form.cleaned_roles(),
+                clinic=form.cleaned_data.get("clinic"),
+            )
+        # The admin goes on with ``obj`` (its message, history entry and redirect).
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        # The roles were set by the service; the form has no relations of its own to save.
+        pass
 
 
 @admin.register(ClinicianProfile)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions, throttling
 
 from clinic import api_tokens
+from clinic.client_address import client_ip
 from clinic.models import ApiToken
 
 _CHALLENGE = 'Bearer realm="api"'
@@ -78,3 +79,7 @@ class ApiRateThrottle(throttling.SimpleRateThrottle):
         else:
             ident = f"ip-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request) -> str:
+        # The address behind the trusted proxies, not DRF's own reading of X-Forwarded-For.
+        return client_ip(request)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db import models
 
 from clinic.models import AuditEvent, Patient, User
+from clinic.permissions import Role
 
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_ip", default=None)
 
@@ -37,8 +38,12 @@ def record(
     obj: models.Model,
     patient: Patient | None = None,
     changed_fields: Iterable[str] = (),
+    role_change: tuple[Iterable[Role], Iterable[Role]] | None = None,
 ) -> AuditEvent:
-    """Append one audit row: ``actor`` did ``action`` (e.g. ``patient.viewed``) to ``obj``."""
+    """Append one audit row: ``actor`` did ``action`` (e.g. ``patient.viewed``) to ``obj``.
+
+    ``role_change`` is a staff account's roles (before, after); only role names are stored.
+    """
     patient = patient or _patient_of(obj)
     clinic_id = patient.clinic_id if patient else getattr(obj, "clinic_id", None)
     return AuditEvent.objects.create(
@@ -50,4 +55,12 @@ def record(
         patient_id=patient.pk if patient else None,
         ip_address=_client_ip.get(),
         changed_fields=sorted(changed_fields),
+        role_change=(
+            None
+            if role_change is None
+            else {
+                "old": sorted(Role(role).value for role in role_change[0]),
+                "new": sorted(Role(role).value for role in role_change[1]),
+            }
+        ),
     )

@@ -32,6 +32,10 @@ app.conf.update(
             "task": "clinic.tasks.sweep_contact_change_notices",
             "schedule": 300.0,
         },
+        "resend-owed-account-notices": {
+            "task": "clinic.tasks.sweep_account_notices",
+            "schedule": 300.0,
+        },
         "resend-owed-intake-messages": {
             "task": "intake.tasks.sweep_intake_messages",
             "schedule": 300.0,

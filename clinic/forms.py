@@ -4,12 +4,12 @@ import datetime
 import zoneinfo
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors, thresholds
-from clinic.models import Clinic, EpisodeOfCare, Patient, User
+from clinic import rules, selectors, services, thresholds
+from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
 
@@ -21,8 +21,15 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+class StaffEmailField(forms.EmailField):
+    """A staff member's e-mail address, in the one spelling sign-in and the lockout use."""
+
+    def to_python(self, value):
+        return canonical_email(super().to_python(value))
+
+
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = StaffEmailField(
         label="E-mail address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
@@ -31,6 +38,21 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "That e-mail address and password do not match an active account.",
         "inactive": "This account is not active. Ask your clinic admin.",
     }
+
+
+class OwnPasswordSetForm(SetPasswordForm):
+    """The invitation or reset link's form (the link proves the owner), saved by the audited
+    service, which also tells the owner by e-mail."""
+
+    def save(self, commit=True):
+        return services.staff_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """The signed-in staff member's own password change, saved by the audited service."""
+
+    def save(self, commit=True):
+        return services.staff_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 
 
 class PatientForm(forms.ModelForm):
@@ -91,7 +113,7 @@ ROLE_CHOICES = [(role.value, role.value) for role in Role]
 
 
 class StaffForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
+    email = StaffEmailField(label="E-mail address", max_length=254)
     full_name = forms.CharField(max_length=150)
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES,
@@ -104,7 +126,7 @@ class StaffForm(forms.Form):
     )
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
+        email = self.cleaned_data["email"]
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("A staff account with this e-mail address already exists.")
         return email

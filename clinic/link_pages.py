@@ -1,5 +1,6 @@
 """Opening a patient's link (intake, portal, reminder action) in a view: the friendly page
-for a link that opens nothing, and a per-address limit on bad links.
+for a link that opens nothing, and a limit on bad links per client address (the address
+behind the trusted proxies, ``clinic.client_address``, through ``RATELIMIT_IP_META_KEY``).
 
 Once an address has used up its bad links, no link is even looked up from it until the
 window ends, so tokens cannot be guessed at speed.

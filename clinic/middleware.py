@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.utils import timezone
 
 from clinic import audit
+from clinic.client_address import client_ip
 
 
 class AuditContextMiddleware:
@@ -13,7 +13,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = audit.set_client_ip(get_client_ip_address(request))
+        token = audit.set_client_ip(client_ip(request) or None)
         try:
             return self.get_response(request)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import unicodedata
 import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -101,17 +102,31 @@ class ClinicThreshold(models.Model):
         return f"{self.key} = {self.value}"
 
 
+def canonical_email(address: str) -> str:
+    """The one spelling of a staff e-mail address, wherever one is stored or looked up: sign-in,
+    the lockout's count of failures, the staff forms and the Django admin.
+
+    Unicode compatibility forms folded (NFKC, as Django does for usernames: full-width letters
+    become plain ones), surrounding spaces removed, lower case (Unicode-aware).
+    """
+    return unicodedata.normalize("NFKC", address).strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return canonical_email(email or "")
+
     def get_by_natural_key(self, username: str) -> User:
-        # E-mail addresses are matched case-insensitively at login.
-        return self.get(email__iexact=username)
+        # Stored addresses are canonical already; iexact also finds a row written before they were.
+        return self.get(email__iexact=canonical_email(username))
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("Staff accounts need an e-mail address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -154,7 +169,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.email.lower()
+        self.email = canonical_email(self.email)
         if User.objects.filter(email__iexact=self.email).exclude(pk=self.pk).exists():
             raise ValidationError({"email": "A staff account with this e-mail address already exists."})
 
@@ -343,6 +358,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     # Names of the fields that changed, never their values.
     changed_fields = models.JSONField(default=list, blank=True)
+    # A staff account's roles before and after a change ({"old": [...], "new": [...]}): role
+    # names, never patient data. Nullable without a default, so adding it rewrote no row.
+    role_change = models.JSONField(null=True, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -361,6 +379,33 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+
+class AccountNotice(models.Model):
+    """An e-mail owed to a staff member about a change to their own account (roles, e-mail
+    address, password), described by its audit row; ``recipient`` is the address it goes to
+    (an e-mail change also tells the old one).
+
+    The row, not the broker, records that it is still owed: the sweep sends what a lost message
+    left behind, and ``sent_at`` keeps a message from going twice.
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="account_notices")
+    recipient = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="account_notice_once_per_address"),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="account_notice_owed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice of {self.event.action} to {self.recipient}"
 
 
 class ApiToken(models.Model):

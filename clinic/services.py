@@ -24,8 +24,17 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic import audit, permissions, queueing, rules, thresholds
-from clinic.models import Clinic, ClinicianProfile, ClinicThreshold, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic import account_notices, audit, permissions, queueing, rules, thresholds
+from clinic.models import (
+    Clinic,
+    ClinicianProfile,
+    ClinicThreshold,
+    EpisodeOfCare,
+    EpisodeStatus,
+    Patient,
+    User,
+    canonical_email,
+)
 from clinic.permissions import Role
 
 
@@ -153,16 +162,50 @@ def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> Epi
 # --- Staff and roles -----------------------------------------------------------------------
 
 
-def _set_roles(user: User, roles: Iterable[Role], credentials: str) -> None:
-    roles = set(roles)
+def _roles_in_database(user: User) -> set[Role]:
+    names = set(user.groups.values_list("name", flat=True))
+    return {role for role in Role if role.value in names}
+
+
+def _set_roles(user: User, roles: set[Role], credentials: str | None) -> None:
+    """Give ``user`` exactly ``roles``; ``credentials`` None keeps a clinician's current ones."""
     user.groups.set(Group.objects.filter(name__in=[role.value for role in roles]))
-    # Clinic admins use the Django admin for raw edits of templates and settings.
+    # The cached roles of the request's copy of the user are stale now.
+    user.__dict__.pop("_roles_cache", None)
+    # Clinic admins use the Django admin for raw edits of templates and settings; nobody else
+    # gets it by hand.
     is_staff = Role.CLINIC_ADMIN in roles
     if user.is_staff != is_staff and not user.is_superuser:
         user.is_staff = is_staff
         user.save(update_fields=["is_staff"])
     if Role.CLINICIAN in roles:
-        ClinicianProfile.objects.update_or_create(user=user, defaults={"credentials": credentials})
+        if credentials is None:
+            ClinicianProfile.objects.get_or_create(user=user)
+        else:
+            ClinicianProfile.objects.update_or_create(user=user, defaults={"credentials": credentials})
+
+
+def _ensure_can_manage_staff(actor: User, clinic: Clinic | None) -> None:
+    # A superuser (the operator, of no clinic) may set up any clinic's staff.
+    if not (actor.is_superuser or (clinic is not None and permissions.can_manage_staff(actor, clinic))):
+        raise PermissionDenied
+
+
+def own_account_check(*, actor: User, staff: User, roles: Iterable[Role], is_active: bool) -> None:
+    """Refuse what nobody may do to their own account (``rules.own_account_change_problem``).
+
+    Forms call it to show the message by the field; ``staff_update`` calls it again.
+    """
+    if staff.pk is None or staff.pk != actor.pk:
+        return
+    problem = rules.own_account_change_problem(
+        roles_before=_roles_in_database(staff),
+        roles_after=set(roles),
+        stays_active=is_active,
+        admin_role=Role.CLINIC_ADMIN,
+    )
+    if problem:
+        raise ValidationError({"roles": problem})
 
 
 def staff_create(
@@ -172,20 +215,28 @@ def staff_create(
     full_name: str,
     roles: Iterable[Role],
     credentials: str = "",
+    clinic: Clinic | None = None,
 ) -> User:
-    """Create a staff account without a password and e-mail an invitation to set one."""
-    if not permissions.can_manage_staff(actor):
-        raise PermissionDenied
-    roles = list(roles)
+    """Create a staff account of ``clinic`` (the actor's own by default) without a password and
+    e-mail an invitation to set one: only its owner ever sets a staff password."""
+    clinic = clinic or actor.clinic
+    _ensure_can_manage_staff(actor, clinic)
+    roles = set(roles)
     if not roles:
         raise ValidationError({"roles": "Give the account at least one role."})
-    user = User(email=email.strip().lower(), full_name=full_name, clinic_id=actor.clinic_id)
+    user = User(email=canonical_email(email), full_name=full_name, clinic=clinic)
     user.set_unusable_password()
     user.full_clean()
     with transaction.atomic():
         user.save()
         _set_roles(user, roles, credentials)
-        audit.record(actor=actor, action="staff.created", obj=user, changed_fields=["email", "full_name", "roles"])
+        audit.record(
+            actor=actor,
+            action="staff.created",
+            obj=user,
+            changed_fields=["email", "full_name", "roles"],
+            role_change=((), roles),
+        )
     queue_staff_invitation(user.pk)
     return user
 
@@ -197,32 +248,67 @@ def staff_update(
     full_name: str,
     roles: Iterable[Role],
     is_active: bool,
-    credentials: str = "",
+    credentials: str | None = None,
+    email: str | None = None,
 ) -> User:
-    if not permissions.can_manage_staff(actor, staff.clinic):
-        raise PermissionDenied
-    roles = list(roles)
+    """Change a staff account: name, roles, active, and (``email`` not None) the address it signs
+    in with. The audit row names the changed fields and the roles before and after; a change of
+    roles or address is e-mailed to the account holder (a new address to the old one too).
+    ``credentials`` None keeps a clinician's current ones.
+    """
+    _ensure_can_manage_staff(actor, staff.clinic)
+    roles = set(roles)
     if not roles:
         raise ValidationError({"roles": "Give the account at least one role."})
-    if staff == actor and (not is_active or Role.CLINIC_ADMIN not in roles):
-        raise ValidationError("You cannot remove your own admin role or deactivate yourself; ask another admin.")
-    changed = _apply(staff, {"full_name": full_name, "is_active": is_active})
+    own_account_check(actor=actor, staff=staff, roles=roles, is_active=is_active)
+    roles_before = _roles_in_database(staff)
+    old_email = staff.email
+    fields = {"full_name": full_name, "is_active": is_active}
+    if email is not None:
+        fields["email"] = canonical_email(email)
+    changed = _apply(staff, fields)
+    profile = ClinicianProfile.objects.filter(user=staff).first()
+    if credentials is not None and Role.CLINICIAN in roles and (profile.credentials if profile else "") != credentials:
+        changed.append("credentials")
+    if roles != roles_before:
+        changed.append("roles")
+    if not changed:
+        return staff
     staff.full_clean()
     with transaction.atomic():
         staff.save()
         _set_roles(staff, roles, credentials)
-        audit.record(actor=actor, action="staff.updated", obj=staff, changed_fields=[*changed, "roles"])
+        event = audit.record(
+            actor=actor,
+            action="staff.updated",
+            obj=staff,
+            changed_fields=changed,
+            role_change=(roles_before, roles) if "roles" in changed else None,
+        )
+        if "roles" in changed or "email" in changed:
+            account_notices.owe(event=event, user=staff, recipients=[staff.email, old_email])
         _end_calendar_feed_unless_clinician(actor=actor, staff=staff, roles=roles)
     return staff
 
 
-def _end_calendar_feed_unless_clinician(*, actor: User, staff: User, roles: list[Role]) -> None:
+def _end_calendar_feed_unless_clinician(*, actor: User, staff: User, roles: set[Role]) -> None:
     """A deactivated account, or one without the Clinician role, keeps no calendar feed."""
     if staff.is_active and Role.CLINICIAN in roles:
         return
     from clinic.scheduling import services as scheduling  # the scheduling services import the core
 
     scheduling.calendar_feeds_end(clinician=staff, actor=actor)
+
+
+def staff_password_set(*, user: User, password: str) -> User:
+    """Set ``user``'s password: called only on the owner's behalf (their own password-change page,
+    or the invitation or reset link sent to their address). Audited; the owner is told by e-mail."""
+    user.set_password(password)
+    with transaction.atomic():
+        user.save(update_fields=["password"])
+        event = audit.record(actor=user, action="staff.password_changed", obj=user, changed_fields=["password"])
+        account_notices.owe(event=event, user=user, recipients=[user.email])
+    return user
 
 
 def queue_staff_invitation(user_id: int) -> None:

@@ -163,12 +163,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# The pair (account, client address) is locked: failures from one address never lock the
+# account for another, so nobody can lock a colleague out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The login form's field is "username" even though staff type their e-mail address.
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count against the address as sign-in looks it up, whatever its case or spacing.
+AXES_USERNAME_CALLABLE = "clinic.backends.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
 # --- Internationalisation and time --------------------------------------------------
@@ -273,8 +276,19 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Client address (clinic/client_address.py) ----------------------------------------
+# Reverse proxies in front of the app, each appending the address it was called from to
+# X-Forwarded-For; behind a TLS proxy, at least that one. With 0 the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if BEHIND_TLS_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is the number of reverse proxies in front of the app: 0 or more.")
+# The lockout, the bad-link limit, the API throttle and the audit trail all take it from there.
+AXES_CLIENT_IP_CALLABLE = "clinic.client_address.client_ip"
+RATELIMIT_IP_META_KEY = "clinic.client_address.client_ip"
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.core.management import call_command
 
-from clinic import contact_changes, services
+from clinic import account_notices, contact_changes, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -21,6 +21,20 @@ def sweep_staff_invitations() -> int:
     owed = services.owed_staff_invitations(older_than=datetime.timedelta(minutes=5))
     for user_id in owed:
         send_staff_invitation.delay(user_id)
+    return len(owed)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
+def send_account_notice(notice_id: int) -> bool:
+    return account_notices.deliver(notice_id=notice_id)
+
+
+@shared_task
+def sweep_account_notices() -> int:
+    """Re-queue account notices whose message was lost; the notice row says what is owed."""
+    owed = account_notices.owed(older_than=datetime.timedelta(minutes=5))
+    for notice_id in owed:
+        send_account_notice.delay(notice_id)
     return len(owed)
 
 

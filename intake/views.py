@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from clinic import audit, link_pages, permissions
+from clinic.client_address import client_ip
 from clinic.models import EpisodeOfCare
 from intake import instruments, rules, selectors, services, steps
 from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km
@@ -81,7 +81,7 @@ def intake_step(request: HttpRequest, token: str, step: str) -> HttpResponse:
         return redirect("intake_done", token=token)
 
     services.step_save(
-        intake=intake, step_code=current.code, answers=form.cleaned_data, client_ip=get_client_ip_address(request)
+        intake=intake, step_code=current.code, answers=form.cleaned_data, client_ip=client_ip(request) or None
     )
     following = steps.next_step(current)
     if current.code == "red_flags" and form.emergency_answers():

@@ -67,6 +67,7 @@ def test_reads_are_audited(client, actors, clinic, patient, episode, who, path, 
         "patient_id": patient.pk,
         "ip_address": "127.0.0.1",
         "changed_fields": [],
+        "role_change": None,
     }
 
 
