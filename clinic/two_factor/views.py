@@ -111,6 +111,7 @@ def _enrol_page(request: HttpRequest, device: TOTPDevice, form, *, signed_in: bo
             "account_name": device.user.email,
             "issuer": settings.OTP_TOTP_ISSUER,
             "key": rules.grouped(key),
+            "config_url": device.config_url,
             "qr": qr_svg(device.config_url, label="QR code of the key, for your authenticator app to scan"),
             "minutes": settings.TWO_FACTOR_PENDING_MINUTES,
         },
