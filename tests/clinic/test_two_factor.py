@@ -582,3 +582,18 @@ def test_only_a_clinic_admin_of_the_same_clinic_can_reset(client, clinician_with
 def test_the_django_admin_has_no_unaudited_device_pages():
     assert not admin.site.is_registered(TOTPDevice)
     assert not admin.site.is_registered(StaticDevice)
+
+
+def test_an_operator_can_give_a_superuser_a_one_time_code_from_the_server(client, db):
+    """The way back in for someone no clinic admin can reset (a superuser): django-otp's command."""
+    import io
+
+    from django.core.management import call_command
+
+    superuser = UserFactory(clinic=None, is_superuser=True, is_staff=True)
+    give_authenticator(superuser)
+    out = io.StringIO()
+    call_command("addstatictoken", superuser.email.upper(), stdout=out)
+    _password(client, superuser)
+    client.post(f"{CODE}?with=recovery", {"code": out.getvalue().strip()})
+    assert _signed_in(client)
