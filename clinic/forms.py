@@ -162,6 +162,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "quiet_hours_start",
             "quiet_hours_end",
             "email_handout_attachment",
+            "front_desk_two_factor",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

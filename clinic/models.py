@@ -79,6 +79,13 @@ class Clinic(models.Model):
         default=False,
         help_text="Off: patients get a secure portal link only. On: the PDF is also attached to the e-mail.",
     )
+    # Clinicians and clinic admins always sign in with a second factor (clinic/two_factor/rules.py).
+    front_desk_two_factor = models.BooleanField(
+        "front desk signs in with a second factor",
+        default=False,
+        help_text="Clinicians and clinic admins always do. On: front-desk staff set up an authenticator app "
+        "at their next sign-in and then enter a code from it each time.",
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -364,3 +364,20 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Two-factor sign-in (django-otp: authenticator-app codes and single-use recovery codes) ---
+# Clinicians, clinic admins and anyone with Django admin access always sign in with a second
+# factor; the front desk when their clinic's settings say so (clinic/two_factor/rules.py).
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "clinic.two_factor",
+]
+# Between a right password and the code (or setting up the app) the sign-in waits this long.
+TWO_FACTOR_PENDING_MINUTES = env.int("TWO_FACTOR_PENDING_MINUTES", default=10)
+# The name authenticator apps show beside the account's e-mail address.
+OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Stride")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A code typed at sign-in never lands in django-axes' records of failed attempts.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]

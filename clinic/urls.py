@@ -14,6 +14,8 @@ from clinic.forms import LoginForm, OwnPasswordChangeForm, OwnPasswordSetForm
 from clinic.portal import urls as portal_urls
 from clinic.scheduling import api as scheduling_api
 from clinic.scheduling import urls as scheduling_urls
+from clinic.two_factor import urls as two_factor_urls
+from clinic.two_factor import views as two_factor_views
 from clinic.webhooks import api as webhook_api
 from clinic.webhooks import urls as webhook_urls
 from intake import api as intake_api
@@ -39,7 +41,7 @@ router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 account_urls = [
     path(
         "login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        two_factor_views.SignInView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -53,6 +55,7 @@ account_urls = [
         name="password_reset_confirm",
     ),
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    *two_factor_urls.account_urlpatterns,
 ]
 
 urlpatterns = [
@@ -99,6 +102,9 @@ urlpatterns = [
     path("fhir/", include(fhir_urls.urlpatterns)),
     # Staff change their own password on one page, which the audited service saves.
     path("admin/password_change/", RedirectView.as_view(pattern_name="password_change"), name="admin_password_change"),
+    *two_factor_urls.staff_urlpatterns,
+    # Before the admin's own: the Django admin signs in through the same two steps.
+    path("admin/login/", two_factor_views.admin_login),
     path("admin/", admin.site.urls),
 ]
 

@@ -28,6 +28,7 @@ from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, Episod
 from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
 from clinic.scheduling.models import Appointment
+from clinic.two_factor import services as two_factor_services
 
 PAGE_SIZE = 25
 
@@ -321,7 +322,11 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if _attempt(form, write):
             messages.success(request, "Account saved.")
             return redirect("staff_list")
-    return render(request, "clinic/staff_form.html", {"form": form, "staff": staff})
+    return render(
+        request,
+        "clinic/staff_form.html",
+        {"form": form, "staff": staff, "two_factor": two_factor_services.status_of(staff)},
+    )
 
 
 @login_required

@@ -349,7 +349,7 @@ def test_staff_create_sends_an_invitation_that_sets_a_password(client, clinic, d
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
 
-    # The link works once; the password signs in.
+    # The link works once; the password is right, and a clinician sets up an authenticator app next.
     assert 'name="new_password1"' not in browser.get(path, follow=True).content.decode()
     login = browser.post("/accounts/login/", {"username": "NEW.physio@example.test", "password": NEW_PASSWORD})
-    assert (login.status_code, login["Location"]) == (302, "/")
+    assert (login.status_code, login["Location"]) == (302, "/accounts/login/set-up/")

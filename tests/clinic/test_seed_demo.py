@@ -262,3 +262,26 @@ def test_signed_plans_have_ready_handouts_and_a_portal_link_is_in_the_mail_folde
     assert "0 handouts made and 0 sent" in out.getvalue()
     assert len(list(Path(settings.EMAIL_FILE_PATH).iterdir())) == len(mails)
     assert PortalLink.objects.count() == Handout.objects.filter(delivery=HandoutDelivery.SENT).count()
+
+
+def test_demo_clinician_and_admin_sign_in_with_the_published_key(seeded, settings):
+    from django.test import Client
+
+    from clinic.two_factor import demo
+
+    out, _ = seeded
+    assert demo.grouped_key() in out
+    assert "manage.py demo_code" in out
+    settings.DEBUG = True
+    for login in DEMO_LOGINS:
+        client = Client()
+        response = client.post("/accounts/login/", {"username": login.email, "password": DEMO_PASSWORD})
+        if login.role == Role.FRONT_DESK:
+            assert response["Location"] == "/"
+            continue
+        assert response["Location"] == "/accounts/login/code/", login.email
+        code = io.StringIO()
+        call_command("demo_code", login.email, stdout=code, stderr=io.StringIO())
+        assert re.fullmatch(r"\d{6}\n", code.getvalue())
+        assert client.post("/accounts/login/code/", {"code": code.getvalue().strip()})["Location"] == "/"
+        assert client.get("/").status_code == 200, login.email

@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import Resolver404, resolve
 
+from clinic.two_factor import services as two_factor
 from tests.conftest import IN_CI
 from tests.factories import PASSWORD
+from tests.two_factor import give_authenticator, next_code
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -151,10 +153,24 @@ class Journey:
         assert not violations, f"axe-core on {name} ({urlsplit(page.url).path}):\n{describe(violations)}"
 
     def sign_in(self, page, user) -> None:
+        """Sign in through the form, with a code from the person's authenticator app when their
+        role asks for one (they are given an app first if they have none yet)."""
+        if two_factor.is_required(user) and two_factor.authenticator_of(user) is None:
+            give_authenticator(user)
         page.goto(self.url("/accounts/login/"))
         self.check(page, "sign-in")
         page.get_by_label("E-mail address").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: urlsplit(url).path != "/accounts/login/")
+        self.enter_code(page, user)
+
+    def enter_code(self, page, user) -> None:
+        """On the sign-in code page: type the code the person's app shows now, and sign in."""
+        if urlsplit(page.url).path != "/accounts/login/code/":
+            return
+        self.check(page, "sign-in-code")
+        page.get_by_label("Code from your authenticator app").fill(next_code(two_factor.authenticator_of(user)))
         page.locator("main").get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
 

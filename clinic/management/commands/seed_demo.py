@@ -36,6 +36,8 @@ from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from clinic.scheduling.services import appointment_types_seed
 from clinic.services import sync_role_groups
+from clinic.two_factor import demo as two_factor_demo
+from clinic.two_factor import services as two_factor_services
 from intake.demo import seed_intakes
 from plans import handouts
 from plans.demo import seed_plans
@@ -375,6 +377,13 @@ def seed_staff(clinic: Clinic) -> dict[str, User]:
     return staff
 
 
+def seed_two_factor(staff: dict[str, User]) -> None:
+    """The demo logins that must use a second factor get the published demo key (README)."""
+    for user in staff.values():
+        if two_factor_services.is_required(user):
+            two_factor_demo.seed_device(user)
+
+
 def seed_patients(clinic: Clinic, specs: list[PatientSpec]) -> list[Patient]:
     return [_upsert(Patient, {"clinic": clinic, "email": spec.email}, spec.fields()) for spec in specs]
 
@@ -490,6 +499,7 @@ class Command(BaseCommand):
             sync_role_groups()
             clinic = seed_clinic()
             staff = seed_staff(clinic)
+            seed_two_factor(staff)
             appointment_types_seed(clinic=clinic)
             clinicians = [staff[login.email] for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
             specs = patient_specs()
@@ -519,3 +529,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{'E-mail':<{email_width}}  {'Role':<{role_width}}  Password")
         for login in DEMO_LOGINS:
             self.stdout.write(f"{login.email:<{email_width}}  {login.role.value:<{role_width}}  {DEMO_PASSWORD}")
+        self.stdout.write("")
+        self.stdout.write(
+            "The clinician and admin logins also ask for a code from an authenticator app. Add the demo key "
+            f"{two_factor_demo.grouped_key()} to your app (time-based, 6 digits), or print the current code "
+            "with: DEBUG=true python manage.py demo_code clinician@demo.test"
+        )
