@@ -11,7 +11,11 @@ test in tests/clinic/test_isolation.py, the audit-coverage test).
   password set), library rows, webhooks... through the services where that is how they are
   made. Every free-text field of every clinic-B row carries the marker ``MARKER``
   (``marked_rows`` names them), so any clinic-B text in a response can be found with
-  ``leaks(...)``. The ``world`` fixture builds it once per test module.
+  ``leaks(response_text(response))``. ``seeded_world`` builds it once for a module-scoped
+  fixture.
+- ``client_for(world, caller)`` calls as one of clinic A's roles (session or API token) or as
+  a patient; ``snapshot(clinic)`` and ``cross_clinic_references()`` show that nothing changed
+  and that no row points at another clinic's.
 - ``urls_for(route, world, "a" | "b")`` gives the concrete URLs of a route: its ids from clinic
   A's or clinic B's rows (keys such as patient-link tokens are always clinic A's: a requester
   holds only their own keys; B's variant of a route without ids is empty). A route whose kwargs
@@ -20,6 +24,7 @@ test in tests/clinic/test_isolation.py, the audit-coverage test).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import re
@@ -28,7 +33,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
-import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
@@ -536,8 +540,13 @@ def _clinic_paths() -> dict[type[models.Model], str]:
                 if f.is_relation and f.related_model in paths and (allow_null or not f.null)
             ]
             if links:
-                target = paths[links[0].related_model]
-                paths[model] = links[0].name if target == "pk" else f"{links[0].name}__{target}"
+                # The shortest way to the clinic: a row's own clinic field before a user's clinic.
+                link = min(
+                    links,
+                    key=lambda f: 0 if paths[f.related_model] == "pk" else len(paths[f.related_model].split("__")),
+                )
+                target = paths[link.related_model]
+                paths[model] = link.name if target == "pk" else f"{link.name}__{target}"
                 pending.remove(model)
                 progress = True
         return progress
@@ -553,6 +562,33 @@ def clinic_rows(clinic) -> Iterator[tuple[type[models.Model], models.QuerySet]]:
     for model, path in _clinic_paths().items():
         lookup = "pk" if path == "pk" else f"{path}_id"
         yield model, model._default_manager.filter(**{lookup: clinic.pk})
+
+
+def row_ids(clinic) -> dict[type[models.Model], set]:
+    """Every project model -> the ids of its rows of ``clinic``."""
+    return {model: set(rows.values_list("pk", flat=True)) for model, rows in clinic_rows(clinic)}
+
+
+def cross_clinic_references() -> list[str]:
+    """Foreign keys that point from one clinic's row to another clinic's: "model.field: n rows"."""
+    paths = _clinic_paths()
+    found = []
+    for model, path in paths.items():
+        if path == "pk":
+            continue
+        own = f"{path}_id"
+        for link in model._meta.concrete_fields:
+            if not link.is_relation or link.related_model not in paths:
+                continue
+            target = paths[link.related_model]
+            other = f"{link.name}_id" if target == "pk" else f"{link.name}__{target}_id"
+            if other == own:
+                continue
+            rows = model._default_manager.filter(**{f"{link.name}__isnull": False, f"{own}__isnull": False})
+            count = rows.exclude(**{own: models.F(other)}).count()
+            if count:
+                found.append(f"{model._meta.label_lower}.{link.name}: {count} rows")
+    return found
 
 
 def _free_text_fields(model: type[models.Model]) -> list[models.Field]:
@@ -600,13 +636,18 @@ def build_world() -> World:
     return world
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """The two-clinic world, built once per test module and rolled back after it. Tests that use
-    it take ``db`` too, so what each one writes is rolled back on its own."""
+@contextlib.contextmanager
+def seeded_world(django_db_blocker) -> Iterator[World]:
+    """The two-clinic world for a module-scoped fixture, rolled back when the block ends::
+
+        @pytest.fixture(scope="module")
+        def world(django_db_setup, django_db_blocker):
+            with seeded_world(django_db_blocker) as built:
+                yield built
+
+    Tests that use it take ``db`` too, so what each one writes is rolled back on its own."""
     with django_db_blocker.unblock(), transaction.atomic():
-        built = build_world()
-        yield built
+        yield build_world()
         transaction.set_rollback(True)
 
 
@@ -823,14 +864,16 @@ def queries_for(route: Route, world: World, key: str) -> list[str]:
     if name == "api-appointment-availability":
         return [urlencode({"clinician": clinician.pk, "day": day})]
     if route.viewset is not None and name.endswith("-list"):
-        return [urlencode({field_name: value}) for field_name, value in _filter_values(route.viewset, side)]
+        return [urlencode({field_name: value}) for field_name, value in filter_values(route.viewset, side)]
     if name == "admin:autocomplete":
         return [urlencode({**query, "term": ""}) for query in _autocomplete_queries()]
     model = _admin_model(route)
     if model is None or model not in admin.site._registry:
         return []
     if name.endswith("_changelist"):
-        return [urlencode({"q": MARKER}), urlencode({"_popup": 1, "_to_field": "id"})]
+        # The search term is the marker less its last letter: it finds clinic B's rows, and the
+        # page echoing the term back is not taken for a leak.
+        return [urlencode({"q": MARKER[:-1]}), urlencode({"_popup": 1, "_to_field": "id"})]
     if name.endswith("_add"):
         return [
             urlencode({f.name: side.row(f.related_model).pk})
@@ -857,7 +900,8 @@ def _autocomplete_queries() -> list[dict]:
     return queries
 
 
-def _filter_values(viewset, side: Side) -> list[tuple[str, int]]:
+def filter_values(viewset, side: Side) -> list[tuple[str, int]]:
+    """(filter name, id of the side's row) for every model filter of a viewset's list."""
     view = viewset()
     filterset = DjangoFilterBackend().get_filterset_class(view, viewset.queryset)
     if filterset is None:
@@ -874,6 +918,32 @@ def _filter_values(viewset, side: Side) -> list[tuple[str, int]]:
             if model in side.rows:
                 values.append((name, side.row(model).pk))
     return values
+
+
+# --- Callers ----------------------------------------------------------------------------------------
+
+STAFF_BACKEND = "clinic.backends.StaffBackend"
+SESSION_ROLES = ("clinician", "front_desk", "clinic_admin")
+TOKEN_ROLES = ("token_clinician", "token_clinic_admin")
+# Someone without a session or token: a patient opening the links they were sent.
+PATIENT = "patient"
+CALLERS = (*SESSION_ROLES, *TOKEN_ROLES, PATIENT)
+
+
+def client_for(world: World, caller: str) -> Client:
+    """A test client calling as one of clinic A's ``CALLERS``: a role's session, the API token of
+    a role's staff member (``token_<role>``; the clinician's has the clinical scope), or nobody."""
+    if caller.startswith("token_"):
+        return Client(HTTP_AUTHORIZATION=f"Bearer {world.a.api_tokens[caller.removeprefix('token_')]}")
+    client = Client()
+    if caller != PATIENT:
+        client.force_login(world.a.users[caller], backend=STAFF_BACKEND)
+    return client
+
+
+def snapshot(clinic) -> dict[str, list[dict]]:
+    """Every row of the clinic, as values, to show that a refused request changed nothing."""
+    return {model._meta.label_lower: list(rows.order_by("pk").values()) for model, rows in clinic_rows(clinic)}
 
 
 # --- Reading a response -----------------------------------------------------------------------------
