@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
@@ -649,6 +650,13 @@ def seeded_world(django_db_blocker) -> Iterator[World]:
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world()
         transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """``seeded_world`` as a fixture, for a module that imports it."""
+    with seeded_world(django_db_blocker) as built:
+        yield built
 
 
 # --- Concrete URLs -----------------------------------------------------------------------------------
