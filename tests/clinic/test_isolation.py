@@ -22,10 +22,10 @@ import re
 
 import pytest
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 
 from tests.routes import (
     B_BIRTH_DATE,
-    CALLERS,
     MARKER,
     PATIENT,
     SESSION_ROLES,
@@ -43,6 +43,10 @@ from tests.routes import (
     snapshot,
     urls_for,
 )
+
+# Every role's session, a patient, and the clinician's API token (which has the clinical scope, so
+# it reads the most a token can: a token never reads more than its staff member's session).
+WALKERS = (*SESSION_ROLES, "token_clinician", PATIENT)
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +155,7 @@ def test_kwargs_for_clinic_b_name_clinic_b_rows(world, db):
 # --- Every route, every role -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize("role", WALKERS)
 def test_no_route_shows_clinic_b_to_clinic_a(world, db, role):
     """GET every route with clinic A's ids and with clinic B's, as HTML/JSON and in the browsable
     API: no 5xx, no clinic-B word, and a clinic-B id in the path is refused like a missing one."""
@@ -197,7 +201,7 @@ def _send(client, route, method: str, url: str, body: dict):
     return getattr(client, method.lower())(url, body)
 
 
-@pytest.mark.parametrize("role", CALLERS)
+@pytest.mark.parametrize("role", WALKERS)
 def test_no_write_with_clinic_b_ids_changes_clinic_b(world, db, role):
     """Every write route (POST, PUT, PATCH, DELETE) with clinic B's ids in its path: refused
     with 404 (or 403 by role), and nothing of clinic B's changes."""
@@ -241,8 +245,6 @@ def _hostile_bodies(schema: dict) -> list[dict]:
 
 
 def _request_schemas() -> list[tuple[str, str, dict]]:
-    from drf_spectacular.generators import SchemaGenerator
-
     schema = SchemaGenerator().get_schema(request=None, public=True)
     components = schema["components"]["schemas"]
     found = []

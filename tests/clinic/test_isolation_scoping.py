@@ -177,8 +177,8 @@ def test_another_clinics_id_in_a_filter_answers_like_a_missing_one(world, db, pa
 # --- The Django admin: saving a row that points at another clinic's ------------------------------
 
 
-def _admin_b_id_posts(world) -> list[tuple[str, str, dict, type]]:
-    """(add page, field, form data with clinic B's row in ``field``, model that must not change)."""
+def _admin_b_id_posts(world) -> list[tuple[str, str, dict]]:
+    """(add page, field, form data with clinic B's row in ``field``)."""
     a, b = world.a, world.b
     return [
         ("/admin/clinic/clinicianprofile/add/", "user", {"user": b.users["front_desk"].pk, "credentials": "PT"}),
@@ -313,7 +313,7 @@ def _user_request(user, path: str = "/api/"):
     return request
 
 
-def _b_ids(world) -> dict:
+def _b_ids(world):
     """Model -> ids of clinic B's rows (empty for a model of no clinic)."""
     ids = row_ids(world.b.clinic)
     return lambda model: ids.get(model, set())
