@@ -13,7 +13,14 @@ from assessments import services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
-from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema, form_errors, form_schema
+from clinic.drf import (
+    ETagMixin,
+    ScopedModelSerializer,
+    etag_read_schema,
+    etag_write_schema,
+    form_errors,
+    form_schema,
+)
 from clinic.drf import call_service as _call
 
 # The exam payload is documented from the form that validates it.
@@ -37,7 +44,7 @@ def _valid(form) -> dict:
     return form.cleaned_data
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(ScopedModelSerializer):
     class Meta:
         model = Finding
         fields = [
@@ -55,7 +62,7 @@ class FindingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(ScopedModelSerializer):
     measurements = serializers.SerializerMethodField()
     findings = FindingSerializer(many=True, read_only=True)
 

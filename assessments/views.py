@@ -35,7 +35,7 @@ def _measure_label(code: str) -> str:
 
 def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
     episode = get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient__clinic"), pk=pk, patient__clinic_id=request.user.clinic_id
+        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient__clinic"), pk=pk
     )
     if not permissions.can_view_clinical(request.user, episode.patient):
         raise PermissionDenied
@@ -44,9 +44,8 @@ def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
 
 def _assessment(request: HttpRequest, pk: int) -> Assessment:
     assessment = get_object_or_404(
-        Assessment.objects.select_related("episode__patient__clinic", "clinician"),
+        permissions.clinic_rows(request.user, Assessment).select_related("episode__patient__clinic", "clinician"),
         pk=pk,
-        episode__patient__clinic_id=request.user.clinic_id,
     )
     if not permissions.can_view_clinical(request.user, assessment.episode.patient):
         raise PermissionDenied
@@ -136,9 +135,7 @@ def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _finding(request: HttpRequest, pk: int) -> Finding:
     finding = get_object_or_404(
-        Finding.objects.select_related("assessment__episode__patient"),
-        pk=pk,
-        assessment__episode__patient__clinic_id=request.user.clinic_id,
+        permissions.clinic_rows(request.user, Finding).select_related("assessment__episode__patient"), pk=pk
     )
     if not permissions.can_change_clinical(request.user, finding.assessment.episode.patient):
         raise PermissionDenied

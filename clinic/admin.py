@@ -1,5 +1,5 @@
-"""Django admin for clinic admins: every list is limited to the admin's own clinic, PHI
-reads and writes are audited, and the audit trail is read-only."""
+"""Django admin for clinic admins: every list and choice is limited to the admin's own clinic
+(clinic/admin_site.py), PHI reads and writes are audited, and the audit trail is read-only."""
 
 from __future__ import annotations
 
@@ -8,31 +8,11 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from clinic import api_tokens, audit, permissions, services
+from clinic.admin_site import ClinicScopedAdmin
 from clinic.forms import ROLE_CHOICES, StaffEmailField
 from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
-
-
-class ClinicScopedAdmin(admin.ModelAdmin):
-    """Limits rows to the signed-in admin's clinic; ``clinic_path`` is the lookup to it."""
-
-    clinic_path = "clinic"
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        if request.user.is_superuser:
-            return rows
-        return rows.filter(**{f"{self.clinic_path}_id": request.user.clinic_id})
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "clinic" and not request.user.is_superuser:
-            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Records are discharged or deactivated, never deleted.
-        return False
 
 
 class AuditedPHIAdmin(ClinicScopedAdmin):
@@ -55,12 +35,7 @@ class AuditedPHIAdmin(ClinicScopedAdmin):
 
 @admin.register(Clinic)
 class ClinicAdmin(ClinicScopedAdmin):
-    clinic_path = "pk"
     list_display = ["name", "time_zone", "paper_size"]
-
-    def get_queryset(self, request):
-        rows = admin.ModelAdmin.get_queryset(self, request)
-        return rows if request.user.is_superuser else rows.filter(pk=request.user.clinic_id)
 
 
 class StaffAdminForm(forms.ModelForm):
@@ -163,7 +138,6 @@ class UserAdmin(ClinicScopedAdmin):
 
 @admin.register(ClinicianProfile)
 class ClinicianProfileAdmin(ClinicScopedAdmin):
-    clinic_path = "user__clinic"
     list_display = ["user", "credentials", "license_number"]
 
 
@@ -174,7 +148,6 @@ class PatientAdmin(AuditedPHIAdmin):
 
 @admin.register(EpisodeOfCare)
 class EpisodeAdmin(AuditedPHIAdmin):
-    clinic_path = "patient__clinic"
     list_display = ["id", "patient", "status", "lead_clinician", "opened_on"]
     list_filter = ["status"]
     raw_id_fields = ["patient", "lead_clinician"]
@@ -182,7 +155,6 @@ class EpisodeAdmin(AuditedPHIAdmin):
 
 @admin.register(Appointment)
 class AppointmentAdmin(ClinicScopedAdmin):
-    clinic_path = "episode__patient__clinic"
     list_display = ["id", "starts_at", "clinician", "status"]
     raw_id_fields = ["episode", "clinician"]
 
@@ -209,14 +181,8 @@ class AppointmentTypeAdmin(ClinicScopedAdmin):
 
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(ClinicScopedAdmin):
-    clinic_path = "clinician__clinic"
     list_display = ["clinician", "weekday", "start", "end"]
     list_filter = ["weekday"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "clinician" and not request.user.is_superuser:
-            kwargs["queryset"] = User.objects.filter(clinic_id=request.user.clinic_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Hours and time off are schedule settings, not records: they may be removed.
@@ -234,7 +200,6 @@ class ApiTokenAdmin(ClinicScopedAdmin):
     """Read-only, apart from revoking: tokens are created on the API tokens page, where the
     raw token can be shown once."""
 
-    clinic_path = "owner__clinic"
     list_display = [
         "name",
         "owner",

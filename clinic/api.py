@@ -5,7 +5,6 @@ Search takes its query in a POST body so patient names never appear in URLs or l
 
 from __future__ import annotations
 
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import mixins, serializers, viewsets
@@ -14,13 +13,20 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from clinic import api_tokens, audit, permissions, selectors, services
-from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
+from clinic.drf import (
+    ETagMixin,
+    ScopedFilterSet,
+    ScopedModelSerializer,
+    ScopedPrimaryKeyRelatedField,
+    etag_read_schema,
+    etag_write_schema,
+)
 from clinic.drf import call_service as _call
 from clinic.models import ApiToken, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.services import PATIENT_FIELDS
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(ScopedModelSerializer):
     mobile_phone = PhoneNumberField(required=False, allow_blank=True)
 
     class Meta:
@@ -86,20 +92,12 @@ class PatientViewSet(ETagMixin, NoDeleteViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-def _request_patients(request):
-    return permissions.scoped_patients(request.user) if request else Patient.objects.none()
-
-
-def _request_clinicians(request):
-    # The schema generator builds serializers for an anonymous user, who has no clinic.
-    if request is None or not request.user.is_authenticated:
-        return User.objects.none()
-    return selectors.clinicians_of(clinic_id=request.user.clinic_id)
-
-
-class EpisodeSerializer(serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
-    lead_clinician = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+class EpisodeSerializer(ScopedModelSerializer):
+    # Scoped: an id of another clinic's patient or staff is "not found", like one that does not exist.
+    patient = ScopedPrimaryKeyRelatedField(queryset=Patient.objects.all())
+    lead_clinician = ScopedPrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, groups__name=permissions.Role.CLINICIAN.value)
+    )
 
     class Meta:
         model = EpisodeOfCare
@@ -108,19 +106,11 @@ class EpisodeSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        # Ids from another clinic are "not found", exactly like ids that do not exist.
-        self.fields["patient"].queryset = _request_patients(request)
-        self.fields["lead_clinician"].queryset = _request_clinicians(request)
         if self.instance is not None:
             self.fields["patient"].read_only = True
 
 
-class EpisodeFilter(filters.FilterSet):
-    # Choices limited to the user's clinic: another clinic's id is as unknown as a missing one.
-    patient = filters.ModelChoiceFilter(queryset=_request_patients)
-    lead_clinician = filters.ModelChoiceFilter(queryset=_request_clinicians)
-
+class EpisodeFilter(ScopedFilterSet):
     class Meta:
         model = EpisodeOfCare
         fields = ["patient", "status", "lead_clinician"]
@@ -159,17 +149,11 @@ class EpisodeViewSet(ETagMixin, NoDeleteViewSet):
         )
 
 
-def _request_token_owners(request):
-    if request is None or not request.user.is_authenticated:
-        return User.objects.none()
-    return api_tokens.token_owners(user=request.user)
-
-
 TOKEN_STATUSES = [(status.value, status.value.capitalize()) for status in api_tokens.TokenStatus]
 
 
 @extend_schema_serializer(component_name="ApiToken")
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ScopedModelSerializer):
     owner_name = serializers.CharField(source="owner.full_name", read_only=True)
     created_by = serializers.CharField(source="created_by.full_name", read_only=True)
     status = serializers.ChoiceField(choices=TOKEN_STATUSES, read_only=True)
@@ -195,15 +179,11 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="ApiTokenCreate")
 class ApiTokenCreateSerializer(serializers.Serializer):
-    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    # Another clinic's staff, or a deactivated account, is as unknown as a missing id.
+    owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     name = serializers.CharField(max_length=80)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     clinical_scope = serializers.BooleanField(default=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Another clinic's staff, or a deactivated account, is as unknown as a missing id.
-        self.fields["owner"].queryset = _request_token_owners(self.context.get("request"))
 
 
 @extend_schema_serializer(component_name="ApiTokenCreated")

@@ -1,7 +1,7 @@
 """What every API module shares: turning a service's or a form's validation errors into a DRF
 400 of one shape, the JSON 404 of addresses under /api/ that name no route, the ordering of
-lists, the schema of payloads that a Django form validates, and the ETags that keep two editors
-from overwriting each other."""
+lists, related ids and list filters limited to the user's clinic, the schema of payloads that a
+Django form validates, and the ETags that keep two editors from overwriting each other."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import hashlib
 from datetime import datetime
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django_filters import rest_framework as filters
+from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from clinic import permissions
 
 # Where messages that concern no single field go, in every 400 (DRF's NON_FIELD_ERRORS_KEY too).
 NON_FIELD_KEY = "detail"
@@ -104,6 +108,61 @@ class StableOrderingFilter(OrderingFilter):
                 "explode": False,
             }
         ]
+
+
+# Related ids and filter choices: only the rows the requesting user may see.
+
+
+def _request_user(request):
+    # The schema generator and the browsable API's forms may have no request, or no user.
+    return getattr(request, "user", None)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related id looked up among the rows the requesting user may see
+    (``permissions.scoped``): another clinic's id is as unknown as one that does not exist,
+    and the browsable API's choices list only the user's own clinic."""
+
+    def get_queryset(self):
+        return permissions.scoped(_request_user(self.context.get("request")), super().get_queryset())
+
+
+class ScopedModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: every foreign key it builds is a ScopedPrimaryKeyRelatedField."""
+
+    serializer_related_field = ScopedPrimaryKeyRelatedField
+
+
+class ScopedFilterSet(filters.FilterSet):
+    """Every model choice of a filter (``?episode=``, ``?clinician=``...) is the user's scoped
+    rows of that model, declared or generated: another clinic's id answers the same 400 as an
+    id that does not exist, and the browsable API's filter form lists only the user's clinic."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for declared in self.filters.values():
+            if isinstance(declared, QuerySetRequestMixin):
+                model = _related_model(self._meta.model, declared.field_name)
+                declared.queryset = lambda request, model=model: permissions.scoped(_request_user(request), model)
+
+
+def _related_model(model, field_name: str):
+    for part in field_name.split("__"):
+        model = model._meta.get_field(part).related_model
+    return model
+
+
+class ScopedFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend with ScopedFilterSet under ``filterset_fields``; a viewset's own
+    ``filterset_class`` must be a ScopedFilterSet too."""
+
+    filterset_base = ScopedFilterSet
+
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        if filterset_class is not None and not issubclass(filterset_class, ScopedFilterSet):
+            raise ImproperlyConfigured(f"{type(view).__name__}.filterset_class must be a clinic.drf.ScopedFilterSet.")
+        return filterset_class
 
 
 def form_schema(

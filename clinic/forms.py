@@ -83,15 +83,18 @@ class PatientSearchForm(forms.Form):
 
 
 class EpisodeForm(forms.ModelForm):
+    # Empty until the form knows whose clinic it is for.
+    lead_clinician = forms.ModelChoiceField(queryset=User.objects.none())
+
     class Meta:
         model = EpisodeOfCare
         fields = ["presenting_complaint", "lead_clinician", "opened_on"]
         widgets = {"opened_on": DateInput()}
         help_texts = {"presenting_complaint": "In a few words, e.g. “Right hip pain when running”."}
 
-    def __init__(self, *args, clinic_id: int, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["lead_clinician"].queryset = selectors.clinicians_of(clinic_id=clinic_id)
+        self.fields["lead_clinician"].queryset = selectors.clinicians_of(user=user)
 
 
 class EpisodeEditForm(EpisodeForm):

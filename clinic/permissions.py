@@ -8,12 +8,19 @@ HTML views call the ``can_*`` predicates and ``scoped`` querysets; DRF views use
 permission classes at the bottom, which call the same predicates. A record of another
 clinic is answered with 404 (its existence is not confirmed); a record the role may not
 see in the user's own clinic is answered with 403.
+
+Every queryset a user sees rows of (lists, API filter choices, serializer related fields,
+form and Django admin choice fields, autocomplete) comes from ``scoped(user, model)``, or
+``clinic_rows(user, model)`` where the caller checks the role itself (the Django admin).
+Both find a model's clinic through ``CLINIC_PATHS``; a model that is in neither it nor
+``SHARED_MODELS`` raises, so a new model cannot be listed unscoped by accident.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -116,23 +123,147 @@ def _in_clinic(user: User, clinic_id: int | None) -> bool:
 
 # --- Querysets: what a user may list at all ------------------------------------------
 
+# Each model of clinic data -> the lookup from its rows to their clinic.
+CLINIC_PATHS: dict[str, str] = {
+    "clinic.clinic": "pk",
+    "clinic.user": "clinic",
+    "clinic.clinicianprofile": "user__clinic",
+    "clinic.clinicthreshold": "clinic",
+    "clinic.patient": "clinic",
+    "clinic.episodeofcare": "patient__clinic",
+    "clinic.auditevent": "clinic",
+    "clinic.apitoken": "owner__clinic",
+    "scheduling.appointmenttype": "clinic",
+    "scheduling.workinghours": "clinician__clinic",
+    "scheduling.timeoff": "clinician__clinic",
+    "scheduling.appointment": "episode__patient__clinic",
+    "scheduling.calendarfeed": "clinician__clinic",
+    "scheduling.waitlistentry": "episode__patient__clinic",
+    "scheduling.reminder": "episode__patient__clinic",
+    "scheduling.reminderlink": "reminder__episode__patient__clinic",
+    "scheduling.remindertemplate": "clinic",
+    "portal.portallink": "patient__clinic",
+    "portal.homeprogramcheckin": "version__plan__episode__patient__clinic",
+    "webhooks.webhookendpoint": "clinic",
+    "webhooks.webhookdelivery": "endpoint__clinic",
+    "webhooks.webhookattempt": "delivery__endpoint__clinic",
+    "intake.intake": "episode__patient__clinic",
+    "intake.intakeinvitation": "intake__episode__patient__clinic",
+    "intake.questionnairescore": "intake__episode__patient__clinic",
+    "intake.redflag": "episode__patient__clinic",
+    "intake.reviewnote": "intake__episode__patient__clinic",
+    "intake.licensedinstrumenttext": "clinic",
+    "assessments.assessment": "episode__patient__clinic",
+    "assessments.rommeasurement": "assessment__episode__patient__clinic",
+    "assessments.fmsscore": "assessment__episode__patient__clinic",
+    "assessments.specialtest": "assessment__episode__patient__clinic",
+    "assessments.finding": "assessment__episode__patient__clinic",
+    "assessments.outcomescore": "assessment__episode__patient__clinic",
+    "plans.intervention": "clinic",
+    "plans.planrule": "clinic",
+    "plans.ruleitem": "rule__clinic",
+    "plans.contraindication": "clinic",
+    "plans.treatmentplan": "episode__patient__clinic",
+    "plans.planitem": "plan__episode__patient__clinic",
+    "plans.planversion": "plan__episode__patient__clinic",
+    "plans.handout": "version__plan__episode__patient__clinic",
+}
+
+# Models that belong to no clinic and are the same for all: the role groups and the
+# framework's own tables. Listing them shows nothing of any clinic.
+SHARED_MODELS = frozenset({"auth.group", "auth.permission", "contenttypes.contenttype"})
+
+_CLINICAL = ("clinic.view_clinical_record",)
+_SCHEDULE_VIEW = ("scheduling.view_appointment",)
+_WEBHOOKS = ("clinic.change_clinic",)
+
+# What a role must hold to see a model's rows at all (its own clinic's). A model not named
+# needs nothing more than belonging to the clinic: staff names, visit types, the library.
+VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "clinic.patient": ("clinic.view_patient",),
+    "clinic.episodeofcare": ("clinic.view_patient", "clinic.view_episodeofcare"),
+    "clinic.auditevent": ("clinic.view_audit_trail",),
+    "clinic.apitoken": ("clinic.change_user",),
+    "intake.intakeinvitation": ("clinic.view_patient", "clinic.view_episodeofcare"),
+    **dict.fromkeys(
+        [
+            "intake.intake",
+            "intake.questionnairescore",
+            "intake.redflag",
+            "intake.reviewnote",
+            "assessments.assessment",
+            "assessments.rommeasurement",
+            "assessments.fmsscore",
+            "assessments.specialtest",
+            "assessments.finding",
+            "assessments.outcomescore",
+            "plans.treatmentplan",
+            "plans.planitem",
+            "plans.planversion",
+            "plans.handout",
+            "portal.homeprogramcheckin",
+        ],
+        _CLINICAL,
+    ),
+    **dict.fromkeys(
+        ["scheduling.appointment", "scheduling.waitlistentry", "scheduling.reminder", "scheduling.reminderlink"],
+        _SCHEDULE_VIEW,
+    ),
+    **dict.fromkeys(["webhooks.webhookendpoint", "webhooks.webhookdelivery", "webhooks.webhookattempt"], _WEBHOOKS),
+}
+
+
+def _rows(rows: type[models.Model] | models.QuerySet) -> models.QuerySet:
+    return rows if isinstance(rows, models.QuerySet) else rows._default_manager.all()
+
+
+def clinic_path(model: type[models.Model]) -> str:
+    """The lookup from the model's rows to their clinic; raises for a model nobody placed."""
+    label = model._meta.label_lower
+    if label not in CLINIC_PATHS:
+        raise ImproperlyConfigured(
+            f"{label} is in neither permissions.CLINIC_PATHS nor SHARED_MODELS: say which clinic its rows belong to."
+        )
+    return CLINIC_PATHS[label]
+
+
+def clinic_rows(user, rows: type[models.Model] | models.QuerySet) -> models.QuerySet:
+    """Of ``rows`` (a model or a queryset), those of the user's clinic, whatever the user's
+    roles: for callers that check the role themselves (the Django admin). A user without a
+    clinic, or not signed in, gets none."""
+    queryset = _rows(rows)
+    if queryset.model._meta.label_lower in SHARED_MODELS:
+        return queryset
+    path = clinic_path(queryset.model)
+    if not (user is not None and user.is_authenticated and user.is_active and user.clinic_id):
+        return queryset.none()
+    return queryset.filter(**{"pk" if path == "pk" else f"{path}_id": user.clinic_id})
+
+
+def scoped(user, rows: type[models.Model] | models.QuerySet) -> models.QuerySet:
+    """Of ``rows`` (a model or a queryset), what the user may see: their own clinic's, and
+    only if their roles let them see that kind of record at all. Another clinic's row is as
+    absent as one that does not exist."""
+    queryset = clinic_rows(user, rows)
+    needed = VIEW_PERMISSIONS.get(queryset.model._meta.label_lower, ())
+    if needed and not (user is not None and user.has_perms(needed)):
+        return queryset.none()
+    return queryset
+
 
 def scoped_patients(user: User) -> models.QuerySet[Patient]:
-    if not (user.is_authenticated and user.is_active and user.clinic_id and user.has_perm("clinic.view_patient")):
-        return Patient.objects.none()
-    return Patient.objects.filter(clinic_id=user.clinic_id)
+    return scoped(user, Patient)
 
 
 def scoped_episodes(user: User) -> models.QuerySet[EpisodeOfCare]:
-    if not user.has_perm("clinic.view_episodeofcare"):
-        return EpisodeOfCare.objects.none()
-    return EpisodeOfCare.objects.filter(patient__in=scoped_patients(user))
+    return scoped(user, EpisodeOfCare)
 
 
 def scoped_staff(user: User) -> models.QuerySet[User]:
-    if not (user.is_authenticated and user.clinic_id and user.has_perm("clinic.view_user")):
+    """Staff accounts to manage: clinic admins only."""
+    if not (user.is_authenticated and user.has_perm("clinic.view_user")):
         return User.objects.none()
-    return User.objects.filter(clinic_id=user.clinic_id)
+    return clinic_rows(user, User)
 
 
 # --- Predicates on one object ----------------------------------------------------------
@@ -172,10 +303,8 @@ def can_view_audit_trail(user: User, patient: Patient) -> bool:
 
 
 def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
-    # Asked of anonymous visitors too: the Django admin's sign-in page lists the admin's sections.
-    if not user.is_authenticated:
-        return False
-    clinic_id = clinic.pk if clinic else user.clinic_id
+    # An anonymous user has no clinic (the Django admin's sign-in page asks too).
+    clinic_id = clinic.pk if clinic else getattr(user, "clinic_id", None)
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
 
 

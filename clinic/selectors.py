@@ -83,9 +83,10 @@ def patient_episodes(*, patient: Patient) -> QuerySet[EpisodeOfCare]:
     return patient.episodes.select_related("lead_clinician")
 
 
-def clinicians_of(*, clinic_id: int) -> QuerySet[User]:
-    return User.objects.filter(clinic_id=clinic_id, is_active=True, groups__name=Role.CLINICIAN.value).order_by(
-        "full_name"
+def clinicians_of(*, user: User) -> QuerySet[User]:
+    """The active clinicians of the user's clinic."""
+    return (
+        permissions.scoped(user, User).filter(is_active=True, groups__name=Role.CLINICIAN.value).order_by("full_name")
     )
 
 

@@ -43,14 +43,12 @@ def _patient(request: HttpRequest, pk: int) -> Patient:
 
     What the user's role allows on it is checked next, and answered with 403.
     """
-    return get_object_or_404(Patient, pk=pk, clinic_id=request.user.clinic_id)
+    return get_object_or_404(permissions.clinic_rows(request.user, Patient), pk=pk)
 
 
 def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
     return get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient", "lead_clinician"),
-        pk=pk,
-        patient__clinic_id=request.user.clinic_id,
+        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient", "lead_clinician"), pk=pk
     )
 
 
@@ -198,7 +196,7 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
 def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = _patient(request, patient_pk)
     _require(permissions.can_add_episode(request.user, patient))
-    form = EpisodeForm(request.POST or None, clinic_id=patient.clinic_id, initial={"opened_on": timezone.localdate()})
+    form = EpisodeForm(request.POST or None, user=request.user, initial={"opened_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         episode = _attempt(
             form, lambda: services.episode_open(actor=request.user, patient=patient, **form.cleaned_data)
@@ -243,7 +241,7 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = EpisodeEditForm(
         request.POST or None,
         instance=EpisodeOfCare.objects.get(pk=episode.pk),
-        clinic_id=episode.patient.clinic_id,
+        user=request.user,
     )
     if (
         request.method == "POST"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from clinic.admin import ClinicScopedAdmin
+from clinic.admin_site import ClinicScopedAdmin
 from intake.models import LicensedInstrumentText
 
 

@@ -10,6 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from clinic import audit, permissions
+from clinic.drf import ScopedModelSerializer
 from clinic.drf import call_service as _call
 from clinic.models import ContactChannel
 from intake import selectors, services
@@ -29,7 +30,7 @@ class InvitationAccess(BasePermission):
 
 
 @extend_schema_serializer(component_name="IntakeInvitation")
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(ScopedModelSerializer):
     episode = serializers.IntegerField(source="intake.episode_id", read_only=True)
     status = serializers.SerializerMethodField()
 
@@ -120,7 +121,7 @@ class InvitationViewSet(
 
 
 @extend_schema_serializer(component_name="QuestionnaireScore")
-class ScoreSerializer(serializers.ModelSerializer):
+class ScoreSerializer(ScopedModelSerializer):
     class Meta:
         model = QuestionnaireScore
         fields = [
@@ -138,20 +139,20 @@ class ScoreSerializer(serializers.ModelSerializer):
         ]
 
 
-class RedFlagSerializer(serializers.ModelSerializer):
+class RedFlagSerializer(ScopedModelSerializer):
     class Meta:
         model = RedFlag
         fields = ["id", "code", "tier", "label", "raised_at", "cleared_at", "cleared_by", "clearance_note"]
 
 
 @extend_schema_serializer(component_name="ReviewNote")
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(ScopedModelSerializer):
     class Meta:
         model = ReviewNote
         fields = ["id", "author", "text", "created_at"]
 
 
-class IntakeSerializer(serializers.ModelSerializer):
+class IntakeSerializer(ScopedModelSerializer):
     scores = ScoreSerializer(many=True, read_only=True)
     red_flags = RedFlagSerializer(many=True, read_only=True)
     review_notes = NoteSerializer(many=True, read_only=True)

@@ -136,9 +136,7 @@ def intake_done(request: HttpRequest, token: str) -> HttpResponse:
 
 def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
     return get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient__clinic", "lead_clinician"),
-        pk=pk,
-        patient__clinic_id=request.user.clinic_id,
+        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient__clinic", "lead_clinician"), pk=pk
     )
 
 
@@ -263,9 +261,7 @@ def _answer_groups(answers: dict) -> list[tuple[str, list[tuple[str, str]]]]:
 @login_required
 @require_POST
 def red_flag_clear(request: HttpRequest, pk: int) -> HttpResponse:
-    flag = get_object_or_404(
-        RedFlag.objects.select_related("episode__patient"), pk=pk, episode__patient__clinic_id=request.user.clinic_id
-    )
+    flag = get_object_or_404(permissions.clinic_rows(request.user, RedFlag).select_related("episode__patient"), pk=pk)
     if not permissions.can_change_clinical(request.user, flag.episode.patient):
         raise PermissionDenied
     form = RedFlagClearForm(request.POST)

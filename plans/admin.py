@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from clinic.admin import ClinicScopedAdmin
+from clinic.admin_site import ClinicScopedAdmin, ClinicScopedInline
 from plans.models import Contraindication, Intervention, PlanRule, RuleItem
 
 
@@ -27,15 +27,10 @@ class InterventionAdmin(LibraryAdmin):
     search_fields = ["name", "key"]
 
 
-class RuleItemInline(admin.TabularInline):
+class RuleItemInline(ClinicScopedInline):
     model = RuleItem
     extra = 1
     autocomplete_fields = ["intervention"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "intervention" and not request.user.is_superuser:
-            kwargs["queryset"] = Intervention.objects.filter(clinic_id=request.user.clinic_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(PlanRule)

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from assessments.models import Assessment
 from clinic import audit, permissions
-from clinic.drf import ETagMixin, etag_delete_schema, etag_read_schema, etag_write_schema
+from clinic.drf import ETagMixin, ScopedModelSerializer, etag_delete_schema, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from plans import services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
@@ -29,7 +29,7 @@ class LibraryAccess(BasePermission):
         )
 
 
-class InterventionSerializer(serializers.ModelSerializer):
+class InterventionSerializer(ScopedModelSerializer):
     dosage = serializers.CharField(source="dosage_text", read_only=True)
 
     class Meta:
@@ -66,10 +66,10 @@ class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     filterset_fields = ["prong", "active", "home_program"]
 
     def get_queryset(self):
-        return Intervention.objects.filter(clinic_id=self.request.user.clinic_id).order_by("prong", "name")
+        return permissions.scoped(self.request.user, Intervention).order_by("prong", "name")
 
 
-class PlanItemSerializer(serializers.ModelSerializer):
+class PlanItemSerializer(ScopedModelSerializer):
     dosage = serializers.CharField(source="dosage_text", read_only=True)
 
     class Meta:
@@ -105,7 +105,7 @@ class PlanItemSerializer(serializers.ModelSerializer):
         ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(ScopedModelSerializer):
     items = PlanItemSerializer(many=True, read_only=True)
     goals = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     running_advice = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
@@ -137,7 +137,7 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="PlanVersion")
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(ScopedModelSerializer):
     class Meta:
         model = PlanVersion
         fields = ["number", "body", "changes", "signed_by", "signed_at"]
@@ -208,9 +208,9 @@ class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         plan = self.get_object()
         payload = AddItemSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        intervention = Intervention.objects.filter(
-            clinic_id=request.user.clinic_id, pk=payload.validated_data["intervention"]
-        ).first()
+        intervention = (
+            permissions.scoped(request.user, Intervention).filter(pk=payload.validated_data["intervention"]).first()
+        )
         if intervention is None:
             raise ValidationError({"intervention": ["No such intervention in your clinic's library."]})
         item = _call(

@@ -39,9 +39,8 @@ def _messages_from(request: HttpRequest, error: ValidationError) -> None:
 
 def _plan(request: HttpRequest, pk: int, *, change: bool = False) -> TreatmentPlan:
     plan = get_object_or_404(
-        TreatmentPlan.objects.select_related("episode__patient__clinic", "assessment"),
+        permissions.clinic_rows(request.user, TreatmentPlan).select_related("episode__patient__clinic", "assessment"),
         pk=pk,
-        episode__patient__clinic_id=request.user.clinic_id,
     )
     allowed = permissions.can_change_clinical if change else permissions.can_view_clinical
     if not allowed(request.user, plan.episode.patient):
@@ -51,9 +50,7 @@ def _plan(request: HttpRequest, pk: int, *, change: bool = False) -> TreatmentPl
 
 def _item(request: HttpRequest, pk: int) -> PlanItem:
     item = get_object_or_404(
-        PlanItem.objects.select_related("plan__episode__patient"),
-        pk=pk,
-        plan__episode__patient__clinic_id=request.user.clinic_id,
+        permissions.clinic_rows(request.user, PlanItem).select_related("plan__episode__patient"), pk=pk
     )
     if not permissions.can_change_clinical(request.user, item.plan.episode.patient):
         raise PermissionDenied
@@ -64,9 +61,7 @@ def _item(request: HttpRequest, pk: int) -> PlanItem:
 @require_POST
 def plan_draft(request: HttpRequest, assessment_pk: int) -> HttpResponse:
     assessment = get_object_or_404(
-        Assessment.objects.select_related("episode__patient__clinic"),
-        pk=assessment_pk,
-        episode__patient__clinic_id=request.user.clinic_id,
+        permissions.clinic_rows(request.user, Assessment).select_related("episode__patient__clinic"), pk=assessment_pk
     )
     try:
         plan = services.plan_draft(actor=request.user, assessment=assessment)
@@ -262,7 +257,7 @@ def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in LIBRARY_KINDS:
         raise PermissionDenied
     model, form_class, label = LIBRARY_KINDS[kind]
-    row = get_object_or_404(model, pk=pk, clinic_id=request.user.clinic_id)
+    row = get_object_or_404(permissions.clinic_rows(request.user, model), pk=pk)
     form = form_class(request.POST or None, request.FILES or None, instance=row)
     if request.method == "POST" and form.is_valid():
         services.library_update(actor=request.user, row=row, form=form)

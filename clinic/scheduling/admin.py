@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from clinic.admin import ClinicScopedAdmin
+from clinic.admin_site import ClinicScopedAdmin
 from clinic.scheduling.models import ReminderTemplate
 
 
@@ -12,11 +12,6 @@ from clinic.scheduling.models import ReminderTemplate
 class ReminderTemplateAdmin(ClinicScopedAdmin):
     list_display = ["kind", "appointment_type", "subject", "updated_at"]
     list_filter = ["kind"]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "appointment_type" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(clinic_id=request.user.clinic_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting a clinic's wording only brings back the shipped default.

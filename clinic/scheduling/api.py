@@ -13,7 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from clinic import permissions, selectors
-from clinic.drf import ETAG_ACTION_PARAMETERS, ETagMixin, etag_read_schema
+from clinic.drf import ETAG_ACTION_PARAMETERS, ETagMixin, ScopedModelSerializer, etag_read_schema
 from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
 from clinic.scheduling import selectors as schedule
@@ -26,7 +26,7 @@ class ScheduleAccess(BasePermission):
         return request.user.is_authenticated and bool(request.user.clinic_id) and request.user.has_perm(needed)
 
 
-class AppointmentSerializer(serializers.ModelSerializer):
+class AppointmentSerializer(ScopedModelSerializer):
     class Meta:
         model = Appointment
         fields = [
@@ -101,7 +101,7 @@ class AppointmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelM
         )
 
     def _clinician(self, clinician_id: int):
-        clinician = selectors.clinicians_of(clinic_id=self.request.user.clinic_id).filter(pk=clinician_id).first()
+        clinician = selectors.clinicians_of(user=self.request.user).filter(pk=clinician_id).first()
         if clinician is None:
             raise ValidationError({"clinician": ["No such clinician in your clinic."]})
         return clinician

@@ -20,7 +20,7 @@ from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, Reminde
 @login_required
 @require_POST
 def reminders_resume(request: HttpRequest, patient_pk: int) -> HttpResponse:
-    patient = get_object_or_404(Patient, pk=patient_pk, clinic_id=request.user.clinic_id)
+    patient = get_object_or_404(permissions.clinic_rows(request.user, Patient), pk=patient_pk)
     reminder_services.reminders_resume(actor=request.user, patient=patient)
     messages.success(request, "Reminders will be sent again.")
     return redirect("patient_detail", pk=patient.pk)
@@ -70,7 +70,11 @@ def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) ->
     if kind not in ReminderKind.values or (type_pk is not None and kind not in APPOINTMENT_KINDS):
         raise Http404
     clinic = request.user.clinic
-    visit_type = get_object_or_404(AppointmentType, pk=type_pk, clinic=clinic) if type_pk is not None else None
+    visit_type = (
+        get_object_or_404(permissions.clinic_rows(request.user, AppointmentType), pk=type_pk)
+        if type_pk is not None
+        else None
+    )
     template = ReminderTemplate.objects.filter(clinic=clinic, kind=kind, appointment_type=visit_type).first()
     if template is None:
         # A new wording per visit type starts from what that type gets now.

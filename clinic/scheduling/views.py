@@ -78,7 +78,7 @@ def _free_slots(clinician, day: datetime.date, visits, time_off) -> list[rules.S
 def day_view(request: HttpRequest) -> HttpResponse:
     _require_scheduler(request)
     day = _day(request)
-    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id).select_related("clinic"))
+    everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
     # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
     prefetch_related_objects(clinicians, "working_hours")
@@ -128,9 +128,7 @@ def book(request: HttpRequest) -> HttpResponse:
     """Book one visit. The slot (clinician and start) comes from the day view; the patient
     is found with a search sent by POST, so no name is ever in the address."""
     _require_scheduler(request)
-    clinician = get_object_or_404(
-        selectors.clinicians_of(clinic_id=request.user.clinic_id), pk=request.GET.get("clinician")
-    )
+    clinician = get_object_or_404(selectors.clinicians_of(user=request.user), pk=request.GET.get("clinician"))
     try:
         starts_at = datetime.datetime.fromisoformat(request.GET.get("start", ""))
     except ValueError:
@@ -191,9 +189,8 @@ def _day_url(starts_at: datetime.datetime, clinician) -> str:
 def _visit(request: HttpRequest, pk: int) -> Appointment:
     _require_scheduler(request)
     return get_object_or_404(
-        Appointment.objects.select_related("episode__patient", "clinician__clinic"),
+        permissions.clinic_rows(request.user, Appointment).select_related("episode__patient", "clinician__clinic"),
         pk=pk,
-        episode__patient__clinic_id=request.user.clinic_id,
     )
 
 
@@ -269,9 +266,9 @@ class WaitListForm(forms.Form):
     clinician = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any clinician")
     note = forms.CharField(max_length=200, required=False, label="Note (e.g. mornings only)")
 
-    def __init__(self, *args, clinic_id, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = selectors.clinicians_of(clinic_id=clinic_id)
+        self.fields["clinician"].queryset = selectors.clinicians_of(user=user)
 
 
 @login_required
@@ -279,7 +276,7 @@ class WaitListForm(forms.Form):
 def wait_list_add(request: HttpRequest, episode_pk: int) -> HttpResponse:
     _require_scheduler(request)
     episode = get_object_or_404(permissions.scoped_episodes(request.user), pk=episode_pk)
-    form = WaitListForm(request.POST, clinic_id=request.user.clinic_id)
+    form = WaitListForm(request.POST, user=request.user)
     if form.is_valid():
         try:
             services.wait_list_add(actor=request.user, episode=episode, **form.cleaned_data)
@@ -381,7 +378,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
     day = _day(request)
     monday = day - datetime.timedelta(days=day.weekday())
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
-    everyone = list(selectors.clinicians_of(clinic_id=request.user.clinic_id))
+    everyone = list(selectors.clinicians_of(user=request.user))
     clinicians, page = _chosen(request, everyone)
     zone = request.user.clinic.zone
     start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from clinic import permissions
-from clinic.admin import ClinicScopedAdmin
+from clinic.admin_site import ClinicScopedAdmin, ClinicScopedInline
 from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -25,7 +25,7 @@ class ReadOnlyWebhookAdmin(ClinicScopedAdmin):
         return False
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(ClinicScopedInline):
     model = WebhookAttempt
     fields = ["started_at", "duration_ms", "status_code", "error"]
     readonly_fields = fields
@@ -64,7 +64,6 @@ class WebhookEndpointAdmin(ReadOnlyWebhookAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyWebhookAdmin):
-    clinic_path = "endpoint__clinic"
     list_display = ["event_type", "event_id", "endpoint", "status", "attempts", "last_status_code", "created_at"]
     list_filter = ["status", "event_type"]
     list_select_related = ["endpoint"]

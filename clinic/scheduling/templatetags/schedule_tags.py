@@ -22,7 +22,7 @@ def wait_list_panel(context, episode):
     return {
         "episode": episode,
         "entry": episode.wait_list_entries.filter(closed_at__isnull=True).select_related("clinician").first(),
-        "form": WaitListForm(clinic_id=user.clinic_id) if user.clinic_id else None,
+        "form": WaitListForm(user=user) if user.clinic_id else None,
         "can_schedule": user.has_perm("scheduling.add_appointment") and episode.status == "open",
         "request": context["request"],
     }
