@@ -133,6 +133,8 @@ CLINIC_PATHS: dict[str, str] = {
     "clinic.episodeofcare": "patient__clinic",
     "clinic.auditevent": "clinic",
     "clinic.apitoken": "owner__clinic",
+    "clinic.accountnotice": "user__clinic",
+    "clinic.contactchange": "patient__clinic",
     "scheduling.appointmenttype": "clinic",
     "scheduling.workinghours": "clinician__clinic",
     "scheduling.timeoff": "clinician__clinic",
@@ -184,6 +186,9 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "clinic.episodeofcare": ("clinic.view_patient", "clinic.view_episodeofcare"),
     "clinic.auditevent": ("clinic.view_audit_trail",),
     "clinic.apitoken": ("clinic.change_user",),
+    "clinic.accountnotice": ("clinic.change_user",),
+    # A patient's proposed e-mail and phone: who sees the patient's demographics.
+    "clinic.contactchange": ("clinic.view_patient",),
     "intake.intakeinvitation": ("clinic.view_patient", "clinic.view_episodeofcare"),
     **dict.fromkeys(
         [

@@ -52,8 +52,8 @@ from pypdf import PdfReader
 
 from assessments import services as assessment_services
 from assessments.models import Finding, OutcomeScore, RomMeasurement
-from clinic import api_tokens, services
-from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, Patient
+from clinic import api_tokens, contact_changes, services
+from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
@@ -416,6 +416,16 @@ def _build_side(key: str) -> Side:
         licence_reference=text("licence reference", "MAPI-1"),
     )
     services.thresholds_update(actor=clinic_admin, clinic=clinic, values={"intake_link_days": Decimal(21)})
+    # A new address the patient gave through a link, held for the front desk to confirm, and the
+    # e-mail owed to a staff member whose password changed.
+    with transaction.atomic():
+        contact_change = contact_changes.propose(
+            patient=patient,
+            email="moved@zebraquail.example.test" if b else "moved@lakeside.example.test",
+            mobile_phone="",
+            channel="email",
+        )
+    services.staff_password_set(user=front_desk, password="a-long-demo-passphrase-2026")
 
     # What the Django admin shows beside the app's own rows: its change history and the lockout log.
     log_entry = LogEntry.objects.create(
@@ -485,6 +495,8 @@ def _build_side(key: str) -> Side:
         access_attempt,
         access_log,
         access_failure,
+        ContactChange.objects.get(pk=contact_change.pk),
+        AccountNotice.objects.filter(user=front_desk).order_by("id").first(),
     ):
         side.rows[type(row)] = row
     return side
@@ -703,6 +715,7 @@ KWARG_MODELS = {
     "version_id": ("plans.planversion", "pk"),
     "number": ("plans.planversion", "number"),
     "type_pk": ("scheduling.appointmenttype", "pk"),
+    "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
 }
 # Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
