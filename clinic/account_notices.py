@@ -1,5 +1,5 @@
 """E-mails telling staff members about changes to their own account (roles, e-mail address,
-password), so that a change they did not make does not go unnoticed. They name the change,
+password, second factor), so that a change they did not make does not go unnoticed. They name the change,
 who made it and when; never a patient.
 
 A service records the notice in its own transaction (``owe``); the message is queued after
@@ -18,9 +18,11 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
 
 from clinic import queueing
 from clinic.models import AccountNotice, AuditEvent, User
+from clinic.two_factor.rules import NOTICES as SECOND_FACTOR_NOTICES
 
 
 def owe(*, event: AuditEvent, user: User, recipients: Iterable[str]) -> None:
@@ -35,6 +37,9 @@ def owe(*, event: AuditEvent, user: User, recipients: Iterable[str]) -> None:
 def _changes(event: AuditEvent, user: User, recipient: str) -> list[str]:
     """One sentence per change the audit row describes, as the recipient should read it."""
     changes = []
+    if event.action in SECOND_FACTOR_NOTICES:
+        left = StaticToken.objects.filter(device__user=user).count()
+        changes.append(SECOND_FACTOR_NOTICES[event.action][1].format(recovery_codes_left=left))
     if event.role_change is not None:
         before = ", ".join(event.role_change["old"]) or "none"
         after = ", ".join(event.role_change["new"]) or "none"
@@ -47,6 +52,12 @@ def _changes(event: AuditEvent, user: User, recipient: str) -> list[str]:
     if "password" in event.changed_fields:
         changes.append("Your password was changed.")
     return changes
+
+
+def _subject(event: AuditEvent, user: User) -> str:
+    if event.action in SECOND_FACTOR_NOTICES:
+        return SECOND_FACTOR_NOTICES[event.action][0]
+    return f"A change to your account at {user.clinic or 'the clinic'}"
 
 
 def deliver(*, notice_id: int) -> bool:
@@ -75,7 +86,7 @@ def deliver(*, notice_id: int) -> bool:
             "reset_link": settings.SITE_URL.rstrip("/") + reverse("password_reset"),
         }
         send_mail(
-            subject=f"A change to your account at {user.clinic or 'the clinic'}",
+            subject=_subject(event, user),
             message=render_to_string("clinic/email/account_notice.txt", context),
             from_email=None,
             recipient_list=[notice.recipient],

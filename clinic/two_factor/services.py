@@ -3,51 +3,29 @@ setting up an authenticator app, new recovery codes, and an admin's reset.
 
 Devices are django-otp's: a ``TOTPDevice`` (the authenticator app's key) and a
 ``StaticDevice`` holding single-use recovery codes. Each write runs in one transaction,
-records an audit row and, after commit, e-mails the account holder (no patient data).
+records an audit row and owes the account holder an e-mail (``account_notices``; no patient data).
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinic import audit, permissions, queueing
+from clinic import account_notices, audit, permissions
 from clinic.models import User
 from clinic.permissions import Role
 from clinic.two_factor import rules
+from clinic.two_factor.rules import Action
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_CODES_NAME = "Recovery codes"
-
-
-class Action(StrEnum):
-    """Audit actions, recorded against the staff member's account."""
-
-    ENROLLED = "staff.two_factor_enrolled"
-    REPLACED = "staff.two_factor_replaced"
-    RECOVERY_CODES_RENEWED = "staff.recovery_codes_renewed"
-    RECOVERY_CODE_USED = "staff.recovery_code_used"
-    RESET = "staff.two_factor_reset"
-
-
-# What the account holder is told, by e-mail, after each action.
-SUBJECTS = {
-    Action.ENROLLED: "Two-factor sign-in is set up for your account",
-    Action.REPLACED: "A new authenticator app signs in to your account",
-    Action.RECOVERY_CODES_RENEWED: "New recovery codes for your account",
-    Action.RECOVERY_CODE_USED: "A recovery code was used for your account",
-    Action.RESET: "Your two-factor sign-in was reset",
-}
 
 
 # --- Reads --------------------------------------------------------------------------------
@@ -126,8 +104,8 @@ def check_code(*, user: User, code: str) -> CodeCheck:
         device = model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
         result = _check(device, code)
         if result.accepted and isinstance(result.device, StaticDevice):
-            audit.record(actor=user, action=Action.RECOVERY_CODE_USED, obj=user)
-            _tell(user, Action.RECOVERY_CODE_USED)
+            event = audit.record(actor=user, action=Action.RECOVERY_CODE_USED, obj=user)
+            account_notices.owe(event=event, user=user, recipients=[user.email])
     return result
 
 
@@ -171,8 +149,8 @@ def enrolment_finish(*, user: User, device: TOTPDevice, code: str, replacing: bo
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
         action = Action.REPLACED if had_one else Action.ENROLLED
-        audit.record(actor=user, action=action, obj=user)
-        _tell(user, action)
+        event = audit.record(actor=user, action=action, obj=user)
+        account_notices.owe(event=event, user=user, recipients=[user.email])
     return CodeCheck(device=device, recovery_codes=codes)
 
 
@@ -180,8 +158,8 @@ def recovery_codes_renew(*, user: User) -> tuple[str, ...]:
     """New recovery codes (to be shown once); the earlier ones stop working."""
     with transaction.atomic():
         codes = _new_recovery_codes(user)
-        audit.record(actor=user, action=Action.RECOVERY_CODES_RENEWED, obj=user)
-        _tell(user, Action.RECOVERY_CODES_RENEWED)
+        event = audit.record(actor=user, action=Action.RECOVERY_CODES_RENEWED, obj=user)
+        account_notices.owe(event=event, user=user, recipients=[user.email])
     return codes
 
 
@@ -208,36 +186,5 @@ def reset(*, actor: User, staff: User) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=staff).delete()
         StaticDevice.objects.filter(user=staff).delete()
-        audit.record(actor=actor, action=Action.RESET, obj=staff)
-        _tell(staff, Action.RESET, actor=actor)
-
-
-# --- Telling the account holder -----------------------------------------------------------
-
-
-def _tell(user: User, action: Action, *, actor: User | None = None) -> None:
-    from clinic.two_factor.tasks import send_notice
-
-    queueing.after_commit(send_notice, user.pk, action.value, actor.pk if actor else None)
-
-
-def deliver_notice(*, user_id: int, action: str, actor_id: int | None) -> bool:
-    """E-mail the account holder what happened to their second factor; False if nobody to tell."""
-    user = User.objects.select_related("clinic").filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    action = Action(action)
-    context = {
-        "user": user,
-        "clinic": user.clinic,
-        "action": action.name.lower(),
-        "actor": User.objects.filter(pk=actor_id).first() if actor_id else None,
-        "recovery_codes_left": StaticToken.objects.filter(device__user=user).count(),
-    }
-    send_mail(
-        subject=SUBJECTS[action],
-        message=render_to_string("two_factor/email/notice.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
-    return True
+        event = audit.record(actor=actor, action=Action.RESET, obj=staff)
+        account_notices.owe(event=event, user=staff, recipients=[staff.email])
