@@ -489,7 +489,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
-            "--force", action="store_true", help="Seed even though DEBUG is off and the database holds other clinics."
+            "--force", action="store_true", help="Seed even though the database holds other clinics."
         )
 
     def handle(self, *args, force: bool = False, **options) -> None:
