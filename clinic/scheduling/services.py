@@ -403,6 +403,7 @@ def calendar_feed_visits(token: str):
     return list(
         Appointment.objects.filter(clinician=feed.clinician, starts_at__gte=since)
         .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("clinician", "episode__patient")
         .order_by("starts_at")
     )
 
