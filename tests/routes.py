@@ -1,0 +1,903 @@
+"""Every route the project serves, a seeded world of two clinics, and concrete URLs for a
+route in either clinic: what tests that must cover *every* route share (the tenant-isolation
+test in tests/clinic/test_isolation.py, the audit-coverage test).
+
+- ``iter_routes()`` walks the URL resolver (included patterns, the DRF router, the Django
+  admin's per-model URLs) and yields a ``Route`` for each pattern: its name, pattern, the
+  names of its URL kwargs and the HTTP methods its view answers.
+- ``build_world()`` builds two clinics, A and B, each with its staff (one per role, each with
+  an API token), a patient with a submitted intake, an assessment with findings, a signed plan
+  with its handout PDF, visits with reminders, links (intake, portal, reminder, calendar feed,
+  password set), library rows, webhooks... through the services where that is how they are
+  made. Every free-text field of every clinic-B row carries the marker ``MARKER``
+  (``marked_rows`` names them), so any clinic-B text in a response can be found with
+  ``leaks(...)``. The ``world`` fixture builds it once per test module.
+- ``urls_for(route, world, "a" | "b")`` gives the concrete URLs of a route: its ids from clinic
+  A's or clinic B's rows (keys such as patient-link tokens are always clinic A's: a requester
+  holds only their own keys; B's variant of a route without ids is empty). A route whose kwargs
+  it cannot fill raises ``UnfilledRoute`` naming it, so a new route is noticed, not skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.test import Client, TestCase
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_filters.rest_framework import DjangoFilterBackend
+from pypdf import PdfReader
+
+from assessments import services as assessment_services
+from assessments.models import Finding, OutcomeScore, RomMeasurement
+from clinic import api_tokens, services
+from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, Patient
+from clinic.permissions import Role
+from clinic.portal import services as portal_services
+from clinic.portal.models import HomeProgramCheckIn, PortalLink
+from clinic.scheduling import services as schedule_services
+from clinic.scheduling.models import (
+    APPOINTMENT_KINDS,
+    AppointmentType,
+    CalendarFeed,
+    Reminder,
+    ReminderKind,
+    ReminderLink,
+    ReminderTemplate,
+    TimeOff,
+    WorkingHours,
+)
+from clinic.scheduling.reminder_messages import LINKS as REMINDER_LINKS
+from clinic.webhooks import rules as webhook_rules
+from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from intake import services as intake_services
+from intake.models import LicensedInstrumentText, QuestionnaireScore, RedFlag, ReviewNote
+from intake.steps import STEPS
+from plans import services as plan_services
+from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
+from plans.views import LIBRARY_KINDS
+from tests.assessments.helpers import login, record
+from tests.factories import ClinicFactory, PatientFactory, UserFactory
+from tests.intake.helpers import complete_intake, send_invitation, token_of
+
+# --- Routes ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern as the resolver holds it."""
+
+    name: str | None  # "patient_detail", "api-patient-detail", "admin:clinic_patient_change"; None for unnamed
+    pattern: str  # the whole pattern, prefixes joined: "patients/<int:pk>/", "api/^patients/(?P<pk>[^/.]+)/$"
+    kwargs: tuple[str, ...]  # names of its URL kwargs, in order
+    methods: tuple[str, ...]  # HTTP methods its view answers (HEAD and OPTIONS left out)
+    callback: Callable = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name or '(unnamed)'} {self.pattern}"
+
+    @property
+    def is_api(self) -> bool:
+        return self.pattern.startswith("api/")
+
+    @property
+    def is_fhir(self) -> bool:
+        return self.pattern.startswith("fhir/")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.pattern.startswith("admin/")
+
+    @property
+    def viewset(self):
+        """The DRF viewset class of a router route, else None."""
+        return getattr(self.callback, "cls", None) if getattr(self.callback, "actions", None) else None
+
+
+_WRITE_AND_READ = ("GET", "POST")
+_HTTP = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _declared_methods(view) -> tuple[str, ...] | None:
+    """The methods of ``require_http_methods`` (``require_POST``...) anywhere in the decorator chain."""
+    while view is not None:
+        code = getattr(view, "__code__", None)
+        if code is not None and "request_method_list" in code.co_freevars:
+            cell = view.__closure__[code.co_freevars.index("request_method_list")]
+            return tuple(method.upper() for method in cell.cell_contents)
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def _methods(callback) -> tuple[str, ...]:
+    actions = getattr(callback, "actions", None)
+    if actions:  # a DRF router route: the methods its viewset maps to actions
+        return tuple(method.upper() for method in actions)
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if view_class is not None:
+        return tuple(method for method in _HTTP if hasattr(view_class, method.lower()))
+    return _declared_methods(callback) or _WRITE_AND_READ
+
+
+def _walk(patterns, prefix: str = "", namespace: str | None = None) -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            kwargs = tuple(entry.pattern.regex.groupindex)
+            if "format" in kwargs:
+                # DRF's format-suffix twin of a route (".json"): the same view; ``?format=`` reaches it.
+                continue
+            yield Route(name, prefix + str(entry.pattern), kwargs, _methods(entry.callback), entry.callback)
+
+
+def iter_routes(urlconf=None) -> Iterator[Route]:
+    """Every route of the project (or of ``urlconf``), format-suffix twins left out."""
+    yield from _walk(get_resolver(urlconf).url_patterns)
+
+
+# --- The seeded world --------------------------------------------------------------------------------
+
+MARKER = "zebraquail"
+# Clinic B's patient's date of birth: no other date in the world is this one.
+B_BIRTH_DATE = datetime.date(1911, 11, 11)
+ROLES = ("clinician", "front_desk", "clinic_admin")
+
+
+def mark(label: str) -> str:
+    """A clinic-B text: the marker and what it marks, so a leak names the field it came from."""
+    return f"Zebraquail {label}"
+
+
+@dataclass
+class Side:
+    """One clinic's records. ``rows`` holds one row of each model (the ones URLs name)."""
+
+    key: str
+    clinic: object
+    users: dict[str, object] = field(default_factory=dict)  # role -> staff member
+    api_tokens: dict[str, str] = field(default_factory=dict)  # role -> raw API token (clinical scope if allowed)
+    links: dict[str, str] = field(default_factory=dict)  # kind -> raw patient-link / feed token
+    rows: dict[type[models.Model], models.Model] = field(default_factory=dict)
+
+    def row(self, model: type[models.Model]) -> models.Model:
+        return self.rows[model]
+
+    def __getattr__(self, name: str):
+        # side.patient, side.episode, side.red_flag...: the row of the model of that name.
+        wanted = ALIASES.get(name, name.replace("_", ""))
+        for model, row in self.__dict__.get("rows", {}).items():
+            if model._meta.model_name == wanted:
+                return row
+        raise AttributeError(name)
+
+
+ALIASES = {"episode": "episodeofcare", "plan": "treatmentplan", "score": "questionnairescore", "version": "planversion"}
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+
+    def side(self, key: str) -> Side:
+        return {"a": self.a, "b": self.b}[key]
+
+
+def _tomorrow_at(clinic, hour: int) -> datetime.datetime:
+    day = timezone.localdate(timezone.now(), clinic.zone) + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=clinic.zone)
+
+
+def _build_side(key: str) -> Side:
+    b = key == "b"
+
+    def text(label: str, plain: str) -> str:
+        return mark(label) if b else plain
+
+    clinic = ClinicFactory(
+        name=text("clinic name", "Lakeside Running Clinic"),
+        email="desk@zebraquail.example.test" if b else "desk@lakeside.example.test",
+        address=text("clinic address", "1 Lake Street"),
+    )
+    side = Side(key, clinic)
+    emails = {role: f"{role.replace('_', '-')}@{'zebraquail' if b else 'lakeside'}.example.test" for role in ROLES}
+    for role, role_enum in zip(ROLES, (Role.CLINICIAN, Role.FRONT_DESK, Role.CLINIC_ADMIN), strict=True):
+        side.users[role] = UserFactory(
+            clinic=clinic, roles=[role_enum], email=emails[role], full_name=text(f"{role} name", f"Lake {role}")
+        )
+    clinician, front_desk, clinic_admin = (side.users[role] for role in ROLES)
+    for role in ROLES:
+        owner = side.users[role]
+        _, side.api_tokens[role] = api_tokens.api_token_create(
+            actor=clinic_admin,
+            owner=owner,
+            name=text(f"{role} token name", f"{role} integration"),
+            clinical_scope=role == "clinician",
+        )
+    ClinicianProfile.objects.filter(user=clinician).update(
+        credentials=text("credentials", "DC"), license_number=text("licence", "IL-1")
+    )
+
+    patient = PatientFactory(
+        clinic=clinic,
+        first_name=text("first name", "Robin"),
+        last_name=text("last name", "Lakeshore"),
+        email="patient@zebraquail.example.test" if b else "patient@lakeside.example.test",
+        date_of_birth=B_BIRTH_DATE if b else datetime.date(1984, 5, 6),
+    )
+    episode = services.episode_open(
+        actor=front_desk,
+        patient=patient,
+        presenting_complaint=text("presenting complaint", "Right hip pain on long runs"),
+        lead_clinician=clinician,
+        opened_on=timezone.localdate() - datetime.timedelta(days=60),
+    )
+
+    # The intake, answered by the patient through the link they were sent.
+    patient_client = Client()
+    link = send_invitation(episode, actor=front_desk)
+    answers = {
+        "about": {"emergency_contact": text("emergency contact", "Sam Lakeshore")},
+        "consent": {"signature": text("signature", "Robin Lakeshore")},
+        "complaint": {"onset_story": text("onset story", "Long run on a cambered road")},
+        "running": {"shoes": text("shoes", "Daily trainers"), "goal_race": text("goal race", "Lakefront Half")},
+        "daily": {"work": text("work", "Accountant")},
+        "history": {"prior_injuries": text("prior injuries", "Hamstring strain")},
+    }
+    response = complete_intake(patient_client, link, answers=answers)
+    assert response.status_code == 302, response.status_code
+    intake = episode.intake
+    intake.refresh_from_db()
+    intake_services.review_note_add(actor=clinician, intake=intake, text=text("review note", "Reviewed with patient"))
+    red_flag = RedFlag.objects.create(
+        episode=episode,
+        intake=intake,
+        code="night_pain",
+        tier="caution",
+        label=text("red flag label", "Night pain"),
+        raised_at=timezone.now(),
+    )
+    intake_services.red_flag_clear(
+        actor=clinician, red_flag=red_flag, note=text("clearance note", "Explained by sleeping position")
+    )
+
+    # A second episode whose intake link is still open: the patient's intake pages.
+    open_episode = services.episode_open(
+        actor=front_desk,
+        patient=patient,
+        presenting_complaint=text("second complaint", "Low back stiffness"),
+        lead_clinician=clinician,
+        opened_on=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    side.links["intake"] = token_of(send_invitation(open_episode, actor=front_desk))
+
+    # The exam, its findings and the signed plan with its handout PDF.
+    staff_client = login(Client(), clinician)
+    assessment = record(staff_client, episode, changes={"form_notes": text("form notes", "Trunk upright")})
+    finding = assessment_services.finding_add(
+        actor=clinician,
+        assessment=assessment,
+        label=text("finding label", "Weak hip abductors"),
+        side="right",
+        reason=text("finding reason", "Single-leg squat"),
+    )
+    OutcomeScore.objects.create(
+        assessment=assessment, instrument="nprs", answers={"pain_now": 4}, value=4, display="4 / 10", scored=True
+    )
+    dismissed = assessment.findings.exclude(pk=finding.pk).first()
+    assessment_services.finding_dismiss(
+        actor=clinician, finding=dismissed, reason=text("dismiss reason", "Not borne out")
+    )
+    plan = plan_services.plan_draft(actor=clinician, assessment=assessment)
+    if b:
+        # The library is seeded with the same names in every clinic: clinic B's own words.
+        for row in Intervention.objects.filter(clinic=clinic):
+            row.name = mark(f"intervention {row.pk}")[:120]
+            row.save(update_fields=["name"])
+        plan.items.update(name=mark("plan item"))
+    item = plan.items.order_by("id").first()
+    plan_services.item_update(actor=clinician, item=item, instructions=text("item instructions", "Slowly"))
+    plan = plan_services.plan_update(
+        actor=clinician,
+        plan=plan,
+        goals=[text("goal", "Run the half pain-free")],
+        running_advice=[text("running advice", "Shorter steps")],
+        missing_prong_reasons={prong.value: text("missing prong reason", "Not needed yet") for prong in Prong},
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        version = plan_services.plan_sign(actor=clinician, plan=plan)
+    version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
+    HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
+
+    # The schedule: visit types, hours, time off, a booked visit with reminders, the wait list.
+    schedule_services.appointment_types_seed(clinic=clinic)
+    visit_type = AppointmentType.objects.filter(clinic=clinic).order_by("id").first()
+    AppointmentType.objects.filter(pk=visit_type.pk).update(name=text("visit type", "Follow-up"))
+    working_hours = WorkingHours.objects.create(
+        clinician=clinician, weekday=0, start=datetime.time(8), end=datetime.time(17)
+    )
+    time_off = TimeOff.objects.create(
+        clinician=clinician,
+        starts_at=_tomorrow_at(clinic, 18),
+        ends_at=_tomorrow_at(clinic, 19),
+        reason=text("time off reason", "Conference"),
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        appointment = schedule_services.appointment_book(
+            actor=front_desk,
+            episode=episode,
+            clinician=clinician,
+            starts_at=_tomorrow_at(clinic, 9),
+            kind="follow_up",
+            override_reason=text("override reason", "Patient asked for early"),
+        )
+    entry = schedule_services.wait_list_add(
+        actor=front_desk, episode=open_episode, clinician=clinician, note=text("wait list note", "Mornings only")
+    )
+    reminder = Reminder.objects.filter(appointment=appointment).order_by("id").first()
+    Reminder.objects.filter(pk=reminder.pk).update(
+        error=text("reminder error", "Mailbox full"), skip_reason=text("skip reason", "Quiet hours")
+    )
+    for action in REMINDER_LINKS:
+        raw, token_hash = REMINDER_LINKS[action].new()
+        ReminderLink.objects.create(
+            reminder=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
+        )
+        side.links[f"reminder_{action}"] = raw
+    template = ReminderTemplate.objects.create(
+        clinic=clinic,
+        kind=ReminderKind.FIRST,
+        subject=text("reminder subject", "Your visit"),
+        body=text("reminder body", "See you soon"),
+        sms_body=text("reminder text message", "See you soon"),
+    )
+    side.links["calendar"] = schedule_services.calendar_feed_create(actor=clinician, clinician=clinician)
+    side.links["portal"] = portal_services.link_issue(patient=patient).rstrip("/").rsplit("/", 1)[-1]
+    side.links["password_uid"] = urlsafe_base64_encode(force_bytes(clinician.pk))
+    side.links["password_token"] = default_token_generator.make_token(clinician)
+
+    # Clinic settings: webhooks with a delivery log, licensed wording, thresholds.
+    endpoint = WebhookEndpoint.objects.create(
+        clinic=clinic,
+        url="https://zebraquail.example.test/hooks" if b else "https://lakeside.example.test/hooks",
+        description=text("webhook description", "Billing system"),
+        event_types=["plan.signed"],
+        secret=webhook_rules.new_secret(),
+        created_by=clinic_admin,
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_type="plan.signed",
+        payload={"type": "plan.signed", "data": {"plan": plan.pk}},
+        status="given_up",
+        attempts=1,
+        last_status_code=500,
+        last_error=text("delivery error", "Timed out"),
+    )
+    attempt = WebhookAttempt.objects.create(
+        delivery=delivery,
+        started_at=timezone.now(),
+        duration_ms=12,
+        status_code=500,
+        error=text("attempt error", "500"),
+    )
+    licensed = LicensedInstrumentText.objects.create(
+        clinic=clinic,
+        instrument="odi",
+        instructions=text("licensed instructions", "Tick one box"),
+        licence_reference=text("licence reference", "MAPI-1"),
+    )
+    services.thresholds_update(actor=clinic_admin, clinic=clinic, values={"intake_link_days": Decimal(21)})
+
+    # What the Django admin shows beside the app's own rows: its change history and the lockout log.
+    log_entry = LogEntry.objects.create(
+        user=clinic_admin,
+        content_type=ContentType.objects.get_for_model(Patient),
+        object_id=str(patient.pk),
+        object_repr=str(patient),
+        action_flag=CHANGE,
+        change_message=text("admin change message", "Changed e-mail"),
+    )
+    attempt_fields = {"username": front_desk.email, "ip_address": "203.0.113.7", "user_agent": text("agent", "ua")}
+    access_attempt = AccessAttempt.objects.create(
+        **attempt_fields,
+        failures_since_start=1,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/login/",
+    )
+    access_log = AccessLog.objects.create(**attempt_fields, http_accept="", path_info="/accounts/login/")
+    access_failure = AccessFailureLog.objects.create(
+        **attempt_fields, http_accept="", path_info="/accounts/login/", locked_out=False
+    )
+
+    rule = PlanRule.objects.filter(clinic=clinic).order_by("id").first()
+    for row in (
+        Group.objects.get(name=Role.CLINICIAN.value),
+        clinic,
+        clinician,
+        clinician.clinician_profile,
+        ApiToken.objects.filter(owner=clinician).get(),
+        patient,
+        episode,
+        AuditEvent.objects.filter(clinic=clinic).order_by("id").first(),
+        intake,
+        intake.invitations.order_by("id").first(),
+        QuestionnaireScore.objects.filter(intake=intake).order_by("id").first(),
+        red_flag,
+        ReviewNote.objects.get(intake=intake),
+        licensed,
+        assessment,
+        RomMeasurement.objects.filter(assessment=assessment).order_by("id").first(),
+        Finding.objects.get(pk=finding.pk),
+        plan,
+        item,
+        version,
+        version.handout,
+        Intervention.objects.get(pk=item.intervention_id),
+        rule,
+        RuleItem.objects.filter(rule=rule).order_by("id").first(),
+        Contraindication.objects.filter(clinic=clinic).order_by("id").first(),
+        HomeProgramCheckIn.objects.get(version=version),
+        PortalLink.objects.filter(patient=patient).order_by("-id").first(),
+        appointment,
+        visit_type,
+        working_hours,
+        time_off,
+        entry,
+        reminder,
+        ReminderLink.objects.filter(reminder=reminder).order_by("id").first(),
+        template,
+        CalendarFeed.objects.get(clinician=clinician, revoked_at__isnull=True),
+        endpoint,
+        delivery,
+        attempt,
+        log_entry,
+        access_attempt,
+        access_log,
+        access_failure,
+    ):
+        side.rows[type(row)] = row
+    return side
+
+
+# Text fields that are not free text: codes the program reads, hashes, sealed secrets, settings
+# with a fixed syntax. Everything else of clinic B's gets the marker.
+NOT_FREE_TEXT = {
+    "password",
+    "token_hash",
+    "sealed_secret",
+    "sealed_previous_secret",
+    "key",
+    "code",
+    "instrument",
+    "version",
+    "motion",
+    "test",
+    "structure",
+    "pain_location",
+    "event_type",
+    "channel",
+    "time_zone",
+    "accent_color",
+    "shipped_illustration",
+    "override_contraindication",
+    "when_detail",
+    "object_type",
+    "action",
+    "side",
+    "email",
+    "url",
+    "mobile_phone",
+    "phone",
+    "delivery_channel",
+    "display",
+    "band",
+}
+
+
+def _clinic_paths() -> dict[type[models.Model], str]:
+    """Each project model -> the lookup from its rows to their clinic ("episode__patient__clinic"),
+    found by following foreign keys (required ones first) to the clinic."""
+    paths: dict[type[models.Model], str] = {Clinic: "pk"}
+    project = [config for config in apps.get_app_configs() if not config.name.startswith(("django", "axes"))]
+    pending = [model for config in project for model in config.get_models() if model is not Clinic]
+
+    def resolve(allow_null: bool) -> bool:
+        progress = False
+        for model in list(pending):
+            links = [
+                f
+                for f in model._meta.concrete_fields
+                if f.is_relation and f.related_model in paths and (allow_null or not f.null)
+            ]
+            if links:
+                target = paths[links[0].related_model]
+                paths[model] = links[0].name if target == "pk" else f"{links[0].name}__{target}"
+                pending.remove(model)
+                progress = True
+        return progress
+
+    # Required foreign keys first: a row's clinic is where it must point, not where it may.
+    while resolve(allow_null=False) or resolve(allow_null=True):
+        pass
+    return paths
+
+
+def clinic_rows(clinic) -> Iterator[tuple[type[models.Model], models.QuerySet]]:
+    """Every project model with a path to a clinic, and its rows of ``clinic``."""
+    for model, path in _clinic_paths().items():
+        lookup = "pk" if path == "pk" else f"{path}_id"
+        yield model, model._default_manager.filter(**{lookup: clinic.pk})
+
+
+def _free_text_fields(model: type[models.Model]) -> list[models.Field]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField | models.TextField)
+        and not f.choices
+        and f.name not in NOT_FREE_TEXT
+        and type(f).__module__.startswith("django.")
+        and (f.max_length or 100) >= len(MARKER) + 4
+    ]
+
+
+def _mark_every_free_text(clinic) -> None:
+    """Put the marker in every free-text field of clinic B's rows that does not hold it yet."""
+    for model, rows in clinic_rows(clinic):
+        for text_field in _free_text_fields(model):
+            value = mark(f"{model._meta.model_name}.{text_field.name}")[: text_field.max_length or None]
+            rows.exclude(**{f"{text_field.name}__icontains": MARKER}).update(**{text_field.name: value})
+
+
+def marked_rows(clinic) -> dict[str, int]:
+    """``model.field`` -> how many of the clinic's rows hold the marker there (for the test that
+    checks the world is marked)."""
+    counts = {}
+    for model, rows in clinic_rows(clinic):
+        for text_field in _free_text_fields(model):
+            counts[f"{model._meta.label_lower}.{text_field.name}"] = rows.filter(
+                **{f"{text_field.name}__icontains": MARKER}
+            ).count()
+    return counts
+
+
+def build_world() -> World:
+    """Clinic A and clinic B, clinic B's every free text marked (needs database access)."""
+    world = World(a=_build_side("a"), b=_build_side("b"))
+    _mark_every_free_text(world.b.clinic)
+    for side in (world.a, world.b):
+        for model, row in side.rows.items():
+            side.rows[model] = model._default_manager.get(pk=row.pk)
+        side.clinic = side.rows[type(side.clinic)]
+        for role, user in side.users.items():
+            side.users[role] = type(user)._default_manager.get(pk=user.pk)
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The two-clinic world, built once per test module and rolled back after it. Tests that use
+    it take ``db`` too, so what each one writes is rolled back on its own."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = build_world()
+        yield built
+        transaction.set_rollback(True)
+
+
+# --- Concrete URLs -----------------------------------------------------------------------------------
+
+
+class UnfilledRoute(LookupError):
+    """A route whose URL kwargs ``urls_for`` does not know how to fill."""
+
+    def __init__(self, route: Route, kwarg: str):
+        super().__init__(
+            f"{route.label}: no value for its URL kwarg {kwarg!r}; teach tests/routes.py (urls_for) which "
+            "row of a clinic it names"
+        )
+        self.route = route
+
+
+# The path segment before an id -> the model (app_label.model_name) whose id it is.
+SEGMENT_MODELS = {
+    "patients": "clinic.patient",
+    "episodes": "clinic.episodeofcare",
+    "staff": "clinic.user",
+    "api-tokens": "clinic.apitoken",
+    "tokens": "clinic.apitoken",
+    "red-flags": "intake.redflag",
+    "intake-invitations": "intake.intakeinvitation",
+    "intakes": "intake.intake",
+    "assessments": "assessments.assessment",
+    "findings": "assessments.finding",
+    "plans": "plans.treatmentplan",
+    "plan-visits": "plans.treatmentplan",
+    "plan-items": "plans.planitem",
+    "interventions": "plans.intervention",
+    "visits": "scheduling.appointment",
+    "appointments": "scheduling.appointment",
+    "webhooks": "webhooks.webhookendpoint",
+    "Patient": "clinic.patient",
+}
+# Kwargs named after what they hold -> the model whose id (or attribute) they are.
+KWARG_MODELS = {
+    "patient_pk": ("clinic.patient", "pk"),
+    "episode_pk": ("clinic.episodeofcare", "pk"),
+    "assessment_pk": ("assessments.assessment", "pk"),
+    "delivery_pk": ("webhooks.webhookdelivery", "pk"),
+    "version_id": ("plans.planversion", "pk"),
+    "number": ("plans.planversion", "number"),
+    "type_pk": ("scheduling.appointmenttype", "pk"),
+    "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
+}
+# Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
+TOKEN_LINKS = {
+    "intake_start": "intake",
+    "intake_step": "intake",
+    "intake_done": "intake",
+    "portal_home": "portal",
+    "portal_program": "portal",
+    "portal_handout": "portal",
+    "portal_check_in": "portal",
+    "calendar_feed": "calendar",
+    "reminder_confirm": "reminder_confirm",
+    "reminder_cancel": "reminder_cancel",
+    "reminder_opt_out": "reminder_opt_out",
+    "password_reset_confirm": "password_token",
+}
+# Kwargs that are not ids but choose a page: every value is tried.
+CHOICES = {
+    "step": lambda: [step.code for step in STEPS],
+    "direction": lambda: ["up", "down"],
+}
+ID_KWARGS = {"pk", "object_id", "content_type_id", "uidb64", "resource_id", *KWARG_MODELS}
+
+
+def _model(label: str) -> type[models.Model]:
+    return apps.get_model(label)
+
+
+def _segment_before(pattern: str, kwarg: str) -> str:
+    before = pattern.split(f"<int:{kwarg}>")[0] if f"<int:{kwarg}>" in pattern else pattern.split(f"(?P<{kwarg}>")[0]
+    before = before.split(f"<path:{kwarg}>")[0]
+    return [part for part in re.split(r"[/^]", before) if part][-1]
+
+
+def _admin_model(route: Route) -> type[models.Model] | None:
+    match = re.match(r"^admin/(?P<app>[a-z_]+)/(?P<model>[a-z_]+)/", route.pattern)
+    if match is None:
+        return None
+    try:
+        return apps.get_model(match["app"], match["model"])
+    except LookupError:
+        return None
+
+
+def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
+    """Routes whose kwargs depend on each other; None for every other route."""
+    name = route.name or ""
+    if name == "library_edit":
+        return [{"kind": kind, "pk": side.row(model).pk} for kind, (model, _, _) in LIBRARY_KINDS.items()]
+    if name == "reminder_wording_edit":
+        return [{"kind": kind} for kind in ReminderKind.values]
+    if name == "reminder_wording_edit_type":
+        return [{"kind": kind, "type_pk": side.appointmenttype.pk} for kind in APPOINTMENT_KINDS]
+    if name == "fhir-read":
+        return [{"resource_type": kind, "resource_id": value} for kind, value in _fhir_ids(side)]
+    if name == "fhir-everything":
+        return [{"pk": side.patient.pk}]
+    if name == "fhir-binary":
+        return [{"resource_id": side.handout.pk}]
+    if name == "fhir-unknown":
+        return [{"rest": "Unknown/1"}]
+    if name == "admin:view_on_site":
+        return [
+            {"content_type_id": ContentType.objects.get_for_model(model).pk, "object_id": row.pk}
+            for model, row in side.rows.items()
+        ]
+    if name == "admin:app_list":
+        return [{"app_label": label} for label in sorted({m._meta.app_label for m in admin.site._registry})]
+    if route.pattern.endswith("(?P<url>.*)$"):
+        return [{"url": "no-such-page/"}]
+    if name == "password_reset_confirm":
+        return [{"uidb64": side.links["password_uid"], "token": a.links["password_token"]}]
+    return None
+
+
+def _fhir_ids(side: Side) -> list[tuple[str, str]]:
+    return [
+        ("Patient", side.patient.pk),
+        ("EpisodeOfCare", side.episodeofcare.pk),
+        ("QuestionnaireResponse", side.questionnairescore.pk),
+        ("Condition", side.finding.pk),
+        ("CarePlan", side.treatmentplan.pk),
+        ("Appointment", side.appointment.pk),
+        ("DocumentReference", side.handout.pk),
+        ("Flag", side.redflag.pk),
+        ("Observation", f"rom-{side.rommeasurement.pk}"),
+        ("Observation", f"score-{side.questionnairescore.pk}"),
+        ("Observation", f"fms-composite-{side.assessment.pk}"),
+    ]
+
+
+def _kwarg_value(route: Route, kwarg: str, side: Side, a: Side):
+    if kwarg == "token":
+        kind = TOKEN_LINKS.get(route.name or "")
+        if kind is None:
+            raise UnfilledRoute(route, kwarg)
+        return [a.links[kind]]
+    if kwarg in CHOICES:
+        return CHOICES[kwarg]()
+    if kwarg in KWARG_MODELS:
+        label, attribute = KWARG_MODELS[kwarg]
+        return [getattr(side.row(_model(label)), attribute)]
+    if kwarg == "object_id":
+        model = _admin_model(route)
+        if model is None or model not in side.rows:
+            raise UnfilledRoute(route, kwarg)
+        return [side.row(model).pk]
+    if kwarg == "pk":
+        label = SEGMENT_MODELS.get(_segment_before(route.pattern, kwarg))
+        if label is None:
+            raise UnfilledRoute(route, kwarg)
+        return [side.row(_model(label)).pk]
+    raise UnfilledRoute(route, kwarg)
+
+
+def _substitute(pattern: str, values: dict) -> str:
+    path = pattern
+    for name, value in values.items():
+        path = re.sub(rf"\(\?P<{name}>(?:[^()]|\([^()]*\))*\)", str(value), path)
+        path = re.sub(rf"<(?:[a-z_]+:)?{name}>", str(value), path)
+    path = path.replace("^", "").replace("\\Z", "")
+    path = re.sub(r"(?<!\\)\$", "", path)
+    return "/" + re.sub(r"\\(.)", r"\1", path)
+
+
+def kwargs_for(route: Route, world: World, key: str) -> list[dict]:
+    """The URL kwargs of the route's concrete URLs in clinic ``key``; [] for clinic B when the
+    route names no id (its only URLs are clinic A's)."""
+    side, a = world.side(key), world.a
+    if key == "b" and not set(route.kwargs) & ID_KWARGS:
+        return []
+    special = _special(route, side, a)
+    if special is not None:
+        return special
+    combos = [{}]
+    for kwarg in route.kwargs:
+        values = _kwarg_value(route, kwarg, side, a)
+        combos = [{**combo, kwarg: value} for combo in combos for value in values]
+    return combos
+
+
+def urls_for(route: Route, world: World, key: str) -> list[str]:
+    """The route's concrete URLs with clinic ``key``'s ids: in the path (see ``kwargs_for``) and
+    in the query of routes that read ids from it (see ``queries_for``)."""
+    paths = [_substitute(route.pattern, values) for values in kwargs_for(route, world, key)]
+    queries = queries_for(route, world, key)
+    if not queries:
+        return paths
+    bases = paths or [_substitute(route.pattern, values) for values in kwargs_for(route, world, "a")]
+    return [*paths, *(f"{base}?{query}" for base in bases for query in queries)]
+
+
+def queries_for(route: Route, world: World, key: str) -> list[str]:
+    """Query strings naming clinic ``key``'s rows, on routes that read ids from the query: the
+    day and week views, booking, availability, every model filter of an API list, the Django
+    admin's changelists (search, raw-id popup), add forms (pre-filled foreign keys) and
+    autocomplete."""
+    side = world.side(key)
+    clinician = side.users["clinician"]
+    day = timezone.localtime(side.appointment.starts_at, side.clinic.zone).date().isoformat()
+    name = route.name or ""
+    if name in {"schedule_day", "schedule_week"}:
+        return [urlencode({"day": day}), urlencode({"day": day, "clinician": clinician.pk})]
+    if name == "schedule_book":
+        return [urlencode({"clinician": clinician.pk, "start": side.appointment.starts_at.isoformat()})]
+    if name == "api-appointment-availability":
+        return [urlencode({"clinician": clinician.pk, "day": day})]
+    if route.viewset is not None and name.endswith("-list"):
+        return [urlencode({field_name: value}) for field_name, value in _filter_values(route.viewset, side)]
+    if name == "admin:autocomplete":
+        return [urlencode({**query, "term": ""}) for query in _autocomplete_queries()]
+    model = _admin_model(route)
+    if model is None or model not in admin.site._registry:
+        return []
+    if name.endswith("_changelist"):
+        return [urlencode({"q": MARKER}), urlencode({"_popup": 1, "_to_field": "id"})]
+    if name.endswith("_add"):
+        return [
+            urlencode({f.name: side.row(f.related_model).pk})
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model in side.rows
+        ]
+    return []
+
+
+def _autocomplete_queries() -> list[dict]:
+    """The admin's autocomplete lookups: one per autocomplete field of every admin and inline."""
+    queries = []
+    for model, model_admin in admin.site._registry.items():
+        inlines = [inline(model, admin.site) for inline in model_admin.inlines]
+        for owner in (model_admin, *inlines):
+            for field_name in owner.autocomplete_fields:
+                queries.append(
+                    {
+                        "app_label": owner.model._meta.app_label,
+                        "model_name": owner.model._meta.model_name,
+                        "field_name": field_name,
+                    }
+                )
+    return queries
+
+
+def _filter_values(viewset, side: Side) -> list[tuple[str, int]]:
+    view = viewset()
+    filterset = DjangoFilterBackend().get_filterset_class(view, viewset.queryset)
+    if filterset is None:
+        return []
+    values = []
+    for name, declared in filterset.base_filters.items():
+        model = filterset._meta.model
+        for part in declared.field_name.split("__"):
+            related = model._meta.get_field(part).related_model
+            if related is None:
+                break
+            model = related
+        else:
+            if model in side.rows:
+                values.append((name, side.row(model).pk))
+    return values
+
+
+# --- Reading a response -----------------------------------------------------------------------------
+
+
+def response_text(response) -> str:
+    """A response's body as text: PDFs as their extracted text, anything else decoded; with
+    the headers a leak could hide in (Location, Content-Disposition)."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    headers = " ".join(f"{name}: {value}" for name, value in response.headers.items())
+    if body.startswith(b"%PDF"):
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+    else:
+        text = body.decode("utf-8", errors="replace")
+    return f"{headers}\n{text}"
+
+
+def leaks(text: str) -> list[str]:
+    """The clinic-B markers in ``text``, each with a little context."""
+    found = []
+    lowered = text.lower()
+    for needle in (MARKER, B_BIRTH_DATE.isoformat(), B_BIRTH_DATE.strftime("%m/%d/%Y")):
+        start = lowered.find(needle)
+        while start != -1 and len(found) < 5:
+            found.append(text[max(0, start - 60) : start + 60].replace("\n", " "))
+            start = lowered.find(needle, start + 1)
+    return found
