@@ -172,6 +172,9 @@ def can_view_audit_trail(user: User, patient: Patient) -> bool:
 
 
 def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
+    # Asked of anyone: the admin's sign-in page lists the modules a visitor may see.
+    if not user.is_authenticated:
+        return False
     clinic_id = clinic.pk if clinic else user.clinic_id
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
 
