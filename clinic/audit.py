@@ -222,12 +222,13 @@ def record_shown(*, actor: User | None, action: Read, patients: Iterable[Patient
     no actor and pass ``Patient`` rows.
     """
     actor_id, address = _actor_id(actor), _client_ip.get()
-    rows = []
+    rows: dict[int, AuditEvent] = {}
     for patient in patients:
         patient_id, clinic_id = (
             (patient.pk, patient.clinic_id) if isinstance(patient, Patient) else (patient, actor.clinic_id)
         )
-        rows.append(
+        rows.setdefault(
+            patient_id,
             AuditEvent(
                 actor_id=actor_id,
                 clinic_id=clinic_id,
@@ -236,9 +237,9 @@ def record_shown(*, actor: User | None, action: Read, patients: Iterable[Patient
                 object_id=patient_id,
                 patient_id=patient_id,
                 ip_address=address,
-            )
+            ),
         )
-    _owe(rows)
+    _owe(rows.values())
 
 
 # --- What a clinic admin reads of the trail ---------------------------------------------------
