@@ -1,5 +1,11 @@
-"""The audit trail: ``record`` for one read or write of a record, ``record_shown`` for the
-patients a response shows, and ``describe`` for what a clinic admin may read of a row.
+"""The audit trail: who read or changed which patient's data, when and from where.
+
+- ``record``: a write (or an event such as a patient opening their link), written at once, in
+  the service's transaction.
+- ``record_read`` (one record shown) and ``record_shown`` (the patients a list, a schedule, a
+  panel shows): reads, one row per patient, collected while a response is made and written
+  together when it is (``AuditContextMiddleware``), in one INSERT; not at all for an error page.
+- ``Read``: the enumeration of read actions; ``describe``: what a clinic admin may see of a row.
 
 The client address comes from the request being served (set by ``AuditContextMiddleware``)
 so services need not pass requests around; work done by Celery tasks has no address.
