@@ -4,7 +4,7 @@ Row triggers (0002) refuse UPDATE and DELETE, but TRUNCATE fires none of them, a
 ``TRUNCATE clinic_user CASCADE`` would empty the trail along with the table it points at.
 Emptying the trail for retention is a deliberate act of the table's owner: disable this
 trigger (``ALTER TABLE clinic_auditevent DISABLE TRIGGER clinic_auditevent_no_truncate``)
-in the same transaction. The test database disables it for its flushes (tests/conftest.py).
+in the same transaction. The test suite's flushes do so (tests/conftest.py).
 SQLite has no TRUNCATE.
 """
 

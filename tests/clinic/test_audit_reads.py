@@ -154,7 +154,7 @@ def test_dashboard_panels_record_their_patients_under_their_own_action(client, c
 
 def test_api_list_records_the_page(client, clinic, clinician, episode):
     other = AppointmentFactory(episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician))
-    mine = AppointmentFactory(episode=episode, clinician=clinician)
+    mine = AppointmentFactory(episode=episode, clinician=clinician, starts_at=other.ends_at)
     response = _login(client, clinician).get("/api/appointments/")
     assert response.json()["count"] == 2
     assert _reads("appointment.listed") == sorted(

@@ -35,9 +35,6 @@ def test_database_refuses_to_change_audit_rows(patient, clinician, statement):
     ids=["the audit table", "a table it points at, cascading"],
 )
 def test_database_refuses_to_truncate_audit_rows(patient, clinician, statement):
-    with connection.cursor() as cursor:
-        # As migrated: the test database lets its own flushes through (tests/conftest.py).
-        cursor.execute("ALTER TABLE clinic_auditevent ENABLE TRIGGER clinic_auditevent_no_truncate")
     event = audit.record(actor=clinician, action="patient.viewed", obj=patient)
     with connection.cursor() as cursor:
         # The test's rows are checked now, as a TRUNCATE in a transaction of its own would find them.
