@@ -14,6 +14,7 @@ from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions
 from clinic.drf import (
+    AuditedReadsMixin,
     ETagMixin,
     ScopedModelSerializer,
     etag_read_schema,
@@ -90,13 +91,18 @@ class AssessmentSerializer(ScopedModelSerializer):
 
 
 @extend_schema_view(retrieve=etag_read_schema, partial_update=etag_write_schema)
-class AssessmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AssessmentViewSet(
+    AuditedReadsMixin, ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Assessment.objects.none()
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.ClinicalAccess]
     ordering_fields = ["assessed_on", "completed_at"]
     filterset_fields = ["episode", "status"]
+    audit_patient = "episode.patient"
+    audit_list = audit.Read.ASSESSMENT_LISTED
+    audit_detail = audit.Read.ASSESSMENT_VIEWED
 
     def get_queryset(self):
         return (
@@ -105,17 +111,6 @@ class AssessmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             .prefetch_related("rom", "fms", "special_tests", "findings")
             .order_by("assessed_on", "id")
         )
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        for assessment in page:
-            audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        assessment = self.get_object()
-        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
-        return Response(self.get_serializer(assessment).data)
 
     @extend_schema(
         request={"application/json": _START},
@@ -168,7 +163,7 @@ class AddFindingSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FindingViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Findings are clinical content: every one read through the API is audited."""
 
     queryset = Finding.objects.none()
@@ -176,22 +171,14 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     permission_classes = [permissions.ClinicalAccess]
     ordering_fields = ["assessment", "code", "side"]
     filterset_fields = ["assessment"]
+    audit_patient = "assessment.episode.patient"
+    audit_list = audit.Read.FINDING_LISTED
+    audit_detail = audit.Read.FINDING_VIEWED
 
     def get_queryset(self):
         return Finding.objects.filter(
             assessment__episode__in=permissions.scoped_episodes(self.request.user)
         ).select_related("assessment__episode__patient")
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        for finding in page:
-            audit.record(actor=request.user, action="finding.viewed", obj=finding)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, *args, **kwargs):
-        finding = self.get_object()
-        audit.record(actor=request.user, action="finding.viewed", obj=finding)
-        return Response(self.get_serializer(finding).data)
 
     @extend_schema(
         request=AddFindingSerializer,

@@ -84,7 +84,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "This assessment is completed; reopen it to change it.")
         return redirect("assessment_detail", pk=assessment.pk)
     if assessment.is_completed:
-        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
+        audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
         return render(
             request,
             "assessments/assessment_result.html",
@@ -115,8 +115,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
     else:
-        audit.record(actor=request.user, action="assessment.viewed", obj=assessment)
         form = AssessmentForm(initial=initial_from(assessment))
+    audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
     return render(
         request,
         "assessments/assessment_form.html",
@@ -185,7 +185,7 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     episode = _episode(request, episode_pk)
-    audit.record(actor=request.user, action="progress.viewed", obj=episode)
+    audit.record_read(actor=request.user, action=audit.Read.PROGRESS_VIEWED, obj=episode)
     first, last, comparisons = selectors.comparisons(episode)
     rows = [
         (_measure_label(comparison.measure), comparison, CHANGE_LABELS[comparison.change]) for comparison in comparisons

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import json
+from operator import attrgetter
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from clinic import api_tokens, audit, permissions, services
@@ -16,11 +21,60 @@ from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, Work
 
 
 class AuditedPHIAdmin(ClinicScopedAdmin):
+    """Every page that shows a patient's data records it: the change list the patients on its
+    page, the change form and the history page their record's patient.
+
+    ``patient_path`` is the attribute path from a row to its patient (empty for a patient),
+    selected with the list's rows (``list_select_related``) so it costs no query. The admin's
+    own log (its "recent actions" and history pages) names a record by kind and id, never by
+    its ``str``, which is a patient's name or complaint.
+    """
+
+    patient_path = ""
+    audit_list: audit.Read
+    audit_detail: audit.Read
+
+    def _patient(self, row):
+        return attrgetter(self.patient_path)(row) if self.patient_path else row
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            patients = [self._patient(row) for row in changelist.result_list]
+            audit.record_shown(actor=request.user, action=self.audit_list, patients=patients)
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if obj is not None and request.method == "GET":
-            audit.record(actor=request.user, action=f"{obj._meta.model_name}.viewed", obj=obj)
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._record_read(request, response, "original", self.audit_detail)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._record_read(request, response, "object", audit.Read.RECORD_HISTORY_VIEWED)
+        return response
+
+    def _record_read(self, request, response, key: str, action: audit.Read) -> None:
+        obj = getattr(response, "context_data", {}).get(key)
+        if obj is not None:
+            audit.record_read(actor=request.user, action=action, obj=obj, patient=self._patient(obj))
+
+    def _log(self, request, obj, flag: int, message) -> LogEntry:
+        return LogEntry.objects.create(
+            user_id=request.user.pk,
+            content_type_id=ContentType.objects.get_for_model(obj, for_concrete_model=False).pk,
+            object_id=str(obj.pk),
+            object_repr=f"{obj._meta.verbose_name.capitalize()} #{obj.pk}",
+            action_flag=flag,
+            change_message=json.dumps(message) if isinstance(message, list) else message,
+        )
+
+    def log_addition(self, request, obj, message):
+        return self._log(request, obj, ADDITION, message)
+
+    def log_change(self, request, obj, message):
+        return self._log(request, obj, CHANGE, message)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -144,25 +198,55 @@ class ClinicianProfileAdmin(ClinicScopedAdmin):
 @admin.register(Patient)
 class PatientAdmin(AuditedPHIAdmin):
     list_display = ["id", "last_name", "first_name", "date_of_birth"]
+    audit_list = audit.Read.PATIENT_LISTED
+    audit_detail = audit.Read.PATIENT_VIEWED
 
 
 @admin.register(EpisodeOfCare)
 class EpisodeAdmin(AuditedPHIAdmin):
     list_display = ["id", "patient", "status", "lead_clinician", "opened_on"]
     list_filter = ["status"]
+    list_select_related = ["patient", "lead_clinician"]
     raw_id_fields = ["patient", "lead_clinician"]
+    patient_path = "patient"
+    audit_list = audit.Read.EPISODE_LISTED
+    audit_detail = audit.Read.EPISODE_VIEWED
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ClinicScopedAdmin):
+class AppointmentAdmin(AuditedPHIAdmin):
+    """A visit is a patient's data even where no name is shown: its time, its clinician."""
+
     list_display = ["id", "starts_at", "clinician", "status"]
+    list_select_related = ["episode__patient", "clinician"]
     raw_id_fields = ["episode", "clinician"]
+    patient_path = "episode.patient"
+    audit_list = audit.Read.APPOINTMENT_LISTED
+    audit_detail = audit.Read.APPOINTMENT_VIEWED
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ClinicScopedAdmin):
-    list_display = ["at", "action", "actor", "object_type", "object_id", "patient_id", "ip_address"]
-    list_filter = ["action"]
+    """The trail as the patient's audit page shows it: who, when, from where and which record,
+    with no clinical action names or changed clinical field names (``audit.describe``). The
+    rows name patients by id only, so reading them is not itself recorded."""
+
+    list_display = ["at", "actor", "what", "record", "fields_changed", "patient_id", "ip_address"]
+    list_select_related = ["actor"]
+    fields = ["at", "actor", "what", "record", "fields_changed", "patient_id", "ip_address"]
+    readonly_fields = fields
+
+    @admin.display(description="What")
+    def what(self, event: AuditEvent) -> str:
+        return audit.describe(event).what
+
+    @admin.display(description="Record")
+    def record(self, event: AuditEvent) -> str:
+        return audit.describe(event).record
+
+    @admin.display(description="Fields changed")
+    def fields_changed(self, event: AuditEvent) -> str:
+        return ", ".join(audit.describe(event).changed_fields) or "—"
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("clinic.view_audit_trail")

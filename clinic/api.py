@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from clinic import api_tokens, audit, permissions, selectors, services
 from clinic.drf import (
+    AuditedReadsMixin,
     ETagMixin,
     ScopedFilterSet,
     ScopedModelSerializer,
@@ -50,20 +51,20 @@ class NoDeleteViewSet(
 
 
 @extend_schema_view(retrieve=etag_read_schema, update=etag_write_schema, partial_update=etag_write_schema)
-class PatientViewSet(ETagMixin, NoDeleteViewSet):
+class PatientViewSet(AuditedReadsMixin, ETagMixin, NoDeleteViewSet):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Patient.objects.none()
     serializer_class = PatientSerializer
     permission_classes = [permissions.PatientAccess]
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "updated_at"]
+    audit_detail = audit.Read.PATIENT_VIEWED
+
+    @property
+    def audit_list(self) -> audit.Read:
+        return audit.Read.PATIENT_SEARCHED if self.action == "search" else audit.Read.PATIENT_LISTED
 
     def get_queryset(self):
         return permissions.scoped_patients(self.request.user)
-
-    def retrieve(self, request, *args, **kwargs):
-        patient = self.get_object()
-        audit.record(actor=request.user, action="patient.viewed", obj=patient)
-        return Response(self.get_serializer(patient).data)
 
     def perform_create(self, serializer):
         serializer.instance = _call(
@@ -117,20 +118,18 @@ class EpisodeFilter(ScopedFilterSet):
 
 
 @extend_schema_view(retrieve=etag_read_schema, update=etag_write_schema, partial_update=etag_write_schema)
-class EpisodeViewSet(ETagMixin, NoDeleteViewSet):
+class EpisodeViewSet(AuditedReadsMixin, ETagMixin, NoDeleteViewSet):
     queryset = EpisodeOfCare.objects.none()
     serializer_class = EpisodeSerializer
     permission_classes = [permissions.EpisodeAccess]
     ordering_fields = ["opened_on", "closed_on", "status"]
     filterset_class = EpisodeFilter
+    audit_patient = "patient"
+    audit_list = audit.Read.EPISODE_LISTED
+    audit_detail = audit.Read.EPISODE_VIEWED
 
     def get_queryset(self):
         return permissions.scoped_episodes(self.request.user).select_related("patient")
-
-    def retrieve(self, request, *args, **kwargs):
-        episode = self.get_object()
-        audit.record(actor=request.user, action="episode.viewed", obj=episode)
-        return Response(self.get_serializer(episode).data)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

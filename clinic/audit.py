@@ -1,4 +1,11 @@
-"""The audit trail: one call, ``record``, used by every service that reads or writes PHI.
+"""The audit trail: who read or changed which patient's data, when and from where.
+
+- ``record``: a write (or an event such as a patient opening their link), written at once, in
+  the service's transaction.
+- ``record_read`` (one record shown) and ``record_shown`` (the patients a list, a schedule, a
+  panel shows): reads, one row per patient, collected while a response is made and written
+  together when it is (``AuditContextMiddleware``), in one INSERT; not at all for an error page.
+- ``Read``: the enumeration of read actions; ``describe``: what a clinic admin may see of a row.
 
 The client address comes from the request being served (set by ``AuditContextMiddleware``)
 so services need not pass requests around; work done by Celery tasks has no address.
@@ -7,7 +14,10 @@ so services need not pass requests around; work done by Celery tasks has no addr
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from django.db import models
 
@@ -15,6 +25,17 @@ from clinic.models import AuditEvent, Patient, User
 from clinic.permissions import Role
 
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_client_ip", default=None)
+
+
+@dataclass
+class _Response:
+    """The trail of the response being made: patients it wrote rows about, reads it owes."""
+
+    written: set[int] = field(default_factory=set)
+    shown: dict[tuple[int, str], AuditEvent] = field(default_factory=dict)
+
+
+_response: contextvars.ContextVar[_Response | None] = contextvars.ContextVar("audit_response", default=None)
 
 
 def set_client_ip(ip: str | None) -> contextvars.Token:
@@ -25,10 +46,121 @@ def reset_client_ip(token: contextvars.Token) -> None:
     _client_ip.reset(token)
 
 
+def begin_response() -> contextvars.Token:
+    """From here, reads are collected and written by ``finish_response``, in one INSERT."""
+    return _response.set(_Response())
+
+
+def finish_response(token: contextvars.Token, *, delivered: bool) -> None:
+    """Write the reads collected since ``begin_response``, if the response shows what they
+    name (``delivered``: not an error page). A patient the response wrote a row about (a
+    write answering with the record it wrote) needs no read row besides."""
+    response = _response.get()
+    _response.reset(token)
+    if delivered and response is not None:
+        rows = [row for row in response.shown.values() if row.patient_id not in response.written]
+        AuditEvent.objects.bulk_create(rows)
+
+
+class Read(StrEnum):
+    """Every kind of read of patient data. Writes name their action where they happen
+    (``patient.created``, ``plan.signed``...)."""
+
+    # Demographics, episodes and the staff's own trail pages.
+    PATIENT_VIEWED = "patient.viewed"
+    PATIENT_LISTED = "patient.listed"
+    PATIENT_SEARCHED = "patient.searched"
+    PATIENT_AUDIT_TRAIL_VIEWED = "patient.audit_trail_viewed"
+    RECORD_HISTORY_VIEWED = "record_history.viewed"
+    EPISODE_VIEWED = "episode.viewed"
+    EPISODE_LISTED = "episode.listed"
+    DASHBOARD_VIEWED = "dashboard.viewed"
+    PENDING_INTAKES_VIEWED = "intake_invitation.pending_viewed"
+    # Scheduling.
+    SCHEDULE_DAY_VIEWED = "schedule.day_viewed"
+    SCHEDULE_WEEK_VIEWED = "schedule.week_viewed"
+    PLAN_SERIES_VIEWED = "schedule.plan_series_viewed"
+    APPOINTMENT_VIEWED = "appointment.viewed"
+    APPOINTMENT_LISTED = "appointment.listed"
+    REMINDER_VIEWED_BY_PATIENT = "reminder.viewed_by_patient"
+    WAIT_LIST_VIEWED = "wait_list.viewed"
+    UNDER_SCHEDULED_VIEWED = "schedule.under_scheduled_viewed"
+    REMINDER_PROBLEMS_VIEWED = "reminder.problems_viewed"
+    CALENDAR_FEED_READ = "calendar_feed.read"
+    PLAN_VISITS_VIEWED = "plan_visits.viewed"
+    PLAN_VISITS_LISTED = "plan_visits.listed"
+    INVITATION_VIEWED = "intake_invitation.viewed"
+    INVITATION_LISTED = "intake_invitation.listed"
+    PORTAL_OPENED = "portal.opened"
+    # Clinical records.
+    INTAKE_VIEWED = "intake.viewed"
+    INTAKE_LISTED = "intake.listed"
+    INTAKE_VIEWED_BY_PATIENT = "intake.viewed_by_patient"
+    RED_FLAG_ALERTS_VIEWED = "red_flag.alerts_viewed"
+    ASSESSMENT_VIEWED = "assessment.viewed"
+    ASSESSMENT_LISTED = "assessment.listed"
+    FINDING_VIEWED = "finding.viewed"
+    FINDING_LISTED = "finding.listed"
+    PROGRESS_VIEWED = "progress.viewed"
+    PLAN_VIEWED = "plan.viewed"
+    PLAN_LISTED = "plan.listed"
+    PLAN_ITEM_VIEWED = "plan.item_viewed"
+    PLAN_VERSION_VIEWED = "plan.version_viewed"
+    PLAN_VERSIONS_VIEWED = "plan.versions_viewed"
+    HANDOUT_DOWNLOADED = "handout.downloaded"
+    HANDOUT_STATUS_VIEWED = "handout.status_viewed"
+    FHIR_EVERYTHING_READ = "fhir.everything_read"
+    FHIR_RESOURCE_READ = "fhir.resource_read"
+    PORTAL_PROGRAM_VIEWED = "portal.program_viewed"
+    PORTAL_HANDOUT_DOWNLOADED = "portal.handout_downloaded"
+    PORTAL_CHECK_INS_VIEWED = "portal.home_program_log_viewed"
+
+
+# Reads of clinical content whose audited object is not itself a clinical record (a list's
+# rows are recorded against the patient, progress against the episode).
+CLINICAL_READS = frozenset(
+    {
+        Read.INTAKE_LISTED,
+        Read.INTAKE_VIEWED_BY_PATIENT,
+        Read.RED_FLAG_ALERTS_VIEWED,
+        Read.ASSESSMENT_LISTED,
+        Read.FINDING_LISTED,
+        Read.PROGRESS_VIEWED,
+        Read.PLAN_LISTED,
+        Read.FHIR_EVERYTHING_READ,
+        Read.PORTAL_CHECK_INS_VIEWED,
+    }
+)
+
+# The clinical record: intake answers and what they raise, assessments and findings, plans and
+# what is made of them. Demographics, episodes, scheduling, invitations and links are not.
+CLINICAL_RECORD_KINDS = {
+    "intake.intake": "Intake",
+    "intake.questionnairescore": "Intake",
+    "intake.redflag": "Intake",
+    "intake.reviewnote": "Intake",
+    "assessments.assessment": "Assessment",
+    "assessments.finding": "Assessment",
+    "assessments.rommeasurement": "Assessment",
+    "assessments.fmsscore": "Assessment",
+    "assessments.specialtest": "Assessment",
+    "assessments.outcomescore": "Assessment",
+    "plans.treatmentplan": "Treatment plan",
+    "plans.planitem": "Treatment plan",
+    "plans.planversion": "Treatment plan",
+    "plans.handout": "Treatment plan",
+    "portal.homeprogramcheckin": "Treatment plan",
+}
+
+
 def _patient_of(obj: models.Model) -> Patient | None:
     if isinstance(obj, Patient):
         return obj
     return getattr(obj, "patient", None)
+
+
+def _actor_id(actor: User | None) -> int | None:
+    return actor.pk if actor is not None and actor.is_authenticated else None
 
 
 def record(
@@ -46,8 +178,11 @@ def record(
     """
     patient = patient or _patient_of(obj)
     clinic_id = patient.clinic_id if patient else getattr(obj, "clinic_id", None)
+    response = _response.get()
+    if response is not None and patient is not None:
+        response.written.add(patient.pk)
     return AuditEvent.objects.create(
-        actor=actor if actor and actor.is_authenticated else None,
+        actor_id=_actor_id(actor),
         clinic_id=clinic_id,
         action=action,
         object_type=obj._meta.label_lower,
@@ -64,3 +199,99 @@ def record(
             }
         ),
     )
+
+
+def _owe(rows: Iterable[AuditEvent]) -> None:
+    response = _response.get()
+    if response is None:
+        AuditEvent.objects.bulk_create(rows)
+        return
+    for row in rows:
+        response.shown.setdefault((row.patient_id, row.action), row)
+
+
+def record_read(*, actor: User | None, action: Read, obj: models.Model, patient: Patient | None = None) -> None:
+    """``actor`` was shown ``obj`` (a patient, or a record of one: ``patient`` if it has no
+    ``.patient``). Written with the response's other reads, once the response is made."""
+    patient = patient or _patient_of(obj)
+    _owe(
+        [
+            AuditEvent(
+                actor_id=_actor_id(actor),
+                clinic_id=patient.clinic_id,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=obj.pk,
+                patient_id=patient.pk,
+                ip_address=_client_ip.get(),
+            )
+        ]
+    )
+
+
+def record_shown(*, actor: User | None, action: Read, patients: Iterable[Patient | int]) -> None:
+    """``actor`` was shown these patients' data (a list: the patients on its page; a page's
+    panel: the patients in it): one row per patient, recorded against the patient.
+
+    Every part of a response (its view, its template tags, the API's list) calls this for what
+    it shows; the rows are written together when the response is made, in one INSERT whatever
+    their number, so a page's query count does not grow with its rows. Outside a request (a
+    task, a shell) they are written at once. A patient given by id belongs to the actor's
+    clinic: staff pages show only their own clinic's patients; a patient's link pages have
+    no actor and pass ``Patient`` rows.
+    """
+    actor_id, address = _actor_id(actor), _client_ip.get()
+    rows: dict[int, AuditEvent] = {}
+    for patient in patients:
+        patient_id, clinic_id = (
+            (patient.pk, patient.clinic_id) if isinstance(patient, Patient) else (patient, actor.clinic_id)
+        )
+        rows.setdefault(
+            patient_id,
+            AuditEvent(
+                actor_id=actor_id,
+                clinic_id=clinic_id,
+                action=action,
+                object_type=Patient._meta.label_lower,
+                object_id=patient_id,
+                patient_id=patient_id,
+                ip_address=address,
+            ),
+        )
+    _owe(rows.values())
+
+
+# --- What a clinic admin reads of the trail ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One audit row as a clinic admin sees it: what happened and to which record, without
+    clinical detail (no clinical action name, no names of changed clinical fields)."""
+
+    what: str
+    record: str
+    changed_fields: tuple[str, ...]
+
+
+# Actions outside ``Read`` that are reads too (a patient opening their intake link).
+_READ_WORDS = frozenset({"viewed", "read", "downloaded", "opened"})
+
+
+def is_clinical(action: str, object_type: str) -> bool:
+    return object_type in CLINICAL_RECORD_KINDS or action in CLINICAL_READS
+
+
+def describe(event: AuditEvent) -> Line:
+    """A row of the trail for a clinic admin: who and when are the row's own; here, what and
+    which record. A clinical row says only whether a clinical record was read or written, and
+    names the record by its part of the chart (intake, assessment, treatment plan) and id, so
+    the kind of a sub-record (a red flag, a finding) tells nothing either."""
+    action, object_type = event.action, event.object_type
+    number = f" #{event.object_id}" if event.object_id is not None else ""
+    if not is_clinical(action, object_type):
+        return Line(what=action, record=f"{object_type}{number}", changed_fields=tuple(event.changed_fields))
+    reading = action in Read._value2member_map_ or bool(_READ_WORDS & set(re.split(r"[._]", action)))
+    part = CLINICAL_RECORD_KINDS.get(object_type, object_type)
+    what = "Clinical record read" if reading else "Clinical record written"
+    return Line(what=what, record=f"{part}{number}", changed_fields=())

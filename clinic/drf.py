@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from operator import attrgetter
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
@@ -22,7 +23,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clinic import permissions
+from clinic import audit, permissions
 
 # Where messages that concern no single field go, in every 400 (DRF's NON_FIELD_ERRORS_KEY too).
 NON_FIELD_KEY = "detail"
@@ -331,3 +332,39 @@ class ETagMixin:
 
     def _etag(self, pk, updated_at: datetime) -> str:
         return etag_of(label=self.queryset.model._meta.label_lower, pk=int(pk), updated_at=updated_at)
+
+
+# Patient data read through the API: every response that shows a patient's data owes an audit
+# row per patient shown (``audit.record_shown``): a list page its patients (``audit_list``), a
+# detail its row's patient (``audit_detail``). A write answers with the record it wrote, which its
+# service audited, so no read row is added then; a PATCH that changes nothing, and answers with
+# the whole record, is recorded as a read. ``audit_patient`` is the attribute path from a row to
+# its patient (empty for a patient itself); the viewset's queryset selects it, so finding the
+# patients costs no query. (A comment, not a docstring, for the API schema's sake as above.)
+class AuditedReadsMixin:
+    audit_patient: str = ""
+    audit_list: audit.Read
+    audit_detail: audit.Read
+
+    def patient_of(self, row):
+        return attrgetter(self.audit_patient)(row) if self.audit_patient else row
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} lists patient data: it must be paginated.")
+        patients = [self.patient_of(row) for row in page]
+        audit.record_shown(actor=self.request.user, action=self.audit_list, patients=patients)
+        return page
+
+    def get_object(self):
+        row = super().get_object()
+        self._shown_row = row
+        return row
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        row = getattr(self, "_shown_row", None)
+        if row is not None and status.is_success(response.status_code):
+            audit.record_read(actor=request.user, action=self.audit_detail, obj=row, patient=self.patient_of(row))
+        return response

@@ -7,16 +7,23 @@ from clinic.client_address import client_ip
 
 
 class AuditContextMiddleware:
-    """Makes the client address available to ``audit.record`` for this request."""
+    """Makes the client address available to ``audit.record`` for this request, and writes
+    the reads of patient data the response owes (``audit.record_shown``) once it is made."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         token = audit.set_client_ip(client_ip(request) or None)
+        reads = audit.begin_response()
+        delivered = False
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            # An error page shows none of what the failed view had read.
+            delivered = response.status_code < 500
+            return response
         finally:
+            audit.finish_response(reads, delivered=delivered)
             audit.reset_client_ip(token)
 
 

@@ -377,7 +377,8 @@ class AuditEvent(models.Model):
         permissions = [("view_audit_trail", "Can view patients' audit trails")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
+        # Shown by the Django admin to clinic admins: no action, which may be clinical detail.
+        return f"{self.at:%Y-%m-%d %H:%M} audit event #{self.pk}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

@@ -72,18 +72,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     roles = permissions.roles_of(user)
     today = timezone.localdate()
     context = {"roles": roles, "today": today}
+    shown = []
     if Role.CLINICIAN in roles:
-        context["my_visits"] = selectors.appointments_on(user=user, day=today, clinician=user)
-        context["my_episodes_without_visit"] = selectors.episodes_without_next_visit(user=user, lead_clinician=user)[
-            :20
-        ]
+        context["my_visits"] = list(selectors.appointments_on(user=user, day=today, clinician=user))
+        context["my_episodes_without_visit"] = list(
+            selectors.episodes_without_next_visit(user=user, lead_clinician=user)[:20]
+        )
+        shown += [visit.episode.patient for visit in context["my_visits"]]
+        shown += [episode.patient for episode in context["my_episodes_without_visit"]]
     if Role.FRONT_DESK in roles:
         today_visits = selectors.appointments_on(user=user, day=today)
         context["clinic_visits"] = list(selectors.still_to_come(today_visits)[:DASHBOARD_VISITS])
         context["clinic_visits_today"] = today_visits.count()
-        context["episodes_without_visit"] = selectors.episodes_without_next_visit(user=user)[:20]
+        context["episodes_without_visit"] = list(selectors.episodes_without_next_visit(user=user)[:20])
+        shown += [visit.episode.patient for visit in context["clinic_visits"]]
+        shown += [episode.patient for episode in context["episodes_without_visit"]]
     if Role.CLINIC_ADMIN in roles:
         context["staff"] = selectors.staff_list(user=user)
+    audit.record_shown(actor=user, action=audit.Read.DASHBOARD_VIEWED, patients=shown)
     return render(request, "clinic/dashboard.html", context)
 
 
@@ -100,6 +106,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         query, page_number = form.cleaned_data["q"], form.cleaned_data["page"] or 1
     patients = selectors.patient_search(user=request.user, query=query)
     page = Paginator(patients, PAGE_SIZE).get_page(page_number)
+    audit.record_shown(
+        actor=request.user,
+        action=audit.Read.PATIENT_SEARCHED if query else audit.Read.PATIENT_LISTED,
+        patients=list(page.object_list),
+    )
     return render(
         request,
         "clinic/patient_list.html",
@@ -129,7 +140,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _patient(request, pk)
     _require(permissions.can_view_patient(request.user, patient))
-    audit.record(actor=request.user, action="patient.viewed", obj=patient)
+    audit.record_read(actor=request.user, action=audit.Read.PATIENT_VIEWED, obj=patient)
     user = request.user
     return render(
         request,
@@ -177,6 +188,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, "Patient details saved.")
         return redirect("patient_detail", pk=patient.pk)
+    audit.record_read(actor=request.user, action=audit.Read.PATIENT_VIEWED, obj=patient)
     return render(request, "clinic/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -186,7 +198,9 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_view_audit_trail(request.user, patient))
     events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "clinic/patient_audit.html", {"patient": patient, "page": page})
+    lines = [(event, audit.describe(event)) for event in page.object_list]
+    audit.record_read(actor=request.user, action=audit.Read.PATIENT_AUDIT_TRAIL_VIEWED, obj=patient)
+    return render(request, "clinic/patient_audit.html", {"patient": patient, "page": page, "lines": lines})
 
 
 # --- Episodes of care ---------------------------------------------------------------------
@@ -204,6 +218,7 @@ def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
         if episode:
             messages.success(request, "Episode of care opened.")
             return redirect("episode_detail", pk=episode.pk)
+    audit.record_read(actor=request.user, action=audit.Read.PATIENT_VIEWED, obj=patient)
     return render(request, "clinic/episode_form.html", {"form": form, "patient": patient, "episode": None})
 
 
@@ -212,7 +227,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
     episode = _episode(request, pk)
     patient = episode.patient
     _require(permissions.can_view_patient(request.user, patient))
-    audit.record(actor=request.user, action="episode.viewed", obj=episode)
+    audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
     visits = Appointment.objects.filter(episode=episode).select_related("clinician").order_by("-starts_at")
     can_view_clinical = permissions.can_view_clinical(request.user, patient)
     return render(
@@ -250,6 +265,7 @@ def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, "Episode saved.")
         return redirect("episode_detail", pk=episode.pk)
+    audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
     return render(request, "clinic/episode_form.html", {"form": form, "patient": episode.patient, "episode": episode})
 
 

@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from clinic import audit, permissions
-from clinic.drf import ScopedModelSerializer
+from clinic.drf import AuditedReadsMixin, ScopedModelSerializer
 from clinic.drf import call_service as _call
 from clinic.models import ContactChannel
 from intake import selectors, services
@@ -64,7 +64,11 @@ class InvitationCreateSerializer(serializers.Serializer):
 
 
 class InvitationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AuditedReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = IntakeInvitation.objects.none()
@@ -72,11 +76,14 @@ class InvitationViewSet(
     permission_classes = [InvitationAccess]
     ordering_fields = ["created_at", "sent_at", "expires_at"]
     filterset_fields = ["intake__episode"]
+    audit_patient = "intake.episode.patient"
+    audit_list = audit.Read.INVITATION_LISTED
+    audit_detail = audit.Read.INVITATION_VIEWED
 
     def get_queryset(self):
         return IntakeInvitation.objects.filter(
             intake__episode__in=permissions.scoped_episodes(self.request.user)
-        ).select_related("intake")
+        ).select_related("intake__episode__patient")
 
     @extend_schema(
         request=InvitationCreateSerializer,
@@ -174,7 +181,7 @@ class IntakeSerializer(ScopedModelSerializer):
         ]
 
 
-class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class IntakeViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Submitted intakes with their scores: clinicians only."""
 
     queryset = Intake.objects.none()
@@ -182,6 +189,10 @@ class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     permission_classes = [permissions.ClinicalAccess]
     ordering_fields = ["submitted_at"]
     filterset_fields = ["episode"]
+    # Intakes carry whole answers: every one listed or read is a read of a clinical record.
+    audit_patient = "episode.patient"
+    audit_list = audit.Read.INTAKE_LISTED
+    audit_detail = audit.Read.INTAKE_VIEWED
 
     def get_queryset(self):
         return (
@@ -192,15 +203,3 @@ class IntakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .prefetch_related("scores", "red_flags", "review_notes")
             .order_by("-submitted_at")
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        intake = self.get_object()
-        audit.record(actor=request.user, action="intake.viewed", obj=intake)
-        return Response(self.get_serializer(intake).data)
-
-    def list(self, request, *args, **kwargs):
-        # Listing returns whole answers, so every intake listed is a read of a clinical record.
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        for intake in page:
-            audit.record(actor=request.user, action="intake.viewed", obj=intake)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -32,7 +32,9 @@ def _open_link(request: HttpRequest, token: str):
 
 
 def _patient_context(invitation, **extra) -> dict:
+    """The context of a page of the patient's side; each shows the intake, so each is a read."""
     intake = invitation.intake
+    audit.record_read(actor=None, action=audit.Read.INTAKE_VIEWED_BY_PATIENT, obj=intake)
     return {"clinic": intake.episode.patient.clinic, "intake": intake, "token_steps": steps.STEPS, **extra}
 
 
@@ -211,8 +213,7 @@ def intake_summary(request: HttpRequest, episode_pk: int) -> HttpResponse:
             services.review_note_add(actor=request.user, intake=intake, text=note_form.cleaned_data["text"])
             messages.success(request, "Note added.")
             return redirect("intake_summary", episode_pk=episode.pk)
-    else:
-        audit.record(actor=request.user, action="intake.viewed", obj=intake)
+    audit.record_read(actor=request.user, action=audit.Read.INTAKE_VIEWED, obj=intake)
     answers = intake.answers
     context = {
         "episode": episode,

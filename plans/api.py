@@ -14,7 +14,14 @@ from rest_framework.response import Response
 
 from assessments.models import Assessment
 from clinic import audit, permissions
-from clinic.drf import ETagMixin, ScopedModelSerializer, etag_delete_schema, etag_read_schema, etag_write_schema
+from clinic.drf import (
+    AuditedReadsMixin,
+    ETagMixin,
+    ScopedModelSerializer,
+    etag_delete_schema,
+    etag_read_schema,
+    etag_write_schema,
+)
 from clinic.drf import call_service as _call
 from plans import services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
@@ -155,12 +162,17 @@ class AddItemSerializer(serializers.Serializer):
 
 
 @extend_schema_view(retrieve=etag_read_schema, partial_update=etag_write_schema)
-class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PlanViewSet(
+    AuditedReadsMixin, ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = TreatmentPlan.objects.none()
     serializer_class = PlanSerializer
     permission_classes = [permissions.ClinicalAccess]
     ordering_fields = ["created_at", "updated_at", "status"]
     filterset_fields = ["episode", "status"]
+    audit_patient = "episode.patient"
+    audit_list = audit.Read.PLAN_LISTED
+    audit_detail = audit.Read.PLAN_VIEWED
 
     def get_queryset(self):
         return (
@@ -168,11 +180,6 @@ class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
             .select_related("episode__patient")
             .prefetch_related("items")
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        plan = self.get_object()
-        audit.record(actor=request.user, action="plan.viewed", obj=plan)
-        return Response(self.get_serializer(plan).data)
 
     @extend_schema(
         request=DraftSerializer,
@@ -238,7 +245,7 @@ class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         plan = self.get_object()
-        audit.record(actor=request.user, action="plan.versions_viewed", obj=plan)
+        audit.record(actor=request.user, action=audit.Read.PLAN_VERSIONS_VIEWED, obj=plan)
         return Response(VersionSerializer(plan.versions.all(), many=True).data)
 
 
@@ -249,23 +256,25 @@ class PlanViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     destroy=etag_delete_schema,
 )
 class PlanItemViewSet(
-    ETagMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    AuditedReadsMixin,
+    ETagMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Read an item (with its ETag), change its dosage or instructions, or remove it from the draft."""
 
     queryset = PlanItem.objects.none()
     serializer_class = PlanItemSerializer
     permission_classes = [permissions.ClinicalAccess]
+    audit_patient = "plan.episode.patient"
+    audit_detail = audit.Read.PLAN_ITEM_VIEWED
 
     def get_queryset(self):
         return PlanItem.objects.filter(plan__episode__in=permissions.scoped_episodes(self.request.user)).select_related(
             "plan__episode__patient"
         )
-
-    def retrieve(self, request, *args, **kwargs):
-        item = self.get_object()
-        audit.record(actor=request.user, action="plan.item_viewed", obj=item)
-        return Response(self.get_serializer(item).data)
 
     def perform_update(self, serializer):
         _call(
@@ -298,7 +307,7 @@ class PlanVisitsSerializer(serializers.Serializer):
         return super().to_representation(plan.versions.all()[0])
 
 
-class PlanVisitsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PlanVisitsViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Signed plans' visits per week and weeks, from their latest signed version, for booking
     a plan's series of visits; the id is the plan's."""
 
@@ -307,6 +316,9 @@ class PlanVisitsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [VisitPlanAccess]
     ordering_fields = ["created_at"]
     filterset_fields = ["episode"]
+    audit_patient = "episode.patient"
+    audit_list = audit.Read.PLAN_VISITS_LISTED
+    audit_detail = audit.Read.PLAN_VISITS_VIEWED
 
     def get_queryset(self):
         return (
@@ -314,6 +326,7 @@ class PlanVisitsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 episode__in=permissions.scoped_episodes(self.request.user), versions__isnull=False
             )
             .distinct()
+            .select_related("episode__patient")
             .prefetch_related(Prefetch("versions", queryset=PlanVersion.objects.order_by("-number")))
             .order_by("created_at", "pk")
         )

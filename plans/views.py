@@ -99,8 +99,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Plan details saved.")
                 return redirect("plan_detail", pk=plan.pk)
-    else:
-        audit.record(actor=request.user, action="plan.viewed", obj=plan)
+    audit.record_read(actor=request.user, action=audit.Read.PLAN_VIEWED, obj=plan)
     items = list(plan.items.select_related("intervention").order_by("prong", "order", "id"))
     prongs = [
         (
@@ -192,7 +191,7 @@ def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     plan = _plan(request, pk)
     version = get_object_or_404(PlanVersion.objects.select_related("signed_by"), plan=plan, number=number)
-    audit.record(actor=request.user, action="plan.version_viewed", obj=version)
+    audit.record_read(actor=request.user, action=audit.Read.PLAN_VERSION_VIEWED, obj=version)
     items = version.body["items"]
     return render(
         request,
@@ -273,7 +272,7 @@ def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse
     handout = getattr(version, "handout", None)
     if handout is None or handout.status != HandoutStatus.READY or not handout.file:
         raise Http404
-    audit.record(actor=request.user, action="handout.downloaded", obj=handout)
+    audit.record_read(actor=request.user, action=audit.Read.HANDOUT_DOWNLOADED, obj=handout)
     return FileResponse(handout.file.open("rb"), as_attachment=True, filename=f"home-program-v{number}.pdf")
 
 
@@ -291,10 +290,11 @@ def handout_send_again(request: HttpRequest, pk: int, number: int) -> HttpRespon
 
 @login_required
 def handout_status(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """The version page's handout fragment, polled while the PDF is made and sent. Not
-    audited: it shows only the handout's status, and the page that polls it was."""
+    """The version page's handout fragment, polled while the PDF is made and sent. It shows
+    when and how the handout reached the patient, so each poll is a read like the page."""
     plan = _plan(request, pk)
     version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
+    audit.record_read(actor=request.user, action=audit.Read.HANDOUT_STATUS_VIEWED, obj=version)
     return render(
         request,
         "plans/_handout_status.html",

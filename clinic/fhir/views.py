@@ -81,7 +81,7 @@ class EverythingView(FhirView):
     def get(self, request, pk: str):
         patient = self._patient(request, int(pk))
         entries = bundle.resources(selectors.patient_rows(patient), site_url=settings.SITE_URL)
-        audit.record(actor=request.user, action="fhir.everything_read", obj=patient)
+        audit.record(actor=request.user, action=audit.Read.FHIR_EVERYTHING_READ, obj=patient)
         # The self link is built from SITE_URL like every fullUrl, never from the request's Host header.
         self_url = f"{bundle.base_url(settings.SITE_URL)}/Patient/{patient.pk}/$everything"
         return Response(bundle.searchset(entries, site_url=settings.SITE_URL, self_url=self_url))
@@ -101,7 +101,7 @@ class ReadView(FhirView):
         resource = bundle.find(entries, resource_type, resource_id)
         if resource is None:
             raise NotFound(_NO_SUCH_RESOURCE)
-        audit.record(actor=request.user, action="fhir.resource_read", obj=row, patient=patient)
+        audit.record(actor=request.user, action=audit.Read.FHIR_RESOURCE_READ, obj=row, patient=patient)
         return Response(resource)
 
 
@@ -134,7 +134,7 @@ class BinaryView(FhirView):
         patient = self._patient(request, patient_id)
         with handout.file.open("rb") as pdf:
             content = pdf.read()
-        audit.record(actor=request.user, action="handout.downloaded", obj=handout, patient=patient)
+        audit.record(actor=request.user, action=audit.Read.HANDOUT_DOWNLOADED, obj=handout, patient=patient)
         if isinstance(request.accepted_renderer, PdfRenderer):
             return HttpResponse(
                 content,

@@ -38,15 +38,15 @@ def link_opened(link: PortalLink) -> None:
 def portal_opened(*, link: PortalLink) -> None:
     """The patient opened their portal: noted on the link and in the audit trail."""
     link_opened(link)
-    audit.record(actor=None, action="portal.opened", obj=link)
+    audit.record(actor=None, action=audit.Read.PORTAL_OPENED, obj=link)
 
 
 def program_viewed(*, link: PortalLink, version: PlanVersion) -> None:
-    audit.record(actor=None, action="portal.program_viewed", obj=version, patient=link.patient)
+    audit.record(actor=None, action=audit.Read.PORTAL_PROGRAM_VIEWED, obj=version, patient=link.patient)
 
 
 def handout_downloaded(*, link: PortalLink, handout: Handout) -> None:
-    audit.record(actor=None, action="portal.handout_downloaded", obj=handout, patient=link.patient)
+    audit.record(actor=None, action=audit.Read.PORTAL_HANDOUT_DOWNLOADED, obj=handout, patient=link.patient)
 
 
 def check_in_save(

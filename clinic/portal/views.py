@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from clinic import link_pages
+from clinic import audit, link_pages
 from clinic.portal import adherence, selectors, services
 from clinic.portal.forms import CheckInForm
 from plans import services as plan_services
@@ -194,6 +194,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
             },
             prefix=f"v{version.pk}",
         )
+    audit.record_read(actor=None, action=audit.Read.PORTAL_CHECK_INS_VIEWED, obj=version, patient=link.patient)
     return render(
         request,
         "portal/check_in.html",

@@ -12,8 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from clinic import permissions, selectors
-from clinic.drf import ETAG_ACTION_PARAMETERS, ETagMixin, ScopedModelSerializer, etag_read_schema
+from clinic import audit, permissions, selectors
+from clinic.drf import ETAG_ACTION_PARAMETERS, AuditedReadsMixin, ETagMixin, ScopedModelSerializer, etag_read_schema
 from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
 from clinic.scheduling import selectors as schedule
@@ -85,7 +85,9 @@ class AvailabilitySerializer(serializers.Serializer):
 
 
 @extend_schema_view(retrieve=etag_read_schema)
-class AppointmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(
+    AuditedReadsMixin, ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     # The model for the schema; get_queryset scopes every request to the user's clinic.
     queryset = Appointment.objects.none()
     # Moving, cancelling and changing a visit's status take If-Match and answer with the ETag.
@@ -94,6 +96,9 @@ class AppointmentViewSet(ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelM
     permission_classes = [ScheduleAccess]
     ordering_fields = ["starts_at", "ends_at", "status"]
     filterset_fields = ["episode", "clinician", "status"]
+    audit_patient = "episode.patient"
+    audit_list = audit.Read.APPOINTMENT_LISTED
+    audit_detail = audit.Read.APPOINTMENT_VIEWED
 
     def get_queryset(self):
         return Appointment.objects.filter(episode__in=permissions.scoped_episodes(self.request.user)).select_related(

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from clinic import link_pages
+from clinic import audit, link_pages
 from clinic.scheduling import reminder_services, selectors, services
 from clinic.scheduling.models import AppointmentStatus, ReminderLinkAction
 from clinic.signed_links import LinkProblem
@@ -33,7 +33,14 @@ def _open(request: HttpRequest, action: str, token: str, *, used_is_fine: bool =
 
 
 def _context(link, **extra) -> dict:
+    """The context of a page about the reminder (its visit, if it is about one); each is a read."""
     reminder = link.reminder
+    audit.record_read(
+        actor=None,
+        action=audit.Read.REMINDER_VIEWED_BY_PATIENT,
+        obj=reminder.appointment or reminder,
+        patient=reminder.episode.patient,
+    )
     return {"clinic": reminder.episode.patient.clinic, "appointment": reminder.appointment, **extra}
 
 

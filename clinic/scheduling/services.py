@@ -437,6 +437,7 @@ def calendar_feed_visits(token: str):
             clinician=feed.clinician, episode__patient__clinic_id=feed.clinic_id, starts_at__gte=since
         )
         .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("clinician", "episode__patient")
         .order_by("starts_at")
     )
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import permissions, selectors
+from clinic import audit, permissions, selectors
 from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
@@ -97,6 +97,9 @@ def day_view(request: HttpRequest) -> HttpResponse:
         )
         for clinician in clinicians
     ]
+    audit.record_shown(
+        actor=request.user, action=audit.Read.SCHEDULE_DAY_VIEWED, patients=[visit.episode.patient for visit in visits]
+    )
     return render(
         request,
         "scheduling/day.html",
@@ -148,6 +151,9 @@ def book(request: HttpRequest) -> HttpResponse:
             else []
         )
         episodes = [episode for patient in patients for episode in patient.open]
+        audit.record_shown(
+            actor=request.user, action=audit.Read.PATIENT_SEARCHED, patients=[episode.patient for episode in episodes]
+        )
         form.fields["episode"].choices = [
             (
                 episode.pk,
@@ -195,6 +201,7 @@ def _visit(request: HttpRequest, pk: int) -> Appointment:
 
 
 def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel_reason="", status=200):
+    audit.record_read(actor=request.user, action=audit.Read.APPOINTMENT_VIEWED, obj=visit)
     return render(
         request,
         "scheduling/visit.html",
@@ -259,6 +266,11 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, f"The slot is booked for {entry.episode.patient.full_name}.")
                 return redirect(_day_url(freed.starts_at, freed.clinician))
+    audit.record_shown(
+        actor=request.user,
+        action=audit.Read.WAIT_LIST_VIEWED,
+        patients=[freed.episode.patient, *(entry.episode.patient for entry in entries)],
+    )
     return render(request, "scheduling/offer.html", {"freed": freed, "entries": entries})
 
 
@@ -356,6 +368,7 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{len(booked)} visits booked; the patient's confirmations are on their way.")
             return redirect("episode_detail", pk=episode.pk)
+    audit.record_read(actor=request.user, action=audit.Read.PLAN_SERIES_VIEWED, obj=episode)
     return render(
         request,
         "scheduling/book_plan.html",
@@ -393,11 +406,21 @@ def week_view(request: HttpRequest) -> HttpResponse:
         .order_by("starts_at")
         # A week of a clinic is hundreds of visits, each shown as a time and a surname: plain
         # rows of those few columns, not whole visits, episodes and patients.
-        .values("starts_at", "status", "episode_id", "clinician_id", last_name=F("episode__patient__last_name"))
+        .values(
+            "starts_at",
+            "status",
+            "episode_id",
+            "clinician_id",
+            patient_id=F("episode__patient_id"),
+            last_name=F("episode__patient__last_name"),
+        )
     )
     cells = defaultdict(list)
     for visit in visits:
         cells[visit["clinician_id"], timezone.localtime(visit["starts_at"], zone).date()].append(visit)
+    audit.record_shown(
+        actor=request.user, action=audit.Read.SCHEDULE_WEEK_VIEWED, patients=[visit["patient_id"] for visit in visits]
+    )
     grid = [(clinician, [(day, cells[clinician.pk, day]) for day in days]) for clinician in clinicians]
     return render(
         request,
@@ -419,6 +442,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     visits = services.calendar_feed_visits(token)
     if visits is None:
         raise Http404
+    if visits:
+        # Read by the clinician's calendar application, on the clinician's behalf.
+        audit.record_shown(
+            actor=visits[0].clinician,
+            action=audit.Read.CALENDAR_FEED_READ,
+            patients=[visit.episode.patient for visit in visits],
+        )
     return HttpResponse(calendar.feed_ics(visits), content_type="text/calendar; charset=utf-8")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import template
 
-from clinic import permissions
+from clinic import audit, permissions
 from clinic.models import ContactChannel
 from intake import selectors
 
@@ -37,13 +37,20 @@ def intake_panel(context, episode):
 @register.inclusion_tag("intake/includes/red_flag_alerts.html", takes_context=True)
 def red_flag_alerts(context, mine_only=True):
     user = context["request"].user
-    episodes = selectors.episodes_with_open_red_flags(user=user, lead_clinician=user if mine_only else None)
-    return {"episodes": episodes[:20]}
+    episodes = list(selectors.episodes_with_open_red_flags(user=user, lead_clinician=user if mine_only else None)[:20])
+    audit.record_shown(
+        actor=user, action=audit.Read.RED_FLAG_ALERTS_VIEWED, patients=[episode.patient for episode in episodes]
+    )
+    return {"episodes": episodes}
 
 
 @register.inclusion_tag("intake/includes/pending_intakes.html", takes_context=True)
 def pending_intakes(context):
-    intakes = list(selectors.pending_intakes(user=context["request"].user)[:20])
+    user = context["request"].user
+    intakes = list(selectors.pending_intakes(user=user)[:20])
+    audit.record_shown(
+        actor=user, action=audit.Read.PENDING_INTAKES_VIEWED, patients=[intake.episode.patient for intake in intakes]
+    )
     rows = []
     for intake in intakes:
         invitation = intake.invitations.all()[0]

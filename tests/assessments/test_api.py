@@ -241,8 +241,9 @@ def test_list_and_retrieve_show_measurements_and_findings(api, clinician, episod
         assert data["measurements"]["true_right_cm"] == "88.8"
         assert data["measurements"]["fms_deep_squat"] == 2
         assert any(item["code"] == "hip_flexor_tightness" for item in data["findings"])
-    viewed = AuditEvent.objects.filter(action="assessment.viewed", object_id=assessment.pk, actor=clinician)
-    assert viewed.count() == 2  # one for the list, one for the retrieve
+    on_patient = AuditEvent.objects.filter(patient_id=episode.patient_id, actor=clinician)
+    assert on_patient.filter(action="assessment.listed", object_id=episode.patient_id).count() == 1
+    assert on_patient.filter(action="assessment.viewed", object_id=assessment.pk).count() == 1
     # Another clinic's assessment is never listed, nor its reading audited for our clinician.
     assert [item["id"] for item in api.get("/api/assessments/").data["results"]] == [assessment.pk]
     assert not AuditEvent.objects.filter(actor=clinician, patient_id=foreign_recorded.episode.patient_id).exists()

@@ -272,3 +272,94 @@ def test_database_refuses_raw_update(event):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET action = %s WHERE id = %s", ["patient.forgotten", event.pk])  # noqa: S608
     assert AuditEvent.objects.get(pk=event.pk).action == "patient.viewed"
+
+
+# --- What a clinic admin reads of the trail: no clinical detail ---------------------------------
+
+# (action, object type, changed fields) -> (what, record, fields changed) as the admin sees them.
+DESCRIBED = [
+    # Demographics, episodes, scheduling, invitations: in full.
+    (
+        ("patient.updated", "clinic.patient", ["email", "last_name"]),
+        ("patient.updated", "clinic.patient #7", ("email", "last_name")),
+    ),
+    (("episode.viewed", "clinic.episodeofcare", []), ("episode.viewed", "clinic.episodeofcare #7", ())),
+    (
+        ("appointment.rescheduled", "scheduling.appointment", ["starts_at"]),
+        ("appointment.rescheduled", "scheduling.appointment #7", ("starts_at",)),
+    ),
+    (
+        ("intake.invitation_sent", "intake.intakeinvitation", []),
+        ("intake.invitation_sent", "intake.intakeinvitation #7", ()),
+    ),
+    (("schedule.day_viewed", "clinic.patient", []), ("schedule.day_viewed", "clinic.patient #7", ())),
+    # The clinical record: read or written, and which part of the chart, nothing more.
+    (("red_flag.raised", "intake.redflag", []), ("Clinical record written", "Intake #7", ())),
+    (
+        ("intake.step_saved.complaint", "intake.intake", ["onset_story", "regions"]),
+        ("Clinical record written", "Intake #7", ()),
+    ),
+    (("intake.opened_by_patient", "intake.intake", []), ("Clinical record read", "Intake #7", ())),
+    (("finding.viewed", "assessments.finding", []), ("Clinical record read", "Assessment #7", ())),
+    (("finding.dismissed", "assessments.finding", []), ("Clinical record written", "Assessment #7", ())),
+    (("plan.item_changed", "plans.planitem", ["sets"]), ("Clinical record written", "Treatment plan #7", ())),
+    (("handout.sent", "plans.handout", []), ("Clinical record written", "Treatment plan #7", ())),
+    (
+        ("portal.check_in_created", "portal.homeprogramcheckin", ["done_items", "pain"]),
+        ("Clinical record written", "Treatment plan #7", ()),
+    ),
+    # Clinical reads recorded against the patient or the episode.
+    (("finding.listed", "clinic.patient", []), ("Clinical record read", "clinic.patient #7", ())),
+    (("red_flag.alerts_viewed", "clinic.patient", []), ("Clinical record read", "clinic.patient #7", ())),
+    (("progress.viewed", "clinic.episodeofcare", []), ("Clinical record read", "clinic.episodeofcare #7", ())),
+]
+
+
+@pytest.mark.parametrize(("row", "expected"), DESCRIBED, ids=[row[0][0] for row in DESCRIBED])
+def test_what_a_clinic_admin_reads_of_a_row(row, expected):
+    action, object_type, changed = row
+    line = audit.describe(AuditEvent(action=action, object_type=object_type, object_id=7, changed_fields=changed))
+    assert (line.what, line.record, line.changed_fields) == expected
+
+
+CLINICAL_DETAIL = ["red_flag", "step_saved", "onset_story", "finding", "Night pain", "intakes.redflag", "redflag"]
+
+
+@pytest.fixture
+def clinical_trail(actors, patient, episode):
+    from intake.models import Intake, RedFlag
+
+    intake = Intake.objects.create(episode=episode)
+    flag = RedFlag.objects.create(episode=episode, intake=intake, code="night_pain", tier="caution", label="Night pain")
+    audit.record(actor=None, action="intake.step_saved.complaint", obj=intake, changed_fields=["onset_story"])
+    audit.record(actor=None, action="red_flag.raised", obj=flag)
+    audit.record(actor=actors["clinician"], action="patient.updated", obj=patient, changed_fields=["last_name"])
+    return intake, flag
+
+
+def test_audit_trail_page_shows_the_admin_no_clinical_detail(client, actors, patient, clinical_trail):
+    intake, flag = clinical_trail
+    response = _login(client, actors["clinic_admin"]).get(f"/patients/{patient.pk}/audit/")
+    html = response.content.decode()
+    for detail in CLINICAL_DETAIL:
+        assert detail not in html
+    assert html.count("Clinical record written") == 2
+    assert f"Intake #{intake.pk}" in html
+    assert f"Intake #{flag.pk}" in html
+    # Who changed the demographics, and which fields, stays in full.
+    assert "patient.updated" in html
+    assert "last_name" in html
+
+
+def test_django_admin_audit_list_and_row_show_no_clinical_detail(client, actors, patient, clinical_trail):
+    admin = _login(client, actors["clinic_admin"])
+    listed = admin.get("/admin/clinic/auditevent/").content.decode()
+    for detail in CLINICAL_DETAIL:
+        assert detail not in listed
+    assert "Clinical record written" in listed
+    assert "patient.updated" in listed
+    flag_row = AuditEvent.objects.get(object_type="intake.redflag")
+    shown = admin.get(f"/admin/clinic/auditevent/{flag_row.pk}/change/")
+    assert shown.status_code == 200
+    for detail in CLINICAL_DETAIL:
+        assert detail not in shown.content.decode()

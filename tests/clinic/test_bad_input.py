@@ -85,6 +85,11 @@ def test_patient_form_rejects_bad_input(client, front_desk, changes, field, mess
     assert not AuditEvent.objects.exists()
 
 
+def _only_read_of(patient: Patient, action: str) -> bool:
+    """A refused form is shown again with the patient's record: a read, and nothing written."""
+    return list(AuditEvent.objects.values_list("action", "patient_id")) == [(action, patient.pk)]
+
+
 @pytest.mark.parametrize(("changes", "field", "message"), [pytest.param(*c[1:], id=c[0]) for c in PATIENT_CASES])
 def test_patient_edit_rejects_bad_input_and_keeps_the_record(client, clinician, patient, changes, field, message):
     before = Patient.objects.filter(pk=patient.pk).values().get()
@@ -92,7 +97,7 @@ def test_patient_edit_rejects_bad_input_and_keeps_the_record(client, clinician, 
     response = _login(client, clinician).post(f"/patients/{patient.pk}/edit/", data)
     _assert_form_error(response, field, message)
     assert Patient.objects.filter(pk=patient.pk).values().get() == before
-    assert not AuditEvent.objects.exists()
+    assert _only_read_of(patient, "patient.viewed")
 
 
 @pytest.mark.parametrize(("changes", "field"), [pytest.param(*c[1:3], id=c[0]) for c in PATIENT_CASES])
@@ -140,7 +145,7 @@ def test_episode_form_refuses_a_lead_who_is_not_a_clinician_here(client, clinici
     html = _assert_form_error(response, "lead_clinician", "Select a valid choice.")
     assert 'value="Hip pain"' in html
     assert not EpisodeOfCare.objects.exists()
-    assert not AuditEvent.objects.exists()
+    assert _only_read_of(patient, "patient.viewed")
 
 
 @pytest.mark.parametrize("lead", ["clinician of another clinic", "front-desk user", "inactive clinician"])
@@ -199,7 +204,7 @@ def test_episode_edit_rejects_bad_input(client, front_desk, clinician, dated_epi
         _assert_form_error(response, field, message)
     assert 'value="Hip pain"' in html
     assert EpisodeOfCare.objects.filter(pk=dated_episode.pk).values().get() == before
-    assert not AuditEvent.objects.exists()
+    assert _only_read_of(dated_episode.patient, "episode.viewed")
 
 
 def test_episode_edit_refuses_front_desk_as_lead(client, front_desk, dated_episode):

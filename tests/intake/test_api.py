@@ -110,7 +110,7 @@ def test_unsubmitted_and_foreign_intakes_are_not_found(api, clinician, episode, 
     assert api.get("/api/intakes/").data["count"] == 0
 
 
-def test_listing_intakes_audits_each_one_read(api, clinician, submitted_intake, clinic):
+def test_listing_intakes_audits_each_patient_listed(api, clinician, submitted_intake, clinic):
     second = Intake.objects.create(
         episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician),
         status=IntakeStatus.SUBMITTED,
@@ -118,8 +118,8 @@ def test_listing_intakes_audits_each_one_read(api, clinician, submitted_intake, 
     )
     api.force_authenticate(clinician)
     assert api.get("/api/intakes/").data["count"] == 2
-    audited = set(AuditEvent.objects.filter(action="intake.viewed").values_list("object_id", flat=True))
-    assert audited == {submitted_intake.pk, second.pk}
+    audited = AuditEvent.objects.filter(action="intake.listed", actor=clinician).values_list("patient_id", flat=True)
+    assert sorted(audited) == sorted([submitted_intake.episode.patient_id, second.episode.patient_id])
 
 
 def test_the_clinic_admin_sees_no_intake_links(api, clinician, clinic_admin, episode):

@@ -6,6 +6,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from clinic import audit
+from clinic.models import AuditEvent
 
 
 @pytest.mark.postgres
@@ -25,3 +26,19 @@ def test_database_refuses_to_change_audit_rows(patient, clinician, statement):
     event = audit.record(actor=clinician, action="patient.viewed", obj=patient)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, [event.pk])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "statement",
+    ["TRUNCATE clinic_auditevent", "TRUNCATE clinic_user CASCADE"],
+    ids=["the audit table", "a table it points at, cascading"],
+)
+def test_database_refuses_to_truncate_audit_rows(patient, clinician, statement):
+    event = audit.record(actor=clinician, action="patient.viewed", obj=patient)
+    with connection.cursor() as cursor:
+        # The test's rows are checked now, as a TRUNCATE in a transaction of its own would find them.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -488,9 +488,7 @@ class Command(BaseCommand):
     help = f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT} patients, episodes, visits."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--force", action="store_true", help="Seed even though the database holds other clinics."
-        )
+        parser.add_argument("--force", action="store_true", help="Seed even though the database holds other clinics.")
 
     def handle(self, *args, force: bool = False, **options) -> None:
         with transaction.atomic():

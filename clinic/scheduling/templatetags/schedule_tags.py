@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from clinic import permissions
+from clinic import audit, permissions
 from clinic.scheduling import selectors
 
 register = template.Library()
@@ -11,7 +11,12 @@ register = template.Library()
 
 @register.inclusion_tag("scheduling/includes/under_scheduled.html", takes_context=True)
 def under_scheduled(context):
-    return {"rows": selectors.under_scheduled(user=context["request"].user)[:30]}
+    user = context["request"].user
+    rows = selectors.under_scheduled(user=user)[:30]
+    audit.record_shown(
+        actor=user, action=audit.Read.UNDER_SCHEDULED_VIEWED, patients=[row.episode.patient for row in rows]
+    )
+    return {"rows": rows}
 
 
 @register.inclusion_tag("scheduling/includes/wait_list_panel.html", takes_context=True)
@@ -44,6 +49,11 @@ def failed_reminders(context):
         return {"show": False}
     rows = list(selectors.failed_reminders(user=user)[: FAILED_SHOWN + 1])
     cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
+    audit.record_shown(
+        actor=user,
+        action=audit.Read.REMINDER_PROBLEMS_VIEWED,
+        patients=[row.episode.patient for row in rows[:FAILED_SHOWN] + cancelled[:FAILED_SHOWN]],
+    )
     return {
         "show": True,
         "rows": rows[:FAILED_SHOWN],
