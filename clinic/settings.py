@@ -334,13 +334,23 @@ SPECTACULAR_SETTINGS = {
 PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="US")
 
 # --- Logging: request paths carry ids only; PHI is never logged ------------------------
+# Every handler has the filter that writes patient-link tokens as <token> and database errors
+# without the values they quote (clinic/log_redaction.py). Django's own handlers are replaced:
+# its e-mail to ADMINS would carry each frame's local variables and the request's body, and
+# its DEBUG console would print every record twice.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_patient_links": {"()": "clinic.log_redaction.RedactPatientLinks"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_patient_links"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        # runserver's request lines.
+        "django.server": {"handlers": ["console"], "propagate": False},
         "weasyprint": {"level": "WARNING"},
         # Twilio's client logs every request's URL and headers at INFO.
         "twilio": {"level": "WARNING"},
@@ -350,3 +360,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# Error reports (Django's technical 500 page when DEBUG is on, any e-mailed report) show no
+# request body, query, cookie or header and no local variable when DEBUG is off.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.log_redaction.PhiFreeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "clinic.log_redaction.PhiFreeExceptionReporter"
