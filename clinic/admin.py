@@ -3,17 +3,20 @@ reads and writes are audited, and the audit trail is read-only."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
-from clinic import api_tokens, audit, permissions
+from clinic import api_tokens, audit, permissions, text_input
 from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
-class ClinicScopedAdmin(admin.ModelAdmin):
-    """Limits rows to the signed-in admin's clinic; ``clinic_path`` is the lookup to it."""
+class ClinicScopedAdmin(text_input.AdminFields, admin.ModelAdmin):
+    """Limits rows to the signed-in admin's clinic; ``clinic_path`` is the lookup to it.
+    Text with a control character is refused in its forms and its search."""
 
     clinic_path = "clinic"
 
@@ -31,6 +34,13 @@ class ClinicScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Records are discharged or deactivated, never deleted.
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        character = text_input.forbidden_character(search_term, multiline=False)
+        if character is not None:
+            messages.error(request, text_input.message_for(character))
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 class AuditedPHIAdmin(ClinicScopedAdmin):
@@ -203,3 +213,12 @@ class ApiTokenAdmin(ClinicScopedAdmin):
                 revoked += 1
         if revoked:
             self.message_user(request, f"{revoked} token(s) revoked.")
+
+
+# Django registers the roles' groups itself; re-registered so their names refuse control characters too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(text_input.AdminFields, BaseGroupAdmin):
+    pass

@@ -13,14 +13,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from clinic import api_tokens, audit, permissions, selectors, services
+from clinic import api_tokens, audit, permissions, selectors, services, text_input
 from clinic.drf import ETagMixin, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from clinic.models import ApiToken, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.services import PATIENT_FIELDS
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(text_input.ModelSerializer):
     mobile_phone = PhoneNumberField(required=False, allow_blank=True)
 
     class Meta:
@@ -29,7 +29,7 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PatientSearchSerializer(serializers.Serializer):
+class PatientSearchSerializer(text_input.Serializer):
     q = serializers.CharField(max_length=100, allow_blank=True)
 
 
@@ -97,7 +97,7 @@ def _request_clinicians(request):
     return selectors.clinicians_of(clinic_id=request.user.clinic_id)
 
 
-class EpisodeSerializer(serializers.ModelSerializer):
+class EpisodeSerializer(text_input.ModelSerializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.none())
     lead_clinician = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
 
@@ -169,7 +169,7 @@ TOKEN_STATUSES = [(status.value, status.value.capitalize()) for status in api_to
 
 
 @extend_schema_serializer(component_name="ApiToken")
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(text_input.ModelSerializer):
     owner_name = serializers.CharField(source="owner.full_name", read_only=True)
     created_by = serializers.CharField(source="created_by.full_name", read_only=True)
     status = serializers.ChoiceField(choices=TOKEN_STATUSES, read_only=True)
@@ -194,7 +194,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="ApiTokenCreate")
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(text_input.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
     name = serializers.CharField(max_length=80)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

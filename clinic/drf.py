@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from django.views import defaults
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -37,6 +38,50 @@ def call_service(write):
 def form_errors(form: forms.BaseForm) -> ValidationError:
     """A Django form's errors as the API's 400: each field with its list of messages."""
     return ValidationError({field: list(messages) for field, messages in form.errors.items()})
+
+
+def json_object(data) -> dict:
+    """The request's body, which must be a JSON object (not a list, a string, a number or null)."""
+    if not isinstance(data, dict):
+        raise ValidationError({NON_FIELD_KEY: ["Send a JSON object: the field names with their values."]})
+    return data
+
+
+def _is_text_or_number(value) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def form_data(data, form: forms.BaseForm) -> dict:
+    """A JSON object as a Django form expects its data: text for each field (a number is taken
+    as its digits), true or false for a yes/no field, a list for a field of several choices.
+    Anything else is a 400 naming the field, rather than a value the form cannot read. A form-encoded
+    body is already what a form reads."""
+    if isinstance(data, MultiValueDict):
+        return data
+    values, errors = {}, {}
+    for name, value in json_object(data).items():
+        field = form.fields.get(name)
+        if field is None or value is None:
+            values[name] = value
+        elif getattr(field.widget, "allow_multiple_selected", False):
+            if isinstance(value, list) and all(
+                isinstance(item, str | int) and not isinstance(item, bool) for item in value
+            ):
+                values[name] = [str(item) for item in value]
+            else:
+                errors[name] = ["Give a list of choices."]
+        elif isinstance(field, forms.BooleanField):
+            if isinstance(value, bool | str):
+                values[name] = value
+            else:
+                errors[name] = ["Give true or false."]
+        elif _is_text_or_number(value):
+            values[name] = str(value)
+        else:
+            errors[name] = ["Give one value as text (or a number), not true/false, a list or an object."]
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def field_messages(errors):
@@ -70,6 +115,14 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A failure under /api/ answers in JSON, like every other API answer; elsewhere the site's
+    page. (Every known cause of one is a bug with a test; this is the shape if one is left.)"""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side. Please try again later."}, status=500)
+    return defaults.server_error(request)
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -232,9 +285,12 @@ class ETagMixin:
     etag_actions: frozenset[str] = frozenset()
 
     def dispatch(self, request, *args, **kwargs):
-        # ``self.action`` is set inside dispatch; the router's map already names it.
+        # ``self.action`` is set inside dispatch; the router's map already names it. Decided once
+        # from the request as sent: OPTIONS reads the object again under a cloned PUT request
+        # (DRF's metadata), outside any transaction, where a row lock is an error.
         action = getattr(self, "action_map", {}).get(request.method.lower())
-        if self._guards(request.method, action):
+        self._locking = self._guards(request.method, action)
+        if self._locking:
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
@@ -244,13 +300,13 @@ class ETagMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self._guards(self.request.method, self.action):
+        if getattr(self, "_locking", False):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
     def get_object(self):
         obj = super().get_object()
-        if self._guards(self.request.method, self.action) and not if_match_allows(
+        if getattr(self, "_locking", False) and not if_match_allows(
             self.request.headers.get("If-Match"), self._etag(obj.pk, obj.updated_at)
         ):
             raise PreconditionFailed

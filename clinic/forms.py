@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors, thresholds
+from clinic import rules, selectors, text_input, thresholds
 from clinic.models import Clinic, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
@@ -21,7 +21,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(text_input.RefuseControlCharacters, AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address",
         max_length=254,
@@ -33,7 +33,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(text_input.ModelForm):
     mobile_phone = PhoneNumberField(
         required=False,
         help_text="Include the area code, e.g. (555) 201-0134 or +1 555 201 0134.",
@@ -50,7 +50,7 @@ class PatientForm(forms.ModelForm):
         }
 
 
-class PatientSearchForm(forms.Form):
+class PatientSearchForm(text_input.Form):
     q = forms.CharField(
         label="Find a patient",
         max_length=100,
@@ -60,7 +60,7 @@ class PatientSearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
-class EpisodeForm(forms.ModelForm):
+class EpisodeForm(text_input.ModelForm):
     class Meta:
         model = EpisodeOfCare
         fields = ["presenting_complaint", "lead_clinician", "opened_on"]
@@ -90,7 +90,7 @@ class EpisodeEditForm(EpisodeForm):
 ROLE_CHOICES = [(role.value, role.value) for role in Role]
 
 
-class StaffForm(forms.Form):
+class StaffForm(text_input.Form):
     email = forms.EmailField(label="E-mail address", max_length=254)
     full_name = forms.CharField(max_length=150)
     roles = forms.MultipleChoiceField(
@@ -121,7 +121,7 @@ class StaffEditForm(StaffForm):
         del self.fields["email"]
 
 
-class ClinicSettingsForm(forms.ModelForm):
+class ClinicSettingsForm(text_input.ModelForm):
     time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(zoneinfo.available_timezones())])
 
     class Meta:
@@ -150,7 +150,7 @@ class ClinicSettingsForm(forms.ModelForm):
         }
 
 
-class ThresholdsForm(forms.Form):
+class ThresholdsForm(text_input.Form):
     """One field per clinical threshold, with its unit, range and source as help."""
 
     def __init__(self, *args, current: dict, **kwargs):
@@ -168,7 +168,7 @@ class ThresholdsForm(forms.Form):
             )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(text_input.Form):
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),
         label="Staff member",

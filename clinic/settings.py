@@ -289,6 +289,12 @@ REST_FRAMEWORK = {
         "api_session": env.str("API_SESSION_RATE", default="1000/hour"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's parsers, refusing control characters in any key or value of a body (clinic/text_input.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.text_input.JSONParser",
+        "clinic.text_input.FormParser",
+        "clinic.text_input.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [

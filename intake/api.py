@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 from clinic.drf import call_service as _call
 from clinic.models import ContactChannel
 from intake import selectors, services
@@ -29,7 +29,7 @@ class InvitationAccess(BasePermission):
 
 
 @extend_schema_serializer(component_name="IntakeInvitation")
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(text_input.ModelSerializer):
     episode = serializers.IntegerField(source="intake.episode_id", read_only=True)
     status = serializers.SerializerMethodField()
 
@@ -57,7 +57,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="IntakeInvitationCreate")
-class InvitationCreateSerializer(serializers.Serializer):
+class InvitationCreateSerializer(text_input.Serializer):
     episode = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
 
@@ -120,7 +120,7 @@ class InvitationViewSet(
 
 
 @extend_schema_serializer(component_name="QuestionnaireScore")
-class ScoreSerializer(serializers.ModelSerializer):
+class ScoreSerializer(text_input.ModelSerializer):
     class Meta:
         model = QuestionnaireScore
         fields = [
@@ -138,20 +138,20 @@ class ScoreSerializer(serializers.ModelSerializer):
         ]
 
 
-class RedFlagSerializer(serializers.ModelSerializer):
+class RedFlagSerializer(text_input.ModelSerializer):
     class Meta:
         model = RedFlag
         fields = ["id", "code", "tier", "label", "raised_at", "cleared_at", "cleared_by", "clearance_note"]
 
 
 @extend_schema_serializer(component_name="ReviewNote")
-class NoteSerializer(serializers.ModelSerializer):
+class NoteSerializer(text_input.ModelSerializer):
     class Meta:
         model = ReviewNote
         fields = ["id", "author", "text", "created_at"]
 
 
-class IntakeSerializer(serializers.ModelSerializer):
+class IntakeSerializer(text_input.ModelSerializer):
     scores = ScoreSerializer(many=True, read_only=True)
     red_flags = RedFlagSerializer(many=True, read_only=True)
     review_notes = NoteSerializer(many=True, read_only=True)

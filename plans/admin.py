@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from clinic import text_input
 from clinic.admin import ClinicScopedAdmin
 from plans.models import Contraindication, Intervention, PlanRule, RuleItem
 
@@ -27,7 +28,7 @@ class InterventionAdmin(LibraryAdmin):
     search_fields = ["name", "key"]
 
 
-class RuleItemInline(admin.TabularInline):
+class RuleItemInline(text_input.AdminFields, admin.TabularInline):
     model = RuleItem
     extra = 1
     autocomplete_fields = ["intervention"]

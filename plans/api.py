@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from assessments.models import Assessment
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 from clinic.drf import ETagMixin, etag_delete_schema, etag_read_schema, etag_write_schema
 from clinic.drf import call_service as _call
 from plans import services
@@ -29,7 +29,7 @@ class LibraryAccess(BasePermission):
         )
 
 
-class InterventionSerializer(serializers.ModelSerializer):
+class InterventionSerializer(text_input.ModelSerializer):
     dosage = serializers.CharField(source="dosage_text", read_only=True)
 
     class Meta:
@@ -69,7 +69,7 @@ class InterventionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Intervention.objects.filter(clinic_id=self.request.user.clinic_id).order_by("prong", "name")
 
 
-class PlanItemSerializer(serializers.ModelSerializer):
+class PlanItemSerializer(text_input.ModelSerializer):
     dosage = serializers.CharField(source="dosage_text", read_only=True)
 
     class Meta:
@@ -105,7 +105,7 @@ class PlanItemSerializer(serializers.ModelSerializer):
         ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(text_input.ModelSerializer):
     items = PlanItemSerializer(many=True, read_only=True)
     goals = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     running_advice = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
@@ -137,19 +137,19 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="PlanVersion")
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(text_input.ModelSerializer):
     class Meta:
         model = PlanVersion
         fields = ["number", "body", "changes", "signed_by", "signed_at"]
 
 
 @extend_schema_serializer(component_name="PlanDraft")
-class DraftSerializer(serializers.Serializer):
+class DraftSerializer(text_input.Serializer):
     assessment = serializers.IntegerField()
 
 
 @extend_schema_serializer(component_name="PlanItemAdd")
-class AddItemSerializer(serializers.Serializer):
+class AddItemSerializer(text_input.Serializer):
     intervention = serializers.IntegerField()
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -285,7 +285,7 @@ class VisitPlanAccess(BasePermission):
 
 
 @extend_schema_serializer(component_name="PlanVisits")
-class PlanVisitsSerializer(serializers.Serializer):
+class PlanVisitsSerializer(text_input.Serializer):
     plan = serializers.IntegerField(source="plan_id", read_only=True)
     episode = serializers.IntegerField(source="plan.episode_id", read_only=True)
     version = serializers.IntegerField(source="number", read_only=True)

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from clinic import permissions
+from clinic import permissions, text_input
 from clinic.drf import call_service as _call
 from clinic.webhooks import rules, selectors, services
 from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -23,7 +23,7 @@ class WebhookAccess(BasePermission):
         return permissions.can_manage_webhooks(request.user)
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(text_input.ModelSerializer):
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=[event.value for event in rules.EventType]), allow_empty=False
     )
@@ -69,14 +69,14 @@ class EndpointWithSecretSerializer(EndpointSerializer):
         fields = [*EndpointSerializer.Meta.fields, "secret"]
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(text_input.ModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = ["started_at", "duration_ms", "status_code", "error"]
         read_only_fields = fields
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(text_input.ModelSerializer):
     attempt_log = AttemptSerializer(many=True, read_only=True)
 
     class Meta:
