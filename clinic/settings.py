@@ -337,6 +337,8 @@ REST_FRAMEWORK = {
         "api_session": env.str("API_SESSION_RATE", default="1000/hour"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The browsable API's pages get the one policy exception they need (clinic/drf.py).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "clinic.drf.BrowsableAPIRenderer"],
     # DRF's parsers, refusing control characters in any key or value of a body (clinic/text_input.py).
     "DEFAULT_PARSER_CLASSES": [
         "clinic.text_input.JSONParser",

@@ -49,6 +49,14 @@ def test_every_answer_has_the_policy(client, clinician):
         assert "frame-ancestors 'none'" in client.get(path)["Content-Security-Policy"], path
 
 
+def test_only_the_browsable_api_allows_inline_style_and_never_inline_script(client, clinician):
+    client.force_login(clinician, backend=STAFF_BACKEND)
+    browsable = _directives(client.get("/api/patients/?format=api"))
+    assert browsable["style-src"] == ["'self'", "'unsafe-inline'"]
+    assert "'unsafe-inline'" not in browsable["script-src"]
+    assert "'unsafe-inline'" not in _directives(client.get("/api/patients/"))["style-src"]
+
+
 def test_the_api_docs_inline_script_carries_the_answers_nonce(client, clinician):
     client.force_login(clinician, backend=STAFF_BACKEND)
     response = client.get("/api/docs/")

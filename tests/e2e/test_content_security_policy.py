@@ -117,6 +117,9 @@ def test_staff_pages_raise_no_policy_violation(browser, live_server, clinic_with
         "/schedule/my-calendar/",
     ]:
         clinician.visit(path)
+    # The browsable API, as a developer opens it.
+    clinician.visit("/api/patients/?format=api")
+    clinician.visit(f"/api/episodes/{episode.pk}/?format=api")
     # Swagger UI builds the whole page with script: wait until it has shown the operations.
     clinician.visit("/api/docs/", wait_for=".opblock")
 
