@@ -162,7 +162,8 @@ class AdminFields:
 
 
 def _multiline(field: serializers.Field) -> bool:
-    return field.style.get("base_template") == "textarea.html"
+    # Free text inside JSON may span lines; a key never may (``problems`` sees to that).
+    return isinstance(field, serializers.JSONField) or field.style.get("base_template") == "textarea.html"
 
 
 def _guard_serializer_field(field: serializers.Field) -> None:
