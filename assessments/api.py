@@ -12,15 +12,17 @@ from rest_framework.response import Response
 from assessments import services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 from clinic.drf import (
     AuditedReadsMixin,
     ETagMixin,
     ScopedModelSerializer,
     etag_read_schema,
     etag_write_schema,
+    form_data,
     form_errors,
     form_schema,
+    json_object,
 )
 from clinic.drf import call_service as _call
 
@@ -118,14 +120,16 @@ class AssessmentViewSet(
         description="Start a draft initial evaluation or re-assessment of an episode.",
     )
     def create(self, request, *args, **kwargs):
-        try:
-            episode_id = int(request.data.get("episode"))
-        except (TypeError, ValueError):
-            raise ValidationError({"episode": ["Give the id of an episode of care."]}) from None
+        body = json_object(request.data)
+        episode_id = body.get("episode")
+        if isinstance(episode_id, str) and episode_id.isdecimal():
+            episode_id = int(episode_id)
+        if not isinstance(episode_id, int) or isinstance(episode_id, bool):
+            raise ValidationError({"episode": ["Give the id of an episode of care."]})
         episode = permissions.scoped_episodes(request.user).filter(pk=episode_id).first()
         if episode is None:
             raise ValidationError({"episode": ["No such episode in your clinic."]})
-        data = _valid(StartAssessmentForm(request.data))
+        data = _valid(StartAssessmentForm(form_data(body, StartAssessmentForm())))
         assessment = _call(lambda: services.assessment_start(actor=request.user, episode=episode, **data))
         return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
 
@@ -133,7 +137,7 @@ class AssessmentViewSet(
     def partial_update(self, request, *args, **kwargs):
         """Change a draft: fields not sent keep their saved values."""
         assessment = self.get_object()
-        merged = {**initial_from(assessment), **request.data}
+        merged = {**initial_from(assessment), **form_data(request.data, AssessmentForm())}
         data = _valid(AssessmentForm(merged))
         _call(lambda: services.assessment_save(actor=request.user, assessment=assessment, data=data))
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
@@ -151,12 +155,12 @@ class AssessmentViewSet(
 
 
 @extend_schema_serializer(component_name="FindingDismiss")
-class DismissSerializer(serializers.Serializer):
+class DismissSerializer(text_input.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
 @extend_schema_serializer(component_name="FindingAdd")
-class AddFindingSerializer(serializers.Serializer):
+class AddFindingSerializer(text_input.Serializer):
     assessment = serializers.IntegerField()
     label = serializers.CharField(max_length=300)
     side = serializers.ChoiceField(choices=["", "left", "right"], required=False, default="")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments import findings, scoring
 from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, SpecialTestResult
+from clinic import plausible_dates, text_input
 from intake import instruments
 
 SIDES = scoring.SIDES
@@ -48,18 +49,23 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class StartAssessmentForm(forms.Form):
+def _visit_date(day):
+    if day > timezone.localdate():
+        raise forms.ValidationError("The visit date cannot be in the future.")
+    if problem := plausible_dates.problem(day, timezone.localdate()):
+        raise forms.ValidationError(problem)
+    return day
+
+
+class StartAssessmentForm(text_input.Form):
     kind = forms.ChoiceField(choices=AssessmentKind.choices, widget=forms.RadioSelect)
     assessed_on = forms.DateField(label="Date of the visit", widget=DateInput())
 
     def clean_assessed_on(self):
-        day = self.cleaned_data["assessed_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("The visit date cannot be in the future.")
-        return day
+        return _visit_date(self.cleaned_data["assessed_on"])
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(text_input.Form):
     """Everything recorded at one visit. ``rows()`` and friends group fields for the template."""
 
     assessed_on = forms.DateField(label="Date of the visit", widget=DateInput())
@@ -170,10 +176,7 @@ class AssessmentForm(forms.Form):
     # --- Cross-field rules: contradictions get a message on the field concerned ----------------
 
     def clean_assessed_on(self):
-        day = self.cleaned_data["assessed_on"]
-        if day > timezone.localdate():
-            raise forms.ValidationError("The visit date cannot be in the future.")
-        return day
+        return _visit_date(self.cleaned_data["assessed_on"])
 
     def clean(self):
         cleaned = super().clean()
@@ -318,13 +321,13 @@ def initial_from(assessment: Assessment) -> dict:
     return initial
 
 
-class DismissFindingForm(forms.Form):
+class DismissFindingForm(text_input.Form):
     reason = forms.CharField(
         label="Why dismiss this finding?", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class AddFindingForm(forms.Form):
+class AddFindingForm(text_input.Form):
     label = forms.CharField(label="Finding", max_length=300, help_text="In your own words, e.g. “Tender TFL, right”.")
     side = forms.ChoiceField(label="Side", choices=[("", "None"), ("left", "Left"), ("right", "Right")], required=False)
     reason = forms.CharField(label="Why add it?", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import EpisodeOfCare
+from clinic import plausible_dates
+from clinic.models import EpisodeOfCare, plausible_date_constraint
 
 
 class AssessmentKind(models.TextChoices):
@@ -76,10 +78,16 @@ class Assessment(models.Model):
             models.UniqueConstraint(
                 fields=["episode"], condition=Q(kind=AssessmentKind.INITIAL), name="one_initial_assessment_per_episode"
             ),
+            plausible_date_constraint("assessment_date_plausible", "assessed_on"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.assessed_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.assessed_on and (problem := plausible_dates.problem(self.assessed_on, timezone.localdate())):
+            raise ValidationError({"assessed_on": problem})
 
     @property
     def patient(self):

@@ -6,36 +6,27 @@ Addresses carry ids only, never patient details, but a link token opens a patien
 records: anyone reading the log must not be able to follow it. Any URL argument named in
 ``SECRET_ARGUMENTS`` is redacted, so a new kind of link is covered by naming its argument
 ``token``. A path no URL matches has every long segment redacted instead (a token with a
-character cut off, say).
+character cut off, say). The rule is ``clinic.log_redaction.redact_path``, which the
+application's own log shares; gunicorn's error log gets the same filter.
 """
 
 from __future__ import annotations
 
-from django.urls import Resolver404, resolve
 from gunicorn.glogging import Logger
 
-SECRET_ARGUMENTS = frozenset({"token", "uidb64"})
-# Our own segments (ids, slugs, hashed static file names) are shorter than any token.
-LONG_SEGMENT = 32
-REDACTED = "<token>"
-
-
-def redact_path(path: str) -> str:
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return "/".join(REDACTED if len(segment) >= LONG_SEGMENT else segment for segment in path.split("/"))
-    for name, value in match.kwargs.items():
-        if name in SECRET_ARGUMENTS and value:
-            path = path.replace(str(value), REDACTED)
-    return path
-
+from clinic.log_redaction import RedactPatientLinks, redact_path
 
 # The atoms a format may use; any other (headers, cookies, environment, query) logs "-".
 KEPT_ATOMS = ("h", "t", "m", "s", "B", "b", "T", "D", "M", "L", "p", "H")
 
 
 class AccessLogger(Logger):
+    def setup(self, cfg):
+        super().setup(cfg)
+        # "Error handling request /portal/<token>/...": gunicorn's error log names the path too.
+        for handler in [*self.error_log.handlers, *self.access_log.handlers]:
+            handler.addFilter(RedactPatientLinks())
+
     def atoms(self, resp, req, environ, request_time):
         every = super().atoms(resp, req, environ, request_time)
         kept = {name: every[name] for name in KEPT_ATOMS}

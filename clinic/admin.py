@@ -9,10 +9,12 @@ from operator import attrgetter
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from clinic import api_tokens, audit, permissions, services
+from clinic import api_tokens, audit, permissions, services, text_input
 from clinic.admin_site import ClinicScopedAdmin
 from clinic.forms import ROLE_CHOICES, StaffEmailField
 from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
@@ -336,3 +338,12 @@ class ApiTokenAdmin(ClinicScopedAdmin):
                 revoked += 1
         if revoked:
             self.message_user(request, f"{revoked} token(s) revoked.")
+
+
+# Django registers the roles' groups itself; re-registered so their names refuse control characters too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(text_input.AdminFields, BaseGroupAdmin):
+    pass

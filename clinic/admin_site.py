@@ -15,7 +15,7 @@ Superusers (the operator, who belongs to no clinic) see everything.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404
 from django.urls import path
 
-from clinic import permissions
+from clinic import permissions, text_input
 
 
 class ScopedRawIdWidget(ForeignKeyRawIdWidget):
@@ -80,8 +80,9 @@ class ClinicScopedFields:
         return rows if request.user.is_superuser else permissions.clinic_rows(request.user, rows)
 
 
-class ClinicScopedAdmin(ClinicScopedFields, admin.ModelAdmin):
-    """Rows, choices and list filters of the signed-in admin's clinic only."""
+class ClinicScopedAdmin(text_input.AdminFields, ClinicScopedFields, admin.ModelAdmin):
+    """Rows, choices and list filters of the signed-in admin's clinic only. Text with a control
+    character is refused in its forms and its search."""
 
     def get_list_filter(self, request):
         scoped = []
@@ -97,8 +98,15 @@ class ClinicScopedAdmin(ClinicScopedFields, admin.ModelAdmin):
         # Records are discharged or deactivated, never deleted.
         return False
 
+    def get_search_results(self, request, queryset, search_term):
+        character = text_input.forbidden_character(search_term, multiline=False)
+        if character is not None:
+            messages.error(request, text_input.message_for(character))
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
-class ClinicScopedInline(ClinicScopedFields, admin.TabularInline):
+
+class ClinicScopedInline(text_input.AdminFields, ClinicScopedFields, admin.TabularInline):
     """An inline's rows and choices, of the admin's clinic only."""
 
 

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from clinic import api_tokens, audit, permissions, selectors, services
+from clinic import api_tokens, audit, permissions, selectors, services, text_input
 from clinic.drf import (
     AuditedReadsMixin,
     ETagMixin,
@@ -36,7 +36,7 @@ class PatientSerializer(ScopedModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PatientSearchSerializer(serializers.Serializer):
+class PatientSearchSerializer(text_input.Serializer):
     q = serializers.CharField(max_length=100, allow_blank=True)
 
 
@@ -177,7 +177,7 @@ class ApiTokenSerializer(ScopedModelSerializer):
 
 
 @extend_schema_serializer(component_name="ApiTokenCreate")
-class ApiTokenCreateSerializer(serializers.Serializer):
+class ApiTokenCreateSerializer(text_input.Serializer):
     # Another clinic's staff, or a deactivated account, is as unknown as a missing id.
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     name = serializers.CharField(max_length=80)

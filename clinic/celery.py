@@ -6,8 +6,10 @@ worker; every task is idempotent and the database row records what is still to d
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
+
+from clinic.log_redaction import protect_every_handler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
@@ -67,3 +69,11 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_patient_links(**kwargs):
+    """The worker replaces the root logger's handlers with its own: they get the filter that
+    keeps patient-link tokens out of the log (settings.LOGGING gives it to Django's)."""
+    protect_every_handler()

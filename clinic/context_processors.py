@@ -4,8 +4,9 @@ from clinic.permissions import Role
 
 def navigation(request):
     """Which sections the navigation offers: derived from the same rules that guard them."""
-    user = request.user
-    if not user.is_authenticated:
+    # A request refused before authentication (a bad Host header, say) has no user.
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
     roles = permissions.roles_of(user)
     return {

@@ -9,21 +9,23 @@ import hashlib
 from datetime import datetime
 from operator import attrgetter
 
+from csp import constants as csp
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from django.views import defaults
 from django_filters import rest_framework as filters
 from django_filters.filters import QuerySetRequestMixin
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import renderers, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 
 # Where messages that concern no single field go, in every 400 (DRF's NON_FIELD_ERRORS_KEY too).
 NON_FIELD_KEY = "detail"
@@ -42,6 +44,50 @@ def call_service(write):
 def form_errors(form: forms.BaseForm) -> ValidationError:
     """A Django form's errors as the API's 400: each field with its list of messages."""
     return ValidationError({field: list(messages) for field, messages in form.errors.items()})
+
+
+def json_object(data) -> dict:
+    """The request's body, which must be a JSON object (not a list, a string, a number or null)."""
+    if not isinstance(data, dict):
+        raise ValidationError({NON_FIELD_KEY: ["Send a JSON object: the field names with their values."]})
+    return data
+
+
+def _is_text_or_number(value) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def form_data(data, form: forms.BaseForm) -> dict:
+    """A JSON object as a Django form expects its data: text for each field (a number is taken
+    as its digits), true or false for a yes/no field, a list for a field of several choices.
+    Anything else is a 400 naming the field, rather than a value the form cannot read. A form-encoded
+    body is already what a form reads."""
+    if isinstance(data, MultiValueDict):
+        return data
+    values, errors = {}, {}
+    for name, value in json_object(data).items():
+        field = form.fields.get(name)
+        if field is None or value is None:
+            values[name] = value
+        elif getattr(field.widget, "allow_multiple_selected", False):
+            if isinstance(value, list) and all(
+                isinstance(item, str | int) and not isinstance(item, bool) for item in value
+            ):
+                values[name] = [str(item) for item in value]
+            else:
+                errors[name] = ["Give a list of choices."]
+        elif isinstance(field, forms.BooleanField):
+            if isinstance(value, bool | str):
+                values[name] = value
+            else:
+                errors[name] = ["Give true or false."]
+        elif _is_text_or_number(value):
+            values[name] = str(value)
+        else:
+            errors[name] = ["Give one value as text (or a number), not true/false, a list or an object."]
+    if errors:
+        raise ValidationError(errors)
+    return values
 
 
 def field_messages(errors):
@@ -75,6 +121,26 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A failure under /api/ answers in JSON, like every other API answer; elsewhere the site's
+    page. (Every known cause of one is a bug with a test; this is the shape if one is left.)"""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side. Please try again later."}, status=500)
+    return defaults.server_error(request)
+
+
+class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
+    """DRF's browsable API, whose own templates style with style attributes and an inline
+    <style> (its code highlighting): on its pages only, the Content-Security-Policy allows inline
+    styles. Scripts stay as strict as everywhere (the page runs only DRF's own files)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response._csp_replace = {"style-src": [csp.SELF, csp.UNSAFE_INLINE]}
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -128,8 +194,9 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return permissions.scoped(_request_user(self.context.get("request")), super().get_queryset())
 
 
-class ScopedModelSerializer(serializers.ModelSerializer):
-    """The API's model serializers: every foreign key it builds is a ScopedPrimaryKeyRelatedField."""
+class ScopedModelSerializer(text_input.ModelSerializer):
+    """The API's model serializers: every foreign key it builds is a ScopedPrimaryKeyRelatedField,
+    and text with a control character is refused."""
 
     serializer_related_field = ScopedPrimaryKeyRelatedField
 
@@ -292,9 +359,12 @@ class ETagMixin:
     etag_actions: frozenset[str] = frozenset()
 
     def dispatch(self, request, *args, **kwargs):
-        # ``self.action`` is set inside dispatch; the router's map already names it.
+        # ``self.action`` is set inside dispatch; the router's map already names it. Decided once
+        # from the request as sent: OPTIONS reads the object again under a cloned PUT request
+        # (DRF's metadata), outside any transaction, where a row lock is an error.
         action = getattr(self, "action_map", {}).get(request.method.lower())
-        if self._guards(request.method, action):
+        self._locking = self._guards(request.method, action)
+        if self._locking:
             with transaction.atomic():
                 return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
@@ -304,13 +374,13 @@ class ETagMixin:
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        if self._guards(self.request.method, self.action):
+        if getattr(self, "_locking", False):
             queryset = queryset.select_for_update(of=("self",))
         return queryset
 
     def get_object(self):
         obj = super().get_object()
-        if self._guards(self.request.method, self.action) and not if_match_allows(
+        if getattr(self, "_locking", False) and not if_match_allows(
             self.request.headers.get("If-Match"), self._etag(obj.pk, obj.updated_at)
         ):
             raise PreconditionFailed

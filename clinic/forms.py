@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors, services, thresholds
+from clinic import rules, selectors, services, text_input, thresholds
 from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
@@ -28,7 +28,7 @@ class StaffEmailField(forms.EmailField):
         return canonical_email(super().to_python(value))
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(text_input.RefuseControlCharacters, AuthenticationForm):
     username = StaffEmailField(
         label="E-mail address",
         max_length=254,
@@ -55,7 +55,7 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         return services.staff_password_set(user=self.user, password=self.cleaned_data["new_password1"])
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(text_input.ModelForm):
     mobile_phone = PhoneNumberField(
         required=False,
         help_text="Include the area code, e.g. (555) 201-0134 or +1 555 201 0134.",
@@ -72,7 +72,7 @@ class PatientForm(forms.ModelForm):
         }
 
 
-class PatientSearchForm(forms.Form):
+class PatientSearchForm(text_input.Form):
     q = forms.CharField(
         label="Find a patient",
         max_length=100,
@@ -82,7 +82,7 @@ class PatientSearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
-class EpisodeForm(forms.ModelForm):
+class EpisodeForm(text_input.ModelForm):
     # Empty until the form knows whose clinic it is for.
     lead_clinician = forms.ModelChoiceField(queryset=User.objects.none())
 
@@ -115,7 +115,7 @@ class EpisodeEditForm(EpisodeForm):
 ROLE_CHOICES = [(role.value, role.value) for role in Role]
 
 
-class StaffForm(forms.Form):
+class StaffForm(text_input.Form):
     email = StaffEmailField(label="E-mail address", max_length=254)
     full_name = forms.CharField(max_length=150)
     roles = forms.MultipleChoiceField(
@@ -146,7 +146,7 @@ class StaffEditForm(StaffForm):
         del self.fields["email"]
 
 
-class ClinicSettingsForm(forms.ModelForm):
+class ClinicSettingsForm(text_input.ModelForm):
     time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(zoneinfo.available_timezones())])
 
     class Meta:
@@ -176,7 +176,7 @@ class ClinicSettingsForm(forms.ModelForm):
         }
 
 
-class ThresholdsForm(forms.Form):
+class ThresholdsForm(text_input.Form):
     """One field per clinical threshold, with its unit, range and source as help."""
 
     def __init__(self, *args, current: dict, **kwargs):
@@ -194,7 +194,7 @@ class ThresholdsForm(forms.Form):
             )
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(text_input.Form):
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),
         label="Staff member",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from clinic import audit
 from clinic.client_address import client_ip
@@ -43,3 +44,17 @@ class ClinicTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NoStoreMiddleware:
+    """No browser or proxy keeps a copy of any page, API answer, FHIR export or PDF: on a shared
+    front-desk computer, Back after signing out must not show a patient's record. Static files
+    are answered by WhiteNoise before this middleware and keep their long cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
+        return response

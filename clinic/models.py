@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic import plausible_dates
+
 
 def validate_time_zone(name: str) -> None:
     # Checked against the installed tz database rather than stored as field choices, so a
@@ -211,7 +213,23 @@ class ContactChannel(models.TextChoices):
     SMS = "sms", "Text message (SMS)"
 
 
-EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+EARLIEST_BIRTH_DATE = plausible_dates.EARLIEST
+
+
+def plausible_date_constraint(name: str, *fields: str, moment: bool = False) -> models.CheckConstraint:
+    """The database's window of plausible dates (clinic/plausible_dates.py) for date fields, or
+    for date-and-time fields (``moment``, compared in UTC); an empty (null) field passes."""
+    start, end = plausible_dates.EARLIEST, plausible_dates.DATABASE_END
+    if moment:
+        start, end = (datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC) for day in (start, end))
+    condition = Q()
+    for field in fields:
+        condition &= Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return models.CheckConstraint(
+        condition=condition,
+        name=name,
+        violation_error_message="Check the year: the date is before 1900 or too far ahead.",
+    )
 
 
 class Patient(models.Model):
@@ -242,9 +260,7 @@ class Patient(models.Model):
             models.Index(fields=["clinic", "mobile_phone"], name="patient_clinic_phone"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(date_of_birth__gte=EARLIEST_BIRTH_DATE), name="patient_birth_date_plausible"
-            ),
+            plausible_date_constraint("patient_birth_date_plausible", "date_of_birth"),
             models.CheckConstraint(
                 condition=~Q(preferred_contact_channel=ContactChannel.EMAIL, email=""),
                 name="patient_email_channel_has_email",
@@ -322,6 +338,7 @@ class EpisodeOfCare(models.Model):
                 name="episode_closes_after_opening",
                 violation_error_message="The episode cannot close before it opened.",
             ),
+            plausible_date_constraint("episode_dates_plausible", "opened_on", "closed_on"),
         ]
         permissions = [
             ("view_clinical_record", "Can view clinical content (intake answers, assessments, plans)"),
@@ -338,6 +355,10 @@ class EpisodeOfCare(models.Model):
             raise ValidationError({"opened_on": "The episode cannot open in the future."})
         if self.closed_on and self.closed_on > today:
             raise ValidationError({"closed_on": "The closing date cannot be in the future."})
+        for name in ("opened_on", "closed_on"):
+            day = getattr(self, name)
+            if day and (problem := plausible_dates.problem(day, today)):
+                raise ValidationError({name: problem})
 
 
 class AuditQuerySet(models.QuerySet):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from cryptography.fernet import Fernet
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "axes",
     "django_htmx",
+    "csp",
     "clinic",
     "clinic.scheduling",
     "clinic.portal",
@@ -70,7 +72,12 @@ RATELIMIT_BAD_INTAKE_LINKS = env.str("RATELIMIT_BAD_INTAKE_LINKS", default="10/1
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Browser hardening headers on every response (the policies are under "HTTPS and browser hardening").
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, which answers static files itself: those keep their long cache.
+    "clinic.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -277,6 +284,47 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from this origin only, no inline script or style
+# but the few <script>/<style> elements carrying the response's nonce, no plugins, no <base>,
+# forms post here only, no framing. data: images are Swagger UI's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page of the app uses these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -304,6 +352,14 @@ REST_FRAMEWORK = {
         "api_session": env.str("API_SESSION_RATE", default="1000/hour"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The browsable API's pages get the one policy exception they need (clinic/drf.py).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "clinic.drf.BrowsableAPIRenderer"],
+    # DRF's parsers, refusing control characters in any key or value of a body (clinic/text_input.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "clinic.text_input.JSONParser",
+        "clinic.text_input.FormParser",
+        "clinic.text_input.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -350,13 +406,23 @@ SPECTACULAR_SETTINGS = {
 PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="US")
 
 # --- Logging: request paths carry ids only; PHI is never logged ------------------------
+# Every handler has the filter that writes patient-link tokens as <token> and database errors
+# without the values they quote (clinic/log_redaction.py). Django's own handlers are replaced:
+# its e-mail to ADMINS would carry each frame's local variables and the request's body, and
+# its DEBUG console would print every record twice.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_patient_links": {"()": "clinic.log_redaction.RedactPatientLinks"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_patient_links"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        # runserver's request lines.
+        "django.server": {"handlers": ["console"], "propagate": False},
         "weasyprint": {"level": "WARNING"},
         # Twilio's client logs every request's URL and headers at INFO.
         "twilio": {"level": "WARNING"},
@@ -383,3 +449,7 @@ OTP_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Stride")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A code typed at sign-in never lands in django-axes' records of failed attempts.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+# Error reports (Django's technical 500 page when DEBUG is on, any e-mailed report) show no
+# request body, query, cookie or header and no local variable when DEBUG is off.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "clinic.log_redaction.PhiFreeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "clinic.log_redaction.PhiFreeExceptionReporter"

@@ -108,5 +108,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Addresses under /api/ that name no route answer in JSON, like the API's own 404s.
+# Addresses under /api/ that name no route, and failures there, answer in JSON like the rest of the API.
 handler404 = "clinic.drf.not_found"
+handler500 = "clinic.drf.server_error"

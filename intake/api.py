@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 from clinic.drf import AuditedReadsMixin, ScopedModelSerializer
 from clinic.drf import call_service as _call
 from clinic.models import ContactChannel
@@ -58,7 +58,7 @@ class InvitationSerializer(ScopedModelSerializer):
 
 
 @extend_schema_serializer(component_name="IntakeInvitationCreate")
-class InvitationCreateSerializer(serializers.Serializer):
+class InvitationCreateSerializer(text_input.Serializer):
     episode = serializers.IntegerField()
     channel = serializers.ChoiceField(choices=ContactChannel.choices, required=False)
 

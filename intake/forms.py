@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
+from clinic import plausible_dates, text_input
 from clinic.models import ContactChannel
 from intake import instruments, rules
 
@@ -51,7 +52,7 @@ def _rating(label: str) -> forms.TypedChoiceField:
     )
 
 
-class AboutForm(forms.Form):
+class AboutForm(text_input.Form):
     email = forms.EmailField(
         label="E-mail address", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
@@ -80,7 +81,7 @@ class AboutForm(forms.Form):
         return cleaned
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(text_input.Form):
     agree = forms.BooleanField(
         label="I have read this and I agree",
         error_messages={"required": "Tick the box to agree, or contact the clinic if you have questions."},
@@ -123,7 +124,7 @@ PATTERN_CHOICES = [
 NERVE_SYMPTOMS = [("numbness", "Numbness"), ("tingling", "Tingling or pins and needles"), ("weakness", "Weakness")]
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(text_input.Form):
     regions = forms.MultipleChoiceField(
         label="Where does it hurt?",
         choices=instruments.BODY_REGIONS,
@@ -183,7 +184,7 @@ RECENT_CHANGES = _choice_list(
 KM_PER_MILE = Decimal("1.609344")
 
 
-class RunningForm(forms.Form):
+class RunningForm(text_input.Form):
     years_running = _number("How many years have you been running?", 0, 80)
     runs_per_week = _number("How many runs do you do in a usual week?", 0, 21)
     distance_unit = forms.ChoiceField(
@@ -215,10 +216,12 @@ class RunningForm(forms.Form):
         race_date = self.cleaned_data.get("goal_race_date")
         if race_date and race_date < timezone.localdate():
             raise forms.ValidationError("The race date is in the past. Leave it empty if you have no upcoming race.")
+        if race_date and (problem := plausible_dates.problem(race_date, timezone.localdate())):
+            raise forms.ValidationError(problem)
         return race_date
 
 
-class DailyLifeForm(forms.Form):
+class DailyLifeForm(text_input.Form):
     sitting_hours = _number("How many hours a day do you spend sitting?", 0, 24)
     work = forms.CharField(
         label="What is your work, and what does a usual day involve?", max_length=500, required=False
@@ -230,7 +233,7 @@ class DailyLifeForm(forms.Form):
 IMAGING = _choice_list("X-ray", "MRI", "CT scan", "Ultrasound")
 
 
-class HistoryForm(forms.Form):
+class HistoryForm(text_input.Form):
     prior_injuries = forms.CharField(
         label="Earlier injuries to your back, hips or legs",
         max_length=2000,
@@ -258,7 +261,7 @@ class HistoryForm(forms.Form):
     )
 
 
-class RedFlagForm(forms.Form):
+class RedFlagForm(text_input.Form):
     """One required yes/no question per red flag the patient can report."""
 
     def __init__(self, *args, **kwargs):
@@ -279,7 +282,7 @@ class RedFlagForm(forms.Form):
         ]
 
 
-class QuestionnaireForm(forms.Form):
+class QuestionnaireForm(text_input.Form):
     """The questionnaires chosen for the patient's pain areas (NPRS is asked with the complaint).
 
     Items may be left empty: the scoring rule decides whether an incomplete questionnaire
@@ -312,7 +315,7 @@ def field_name(instrument_code: str, item_code: str) -> str:
     return f"{instrument_code}__{item_code}"
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(text_input.Form):
     confirm = forms.BooleanField(
         label="My answers are complete and correct to the best of my knowledge",
         error_messages={"required": "Tick the box to confirm before you submit."},
@@ -329,15 +332,15 @@ def as_km(value, unit: str) -> Decimal | None:
 # --- Staff forms ---------------------------------------------------------------------------------
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(text_input.Form):
     channel = forms.ChoiceField(label="Send by", choices=ContactChannel.choices, widget=forms.RadioSelect)
 
 
-class ReviewNoteForm(forms.Form):
+class ReviewNoteForm(text_input.Form):
     text = forms.CharField(label="Add a review note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class RedFlagClearForm(forms.Form):
+class RedFlagClearForm(text_input.Form):
     note = forms.CharField(
         label="Medical clearance: who cleared it, when, and why",
         max_length=2000,

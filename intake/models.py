@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from clinic.models import ContactChannel, EpisodeOfCare
+from clinic.models import ContactChannel, EpisodeOfCare, plausible_date_constraint
 from intake import instruments, scoring
 
 
@@ -182,6 +182,7 @@ class RedFlag(models.Model):
                 name="cleared_after_raised",
                 violation_error_message="A flag is cleared after it was raised.",
             ),
+            plausible_date_constraint("red_flag_dates_plausible", "raised_at", "cleared_at", moment=True),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit, contact_changes, messaging, permissions, queueing, thresholds
+from clinic import audit, contact_changes, messaging, permissions, queueing, text_input, thresholds
 from clinic.models import EpisodeOfCare, User
 from clinic.scheduling import reminders
 from clinic.webhooks import services as webhooks
@@ -176,11 +176,13 @@ def step_save(*, intake: Intake, step_code: str, answers: dict, client_ip: str |
 
 
 def step_save_draft(*, intake: Intake, step_code: str, raw: dict[str, list[str]]) -> None:
-    """Keep what the patient typed on a step that did not validate, so nothing is lost."""
+    """Keep what the patient typed on a step that did not validate, so nothing is lost; but
+    not the control characters the form refuses, which the database cannot store (NUL) or
+    which nobody typed on purpose."""
     _ensure_open(intake)
     with transaction.atomic():
         locked = Intake.objects.select_for_update().get(pk=intake.pk)
-        locked.drafts[step_code] = raw
+        locked.drafts[step_code] = text_input.without_control_characters(raw)
         locked.status = IntakeStatus.IN_PROGRESS
         locked.save(update_fields=["drafts", "status", "updated_at"])
     intake.drafts = locked.drafts

@@ -13,7 +13,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from assessments.models import Assessment
-from clinic import audit, permissions
+from clinic import audit, permissions, text_input
 from clinic.drf import (
     AuditedReadsMixin,
     ETagMixin,
@@ -151,12 +151,12 @@ class VersionSerializer(ScopedModelSerializer):
 
 
 @extend_schema_serializer(component_name="PlanDraft")
-class DraftSerializer(serializers.Serializer):
+class DraftSerializer(text_input.Serializer):
     assessment = serializers.IntegerField()
 
 
 @extend_schema_serializer(component_name="PlanItemAdd")
-class AddItemSerializer(serializers.Serializer):
+class AddItemSerializer(text_input.Serializer):
     intervention = serializers.IntegerField()
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -294,7 +294,7 @@ class VisitPlanAccess(BasePermission):
 
 
 @extend_schema_serializer(component_name="PlanVisits")
-class PlanVisitsSerializer(serializers.Serializer):
+class PlanVisitsSerializer(text_input.Serializer):
     plan = serializers.IntegerField(source="plan_id", read_only=True)
     episode = serializers.IntegerField(source="plan.episode_id", read_only=True)
     version = serializers.IntegerField(source="number", read_only=True)

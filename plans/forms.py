@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic import text_input
 from plans.models import Contraindication, Intervention, PlanItem, PlanRule, Prong, TreatmentPlan
 
 
@@ -15,6 +16,8 @@ class LinesField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value) or ""
+        # Checked before splitting: splitlines() would take some controls (NEL, FS) for line breaks.
+        text_input.ControlCharacterValidator(multiline=True)(text)
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -26,17 +29,18 @@ class CodesField(forms.CharField):
 
     def to_python(self, value):
         text = super().to_python(value) or ""
+        text_input.ControlCharacterValidator()(text)
         return [code.strip() for code in text.split(",") if code.strip()]
 
 
-class ItemForm(forms.ModelForm):
+class ItemForm(text_input.ModelForm):
     class Meta:
         model = PlanItem
         fields = ["sets", "reps", "hold_seconds", "frequency", "instructions"]
         widgets = {"instructions": forms.Textarea(attrs={"rows": 3})}
 
 
-class AddItemForm(forms.Form):
+class AddItemForm(text_input.Form):
     intervention = forms.ModelChoiceField(queryset=Intervention.objects.none(), label="Add from the library")
     override_reason = forms.CharField(
         label="Reason for overriding a contraindication (only if the item was excluded)",
@@ -52,7 +56,7 @@ class AddItemForm(forms.Form):
         )
 
 
-class PlanSettingsForm(forms.ModelForm):
+class PlanSettingsForm(text_input.ModelForm):
     goals = LinesField(label="Goals (one per line)", required=False)
     running_advice = LinesField(label="Running advice (one per line)", required=False)
 
@@ -79,7 +83,7 @@ class PlanSettingsForm(forms.ModelForm):
         }
 
 
-class InterventionForm(forms.ModelForm):
+class InterventionForm(text_input.ModelForm):
     tags = CodesField(required=False, help_text="Comma-separated; contraindications match these.")
 
     class Meta:
@@ -106,7 +110,7 @@ class InterventionForm(forms.ModelForm):
         ]
 
 
-class PlanRuleForm(forms.ModelForm):
+class PlanRuleForm(text_input.ModelForm):
     when_findings = CodesField(required=False, help_text="Finding codes, comma-separated; any one selects the rule.")
     when_load_facts = CodesField(required=False)
     when_intake = CodesField(required=False)
@@ -128,7 +132,7 @@ class PlanRuleForm(forms.ModelForm):
         ]
 
 
-class ContraindicationForm(forms.ModelForm):
+class ContraindicationForm(text_input.ModelForm):
     when_findings = CodesField(required=False)
     when_red_flag_tiers = CodesField(required=False)
     when_red_flag_codes = CodesField(required=False)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic import text_input
+
 PAIN_CHOICES = [(value, str(value)) for value in range(11)]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(text_input.Form):
     day = forms.DateField(widget=forms.HiddenInput)
     done_items = forms.TypedMultipleChoiceField(
         label="Which exercises did you do?",

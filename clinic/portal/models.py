@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from clinic.models import Patient
+from clinic.models import Patient, plausible_date_constraint
 
 
 class PortalLink(models.Model):
@@ -47,6 +47,7 @@ class HomeProgramCheckIn(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "day"], name="one_check_in_per_day"),
             models.CheckConstraint(condition=Q(pain__isnull=True) | Q(pain__lte=10), name="check_in_pain_0_10"),
+            plausible_date_constraint("check_in_day_plausible", "day"),
         ]
 
     def __str__(self) -> str:

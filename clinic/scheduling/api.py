@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from clinic import audit, permissions, selectors
+from clinic import audit, permissions, plausible_dates, selectors, text_input
 from clinic.drf import ETAG_ACTION_PARAMETERS, AuditedReadsMixin, ETagMixin, ScopedModelSerializer, etag_read_schema
 from clinic.drf import call_service as _call
 from clinic.scheduling import rules, services
@@ -44,7 +45,7 @@ class AppointmentSerializer(ScopedModelSerializer):
 
 
 @extend_schema_serializer(component_name="AppointmentBook")
-class BookSerializer(serializers.Serializer):
+class BookSerializer(text_input.Serializer):
     episode = serializers.IntegerField()
     clinician = serializers.IntegerField()
     starts_at = serializers.DateTimeField()
@@ -54,13 +55,13 @@ class BookSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="AppointmentReschedule")
-class RescheduleSerializer(serializers.Serializer):
+class RescheduleSerializer(text_input.Serializer):
     starts_at = serializers.DateTimeField()
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 @extend_schema_serializer(component_name="AppointmentCancel")
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(text_input.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
@@ -74,14 +75,19 @@ STATUS_CHANGES = [
 
 
 @extend_schema_serializer(component_name="AppointmentStatusChange")
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(text_input.Serializer):
     status = serializers.ChoiceField(choices=STATUS_CHANGES)
 
 
-class AvailabilitySerializer(serializers.Serializer):
+class AvailabilitySerializer(text_input.Serializer):
     clinician = serializers.IntegerField()
     day = serializers.DateField()
     minutes = serializers.IntegerField(min_value=5, max_value=240, default=30)
+
+    def validate_day(self, day):
+        if problem := plausible_dates.problem(day, timezone.localdate()):
+            raise serializers.ValidationError(problem)
+        return day
 
 
 @extend_schema_view(retrieve=etag_read_schema)

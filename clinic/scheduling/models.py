@@ -12,8 +12,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
-from clinic.models import Clinic, EpisodeOfCare, User
+from clinic import plausible_dates
+from clinic.models import Clinic, EpisodeOfCare, User, plausible_date_constraint
 
 
 class AppointmentStatus(models.TextChoices):
@@ -81,11 +83,25 @@ class TimeOff(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start")
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start"),
+            plausible_date_constraint("time_off_dates_plausible", "starts_at", "ends_at", moment=True),
         ]
 
     def __str__(self) -> str:
         return f"Time off {self.starts_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        plausible_moments(self, "starts_at", "ends_at")
+
+
+def plausible_moments(row: models.Model, *fields: str) -> None:
+    """Refuse a date and time whose day is not plausible (clinic/plausible_dates.py)."""
+    today = timezone.localdate()
+    for name in fields:
+        moment = getattr(row, name)
+        if moment is not None and (problem := plausible_dates.problem(moment.date(), today)):
+            raise ValidationError({name: problem})
 
 
 class Appointment(models.Model):
@@ -136,10 +152,15 @@ class Appointment(models.Model):
                 name="cancellation_has_reason",
                 violation_error_message="Give a reason for the cancellation.",
             ),
+            plausible_date_constraint("appointment_dates_plausible", "starts_at", "ends_at", moment=True),
         ]
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d %H:%M} with {self.clinician}"
+
+    def clean(self) -> None:
+        super().clean()
+        plausible_moments(self, "starts_at", "ends_at")
 
     @property
     def patient(self):

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from clinic import permissions
+from clinic import permissions, text_input
 from clinic.models import Patient
 from clinic.scheduling import reminder_messages, reminder_services, wording
 from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderKind, ReminderTemplate
@@ -51,7 +51,7 @@ def wording_list(request: HttpRequest) -> HttpResponse:
     return render(request, "scheduling/wording_list.html", {"rows": rows})
 
 
-class WordingForm(forms.ModelForm):
+class WordingForm(text_input.ModelForm):
     class Meta:
         model = ReminderTemplate
         fields = ["subject", "body", "sms_body"]

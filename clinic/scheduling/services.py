@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, queueing
+from clinic import audit, messaging, permissions, plausible_dates, queueing, text_input
 from clinic.models import EpisodeOfCare, User
 from clinic.permissions import Role
 from clinic.scheduling import calendar, reminders, rules
@@ -108,6 +108,12 @@ def _insert(appointment: Appointment) -> Appointment:
     return appointment
 
 
+def _plausible_start(starts_at: datetime.datetime) -> None:
+    # Before any arithmetic on it: a start in year 1 or 9999 has no room for its length.
+    if problem := plausible_dates.problem(starts_at.date(), timezone.localdate()):
+        raise ValidationError({"starts_at": problem})
+
+
 def appointment_book(
     *,
     actor: User,
@@ -119,6 +125,8 @@ def appointment_book(
     override_reason: str = "",
 ) -> Appointment:
     _require_scheduler(actor, episode)
+    text_input.refuse_in(override_reason, field="override_reason")
+    _plausible_start(starts_at)
     if clinician.clinic_id != episode.patient.clinic_id:
         raise ValidationError({"clinician": "Choose a clinician of this clinic."})
     if episode.status != "open":
@@ -164,6 +172,8 @@ def appointment_reschedule(
     *, actor: User, appointment: Appointment, starts_at: datetime.datetime, override_reason: str = ""
 ) -> Appointment:
     _require_scheduler(actor, appointment.episode)
+    text_input.refuse_in(override_reason, field="override_reason")
+    _plausible_start(starts_at)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ValidationError("Only a booked visit can be moved.")
     length = appointment.ends_at - appointment.starts_at
@@ -185,6 +195,7 @@ def appointment_reschedule(
 
 def appointment_cancel(*, actor: User, appointment: Appointment, reason: str) -> Appointment:
     _require_scheduler(actor, appointment.episode)
+    text_input.refuse_in(reason, field="reason")
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason for the cancellation."})
     with transaction.atomic():

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit, permissions, selectors
+from clinic import audit, permissions, plausible_dates, selectors, text_input
 from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
@@ -33,10 +33,21 @@ def _require_scheduler(request: HttpRequest) -> None:
 
 
 def _day(request: HttpRequest) -> datetime.date:
+    """The day asked for (``?day=YYYY-MM-DD``); today, with a message saying why, for a day that
+    is not a date or not a plausible one (the page could not even link the day before year 1)."""
+    today = timezone.localdate()
+    raw = request.GET.get("day")
+    if not raw:
+        return today
     try:
-        return datetime.date.fromisoformat(request.GET.get("day", ""))
+        day = datetime.date.fromisoformat(raw)
     except ValueError:
-        return timezone.localdate()
+        messages.error(request, "That day was not understood (use YYYY-MM-DD): here is today.")
+        return today
+    if problem := plausible_dates.problem(day, today):
+        messages.error(request, f"{problem} Here is today.")
+        return today
+    return day
 
 
 # Columns of the day view, rows of the week view: a large clinic is paged, five clinicians to
@@ -115,7 +126,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class BookingForm(forms.Form):
+class BookingForm(text_input.Form):
     q = forms.CharField(
         label="Find the patient", max_length=100, required=False, help_text="Name, date of birth or mobile number."
     )
@@ -124,6 +135,15 @@ class BookingForm(forms.Form):
     override_reason = forms.CharField(
         label="Reason, if booking outside working hours or in time off", max_length=200, required=False
     )
+
+    def search_query(self) -> str:
+        """What to search for: the q field's value once it passes the field's own checks (the
+        form shows a refusal as the field's error), else nothing."""
+        text_input.guard_form_field(self.fields["q"])
+        try:
+            return self.fields["q"].clean(self["q"].data)
+        except ValidationError:
+            return ""
 
 
 @login_required
@@ -142,7 +162,7 @@ def book(request: HttpRequest) -> HttpResponse:
     form = BookingForm(request.POST or None)
     episodes = []
     if request.method == "POST":
-        query = request.POST.get("q", "")[:100]
+        query = form.search_query()
         patients = (
             selectors.patient_search(user=request.user, query=query).prefetch_related(
                 Prefetch("episodes", queryset=EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN), to_attr="open")
@@ -274,7 +294,7 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "scheduling/offer.html", {"freed": freed, "entries": entries})
 
 
-class WaitListForm(forms.Form):
+class WaitListForm(text_input.Form):
     clinician = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any clinician")
     note = forms.CharField(max_length=200, required=False, label="Note (e.g. mornings only)")
 
@@ -305,7 +325,7 @@ def wait_list_add(request: HttpRequest, episode_pk: int) -> HttpResponse:
 WEEKDAYS = [(str(number), name) for number, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
 
 
-class PreferenceForm(forms.Form):
+class PreferenceForm(text_input.Form):
     """The patient's preferred days and times, which the proposal tries to meet."""
 
     weekdays = forms.MultipleChoiceField(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic import text_input
 from clinic.webhooks import rules
 
 
-class EndpointForm(forms.Form):
+class EndpointForm(text_input.Form):
     url = forms.CharField(
         label="Address",
         max_length=rules.URL_MAX_LENGTH,

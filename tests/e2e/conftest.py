@@ -2,8 +2,9 @@
 
 One chromium runs for the whole session; each journey opens its own contexts (a fresh profile:
 no cookies, no storage) through the ``journey`` fixture. ``journey.check(page, name)`` saves a
-screenshot under ``test-artifacts/screenshots/<journey>/`` and runs axe-core on the page; a
-journey fails if it loaded a page (any URL route) it never checked.
+screenshot under ``test-artifacts/screenshots/<journey>/``, runs axe-core on the page and fails on
+any Content-Security-Policy violation the browser reported since the page opened; a journey fails
+if it loaded a page (any URL route) it never checked.
 """
 
 from __future__ import annotations
@@ -60,6 +61,34 @@ _FOCUS_STOP = """(el) => {
 }"""
 
 
+# Registered before any script of a page runs: every violation of the Content-Security-Policy the
+# browser reports (a blocked inline script, style or handler, a resource from elsewhere).
+_WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(
+    event.effectiveDirective + " blocked " + (event.blockedURI || "inline") + " at " +
+    (event.sourceFile || document.location.pathname) + ":" + event.lineNumber
+  );
+});
+"""
+
+
+def csp_violations(page) -> list[str]:
+    """What the page reported since it loaded, and what the console said about the policy."""
+    reported = page.evaluate("window.__cspViolations || []")
+    return [*reported, *getattr(page, "csp_console", [])]
+
+
+def watch_csp(page) -> None:
+    page.add_init_script(script=_WATCH_CSP)
+    page.csp_console = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and page.csp_console.append(message.text),
+    )
+
+
 def _unavailable(message: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
@@ -96,7 +125,9 @@ def route_of(url: str) -> str:
 def axe_violations(page) -> list[dict]:
     """The serious and critical axe-core violations of the page as it is now."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does
+        # not govern (a <script> tag added to the page would be refused as inline script).
+        page.evaluate(f"() => {{ {AXE.read_text()}\n }}")
     return [v for v in page.evaluate(_AXE_RUN, AXE_OPTIONS) if v["impact"] in FAILING_IMPACTS]
 
 
@@ -131,6 +162,7 @@ class Journey:
         context = self.browser.new_context(**{**DESK, "locale": "en-US", **options})
         self.contexts.append(context)
         page = context.new_page()
+        watch_csp(page)
         page.on("load", lambda loaded: self.loaded.setdefault(route_of(loaded.url), urlsplit(loaded.url).path))
         return page
 
@@ -146,9 +178,12 @@ class Journey:
         page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
 
     def check(self, page, name: str) -> None:
-        """Screenshot the page and fail on serious or critical accessibility problems."""
+        """Screenshot the page and fail on serious or critical accessibility problems, and on any
+        Content-Security-Policy violation."""
         self.screenshot(page, name)
         self.checked.add(route_of(page.url))
+        blocked = csp_violations(page)
+        assert not blocked, f"Content-Security-Policy on {name} ({urlsplit(page.url).path}):\n" + "\n".join(blocked)
         violations = axe_violations(page)
         assert not violations, f"axe-core on {name} ({urlsplit(page.url).path}):\n{describe(violations)}"
 
