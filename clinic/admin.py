@@ -94,7 +94,7 @@ class ClinicAdmin(ClinicScopedAdmin):
     list_display = ["name", "time_zone", "paper_size"]
 
 
-class StaffAdminForm(forms.ModelForm):
+class StaffAdminForm(text_input.ModelForm):
     """A staff account in the Django admin: what the staff page edits, saved by the same audited
     service. No password (only its owner sets one), no clinic, superuser or Django-admin flag by
     hand (the clinic admin role gives that)."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from clinic import text_input
 from clinic.two_factor import rules
 
 
@@ -13,7 +14,7 @@ def _code_widget(*, numeric: bool) -> forms.TextInput:
     return forms.TextInput(attrs=attrs)
 
 
-class AppCodeForm(forms.Form):
+class AppCodeForm(text_input.Form):
     """A code from the authenticator app (a recovery code is accepted too where the view allows)."""
 
     code = forms.CharField(
@@ -31,7 +32,7 @@ class AppCodeForm(forms.Form):
         return code
 
 
-class RecoveryCodeForm(forms.Form):
+class RecoveryCodeForm(text_input.Form):
     code = forms.CharField(
         label="Recovery code",
         max_length=20,
@@ -45,7 +46,7 @@ class RecoveryCodeForm(forms.Form):
         return rules.clean_code(self.cleaned_data["code"])
 
 
-class ConfirmItIsYouForm(forms.Form):
+class ConfirmItIsYouForm(text_input.Form):
     """Before a change to the second factor, a signed-in person enters a current code."""
 
     code = forms.CharField(

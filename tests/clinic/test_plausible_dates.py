@@ -128,7 +128,7 @@ def test_an_assessment_in_year_1_is_refused_by_the_form_and_the_model(episode, c
 def test_an_episode_opened_in_year_138_is_refused(episode):
     form = EpisodeForm(
         {"presenting_complaint": "Hip pain", "lead_clinician": episode.lead_clinician_id, "opened_on": "0138-05-01"},
-        clinic_id=episode.patient.clinic_id,
+        user=episode.lead_clinician,
     )
     assert form.errors["opened_on"] == ["Check the year: the date is before 1900."]
 

@@ -18,11 +18,13 @@ from assessments import services as assessment_services
 from assessments.models import AssessmentKind
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
+from clinic.two_factor import services as two_factor
 from intake import services as intake_services
 from tests.assessments.helpers import BASELINE_DAY, REASSESSMENT_DAY
 from tests.e2e.conftest import DESK, PHONE, csp_violations, watch_csp
 from tests.e2e.preconditions import completed_assessment, signed_plan, submitted_intake
 from tests.factories import PASSWORD, AppointmentFactory, EpisodeFactory, UserFactory
+from tests.two_factor import give_authenticator, next_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,12 +40,23 @@ class Visitor:
         self.refused: dict[str, list[str]] = {}
 
     def sign_in(self, user) -> None:
+        """The password, then (for a role that must use one) a code from the authenticator app:
+        the sign-in pages are checked too."""
+        if two_factor.is_required(user) and two_factor.authenticator_of(user) is None:
+            give_authenticator(user)
         self.page.goto(self.base_url + "/accounts/login/")
         self.page.get_by_label("E-mail address").fill(user.email)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.locator("main").get_by_role("button", name="Sign in").click()
         self.page.wait_for_load_state()
         self.note()
+        if urlsplit(self.page.url).path == "/accounts/login/code/":
+            self.page.get_by_label("Code from your authenticator app").fill(
+                next_code(two_factor.authenticator_of(user))
+            )
+            self.page.locator("main").get_by_role("button", name="Sign in").click()
+            self.page.wait_for_load_state()
+            self.note()
 
     def visit(self, path: str, *, wait_for: str | None = None) -> None:
         response = self.page.goto(self.base_url + path if path.startswith("/") else path)
