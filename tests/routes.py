@@ -537,12 +537,13 @@ NOT_FREE_TEXT = {
 }
 
 
-def _clinic_paths() -> dict[type[models.Model], str]:
-    """Each project model -> the lookup from its rows to their clinic ("episode__patient__clinic"),
-    found by following foreign keys (required ones first) to the clinic."""
-    paths: dict[type[models.Model], str] = {Clinic: "pk"}
+def foreign_key_paths(root: type[models.Model]) -> dict[type[models.Model], str]:
+    """Each project model -> the lookup from its rows to the ``root`` row they belong to
+    ("episode__patient__clinic" for the clinic), found by following foreign keys, required ones
+    first, and of those the shortest way (a row's own clinic field before its user's clinic)."""
+    paths: dict[type[models.Model], str] = {root: "pk"}
     project = [config for config in apps.get_app_configs() if not config.name.startswith(("django", "axes"))]
-    pending = [model for config in project for model in config.get_models() if model is not Clinic]
+    pending = [model for config in project for model in config.get_models() if model is not root]
 
     def resolve(allow_null: bool) -> bool:
         progress = False
@@ -553,7 +554,6 @@ def _clinic_paths() -> dict[type[models.Model], str]:
                 if f.is_relation and f.related_model in paths and (allow_null or not f.null)
             ]
             if links:
-                # The shortest way to the clinic: a row's own clinic field before a user's clinic.
                 link = min(
                     links,
                     key=lambda f: 0 if paths[f.related_model] == "pk" else len(paths[f.related_model].split("__")),
@@ -564,10 +564,14 @@ def _clinic_paths() -> dict[type[models.Model], str]:
                 progress = True
         return progress
 
-    # Required foreign keys first: a row's clinic is where it must point, not where it may.
+    # Required foreign keys first: a row belongs where it must point, not where it may.
     while resolve(allow_null=False) or resolve(allow_null=True):
         pass
     return paths
+
+
+def _clinic_paths() -> dict[type[models.Model], str]:
+    return foreign_key_paths(Clinic)
 
 
 def clinic_rows(clinic) -> Iterator[tuple[type[models.Model], models.QuerySet]]:

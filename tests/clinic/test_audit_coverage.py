@@ -32,7 +32,7 @@ from clinic.scheduling import services as schedule_services
 from tests import routes
 from tests.assessments.helpers import login
 from tests.factories import PatientFactory
-from tests.routes import TOKEN_LINKS, _free_text_fields, iter_routes, response_text, urls_for
+from tests.routes import TOKEN_LINKS, _free_text_fields, foreign_key_paths, iter_routes, response_text, urls_for
 
 # The two-clinic world of tests/routes.py, built once for this module.
 world = routes.world
@@ -50,35 +50,6 @@ SEARCHES = {
 
 def _marker(patient_id: int) -> str:
     return f"qz{patient_id}audit"
-
-
-def _patient_paths() -> dict[type, str]:
-    """Each project model whose rows belong to a patient -> the lookup from a row to its patient
-    ("episode__patient"), by following foreign keys (required ones first)."""
-    from django.apps import apps
-
-    paths = {Patient: "pk"}
-    project = [config for config in apps.get_app_configs() if not config.name.startswith(("django", "axes"))]
-    pending = [model for config in project for model in config.get_models() if model is not Patient]
-
-    def resolve(allow_null: bool) -> bool:
-        progress = False
-        for model in list(pending):
-            links = [
-                f
-                for f in model._meta.concrete_fields
-                if f.is_relation and f.related_model in paths and (allow_null or not f.null)
-            ]
-            if links:
-                target = paths[links[0].related_model]
-                paths[model] = links[0].name if target == "pk" else f"{links[0].name}__{target}"
-                pending.remove(model)
-                progress = True
-        return progress
-
-    while resolve(allow_null=False) or resolve(allow_null=True):
-        pass
-    return paths
 
 
 class Shown:
@@ -145,7 +116,7 @@ def marked(world, django_db_blocker):
             starts_at=starts_at,
             override_reason="Asked for it",
         )
-        for model, path in _patient_paths().items():
+        for model, path in foreign_key_paths(Patient).items():
             fields = _free_text_fields(model)
             for patient in Patient.objects.filter(clinic=a.clinic):
                 rows = model._default_manager.filter(**{path: patient.pk})
