@@ -724,8 +724,9 @@ def test_the_django_admin_makes_no_token_and_changes_no_scope(client, clinic_adm
 
 def test_the_database_refuses_a_clinical_scope_given_by_someone_else(clinic_admin, clinician):
     _row(clinician, clinician, clinical_scope=True, token_hash="b" * 64)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        _row(clinician, clinic_admin, clinical_scope=True)
+    _row(clinician, clinic_admin, name="Plain", token_hash="c" * 64)
+    with pytest.raises(IntegrityError, match="api_token_clinical_scope_by_owner"), transaction.atomic():
+        _row(clinician, clinic_admin, name="Clinical", clinical_scope=True)
 
 
 @pytest.mark.parametrize(
