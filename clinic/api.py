@@ -182,7 +182,11 @@ class ApiTokenCreateSerializer(text_input.Serializer):
     owner = ScopedPrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
     name = serializers.CharField(max_length=80)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    clinical_scope = serializers.BooleanField(default=False)
+    clinical_scope = serializers.BooleanField(
+        default=False,
+        help_text="Lets the token read clinical records. Only for your own token (owner is you), if you may "
+        "see clinical records: nobody may give another person's token this access.",
+    )
 
 
 @extend_schema_serializer(component_name="ApiTokenCreated")
@@ -216,7 +220,8 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: ApiTokenCreatedSerializer},
         description=(
             "Create a token for a staff member of your clinic. The response carries the token itself, "
-            "once: only its fingerprint is kept. A token may not create tokens (use a session)."
+            "once: only its fingerprint is kept. A token may not create tokens (use a session). A token "
+            "that reads clinical records is made by its own staff member (under My API tokens)."
         ),
     )
     def create(self, request, *args, **kwargs):

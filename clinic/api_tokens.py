@@ -1,4 +1,7 @@
-"""API tokens: per-user keys for integrations, created and revoked by a clinic admin.
+"""API tokens: per-user keys for integrations. A staff member makes and revokes their own
+(My API tokens); a clinic admin lists and revokes every token of the clinic and makes tokens for
+colleagues, never with access to clinical records: only the staff member a token acts as can
+give it that, since whoever makes a token holds it.
 
 A token is ``stride_<random>``. The database keeps its SHA-256 (unsalted: the random part
 has 256 bits, so there is nothing to guess) and the first characters of the random part as
@@ -84,15 +87,25 @@ def refusal(*, status: TokenStatus, owner_active: bool) -> str | None:
     return None
 
 
-def scope_problem(*, clinical_scope: bool, owner_may_view_clinical: bool) -> str | None:
+def scope_problem(
+    *, clinical_scope: bool, owner_may_view_clinical: bool, made_by_owner: bool, owner_name: str
+) -> str | None:
     """Why a token may not be given these scopes; None if it may.
 
     The scope only narrows the owner's roles (checked again on every request, since roles
     change), so a clinical scope for someone who may not see clinical records would be a
     promise the token never keeps: refused when it is made, so the admin is not misled.
+    A clinical scope is given only by the token's owner: whoever makes a token holds the raw
+    token, and a clinic admin holding a clinician's would read clinical records as them.
     """
-    if clinical_scope and not owner_may_view_clinical:
+    if not clinical_scope:
+        return None
+    if not owner_may_view_clinical:
         return "This staff member may not see clinical records, so the token cannot either; leave it unticked."
+    if not made_by_owner:
+        return (
+            f"Only {owner_name} can give their own token access to clinical records: they make it under My API tokens."
+        )
     return None
 
 
@@ -111,6 +124,15 @@ def api_tokens_of_clinic(*, user: User) -> QuerySet[ApiToken]:
         ApiToken.objects.filter(owner__clinic_id=user.clinic_id)
         .select_related("owner", "created_by")
         .order_by("-created_at", "-pk")
+    )
+
+
+def own_api_tokens(*, user: User) -> QuerySet[ApiToken]:
+    """The tokens acting as ``user``, whoever made them, newest first."""
+    if not permissions.can_hold_api_tokens(user):
+        return ApiToken.objects.none()
+    return (
+        ApiToken.objects.filter(owner_id=user.pk).select_related("owner", "created_by").order_by("-created_at", "-pk")
     )
 
 
@@ -134,14 +156,18 @@ def api_token_create(
     expires_at: datetime.datetime | None = None,
     clinical_scope: bool = False,
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``owner``; returns the row and the raw token, which is never stored."""
+    """Create a token for ``owner`` (``actor`` themselves, or a colleague if ``actor`` is their
+    clinic admin); returns the row and the raw token, which is never stored."""
     # An account without a clinic (a superuser) is nobody's staff and gets no token.
-    if owner.clinic_id is None or not permissions.can_manage_staff(actor, owner.clinic):
+    if owner.clinic_id is None or not permissions.can_manage_api_tokens_of(actor, owner):
         raise PermissionDenied
     if not owner.is_active:
         raise ValidationError({"owner": "This account is deactivated; reactivate it before giving it a token."})
     problem = scope_problem(
-        clinical_scope=clinical_scope, owner_may_view_clinical=owner.has_perm("clinic.view_clinical_record")
+        clinical_scope=clinical_scope,
+        owner_may_view_clinical=owner.has_perm("clinic.view_clinical_record"),
+        made_by_owner=actor.pk == owner.pk,
+        owner_name=owner.full_name,
     )
     if problem:
         raise ValidationError({"clinical_scope": problem})
@@ -172,8 +198,9 @@ def api_token_create(
 
 
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    """Revoke a token at once; revoking a revoked token changes nothing."""
-    if not permissions.can_manage_staff(actor, token.owner.clinic):
+    """Revoke a token at once (its owner, or a clinic admin of the owner's clinic); revoking a
+    revoked token changes nothing."""
+    if not permissions.can_manage_api_tokens_of(actor, token.owner):
         raise PermissionDenied
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().select_related("owner").get(pk=token.pk)

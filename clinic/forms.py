@@ -195,10 +195,15 @@ class ThresholdsForm(text_input.Form):
 
 
 class ApiTokenForm(text_input.Form):
+    """A new API token: a clinic admin's for a colleague (``owners`` to choose from), or one's
+    own (no ``owners``). The clinical-records tick only on one's own, for someone who may see
+    clinical records (``clinical``): nobody else may give it."""
+
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),
         label="Staff member",
-        help_text="The token acts as this person, with their roles; it sees what they see.",
+        help_text="The token acts as this person, with their roles; it sees what they see, except clinical "
+        "records: only they can give their own token that access.",
     )
     name = forms.CharField(max_length=80, label="Name", help_text="What the token is for, such as “billing export”.")
     expires_on = forms.DateField(
@@ -210,14 +215,19 @@ class ApiTokenForm(text_input.Form):
     clinical_scope = forms.BooleanField(
         required=False,
         label="May read clinical records",
-        help_text="Intake answers, assessments, plans and the FHIR export. Only for a clinician's token: "
-        "the token never sees more than its staff member.",
+        help_text="Intake answers, assessments, plans and the FHIR export, as you may see them. Tick it only "
+        "for an integration that needs them, such as the hospital's records system.",
     )
 
-    def __init__(self, *args, owners, clinic: Clinic, **kwargs):
+    def __init__(self, *args, clinic: Clinic, owners=None, clinical: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-        self.fields["owner"].label_from_instance = lambda user: f"{user.full_name} ({user.email})"
+        if owners is None:
+            del self.fields["owner"]
+        else:
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].label_from_instance = lambda user: f"{user.full_name} ({user.email})"
+        if not clinical:
+            del self.fields["clinical_scope"]
         self.clinic = clinic
 
     def clean_expires_on(self):

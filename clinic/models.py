@@ -454,7 +454,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # A scope narrows what the owner's roles allow; it never adds to them. Off for new tokens,
-    # so clinical records leave the clinic by an integration only when an admin says so.
+    # so clinical records leave the clinic by an integration only when the token's owner, who
+    # made it, says so (the constraint below).
     clinical_scope = models.BooleanField(
         "clinical records",
         default=False,
@@ -476,6 +477,13 @@ class ApiToken(models.Model):
                 condition=Q(expires_at__isnull=True) | Q(expires_at__gt=models.F("created_at")),
                 name="api_token_expires_after_creation",
                 violation_error_message="A token must expire after it is created.",
+            ),
+            # Whoever makes a token holds it: only the staff member it acts as may make it read
+            # clinical records, or a clinic admin could read them as a clinician.
+            models.CheckConstraint(
+                condition=Q(clinical_scope=False) | Q(created_by=models.F("owner")),
+                name="api_token_clinical_scope_by_owner",
+                violation_error_message="Only the staff member a token acts as can give it access to clinical records.",
             ),
         ]
 

@@ -313,6 +313,23 @@ def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
 
 
+def can_view_clinical_records(user: User) -> bool:
+    """Whether the user's roles let them see clinical records at all (their own clinic's)."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.view_clinical_record")
+
+
+def can_hold_api_tokens(user: User) -> bool:
+    """Any active staff member of a clinic keeps their own API tokens; an account of no clinic
+    (a superuser) is nobody's staff and gets none."""
+    return _in_clinic(user, getattr(user, "clinic_id", None))
+
+
+def can_manage_api_tokens_of(user: User, owner: User) -> bool:
+    """Make and revoke tokens acting as ``owner``: the owner themselves, or a clinic admin of
+    the owner's clinic. Which scopes the token may have is the rule of ``api_tokens.scope_problem``."""
+    return _in_clinic(user, owner.clinic_id) and (user.pk == owner.pk or user.has_perm("clinic.change_user"))
+
+
 def can_change_clinic_settings(user: User) -> bool:
     return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.change_clinic")
 
@@ -327,8 +344,14 @@ def can_manage_webhooks(user: User, clinic: Clinic | None = None) -> bool:
 
 def token_allows_clinical(auth) -> bool:
     """A request's credentials permit clinical content: a session always (the roles decide), an
-    API token only with its clinical scope. The scope never adds to the owner's roles."""
-    return not isinstance(auth, ApiToken) or auth.clinical_scope
+    API token only with its clinical scope, and only if the staff member it acts as made it
+    themselves. Whoever makes a token holds it: a clinic admin who made a clinician's token
+    clinical would read, as that clinician, what their own role may not see. The database
+    refuses such a row (``api_token_clinical_scope_by_owner``); this holds whatever a row says.
+    The scope never adds to the owner's roles."""
+    if not isinstance(auth, ApiToken):
+        return True
+    return auth.clinical_scope and auth.created_by_id == auth.owner_id
 
 
 def can_export_clinical(user: User, auth, patient: Patient) -> bool:

@@ -302,12 +302,22 @@ def _end_calendar_feed_unless_clinician(*, actor: User, staff: User, roles: set[
 
 def staff_password_set(*, user: User, password: str) -> User:
     """Set ``user``'s password: called only on the owner's behalf (their own password-change page,
-    or the invitation or reset link sent to their address). Audited; the owner is told by e-mail."""
-    user.set_password(password)
+    or the invitation or reset link sent to their address). Audited; the owner is told by e-mail
+    when a password is changed, not when a new account gets its first one (from the invitation:
+    they have just chosen it, and "your password was changed" would alarm them for nothing)."""
     with transaction.atomic():
+        # The stored password, not the caller's copy of the user, says whether there was one.
+        first = not User.objects.select_for_update().get(pk=user.pk).has_usable_password()
+        user.set_password(password)
         user.save(update_fields=["password"])
-        event = audit.record(actor=user, action="staff.password_changed", obj=user, changed_fields=["password"])
-        account_notices.owe(event=event, user=user, recipients=[user.email])
+        event = audit.record(
+            actor=user,
+            action="staff.password_set" if first else "staff.password_changed",
+            obj=user,
+            changed_fields=["password"],
+        )
+        if not first:
+            account_notices.owe(event=event, user=user, recipients=[user.email])
     return user
 
 

@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "assessments",
     "plans",
 ]
+# changepassword refuses a clinic's staff (only they set their password) and audits the rest:
+# before django.contrib.auth, since of two apps naming a command Django runs the first's.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("django.contrib.auth"), "clinic.staff_commands")
 
 # Repeated bad intake links from one address are refused for a while (django-ratelimit).
 RATELIMIT_BAD_INTAKE_LINKS = env.str("RATELIMIT_BAD_INTAKE_LINKS", default="10/15m")

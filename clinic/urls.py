@@ -56,6 +56,10 @@ account_urls = [
     ),
     path("password/set/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     *two_factor_urls.account_urlpatterns,
+    # Each staff member's own API tokens (a clinic admin's page of every token is under Staff).
+    path("api-tokens/", views.my_api_token_list, name="my_api_token_list"),
+    path("api-tokens/new/", views.my_api_token_create, name="my_api_token_create"),
+    path("api-tokens/<int:pk>/revoke/", views.my_api_token_revoke, name="my_api_token_revoke"),
 ]
 
 urlpatterns = [

@@ -380,47 +380,97 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
 
 
 # --- API tokens ------------------------------------------------------------------------------
+# Two sets of pages share the templates: a clinic admin's, every token of the clinic
+# (Staff → API tokens), and each staff member's own (My API tokens), the only place a token gets
+# access to clinical records. ``own`` tells them apart.
 
 
-@login_required
-def api_token_list(request: HttpRequest) -> HttpResponse:
-    _require(permissions.can_manage_staff(request.user))
-    tokens = api_tokens.api_tokens_of_clinic(user=request.user)
+def _token_pages(own: bool) -> dict:
+    prefix = "my_api_token" if own else "api_token"
+    return {
+        "own": own,
+        "list_url": f"{prefix}_list",
+        "create_url": f"{prefix}_create",
+        "revoke_url": f"{prefix}_revoke",
+    }
+
+
+def _token_list(request: HttpRequest, tokens, *, own: bool) -> HttpResponse:
     page = Paginator(tokens, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "clinic/api_tokens.html", {"page": page})
+    return render(request, "clinic/api_tokens.html", {"page": page, **_token_pages(own)})
 
 
-@login_required
-@never_cache
-def api_token_create(request: HttpRequest) -> HttpResponse:
+def _token_create(request: HttpRequest, *, own: bool) -> HttpResponse:
     """On success the raw token is rendered in this response only; it is never stored or redirected."""
-    _require(permissions.can_manage_staff(request.user))
+    user = request.user
     form = ApiTokenForm(
-        request.POST or None, owners=api_tokens.token_owners(user=request.user), clinic=request.user.clinic
+        request.POST or None,
+        clinic=user.clinic,
+        owners=None if own else api_tokens.token_owners(user=user),
+        clinical=own and permissions.can_view_clinical_records(user),
     )
     if request.method == "POST" and form.is_valid():
         created = _attempt(
             form,
             lambda: api_tokens.api_token_create(
-                actor=request.user,
-                owner=form.cleaned_data["owner"],
+                actor=user,
+                owner=user if own else form.cleaned_data["owner"],
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_expires_at(),
-                clinical_scope=form.cleaned_data["clinical_scope"],
+                clinical_scope=form.cleaned_data.get("clinical_scope", False),
             ),
         )
         if created:
             token, raw_token = created
-            return render(request, "clinic/api_tokens_created.html", {"token": token, "raw_token": raw_token})
-    return render(request, "clinic/api_tokens_form.html", {"form": form})
+            context = {"token": token, "raw_token": raw_token, **_token_pages(own)}
+            return render(request, "clinic/api_tokens_created.html", context)
+    return render(request, "clinic/api_tokens_form.html", {"form": form, **_token_pages(own)})
+
+
+def _token_revoke(request: HttpRequest, tokens, pk: int, *, own: bool) -> HttpResponse:
+    token = get_object_or_404(tokens, pk=pk)
+    pages = _token_pages(own)
+    if request.method == "POST":
+        api_tokens.api_token_revoke(actor=request.user, token=token)
+        whose = "" if own else f" of {token.owner.full_name}"
+        messages.success(request, f"The token “{token.name}”{whose} is revoked.")
+        return redirect(pages["list_url"])
+    return render(request, "clinic/api_tokens_revoke.html", {"token": token, **pages})
+
+
+@login_required
+def api_token_list(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    return _token_list(request, api_tokens.api_tokens_of_clinic(user=request.user), own=False)
+
+
+@login_required
+@never_cache
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_manage_staff(request.user))
+    return _token_create(request, own=False)
 
 
 @login_required
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_manage_staff(request.user))
-    token = get_object_or_404(api_tokens.api_tokens_of_clinic(user=request.user), pk=pk)
-    if request.method == "POST":
-        api_tokens.api_token_revoke(actor=request.user, token=token)
-        messages.success(request, f"The token “{token.name}” of {token.owner.full_name} is revoked.")
-        return redirect("api_token_list")
-    return render(request, "clinic/api_tokens_revoke.html", {"token": token})
+    return _token_revoke(request, api_tokens.api_tokens_of_clinic(user=request.user), pk, own=False)
+
+
+@login_required
+def my_api_token_list(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_hold_api_tokens(request.user))
+    return _token_list(request, api_tokens.own_api_tokens(user=request.user), own=True)
+
+
+@login_required
+@never_cache
+def my_api_token_create(request: HttpRequest) -> HttpResponse:
+    _require(permissions.can_hold_api_tokens(request.user))
+    return _token_create(request, own=True)
+
+
+@login_required
+def my_api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(permissions.can_hold_api_tokens(request.user))
+    return _token_revoke(request, api_tokens.own_api_tokens(user=request.user), pk, own=True)

@@ -236,8 +236,9 @@ def _build_side(key: str) -> Side:
     clinician, front_desk, clinic_admin = (side.users[role] for role in ROLES)
     for role in ROLES:
         owner = side.users[role]
+        # The clinician makes their own (only the owner gives a token clinical reach); the admin the others.
         _, side.api_tokens[role] = api_tokens.api_token_create(
-            actor=clinic_admin,
+            actor=owner if role == "clinician" else clinic_admin,
             owner=owner,
             name=text(f"{role} token name", f"{role} integration"),
             clinical_scope=role == "clinician",

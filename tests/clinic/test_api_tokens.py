@@ -10,11 +10,12 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 
-from clinic import api_tokens
+from clinic import api_tokens, permissions
 from clinic.api_auth import ApiRateThrottle
 from clinic.api_tokens import TokenStatus
 from clinic.models import ApiToken, AuditEvent
@@ -119,10 +120,10 @@ def test_create_stores_only_the_hash_and_audits(clinic_admin, clinician):
     assert (event.actor, event.object_id, event.clinic_id) == (clinic_admin, token.pk, clinician.clinic_id)
 
 
-@pytest.mark.parametrize("actor_role", ["clinician", "front_desk", "other_clinic_admin"])
-def test_only_a_clinic_admin_of_the_owners_clinic_creates_tokens(clinic, other_clinic, clinician, actor_role):
+@pytest.mark.parametrize("actor_role", ["colleague", "front_desk", "other_clinic_admin"])
+def test_only_the_owner_or_a_clinic_admin_of_their_clinic_creates_tokens(clinic, other_clinic, clinician, actor_role):
     actor = {
-        "clinician": lambda: clinician,
+        "colleague": lambda: UserFactory(clinic=clinic, roles=[Role.CLINICIAN]),
         "front_desk": lambda: UserFactory(clinic=clinic, roles=[Role.FRONT_DESK]),
         "other_clinic_admin": lambda: UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN]),
     }[actor_role]()
@@ -168,12 +169,12 @@ def test_revoke_is_audited_once(clinic_admin, clinician):
     assert AuditEvent.objects.filter(action="api_token.revoked", object_id=token.pk).count() == 1
 
 
-def test_revoke_needs_the_owners_clinic_admin(clinic_admin, clinician, other_clinic):
+def test_revoke_needs_the_owner_or_their_clinic_admin(clinic, clinic_admin, clinician, other_clinic):
     token, _ = _token(clinic_admin, clinician)
     with pytest.raises(PermissionDenied):
         api_tokens.api_token_revoke(actor=UserFactory(clinic=other_clinic, roles=[Role.CLINIC_ADMIN]), token=token)
     with pytest.raises(PermissionDenied):
-        api_tokens.api_token_revoke(actor=clinician, token=token)
+        api_tokens.api_token_revoke(actor=UserFactory(clinic=clinic, roles=[Role.CLINICIAN]), token=token)
     token.refresh_from_db()
     assert token.revoked_at is None
 
@@ -225,8 +226,8 @@ def test_token_acts_with_its_owners_role(
     client, clinic, clinic_admin, patient, foreign_patient, role, patients_status, assessments_status
 ):
     owner = clinic_admin if role == Role.CLINIC_ADMIN else UserFactory(clinic=clinic, roles=[role])
-    # The clinical scope where the owner may have it: the roles alone then decide.
-    _, raw = _token(clinic_admin, owner, clinical_scope=role == Role.CLINICIAN)
+    # The clinical scope where the owner may have it (their own token): the roles alone then decide.
+    _, raw = _token(owner, owner, clinical_scope=role == Role.CLINICIAN)
     patients = client.get("/api/patients/", headers=_bearer(raw))
     assert patients.status_code == patients_status
     assert _patient_ids(patients) == {patient.pk}
@@ -516,17 +517,35 @@ def test_django_admin_lists_own_clinic_tokens_read_only_and_revokes(client, clin
 
 
 @pytest.mark.parametrize(
-    ("clinical_scope", "owner_may_view_clinical", "refused"),
-    [(False, False, False), (False, True, False), (True, True, False), (True, False, True)],
+    ("clinical_scope", "owner_may_view_clinical", "made_by_owner", "refused"),
+    [
+        (False, False, False, None),
+        (False, True, False, None),
+        (False, True, True, None),
+        (True, True, True, None),
+        (True, False, True, "may not see clinical records"),
+        (True, False, False, "may not see clinical records"),
+        (
+            True,
+            True,
+            False,
+            "Only Dana Lead can give their own token access to clinical records: they make it under My API tokens.",
+        ),
+    ],
 )
-def test_scope_problem(clinical_scope, owner_may_view_clinical, refused):
-    problem = api_tokens.scope_problem(clinical_scope=clinical_scope, owner_may_view_clinical=owner_may_view_clinical)
-    assert (problem is not None) == refused
+def test_scope_problem(clinical_scope, owner_may_view_clinical, made_by_owner, refused):
+    problem = api_tokens.scope_problem(
+        clinical_scope=clinical_scope,
+        owner_may_view_clinical=owner_may_view_clinical,
+        made_by_owner=made_by_owner,
+        owner_name="Dana Lead",
+    )
+    assert problem is None if refused is None else refused in problem
 
 
-def test_new_tokens_have_no_clinical_scope_unless_asked(clinic_admin, clinician):
-    plain, _ = _token(clinic_admin, clinician)
-    clinical, _ = _token(clinic_admin, clinician, name="EHR", clinical_scope=True)
+def test_new_tokens_have_no_clinical_scope_unless_asked(clinician):
+    plain, _ = _token(clinician, clinician)
+    clinical, _ = _token(clinician, clinician, name="EHR", clinical_scope=True)
 
     assert (plain.clinical_scope, clinical.clinical_scope) == (False, True)
     row = AuditEvent.objects.filter(action="api_token.created", object_id=clinical.pk).get()
@@ -544,28 +563,21 @@ def test_a_clinical_scope_is_refused_for_staff_who_may_not_see_clinical_records(
     assert not ApiToken.objects.exists()
 
 
-def test_admin_gives_the_clinical_scope_on_the_page_and_sees_it_listed(client, clinic_admin, clinician):
+def test_the_admins_page_offers_no_clinical_scope_and_gives_none(client, clinic_admin, clinician, front_desk):
     _login(client, clinic_admin)
-    assert 'name="clinical_scope"' in client.get("/staff/api-tokens/new/").content.decode()
+    form = client.get("/staff/api-tokens/new/").content.decode()
+    assert 'name="clinical_scope"' not in form
+    assert "made by its own staff member, under My API tokens" in form
 
-    response = client.post(
-        "/staff/api-tokens/new/", {"owner": clinician.pk, "name": "Hospital EHR", "clinical_scope": "on"}
-    )
+    for owner in (clinician, front_desk):
+        response = client.post(
+            "/staff/api-tokens/new/", {"owner": owner.pk, "name": "Hospital EHR", "clinical_scope": "on"}
+        )
+        assert response.status_code == 200
+        assert "without access to clinical records" in response.content.decode()
 
-    assert response.status_code == 200
-    assert "with access to the clinical records" in response.content.decode()
-    assert ApiToken.objects.get().clinical_scope is True
-    assert "<td>Clinical records</td>" in client.get("/staff/api-tokens/").content.decode()
-
-
-def test_a_clinical_scope_for_the_front_desk_is_a_form_error(client, clinic_admin, front_desk):
-    _login(client, clinic_admin)
-
-    response = client.post("/staff/api-tokens/new/", {"owner": front_desk.pk, "name": "Desk", "clinical_scope": "on"})
-
-    assert response.status_code == 200
-    assert "may not see clinical records" in response.content.decode()
-    assert not ApiToken.objects.exists()
+    assert ApiToken.objects.count() == 2
+    assert not ApiToken.objects.filter(clinical_scope=True).exists()
 
 
 # --- The token API --------------------------------------------------------------------------
@@ -574,16 +586,14 @@ def test_a_clinical_scope_for_the_front_desk_is_a_form_error(client, clinic_admi
 def test_api_creates_a_token_shown_once_and_lists_it_without_the_secret(client, clinic_admin, clinician):
     _login(client, clinic_admin)
 
-    created = client.post(
-        "/api/tokens/", {"owner": clinician.pk, "name": "EHR", "clinical_scope": True}, content_type="application/json"
-    )
+    created = client.post("/api/tokens/", {"owner": clinician.pk, "name": "EHR"}, content_type="application/json")
 
     assert created.status_code == 201
     body = created.json()
     token = ApiToken.objects.get()
     assert body["token"].startswith("stride_")
     assert token.token_hash == api_tokens.hash_token(body["token"])
-    assert (body["owner"], body["clinical_scope"], body["status"]) == (clinician.pk, True, "active")
+    assert (body["owner"], body["clinical_scope"], body["status"]) == (clinician.pk, False, "active")
     listing = client.get("/api/tokens/")
     assert [row["id"] for row in listing.json()["results"]] == [token.pk]
     assert "token" not in listing.json()["results"][0]
@@ -656,3 +666,276 @@ def test_a_token_lists_tokens_but_may_not_create_one(client, clinic_admin, clini
     assert listing.status_code == 200
     assert created.status_code == 403
     assert ApiToken.objects.count() == 1
+
+
+# --- Clinical records: only through a token its owner made ----------------------------------
+
+ONLY_THE_OWNER = "Only Dana Lead can give their own token access to clinical records: they make it under My API tokens."
+CLINICAL_READS = ("/api/intakes/", "/api/assessments/", "/api/plans/", "/api/findings/")
+
+
+def _clinical_statuses(client, raw: str, patient) -> list[int]:
+    paths = [*CLINICAL_READS, f"/fhir/Patient/{patient.pk}/$everything", f"/fhir/Patient/{patient.pk}"]
+    return [client.get(path, headers=_bearer(raw)).status_code for path in paths]
+
+
+def test_an_admin_cannot_give_a_clinicians_token_clinical_reach(clinic_admin, clinician):
+    with pytest.raises(ValidationError) as refused:
+        _token(clinic_admin, clinician, clinical_scope=True)
+
+    assert refused.value.message_dict == {"clinical_scope": [ONLY_THE_OWNER]}
+    assert not ApiToken.objects.exists()
+    assert not AuditEvent.objects.filter(action="api_token.created").exists()
+
+
+def test_a_clinician_who_is_also_an_admin_gives_only_their_own_token_clinical_reach(clinic, clinician):
+    both = UserFactory(clinic=clinic, roles=[Role.CLINIC_ADMIN, Role.CLINICIAN])
+
+    own, _ = _token(both, both, clinical_scope=True)
+    with pytest.raises(ValidationError, match="Only Dana Lead"):
+        _token(both, clinician, clinical_scope=True)
+
+    assert list(ApiToken.objects.all()) == [own]
+
+
+def test_the_api_refuses_an_admin_a_clinical_token_for_someone_else(client, clinic_admin, clinician):
+    _login(client, clinic_admin)
+
+    response = client.post(
+        "/api/tokens/", {"owner": clinician.pk, "name": "EHR", "clinical_scope": True}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["clinical_scope"] == [ONLY_THE_OWNER]
+    assert not ApiToken.objects.exists()
+
+
+def test_the_django_admin_makes_no_token_and_changes_no_scope(client, clinic_admin, clinician):
+    """Tokens are made on the pages, through the service; the Django admin only lists and revokes."""
+    token, _ = _token(clinic_admin, clinician)
+    _login(client, clinic_admin)
+
+    added = client.post("/admin/clinic/apitoken/add/", {"owner": clinician.pk, "name": "X", "clinical_scope": "on"})
+    changed = client.post(f"/admin/clinic/apitoken/{token.pk}/change/", {"clinical_scope": "on"})
+
+    assert (added.status_code, changed.status_code) == (403, 403)
+    assert list(ApiToken.objects.values_list("clinical_scope", flat=True)) == [False]
+
+
+def test_the_database_refuses_a_clinical_scope_given_by_someone_else(clinic_admin, clinician):
+    _row(clinician, clinician, clinical_scope=True, token_hash="b" * 64)
+    _row(clinician, clinic_admin, name="Plain", token_hash="c" * 64)
+    with pytest.raises(IntegrityError, match="api_token_clinical_scope_by_owner"), transaction.atomic():
+        _row(clinician, clinic_admin, name="Clinical", clinical_scope=True)
+
+
+@pytest.mark.parametrize(
+    ("auth", "allowed"),
+    [
+        (None, True),  # a session: the roles alone decide
+        (ApiToken(owner_id=1, created_by_id=1, clinical_scope=True), True),
+        (ApiToken(owner_id=1, created_by_id=1, clinical_scope=False), False),
+        (ApiToken(owner_id=1, created_by_id=2, clinical_scope=False), False),
+        # A row the database would refuse today, such as one written before the rule: still no reach.
+        (ApiToken(owner_id=1, created_by_id=2, clinical_scope=True), False),
+    ],
+)
+def test_token_allows_clinical(auth, allowed):
+    assert permissions.token_allows_clinical(auth) is allowed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admins_clinical_token_made_before_the_rule_reads_demographics_and_no_clinical_record(
+    clinic_admin, clinician, patient
+):
+    executor = MigrationExecutor(connection)
+    before = [("clinic", "0014_plausible_dates")]
+    executor.migrate(before)
+    old_token = executor.loader.project_state(before).apps.get_model("clinic", "ApiToken")
+    raws = {}
+    for name, maker in (("Admin's", clinic_admin), ("Own", clinician)):
+        raws[name], prefix, token_hash = api_tokens.new_token()
+        old_token.objects.create(
+            owner_id=clinician.pk,
+            created_by_id=maker.pk,
+            name=name,
+            prefix=prefix,
+            token_hash=token_hash,
+            clinical_scope=True,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    client = Client()
+    admins = api_tokens.find_token(raws["Admin's"])
+    assert _clinical_statuses(client, raws["Admin's"], patient) == [403] * 6
+    assert _patient_ids(client.get("/api/patients/", headers=_bearer(raws["Admin's"]))) == {patient.pk}
+    assert _clinical_statuses(client, raws["Own"], patient) == [200] * 6
+    assert admins.clinical_scope is False
+    withdrawn = AuditEvent.objects.get(action="api_token.clinical_scope_withdrawn")
+    assert (withdrawn.object_id, withdrawn.clinic_id, withdrawn.actor_id) == (admins.pk, clinician.clinic_id, None)
+
+
+# --- My API tokens: each staff member's own ---------------------------------------------------
+
+
+def _raw_on(response) -> str:
+    return re.search(r'value="(stride_[^"]+)"', response.content.decode()).group(1)
+
+
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.FRONT_DESK, Role.CLINIC_ADMIN])
+def test_every_staff_member_finds_my_api_tokens_in_the_header(client, clinic, role):
+    page = _login(client, UserFactory(clinic=clinic, roles=[role])).get("/")
+    assert 'href="/accounts/api-tokens/"' in page.content.decode()
+    assert client.get("/accounts/api-tokens/").status_code == 200
+
+
+def test_a_clinician_makes_their_own_clinical_token_and_it_reads_clinical_records(client, clinician, patient):
+    _login(client, clinician)
+    form = client.get("/accounts/api-tokens/new/").content.decode()
+    assert 'name="clinical_scope"' in form
+    assert 'name="owner"' not in form
+
+    created = client.post("/accounts/api-tokens/new/", {"name": "Hospital EHR", "clinical_scope": "on"})
+
+    assert created.status_code == 200
+    assert "no-store" in created.headers["Cache-Control"]
+    assert "acts as you" in created.content.decode()
+    raw = _raw_on(created)
+    token = ApiToken.objects.get()
+    assert (token.owner, token.created_by, token.clinical_scope) == (clinician, clinician, True)
+    event = AuditEvent.objects.get(action="api_token.created")
+    assert (event.actor, event.object_id) == (clinician, token.pk)
+    client.logout()
+    assert _clinical_statuses(Client(), raw, patient) == [200] * 6
+
+
+def test_the_raw_token_is_shown_once(client, clinician):
+    _login(client, clinician)
+    raw = _raw_on(client.post("/accounts/api-tokens/new/", {"name": "EHR", "clinical_scope": "on"}))
+    token = ApiToken.objects.get()
+
+    pages = [
+        client.get("/accounts/api-tokens/"),
+        client.get("/accounts/api-tokens/new/"),
+        client.get(f"/accounts/api-tokens/{token.pk}/revoke/"),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        assert raw not in page.content.decode()
+        assert raw[len("stride_") :] not in page.content.decode()
+    listing = pages[0].content.decode()
+    assert f"stride_{token.prefix}…" in listing
+    assert "by you" in listing
+    assert token.token_hash == api_tokens.hash_token(raw)
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINIC_ADMIN])
+def test_the_clinical_tick_is_only_for_who_may_see_clinical_records(client, clinic, role):
+    member = UserFactory(clinic=clinic, roles=[role])
+    _login(client, member)
+    assert 'name="clinical_scope"' not in client.get("/accounts/api-tokens/new/").content.decode()
+
+    created = client.post("/accounts/api-tokens/new/", {"name": "Desk export", "clinical_scope": "on"})
+
+    assert "without access to clinical records" in created.content.decode()
+    assert ApiToken.objects.values_list("owner", "clinical_scope").get() == (member.pk, False)
+
+
+def test_my_api_tokens_lists_ones_own_whoever_made_them(client, clinic_admin, clinician, front_desk):
+    _token(clinic_admin, front_desk, name="Desk export")
+    _token(front_desk, front_desk, name="Own export")
+    _token(clinician, clinician, name="Clinician's EHR", clinical_scope=True)
+
+    listing = _login(client, front_desk).get("/accounts/api-tokens/").content.decode()
+
+    assert "Desk export" in listing
+    assert f"by {clinic_admin.full_name}" in listing
+    assert "Own export" in listing
+    assert "Clinician's EHR" not in listing
+    assert clinician.full_name not in listing
+
+
+def test_a_staff_member_revokes_their_own_token(client, clinic_admin, front_desk):
+    token, raw = _token(clinic_admin, front_desk)
+    _login(client, front_desk)
+
+    confirm = client.get(f"/accounts/api-tokens/{token.pk}/revoke/")
+    revoked = client.post(f"/accounts/api-tokens/{token.pk}/revoke/")
+
+    assert '<form method="post">' in confirm.content.decode()
+    assert (revoked.status_code, revoked["Location"]) == (302, "/accounts/api-tokens/")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    event = AuditEvent.objects.get(action="api_token.revoked")
+    assert (event.actor, event.object_id) == (front_desk, token.pk)
+    assert Client().get("/api/patients/", headers=_bearer(raw)).status_code == 401
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_persons_token_is_not_revocable_by_a_non_admin(client, clinic, clinician, front_desk, method):
+    token, _ = _token(clinician, clinician, clinical_scope=True)
+    _login(client, front_desk)
+
+    own_page = getattr(client, method)(f"/accounts/api-tokens/{token.pk}/revoke/")
+    admin_page = getattr(client, method)(f"/staff/api-tokens/{token.pk}/revoke/")
+    api = client.post(f"/api/tokens/{token.pk}/revoke/")
+
+    assert (own_page.status_code, admin_page.status_code, api.status_code) == (404, 403, 403)
+    with pytest.raises(PermissionDenied):
+        api_tokens.api_token_revoke(actor=front_desk, token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_a_clinic_admin_still_lists_and_revokes_a_clinicians_own_token(client, clinic_admin, clinician):
+    token, _ = _token(clinician, clinician, name="Hospital EHR", clinical_scope=True)
+    _login(client, clinic_admin)
+
+    listing = client.get("/staff/api-tokens/").content.decode()
+    client.post(f"/staff/api-tokens/{token.pk}/revoke/")
+
+    assert "Hospital EHR" in listing
+    assert "<td>Clinical records</td>" in listing
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_own_token_form_errors_keep_the_input(client, clinician):
+    _token(clinician, clinician, name="EHR")
+    _login(client, clinician)
+
+    response = client.post("/accounts/api-tokens/new/", {"name": "EHR", "expires_on": "2020-01-01"})
+    again = client.post("/accounts/api-tokens/new/", {"name": "EHR"})
+
+    assert "Choose today or a later day" in response.content.decode()
+    assert 'value="EHR"' in response.content.decode()
+    assert "already has a token with this name" in again.content.decode()
+    assert ApiToken.objects.count() == 1
+
+
+def test_an_account_of_no_clinic_has_no_token_pages(client, db):
+    superuser = UserFactory(clinic=None, is_superuser=True, is_staff=True)
+    _login(client, superuser)
+
+    statuses = [client.get(path).status_code for path in ("/accounts/api-tokens/", "/accounts/api-tokens/new/")]
+
+    assert statuses == [403, 403]
+    assert 'href="/accounts/api-tokens/"' not in client.get("/accounts/password/").content.decode()
+
+
+def test_my_token_list_queries_do_not_grow_with_tokens(client, clinician, django_assert_max_num_queries):
+    _login(client, clinician)
+    _token(clinician, clinician, name="Export 0")
+    client.get("/accounts/api-tokens/")
+    with django_assert_max_num_queries(50) as captured:
+        client.get("/accounts/api-tokens/")
+    small = len(captured)
+    for n in range(1, 8):
+        _token(clinician, clinician, name=f"Export {n}")
+    with django_assert_max_num_queries(small):
+        response = client.get("/accounts/api-tokens/")
+    assert response.content.decode().count("/revoke/") == 8

@@ -312,6 +312,42 @@ def test_setting_a_password_by_the_reset_link_is_audited_and_the_holder_told(
     assert "Your password was changed." in mail.outbox[-1].body
 
 
+def test_a_first_password_from_the_invitation_is_audited_but_not_announced(
+    client, admin, django_capture_on_commit_callbacks
+):
+    """The new colleague has just chosen it: "your password was changed" would only alarm them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        newcomer = services.staff_create(
+            actor=admin, email="nia@example.test", full_name="Nia Physio", roles=[FRONT_DESK]
+        )
+    (invitation,) = mail.outbox
+    link = re.search(r"https?://\S+?(/accounts/password/set/\S+/)", invitation.body).group(1)
+    form = client.get(link, follow=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(form.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+
+    assert _reload(newcomer).check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(object_id=newcomer.pk, action__startswith="staff.password")
+    assert (event.action, event.actor_id, event.changed_fields) == ("staff.password_set", newcomer.pk, ["password"])
+    assert not AccountNotice.objects.filter(user=newcomer).exists()
+    assert mail.outbox == [invitation]
+
+
+@pytest.mark.parametrize(
+    ("usable_before", "action", "notices"), [(True, "staff.password_changed", 1), (False, "staff.password_set", 0)]
+)
+def test_staff_password_set_tells_the_holder_only_of_a_change(colleague, usable_before, action, notices):
+    if not usable_before:
+        colleague.set_unusable_password()
+        colleague.save(update_fields=["password"])
+
+    services.staff_password_set(user=_reload(colleague), password=NEW_PASSWORD)
+
+    assert AuditEvent.objects.get(object_id=colleague.pk).action == action
+    assert AccountNotice.objects.filter(user=colleague).count() == notices
+
+
 # --- The notices ---------------------------------------------------------------------------------
 
 

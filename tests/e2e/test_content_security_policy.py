@@ -163,6 +163,8 @@ def test_staff_pages_raise_no_policy_violation(browser, live_server, clinic_with
         "/settings/webhooks/new/",
         "/staff/api-tokens/",
         "/staff/api-tokens/new/",
+        "/accounts/api-tokens/",
+        "/accounts/api-tokens/new/",
         f"/patients/{patient.pk}/audit/",
         "/admin/",
         "/admin/clinic/user/",
