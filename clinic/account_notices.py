@@ -40,6 +40,11 @@ def _changes(event: AuditEvent, user: User, recipient: str) -> list[str]:
     if event.action in SECOND_FACTOR_NOTICES:
         left = StaticToken.objects.filter(device__user=user).count()
         changes.append(SECOND_FACTOR_NOTICES[event.action][1].format(recovery_codes_left=left))
+    if event.action == "api_token.created":
+        changes.append(
+            "An API token was made that acts as you: whoever holds it can do through the API what you can. "
+            "If you did not ask for it, tell your clinic admin to revoke it (Staff, then API tokens)."
+        )
     if event.role_change is not None:
         before = ", ".join(event.role_change["old"]) or "none"
         after = ", ".join(event.role_change["new"]) or "none"

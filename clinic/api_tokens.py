@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinic import audit, permissions
+from clinic import account_notices, audit, permissions
 from clinic.models import ApiToken, User
 
 # Marks a string as a Stride token (for secret scanners and readers); not itself secret.
@@ -188,12 +188,15 @@ def api_token_create(
     token.full_clean()
     with transaction.atomic():
         token.save()
-        audit.record(
+        event = audit.record(
             actor=actor,
             action="api_token.created",
             obj=token,
             changed_fields=["owner", "name", "expires_at", "clinical_scope"],
         )
+        if actor.pk != owner.pk:
+            # Whoever holds the raw token acts as its owner: the owner hears of it.
+            account_notices.owe(event=event, user=owner, recipients=[owner.email])
     return token, raw
 
 

@@ -120,6 +120,22 @@ def test_create_stores_only_the_hash_and_audits(clinic_admin, clinician):
     assert (event.actor, event.object_id, event.clinic_id) == (clinic_admin, token.pk, clinician.clinic_id)
 
 
+def test_the_owner_is_told_when_someone_else_makes_a_token_acting_as_them(
+    clinic_admin, front_desk, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api_tokens.api_token_create(actor=clinic_admin, owner=front_desk, name="Booking sync")
+    (notice,) = mailoutbox
+    assert notice.to == [front_desk.email]
+    assert "An API token was made that acts as you" in notice.body
+    assert clinic_admin.full_name in notice.body
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        api_tokens.api_token_create(actor=front_desk, owner=front_desk, name="My own script")
+    assert mailoutbox == []
+
+
 @pytest.mark.parametrize("actor_role", ["colleague", "front_desk", "other_clinic_admin"])
 def test_only_the_owner_or_a_clinic_admin_of_their_clinic_creates_tokens(clinic, other_clinic, clinician, actor_role):
     actor = {
