@@ -79,14 +79,17 @@ SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "40"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "8"))
 
 
-
 def rerun_command(node_id: str) -> str:
     """The command that sends the same cases again (Hypothesis runs derandomized)."""
     return (
-        f"FUZZ_EXAMPLES={MAX_EXAMPLES} FUZZ_SCENARIOS={SCENARIOS} FUZZ_STEPS={STEPS} "
-        f".venv/bin/pytest -n 0 '{node_id}'"
+        f"FUZZ_EXAMPLES={MAX_EXAMPLES} FUZZ_SCENARIOS={SCENARIOS} FUZZ_STEPS={STEPS} .venv/bin/pytest -n 0 '{node_id}'"
     )
 
+
+# The role's token is the only credential sent (the schema's auth, below): no generated session
+# cookie or token next to it. Requests without credentials and with wrong ones are what
+# ignored_auth sends, on every operation.
+CONFIG = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
 
 ROLES = {"clinician": Role.CLINICIAN, "front_desk": Role.FRONT_DESK, "clinic_admin": Role.CLINIC_ADMIN}
 
@@ -433,7 +436,7 @@ class Run:
     def schema(self, document: dict | None = None):
         """The schema for schemathesis: calling the app with the role's token (as the schema's
         auth, so ``ignored_auth`` knows the credentials are real), bodies naming real records."""
-        schema = schemathesis.openapi.from_dict(document or api_document())
+        schema = schemathesis.openapi.from_dict(document or api_document(), config=CONFIG)
         schema.app = self.app
         schema.hooks.register_hook_with_name(_bodies_with_real_references(self.world), "flatmap_body")
         run = self
