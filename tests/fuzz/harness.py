@@ -543,14 +543,20 @@ class Run:
     def stateful(self, schema) -> None:
         """schemathesis's state machine over the schema's links: ``SCENARIOS`` sequences of up to
         ``STEPS`` calls. Each scenario starts with a fresh token, so that revoking it (a call the
-        fuzz may well make) ends only that scenario's access."""
+        fuzz may well make) ends only that scenario's access, and ends rolled back."""
         run = self
         stateful_checks = checks(stateful=True)
 
         class Workflow(schema.as_state_machine()):
             def setup(self):
+                # Each scenario starts from the seeded clinics, so that Hypothesis, which replays
+                # the start of earlier scenarios to find new ones, meets the same answers again.
+                self.savepoint = transaction.savepoint()
                 run.token = run.world.token_for(run.member)
                 self.steps: list[str] = []
+
+            def teardown(self):
+                transaction.savepoint_rollback(self.savepoint)
 
             def get_call_kwargs(self, case):
                 return {"app": run.app}
