@@ -8,6 +8,7 @@ from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+from rest_framework.pagination import PageNumberPagination
 
 
 class StaffSessionScheme(SessionScheme):
@@ -103,6 +104,10 @@ class StrideAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            # Pages are numbered from 1: page 0 or below is "no such page" (404), not a page.
+            if (parameter["in"], parameter["name"]) == ("query", PageNumberPagination.page_query_param):
+                parameter["schema"]["minimum"] = 1
         for code, component in self._error_responses(operation).items():
             for part in (_ERROR, _FIELD_ERRORS, component):
                 self.registry.register_on_missing(part)

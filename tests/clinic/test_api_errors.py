@@ -148,6 +148,23 @@ def test_every_operation_documents_its_refusals(schema):
             assert ("415" in responses) == ("requestBody" in operation), (method, path)
 
 
+def test_pages_are_documented_as_numbered_from_1(schema, clinician_api):
+    """Page 0 is "no such page": a client (or the fuzz) that takes the schema's word for a valid
+    page must not be sent there."""
+    pages = [
+        parameter["schema"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if (parameter["in"], parameter["name"]) == ("query", "page")
+    ]
+
+    assert len(pages) >= 10
+    assert all(page == {"type": "integer", "minimum": 1} for page in pages), pages
+    assert clinician_api.get("/api/patients/?page=0").status_code == 404
+    assert clinician_api.get("/api/patients/?page=1").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("path", "method"),
     [

@@ -17,11 +17,16 @@ is fuzzed as soon as the schema shows it):
 Every response is checked: no 5xx; status code, content type, body and documented headers as
 the schema says; an operation that answers 2xx with credentials refuses the same call without
 them and with invalid ones (``ignored_auth``); no response carries the other clinic's marker;
-in scenarios, a created record is found again and a deleted one is gone (``use_after_free``,
-``ensure_resource_availability``). Hypothesis runs derandomized, so CI sends the same cases every
-run; a failure prints the curl command of the request and the steps of its scenario.
+in scenarios, a created record is found again and a deleted one is gone
+(``ensure_resource_availability``, ``use_after_free``). Not ``negative_data_rejection``: DRF reads
+a number sent for a text field as its digits, which the schema calls invalid but harms nothing.
 
-The app is called in-process through WSGI, in the test's own transaction.
+Hypothesis runs derandomized, so CI sends the same cases every run; a failure prints the curl
+command of the request, the calls of its scenario and the command that sends the same cases
+again.
+
+The app is called in-process through WSGI, in the test's own transaction (each call in a
+savepoint, each scenario too).
 """
 
 from __future__ import annotations
