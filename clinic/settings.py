@@ -397,6 +397,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Links from each create to the calls that take the new record's id (clinic.api_schema).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clinic.api_schema.add_links"],
     # One name for each choice set that several serializers use.
     "ENUM_NAME_OVERRIDES": {
         "ContactChannelEnum": "clinic.models.ContactChannel",

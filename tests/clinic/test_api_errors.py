@@ -101,6 +101,15 @@ def test_a_body_that_is_not_json_is_a_400_of_the_same_shape(clinician_api):
     assert "JSON parse error" in response.json()["detail"][0]
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", ""])
+def test_a_body_in_a_media_type_the_api_does_not_read_is_a_documented_415(clinician_api, schema, content_type):
+    response = clinician_api.generic("POST", "/api/patients/search/", "q=Robin", content_type=content_type)
+
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail"}
+    assert "415" in schema["paths"]["/api/patients/search/"]["post"]["responses"]
+
+
 @pytest.mark.parametrize("path", ["/api/episodes/1.5/", "/api/episodes/1/nothing/", "/api/no-such-thing/"])
 def test_an_api_address_of_no_route_is_a_json_404(clinician_api, path):
     response = clinician_api.get(path)
@@ -136,6 +145,24 @@ def test_every_operation_documents_its_refusals(schema):
                 assert "404" in responses, (method, path)
             takes_if_match = any(parameter["name"] == "If-Match" for parameter in operation.get("parameters", []))
             assert ("412" in responses) == takes_if_match, (method, path)
+            assert ("415" in responses) == ("requestBody" in operation), (method, path)
+
+
+def test_pages_are_documented_as_numbered_from_1(schema, clinician_api):
+    """Page 0 is "no such page": a client (or the fuzz) that takes the schema's word for a valid
+    page must not be sent there."""
+    pages = [
+        parameter["schema"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        for parameter in operation.get("parameters", [])
+        if (parameter["in"], parameter["name"]) == ("query", "page")
+    ]
+
+    assert len(pages) >= 10
+    assert all(page == {"type": "integer", "minimum": 1} for page in pages), pages
+    assert clinician_api.get("/api/patients/?page=0").status_code == 404
+    assert clinician_api.get("/api/patients/?page=1").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -189,3 +189,30 @@ def test_the_schema_documents_both_ways_to_authenticate(tmp_path):
     patients = schema["paths"]["/api/patients/"]["get"]["security"]
     assert {"apiToken": []} in patients
     assert {"cookieAuth": []} in patients
+
+
+def test_a_created_record_links_to_the_calls_that_take_its_id(tmp_path):
+    """OpenAPI links (clinic.api_schema.add_links): the id of a new patient, episode, assessment
+    or plan goes to the record's own routes, the creates whose body names it and the lists it
+    filters; the stateful fuzz in tests/fuzz follows them."""
+    paths = _generate(tmp_path, "--validate")["paths"]
+
+    def links(path, method, status):
+        return paths[path][method]["responses"][status]["links"]
+
+    patient = links("/api/patients/", "post", "201")
+    assert patient["episodes_create"]["requestBody"] == {"patient": "$response.body#/id"}
+    assert patient["patients_retrieve"]["parameters"] == {"path.id": "$response.body#/id"}
+    assert patient["episodes_list"]["parameters"] == {"query.patient": "$response.body#/id"}
+    episode = links("/api/episodes/", "post", "201")
+    assert {"assessments_create", "intake_invitations_create", "appointments_create"} <= set(episode)
+    assert episode["appointments_create"]["requestBody"] == {
+        "episode": "$response.body#/id",
+        "clinician": "$response.body#/lead_clinician",
+    }
+    assert links("/api/episodes/{id}/", "get", "200")["assessments_create"]["requestBody"] == {
+        "episode": "$response.body#/id"
+    }
+    completed = links("/api/assessments/{id}/complete/", "post", "200")
+    assert completed["plans_create"]["requestBody"] == {"assessment": "$response.body#/id"}
+    assert {"plans_items_create", "plans_sign_create"} <= set(links("/api/plans/", "post", "201"))
