@@ -37,7 +37,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import schemathesis
@@ -50,7 +50,6 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
-from schemathesis.core import NotSet
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
@@ -123,89 +122,6 @@ _REFERENCES = {
 _RESOURCE = re.compile(r"^/api/([^/]+)/\{id\}/")
 
 
-# --- Known defects ----------------------------------------------------------------------------
-#
-# KNOWN DEFECTS, fixed in other streams of the same issue: the fuzz tolerates exactly these
-# server errors until the fix is merged. Remove an entry when its fix lands (the run summary
-# lists the entries that no case needed any more). Nothing else is ever tolerated.
-
-
-def _values(case) -> Iterator[object]:
-    """Every value the case sends: query, body (nested) and path parameters."""
-    stack = [case.query or {}, case.path_parameters or {}, case.body]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        else:
-            yield value
-
-
-def _year(value: object) -> int | None:
-    match = re.match(r"^(\d{4})-\d{2}-\d{2}", value) if isinstance(value, str) else None
-    return int(match.group(1)) if match else None
-
-
-@dataclass(frozen=True)
-class KnownDefect:
-    name: str
-    stream: str
-    matches: Callable
-
-
-KNOWN_DEFECTS = (
-    KnownDefect(
-        "availability on a day at the calendar's ends",
-        "hygiene",
-        lambda case: (
-            case.operation.path == "/api/appointments/availability/"
-            and _year((case.query or {}).get("day")) in (1, 9999)
-        ),
-    ),
-    KnownDefect(
-        "OPTIONS on a patient, episode or plan-item detail",
-        "hygiene",
-        lambda case: (
-            case.method.upper() == "OPTIONS"
-            and re.match(r"^/api/(patients|episodes|plan-items)/\{id\}/$", case.operation.path) is not None
-        ),
-    ),
-    KnownDefect(
-        "a JSON body that is not an object",
-        "hygiene",
-        lambda case: case.method.upper() in ("POST", "PUT", "PATCH") and not isinstance(case.body, dict | NotSet),
-    ),
-    KnownDefect(
-        "an assessment's assessed_on that is not a string",
-        "hygiene",
-        lambda case: (
-            case.operation.path.startswith("/api/assessments/")
-            and isinstance(case.body, dict)
-            and "assessed_on" in case.body
-            and not isinstance(case.body["assessed_on"], str)
-        ),
-    ),
-    KnownDefect(
-        "a NUL character in a text",
-        "hygiene",
-        lambda case: any(isinstance(value, str) and "\x00" in value for value in _values(case)),
-    ),
-    KnownDefect(
-        "an implausible date",
-        "hygiene",
-        lambda case: any(year is not None and not 1900 <= year <= 2200 for year in map(_year, _values(case))),
-    ),
-)
-
-
-def known_defect(case, response) -> KnownDefect | None:
-    if response.status_code < 500:
-        return None
-    return next((defect for defect in KNOWN_DEFECTS if defect.matches(case)), None)
-
-
 # --- The seeded clinics -----------------------------------------------------------------------
 
 
@@ -225,9 +141,10 @@ class World:
         return self.admin if role == "clinic_admin" else UserFactory(clinic=self.clinic, roles=[ROLES[role]])
 
     def token_for(self, member) -> str:
-        """A fresh API token of ``member``, clinical if their role may see clinical records."""
+        """A fresh API token of ``member``, made by them (only the owner gives the clinical scope),
+        clinical if their role may see clinical records."""
         _, raw = api_tokens.api_token_create(
-            actor=self.admin,
+            actor=member,
             owner=member,
             name=f"Schemathesis {next(self.tokens)}",
             clinical_scope=member.has_perm("clinic.view_clinical_record"),
@@ -460,10 +377,6 @@ class Run:
         keep_the_test_connection()
         response = call(case, app=self.app)
         report.count(self.role, phase, case.operation.label, response.status_code)
-        defect = known_defect(case, response)
-        if defect is not None:
-            report.tolerate(defect.name, case.as_curl_command())
-            return response
         case.validate_response(response, checks=checks or self.checks, recorder=recorder)
         return response
 
@@ -574,10 +487,6 @@ class Run:
                 return response
 
             def validate_response(self, response, case, additional_checks=None, **kwargs):
-                defect = known_defect(case, response)
-                if defect is not None:
-                    report.tolerate(defect.name, case.as_curl_command())
-                    return
                 try:
                     case.validate_response(response, checks=stateful_checks, recorder=self.recorder)
                 except FailureGroup as error:

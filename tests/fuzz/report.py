@@ -14,9 +14,6 @@ PHASES = ("coverage", "fuzzing", "stateful")
 # role -> phase -> operation ("GET /api/...") -> [cases sent, cases answered 2xx];
 # filled by tests/fuzz/harness.py.
 COVERAGE: dict[str, dict[str, dict[str, list[int]]]] = {}
-# known defect -> [cases that hit it, the first one's curl command]: tolerated until the fix of
-# another stream is merged.
-TOLERATED: dict[str, list] = {}
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathesis.txt"
 
@@ -27,24 +24,16 @@ def count(role: str, phase: str, operation: str, status: int) -> None:
     tally[1] += 200 <= status < 300
 
 
-def tolerate(defect: str, curl: str) -> None:
-    TOLERATED.setdefault(defect, [0, curl])[0] += 1
-
-
-def merge(covered: dict, tolerated: dict[str, list]) -> None:
+def merge(covered: dict) -> None:
     for role, phases in covered.items():
         for phase, operations in phases.items():
             for operation, (cases, answered) in operations.items():
                 tally = COVERAGE.setdefault(role, {}).setdefault(phase, {}).setdefault(operation, [0, 0])
                 tally[0] += cases
                 tally[1] += answered
-    for defect, (cases, curl) in tolerated.items():
-        TOLERATED.setdefault(defect, [0, curl])[0] += cases
 
 
 def summary_lines() -> list[str]:
-    from tests.fuzz.harness import KNOWN_DEFECTS
-
     lines = []
     totals = dict.fromkeys(PHASES, 0)
     every = set()
@@ -66,10 +55,6 @@ def summary_lines() -> list[str]:
         + ", ".join(f"{phase} {cases}" for phase, cases in totals.items())
         + f", {sum(totals.values())} cases in all"
     )
-    for defect in KNOWN_DEFECTS:
-        cases, curl = TOLERATED.get(defect.name, [0, ""])
-        state = f"{cases} cases tolerated, e.g. {curl}" if cases else "no case hit it in this run"
-        lines.append(f"known defect ({defect.stream}): {defect.name}: {state}")
     return lines
 
 
@@ -77,14 +62,14 @@ def pytest_sessionfinish(session):
     """In a pytest-xdist worker: hand this worker's share to the controller."""
     output = getattr(session.config, "workeroutput", None)
     if output is not None:
-        output["schemathesis"] = {"coverage": COVERAGE, "tolerated": TOLERATED}
+        output["schemathesis"] = {"coverage": COVERAGE}
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     """In pytest-xdist's controller: add up what each worker covered."""
     share = node.workeroutput.get("schemathesis", {})
-    merge(share.get("coverage", {}), share.get("tolerated", {}))
+    merge(share.get("coverage", {}))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -1,9 +1,7 @@
 """The API fuzz (tests/fuzz/harness.py) can fail: in each phase, on each of its own checks; it
-fuzzes every operation of the schema; and it tolerates exactly the known defects it lists."""
+fuzzes every operation of the schema."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import pytest
 import schemathesis
@@ -22,7 +20,6 @@ from tests.fuzz import harness, report
 def _uncounted(monkeypatch):
     """These runs fail on purpose: what they send stays out of the run's summary."""
     monkeypatch.setattr(report, "COVERAGE", {})
-    monkeypatch.setattr(report, "TOLERATED", {})
 
 
 @pytest.fixture
@@ -93,48 +90,3 @@ def test_every_operation_is_fuzzed_by_exactly_one_module():
 
     assert sorted(grouped) == sorted(every)
     assert len(every) >= 60
-
-
-def _case(method: str, path: str, *, query=None, body=schemathesis.core.NOT_SET):
-    """A case of the operation at ``path`` sent as ``method`` (OPTIONS, which the schema does not
-    list, as the coverage phase sends it: a case of the GET with another method)."""
-    operations = schemathesis.openapi.from_dict(harness.api_document())[path]
-    operation = operations["GET" if method == "OPTIONS" else method]
-    media_type = None if body is schemathesis.core.NOT_SET else "application/json"
-    return operation.Case(method=method, query=query, body=body, media_type=media_type)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("method", "path", "query", "body", "status", "expected"),
-    [
-        ("GET", "/api/appointments/availability/", {"day": "9999-12-31"}, None, 500, "availability on a day"),
-        ("GET", "/api/appointments/availability/", {"day": "0001-01-01"}, None, 500, "availability on a day"),
-        ("GET", "/api/appointments/availability/", {"day": "2030-01-01"}, None, 500, None),
-        ("GET", "/api/appointments/availability/", {"day": "9999-12-31"}, None, 400, None),
-        ("OPTIONS", "/api/patients/{id}/", None, None, 500, "OPTIONS on a patient"),
-        ("OPTIONS", "/api/plan-items/{id}/", None, None, 500, "OPTIONS on a patient"),
-        ("OPTIONS", "/api/patients/", None, None, 500, None),
-        ("OPTIONS", "/api/assessments/{id}/", None, None, 500, None),
-        ("POST", "/api/assessments/", None, [], 500, "a JSON body that is not an object"),
-        ("PATCH", "/api/patients/{id}/", None, "null", 500, "a JSON body that is not an object"),
-        ("POST", "/api/assessments/", None, {"episode": 1}, 500, None),
-        ("PATCH", "/api/assessments/{id}/", None, {"assessed_on": 3}, 500, "an assessment's assessed_on"),
-        ("PATCH", "/api/episodes/{id}/", None, {"opened_on": 3}, 500, None),
-        ("POST", "/api/patients/", None, {"first_name": "a\x00b"}, 500, "a NUL character in a text"),
-        ("GET", "/api/patients/", {"ordering": "\x00"}, None, 500, "a NUL character in a text"),
-        ("POST", "/api/patients/", None, {"first_name": "a\x01b"}, 500, None),
-        ("POST", "/api/episodes/", None, {"opened_on": "0138-05-01"}, 500, "an implausible date"),
-        ("POST", "/api/appointments/", None, {"starts_at": "0001-01-02T00:00:00Z"}, 500, "an implausible date"),
-        ("POST", "/api/episodes/", None, {"opened_on": "2024-05-01"}, 500, None),
-    ],
-)
-def test_exactly_the_known_defects_are_tolerated(method, path, query, body, status, expected):
-    body = schemathesis.core.NOT_SET if body is None else body
-    defect = harness.known_defect(_case(method, path, query=query, body=body), SimpleNamespace(status_code=status))
-
-    assert (defect.name if defect else None) == _named(expected)
-
-
-def _named(start: str | None) -> str | None:
-    return next(defect.name for defect in harness.KNOWN_DEFECTS if defect.name.startswith(start)) if start else None
