@@ -6,9 +6,11 @@ is fuzzed as soon as the schema shows it):
 
 - **coverage**: schemathesis's deterministic boundary and negative values for every parameter
   and body field (lengths at and past the limits, numbers at and past the bounds, wrong types,
-  missing required fields, unexpected methods), on the clinic's real records;
-- **fuzzing**: ``FUZZ_EXAMPLES`` Hypothesis cases per operation (50 unless set): schema-valid
-  and schema-violating ones, on real ids of our clinic, on the other clinic's ids and on made-up
+  missing required fields, unexpected methods), on the clinic's real records, for the
+  operations the role may use;
+- **fuzzing**: ``FUZZ_EXAMPLES`` Hypothesis cases per operation (50 unless set; an operation
+  the role may not use gets ``FUZZ_REFUSED_EXAMPLES``, 17 unless set): schema-valid and
+  schema-violating ones, on real ids of our clinic, on the other clinic's ids and on made-up
   ids; bodies that name a record or a staff member get real ones of either clinic too;
 - **stateful**: schemathesis's state machine over the schema's OpenAPI links (see
   ``clinic.api_schema.add_links``): ``FUZZ_SCENARIOS`` sequences of calls in which created
@@ -79,6 +81,11 @@ from tests.intake.helpers import complete_intake, send_invitation
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI
 # defaults keep the whole suite well under 15 minutes on 2 cores; raise them for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+# An operation the role may not use answers every case with the same 403 (the role matrix,
+# tests/clinic/test_api_role_matrix.py, holds who may): fewer cases show it refuses whatever is
+# sent, and the roles that may use it send the full number. 17 for each of the three roles keeps
+# even an operation no role may use (making API tokens with a token) at 50 cases or more.
+REFUSED_EXAMPLES = min(MAX_EXAMPLES, int(os.environ.get("FUZZ_REFUSED_EXAMPLES", "17")))
 SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "40"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "8"))
 
@@ -86,7 +93,8 @@ STEPS = int(os.environ.get("FUZZ_STEPS", "8"))
 def rerun_command(node_id: str) -> str:
     """The command that sends the same cases again (Hypothesis runs derandomized)."""
     return (
-        f"FUZZ_EXAMPLES={MAX_EXAMPLES} FUZZ_SCENARIOS={SCENARIOS} FUZZ_STEPS={STEPS} .venv/bin/pytest -n 0 '{node_id}'"
+        f"FUZZ_EXAMPLES={MAX_EXAMPLES} FUZZ_REFUSED_EXAMPLES={REFUSED_EXAMPLES} FUZZ_SCENARIOS={SCENARIOS} "
+        f"FUZZ_STEPS={STEPS} .venv/bin/pytest -n 0 '{node_id}'"
     )
 
 
@@ -387,12 +395,39 @@ class Run:
         notes = "\n".join(getattr(error, "__notes__", []))
         self.failures.append(f"[{self.role}, {phase}] {label}\n{error}\n{notes}\nRerun (the same cases): {self.rerun}")
 
-    def coverage(self, operation) -> None:
-        """schemathesis's coverage phase on the operation, on the first real record of its route."""
-        override = Override()
+    def _first_record(self, operation) -> dict[str, str]:
+        """The path parameters naming our clinic's first record of the operation's route."""
         match = _RESOURCE.match(operation.path + ("" if operation.path.endswith("/") else "/"))
         if match and self.world.ids.get(match.group(1)):
-            override = Override(path_parameters={"id": str(self.world.ids[match.group(1)][0])})
+            return {"id": str(self.world.ids[match.group(1)][0])}
+        return {}
+
+    def refused(self, operation) -> bool:
+        """Whether the role may not use the operation at all: it answers 403 to a call on our
+        first record with an empty body (permissions are checked before the body is read)."""
+        keep_the_test_connection()
+        with_body = operation.body and operation.method.upper() in ("POST", "PUT", "PATCH")
+        case = operation.Case(
+            path_parameters=self._first_record(operation),
+            headers={"Authorization": f"Bearer {self.token}"},
+            body={} if with_body else schemathesis.core.NOT_SET,
+            media_type="application/json" if with_body else None,
+        )
+        savepoint = transaction.savepoint()
+        try:
+            return case.call(app=self.app).status_code == 403
+        finally:
+            transaction.savepoint_rollback(savepoint)
+
+    def coverage(self, operation) -> None:
+        """schemathesis's coverage phase on the operation, on the first real record of its route.
+        An operation the role may not use is left out: its boundary values would only test the
+        same refusal again (its fuzzing cases still do)."""
+        if self.refused(operation):
+            return
+        override = Override()
+        if path_parameters := self._first_record(operation):
+            override = Override(path_parameters=path_parameters)
         generator = CoverageGenerator(
             operation=operation,
             generation_modes=list(schemathesis.GenerationMode),
@@ -401,36 +436,28 @@ class Run:
             override=override,
             feedback=FeedbackSources(),
         )
-        decided = False
         try:
             for case in generator:
-                positive = self._real_references(case)
-                response = self.send(case, phase="coverage")
-                if positive and not decided:
-                    decided = True
-                    # The role may not use the operation at all: boundary values would only test
-                    # the same refusal again (its fuzzing cases still do, 50 times).
-                    if response.status_code == 403:
-                        break
+                self._real_references(case)
+                self.send(case, phase="coverage")
         except (Exception, FailureGroup) as error:
             self.fail("coverage", operation.label, error)
 
-    def _real_references(self, case) -> bool:
+    def _real_references(self, case) -> None:
         """A schema-valid coverage body names our first real record, so the boundary values of the
-        other fields reach the service rather than the lookup's "no such record". Whether the
-        case is schema-valid."""
+        other fields reach the service rather than the lookup's "no such record"."""
         meta = case.meta
         if meta is None or meta.generation.mode != schemathesis.GenerationMode.POSITIVE:
-            return False
+            return
         if isinstance(case.body, dict):
             for name, prefix in _REFERENCES.items():
                 if isinstance(case.body.get(name), int):
                     case.body[name] = self.world.ids[prefix][0]
-        return True
 
     def fuzzing(self, operation) -> None:
         """Hypothesis cases on the operation: schema-valid and schema-violating, on our real ids,
-        the other clinic's ids and made-up ids."""
+        the other clinic's ids and made-up ids; fewer where the role may not use it at all."""
+        examples = REFUSED_EXAMPLES if self.refused(operation) else MAX_EXAMPLES
         choices = [operation.as_strategy(), operation.as_strategy(schemathesis.GenerationMode.NEGATIVE)]
         match = _RESOURCE.match(operation.path + ("" if operation.path.endswith("/") else "/"))
         if match:
@@ -439,7 +466,7 @@ class Run:
                 choices.append(operation.as_strategy(path_parameters={"id": pk}))
 
         @settings(
-            max_examples=MAX_EXAMPLES,
+            max_examples=examples,
             deadline=None,
             derandomize=True,
             database=None,

@@ -55,6 +55,13 @@ def summary_lines() -> list[str]:
         + ", ".join(f"{phase} {cases}" for phase, cases in totals.items())
         + f", {sum(totals.values())} cases in all"
     )
+    per_operation: dict[str, int] = {}
+    for phases in COVERAGE.values():
+        for operation, (cases, _) in phases.get("fuzzing", {}).items():
+            per_operation[operation] = per_operation.get(operation, 0) + cases
+    if per_operation:
+        fewest = min(per_operation, key=per_operation.get)
+        lines.append(f"fuzzing cases per operation, all roles: least {per_operation[fewest]} ({fewest})")
     return lines
 
 
