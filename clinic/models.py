@@ -16,6 +16,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic import plausible_dates
+from clinic.picture_fields import PictureField
 
 
 def validate_time_zone(name: str) -> None:
@@ -50,7 +51,7 @@ class Clinic(models.Model):
     email = models.EmailField(blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # Branding, used on handouts and patient-facing pages.
-    logo = models.ImageField(upload_to="clinic-logos/", blank=True)
+    logo = PictureField(upload_to="clinic-logos/", blank=True)
     accent_color = models.CharField(
         max_length=7,
         default="#1d5c7a",

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.contrib.admin.sites import site
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import models
 from django.test import RequestFactory
 from django.utils import timezone
 from PIL import Image
@@ -25,7 +26,7 @@ from pypdf import PdfReader
 from clinic import images
 from clinic.models import AuditEvent
 from clinic.pdf import LocalFilesFetcher, RefusedURL
-from clinic.picture_fields import PictureFormField
+from clinic.picture_fields import PictureField, PictureFormField
 from plans import handouts, services
 from plans.models import Handout, HandoutStatus, Intervention, PlanVersion, TreatmentPlan
 from tests.assessments.helpers import error_summary, login
@@ -287,6 +288,34 @@ def test_the_django_admin_uses_the_same_checked_field(clinic_admin):
     form_class = site._registry[Intervention].get_form(request)
 
     assert isinstance(form_class.base_fields["illustration"], PictureFormField)
+
+
+# Files only the app writes (the rendered handout), never a form: nothing to check on upload.
+WRITTEN_BY_THE_APP = {"plans.Handout.file"}
+
+
+def test_every_file_field_a_form_can_fill_is_a_checked_picture():
+    """A new upload field (an avatar, an attachment) must take its checks from PictureField or
+    be named here, so no file reaches storage or the PDF renderer unchecked."""
+    unchecked = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField) and not isinstance(field, PictureField)
+    ]
+
+    assert sorted(unchecked) == sorted(WRITTEN_BY_THE_APP)
+
+
+def test_a_clinic_logo_too_large_is_refused_in_the_django_admin(clinic_admin, clinic, media):
+    request = RequestFactory().get(f"/admin/clinic/clinic/{clinic.pk}/change/")
+    request.user = clinic_admin
+    form_class = site._registry[type(clinic)].get_form(request, clinic)
+    huge = SimpleUploadedFile("logo.png", png(5000, 20), "image/png")
+
+    form = form_class(data={}, files={"logo": huge}, instance=clinic)
+
+    assert "use at most 4000 × 4000" in " ".join(form.errors.get("logo", []))
 
 
 # --- The renderer, whatever is on disk -----------------------------------------------------------
