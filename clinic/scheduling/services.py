@@ -407,6 +407,11 @@ def calendar_feed_revoke(*, actor: User, clinician: User) -> None:
         calendar_feeds_end(clinician=clinician, actor=actor)
 
 
+def end_feeds_of_former_clinician(*, staff: User, actor: User, **_signal) -> None:
+    """The core's staff service took away the account's clinical access: its feed ends now."""
+    calendar_feeds_end(clinician=staff, actor=actor)
+
+
 def calendar_feeds_end(*, clinician: User, actor: User | None) -> int:
     """Revoke the clinician's live feed, if any (inside the caller's transaction); how many ended."""
     now = timezone.now()
