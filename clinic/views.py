@@ -27,6 +27,7 @@ from clinic.forms import (
 from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
+from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment
 from clinic.two_factor import services as two_factor_services
 
@@ -74,17 +75,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": roles, "today": today}
     shown = []
     if Role.CLINICIAN in roles:
-        context["my_visits"] = list(selectors.appointments_on(user=user, day=today, clinician=user))
+        context["my_visits"] = list(schedule.appointments_on(user=user, day=today, clinician=user))
         context["my_episodes_without_visit"] = list(
-            selectors.episodes_without_next_visit(user=user, lead_clinician=user)[:20]
+            schedule.episodes_without_next_visit(user=user, lead_clinician=user)[:20]
         )
         shown += [visit.episode.patient for visit in context["my_visits"]]
         shown += [episode.patient for episode in context["my_episodes_without_visit"]]
     if Role.FRONT_DESK in roles:
-        today_visits = selectors.appointments_on(user=user, day=today)
-        context["clinic_visits"] = list(selectors.still_to_come(today_visits)[:DASHBOARD_VISITS])
+        today_visits = schedule.appointments_on(user=user, day=today)
+        context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])
         context["clinic_visits_today"] = today_visits.count()
-        context["episodes_without_visit"] = list(selectors.episodes_without_next_visit(user=user)[:20])
+        context["episodes_without_visit"] = list(schedule.episodes_without_next_visit(user=user)[:20])
         shown += [visit.episode.patient for visit in context["clinic_visits"]]
         shown += [episode.patient for episode in context["episodes_without_visit"]]
     if Role.CLINIC_ADMIN in roles:

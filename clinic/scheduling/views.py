@@ -94,7 +94,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
     prefetch_related_objects(clinicians, "working_hours")
     visits = list(
-        schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
+        schedule.with_reminders(schedule.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )
     time_off = []
     if clinicians:
