@@ -120,11 +120,7 @@ def api_tokens_of_clinic(*, user: User) -> QuerySet[ApiToken]:
     """The tokens a clinic admin may see: those of their own clinic's staff, newest first."""
     if not permissions.can_manage_staff(user):
         return ApiToken.objects.none()
-    return (
-        ApiToken.objects.filter(owner__clinic_id=user.clinic_id)
-        .select_related("owner", "created_by")
-        .order_by("-created_at", "-pk")
-    )
+    return permissions.clinic_rows(user, ApiToken).select_related("owner", "created_by").order_by("-created_at", "-pk")
 
 
 def own_api_tokens(*, user: User) -> QuerySet[ApiToken]:

@@ -313,6 +313,53 @@ def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
 
 
+def can_list_patients(user: User) -> bool:
+    """The patient list and search: whoever sees demographics, in a clinic."""
+    return bool(user.is_authenticated and user.clinic_id is not None) and user.has_perm("clinic.view_patient")
+
+
+def can_send_intake_links(user: User) -> bool:
+    """Whoever may change episodes sends, re-sends and revokes intake links and sees their
+    status; a clinic admin, who only views episodes, has no part in them. The episode's own
+    clinic is checked per object (``can_change_episode``)."""
+    return user.has_perm("clinic.change_episodeofcare")
+
+
+def can_schedule(user: User) -> bool:
+    """Book, move and cancel visits and see the day and week: clinicians and the front desk."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.add_appointment")
+
+
+def can_view_schedule(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.view_appointment")
+
+
+def can_book_for(user: User, episode: EpisodeOfCare) -> bool:
+    """Book or change visits of this episode: a scheduler who sees the patient."""
+    return can_view_patient(user, episode.patient) and user.has_perm("scheduling.add_appointment")
+
+
+def can_read_visit_plans(user: User) -> bool:
+    """A signed plan's visit frequency and duration, which whoever schedules reads as the
+    episode page shows it to them; the rows come from ``scoped_episodes``, so an account of
+    no clinic reads none."""
+    return user.is_authenticated and user.has_perm("scheduling.view_appointment")
+
+
+def can_view_library(user: User) -> bool:
+    """The clinic's treatment library (interventions, rules, contraindications)."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("plans.view_intervention")
+
+
+def can_edit_library(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("plans.change_intervention")
+
+
+def can_edit_library_row(user: User, row) -> bool:
+    """An intervention, plan rule or contraindication of the user's own clinic."""
+    return _in_clinic(user, row.clinic_id) and user.has_perm("plans.change_intervention")
+
+
 def can_view_clinical_records(user: User) -> bool:
     """Whether the user's roles let them see clinical records at all (their own clinic's)."""
     return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.view_clinical_record")
