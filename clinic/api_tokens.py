@@ -161,7 +161,7 @@ def api_token_create(
         raise ValidationError({"owner": "This account is deactivated; reactivate it before giving it a token."})
     problem = scope_problem(
         clinical_scope=clinical_scope,
-        owner_may_view_clinical=owner.has_perm("clinic.view_clinical_record"),
+        owner_may_view_clinical=permissions.can_view_clinical_records(owner),
         made_by_owner=actor.pk == owner.pk,
         owner_name=owner.full_name,
     )

@@ -4,10 +4,11 @@ Two layers, both here:
 - role: what a kind of staff member may do at all (Django groups holding permissions);
 - object: whose records they may touch (only their own clinic's).
 
-HTML views call the ``can_*`` predicates and ``scoped`` querysets; DRF views use the
-permission classes at the bottom, which call the same predicates. A record of another
-clinic is answered with 404 (its existence is not confirmed); a record the role may not
-see in the user's own clinic is answered with 403.
+HTML views call the ``can_*`` predicates and ``scoped`` querysets, and fetch one record
+through the getters of ``clinic/access.py`` built on them; DRF views use the permission
+classes at the bottom, which call the same predicates. A record of another clinic is
+answered with 404 (its existence is not confirmed); a record the role may not see in the
+user's own clinic is answered with 403.
 
 Every queryset a user sees rows of (lists, API filter choices, serializer related fields,
 form and Django admin choice fields, autocomplete) comes from ``scoped(user, model)``, or
@@ -377,8 +378,12 @@ def can_manage_api_tokens_of(user: User, owner: User) -> bool:
     return _in_clinic(user, owner.clinic_id) and (user.pk == owner.pk or user.has_perm("clinic.change_user"))
 
 
-def can_change_clinic_settings(user: User) -> bool:
-    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.change_clinic")
+def can_change_clinic_settings(user: User, clinic: Clinic | None = None) -> bool:
+    """The clinic's settings (its details, thresholds, reminder wording): its clinic admins.
+    Without ``clinic``, whether the user may change their own clinic's."""
+    if not (user.is_authenticated and user.clinic_id) or (clinic is not None and user.clinic_id != clinic.pk):
+        return False
+    return user.has_perm("clinic.change_clinic")
 
 
 def can_manage_webhooks(user: User, clinic: Clinic | None = None) -> bool:
