@@ -376,7 +376,7 @@ def owed_staff_invitations(*, older_than: datetime.timedelta) -> list[int]:
 
 
 def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
-    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+    if not permissions.can_change_clinic_settings(actor, clinic):
         raise PermissionDenied
     changed = _apply(clinic, fields)
     clinic.full_clean()
@@ -388,7 +388,7 @@ def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
 
 def thresholds_update(*, actor: User, clinic: Clinic, values: dict[str, Decimal]) -> None:
     """Store the clinic's own thresholds; a value equal to the default keeps following it."""
-    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+    if not permissions.can_change_clinic_settings(actor, clinic):
         raise PermissionDenied
     changed = []
     with transaction.atomic():

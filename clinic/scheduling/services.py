@@ -47,7 +47,7 @@ def appointment_types_seed(*, clinic) -> None:
 
 
 def _require_scheduler(actor: User, episode: EpisodeOfCare) -> None:
-    if not (permissions.can_view_patient(actor, episode.patient) and actor.has_perm("scheduling.add_appointment")):
+    if not permissions.can_book_for(actor, episode):
         raise PermissionDenied
 
 
