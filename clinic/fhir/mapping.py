@@ -22,6 +22,7 @@ from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import instruments
 from intake.models import Intake, QuestionnaireScore, RedFlag
 from plans.models import Handout, Prong, TreatmentPlan
+from plans.signed import SignedPlan
 
 # A fixed URI, not SITE_URL: a code keeps meaning the same thing when a clinic moves host, and
 # two Stride clinics' exports use the same codes. ``stride.example`` is the project's own
@@ -402,14 +403,14 @@ def condition(row: Finding, assessment: Assessment) -> dict:
     return resource
 
 
-def _plan_items(plan: TreatmentPlan) -> tuple[list[Mapping], dict[str, str]]:
-    """What the plan prescribes: the latest signed version (what the patient was given), or the
-    draft's items while nothing has been signed yet."""
+def _plan_items(plan: TreatmentPlan) -> tuple[list[tuple[str, str, str]], Mapping[str, str]]:
+    """What the plan prescribes, as (name, prong, dosage): the latest signed version (what the
+    patient was given), or the draft's items while nothing has been signed yet."""
     versions = list(plan.versions.all())
     if versions:
-        latest = max(versions, key=lambda version: version.number)
-        return latest.body["items"], latest.body.get("missing_prong_reasons", {})
-    items = [{"name": item.name, "prong": item.prong, "dosage": item.dosage_text} for item in plan.items.all()]
+        signed = SignedPlan.of(max(versions, key=lambda version: version.number))
+        return [(item.name, item.prong, item.dosage) for item in signed.items], signed.missing_prong_reasons
+    items = [(item.name, item.prong, item.dosage_text) for item in plan.items.all()]
     return items, dict(plan.missing_prong_reasons)
 
 
@@ -427,12 +428,10 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
         status, activity_status = "active", "in-progress"
     activities = []
     for prong in Prong:
-        prong_items = [item for item in items if item["prong"] == prong.value]
+        prong_items = [(name, dosage) for name, item_prong, dosage in items if item_prong == prong.value]
         detail = {"code": _concept(CS_PRONG, prong.value, prong.label), "status": activity_status}
         if prong_items:
-            detail["description"] = "; ".join(
-                f"{item['name']} ({item['dosage']})" if item.get("dosage") else item["name"] for item in prong_items
-            )
+            detail["description"] = "; ".join(f"{name} ({dosage})" if dosage else name for name, dosage in prong_items)
         else:
             detail["doNotPerform"] = True
             detail["status"] = "not-started"
