@@ -403,12 +403,10 @@ def condition(row: Finding, assessment: Assessment) -> dict:
     return resource
 
 
-def _plan_items(plan: TreatmentPlan) -> tuple[list[tuple[str, str, str]], Mapping[str, str]]:
+def _plan_items(plan: TreatmentPlan, signed: SignedPlan | None) -> tuple[list[tuple[str, str, str]], Mapping[str, str]]:
     """What the plan prescribes, as (name, prong, dosage): the latest signed version (what the
     patient was given), or the draft's items while nothing has been signed yet."""
-    versions = list(plan.versions.all())
-    if versions:
-        signed = SignedPlan.of(max(versions, key=lambda version: version.number))
+    if signed is not None:
         return [(item.name, item.prong, item.dosage) for item in signed.items], signed.missing_prong_reasons
     items = [(item.name, item.prong, item.dosage_text) for item in plan.items.all()]
     return items, dict(plan.missing_prong_reasons)
@@ -416,10 +414,11 @@ def _plan_items(plan: TreatmentPlan) -> tuple[list[tuple[str, str, str]], Mappin
 
 def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
     """The three prongs as three activities, each listing its items with their dosage; a prong
-    left out carries the clinician's reason and ``doNotPerform``."""
-    items, missing_reasons = _plan_items(plan)
+    left out carries the clinician's reason and ``doNotPerform``. A signed plan's period is its
+    days in the clinic's calendar, as the patient's portal shows them."""
     versions = list(plan.versions.all())
-    signed = max(versions, key=lambda version: version.number) if versions else None
+    signed = SignedPlan.of(max(versions, key=lambda version: version.number)) if versions else None
+    items, missing_reasons = _plan_items(plan, signed)
     if signed is None:
         status, activity_status = "draft", "not-started"
     elif plan.episode.status == EpisodeStatus.DISCHARGED:
@@ -452,11 +451,8 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
         "activity": activities,
     }
     if signed is not None:
-        start = signed.signed_at.date()
-        resource["period"] = {
-            "start": start.isoformat(),
-            "end": (start + datetime.timedelta(weeks=plan.weeks)).isoformat(),
-        }
+        zone = plan.episode.patient.clinic.zone
+        resource["period"] = {"start": signed.first_day(zone).isoformat(), "end": signed.last_day(zone).isoformat()}
     addresses = [ref("Condition", condition_id) for condition_id in conditions]
     if addresses:
         resource["addresses"] = addresses
