@@ -38,7 +38,9 @@ def _today(link) -> datetime.date:
     return timezone.localdate(timezone.now(), link.patient.clinic.zone)
 
 
-def _program(version: PlanVersion, *, zone, current: bool, today: datetime.date, check_ins: dict) -> dict:
+def _program(
+    version: PlanVersion, *, zone: datetime.tzinfo, current: bool, today: datetime.date, check_ins: dict
+) -> dict:
     """What the portal shows of one home program."""
     signed = SignedPlan.of(version)
     days = adherence.check_in_days(signed.first_day(zone), signed.weeks, today) if current else []
