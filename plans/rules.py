@@ -353,6 +353,63 @@ class _Selected:
     rules: list[str]
 
 
+_Matched = Sequence[tuple[PlanRule, tuple[str, ...]]]
+_Active = Sequence[tuple[Contraindication, tuple[str, ...]]]
+
+
+def _candidates(matched: _Matched, library: Library) -> list[_Selected]:
+    """Each intervention the matched rules choose, once, ordered by prong, then in the order first selected."""
+    selected: dict[str, _Selected] = {}
+    for rule, because in matched:
+        for item in rule.items:
+            entry = selected.get(item.intervention)
+            if entry is None:
+                entry = selected[item.intervention] = _Selected(
+                    library.interventions[item.intervention], item.dosage, [], []
+                )
+            elif entry.dosage is None:
+                entry.dosage = item.dosage
+            entry.because.extend(label for label in because if label not in entry.because)
+            if rule.key not in entry.rules:
+                entry.rules.append(rule.key)
+    prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
+    return sorted(selected.values(), key=lambda entry: prong_rank[entry.intervention.prong])
+
+
+def _screen(
+    candidates: Sequence[_Selected], active: _Active, blockers: _Active
+) -> tuple[list[DraftItem], list[Excluded]]:
+    """The candidates no active contraindication excludes, and one entry per (candidate, contraindication) that
+    does; a blocking contraindication excludes every candidate."""
+    items: list[DraftItem] = []
+    excluded: list[Excluded] = []
+    for entry in candidates:
+        intervention = entry.intervention
+        hits = blockers or [(c, because) for c, because in active if _excludes(c, intervention)]
+        for contraindication, because in hits:
+            excluded.append(
+                Excluded(
+                    intervention.key,
+                    intervention.prong,
+                    contraindication.reason,
+                    contraindication.key,
+                    contraindication.hard,
+                    because,
+                )
+            )
+        if not hits:
+            items.append(
+                DraftItem(
+                    intervention.key,
+                    intervention.prong,
+                    entry.dosage or intervention.dosage,
+                    tuple(entry.because),
+                    tuple(entry.rules),
+                )
+            )
+    return items, excluded
+
+
 def generate(
     *,
     findings: Sequence[FindingFact],
@@ -381,21 +438,7 @@ def generate(
         if (because := _rule_because(rule, findings, loads, intakes)) is not None
     ]
 
-    selected: dict[str, _Selected] = {}
-    for rule, because in matched:
-        for item in rule.items:
-            entry = selected.get(item.intervention)
-            if entry is None:
-                entry = selected[item.intervention] = _Selected(
-                    library.interventions[item.intervention], item.dosage, [], []
-                )
-            elif entry.dosage is None:
-                entry.dosage = item.dosage
-            entry.because.extend(label for label in because if label not in entry.because)
-            if rule.key not in entry.rules:
-                entry.rules.append(rule.key)
-    prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
-    candidates = sorted(selected.values(), key=lambda entry: prong_rank[entry.intervention.prong])
+    candidates = _candidates(matched, library)
 
     active = [
         (contraindication, because)
@@ -405,32 +448,7 @@ def generate(
     referrals = tuple(_unique(c.referral for c, _ in active if c.referral))
     blockers = [(c, because) for c, because in active if c.blocks_plan]
 
-    items: list[DraftItem] = []
-    excluded: list[Excluded] = []
-    for entry in candidates:
-        intervention = entry.intervention
-        hits = blockers or [(c, because) for c, because in active if _excludes(c, intervention)]
-        for contraindication, because in hits:
-            excluded.append(
-                Excluded(
-                    intervention.key,
-                    intervention.prong,
-                    contraindication.reason,
-                    contraindication.key,
-                    contraindication.hard,
-                    because,
-                )
-            )
-        if not hits:
-            items.append(
-                DraftItem(
-                    intervention.key,
-                    intervention.prong,
-                    entry.dosage or intervention.dosage,
-                    tuple(entry.because),
-                    tuple(entry.rules),
-                )
-            )
+    items, excluded = _screen(candidates, active, blockers)
 
     # DOMAIN.md gives no visit frequency or plan length: the largest over the matched rules (clinic defaults
     # when nothing matched).
