@@ -14,10 +14,10 @@ from tests.assessments.helpers import (
     exam_data,
     login,
     post_exam,
-    record,
     shown_form,
     snapshot,
 )
+from tests.factories import AssessmentFactory
 
 # (changes to the valid exam, field that carries the error, words of its message). A change to None
 # unticks a box (and leaves a text field empty).
@@ -118,7 +118,7 @@ CASE_PARAMS = [pytest.param(*case, id=name) for name, case in CASES.items()]
 def draft(client, clinician, episode):
     """A draft saved once with the valid exam, so that 'nothing saved' can be checked."""
     login(client, clinician)
-    return record(client, episode, complete=False)
+    return AssessmentFactory(episode=episode, complete=False)
 
 
 # --- The screen ---------------------------------------------------------------------------------------
