@@ -6,23 +6,22 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments.models import Assessment
 from clinic.models import AuditEvent, EpisodeOfCare, User
 from intake.models import RedFlag
-from plans import services
 from plans.models import PlanItem, PlanVersion, TreatmentPlan
-from tests.assessments.helpers import login, page_messages, record, shown_values
+from tests.assessments.helpers import page_messages, record, shown_values
+from tests.factories import PlanFactory
 
-# The exam of tests.assessments.helpers.EXAM without the positive straight-leg raise: no neural tension, so
-# nothing contraindicates the side-lying lumbopelvic (SI) thrust its SI joint pain pattern selects.
-NO_NEURAL_TENSION: dict[str, str | None] = {
+# Changes to tests.factories.EXAM_VALUES: without the positive straight-leg raise there is no neural
+# tension, so nothing contraindicates the side-lying lumbopelvic (SI) thrust its SI joint pain pattern selects.
+NO_NEURAL_TENSION: dict[str, object] = {
     "slr_right_result": "negative",
     "slr_right_angle": None,
-    "slr_right_leg_symptoms": None,
+    "slr_right_leg_symptoms": False,
 }
 
 
@@ -55,10 +54,7 @@ def red_flag(episode: EpisodeOfCare, *, code: str, tier: str, label: str) -> Red
 
 def foreign_plan(foreign_episode: EpisodeOfCare) -> TreatmentPlan:
     """A drafted plan of another clinic, made by that clinic's own clinician."""
-    other = Client()
-    login(other, foreign_episode.lead_clinician)
-    assessment = completed(other, foreign_episode)
-    return services.plan_draft(actor=foreign_episode.lead_clinician, assessment=assessment)
+    return PlanFactory(assessment__episode=foreign_episode)
 
 
 def sign(client, plan: TreatmentPlan, **extra):

@@ -15,10 +15,9 @@ from clinic.models import AuditEvent
 from plans import handouts
 from plans.models import PlanStatus, PlanVersion, TreatmentPlan
 from tests.assessments.helpers import login, page_messages
+from tests.factories import PlanFactory
 from tests.plans.helpers import (
     audit_rows,
-    completed,
-    drafted,
     item_data,
     item_of,
     notice,
@@ -38,8 +37,8 @@ def as_clinician(client, clinician):
 
 
 @pytest.fixture
-def plan(as_clinician, episode) -> TreatmentPlan:
-    return drafted(as_clinician, completed(as_clinician, episode))
+def plan(episode) -> TreatmentPlan:
+    return PlanFactory(assessment__episode=episode)
 
 
 def _signed(client, plan: TreatmentPlan, number: int) -> PlanVersion:
