@@ -7,7 +7,6 @@ import datetime
 import re
 from collections import defaultdict
 from html import unescape
-from html.parser import HTMLParser
 
 from django.forms.models import model_to_dict
 
@@ -90,73 +89,6 @@ def _errors_of(response) -> object:
 
 
 # --- Reading a rendered page back -------------------------------------------------------------------
-
-
-class _FormReader(HTMLParser):
-    """What a browser would send for each named control: text inputs, ticked boxes, selected options."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, str] = {}
-        self.controls: set[str] = set()
-        self.options: dict[str, list[str]] = defaultdict(list)
-        self._select: str | None = None
-        self._first_option: dict[str, str] = {}
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        name = attributes.get("name")
-        if tag == "option" and self._select:
-            value = attributes.get("value", "")
-            self._first_option.setdefault(self._select, value)
-            self.options[self._select].append(value)
-            if "selected" in attributes:
-                self.values[self._select] = value
-            return
-        if not name or name == "csrfmiddlewaretoken":
-            return
-        if tag == "input":
-            kind = attributes.get("type", "text")
-            if kind in {"hidden", "submit"}:
-                return
-            self.controls.add(name)
-            if kind in {"radio", "checkbox"}:
-                if "checked" in attributes:
-                    self.values[name] = attributes.get("value", "on")
-            else:
-                self.values[name] = attributes.get("value", "")
-        elif tag == "select":
-            self.controls.add(name)
-            self._select = name
-        elif tag == "textarea":
-            self.controls.add(name)
-            self._textarea = name
-            self.values[name] = ""
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select:
-            # A select with nothing selected sends its first option, as a browser does.
-            self.values.setdefault(self._select, self._first_option.get(self._select, ""))
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            self.values[self._textarea] = self.values[self._textarea].removeprefix("\n")
-            self._textarea = None
-
-
-def shown_form(html: str) -> _FormReader:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader
-
-
-def shown_values(html: str) -> dict[str, str]:
-    """Name -> value of every control of the rendered page that a browser would submit."""
-    return shown_form(html).values
 
 
 def error_summary(html: str) -> dict[str, list[str]]:

@@ -25,11 +25,11 @@ from tests.assessments.helpers import (
     page_messages,
     post_exam,
     record,
-    shown_form,
     snapshot,
     started,
 )
 from tests.factories import AssessmentFactory, UserFactory
+from tests.html_forms import read_form
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_start_initial_opens_an_empty_draft_screen(as_clinician, clinician, epis
     html = page.content.decode()
     assert "Initial evaluation" in html
     assert "(draft)" in html
-    assert shown_form(html).values["assessed_on"] == BASELINE_DAY.isoformat()
+    assert read_form(html).values["assessed_on"] == BASELINE_DAY.isoformat()
     assert AuditEvent.objects.filter(action="assessment.started", object_id=assessment.pk).exists()
 
 
@@ -158,7 +158,7 @@ def test_reloading_a_saved_draft_shows_every_value_entered(as_clinician, episode
 
     html = as_clinician.get(f"/assessments/{assessment.pk}/").content.decode()
 
-    form = shown_form(html)
+    form = read_form(html)
     shown = form.values
     for name in sorted(form.controls):
         expected = EXAM.get(name, "")
@@ -311,7 +311,7 @@ def test_dismissal_survives_reopen_and_complete_again(as_clinician, episode):
     assert assessment.completed_at is None
     assert "Reopened as a draft." in " ".join(page_messages(reopened.content.decode()))
     # The reopened screen shows the stored exam, ready to correct.
-    assert shown_form(reopened.content.decode()).values["true_right_cm"] == "88.8"
+    assert read_form(reopened.content.decode()).values["true_right_cm"] == "88.8"
 
     # Corrected: hurdle step now even, knee valgus seen; the Thomas test is unchanged.
     response = post_exam(

@@ -14,10 +14,10 @@ from tests.assessments.helpers import (
     exam_data,
     login,
     post_exam,
-    shown_form,
     snapshot,
 )
 from tests.factories import AssessmentFactory
+from tests.html_forms import read_form
 
 # (changes to the valid exam, field that carries the error, words of its message). A change to None
 # unticks a box (and leaves a text field empty).
@@ -140,10 +140,10 @@ def test_screen_refuses_bad_input_with_the_field_message(client, draft, changes,
     assert summary, "no error summary"
     assert any(escape(message) in text for text in summary.get(f"id_{field}", [])), summary
     # What was typed is shown again, every control of the screen.
-    form = shown_form(html)
+    form = read_form(html)
     for name in form.controls:
         expected = typed.get(name, "")
-        if name in form.options and expected not in form.options[name]:
+        if name in form.selects and expected not in form.options[name]:
             continue  # a value no option offers (a forged "4") cannot be shown selected
         assert form.values.get(name, "") == expected, name
     assert snapshot(draft) == before

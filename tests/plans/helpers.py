@@ -13,7 +13,7 @@ from assessments.models import Assessment
 from clinic.models import AuditEvent, EpisodeOfCare, User
 from intake.models import RedFlag
 from plans.models import PlanItem, PlanVersion, TreatmentPlan
-from tests.assessments.helpers import page_messages, record, shown_values
+from tests.assessments.helpers import page_messages, record
 from tests.factories import PlanFactory
 
 # Changes to tests.factories.EXAM_VALUES: without the positive straight-leg raise there is no neural
@@ -111,22 +111,6 @@ def item_data(item: PlanItem, **changes) -> dict[str, str]:
         **changes,
     }
     return {f"item{item.pk}-{name}": value for name, value in values.items()}
-
-
-def settings_data(client, plan: TreatmentPlan, **changes) -> dict[str, str]:
-    """The plan page's settings form (prefix "plan") as shown, with ``changes`` (names without the prefix)."""
-    values = shown_values(client.get(f"/plans/{plan.pk}/").content.decode())
-    data = {name: value for name, value in values.items() if name.startswith("plan-")}
-    data.update({f"plan-{name}": value for name, value in changes.items()})
-    return data
-
-
-def library_data(client, kind: str, row, **changes) -> dict[str, str]:
-    """A library edit form as shown to the clinic admin, with ``changes``; a change to None unticks a box."""
-    response = client.get(f"/library/{kind}/{row.pk}/")
-    assert response.status_code == 200
-    data = {**shown_values(response.content.decode()), **changes}
-    return {name: value for name, value in data.items() if value is not None}
 
 
 # --- Reading a rendered page back -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from plans import library, services
 from plans.models import Contraindication, Intervention, PlanItem, PlanRule, RuleItem, TreatmentPlan
 from tests.assessments.helpers import error_summary, login, page_messages
 from tests.factories import AssessmentFactory, EpisodeFactory, PatientFactory, PlanFactory, SignedPlanFactory
+from tests.html_forms import form_data
 from tests.plans.helpers import (
     NO_NEURAL_TENSION,
     article,
@@ -29,7 +30,6 @@ from tests.plans.helpers import (
     plan_keys_by_prong,
     red_flag,
     section,
-    settings_data,
     sign,
     text_of,
 )
@@ -404,9 +404,10 @@ def test_moving_items_within_their_prong(as_clinician, plan):
 
 
 def test_saving_visits_goals_advice_and_reasons(as_clinician, clinician, plan):
-    data = settings_data(
+    data = form_data(
         as_clinician,
-        plan,
+        f"/plans/{plan.pk}/",
+        prefix="plan",
         visits_per_week="2",
         weeks="8",
         goals="Run 10 km without pain\n\n  Return to parkrun  \n",
@@ -438,7 +439,9 @@ def test_saving_visits_goals_advice_and_reasons(as_clinician, clinician, plan):
 )
 def test_out_of_range_visits_or_weeks_are_refused_on_the_field(as_clinician, plan, field, value):
     before = model_to_dict(TreatmentPlan.objects.get(pk=plan.pk))
-    data = settings_data(as_clinician, plan, goals="A goal that must not be saved", **{field: value})
+    data = form_data(
+        as_clinician, f"/plans/{plan.pk}/", prefix="plan", goals="A goal that must not be saved", **{field: value}
+    )
 
     response = as_clinician.post(f"/plans/{plan.pk}/", data)
 
@@ -492,7 +495,9 @@ def test_front_desk_sees_only_the_visit_schedule_on_the_episode_page(client, cli
     assert "No signed plan yet." in episode_plan_panel(client, episode)
 
     login(client, clinician)
-    client.post(f"/plans/{plan.pk}/", settings_data(client, plan, visits_per_week="2", weeks="8"))
+    client.post(
+        f"/plans/{plan.pk}/", form_data(client, f"/plans/{plan.pk}/", prefix="plan", visits_per_week="2", weeks="8")
+    )
     assert sign(client, plan).status_code == 302
     clinician_panel = episode_plan_panel(client, episode)
     assert f'href="/plans/{plan.pk}/"' in clinician_panel
