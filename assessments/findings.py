@@ -31,6 +31,8 @@ from assessments.scoring import (
     norm_for,
     rom_result,
 )
+from domain.facts import THRESHOLD_DEFAULTS
+from domain.numbers import plain
 
 # --- Inputs -------------------------------------------------------------------------------------------
 
@@ -178,23 +180,20 @@ FINDING_CODES: tuple[str, ...] = (
     *(code for code, _ in RUNNING_FORM.values()),
 )
 
-# Threshold keys read from the clinic's thresholds (other keys are ignored), with DOMAIN's defaults.
-DEFAULT_THRESHOLDS: dict[str, int] = {
-    "rom_asymmetry_deg": 10,  # DOMAIN A "ROM asymmetry"; B2.2 (S27)
-    "rom_mdc_deg": 5,  # DOMAIN A; B2.3 (S29): also the below-norm margin
-    "fms_low_composite": 14,  # DOMAIN A "FMS"; B1.3, B1.4 (S11, S14)
-    "lld_normal_below_mm": 5,  # DOMAIN A "Leg length"; B3.2 (S43)
-    "lld_significant_from_mm": 20,  # DOMAIN A; B3.2 (S43, S46)
+# Threshold keys read from the clinic's thresholds (other keys are ignored), with DOMAIN's defaults. The ROM
+# MDC is also the below-norm margin (DOMAIN B2.3, S29).
+DEFAULT_THRESHOLDS: dict[str, int | Decimal] = {
+    key: THRESHOLD_DEFAULTS[key]
+    for key in (
+        "rom_asymmetry_deg",
+        "rom_mdc_deg",
+        "fms_low_composite",
+        "lld_normal_below_mm",
+        "lld_significant_from_mm",
+    )
 }
 
 _SIDE_ORDER = {None: 0, "left": 1, "right": 2}
-
-
-def _plain(value: int | Decimal) -> str:
-    """A number without trailing zeros: Decimal("5.0") -> "5"."""
-    if isinstance(value, int):
-        return str(value)
-    return format(value.normalize(), "f")
 
 
 def _norm_text(norm: Norm) -> str:
@@ -266,8 +265,8 @@ def _rom_findings(exam: ExamInput, found: _Collector, thresholds: Mapping[str, i
                 Evidence(
                     motion_label,
                     f"left {result.left}°, right {result.right}°, difference {result.asymmetry}° "
-                    f"(flag at ≥ {_plain(thresholds['rom_asymmetry_deg'])}° "
-                    f"and > MDC {_plain(thresholds['rom_mdc_deg'])}°)",
+                    f"(flag at ≥ {plain(thresholds['rom_asymmetry_deg'])}° "
+                    f"and > MDC {plain(thresholds['rom_mdc_deg'])}°)",
                 ),
             )
     return extension_below
