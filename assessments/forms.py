@@ -323,6 +323,9 @@ class RunningFormSection:
     def read(self, cleaned: dict) -> dict[str, bool]:
         return {name: bool(cleaned.get(name)) for name in RUNNING_FORM_FIELDS}
 
+    def rows(self, form: forms.Form) -> list:
+        return [form[name] for name in RUNNING_FORM_FIELDS]
+
 
 class OutcomeSection:
     def fields(self) -> dict[str, forms.Field]:
@@ -355,8 +358,8 @@ class OutcomeSection:
         return sections
 
 
-ROM, FMS, LEG_LENGTH = RomSection(), FmsSection(), LegLengthSection()
-SPECIAL_TESTS, RUNNING, OUTCOMES = SpecialTestSection(), RunningFormSection(), OutcomeSection()
+_ROM, _FMS, _LEG_LENGTH = RomSection(), FmsSection(), LegLengthSection()
+_SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES = SpecialTestSection(), RunningFormSection(), OutcomeSection()
 
 
 class AssessmentForm(text_input.Form):
@@ -380,7 +383,7 @@ class AssessmentForm(text_input.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for section in (ROM, FMS, LEG_LENGTH, SPECIAL_TESTS, RUNNING, OUTCOMES):
+        for section in (_ROM, _FMS, _LEG_LENGTH, _SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES):
             self.fields.update(section.fields())
 
     def clean_assessed_on(self):
@@ -388,7 +391,7 @@ class AssessmentForm(text_input.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for section in (ROM, LEG_LENGTH, FMS, SPECIAL_TESTS):
+        for section in (_ROM, _LEG_LENGTH, _FMS, _SPECIAL_TESTS):
             section.check(self, cleaned)
         return cleaned
 
@@ -396,14 +399,14 @@ class AssessmentForm(text_input.Form):
 
     def exam(self) -> findings.ExamInput:
         cleaned = self.cleaned_data
-        fms_raw, fms_clearing = FMS.read(cleaned)
+        fms_raw, fms_clearing = _FMS.read(cleaned)
         return findings.ExamInput(
-            rom=ROM.read(cleaned),
+            rom=_ROM.read(cleaned),
             fms_raw=fms_raw,
             fms_clearing=fms_clearing,
-            **LEG_LENGTH.read(cleaned),
-            special_tests=SPECIAL_TESTS.read(cleaned),
-            running_form=RUNNING.read(cleaned),
+            **_LEG_LENGTH.read(cleaned),
+            special_tests=_SPECIAL_TESTS.read(cleaned),
+            running_form=_RUNNING_FORM.read(cleaned),
             cadence=cleaned.get("cadence"),
         )
 
@@ -415,25 +418,25 @@ class AssessmentForm(text_input.Form):
             rom_mode=cleaned["rom_mode"],
             pain_today=cleaned.get("pain_today"),
             form_notes=cleaned.get("form_notes") or "",
-            outcomes=OUTCOMES.read(cleaned),
+            outcomes=_OUTCOMES.read(cleaned),
         )
 
     # --- Groups for the template ------------------------------------------------------------------
 
     def rom_rows(self):
-        return ROM.rows(self)
+        return _ROM.rows(self)
 
     def fms_rows(self):
-        return FMS.rows(self)
+        return _FMS.rows(self)
 
     def special_rows(self):
-        return SPECIAL_TESTS.rows(self)
+        return _SPECIAL_TESTS.rows(self)
 
     def running_fields(self):
-        return [self[name] for name in RUNNING_FORM_FIELDS]
+        return _RUNNING_FORM.rows(self)
 
     def outcome_sections(self):
-        return OUTCOMES.sections(self)
+        return _OUTCOMES.sections(self)
 
 
 def initial_from(assessment: Assessment) -> dict:

@@ -60,6 +60,59 @@ def assessment_start(
     return assessment
 
 
+def _rom_rows(assessment: Assessment, exam: findings.ExamInput) -> list[RomMeasurement]:
+    """A row for every motion, an unmeasured one empty."""
+    readings = {reading.motion: reading for reading in exam.rom}
+    rows = []
+    for motion in scoring.MOTIONS:
+        reading = readings.get(motion) or scoring.RomReading(motion, None, None)
+        rows.append(
+            RomMeasurement(
+                assessment=assessment,
+                motion=motion,
+                left=reading.left,
+                right=reading.right,
+                left_painful=reading.left_painful,
+                right_painful=reading.right_painful,
+            )
+        )
+    return rows
+
+
+def _fms_rows(assessment: Assessment, exam: findings.ExamInput) -> list[FmsScore]:
+    return [
+        FmsScore(
+            assessment=assessment,
+            test=test.code,
+            left=exam.fms_raw.get(f"{test.code}_left" if test.bilateral else test.code),
+            right=exam.fms_raw.get(f"{test.code}_right") if test.bilateral else None,
+            clearing_painful=bool(exam.fms_clearing.get(test.clearing)) if test.clearing else False,
+        )
+        for test in scoring.FMS_TESTS
+    ]
+
+
+def _special_test_rows(assessment: Assessment, exam: findings.ExamInput) -> list[SpecialTest]:
+    """A row for every test and side, one not recorded being "not tested"."""
+    rows = []
+    for test, _ in findings.SPECIAL_TESTS:
+        for side in scoring.SIDES:
+            recorded = exam.special_tests.get(test, {}).get(side) or findings.SpecialTest("not_tested")
+            rows.append(
+                SpecialTest(
+                    assessment=assessment,
+                    test=test,
+                    side=side,
+                    result=recorded.result,
+                    structure=recorded.structure or "",
+                    angle=recorded.angle,
+                    reproduces_leg_symptoms=recorded.reproduces_leg_symptoms,
+                    pain_location=recorded.pain_location or "",
+                )
+            )
+    return rows
+
+
 def assessment_save(*, actor: User, assessment: Assessment, visit: Visit, exam: findings.ExamInput) -> Assessment:
     """Store a draft: the visit's details and the exam as recorded (anything may be missing in a draft)."""
     _require_clinical(actor, assessment.episode)
@@ -74,49 +127,14 @@ def assessment_save(*, actor: User, assessment: Assessment, visit: Visit, exam: 
     for name in ("true_left", "true_right", "apparent_left", "apparent_right"):
         setattr(assessment, f"{name}_mm", getattr(exam, name))
     assessment.full_clean()
-    readings = {reading.motion: reading for reading in exam.rom}
     with transaction.atomic():
         assessment.save()
         assessment.rom.all().delete()
-        RomMeasurement.objects.bulk_create(
-            RomMeasurement(
-                assessment=assessment,
-                motion=motion,
-                left=reading.left,
-                right=reading.right,
-                left_painful=reading.left_painful,
-                right_painful=reading.right_painful,
-            )
-            for motion in scoring.MOTIONS
-            for reading in [readings.get(motion) or scoring.RomReading(motion, None, None)]
-        )
+        RomMeasurement.objects.bulk_create(_rom_rows(assessment, exam))
         assessment.fms.all().delete()
-        FmsScore.objects.bulk_create(
-            FmsScore(
-                assessment=assessment,
-                test=test.code,
-                left=exam.fms_raw.get(f"{test.code}_left" if test.bilateral else test.code),
-                right=exam.fms_raw.get(f"{test.code}_right") if test.bilateral else None,
-                clearing_painful=bool(exam.fms_clearing.get(test.clearing)) if test.clearing else False,
-            )
-            for test in scoring.FMS_TESTS
-        )
+        FmsScore.objects.bulk_create(_fms_rows(assessment, exam))
         assessment.special_tests.all().delete()
-        SpecialTest.objects.bulk_create(
-            SpecialTest(
-                assessment=assessment,
-                test=test,
-                side=side,
-                result=recorded.result,
-                structure=recorded.structure or "",
-                angle=recorded.angle,
-                reproduces_leg_symptoms=recorded.reproduces_leg_symptoms,
-                pain_location=recorded.pain_location or "",
-            )
-            for test, _ in findings.SPECIAL_TESTS
-            for side in scoring.SIDES
-            for recorded in [exam.special_tests.get(test, {}).get(side) or findings.SpecialTest("not_tested")]
-        )
+        SpecialTest.objects.bulk_create(_special_test_rows(assessment, exam))
         _save_outcomes(assessment, visit.outcomes)
         audit.record(actor=actor, action="assessment.saved", obj=assessment)
     return assessment
