@@ -13,9 +13,11 @@ from assessments import findings, scoring
 from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, SpecialTestResult
 from assessments.records import OUTCOME_INSTRUMENTS, Visit
 from clinic import plausible_dates, text_input
+from domain.facts import SCORE_RANGES
 
 SIDES = scoring.SIDES
 MM_PER_CM = 10
+_NPRS_LOW, _NPRS_HIGH = SCORE_RANGES["nprs"]
 
 
 def _side_label(side: str) -> str:
@@ -370,8 +372,8 @@ class AssessmentForm(text_input.Form):
     rom_device = forms.ChoiceField(label="ROM measured with", choices=RomDevice.choices)
     rom_mode = forms.ChoiceField(label="ROM mode", choices=RomMode.choices)
     pain_today = forms.TypedChoiceField(
-        label="Pain today (NPRS 0–10)",
-        choices=[("", "—")] + [(str(value), str(value)) for value in range(11)],
+        label=f"Pain today (NPRS {_NPRS_LOW}–{_NPRS_HIGH})",
+        choices=[("", "—")] + [(str(value), str(value)) for value in range(_NPRS_LOW, _NPRS_HIGH + 1)],
         coerce=int,
         empty_value=None,
         required=False,
