@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 
 from assessments import services
+from assessments.findings import ExamInput
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, FindingOrigin
+from assessments.records import Visit
 from clinic.models import AuditEvent
 from clinic.permissions import Role
 from tests.assessments.helpers import (
@@ -399,7 +401,12 @@ def test_services_refuse_to_change_a_completed_assessment(clinician, episode, as
     before = snapshot(assessment)
 
     with pytest.raises(ValidationError, match="reopen it to change it"):
-        services.assessment_save(actor=clinician, assessment=assessment, data={"pain_today": 1})
+        services.assessment_save(
+            actor=clinician,
+            assessment=assessment,
+            visit=Visit(assessment.assessed_on, assessment.rom_device, assessment.rom_mode, pain_today=1),
+            exam=ExamInput(),
+        )
     with pytest.raises(ValidationError, match="reopen it to change it"):
         services.assessment_complete(actor=clinician, assessment=assessment)
 
