@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.findings import SPECIAL_TESTS
+from assessments.forms import AssessmentForm
 from assessments.models import Assessment, AssessmentKind
 from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
@@ -178,8 +179,12 @@ def exam_values(changes: dict | None = None) -> dict[str, object]:
 
 
 def save_exam(actor: User, assessment: Assessment, values: dict[str, object]) -> None:
-    """The one place the factories hand an exam to the assessment service."""
-    assessment_services.assessment_save(actor=actor, assessment=assessment, data=values)
+    """The one place the factories hand an exam to the assessment service: through the screen's
+    form, so the typed visit and exam are the ones the page would give."""
+    form = AssessmentForm(data=values)
+    if not form.is_valid():
+        raise ValueError(f"The factory's exam does not validate: {form.errors.as_data()}")
+    assessment_services.assessment_save(actor=actor, assessment=assessment, visit=form.visit(), exam=form.exam())
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):
