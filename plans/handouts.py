@@ -166,8 +166,17 @@ def render(*, handout_id: int) -> bool:
     return True
 
 
-def retry(handout: Handout) -> None:
-    Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED, error="")
+def retry(*, actor, handout: Handout) -> None:
+    """A clinician asks for a handout whose render failed to be made again."""
+    if not permissions.can_change_clinical(actor, handout.patient):
+        raise PermissionDenied
+    with transaction.atomic():
+        updated = Handout.objects.filter(pk=handout.pk, status=HandoutStatus.FAILED).update(
+            status=HandoutStatus.QUEUED, error="", updated_at=timezone.now()
+        )
+        if not updated:
+            return
+        audit.record(actor=actor, action="handout.retry_requested", obj=handout)
     from plans.tasks import render_handout
 
     queueing.after_commit(render_handout, handout.pk)

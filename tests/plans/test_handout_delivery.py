@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -207,7 +208,7 @@ def test_a_render_retried_after_a_failure_sends_once(episode, monkeypatch, djang
     assert (handout.status, handout.delivery) == (HandoutStatus.FAILED, HandoutDelivery.WAITING)
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        handouts.retry(handout)
+        handouts.retry(actor=episode.lead_clinician, handout=handout)
     assert Handout.objects.get(pk=handout.pk).delivery == HandoutDelivery.SENT
     assert len(mail.outbox) == 1
 
@@ -248,3 +249,24 @@ def test_a_message_not_sent_can_be_sent_again_by_a_clinician(
         client.post(url)
     assert len(mail.outbox) == 1
     assert 'action="' + url + '"' not in client.get(f"/plans/{version.plan_id}/versions/1/").content.decode()
+
+
+def test_a_failed_render_is_retried_only_by_a_clinician_and_audited(
+    client, clinician, front_desk, episode, django_capture_on_commit_callbacks
+):
+    version = signed_version(episode, [], handout=False)
+    handout = Handout.objects.create(version=version, status=HandoutStatus.FAILED, error="RuntimeError")
+    with pytest.raises(PermissionDenied):
+        handouts.retry(actor=front_desk, handout=handout)
+    url = f"/plans/{version.plan_id}/versions/1/handout/retry/"
+    client.force_login(front_desk)
+    assert client.post(url).status_code == 403
+    assert Handout.objects.get(pk=handout.pk).status == HandoutStatus.FAILED
+    client.force_login(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    assert Handout.objects.get(pk=handout.pk).status == HandoutStatus.READY
+    assert AuditEvent.objects.filter(action="handout.retry_requested", actor=clinician).count() == 1
+    # A handout that is not failed is left alone, and nothing more is audited.
+    handouts.retry(actor=clinician, handout=handout)
+    assert AuditEvent.objects.filter(action="handout.retry_requested").count() == 1
