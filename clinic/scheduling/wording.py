@@ -1,4 +1,5 @@
-"""The wording of reminders: shipped defaults per kind and a small placeholder syntax.
+"""The wording of messages to patients (reminders, visit notices, the home program's message):
+shipped defaults per kind and a small placeholder syntax.
 
 A placeholder is a name in braces, such as ``{visit_time}``. Each kind allows its own names;
 anything else in braces is refused when a clinic saves its wording, so a typo never reaches a
@@ -13,12 +14,17 @@ from dataclasses import dataclass
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 COMMON = ("first_name", "clinic_name", "clinic_phone")
+VISIT_NOTICE = (*COMMON, "visit_when", "clinician")
 BY_KIND: dict[str, tuple[str, ...]] = {
     "first": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
     "second": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
     "intake_nudge": (*COMMON, "sent_day"),
     "check_in": COMMON,
     "reassessment": (*COMMON, "plan_end_day"),
+    "visit_booked": VISIT_NOTICE,
+    "visit_moved": VISIT_NOTICE,
+    "visit_cancelled": VISIT_NOTICE,
+    "home_program": (*COMMON, "program", "clinician"),
 }
 
 
@@ -37,6 +43,17 @@ _VISIT = Wording(
         "on {visit_day} at {visit_time}."
     ),
     sms_body="{clinic_name}: reminder of your visit on {visit_day} at {visit_time} with {clinician}.",
+)
+
+
+def _notice(what: str) -> Wording:
+    # The same words by e-mail and text message: a notice is short.
+    text = "{clinic_name}: " + what + " With {clinician}."
+    return Wording(subject="{clinic_name}: " + what, body=text, sms_body=text)
+
+
+_HOME_PROGRAM = (
+    "{clinic_name}: your {program} from {clinician} is ready. Open it, download the PDF and log your exercises here:"
 )
 
 DEFAULTS: dict[str, Wording] = {
@@ -74,6 +91,10 @@ DEFAULTS: dict[str, Wording] = {
         ),
         sms_body="{clinic_name}: your plan ends around {plan_end_day}. Call {clinic_phone} to book a re-assessment.",
     ),
+    "visit_booked": _notice("Your visit is booked for {visit_when}."),
+    "visit_moved": _notice("Your visit is moved to {visit_when}."),
+    "visit_cancelled": _notice("Your visit on {visit_when} is cancelled."),
+    "home_program": Wording(subject="{clinic_name}: your {program}", body=_HOME_PROGRAM, sms_body=_HOME_PROGRAM),
 }
 
 
@@ -112,4 +133,6 @@ SAMPLE = {
     "visit_type": "follow-up treatment",
     "sent_day": "28 November",
     "plan_end_day": "15 January",
+    "visit_when": "Wednesday 02 December at 09:00",
+    "program": "home program",
 }
