@@ -16,6 +16,7 @@ from clinic.models import ContactChannel
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import MessageStatus, PatientMessage
 from clinic.portal import services as portal
+from clinic.portal.models import PortalLink
 from clinic.scheduling import reminder_messages, wording
 from clinic.scheduling.models import WordingKind
 from plans.models import Handout, HandoutDelivery
@@ -64,7 +65,9 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
             attachments.append((f"home-program-v{handout.version.number}.pdf", pdf.read(), "application/pdf"))
     link, url = portal.link_make(patient=patient)
     subject, body = _text(handout, message.channel, url)
-    return Outgoing(subject=subject, body=body, attachments=attachments, made=[link])
+    return Outgoing(
+        subject=subject, body=body, attachments=attachments, undo=[PortalLink.objects.filter(pk=link.pk).delete]
+    )
 
 
 def settled(message: PatientMessage) -> None:

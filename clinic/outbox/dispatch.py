@@ -16,9 +16,10 @@ stored hash) is therefore committed before it is sent.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clinic import messaging, queueing
@@ -34,13 +35,13 @@ INTERRUPTED = "Sending was interrupted; the message may not have arrived."
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What a kind's ``prepare`` composed. ``made`` are rows made for this message alone (a
-    portal link): deleted when the provider refused it, as no message carries them."""
+    """What a kind's ``prepare`` composed. ``undo`` takes back what was stored for this message
+    alone (a link's hash): run when the provider refused it, as no message carries the link."""
 
     subject: str
     body: str
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
-    made: list[models.Model] = field(default_factory=list)
+    undo: list[Callable[[], object]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,9 @@ def _after_send(message_id: int, status: str, reason: str = "", **fields) -> Non
 
 
 def _discard(outgoing: Outgoing) -> None:
-    for row in outgoing.made:
-        type(row).objects.filter(pk=row.pk).delete()
+    with transaction.atomic():
+        for undo in outgoing.undo:
+            undo()
 
 
 def deliver(*, message_id: int) -> bool:

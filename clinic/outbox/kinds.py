@@ -17,6 +17,7 @@ from clinic.outbox.models import MessageKind
 KINDS: dict[str, str] = {
     MessageKind.HANDOUT_READY: "plans.handout_messages",
     MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
+    MessageKind.INTAKE_LINK: "intake.link_messages",
 }
 
 

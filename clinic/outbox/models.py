@@ -18,6 +18,7 @@ from clinic.models import EpisodeOfCare
 class MessageKind(models.TextChoices):
     HANDOUT_READY = "handout_ready", "Home program ready"
     VISIT_NOTICE = "visit_notice", "Visit booked, moved or cancelled"
+    INTAKE_LINK = "intake_link", "Intake link"
 
 
 class MessageStatus(models.TextChoices):
