@@ -42,6 +42,31 @@ class Wait:
     until: datetime.datetime
 
 
+def refusal(*, kind: str, consent: bool, opted_out: bool) -> Skip | None:
+    """Why the patient is not to get this message at all, or None."""
+    if not consent:
+        return Skip(NO_CONSENT)
+    if kind in REMINDER_KINDS and opted_out:
+        return Skip(OPTED_OUT)
+    return None
+
+
+def timing(
+    *, kind: str, now: datetime.datetime, clock: Clock, latest: datetime.datetime | None = None
+) -> Skip | Wait | None:
+    """Whether quiet hours hold the message now: None when it may go, else wait (until when)
+    or skip it, when the quiet hours last until ``latest`` (when it stops making sense: a
+    reminder's visit)."""
+    if kind not in REMINDER_KINDS:
+        return None
+    allowed = quiet_hours.outside_quiet_hours(now, start=clock.start, end=clock.end, zone=clock.zone, latest=latest)
+    if allowed > now:
+        return Wait(allowed)
+    if allowed < now:
+        return Skip(QUIET_UNTIL_TOO_LATE)
+    return None
+
+
 def decide(
     *,
     kind: str,
@@ -51,20 +76,7 @@ def decide(
     clock: Clock,
     latest: datetime.datetime | None = None,
 ) -> Skip | Wait | None:
-    """None when the message may go now; else skip it (why) or wait (until when).
-
-    ``latest`` is when the message stops making sense (a reminder's visit): quiet hours that
-    last until then skip it rather than send it late.
-    """
-    if not consent:
-        return Skip(NO_CONSENT)
-    if kind not in REMINDER_KINDS:
-        return None
-    if opted_out:
-        return Skip(OPTED_OUT)
-    allowed = quiet_hours.outside_quiet_hours(now, start=clock.start, end=clock.end, zone=clock.zone, latest=latest)
-    if allowed > now:
-        return Wait(allowed)
-    if allowed < now:
-        return Skip(QUIET_UNTIL_TOO_LATE)
-    return None
+    """None when the message may go now; else skip it (why) or wait (until when)."""
+    return refusal(kind=kind, consent=consent, opted_out=opted_out) or timing(
+        kind=kind, now=now, clock=clock, latest=latest
+    )
