@@ -6,16 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from assessments import charts, progress, selectors, services
 from assessments.forms import AddFindingForm, AssessmentForm, DismissFindingForm, StartAssessmentForm, initial_from
-from assessments.models import Assessment, Finding
-from clinic import audit, permissions
-from clinic.models import EpisodeOfCare
+from clinic import access, audit, permissions
 
 CHANGE_LABELS = {
     progress.Change.IMPROVED: "Improved",
@@ -33,25 +31,6 @@ def _measure_label(code: str) -> str:
     return " ".join([_ACRONYMS.get(words[0], words[0].capitalize()), *words[1:]])
 
 
-def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
-    episode = get_object_or_404(
-        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient__clinic"), pk=pk
-    )
-    if not permissions.can_view_clinical(request.user, episode.patient):
-        raise PermissionDenied
-    return episode
-
-
-def _assessment(request: HttpRequest, pk: int) -> Assessment:
-    assessment = get_object_or_404(
-        permissions.clinic_rows(request.user, Assessment).select_related("episode__patient__clinic", "clinician"),
-        pk=pk,
-    )
-    if not permissions.can_view_clinical(request.user, assessment.episode.patient):
-        raise PermissionDenied
-    return assessment
-
-
 def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -60,7 +39,7 @@ def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
 @login_required
 @require_POST
 def assessment_start(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    episode = _episode(request, episode_pk)
+    episode = access.clinical_episode_for(request.user, episode_pk)
     form = StartAssessmentForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -78,7 +57,7 @@ def assessment_start(request: HttpRequest, episode_pk: int) -> HttpResponse:
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A draft shows the exam form; a completed assessment shows its results and findings."""
-    assessment = _assessment(request, pk)
+    assessment = access.assessment_for(request.user, pk)
     can_change = permissions.can_change_clinical(request.user, assessment.episode.patient)
     if assessment.is_completed and request.method == "POST":
         messages.error(request, "This assessment is completed; reopen it to change it.")
@@ -127,25 +106,16 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assessment_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
+    assessment = access.assessment_for(request.user, pk)
     services.assessment_reopen(actor=request.user, assessment=assessment)
     messages.success(request, "Reopened as a draft. Completing it again re-derives the findings.")
     return redirect("assessment_detail", pk=assessment.pk)
 
 
-def _finding(request: HttpRequest, pk: int) -> Finding:
-    finding = get_object_or_404(
-        permissions.clinic_rows(request.user, Finding).select_related("assessment__episode__patient"), pk=pk
-    )
-    if not permissions.can_change_clinical(request.user, finding.assessment.episode.patient):
-        raise PermissionDenied
-    return finding
-
-
 @login_required
 @require_POST
 def finding_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = _finding(request, pk)
+    finding = access.finding_for(request.user, pk, change=True)
     form = DismissFindingForm(request.POST)
     if form.is_valid():
         services.finding_dismiss(actor=request.user, finding=finding, reason=form.cleaned_data["reason"])
@@ -158,7 +128,7 @@ def finding_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def finding_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = _finding(request, pk)
+    finding = access.finding_for(request.user, pk, change=True)
     services.finding_restore(actor=request.user, finding=finding)
     messages.success(request, "Finding restored.")
     return redirect("assessment_detail", pk=finding.assessment_id)
@@ -167,9 +137,7 @@ def finding_restore(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
-    assessment = _assessment(request, pk)
-    if not permissions.can_change_clinical(request.user, assessment.episode.patient):
-        raise PermissionDenied
+    assessment = access.assessment_for(request.user, pk, change=True)
     form = AddFindingForm(request.POST)
     if form.is_valid():
         try:
@@ -184,7 +152,7 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    episode = _episode(request, episode_pk)
+    episode = access.clinical_episode_for(request.user, episode_pk)
     audit.record_read(actor=request.user, action=audit.Read.PROGRESS_VIEWED, obj=episode)
     first, last, comparisons = selectors.comparisons(episode)
     rows = [

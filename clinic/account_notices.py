@@ -21,8 +21,34 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 
 from clinic import queueing
+from clinic.audit import SecondFactor
 from clinic.models import AccountNotice, AuditEvent, User
-from clinic.two_factor.rules import NOTICES as SECOND_FACTOR_NOTICES
+
+# What the account holder is told by e-mail after each change to their second factor: the
+# subject, and the sentence.
+SECOND_FACTOR_NOTICES: dict[SecondFactor, tuple[str, str]] = {
+    SecondFactor.ENROLLED: (
+        "Two-factor sign-in is set up for your account",
+        "Two-factor sign-in is now set up: each sign-in asks for a code from your authenticator app.",
+    ),
+    SecondFactor.REPLACED: (
+        "A new authenticator app signs in to your account",
+        "A new authenticator app was set up. Codes from the app you used before no longer work.",
+    ),
+    SecondFactor.RECOVERY_CODES_RENEWED: (
+        "New recovery codes for your account",
+        "New recovery codes were made. The earlier codes no longer work.",
+    ),
+    SecondFactor.RECOVERY_CODE_USED: (
+        "A recovery code was used for your account",
+        "One of your recovery codes was used to sign in. You have {recovery_codes_left} left.",
+    ),
+    SecondFactor.RESET: (
+        "Your two-factor sign-in was reset",
+        "Your two-factor sign-in was reset: your old authenticator app and recovery codes no longer "
+        "work. The next time you sign in, after your password, you will set up an authenticator app again.",
+    ),
+}
 
 
 def owe(*, event: AuditEvent, user: User, recipients: Iterable[str]) -> None:

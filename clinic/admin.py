@@ -19,7 +19,6 @@ from clinic.admin_site import ClinicScopedAdmin
 from clinic.forms import ROLE_CHOICES, StaffEmailField
 from clinic.models import ApiToken, AuditEvent, Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
-from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
 class AuditedPHIAdmin(ClinicScopedAdmin):
@@ -215,18 +214,6 @@ class EpisodeAdmin(AuditedPHIAdmin):
     audit_detail = audit.Read.EPISODE_VIEWED
 
 
-@admin.register(Appointment)
-class AppointmentAdmin(AuditedPHIAdmin):
-    """A visit is a patient's data even where no name is shown: its time, its clinician."""
-
-    list_display = ["id", "starts_at", "clinician", "status"]
-    list_select_related = ["episode__patient", "clinician"]
-    raw_id_fields = ["episode", "clinician"]
-    patient_path = "episode.patient"
-    audit_list = audit.Read.APPOINTMENT_LISTED
-    audit_detail = audit.Read.APPOINTMENT_VIEWED
-
-
 @admin.register(AuditEvent)
 class AuditEventAdmin(ClinicScopedAdmin):
     """The trail as the patient's audit page shows it: who, when, from where and which record,
@@ -258,27 +245,6 @@ class AuditEventAdmin(ClinicScopedAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(AppointmentType)
-class AppointmentTypeAdmin(ClinicScopedAdmin):
-    list_display = ["name", "kind", "minutes", "active"]
-
-
-@admin.register(WorkingHours)
-class WorkingHoursAdmin(ClinicScopedAdmin):
-    list_display = ["clinician", "weekday", "start", "end"]
-    list_filter = ["weekday"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Hours and time off are schedule settings, not records: they may be removed.
-        return admin.ModelAdmin.has_delete_permission(self, request, obj)
-
-
-@admin.register(TimeOff)
-class TimeOffAdmin(WorkingHoursAdmin):
-    list_display = ["clinician", "starts_at", "ends_at", "reason"]
-    list_filter = []
 
 
 @admin.register(ApiToken)

@@ -120,11 +120,7 @@ def api_tokens_of_clinic(*, user: User) -> QuerySet[ApiToken]:
     """The tokens a clinic admin may see: those of their own clinic's staff, newest first."""
     if not permissions.can_manage_staff(user):
         return ApiToken.objects.none()
-    return (
-        ApiToken.objects.filter(owner__clinic_id=user.clinic_id)
-        .select_related("owner", "created_by")
-        .order_by("-created_at", "-pk")
-    )
+    return permissions.clinic_rows(user, ApiToken).select_related("owner", "created_by").order_by("-created_at", "-pk")
 
 
 def own_api_tokens(*, user: User) -> QuerySet[ApiToken]:
@@ -165,7 +161,7 @@ def api_token_create(
         raise ValidationError({"owner": "This account is deactivated; reactivate it before giving it a token."})
     problem = scope_problem(
         clinical_scope=clinical_scope,
-        owner_may_view_clinical=owner.has_perm("clinic.view_clinical_record"),
+        owner_may_view_clinical=permissions.can_view_clinical_records(owner),
         made_by_owner=actor.pk == owner.pk,
         owner_name=owner.full_name,
     )

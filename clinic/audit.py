@@ -62,6 +62,16 @@ def finish_response(token: contextvars.Token, *, delivered: bool) -> None:
         AuditEvent.objects.bulk_create(rows)
 
 
+class SecondFactor(StrEnum):
+    """Audit actions of a person's second factor, recorded against their account."""
+
+    ENROLLED = "staff.two_factor_enrolled"
+    REPLACED = "staff.two_factor_replaced"
+    RECOVERY_CODES_RENEWED = "staff.recovery_codes_renewed"
+    RECOVERY_CODE_USED = "staff.recovery_code_used"
+    RESET = "staff.two_factor_reset"
+
+
 class Read(StrEnum):
     """Every kind of read of patient data. Writes name their action where they happen
     (``patient.created``, ``plan.signed``...)."""

@@ -12,12 +12,12 @@ def navigation(request):
     return {
         "nav_roles": sorted(role.value for role in roles),
         "nav": {
-            "patients": user.has_perm("clinic.view_patient") and user.clinic_id is not None,
+            "patients": permissions.can_list_patients(user),
             "staff": permissions.can_manage_staff(user),
             "settings": permissions.can_change_clinic_settings(user),
             "admin": user.is_staff,
-            "schedule": user.clinic_id is not None and user.has_perm("scheduling.add_appointment"),
-            "library": user.clinic_id is not None and user.has_perm("plans.view_intervention"),
+            "schedule": permissions.can_schedule(user),
+            "library": permissions.can_view_library(user),
             "is_clinician": Role.CLINICIAN in roles,
         },
     }

@@ -4,10 +4,11 @@ Two layers, both here:
 - role: what a kind of staff member may do at all (Django groups holding permissions);
 - object: whose records they may touch (only their own clinic's).
 
-HTML views call the ``can_*`` predicates and ``scoped`` querysets; DRF views use the
-permission classes at the bottom, which call the same predicates. A record of another
-clinic is answered with 404 (its existence is not confirmed); a record the role may not
-see in the user's own clinic is answered with 403.
+HTML views call the ``can_*`` predicates and ``scoped`` querysets, and fetch one record
+through the getters of ``clinic/access.py`` built on them; DRF views use the permission
+classes at the bottom, which call the same predicates. A record of another clinic is
+answered with 404 (its existence is not confirmed); a record the role may not see in the
+user's own clinic is answered with 403.
 
 Every queryset a user sees rows of (lists, API filter choices, serializer related fields,
 form and Django admin choice fields, autocomplete) comes from ``scoped(user, model)``, or
@@ -320,6 +321,53 @@ def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
     return _in_clinic(user, clinic_id) and user.has_perm("clinic.change_user")
 
 
+def can_list_patients(user: User) -> bool:
+    """The patient list and search: whoever sees demographics, in a clinic."""
+    return bool(user.is_authenticated and user.clinic_id is not None) and user.has_perm("clinic.view_patient")
+
+
+def can_send_intake_links(user: User) -> bool:
+    """Whoever may change episodes sends, re-sends and revokes intake links and sees their
+    status; a clinic admin, who only views episodes, has no part in them. The episode's own
+    clinic is checked per object (``can_change_episode``)."""
+    return user.has_perm("clinic.change_episodeofcare")
+
+
+def can_schedule(user: User) -> bool:
+    """Book, move and cancel visits and see the day and week: clinicians and the front desk."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.add_appointment")
+
+
+def can_view_schedule(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.view_appointment")
+
+
+def can_book_for(user: User, episode: EpisodeOfCare) -> bool:
+    """Book or change visits of this episode: a scheduler who sees the patient."""
+    return can_view_patient(user, episode.patient) and user.has_perm("scheduling.add_appointment")
+
+
+def can_read_visit_plans(user: User) -> bool:
+    """A signed plan's visit frequency and duration, which whoever schedules reads as the
+    episode page shows it to them; the rows come from ``scoped_episodes``, so an account of
+    no clinic reads none."""
+    return user.is_authenticated and user.has_perm("scheduling.view_appointment")
+
+
+def can_view_library(user: User) -> bool:
+    """The clinic's treatment library (interventions, rules, contraindications)."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("plans.view_intervention")
+
+
+def can_edit_library(user: User) -> bool:
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("plans.change_intervention")
+
+
+def can_edit_library_row(user: User, row) -> bool:
+    """An intervention, plan rule or contraindication of the user's own clinic."""
+    return _in_clinic(user, row.clinic_id) and user.has_perm("plans.change_intervention")
+
+
 def can_view_clinical_records(user: User) -> bool:
     """Whether the user's roles let them see clinical records at all (their own clinic's)."""
     return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.view_clinical_record")
@@ -337,8 +385,12 @@ def can_manage_api_tokens_of(user: User, owner: User) -> bool:
     return _in_clinic(user, owner.clinic_id) and (user.pk == owner.pk or user.has_perm("clinic.change_user"))
 
 
-def can_change_clinic_settings(user: User) -> bool:
-    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.change_clinic")
+def can_change_clinic_settings(user: User, clinic: Clinic | None = None) -> bool:
+    """The clinic's settings (its details, thresholds, reminder wording): its clinic admins.
+    Without ``clinic``, whether the user may change their own clinic's."""
+    if not (user.is_authenticated and user.clinic_id) or (clinic is not None and user.clinic_id != clinic.pk):
+        return False
+    return user.has_perm("clinic.change_clinic")
 
 
 def can_manage_webhooks(user: User, clinic: Clinic | None = None) -> bool:

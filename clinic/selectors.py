@@ -8,14 +8,12 @@ import re
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
-from django.utils import timezone
 
 from clinic import permissions
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.permissions import Role
-from clinic.scheduling.models import Appointment, AppointmentStatus
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y")
 
@@ -88,51 +86,6 @@ def clinicians_of(*, user: User) -> QuerySet[User]:
     return (
         permissions.scoped(user, User).filter(is_active=True, groups__name=Role.CLINICIAN.value).order_by("full_name")
     )
-
-
-def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    zone = timezone.get_current_timezone()
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=zone)
-    return start, start + datetime.timedelta(days=1)
-
-
-def appointments_on(*, user: User, day: datetime.date, clinician: User | None = None) -> QuerySet[Appointment]:
-    """The clinic's visits on one local day (one clinician's if given), cancelled ones left out."""
-    start, end = _day_bounds(day)
-    visits = (
-        Appointment.objects.filter(
-            episode__in=permissions.scoped_episodes(user), starts_at__gte=start, starts_at__lt=end
-        )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("episode__patient", "clinician")
-    )
-    if clinician is not None:
-        visits = visits.filter(clinician=clinician)
-    return visits
-
-
-def still_to_come(visits: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    """Of these visits, the ones not over yet or whose patient is still checked in, soonest first."""
-    return visits.filter(Q(ends_at__gt=timezone.now()) | Q(status=AppointmentStatus.CHECKED_IN)).order_by(
-        "starts_at", "id"
-    )
-
-
-def episodes_without_next_visit(*, user: User, lead_clinician: User | None = None) -> QuerySet[EpisodeOfCare]:
-    """Open episodes with no upcoming visit booked: the patients who could drop out of care."""
-    upcoming = Appointment.objects.filter(
-        episode=OuterRef("pk"), starts_at__gte=timezone.now(), status=AppointmentStatus.BOOKED
-    )
-    episodes = (
-        permissions.scoped_episodes(user)
-        .filter(status=EpisodeStatus.OPEN)
-        .exclude(Exists(upcoming))
-        .select_related("patient", "lead_clinician")
-        .order_by("opened_on", "id")
-    )
-    if lead_clinician is not None:
-        episodes = episodes.filter(lead_clinician=lead_clinician)
-    return episodes
 
 
 def staff_list(*, user: User) -> QuerySet[User]:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from clinic import account_notices, audit, permissions, queueing, rules, thresholds
+from clinic import account_notices, audit, permissions, queueing, rules, signals, thresholds
 from clinic.models import (
     Clinic,
     ClinicianProfile,
@@ -287,17 +287,16 @@ def staff_update(
         )
         if "roles" in changed or "email" in changed:
             account_notices.owe(event=event, user=staff, recipients=[staff.email, old_email])
-        _end_calendar_feed_unless_clinician(actor=actor, staff=staff, roles=roles)
+        _announce_if_clinical_access_ended(actor=actor, staff=staff, roles=roles)
     return staff
 
 
-def _end_calendar_feed_unless_clinician(*, actor: User, staff: User, roles: set[Role]) -> None:
-    """A deactivated account, or one without the Clinician role, keeps no calendar feed."""
+def _announce_if_clinical_access_ended(*, actor: User, staff: User, roles: set[Role]) -> None:
+    """A deactivated account, or one without the Clinician role, may no longer act as a clinician:
+    what depends on that (its calendar feed) ends with it."""
     if staff.is_active and Role.CLINICIAN in roles:
         return
-    from clinic.scheduling import services as scheduling  # the scheduling services import the core
-
-    scheduling.calendar_feeds_end(clinician=staff, actor=actor)
+    signals.clinical_access_ended.send(sender=User, staff=staff, actor=actor)
 
 
 def staff_password_set(*, user: User, password: str) -> User:
@@ -377,7 +376,7 @@ def owed_staff_invitations(*, older_than: datetime.timedelta) -> list[int]:
 
 
 def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
-    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+    if not permissions.can_change_clinic_settings(actor, clinic):
         raise PermissionDenied
     changed = _apply(clinic, fields)
     clinic.full_clean()
@@ -389,7 +388,7 @@ def clinic_update(*, actor: User, clinic: Clinic, **fields: Any) -> Clinic:
 
 def thresholds_update(*, actor: User, clinic: Clinic, values: dict[str, Decimal]) -> None:
     """Store the clinic's own thresholds; a value equal to the default keeps following it."""
-    if not permissions.can_change_clinic_settings(actor) or actor.clinic_id != clinic.pk:
+    if not permissions.can_change_clinic_settings(actor, clinic):
         raise PermissionDenied
     changed = []
     with transaction.atomic():

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import api_tokens, audit, contact_changes, permissions, selectors, services, thresholds
+from clinic import access, api_tokens, audit, contact_changes, permissions, selectors, services, thresholds
 from clinic.forms import (
     ApiTokenForm,
     ClinicSettingsForm,
@@ -24,9 +24,10 @@ from clinic.forms import (
     StaffForm,
     ThresholdsForm,
 )
-from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, Patient, User
+from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, Patient
 from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
+from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment
 from clinic.two_factor import services as two_factor_services
 
@@ -36,20 +37,6 @@ PAGE_SIZE = 25
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
-
-
-def _patient(request: HttpRequest, pk: int) -> Patient:
-    """The patient if the user's clinic holds it; 404 otherwise, whether or not it exists.
-
-    What the user's role allows on it is checked next, and answered with 403.
-    """
-    return get_object_or_404(permissions.clinic_rows(request.user, Patient), pk=pk)
-
-
-def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
-    return get_object_or_404(
-        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient", "lead_clinician"), pk=pk
-    )
 
 
 def _attempt(form, write):
@@ -74,17 +61,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"roles": roles, "today": today}
     shown = []
     if Role.CLINICIAN in roles:
-        context["my_visits"] = list(selectors.appointments_on(user=user, day=today, clinician=user))
+        context["my_visits"] = list(schedule.appointments_on(user=user, day=today, clinician=user))
         context["my_episodes_without_visit"] = list(
-            selectors.episodes_without_next_visit(user=user, lead_clinician=user)[:20]
+            schedule.episodes_without_next_visit(user=user, lead_clinician=user)[:20]
         )
         shown += [visit.episode.patient for visit in context["my_visits"]]
         shown += [episode.patient for episode in context["my_episodes_without_visit"]]
     if Role.FRONT_DESK in roles:
-        today_visits = selectors.appointments_on(user=user, day=today)
-        context["clinic_visits"] = list(selectors.still_to_come(today_visits)[:DASHBOARD_VISITS])
+        today_visits = schedule.appointments_on(user=user, day=today)
+        context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])
         context["clinic_visits_today"] = today_visits.count()
-        context["episodes_without_visit"] = list(selectors.episodes_without_next_visit(user=user)[:20])
+        context["episodes_without_visit"] = list(schedule.episodes_without_next_visit(user=user)[:20])
         shown += [visit.episode.patient for visit in context["clinic_visits"]]
         shown += [episode.patient for episode in context["episodes_without_visit"]]
     if Role.CLINIC_ADMIN in roles:
@@ -99,7 +86,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     """Search goes by POST so names, birth dates and phone numbers never appear in URLs."""
-    _require(request.user.has_perm("clinic.view_patient") and request.user.clinic_id is not None)
+    _require(permissions.can_list_patients(request.user))
     form = PatientSearchForm(request.POST if request.method == "POST" else None)
     query, page_number = "", request.GET.get("page")
     if form.is_bound and form.is_valid():
@@ -138,7 +125,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _patient(request, pk)
+    patient = access.patient_for(request.user, pk)
     _require(permissions.can_view_patient(request.user, patient))
     audit.record_read(actor=request.user, action=audit.Read.PATIENT_VIEWED, obj=patient)
     user = request.user
@@ -161,7 +148,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def patient_contact_change(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse:
     """Confirm the contact details the patient gave through a link, or keep the old ones."""
-    patient = _patient(request, pk)
+    patient = access.patient_for(request.user, pk)
     _require(permissions.can_change_patient(request.user, patient))
     change = get_object_or_404(ContactChange, pk=change_pk, patient=patient)
     try:
@@ -178,7 +165,7 @@ def patient_contact_change(request: HttpRequest, pk: int, change_pk: int) -> Htt
 
 @login_required
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _patient(request, pk)
+    patient = access.patient_for(request.user, pk)
     _require(permissions.can_change_patient(request.user, patient))
     form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk))
     if (
@@ -194,7 +181,7 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _patient(request, pk)
+    patient = access.patient_for(request.user, pk)
     _require(permissions.can_view_audit_trail(request.user, patient))
     events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -208,7 +195,7 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
-    patient = _patient(request, patient_pk)
+    patient = access.patient_for(request.user, patient_pk)
     _require(permissions.can_add_episode(request.user, patient))
     form = EpisodeForm(request.POST or None, user=request.user, initial={"opened_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -224,7 +211,7 @@ def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 @login_required
 def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    episode = _episode(request, pk)
+    episode = access.episode_for(request.user, pk)
     patient = episode.patient
     _require(permissions.can_view_patient(request.user, patient))
     audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
@@ -251,7 +238,7 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def episode_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    episode = _episode(request, pk)
+    episode = access.episode_for(request.user, pk)
     _require(permissions.can_change_episode(request.user, episode))
     form = EpisodeEditForm(
         request.POST or None,
@@ -301,17 +288,10 @@ def staff_create(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/staff_form.html", {"form": form, "staff": None})
 
 
-def _staff_member(request: HttpRequest, pk: int) -> User:
-    return get_object_or_404(
-        permissions.scoped_staff(request.user).prefetch_related("groups").select_related("clinician_profile"),
-        pk=pk,
-    )
-
-
 @login_required
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_manage_staff(request.user))
-    staff = _staff_member(request, pk)
+    staff = access.staff_member_for(request.user, pk)
     profile = getattr(staff, "clinician_profile", None)
     initial = {
         "full_name": staff.full_name,
@@ -347,7 +327,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_resend_invitation(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_manage_staff(request.user))
-    staff = _staff_member(request, pk)
+    staff = access.staff_member_for(request.user, pk)
     services.staff_invitation_resend(actor=request.user, staff=staff)
     messages.success(request, f"A new invitation is on its way to {staff.email}.")
     return redirect("staff_list")

@@ -23,7 +23,7 @@ class InvitationAccess(BasePermission):
     roles table)."""
 
     def has_permission(self, request, view) -> bool:
-        return request.user.has_perm("clinic.change_episodeofcare")
+        return permissions.can_send_intake_links(request.user)
 
     def has_object_permission(self, request, view, obj: IntakeInvitation) -> bool:
         return permissions.can_change_episode(request.user, obj.intake.episode)

@@ -61,7 +61,7 @@ def open_red_flags(episode: EpisodeOfCare) -> QuerySet[RedFlag]:
 
 def episodes_with_open_red_flags(*, user: User, lead_clinician: User | None = None) -> QuerySet[EpisodeOfCare]:
     """Urgent work for clinicians: open episodes whose red flags nobody has cleared yet."""
-    if not user.has_perm("clinic.view_clinical_record"):
+    if not permissions.can_view_clinical_records(user):
         return EpisodeOfCare.objects.none()
     open_flags = RedFlag.objects.filter(cleared_at__isnull=True)
     episodes = (

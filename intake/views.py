@@ -10,12 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import audit, link_pages, permissions
+from clinic import access, audit, link_pages, permissions
 from clinic.client_address import client_ip
-from clinic.models import EpisodeOfCare
 from intake import instruments, rules, selectors, services, steps
 from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km
-from intake.models import Intake, RedFlag
+from intake.models import Intake
 
 # --- The patient's side ---------------------------------------------------------------------
 
@@ -136,16 +135,10 @@ def intake_done(request: HttpRequest, token: str) -> HttpResponse:
 # --- Staff: invitations -------------------------------------------------------------------------
 
 
-def _episode(request: HttpRequest, pk: int) -> EpisodeOfCare:
-    return get_object_or_404(
-        permissions.clinic_rows(request.user, EpisodeOfCare).select_related("patient__clinic", "lead_clinician"), pk=pk
-    )
-
-
 @login_required
 @require_POST
 def invitation_send(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    episode = _episode(request, episode_pk)
+    episode = access.episode_for(request.user, episode_pk)
     if not permissions.can_change_episode(request.user, episode):
         raise PermissionDenied
     form = InvitationForm(request.POST)
@@ -165,7 +158,7 @@ def invitation_send(request: HttpRequest, episode_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    episode = _episode(request, episode_pk)
+    episode = access.episode_for(request.user, episode_pk)
     if not permissions.can_change_episode(request.user, episode):
         raise PermissionDenied
     invitation = selectors.latest_invitation(selectors.intake_of(episode))
@@ -201,9 +194,7 @@ def _distance_rows(running: dict) -> list[tuple[str, str]]:
 
 @login_required
 def intake_summary(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    episode = _episode(request, episode_pk)
-    if not permissions.can_view_clinical(request.user, episode.patient):
-        raise PermissionDenied
+    episode = access.clinical_episode_for(request.user, episode_pk)
     intake = get_object_or_404(Intake.objects.prefetch_related("scores", "review_notes__author"), episode=episode)
     note_form = ReviewNoteForm(request.POST or None)
     if request.method == "POST":
@@ -262,9 +253,7 @@ def _answer_groups(answers: dict) -> list[tuple[str, list[tuple[str, str]]]]:
 @login_required
 @require_POST
 def red_flag_clear(request: HttpRequest, pk: int) -> HttpResponse:
-    flag = get_object_or_404(permissions.clinic_rows(request.user, RedFlag).select_related("episode__patient"), pk=pk)
-    if not permissions.can_change_clinical(request.user, flag.episode.patient):
-        raise PermissionDenied
+    flag = access.red_flag_for(request.user, pk, change=True)
     form = RedFlagClearForm(request.POST)
     if form.is_valid():
         services.red_flag_clear(actor=request.user, red_flag=flag, note=form.cleaned_data["note"])

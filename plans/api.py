@@ -29,11 +29,7 @@ from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPl
 
 class LibraryAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
-        return (
-            request.user.is_authenticated
-            and bool(request.user.clinic_id)
-            and request.user.has_perm("plans.view_intervention")
-        )
+        return permissions.can_view_library(request.user)
 
 
 class InterventionSerializer(ScopedModelSerializer):
@@ -290,7 +286,7 @@ class VisitPlanAccess(BasePermission):
     and duration, as the episode page shows it to them; nothing clinical comes with it."""
 
     def has_permission(self, request, view) -> bool:
-        return request.user.is_authenticated and request.user.has_perm("scheduling.view_appointment")
+        return permissions.can_read_visit_plans(request.user)
 
 
 @extend_schema_serializer(component_name="PlanVisits")

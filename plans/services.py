@@ -451,7 +451,7 @@ def library_update(*, actor: User, row, form) -> None:
 
     Signed plans keep their own snapshot, so an edit here never changes them.
     """
-    if not actor.has_perm("plans.change_intervention") or row.clinic_id != actor.clinic_id:
+    if not permissions.can_edit_library_row(actor, row):
         raise PermissionDenied
     with transaction.atomic():
         form.save()

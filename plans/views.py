@@ -9,8 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.models import Assessment
-from clinic import audit, permissions
+from clinic import access, audit, permissions
 from plans import handouts, library, services
 from plans.forms import (
     AddItemForm,
@@ -37,32 +36,10 @@ def _messages_from(request: HttpRequest, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-def _plan(request: HttpRequest, pk: int, *, change: bool = False) -> TreatmentPlan:
-    plan = get_object_or_404(
-        permissions.clinic_rows(request.user, TreatmentPlan).select_related("episode__patient__clinic", "assessment"),
-        pk=pk,
-    )
-    allowed = permissions.can_change_clinical if change else permissions.can_view_clinical
-    if not allowed(request.user, plan.episode.patient):
-        raise PermissionDenied
-    return plan
-
-
-def _item(request: HttpRequest, pk: int) -> PlanItem:
-    item = get_object_or_404(
-        permissions.clinic_rows(request.user, PlanItem).select_related("plan__episode__patient"), pk=pk
-    )
-    if not permissions.can_change_clinical(request.user, item.plan.episode.patient):
-        raise PermissionDenied
-    return item
-
-
 @login_required
 @require_POST
 def plan_draft(request: HttpRequest, assessment_pk: int) -> HttpResponse:
-    assessment = get_object_or_404(
-        permissions.clinic_rows(request.user, Assessment).select_related("episode__patient__clinic"), pk=assessment_pk
-    )
+    assessment = access.assessment_for(request.user, assessment_pk, change=True)
     try:
         plan = services.plan_draft(actor=request.user, assessment=assessment)
     except ValidationError as error:
@@ -74,7 +51,7 @@ def plan_draft(request: HttpRequest, assessment_pk: int) -> HttpResponse:
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk)
+    plan = access.plan_for(request.user, pk)
     can_change = permissions.can_change_clinical(request.user, plan.episode.patient)
     # The form works on its own copy, so the service can see what changed.
     settings_form = PlanSettingsForm(
@@ -129,7 +106,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_update(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item(request, pk)
+    item = access.plan_item_for(request.user, pk, change=True)
     form = ItemForm(request.POST, instance=PlanItem.objects.get(pk=item.pk), prefix=f"item{item.pk}")
     if form.is_valid():
         services.item_update(actor=request.user, item=item, **form.cleaned_data)
@@ -143,7 +120,7 @@ def item_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _item(request, pk)
+    item = access.plan_item_for(request.user, pk, change=True)
     services.item_remove(actor=request.user, item=item)
     messages.success(request, f"{item.name} removed.")
     return redirect("plan_detail", pk=item.plan_id)
@@ -152,7 +129,7 @@ def item_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
-    item = _item(request, pk)
+    item = access.plan_item_for(request.user, pk, change=True)
     services.item_move(actor=request.user, item=item, up=direction == "up")
     return redirect("plan_detail", pk=item.plan_id)
 
@@ -160,7 +137,7 @@ def item_move(request: HttpRequest, pk: int, direction: str) -> HttpResponse:
 @login_required
 @require_POST
 def item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, change=True)
+    plan = access.plan_for(request.user, pk, change=True)
     form = AddItemForm(request.POST, clinic=plan.episode.patient.clinic)
     if form.is_valid():
         try:
@@ -177,7 +154,7 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = _plan(request, pk, change=True)
+    plan = access.plan_for(request.user, pk, change=True)
     try:
         version = services.plan_sign(actor=request.user, plan=plan)
     except ValidationError as error:
@@ -189,7 +166,7 @@ def plan_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    plan = _plan(request, pk)
+    plan = access.plan_for(request.user, pk)
     version = get_object_or_404(PlanVersion.objects.select_related("signed_by"), plan=plan, number=number)
     audit.record_read(actor=request.user, action=audit.Read.PLAN_VERSION_VIEWED, obj=version)
     items = version.body["items"]
@@ -219,11 +196,6 @@ def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 # --- The clinic's library (clinic admins) -------------------------------------------------------
 
 
-def _require_library_admin(request: HttpRequest) -> None:
-    if not (request.user.clinic_id and request.user.has_perm("plans.change_intervention")):
-        raise PermissionDenied
-
-
 LIBRARY_KINDS = {
     "interventions": (Intervention, InterventionForm, "Intervention"),
     "rules": (PlanRule, PlanRuleForm, "Plan rule"),
@@ -233,30 +205,29 @@ LIBRARY_KINDS = {
 
 @login_required
 def library_index(request: HttpRequest) -> HttpResponse:
-    if not (request.user.clinic_id and request.user.has_perm("plans.view_intervention")):
+    user = request.user
+    if not permissions.can_view_library(user):
         raise PermissionDenied
-    clinic = request.user.clinic
-    if not Intervention.objects.filter(clinic=clinic).exists():
-        services.library_seed(clinic=clinic)
+    if not permissions.scoped(user, Intervention).exists():
+        services.library_seed(clinic=user.clinic)
     return render(
         request,
         "plans/library.html",
         {
-            "interventions": Intervention.objects.filter(clinic=clinic).order_by("prong", "name"),
-            "rules": PlanRule.objects.filter(clinic=clinic).prefetch_related("items__intervention"),
-            "contraindications": Contraindication.objects.filter(clinic=clinic),
-            "can_edit": request.user.has_perm("plans.change_intervention"),
+            "interventions": permissions.scoped(user, Intervention).order_by("prong", "name"),
+            "rules": permissions.scoped(user, PlanRule).prefetch_related("items__intervention"),
+            "contraindications": permissions.scoped(user, Contraindication),
+            "can_edit": permissions.can_edit_library(user),
         },
     )
 
 
 @login_required
 def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    _require_library_admin(request)
     if kind not in LIBRARY_KINDS:
         raise PermissionDenied
     model, form_class, label = LIBRARY_KINDS[kind]
-    row = get_object_or_404(permissions.clinic_rows(request.user, model), pk=pk)
+    row = access.library_row_for(request.user, model, pk)
     form = form_class(request.POST or None, request.FILES or None, instance=row)
     if request.method == "POST" and form.is_valid():
         services.library_update(actor=request.user, row=row, form=form)
@@ -267,7 +238,7 @@ def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 @login_required
 def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse:
-    plan = _plan(request, pk)
+    plan = access.plan_for(request.user, pk)
     version = get_object_or_404(PlanVersion, plan=plan, number=number)
     handout = getattr(version, "handout", None)
     if handout is None or handout.status != HandoutStatus.READY or not handout.file:
@@ -279,7 +250,7 @@ def handout_download(request: HttpRequest, pk: int, number: int) -> FileResponse
 @login_required
 @require_POST
 def handout_send_again(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    plan = _plan(request, pk, change=True)
+    plan = access.plan_for(request.user, pk, change=True)
     version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
     handout = getattr(version, "handout", None)
     if handout is not None:
@@ -292,7 +263,7 @@ def handout_send_again(request: HttpRequest, pk: int, number: int) -> HttpRespon
 def handout_status(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """The version page's handout fragment, polled while the PDF is made and sent. It shows
     when and how the handout reached the patient, so each poll is a read like the page."""
-    plan = _plan(request, pk)
+    plan = access.plan_for(request.user, pk)
     version = get_object_or_404(PlanVersion.objects.select_related("handout"), plan=plan, number=number)
     audit.record_read(actor=request.user, action=audit.Read.HANDOUT_STATUS_VIEWED, obj=version)
     return render(
@@ -310,7 +281,7 @@ def handout_status(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @login_required
 @require_POST
 def handout_retry(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    plan = _plan(request, pk, change=True)
+    plan = access.plan_for(request.user, pk, change=True)
     version = get_object_or_404(PlanVersion, plan=plan, number=number)
     handout = getattr(version, "handout", None)
     if handout is not None and handout.status == HandoutStatus.FAILED:

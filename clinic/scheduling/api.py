@@ -23,8 +23,9 @@ from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentSt
 
 class ScheduleAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
-        needed = "scheduling.view_appointment" if request.method in SAFE_METHODS else "scheduling.add_appointment"
-        return request.user.is_authenticated and bool(request.user.clinic_id) and request.user.has_perm(needed)
+        if request.method in SAFE_METHODS:
+            return permissions.can_view_schedule(request.user)
+        return permissions.can_schedule(request.user)
 
 
 class AppointmentSerializer(ScopedModelSerializer):

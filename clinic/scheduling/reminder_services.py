@@ -41,7 +41,7 @@ def reminders_resume(*, actor: User, patient: Patient) -> Patient:
 
 
 def _require_admin(actor: User, clinic) -> None:
-    if not (permissions.can_change_clinic_settings(actor) and actor.clinic_id == clinic.pk):
+    if not permissions.can_change_clinic_settings(actor, clinic):
         raise PermissionDenied
 
 

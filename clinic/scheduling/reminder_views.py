@@ -8,11 +8,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clinic import permissions, text_input
-from clinic.models import Patient
+from clinic import access, permissions, text_input
 from clinic.scheduling import reminder_messages, reminder_services, wording
 from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderTemplate, WordingKind
 
@@ -20,7 +19,7 @@ from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, Reminde
 @login_required
 @require_POST
 def reminders_resume(request: HttpRequest, patient_pk: int) -> HttpResponse:
-    patient = get_object_or_404(permissions.clinic_rows(request.user, Patient), pk=patient_pk)
+    patient = access.patient_for(request.user, patient_pk)
     reminder_services.reminders_resume(actor=request.user, patient=patient)
     messages.success(request, "Reminders will be sent again.")
     return redirect("patient_detail", pk=patient.pk)
@@ -34,12 +33,11 @@ def _require_admin(request: HttpRequest) -> None:
 @login_required
 def wording_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
-    clinic = request.user.clinic
     saved = {
         (row.kind, row.appointment_type_id): row
-        for row in ReminderTemplate.objects.filter(clinic=clinic).select_related("appointment_type")
+        for row in permissions.scoped(request.user, ReminderTemplate).select_related("appointment_type")
     }
-    visit_types = list(AppointmentType.objects.filter(clinic=clinic))
+    visit_types = list(permissions.scoped(request.user, AppointmentType))
     rows = []
     for kind in WordingKind:
         rows.append({"kind": kind, "visit_type": None, "custom": (kind.value, None) in saved})
@@ -70,12 +68,8 @@ def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) ->
     if kind not in WordingKind.values or (type_pk is not None and kind not in APPOINTMENT_KINDS):
         raise Http404
     clinic = request.user.clinic
-    visit_type = (
-        get_object_or_404(permissions.clinic_rows(request.user, AppointmentType), pk=type_pk)
-        if type_pk is not None
-        else None
-    )
-    template = ReminderTemplate.objects.filter(clinic=clinic, kind=kind, appointment_type=visit_type).first()
+    visit_type = access.appointment_type_for(request.user, type_pk) if type_pk is not None else None
+    template = permissions.scoped(request.user, ReminderTemplate).filter(kind=kind, appointment_type=visit_type).first()
     if template is None:
         # A new wording per visit type starts from what that type gets now.
         default = reminder_messages.wording_for(clinic=clinic, kind=kind)

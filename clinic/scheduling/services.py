@@ -49,7 +49,7 @@ def appointment_types_seed(*, clinic) -> None:
 
 
 def _require_scheduler(actor: User, episode: EpisodeOfCare) -> None:
-    if not (permissions.can_view_patient(actor, episode.patient) and actor.has_perm("scheduling.add_appointment")):
+    if not permissions.can_book_for(actor, episode):
         raise PermissionDenied
 
 
@@ -353,6 +353,11 @@ def calendar_feed_revoke(*, actor: User, clinician: User) -> None:
         raise PermissionDenied
     with transaction.atomic():
         calendar_feeds_end(clinician=clinician, actor=actor)
+
+
+def end_feeds_of_former_clinician(*, staff: User, actor: User, **_signal) -> None:
+    """The core's staff service took away the account's clinical access: its feed ends now."""
+    calendar_feeds_end(clinician=staff, actor=actor)
 
 
 def calendar_feeds_end(*, clinician: User, actor: User | None) -> int:

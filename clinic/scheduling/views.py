@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinic import audit, permissions, plausible_dates, selectors, text_input
+from clinic import access, audit, permissions, plausible_dates, selectors, text_input
 from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
@@ -27,8 +27,8 @@ from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentSt
 from plans.models import PlanVersion
 
 
-def _require_scheduler(request: HttpRequest) -> None:
-    if not (request.user.clinic_id and request.user.has_perm("scheduling.add_appointment")):
+def _require_scheduler(user) -> None:
+    if not permissions.can_schedule(user):
         raise PermissionDenied
 
 
@@ -87,14 +87,14 @@ def _free_slots(clinician, day: datetime.date, visits, time_off) -> list[rules.S
 
 @login_required
 def day_view(request: HttpRequest) -> HttpResponse:
-    _require_scheduler(request)
+    _require_scheduler(request.user)
     day = _day(request)
     everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
     # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
     prefetch_related_objects(clinicians, "working_hours")
     visits = list(
-        schedule.with_reminders(selectors.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
+        schedule.with_reminders(schedule.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )
     time_off = []
     if clinicians:
@@ -150,7 +150,7 @@ class BookingForm(text_input.Form):
 def book(request: HttpRequest) -> HttpResponse:
     """Book one visit. The slot (clinician and start) comes from the day view; the patient
     is found with a search sent by POST, so no name is ever in the address."""
-    _require_scheduler(request)
+    _require_scheduler(request.user)
     clinician = get_object_or_404(selectors.clinicians_of(user=request.user), pk=request.GET.get("clinician"))
     try:
         starts_at = datetime.datetime.fromisoformat(request.GET.get("start", ""))
@@ -212,14 +212,6 @@ def _day_url(starts_at: datetime.datetime, clinician) -> str:
     return f"{reverse('schedule_day')}?day={timezone.localtime(starts_at, clinician.clinic.zone):%Y-%m-%d}"
 
 
-def _visit(request: HttpRequest, pk: int) -> Appointment:
-    _require_scheduler(request)
-    return get_object_or_404(
-        permissions.clinic_rows(request.user, Appointment).select_related("episode__patient", "clinician__clinic"),
-        pk=pk,
-    )
-
-
 def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel_reason="", status=200):
     audit.record_read(actor=request.user, action=audit.Read.APPOINTMENT_VIEWED, obj=visit)
     return render(
@@ -241,13 +233,13 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One visit and what the front desk can do with it: check in, mark, move, cancel. The day
     view links here rather than carrying every form for every visit (a busy clinic's day is
     hundreds of visits)."""
-    return _render_visit(request, _visit(request, pk))
+    return _render_visit(request, access.visit_for(request.user, pk))
 
 
 @login_required
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = _visit(request, pk)
+    visit = access.visit_for(request.user, pk)
     status = request.POST.get("status", "")
     try:
         if status == AppointmentStatus.CANCELLED:
@@ -271,7 +263,7 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def offer(request: HttpRequest, pk: int) -> HttpResponse:
     """A visit was cancelled: who on the wait list fits, and offer the slot in one step."""
-    freed = _visit(request, pk)
+    freed = access.visit_for(request.user, pk)
     entries = services.wait_list_for_slot(user=request.user, freed=freed)
     if request.method == "POST":
         entry = next((row for row in entries if str(row.pk) == request.POST.get("entry")), None)
@@ -306,8 +298,7 @@ class WaitListForm(text_input.Form):
 @login_required
 @require_POST
 def wait_list_add(request: HttpRequest, episode_pk: int) -> HttpResponse:
-    _require_scheduler(request)
-    episode = get_object_or_404(permissions.scoped_episodes(request.user), pk=episode_pk)
+    episode = access.episode_to_schedule(request.user, episode_pk)
     form = WaitListForm(request.POST, user=request.user)
     if form.is_valid():
         try:
@@ -353,10 +344,7 @@ class PreferenceForm(text_input.Form):
 @login_required
 def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
     """Propose a signed plan's follow-up series; the front desk adjusts and confirms in one step."""
-    _require_scheduler(request)
-    episode = get_object_or_404(
-        permissions.scoped_episodes(request.user).select_related("lead_clinician", "patient__clinic"), pk=episode_pk
-    )
+    episode = access.episode_to_schedule(request.user, episode_pk)
     version = PlanVersion.objects.filter(plan__episode=episode).order_by("-signed_at").first()
     if version is None:
         messages.error(request, "There is no signed plan to book yet.")
@@ -407,7 +395,7 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
 def week_view(request: HttpRequest) -> HttpResponse:
     """Seven days from a Monday: every clinician's visits, and the patients whose signed
     plan still needs visits booked."""
-    _require_scheduler(request)
+    _require_scheduler(request.user)
     day = _day(request)
     monday = day - datetime.timedelta(days=day.weekday())
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
@@ -492,7 +480,7 @@ def my_calendar_feed(request: HttpRequest) -> HttpResponse:
 @require_POST
 def move(request: HttpRequest, pk: int) -> HttpResponse:
     """Reschedule a visit to another time the same clinician is free."""
-    visit = _visit(request, pk)
+    visit = access.visit_for(request.user, pk)
     zone = visit.clinician.clinic.zone
     # What was typed goes back into the form if the move is refused.
     typed = {

@@ -6,42 +6,6 @@ import enum
 import re
 
 
-class Action(enum.StrEnum):
-    """Audit actions of a person's second factor, recorded against their account."""
-
-    ENROLLED = "staff.two_factor_enrolled"
-    REPLACED = "staff.two_factor_replaced"
-    RECOVERY_CODES_RENEWED = "staff.recovery_codes_renewed"
-    RECOVERY_CODE_USED = "staff.recovery_code_used"
-    RESET = "staff.two_factor_reset"
-
-
-# What the account holder is told by e-mail after each action: the subject, and the sentence.
-NOTICES: dict[Action, tuple[str, str]] = {
-    Action.ENROLLED: (
-        "Two-factor sign-in is set up for your account",
-        "Two-factor sign-in is now set up: each sign-in asks for a code from your authenticator app.",
-    ),
-    Action.REPLACED: (
-        "A new authenticator app signs in to your account",
-        "A new authenticator app was set up. Codes from the app you used before no longer work.",
-    ),
-    Action.RECOVERY_CODES_RENEWED: (
-        "New recovery codes for your account",
-        "New recovery codes were made. The earlier codes no longer work.",
-    ),
-    Action.RECOVERY_CODE_USED: (
-        "A recovery code was used for your account",
-        "One of your recovery codes was used to sign in. You have {recovery_codes_left} left.",
-    ),
-    Action.RESET: (
-        "Your two-factor sign-in was reset",
-        "Your two-factor sign-in was reset: your old authenticator app and recovery codes no longer "
-        "work. The next time you sign in, after your password, you will set up an authenticator app again.",
-    ),
-}
-
-
 class SignInStep(enum.Enum):
     """What follows a right password."""
 

@@ -21,7 +21,6 @@ from clinic import account_notices, audit, permissions
 from clinic.models import User
 from clinic.permissions import Role
 from clinic.two_factor import rules
-from clinic.two_factor.rules import Action
 
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
@@ -104,7 +103,7 @@ def check_code(*, user: User, code: str) -> CodeCheck:
         device = model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
         result = _check(device, code)
         if result.accepted and isinstance(result.device, StaticDevice):
-            event = audit.record(actor=user, action=Action.RECOVERY_CODE_USED, obj=user)
+            event = audit.record(actor=user, action=audit.SecondFactor.RECOVERY_CODE_USED, obj=user)
             account_notices.owe(event=event, user=user, recipients=[user.email])
     return result
 
@@ -148,7 +147,7 @@ def enrolment_finish(*, user: User, device: TOTPDevice, code: str, replacing: bo
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
-        action = Action.REPLACED if had_one else Action.ENROLLED
+        action = audit.SecondFactor.REPLACED if had_one else audit.SecondFactor.ENROLLED
         event = audit.record(actor=user, action=action, obj=user)
         account_notices.owe(event=event, user=user, recipients=[user.email])
     return CodeCheck(device=device, recovery_codes=codes)
@@ -158,7 +157,7 @@ def recovery_codes_renew(*, user: User) -> tuple[str, ...]:
     """New recovery codes (to be shown once); the earlier ones stop working."""
     with transaction.atomic():
         codes = _new_recovery_codes(user)
-        event = audit.record(actor=user, action=Action.RECOVERY_CODES_RENEWED, obj=user)
+        event = audit.record(actor=user, action=audit.SecondFactor.RECOVERY_CODES_RENEWED, obj=user)
         account_notices.owe(event=event, user=user, recipients=[user.email])
     return codes
 
@@ -186,5 +185,5 @@ def reset(*, actor: User, staff: User) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=staff).delete()
         StaticDevice.objects.filter(user=staff).delete()
-        event = audit.record(actor=actor, action=Action.RESET, obj=staff)
+        event = audit.record(actor=actor, action=audit.SecondFactor.RESET, obj=staff)
         account_notices.owe(event=event, user=staff, recipients=[staff.email])

@@ -13,7 +13,7 @@ def endpoints_for(user: User) -> QuerySet[WebhookEndpoint]:
     """The endpoints a clinic admin may see: their own clinic's; nothing for anyone else."""
     if not permissions.can_manage_webhooks(user):
         return WebhookEndpoint.objects.none()
-    return WebhookEndpoint.objects.filter(clinic_id=user.clinic_id).order_by("created_at", "pk")
+    return permissions.clinic_rows(user, WebhookEndpoint).order_by("created_at", "pk")
 
 
 def deliveries_of(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import permissions
+from clinic import access, permissions
 from clinic.webhooks import selectors, services
 from clinic.webhooks.forms import EndpointForm
 from clinic.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -24,11 +24,6 @@ PAGE_SIZE = 25
 def _require_admin(request: HttpRequest) -> None:
     if not permissions.can_manage_webhooks(request.user):
         raise PermissionDenied
-
-
-def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
-    _require_admin(request)
-    return get_object_or_404(selectors.endpoints_for(request.user), pk=pk)
 
 
 def _attempt(form, write):
@@ -79,7 +74,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The endpoint's settings form, its actions and its delivery log with every attempt."""
-    endpoint = _endpoint(request, pk)
+    endpoint = access.webhook_endpoint_for(request.user, pk)
     form = EndpointForm(
         request.POST or None,
         initial={"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types},
@@ -102,7 +97,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @never_cache
 def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint(request, pk)
+    endpoint = access.webhook_endpoint_for(request.user, pk)
     if request.method == "POST":
         return _secret_page(
             request, *services.endpoint_rotate_secret(actor=request.user, endpoint=endpoint), created=False
@@ -117,7 +112,7 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = services.endpoint_disable(actor=request.user, endpoint=_endpoint(request, pk))
+    endpoint = services.endpoint_disable(actor=request.user, endpoint=access.webhook_endpoint_for(request.user, pk))
     messages.success(request, f"“{endpoint}” is disabled; nothing is sent to it until you enable it.")
     return redirect("webhook_detail", pk=endpoint.pk)
 
@@ -125,7 +120,7 @@ def webhook_disable(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = services.endpoint_enable(actor=request.user, endpoint=_endpoint(request, pk))
+    endpoint = services.endpoint_enable(actor=request.user, endpoint=access.webhook_endpoint_for(request.user, pk))
     messages.success(request, f"“{endpoint}” is enabled; new events are sent to it.")
     return redirect("webhook_detail", pk=endpoint.pk)
 
@@ -133,7 +128,7 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_ping(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint(request, pk)
+    endpoint = access.webhook_endpoint_for(request.user, pk)
 
     def send() -> None:
         services.ping(actor=request.user, endpoint=endpoint)
@@ -146,7 +141,7 @@ def webhook_ping(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = _endpoint(request, pk)
+    endpoint = access.webhook_endpoint_for(request.user, pk)
     try:
         services.endpoint_delete(actor=request.user, endpoint=endpoint)
     except ValidationError as error:
@@ -159,7 +154,7 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_retry(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
-    endpoint = _endpoint(request, pk)
+    endpoint = access.webhook_endpoint_for(request.user, pk)
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"), pk=delivery_pk, endpoint=endpoint)
 
     def retry() -> None:

@@ -19,5 +19,5 @@ def plans_panel(context, episode):
         "plans": plans,
         "signed": signed,
         "clinical": permissions.can_view_clinical(user, episode.patient),
-        "can_schedule": user.has_perm("scheduling.add_appointment"),
+        "can_schedule": permissions.can_schedule(user),
     }

@@ -29,7 +29,7 @@ def wait_list_panel(context, episode):
         "episode": episode,
         "entry": episode.wait_list_entries.filter(closed_at__isnull=True).select_related("clinician").first(),
         "form": WaitListForm(user=user) if user.clinic_id else None,
-        "can_schedule": user.has_perm("scheduling.add_appointment") and episode.status == "open",
+        "can_schedule": permissions.can_schedule(user) and episode.status == "open",
         "request": context["request"],
     }
 
@@ -46,7 +46,7 @@ FAILED_SHOWN = 20
 @register.inclusion_tag("scheduling/includes/failed_messages.html", takes_context=True)
 def failed_messages(context):
     user = context["request"].user
-    if not user.has_perm("scheduling.add_appointment"):
+    if not permissions.can_schedule(user):
         return {"show": False}
     rows = outbox.recent_failed_messages(user=user, limit=FAILED_SHOWN + 1)
     cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
