@@ -14,7 +14,7 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 
-from clinic.scheduling import quiet_hours
+from clinic.outbox import quiet_hours
 
 NO_CONSENT = "The patient has not agreed to messages."
 OPTED_OUT = "The patient stopped reminders."

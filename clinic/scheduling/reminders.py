@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from clinic import messaging, queueing, thresholds
 from clinic.models import EpisodeStatus
-from clinic.outbox import rules
-from clinic.scheduling import quiet_hours, reminder_messages
+from clinic.outbox import quiet_hours, rules
+from clinic.scheduling import reminder_messages
 from clinic.scheduling.models import (
     APPOINTMENT_KINDS,
     PLAN_KINDS,
