@@ -1,10 +1,11 @@
 """The message carrying a patient's intake link, sent through the outbox.
 
-The link's token is made when the message is composed and its hash is stored with the row
-marked sending, in one transaction, before the message goes: no link reaches a patient whose
-hash was not committed. A link the provider refused is taken back (its hash cleared), as no
-message carries it; a retry makes a new one. The invitation keeps ``sent_at`` and
-``last_error`` as the front desk's copy of the outcome.
+Its words are the clinic's (the wording pages, or the shipped default). The link's token is
+made when the message is composed and its hash is stored with the row marked sending, in one
+transaction, before the message goes: no link reaches a patient whose hash was not committed.
+A link the provider refused is taken back (its hash cleared), as no message carries it; a
+retry makes a new one. The invitation keeps ``sent_at`` and ``last_error`` as the front
+desk's copy of the outcome.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from functools import partial
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from clinic.models import ContactChannel
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import MessageStatus, PatientMessage
+from clinic.scheduling import reminder_messages, wording
+from clinic.scheduling.models import WordingKind
 from intake import tokens
 from intake.models import IntakeInvitation
 
@@ -37,15 +40,23 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
         return NotOwed(MessageStatus.CANCELLED, "The intake link is no longer live.")
     link_token, token_hash = tokens.new_link_token()
     patient = invitation.intake.episode.patient
-    context = {
-        "clinic": patient.clinic,
-        "link": settings.SITE_URL.rstrip("/") + reverse("intake_start", args=[link_token]),
-        "expires_at": invitation.expires_at,
+    clinic = patient.clinic
+    link = settings.SITE_URL.rstrip("/") + reverse("intake_start", args=[link_token])
+    # The link's last day on the clinic's calendar; short in a text message.
+    last_day = timezone.localtime(invitation.expires_at, clinic.zone)
+    values = {
         "first_name": patient.first_name,
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone.as_national if clinic.phone else "",
+        "link": link,
+        "valid_until": dateformat.format(last_day, "j M" if invitation.channel == ContactChannel.SMS else "j F Y"),
     }
-    # The expiry date in the message is the clinic's calendar date.
-    with timezone.override(patient.clinic.zone):
-        body = render_to_string(f"intake/messages/invitation_{invitation.channel}.txt", context).strip()
+    text = reminder_messages.wording_for(clinic=clinic, kind=WordingKind.INTAKE_LINK)
+    words = text.sms_body if invitation.channel == ContactChannel.SMS else text.body
+    body = wording.fill(words, values).strip()
+    if link not in body:
+        # A clinic's wording without the link still carries it: the message is for nothing else.
+        body += f"\n\n{link}" if invitation.channel == ContactChannel.EMAIL else f" {link}"
     invitation.token_hash = token_hash
     invitation.attempts += 1
     invitation.save(update_fields=["token_hash", "attempts"])
@@ -53,7 +64,7 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
     message.channel = invitation.channel
     this_link = IntakeInvitation.objects.filter(pk=invitation.pk, token_hash=token_hash)
     return Outgoing(
-        subject=f"Before your visit: please fill in your form for {patient.clinic.name}",
+        subject=wording.fill(text.subject, values),
         body=body,
         undo=[partial(this_link.update, token_hash=None)],
     )

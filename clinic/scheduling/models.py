@@ -251,6 +251,7 @@ class WordingKind(models.TextChoices):
     VISIT_MOVED = "visit_moved", "Visit moved"
     VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
     HOME_PROGRAM = "home_program", "Home program ready"
+    INTAKE_LINK = "intake_link", "Intake link"
 
 
 APPOINTMENT_KINDS = (ReminderKind.FIRST, ReminderKind.SECOND)

@@ -25,6 +25,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     "visit_moved": VISIT_NOTICE,
     "visit_cancelled": VISIT_NOTICE,
     "home_program": (*COMMON, "program", "clinician"),
+    "intake_link": (*COMMON, "link", "valid_until"),
 }
 
 
@@ -95,6 +96,22 @@ DEFAULTS: dict[str, Wording] = {
     "visit_moved": _notice("Your visit is moved to {visit_when}."),
     "visit_cancelled": _notice("Your visit on {visit_when} is cancelled."),
     "home_program": Wording(subject="{clinic_name}: your {program}", body=_HOME_PROGRAM, sms_body=_HOME_PROGRAM),
+    "intake_link": Wording(
+        subject="Before your visit: please fill in your form for {clinic_name}",
+        body=(
+            "Hello {first_name},\n\n"
+            "Before your first visit to {clinic_name}, please fill in your intake form:\n\n"
+            "{link}\n\n"
+            "It takes about 15 minutes. Your answers are saved as you go, so you can stop and come back\n"
+            "later with the same link, on any device. The link works until {valid_until}.\n\n"
+            "Please do not forward this e-mail: the link opens your personal form.\n\n"
+            "{clinic_name}\n{clinic_phone}"
+        ),
+        sms_body=(
+            "{clinic_name}: please fill in your form before your visit: {link} "
+            "(valid until {valid_until}; do not share this link)"
+        ),
+    ),
 }
 
 
@@ -135,4 +152,6 @@ SAMPLE = {
     "plan_end_day": "15 January",
     "visit_when": "Wednesday 02 December at 09:00",
     "program": "home program",
+    "link": "https://clinic.example/intake/abc/",
+    "valid_until": "16 December 2026",
 }

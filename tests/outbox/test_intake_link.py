@@ -14,6 +14,7 @@ from django.utils import timezone
 from clinic import messaging
 from clinic.outbox import dispatch, tasks
 from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
+from clinic.scheduling.models import ReminderTemplate
 from intake import services, tokens
 from intake.models import IntakeInvitation
 from tests.intake.helpers import last_link, token_of
@@ -94,3 +95,21 @@ def test_a_refused_link_is_taken_back(episode, front_desk, monkeypatch):
     assert (invitation.token_hash, invitation.sent_at) == (None, None)
     assert invitation.last_error == "The provider refused the address."
     assert PatientMessage.objects.get(pk=message.pk).status == MessageStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_the_clinics_own_wording_is_used_and_always_carries_the_link(episode, front_desk):
+    ReminderTemplate.objects.create(
+        clinic=episode.patient.clinic,
+        kind="intake_link",
+        subject="Your form, {first_name}",
+        body="Hello {first_name}, please fill in our form before {valid_until}.",
+        sms_body="Form: {link}",
+    )
+    invitation = services.invitation_send(actor=front_desk, episode=episode, channel="email")
+    dispatch.deliver(message_id=PatientMessage.objects.get(kind=MessageKind.INTAKE_LINK, subject_id=invitation.pk).pk)
+    (message,) = mail.outbox
+    assert message.subject == f"Your form, {episode.patient.first_name}"
+    assert message.body.startswith(f"Hello {episode.patient.first_name}, please fill in our form before ")
+    # The clinic's words left the link out: it is added, and it works.
+    assert Client().get(last_link()).status_code == 302
