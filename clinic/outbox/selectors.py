@@ -37,9 +37,12 @@ def _failed(*, user, since: datetime.datetime | None = None) -> QuerySet:
     reminders = Reminder.objects.filter(status=ReminderStatus.FAILED, episode__in=episodes)
     if since is not None:
         outbox, reminders = outbox.filter(due_at__gte=since), reminders.filter(due_at__gte=since)
-    outbox = outbox.annotate(patient_id=F("episode__patient_id")).values_list(*columns)
-    reminders = reminders.annotate(patient_id=F("episode__patient_id"), reason=F("error")).values_list(*columns)
-    return outbox.union(reminders, all=True).order_by("-due_at")
+    # The parts drop their models' default ordering: SQLite refuses one inside a UNION.
+    outbox = outbox.annotate(patient_id=F("episode__patient_id")).values_list(*columns).order_by()
+    reminders = (
+        reminders.annotate(patient_id=F("episode__patient_id"), reason=F("error")).values_list(*columns).order_by()
+    )
+    return outbox.union(reminders, all=True).order_by("-due_at", "kind", "patient_id")
 
 
 def _rows(rows) -> list[FailedMessage]:
