@@ -1,5 +1,6 @@
 """REST API of the assessments, clinicians only. The exam payload uses the assessment
-form's field names and is validated by that same form, so API and screen cannot differ."""
+form's field names and is validated by that same form, which gives the service the same typed
+exam and visit as the screen, so API and screen cannot differ."""
 
 from __future__ import annotations
 
@@ -138,8 +139,13 @@ class AssessmentViewSet(
         """Change a draft: fields not sent keep their saved values."""
         assessment = self.get_object()
         merged = {**initial_from(assessment), **form_data(request.data, AssessmentForm())}
-        data = _valid(AssessmentForm(merged))
-        _call(lambda: services.assessment_save(actor=request.user, assessment=assessment, data=data))
+        form = AssessmentForm(merged)
+        _valid(form)
+        _call(
+            lambda: services.assessment_save(
+                actor=request.user, assessment=assessment, visit=form.visit(), exam=form.exam()
+            )
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
     @extend_schema(

@@ -17,6 +17,7 @@ matplotlib.use("svg")  # no display, no GUI toolkit: SVG text only
 from matplotlib.figure import Figure
 
 from assessments import scoring
+from domain.facts import SCORE_RANGES
 
 SIDE_STYLE = {"left": {"color": "#1d5c7a", "marker": "o"}, "right": {"color": "#b3261e", "marker": "s"}}
 
@@ -69,9 +70,9 @@ def rom_chart(rom: dict[str, dict[str, Sequence[tuple[object, int]]]]) -> str:
 
 
 OUTCOME_LABELS = {
-    "nprs": "NPRS (0–10, lower is better)",
+    "nprs": "NPRS ({}–{}, lower is better)".format(*SCORE_RANGES["nprs"]),
     "odi": "ODI % (lower is better)",
-    "lefs": "LEFS (0–80, higher is better)",
+    "lefs": "LEFS ({}–{}, higher is better)".format(*SCORE_RANGES["lefs"]),
 }
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime
 import random
-from decimal import Decimal
 
 from django.utils import timezone
 
 from assessments import findings, scoring, services
-from assessments.forms import rom_field, special_field
 from assessments.models import AssessmentKind
+from assessments.records import Visit
 from clinic.models import EpisodeOfCare, EpisodeStatus
 
 # Near the AAOS reference values (DOMAIN A), so the demo's findings are the intended ones.
@@ -29,39 +28,42 @@ _BASE_ROM = {
 }
 
 
-def _exam(rng: random.Random, day: datetime.date, *, better_by: int = 0) -> dict:
-    """Form data for one plausible exam; ``better_by`` degrees of recovery on the tight side."""
-    data: dict = {
-        "assessed_on": day,
-        "rom_device": "goniometer",
-        "rom_mode": "passive",
-        "pain_today": max(0, rng.randint(4, 6) - better_by // 3),
-        "cadence": rng.choice([158, 164, 170]),
-        "form_notes": "",
-    }
+def _exam(rng: random.Random, day: datetime.date, *, better_by: int = 0) -> tuple[Visit, findings.ExamInput]:
+    """One plausible visit and exam; ``better_by`` degrees of recovery on the tight side."""
+    visit = Visit(
+        assessed_on=day,
+        rom_device="goniometer",
+        rom_mode="passive",
+        pain_today=max(0, rng.randint(4, 6) - better_by // 3),
+    )
+    cadence = rng.choice([158, 164, 170])
+    rom = []
     for motion, value in _BASE_ROM.items():
         left = value + rng.randint(-2, 2)
         right = value + rng.randint(-2, 2)
         if motion == "extension":
             left = max(-5, left - 12 + better_by)  # the tight side catches up over care
-        data[rom_field(motion, "left")], data[rom_field(motion, "right")] = left, right
-    for test in scoring.FMS_TESTS:
-        if test.bilateral:
-            data[f"fms_{test.code}_left"] = 2
-            data[f"fms_{test.code}_right"] = 1 if test.code == "hurdle_step" and not better_by else 2
-        else:
-            data[f"fms_{test.code}"] = 2
-    data["true_left_cm"], data["true_right_cm"] = Decimal("89.4"), Decimal("88.6")
-    data["apparent_left_cm"], data["apparent_right_cm"] = Decimal("94.1"), Decimal("93.4")
-    for test, _ in findings.SPECIAL_TESTS:
-        for side in scoring.SIDES:
-            data[special_field(test, side)] = "negative"
+        rom.append(scoring.RomReading(motion, left, right))
+    fms_raw = dict.fromkeys(scoring.FMS_RAW_KEYS, 2)
     if not better_by:
-        data[special_field("thomas", "left")] = "positive"
-        data[special_field("thomas", "left", "structure")] = "iliopsoas"
-    data["overstriding"] = not better_by
-    data["forward_lean"] = rng.random() < 0.4
-    return data
+        fms_raw["hurdle_step_right"] = 1
+    special = {
+        test: dict.fromkeys(scoring.SIDES, findings.SpecialTest("negative")) for test, _ in findings.SPECIAL_TESTS
+    }
+    if not better_by:
+        special["thomas"]["left"] = findings.SpecialTest("positive", structure="iliopsoas")
+    exam = findings.ExamInput(
+        rom=tuple(rom),
+        fms_raw=fms_raw,
+        true_left=894,
+        true_right=886,
+        apparent_left=941,
+        apparent_right=934,
+        special_tests=special,
+        running_form={"overstriding": not better_by, "forward_lean": rng.random() < 0.4},
+        cadence=cadence,
+    )
+    return visit, exam
 
 
 def seed_assessments(*, episodes: list[EpisodeOfCare], progress_examples: int = 2) -> int:
@@ -83,7 +85,8 @@ def seed_assessments(*, episodes: list[EpisodeOfCare], progress_examples: int = 
         initial = services.assessment_start(
             actor=clinician, episode=episode, kind=AssessmentKind.INITIAL, assessed_on=first_day
         )
-        services.assessment_save(actor=clinician, assessment=initial, data=_exam(rng, first_day))
+        visit, exam = _exam(rng, first_day)
+        services.assessment_save(actor=clinician, assessment=initial, visit=visit, exam=exam)
         services.assessment_complete(actor=clinician, assessment=initial)
         made += 1
         if number < progress_examples and first_day < today:
@@ -91,7 +94,8 @@ def seed_assessments(*, episodes: list[EpisodeOfCare], progress_examples: int = 
             again = services.assessment_start(
                 actor=clinician, episode=episode, kind=AssessmentKind.REASSESSMENT, assessed_on=later
             )
-            services.assessment_save(actor=clinician, assessment=again, data=_exam(rng, later, better_by=10))
+            visit, exam = _exam(rng, later, better_by=10)
+            services.assessment_save(actor=clinician, assessment=again, visit=visit, exam=exam)
             services.assessment_complete(actor=clinician, assessment=again)
             made += 1
     return made

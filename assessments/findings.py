@@ -31,6 +31,8 @@ from assessments.scoring import (
     norm_for,
     rom_result,
 )
+from domain.facts import THRESHOLD_DEFAULTS
+from domain.numbers import plain
 
 # --- Inputs -------------------------------------------------------------------------------------------
 
@@ -178,23 +180,20 @@ FINDING_CODES: tuple[str, ...] = (
     *(code for code, _ in RUNNING_FORM.values()),
 )
 
-# Threshold keys read from the clinic's thresholds (other keys are ignored), with DOMAIN's defaults.
-DEFAULT_THRESHOLDS: dict[str, int] = {
-    "rom_asymmetry_deg": 10,  # DOMAIN A "ROM asymmetry"; B2.2 (S27)
-    "rom_mdc_deg": 5,  # DOMAIN A; B2.3 (S29): also the below-norm margin
-    "fms_low_composite": 14,  # DOMAIN A "FMS"; B1.3, B1.4 (S11, S14)
-    "lld_normal_below_mm": 5,  # DOMAIN A "Leg length"; B3.2 (S43)
-    "lld_significant_from_mm": 20,  # DOMAIN A; B3.2 (S43, S46)
+# Threshold keys read from the clinic's thresholds (other keys are ignored), with DOMAIN's defaults. The ROM
+# MDC is also the below-norm margin (DOMAIN B2.3, S29).
+DEFAULT_THRESHOLDS: dict[str, int | Decimal] = {
+    key: THRESHOLD_DEFAULTS[key]
+    for key in (
+        "rom_asymmetry_deg",
+        "rom_mdc_deg",
+        "fms_low_composite",
+        "lld_normal_below_mm",
+        "lld_significant_from_mm",
+    )
 }
 
 _SIDE_ORDER = {None: 0, "left": 1, "right": 2}
-
-
-def _plain(value: int | Decimal) -> str:
-    """A number without trailing zeros: Decimal("5.0") -> "5"."""
-    if isinstance(value, int):
-        return str(value)
-    return format(value.normalize(), "f")
 
 
 def _norm_text(norm: Norm) -> str:
@@ -266,8 +265,8 @@ def _rom_findings(exam: ExamInput, found: _Collector, thresholds: Mapping[str, i
                 Evidence(
                     motion_label,
                     f"left {result.left}°, right {result.right}°, difference {result.asymmetry}° "
-                    f"(flag at ≥ {_plain(thresholds['rom_asymmetry_deg'])}° "
-                    f"and > MDC {_plain(thresholds['rom_mdc_deg'])}°)",
+                    f"(flag at ≥ {plain(thresholds['rom_asymmetry_deg'])}° "
+                    f"and > MDC {plain(thresholds['rom_mdc_deg'])}°)",
                 ),
             )
     return extension_below
@@ -294,9 +293,38 @@ def _positive(exam: ExamInput, code: str) -> list[tuple[str, SpecialTest]]:
     return [(side, sides[side]) for side in SIDES if side in sides and sides[side].result == "positive"]
 
 
-def _special_test_findings(exam: ExamInput, found: _Collector, extension_below: Mapping[str, Evidence]) -> None:
-    _check_special_tests(exam.special_tests)
+# The special tests whose positive result on a side is one finding on that side, with no detail to read:
+# test -> (finding code, label with "{side}", evidence detail). The evidence source is the test's label.
+_SIMPLE_SPECIAL_TESTS: dict[str, tuple[str, str, str]] = {
+    # DOMAIN B4 (S67, S68): Ober "tight" -> ITB/TFL tension; no studies support its validity for ITB tightness,
+    # and gluteus medius/minimus and the capsule also limit adduction.
+    "ober": ("tfl_itb_tension", "TFL / ITB tension – {side}", "positive"),
+    # DOMAIN B4 (S72) and B7.1: a positive slump, like an SLR reproducing leg symptoms, is neural tension.
+    "slump": ("neural_tension_positive", "Positive neural tension test – {side}", "positive"),
+    # DOMAIN B4 (S74, S75, S76) and B7.1: FAIR positive -> deep gluteal / piriformis pattern. Anterior pain in
+    # the FAIR position may instead be FAI (S139); the clinician reads the evidence.
+    "fair": ("deep_gluteal_piriformis", "Deep gluteal (piriformis) pattern – {side}", "positive"),
+    # DOMAIN B4 (S77): Trendelenburg - standing on the tested leg, the pelvis drops on the opposite side ->
+    # hip abductor (gluteus medius/minimus) weakness on the stance side.
+    "trendelenburg": (
+        "hip_abductor_weakness",
+        "Hip abductor (gluteus medius) weakness – {side}",
+        "positive, pelvis drops on the opposite side",
+    ),
+    # DOMAIN B4 (S65, S66): FADIR is sensitive, not specific - a negative helps rule out, a positive does not
+    # confirm.
+    "fadir": (
+        "fai_suspected",
+        "Suspected FAI / labral pathology – {side} (FADIR positive; a positive does not confirm)",
+        "positive",
+    ),
+    # DOMAIN B4 (S79, S80, S81): single-leg squat rated poor (positive) -> poor lumbopelvic / hip control.
+    # The "poor on >= 2 of 5 criteria" rule is unverified; the clinician's overall rating is used.
+    "single_leg_squat": ("poor_single_leg_control", "Poor single-leg control – {side}", "positive (poor quality)"),
+}
 
+
+def _thomas_findings(exam: ExamInput, found: _Collector, extension_below: Mapping[str, Evidence]) -> None:
     # DOMAIN B4 (S60, S62) and B7.1: Thomas - thigh lifts -> one-joint flexors (iliopsoas); knee extends ->
     # rectus femoris; abduction drift -> TFL/ITB. Validity caveat (B4, S61, S32): the modified Thomas is
     # invalid unless pelvic tilt is controlled, and goniometric reliability is poor; a finding, not a diagnosis.
@@ -312,14 +340,11 @@ def _special_test_findings(exam: ExamInput, found: _Collector, extension_below: 
         else:
             found.add("tfl_itb_tension", side, _sided("TFL / ITB tension", side), evidence)
 
-    # DOMAIN B4 (S67, S68): Ober "tight" -> ITB/TFL tension; no studies support its validity for ITB tightness,
-    # and gluteus medius/minimus and the capsule also limit adduction.
-    for side, _test in _positive(exam, "ober"):
-        found.add("tfl_itb_tension", side, _sided("TFL / ITB tension", side), Evidence("Ober test", "positive"))
 
-    # DOMAIN B4 (S69, S70, S72) and B7.1: SLR reproducing radiating leg pain (typically 30-70 deg), or a
-    # positive slump. An SLR positive without leg symptoms is not counted: hamstring tightness gives false
-    # positives (S71). The 30-70 deg range is typical, not required: an angle outside it is noted only.
+def _slr_findings(exam: ExamInput, found: _Collector) -> None:
+    # DOMAIN B4 (S69, S70, S72) and B7.1: SLR reproducing radiating leg pain (typically 30-70 deg). An SLR
+    # positive without leg symptoms is not counted: hamstring tightness gives false positives (S71). The
+    # 30-70 deg range is typical, not required: an angle outside it is noted only.
     low, high = SLR_TYPICAL_RANGE_DEG
     for side, test in _positive(exam, "slr"):
         if test.reproduces_leg_symptoms is not True:
@@ -336,70 +361,37 @@ def _special_test_findings(exam: ExamInput, found: _Collector, extension_below: 
             _sided("Positive neural tension test", side),
             Evidence("Straight-leg raise", detail),
         )
-    for side, _test in _positive(exam, "slump"):
-        found.add(
-            "neural_tension_positive",
-            side,
-            _sided("Positive neural tension test", side),
-            Evidence("Slump test", "positive"),
-        )
 
-    # DOMAIN B4 (S74, S75, S76) and B7.1: FAIR positive -> deep gluteal / piriformis pattern. Anterior pain in
-    # the FAIR position may instead be FAI (S139); the clinician reads the evidence.
-    for side, _test in _positive(exam, "fair"):
-        found.add(
-            "deep_gluteal_piriformis",
-            side,
-            _sided("Deep gluteal (piriformis) pattern", side),
-            Evidence("FAIR test", "positive"),
-        )
 
-    # DOMAIN B4 (S77): Trendelenburg - standing on the tested leg, the pelvis drops on the opposite side ->
-    # hip abductor (gluteus medius/minimus) weakness on the stance side.
-    for side, _test in _positive(exam, "trendelenburg"):
-        found.add(
-            "hip_abductor_weakness",
-            side,
-            _sided("Hip abductor (gluteus medius) weakness", side),
-            Evidence("Trendelenburg test", "positive, pelvis drops on the opposite side"),
-        )
+# DOMAIN B4 (S63) and B7.1: FABER pain posterior/sacral -> SI joint; groin/anterior -> hip joint.
+# DOMAIN.md is silent on lateral pain or a positive FABER with no location: no finding from those.
+_FABER_PATTERNS: dict[str, tuple[str, str]] = {
+    "posterior": ("si_joint_pain_pattern", "SI joint pain pattern"),
+    "groin": ("hip_joint_pain_pattern", "Hip joint pain pattern"),
+}
 
-    # DOMAIN B4 (S65, S66): FADIR is sensitive, not specific - a negative helps rule out, a positive does not confirm.
-    for side, _test in _positive(exam, "fadir"):
-        found.add(
-            "fai_suspected",
-            side,
-            f"Suspected FAI / labral pathology – {side} (FADIR positive; a positive does not confirm)",
-            Evidence("FADIR test", "positive"),
-        )
 
-    # DOMAIN B4 (S63) and B7.1: FABER pain posterior/sacral -> SI joint; groin/anterior -> hip joint.
-    # DOMAIN.md is silent on lateral pain or a positive FABER with no location: no finding from those.
+def _faber_findings(exam: ExamInput, found: _Collector) -> None:
     for side, test in _positive(exam, "faber"):
-        if test.pain_location == "posterior":
+        if test.pain_location in _FABER_PATTERNS:
+            code, label = _FABER_PATTERNS[test.pain_location]
             found.add(
-                "si_joint_pain_pattern",
+                code,
                 side,
-                _sided("SI joint pain pattern", side),
-                Evidence(SPECIAL_TEST_LABELS["faber"], "positive, posterior pain"),
-            )
-        elif test.pain_location == "groin":
-            found.add(
-                "hip_joint_pain_pattern",
-                side,
-                _sided("Hip joint pain pattern", side),
-                Evidence(SPECIAL_TEST_LABELS["faber"], "positive, groin pain"),
+                _sided(label, side),
+                Evidence(SPECIAL_TEST_LABELS["faber"], f"positive, {test.pain_location} pain"),
             )
 
-    # DOMAIN B4 (S79, S80, S81): single-leg squat rated poor (positive) -> poor lumbopelvic / hip control.
-    # The "poor on >= 2 of 5 criteria" rule is unverified; the clinician's overall rating is used.
-    for side, _test in _positive(exam, "single_leg_squat"):
-        found.add(
-            "poor_single_leg_control",
-            side,
-            _sided("Poor single-leg control", side),
-            Evidence("Single-leg squat", "positive (poor quality)"),
-        )
+
+def _special_test_findings(exam: ExamInput, found: _Collector, extension_below: Mapping[str, Evidence]) -> None:
+    _check_special_tests(exam.special_tests)
+    # Evidence merged into one finding keeps this order: Thomas before Ober, SLR before slump.
+    _thomas_findings(exam, found, extension_below)
+    _slr_findings(exam, found)
+    _faber_findings(exam, found)
+    for test, (code, label, detail) in _SIMPLE_SPECIAL_TESTS.items():
+        for side, _result in _positive(exam, test):
+            found.add(code, side, label.format(side=side), Evidence(SPECIAL_TEST_LABELS[test], detail))
 
 
 def _fms_findings(result: FmsResult, found: _Collector) -> None:

@@ -1,6 +1,6 @@
 """The assessment screen: one form, left and right side by side, every field optional in a
 draft. Field names are flat (``rom_flexion_left``) so the API accepts the same names and
-the same validation."""
+the same validation; the form gives the service typed values (``ExamInput`` and ``Visit``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from django.utils import timezone
 
 from assessments import findings, scoring
 from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, SpecialTestResult
+from assessments.records import OUTCOME_INSTRUMENTS, Visit
 from clinic import plausible_dates, text_input
-from intake import instruments
+from domain.facts import SCORE_RANGES
 
 SIDES = scoring.SIDES
 MM_PER_CM = 10
+_NPRS_LOW, _NPRS_HIGH = SCORE_RANGES["nprs"]
 
 
 def _side_label(side: str) -> str:
@@ -31,8 +33,6 @@ def special_field(test: str, side: str, detail: str = "result") -> str:
 
 
 LEG_LENGTH_FIELDS = ("true_left", "true_right", "apparent_left", "apparent_right")
-# Re-scored at visits from the patient's paper form (DOMAIN B5.6 "score-only" mode).
-OUTCOME_INSTRUMENTS = (instruments.ODI, instruments.LEFS)
 
 
 def outcome_field(instrument: str, item: str) -> str:
@@ -65,15 +65,315 @@ class StartAssessmentForm(text_input.Form):
         return _visit_date(self.cleaned_data["assessed_on"])
 
 
+# --- Sections of the exam form ----------------------------------------------------------------------
+# Each section adds its fields to the page's form, checks what contradicts within it (a message on the
+# field concerned), reads its cleaned values into the typed value the service stores, and groups its
+# fields for the template.
+
+
+class RomSection:
+    def fields(self) -> dict[str, forms.Field]:
+        fields: dict[str, forms.Field] = {}
+        for motion in scoring.MOTIONS:
+            low, high = scoring.PLAUSIBLE_ROM[motion]
+            label = scoring.MOTION_LABELS[motion]
+            plausible = f"{label} is plausible from {low}° to {high}°."
+            for side in SIDES:
+                fields[rom_field(motion, side)] = forms.IntegerField(
+                    label=f"{label}, {_side_label(side)} (degrees)",
+                    min_value=low,
+                    max_value=high,
+                    required=False,
+                    error_messages={"min_value": plausible, "max_value": plausible},
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "deg"}),
+                )
+                fields[f"{rom_field(motion, side)}_pain"] = forms.BooleanField(
+                    label=f"Pain on {label.lower()}, {_side_label(side)}", required=False
+                )
+        return fields
+
+    def check(self, form: forms.Form, cleaned: dict) -> None:
+        for motion in scoring.MOTIONS:
+            values = {side: cleaned.get(rom_field(motion, side)) for side in SIDES}
+            for side in SIDES:
+                name = rom_field(motion, side)
+                if cleaned.get(f"{name}_pain") and values[side] is None and name not in form.errors:
+                    form.add_error(name, "Enter the angle, or untick the pain mark.")
+            measured = [side for side in SIDES if values[side] is not None]
+            if len(measured) == 1:
+                missing = next(side for side in SIDES if side not in measured)
+                if rom_field(motion, missing) not in form.errors:
+                    form.add_error(
+                        rom_field(motion, missing),
+                        f"Enter the {missing} side too: asymmetry needs both sides (or clear both).",
+                    )
+
+    def read(self, cleaned: dict) -> tuple[scoring.RomReading, ...]:
+        return tuple(
+            scoring.RomReading(
+                motion,
+                cleaned.get(rom_field(motion, "left")),
+                cleaned.get(rom_field(motion, "right")),
+                bool(cleaned.get(f"{rom_field(motion, 'left')}_pain")),
+                bool(cleaned.get(f"{rom_field(motion, 'right')}_pain")),
+            )
+            for motion in scoring.MOTIONS
+        )
+
+    def rows(self, form: forms.Form) -> list:
+        return [
+            (
+                scoring.MOTION_LABELS[motion],
+                scoring.PLAUSIBLE_ROM[motion],
+                [(form[rom_field(motion, side)], form[f"{rom_field(motion, side)}_pain"]) for side in SIDES],
+            )
+            for motion in scoring.MOTIONS
+        ]
+
+
+class FmsSection:
+    def fields(self) -> dict[str, forms.Field]:
+        fields: dict[str, forms.Field] = {}
+        for test in scoring.FMS_TESTS:
+            for key in [f"{test.code}_{side}" for side in SIDES] if test.bilateral else [test.code]:
+                side = key.rsplit("_", 1)[1] if test.bilateral else None
+                fields[f"fms_{key}"] = forms.TypedChoiceField(
+                    label=f"{test.label}{', ' + side if side else ''}",
+                    choices=[("", "—"), ("3", "3"), ("2", "2"), ("1", "1"), ("0", "0 (pain)")],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                )
+        for code, label in scoring.FMS_CLEARING_TESTS:
+            fields[f"fms_{code}"] = forms.BooleanField(label=f"{label}: painful", required=False)
+        return fields
+
+    def check(self, form: forms.Form, cleaned: dict) -> None:
+        for test in scoring.FMS_TESTS:
+            if test.bilateral:
+                pair = [cleaned.get(f"fms_{test.code}_{side}") for side in SIDES]
+                if (pair[0] is None) != (pair[1] is None):
+                    missing = "left" if pair[0] is None else "right"
+                    if f"fms_{test.code}_{missing}" not in form.errors:
+                        form.add_error(f"fms_{test.code}_{missing}", "Score both sides of a bilateral test.")
+
+    def read(self, cleaned: dict) -> tuple[dict[str, int | None], dict[str, bool]]:
+        raw = {key: cleaned.get(f"fms_{key}") for key in scoring.FMS_RAW_KEYS}
+        clearing = {code: bool(cleaned.get(f"fms_{code}")) for code, _ in scoring.FMS_CLEARING_TESTS}
+        return raw, clearing
+
+    def rows(self, form: forms.Form) -> list:
+        rows = []
+        for test in scoring.FMS_TESTS:
+            if test.bilateral:
+                cells = [form[f"fms_{test.code}_{side}"] for side in SIDES]
+            else:
+                cells = [form[f"fms_{test.code}"]]
+            clearing = form[f"fms_{test.clearing}"] if test.clearing else None
+            rows.append((test.label, test.bilateral, cells, clearing))
+        return rows
+
+
+class LegLengthSection:
+    def fields(self) -> dict[str, forms.Field]:
+        low_mm, high_mm = scoring.PLAUSIBLE_LEG_LENGTH_MM
+        fields: dict[str, forms.Field] = {}
+        for name in LEG_LENGTH_FIELDS:
+            kind, side = name.split("_")
+            fields[f"{name}_cm"] = forms.DecimalField(
+                label=f"{kind.title()} leg length, {side} (cm)",
+                min_value=Decimal(low_mm) / MM_PER_CM,
+                max_value=Decimal(high_mm) / MM_PER_CM,
+                decimal_places=1,
+                max_digits=4,
+                required=False,
+                error_messages={"max_decimal_places": "Enter centimetres with at most one decimal (mm precision)."},
+                widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+            )
+        return fields
+
+    def check(self, form: forms.Form, cleaned: dict) -> None:
+        for kind in ("true", "apparent"):
+            pair = [cleaned.get(f"{kind}_{side}_cm") for side in SIDES]
+            if (pair[0] is None) != (pair[1] is None):
+                missing = "left" if pair[0] is None else "right"
+                if f"{kind}_{missing}_cm" not in form.errors:
+                    form.add_error(f"{kind}_{missing}_cm", f"Enter both {kind} leg lengths, or neither.")
+        if (
+            cleaned.get("apparent_left_cm") is not None
+            and cleaned.get("true_left_cm") is None
+            and "true_left_cm" not in form.errors
+        ):
+            form.add_error("true_left_cm", "Enter the true lengths too: apparent lengths alone cannot be interpreted.")
+
+    def read(self, cleaned: dict) -> dict[str, int | None]:
+        """Each length in whole mm (ExamInput's unit), keyed as ExamInput's fields."""
+        lengths = {}
+        for name in LEG_LENGTH_FIELDS:
+            value_cm = cleaned.get(f"{name}_cm")
+            lengths[name] = None if value_cm is None else int((value_cm * MM_PER_CM).to_integral_value())
+        return lengths
+
+
+# Detail fields of the special tests that have them: test -> {field suffix: SpecialTest attribute}.
+_SPECIAL_DETAILS = {
+    "thomas": {"structure": "structure"},
+    "slr": {"angle": "angle", "leg_symptoms": "reproduces_leg_symptoms"},
+    "faber": {"location": "pain_location"},
+}
+
+
+class SpecialTestSection:
+    def fields(self) -> dict[str, forms.Field]:
+        fields: dict[str, forms.Field] = {}
+        for test, label in findings.SPECIAL_TESTS:
+            for side in SIDES:
+                fields[special_field(test, side)] = forms.ChoiceField(
+                    label=f"{label}, {_side_label(side)}", choices=SpecialTestResult.choices, initial="not_tested"
+                )
+            for side in SIDES:
+                fields.update(self._detail_fields(test, side))
+        return fields
+
+    @staticmethod
+    def _detail_fields(test: str, side: str) -> dict[str, forms.Field]:
+        if test == "thomas":
+            return {
+                special_field(test, side, "structure"): forms.ChoiceField(
+                    label=f"Tight structure, {_side_label(side)}",
+                    choices=[("", "—"), *findings.THOMAS_STRUCTURE_LABELS.items()],
+                    required=False,
+                )
+            }
+        if test == "slr":
+            return {
+                special_field(test, side, "angle"): forms.IntegerField(
+                    label=f"SLR angle, {_side_label(side)} (degrees)",
+                    min_value=0,
+                    max_value=scoring.PLAUSIBLE_ROM["flexion"][1],
+                    required=False,
+                ),
+                special_field(test, side, "leg_symptoms"): forms.BooleanField(
+                    label=f"Reproduces leg symptoms, {_side_label(side)}", required=False
+                ),
+            }
+        if test == "faber":
+            return {
+                special_field(test, side, "location"): forms.ChoiceField(
+                    label=f"Where it hurts, {_side_label(side)}",
+                    choices=[
+                        ("", "—"),
+                        ("groin", "Groin / front"),
+                        ("posterior", "Back / sacral"),
+                        ("lateral", "Side"),
+                    ],
+                    required=False,
+                )
+            }
+        return {}
+
+    def check(self, form: forms.Form, cleaned: dict) -> None:
+        for side in SIDES:
+            self._details_need_positive(form, "thomas", side, ["structure"], cleaned)
+            self._details_need_positive(form, "faber", side, ["location"], cleaned)
+            self._details_need_positive(form, "slr", side, ["leg_symptoms"], cleaned)
+            angle_field = special_field("slr", side, "angle")
+            if cleaned.get(angle_field) is not None and cleaned.get(special_field("slr", side)) == "not_tested":
+                form.add_error(angle_field, "The SLR was marked not tested: clear the angle or record the result.")
+
+    @staticmethod
+    def _details_need_positive(form: forms.Form, test: str, side: str, details: list[str], cleaned: dict) -> None:
+        if cleaned.get(special_field(test, side)) == "positive":
+            return
+        label = findings.SPECIAL_TEST_LABELS[test]
+        for detail in details:
+            name = special_field(test, side, detail)
+            if cleaned.get(name):
+                form.add_error(name, f"Only recorded when the {label} is positive on this side.")
+
+    def read(self, cleaned: dict) -> dict[str, dict[str, findings.SpecialTest]]:
+        tests: dict[str, dict[str, findings.SpecialTest]] = {}
+        for test, _ in findings.SPECIAL_TESTS:
+            for side in SIDES:
+                details = {}
+                for suffix, attribute in _SPECIAL_DETAILS.get(test, {}).items():
+                    value = cleaned.get(special_field(test, side, suffix))
+                    details[attribute] = None if value == "" else value  # an empty choice: not recorded
+                tests.setdefault(test, {})[side] = findings.SpecialTest(
+                    result=cleaned.get(special_field(test, side)) or "not_tested", **details
+                )
+        return tests
+
+    def rows(self, form: forms.Form) -> list:
+        rows = []
+        for test, label in findings.SPECIAL_TESTS:
+            sides = []
+            for side in SIDES:
+                extras = [form[special_field(test, side, suffix)] for suffix in _SPECIAL_DETAILS.get(test, {})]
+                sides.append((form[special_field(test, side)], extras))
+            rows.append((label, sides))
+        return rows
+
+
+class RunningFormSection:
+    def fields(self) -> dict[str, forms.Field]:
+        return {
+            name: forms.BooleanField(label=findings.RUNNING_FORM[name][1], required=False)
+            for name in RUNNING_FORM_FIELDS
+        }
+
+    def read(self, cleaned: dict) -> dict[str, bool]:
+        return {name: bool(cleaned.get(name)) for name in RUNNING_FORM_FIELDS}
+
+    def rows(self, form: forms.Form) -> list:
+        return [form[name] for name in RUNNING_FORM_FIELDS]
+
+
+class OutcomeSection:
+    def fields(self) -> dict[str, forms.Field]:
+        fields: dict[str, forms.Field] = {}
+        for instrument in OUTCOME_INSTRUMENTS:
+            for item in instrument.items:
+                fields[outcome_field(instrument.code, item.code)] = forms.TypedChoiceField(
+                    label=f"{instrument.code.upper()} {item.code.replace('_', ' ')}",
+                    choices=[("", "—"), *[(str(option.value), str(option.value)) for option in item.options]],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                )
+        return fields
+
+    def read(self, cleaned: dict) -> dict[str, dict[str, int | None]]:
+        return {
+            instrument.code: {
+                item.code: cleaned.get(outcome_field(instrument.code, item.code)) for item in instrument.items
+            }
+            for instrument in OUTCOME_INSTRUMENTS
+        }
+
+    def sections(self, form: forms.Form) -> list:
+        """(instrument, its fields, whether any is filled in) for each visit questionnaire."""
+        sections = []
+        for instrument in OUTCOME_INSTRUMENTS:
+            fields = [form[outcome_field(instrument.code, item.code)] for item in instrument.items]
+            sections.append((instrument, fields, any(field.value() not in (None, "") for field in fields)))
+        return sections
+
+
+_ROM, _FMS, _LEG_LENGTH = RomSection(), FmsSection(), LegLengthSection()
+_SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES = SpecialTestSection(), RunningFormSection(), OutcomeSection()
+
+
 class AssessmentForm(text_input.Form):
-    """Everything recorded at one visit. ``rows()`` and friends group fields for the template."""
+    """Everything recorded at one visit, composed of the exam's sections; ``exam()`` and ``visit()``
+    give the typed values the service stores. ``rom_rows()`` and friends group fields for the template."""
 
     assessed_on = forms.DateField(label="Date of the visit", widget=DateInput())
     rom_device = forms.ChoiceField(label="ROM measured with", choices=RomDevice.choices)
     rom_mode = forms.ChoiceField(label="ROM mode", choices=RomMode.choices)
     pain_today = forms.TypedChoiceField(
-        label="Pain today (NPRS 0–10)",
-        choices=[("", "—")] + [(str(value), str(value)) for value in range(11)],
+        label=f"Pain today (NPRS {_NPRS_LOW}–{_NPRS_HIGH})",
+        choices=[("", "—")] + [(str(value), str(value)) for value in range(_NPRS_LOW, _NPRS_HIGH + 1)],
         coerce=int,
         empty_value=None,
         required=False,
@@ -85,199 +385,60 @@ class AssessmentForm(text_input.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for motion in scoring.MOTIONS:
-            low, high = scoring.PLAUSIBLE_ROM[motion]
-            for side in SIDES:
-                self.fields[rom_field(motion, side)] = forms.IntegerField(
-                    label=f"{scoring.MOTION_LABELS[motion]}, {_side_label(side)} (degrees)",
-                    min_value=low,
-                    max_value=high,
-                    required=False,
-                    error_messages={
-                        "min_value": f"{scoring.MOTION_LABELS[motion]} is plausible from {low}° to {high}°.",
-                        "max_value": f"{scoring.MOTION_LABELS[motion]} is plausible from {low}° to {high}°.",
-                    },
-                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "deg"}),
-                )
-                self.fields[f"{rom_field(motion, side)}_pain"] = forms.BooleanField(
-                    label=f"Pain on {scoring.MOTION_LABELS[motion].lower()}, {_side_label(side)}", required=False
-                )
-        for test in scoring.FMS_TESTS:
-            for key in [f"{test.code}_{side}" for side in SIDES] if test.bilateral else [test.code]:
-                side = key.rsplit("_", 1)[1] if test.bilateral else None
-                self.fields[f"fms_{key}"] = forms.TypedChoiceField(
-                    label=f"{test.label}{', ' + side if side else ''}",
-                    choices=[("", "—"), ("3", "3"), ("2", "2"), ("1", "1"), ("0", "0 (pain)")],
-                    coerce=int,
-                    empty_value=None,
-                    required=False,
-                )
-        for code, label in scoring.FMS_CLEARING_TESTS:
-            self.fields[f"fms_{code}"] = forms.BooleanField(label=f"{label}: painful", required=False)
-        low_mm, high_mm = scoring.PLAUSIBLE_LEG_LENGTH_MM
-        for name in LEG_LENGTH_FIELDS:
-            kind, side = name.split("_")
-            self.fields[f"{name}_cm"] = forms.DecimalField(
-                label=f"{kind.title()} leg length, {side} (cm)",
-                min_value=Decimal(low_mm) / MM_PER_CM,
-                max_value=Decimal(high_mm) / MM_PER_CM,
-                decimal_places=1,
-                max_digits=4,
-                required=False,
-                error_messages={"max_decimal_places": "Enter centimetres with at most one decimal (mm precision)."},
-                widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
-            )
-        result_choices = SpecialTestResult.choices
-        for test, label in findings.SPECIAL_TESTS:
-            for side in SIDES:
-                self.fields[special_field(test, side)] = forms.ChoiceField(
-                    label=f"{label}, {_side_label(side)}", choices=result_choices, initial="not_tested"
-                )
-            for side in SIDES:
-                if test == "thomas":
-                    self.fields[special_field(test, side, "structure")] = forms.ChoiceField(
-                        label=f"Tight structure, {_side_label(side)}",
-                        choices=[("", "—"), *findings.THOMAS_STRUCTURE_LABELS.items()],
-                        required=False,
-                    )
-                if test == "slr":
-                    self.fields[special_field(test, side, "angle")] = forms.IntegerField(
-                        label=f"SLR angle, {_side_label(side)} (degrees)",
-                        min_value=0,
-                        max_value=scoring.PLAUSIBLE_ROM["flexion"][1],
-                        required=False,
-                    )
-                    self.fields[special_field(test, side, "leg_symptoms")] = forms.BooleanField(
-                        label=f"Reproduces leg symptoms, {_side_label(side)}", required=False
-                    )
-                if test == "faber":
-                    self.fields[special_field(test, side, "location")] = forms.ChoiceField(
-                        label=f"Where it hurts, {_side_label(side)}",
-                        choices=[
-                            ("", "—"),
-                            ("groin", "Groin / front"),
-                            ("posterior", "Back / sacral"),
-                            ("lateral", "Side"),
-                        ],
-                        required=False,
-                    )
-        for name in RUNNING_FORM_FIELDS:
-            self.fields[name] = forms.BooleanField(label=findings.RUNNING_FORM[name][1], required=False)
-        for instrument in OUTCOME_INSTRUMENTS:
-            for item in instrument.items:
-                self.fields[outcome_field(instrument.code, item.code)] = forms.TypedChoiceField(
-                    label=f"{instrument.code.upper()} {item.code.replace('_', ' ')}",
-                    choices=[("", "—"), *[(str(option.value), str(option.value)) for option in item.options]],
-                    coerce=int,
-                    empty_value=None,
-                    required=False,
-                )
-
-    # --- Cross-field rules: contradictions get a message on the field concerned ----------------
+        for section in (_ROM, _FMS, _LEG_LENGTH, _SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES):
+            self.fields.update(section.fields())
 
     def clean_assessed_on(self):
         return _visit_date(self.cleaned_data["assessed_on"])
 
     def clean(self):
         cleaned = super().clean()
-        for motion in scoring.MOTIONS:
-            values = {side: cleaned.get(rom_field(motion, side)) for side in SIDES}
-            for side in SIDES:
-                name = rom_field(motion, side)
-                if cleaned.get(f"{name}_pain") and values[side] is None and name not in self.errors:
-                    self.add_error(name, "Enter the angle, or untick the pain mark.")
-            measured = [side for side in SIDES if values[side] is not None]
-            if len(measured) == 1:
-                missing = next(side for side in SIDES if side not in measured)
-                if rom_field(motion, missing) not in self.errors:
-                    self.add_error(
-                        rom_field(motion, missing),
-                        f"Enter the {missing} side too: asymmetry needs both sides (or clear both).",
-                    )
-        for kind in ("true", "apparent"):
-            pair = [cleaned.get(f"{kind}_{side}_cm") for side in SIDES]
-            if (pair[0] is None) != (pair[1] is None):
-                missing = "left" if pair[0] is None else "right"
-                if f"{kind}_{missing}_cm" not in self.errors:
-                    self.add_error(f"{kind}_{missing}_cm", f"Enter both {kind} leg lengths, or neither.")
-        if (
-            cleaned.get("apparent_left_cm") is not None
-            and cleaned.get("true_left_cm") is None
-            and "true_left_cm" not in self.errors
-        ):
-            self.add_error("true_left_cm", "Enter the true lengths too: apparent lengths alone cannot be interpreted.")
-        for test in scoring.FMS_TESTS:
-            if test.bilateral:
-                pair = [cleaned.get(f"fms_{test.code}_{side}") for side in SIDES]
-                if (pair[0] is None) != (pair[1] is None):
-                    missing = "left" if pair[0] is None else "right"
-                    if f"fms_{test.code}_{missing}" not in self.errors:
-                        self.add_error(f"fms_{test.code}_{missing}", "Score both sides of a bilateral test.")
-        for side in SIDES:
-            self._details_need_positive("thomas", side, ["structure"], cleaned)
-            self._details_need_positive("faber", side, ["location"], cleaned)
-            self._details_need_positive("slr", side, ["leg_symptoms"], cleaned)
-            angle_field = special_field("slr", side, "angle")
-            if cleaned.get(angle_field) is not None and cleaned.get(special_field("slr", side)) == "not_tested":
-                self.add_error(angle_field, "The SLR was marked not tested: clear the angle or record the result.")
+        for section in (_ROM, _LEG_LENGTH, _FMS, _SPECIAL_TESTS):
+            section.check(self, cleaned)
         return cleaned
 
-    def _details_need_positive(self, test: str, side: str, details: list[str], cleaned: dict) -> None:
-        if cleaned.get(special_field(test, side)) == "positive":
-            return
-        label = findings.SPECIAL_TEST_LABELS[test]
-        for detail in details:
-            name = special_field(test, side, detail)
-            if cleaned.get(name):
-                self.add_error(name, f"Only recorded when the {label} is positive on this side.")
+    # --- Typed values for the service (a valid form only) -----------------------------------------
+
+    def exam(self) -> findings.ExamInput:
+        cleaned = self.cleaned_data
+        fms_raw, fms_clearing = _FMS.read(cleaned)
+        return findings.ExamInput(
+            rom=_ROM.read(cleaned),
+            fms_raw=fms_raw,
+            fms_clearing=fms_clearing,
+            **_LEG_LENGTH.read(cleaned),
+            special_tests=_SPECIAL_TESTS.read(cleaned),
+            running_form=_RUNNING_FORM.read(cleaned),
+            cadence=cleaned.get("cadence"),
+        )
+
+    def visit(self) -> Visit:
+        cleaned = self.cleaned_data
+        return Visit(
+            assessed_on=cleaned["assessed_on"],
+            rom_device=cleaned["rom_device"],
+            rom_mode=cleaned["rom_mode"],
+            pain_today=cleaned.get("pain_today"),
+            form_notes=cleaned.get("form_notes") or "",
+            outcomes=_OUTCOMES.read(cleaned),
+        )
 
     # --- Groups for the template ------------------------------------------------------------------
 
     def rom_rows(self):
-        return [
-            (
-                scoring.MOTION_LABELS[motion],
-                scoring.PLAUSIBLE_ROM[motion],
-                [(self[rom_field(motion, side)], self[f"{rom_field(motion, side)}_pain"]) for side in SIDES],
-            )
-            for motion in scoring.MOTIONS
-        ]
+        return _ROM.rows(self)
 
     def fms_rows(self):
-        rows = []
-        for test in scoring.FMS_TESTS:
-            if test.bilateral:
-                cells = [self[f"fms_{test.code}_{side}"] for side in SIDES]
-            else:
-                cells = [self[f"fms_{test.code}"]]
-            clearing = self[f"fms_{test.clearing}"] if test.clearing else None
-            rows.append((test.label, test.bilateral, cells, clearing))
-        return rows
+        return _FMS.rows(self)
 
     def special_rows(self):
-        rows = []
-        for test, label in findings.SPECIAL_TESTS:
-            sides = []
-            for side in SIDES:
-                extras = [
-                    self[special_field(test, side, detail)]
-                    for detail in ("structure", "angle", "leg_symptoms", "location")
-                    if special_field(test, side, detail) in self.fields
-                ]
-                sides.append((self[special_field(test, side)], extras))
-            rows.append((label, sides))
-        return rows
+        return _SPECIAL_TESTS.rows(self)
 
     def running_fields(self):
-        return [self[name] for name in RUNNING_FORM_FIELDS]
+        return _RUNNING_FORM.rows(self)
 
     def outcome_sections(self):
-        """(instrument, its fields, whether any is filled in) for each visit questionnaire."""
-        sections = []
-        for instrument in OUTCOME_INSTRUMENTS:
-            fields = [self[outcome_field(instrument.code, item.code)] for item in instrument.items]
-            sections.append((instrument, fields, any(field.value() not in (None, "") for field in fields)))
-        return sections
+        return _OUTCOMES.sections(self)
 
 
 def initial_from(assessment: Assessment) -> dict:

@@ -7,12 +7,13 @@ gives NOT_COMPARABLE; impossible input raises ValueError.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from assessments.scoring import FMS_MAX_COMPOSITE, FMS_TESTS_BY_CODE, SIDES, validate_rom
+from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
+from domain.numbers import plain
 from intake.instruments import INSTRUMENTS
 from intake.scoring import is_meaningful_change
 
@@ -32,13 +33,6 @@ class Comparison:
     difference: int | Decimal | None  # current - baseline; None when not comparable
     change: Change
     rule: str  # human text, e.g. "change beyond MDC 5°"
-
-
-def _plain(value: int | Decimal) -> str:
-    """A number without trailing zeros: Decimal("2.50") -> "2.5"."""
-    if isinstance(value, int):
-        return str(value)
-    return format(value.normalize(), "f")
 
 
 def _threshold(value: object, name: str) -> int | Decimal:
@@ -79,7 +73,7 @@ def _beyond(
     else:
         change = Change.NO_CHANGE
     within = "change beyond" if change != Change.NO_CHANGE else "change within"
-    return Comparison(measure, baseline, current, difference, change, f"{within} {name} {_plain(limit)}{unit}")
+    return Comparison(measure, baseline, current, difference, change, f"{within} {name} {plain(limit)}{unit}")
 
 
 def _not_comparable(
@@ -94,7 +88,7 @@ def compare_rom(
     baseline: int | None,
     current: int | None,
     *,
-    mdc: int | Decimal = 5,
+    mdc: int | Decimal = THRESHOLD_DEFAULTS["rom_mdc_deg"],
     same_method: bool = True,
 ) -> Comparison:
     """Hip ROM (whole degrees) on one side; more range is better.
@@ -117,7 +111,9 @@ def compare_rom(
     return _beyond(measure, baseline, current, limit=limit, unit="°", name="MDC", higher_is_better=True)
 
 
-def compare_fms_total(baseline: int | None, current: int | None, *, mdc: int | Decimal = Decimal("2.5")) -> Comparison:
+def compare_fms_total(
+    baseline: int | None, current: int | None, *, mdc: int | Decimal = THRESHOLD_DEFAULTS["fms_total_mdc"]
+) -> Comparison:
     """FMS composite (0-21); higher is better. Real only beyond the MDC95 of about 2.5 points (DOMAIN B1.4,
     S10 - secondary; the primary study was not identified), so with whole scores 3 points is the least change.
     """
@@ -148,7 +144,10 @@ def compare_fms_test(code: str, baseline: int | None, current: int | None) -> Co
 
 
 def compare_leg_length(
-    baseline_mm: int | None, current_mm: int | None, *, tolerance_mm: int | Decimal = 5
+    baseline_mm: int | None,
+    current_mm: int | None,
+    *,
+    tolerance_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_normal_below_mm"],
 ) -> Comparison:
     """Leg-length discrepancy in whole mm (a size, 0 or more); smaller is better.
 
@@ -165,21 +164,11 @@ def compare_leg_length(
         return _not_comparable(measure, baseline_mm, current_mm, "a measurement is missing")
     difference = current_mm - baseline_mm
     if abs(difference) < tolerance:
-        change, rule = Change.NO_CHANGE, f"change under the {_plain(tolerance)} mm normal variation"
+        change, rule = Change.NO_CHANGE, f"change under the {plain(tolerance)} mm normal variation"
     else:
         change = Change.IMPROVED if difference < 0 else Change.WORSE
-        rule = f"change of at least the {_plain(tolerance)} mm normal variation"
+        rule = f"change of at least the {plain(tolerance)} mm normal variation"
     return Comparison(measure, baseline_mm, current_mm, difference, change, rule)
-
-
-# DOMAIN A: NPRS 0-10, ODI 0-100 %, LEFS 0-80.
-OUTCOME_RANGES: dict[str, tuple[int, int]] = {"nprs": (0, 10), "odi": (0, 100), "lefs": (0, 80)}
-
-_MCID_DEFAULTS = {
-    name: parameter.default
-    for name, parameter in inspect.signature(is_meaningful_change).parameters.items()
-    if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-}
 
 
 def _outcome_value(value: object, name: str, instrument: str) -> Decimal | None:
@@ -187,18 +176,18 @@ def _outcome_value(value: object, name: str, instrument: str) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
         raise ValueError(f"{name} must be an int or Decimal, not {value!r}")
-    low, high = OUTCOME_RANGES[instrument]
+    low, high = SCORE_RANGES[instrument]
     if not low <= value <= high:
         raise ValueError(f"{instrument.upper()} {name} must be {low}-{high}, not {value}")
     return Decimal(value)
 
 
 def _mcid_text(instrument: str, mcid: dict) -> str:
-    values = {**_MCID_DEFAULTS, **mcid}
+    values = {**MCID_DEFAULTS, **mcid}
     if instrument == "lefs":
-        return f"MCID {_plain(values['lefs_mcid'])} points"
-    points = _plain(values[f"{instrument}_mcid_points"])
-    relative = _plain(Decimal(values[f"{instrument}_mcid_relative"]) * 100)
+        return f"MCID {plain(values['lefs_mcid'])} points"
+    points = plain(values[f"{instrument}_mcid_points"])
+    relative = plain(Decimal(values[f"{instrument}_mcid_relative"]) * 100)
     return f"MCID {points} points or {relative} %"
 
 
@@ -212,9 +201,9 @@ def compare_outcome(
     silent on worsening: applying the same rule in the bad direction for WORSE (points, or the share of the
     baseline) is a product choice.
     """
-    if instrument not in OUTCOME_RANGES:
-        raise ValueError(f"Unknown outcome instrument {instrument!r}; expected one of {', '.join(OUTCOME_RANGES)}")
-    unknown = sorted(set(mcid) - set(_MCID_DEFAULTS))
+    if instrument not in SCORE_RANGES:
+        raise ValueError(f"Unknown outcome instrument {instrument!r}; expected one of {', '.join(SCORE_RANGES)}")
+    unknown = sorted(set(mcid) - set(MCID_DEFAULTS))
     if unknown:
         raise ValueError(f"Unknown MCID setting(s): {', '.join(unknown)}")
     baseline_value = _outcome_value(baseline, "baseline", instrument)

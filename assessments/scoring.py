@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from domain.facts import THRESHOLD_DEFAULTS
+
 SIDES = ("left", "right")
 
 # --- Hip range of motion ----------------------------------------------------------------------------
@@ -166,8 +168,8 @@ def rom_result(
     reading: RomReading,
     *,
     norm: Norm | None,
-    asymmetry_threshold: int | Decimal = 10,
-    mdc: int | Decimal = 5,
+    asymmetry_threshold: int | Decimal = THRESHOLD_DEFAULTS["rom_asymmetry_deg"],
+    mdc: int | Decimal = THRESHOLD_DEFAULTS["rom_mdc_deg"],
     below_norm_margin: int | Decimal | None = None,
 ) -> RomResult:
     """Compare one motion with its norm and the other side.
@@ -296,7 +298,7 @@ def fms_result(
     raw: Mapping[str, int | None],
     clearing_painful: Mapping[str, bool | None],
     *,
-    low_composite_cutoff: int | Decimal = 14,
+    low_composite_cutoff: int | Decimal = THRESHOLD_DEFAULTS["fms_low_composite"],
 ) -> FmsResult:
     """Score the FMS from raw scores (keys: ``FMS_RAW_KEYS``; 0-3 or None) and clearing tests.
 
@@ -412,7 +414,10 @@ class LegLengthResult:
 
 
 def leg_length_band(
-    difference_mm: int, *, normal_below_mm: int | Decimal = 5, significant_from_mm: int | Decimal = 20
+    difference_mm: int,
+    *,
+    normal_below_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_normal_below_mm"],
+    significant_from_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_significant_from_mm"],
 ) -> str:
     """DOMAIN A "Leg length" / B3.2 (S43, S46): < 5 mm normal; 5-19 mm minor; >= 20 mm significant.
 
@@ -452,8 +457,8 @@ def leg_length_result(
     apparent_left: int | None = None,
     apparent_right: int | None = None,
     *,
-    normal_below_mm: int | Decimal = 5,
-    significant_from_mm: int | Decimal = 20,
+    normal_below_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_normal_below_mm"],
+    significant_from_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_significant_from_mm"],
     equal_tolerance_mm: int | Decimal | None = None,
 ) -> LegLengthResult:
     """Classify a leg-length discrepancy from tape measures in whole mm (DOMAIN B3.1, B3.2).

@@ -4,6 +4,7 @@ clinician's dismissals and additions."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,16 +13,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from assessments import findings, scoring, selectors
-from assessments.forms import (
-    LEG_LENGTH_FIELDS,
-    MM_PER_CM,
-    OUTCOME_INSTRUMENTS,
-    RUNNING_FORM_FIELDS,
-    SIDES,
-    outcome_field,
-    rom_field,
-    special_field,
-)
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -33,6 +24,7 @@ from assessments.models import (
     RomMeasurement,
     SpecialTest,
 )
+from assessments.records import OUTCOME_INSTRUMENTS, Visit
 from clinic import audit, permissions, thresholds
 from clinic.models import EpisodeOfCare, User
 from clinic.webhooks import services as webhooks
@@ -68,72 +60,92 @@ def assessment_start(
     return assessment
 
 
-def _mm(value_cm: Decimal | None) -> int | None:
-    return None if value_cm is None else int((value_cm * MM_PER_CM).to_integral_value())
+def _rom_rows(assessment: Assessment, exam: findings.ExamInput) -> list[RomMeasurement]:
+    """A row for every motion, an unmeasured one empty."""
+    readings = {reading.motion: reading for reading in exam.rom}
+    rows = []
+    for motion in scoring.MOTIONS:
+        reading = readings.get(motion) or scoring.RomReading(motion, None, None)
+        rows.append(
+            RomMeasurement(
+                assessment=assessment,
+                motion=motion,
+                left=reading.left,
+                right=reading.right,
+                left_painful=reading.left_painful,
+                right_painful=reading.right_painful,
+            )
+        )
+    return rows
 
 
-def assessment_save(*, actor: User, assessment: Assessment, data: dict) -> Assessment:
-    """Store a draft from the assessment form's cleaned data (every field optional)."""
+def _fms_rows(assessment: Assessment, exam: findings.ExamInput) -> list[FmsScore]:
+    return [
+        FmsScore(
+            assessment=assessment,
+            test=test.code,
+            left=exam.fms_raw.get(f"{test.code}_left" if test.bilateral else test.code),
+            right=exam.fms_raw.get(f"{test.code}_right") if test.bilateral else None,
+            clearing_painful=bool(exam.fms_clearing.get(test.clearing)) if test.clearing else False,
+        )
+        for test in scoring.FMS_TESTS
+    ]
+
+
+def _special_test_rows(assessment: Assessment, exam: findings.ExamInput) -> list[SpecialTest]:
+    """A row for every test and side, one not recorded being "not tested"."""
+    rows = []
+    for test, _ in findings.SPECIAL_TESTS:
+        for side in scoring.SIDES:
+            recorded = exam.special_tests.get(test, {}).get(side) or findings.SpecialTest("not_tested")
+            rows.append(
+                SpecialTest(
+                    assessment=assessment,
+                    test=test,
+                    side=side,
+                    result=recorded.result,
+                    structure=recorded.structure or "",
+                    angle=recorded.angle,
+                    reproduces_leg_symptoms=recorded.reproduces_leg_symptoms,
+                    pain_location=recorded.pain_location or "",
+                )
+            )
+    return rows
+
+
+def assessment_save(*, actor: User, assessment: Assessment, visit: Visit, exam: findings.ExamInput) -> Assessment:
+    """Store a draft: the visit's details and the exam as recorded (anything may be missing in a draft)."""
     _require_clinical(actor, assessment.episode)
     _require_draft(assessment)
-    for name in ("assessed_on", "rom_device", "rom_mode", "pain_today", "cadence"):
-        setattr(assessment, name, data.get(name))
-    assessment.form_notes = data.get("form_notes") or ""
-    for name in RUNNING_FORM_FIELDS:
-        setattr(assessment, name, bool(data.get(name)))
-    for name in LEG_LENGTH_FIELDS:
-        setattr(assessment, f"{name}_mm", _mm(data.get(f"{name}_cm")))
+    assessment.assessed_on = visit.assessed_on
+    assessment.rom_device, assessment.rom_mode = visit.rom_device, visit.rom_mode
+    assessment.pain_today = visit.pain_today
+    assessment.form_notes = visit.form_notes
+    assessment.cadence = exam.cadence
+    for name in findings.RUNNING_FORM:
+        setattr(assessment, name, bool(exam.running_form.get(name)))
+    for name in ("true_left", "true_right", "apparent_left", "apparent_right"):
+        setattr(assessment, f"{name}_mm", getattr(exam, name))
     assessment.full_clean()
     with transaction.atomic():
         assessment.save()
         assessment.rom.all().delete()
-        RomMeasurement.objects.bulk_create(
-            RomMeasurement(
-                assessment=assessment,
-                motion=motion,
-                left=data.get(rom_field(motion, "left")),
-                right=data.get(rom_field(motion, "right")),
-                left_painful=bool(data.get(f"{rom_field(motion, 'left')}_pain")),
-                right_painful=bool(data.get(f"{rom_field(motion, 'right')}_pain")),
-            )
-            for motion in scoring.MOTIONS
-        )
+        RomMeasurement.objects.bulk_create(_rom_rows(assessment, exam))
         assessment.fms.all().delete()
-        FmsScore.objects.bulk_create(
-            FmsScore(
-                assessment=assessment,
-                test=test.code,
-                left=data.get(f"fms_{test.code}_left" if test.bilateral else f"fms_{test.code}"),
-                right=data.get(f"fms_{test.code}_right") if test.bilateral else None,
-                clearing_painful=bool(data.get(f"fms_{test.clearing}")) if test.clearing else False,
-            )
-            for test in scoring.FMS_TESTS
-        )
+        FmsScore.objects.bulk_create(_fms_rows(assessment, exam))
         assessment.special_tests.all().delete()
-        SpecialTest.objects.bulk_create(
-            SpecialTest(
-                assessment=assessment,
-                test=test,
-                side=side,
-                result=data.get(special_field(test, side)) or "not_tested",
-                structure=data.get(special_field(test, side, "structure")) or "",
-                angle=data.get(special_field(test, side, "angle")),
-                reproduces_leg_symptoms=data.get(special_field(test, side, "leg_symptoms")) if test == "slr" else None,
-                pain_location=data.get(special_field(test, side, "location")) or "",
-            )
-            for test, _ in findings.SPECIAL_TESTS
-            for side in SIDES
-        )
-        _save_outcomes(assessment, data)
+        SpecialTest.objects.bulk_create(_special_test_rows(assessment, exam))
+        _save_outcomes(assessment, visit.outcomes)
         audit.record(actor=actor, action="assessment.saved", obj=assessment)
     return assessment
 
 
-def _save_outcomes(assessment: Assessment, data: dict) -> None:
+def _save_outcomes(assessment: Assessment, outcomes: Mapping[str, Mapping[str, int | None]]) -> None:
     """Score each questionnaire entered at the visit with the intake's scoring engine."""
     odi_min = int(thresholds.for_clinic(assessment.episode.patient.clinic)["odi_min_sections"])
     for instrument in OUTCOME_INSTRUMENTS:
-        answers = {item.code: data.get(outcome_field(instrument.code, item.code)) for item in instrument.items}
+        given = outcomes.get(instrument.code, {})
+        answers = {item.code: given.get(item.code) for item in instrument.items}
         if all(value is None for value in answers.values()):
             assessment.outcome_scores.filter(instrument=instrument.code).delete()
             continue

@@ -84,7 +84,9 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = AssessmentForm(request.POST)
         if form.is_valid():
             try:
-                services.assessment_save(actor=request.user, assessment=assessment, data=form.cleaned_data)
+                services.assessment_save(
+                    actor=request.user, assessment=assessment, visit=form.visit(), exam=form.exam()
+                )
                 if "complete" in request.POST:
                     services.assessment_complete(actor=request.user, assessment=assessment)
                     messages.success(request, "Assessment completed; findings derived below.")

@@ -1,4 +1,5 @@
-"""Clinical thresholds: every one a clinic setting whose default comes from DOMAIN.md.
+"""Clinical thresholds: every one a clinic setting whose default comes from DOMAIN.md (stated in
+``domain/facts.py``, which the pure rules share).
 
 The table below is the single list; a clinic admin overrides values on the settings page
 (stored as ``ClinicThreshold`` rows). Code reads them with ``for_clinic(clinic)``.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+
+from domain.facts import THRESHOLD_DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,11 @@ class Threshold:
     help: str = ""
 
 
+def _clinical(key: str) -> Decimal:
+    """A clinical default is stated once, beside the pure rules that take it as their default."""
+    return Decimal(THRESHOLD_DEFAULTS[key])
+
+
 THRESHOLDS: tuple[Threshold, ...] = (
     Threshold(
         "intake_link_days",
@@ -34,7 +42,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold(
         "odi_min_sections",
-        Decimal(8),
+        _clinical("odi_min_sections"),
         "ODI: fewest sections answered to score",
         "sections",
         Decimal(1),
@@ -44,7 +52,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold(
         "load_progression_pct",
-        Decimal(30),
+        _clinical("load_progression_pct"),
         "Flag a two-week increase in weekly distance above",
         "%",
         Decimal(5),
@@ -54,7 +62,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold(
         "load_spike_pct",
-        Decimal(110),
+        _clinical("load_spike_pct"),
         "Flag a single run longer than this share of the 30-day longest run",
         "%",
         Decimal(100),
@@ -63,7 +71,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold(
         "caution_age_over",
-        Decimal(50),
+        _clinical("caution_age_over"),
         "Caution flag: back pain over the age of",
         "years",
         Decimal(30),
@@ -73,7 +81,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     ),
     Threshold(
         "caution_age_under",
-        Decimal(20),
+        _clinical("caution_age_under"),
         "Caution flag: back pain under the age of",
         "years",
         Decimal(10),
@@ -85,7 +93,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
 THRESHOLDS += (
     Threshold(
         "rom_asymmetry_deg",
-        Decimal(10),
+        _clinical("rom_asymmetry_deg"),
         "Hip ROM: flag a left-right difference of at least",
         "degrees",
         Decimal(3),
@@ -95,7 +103,7 @@ THRESHOLDS += (
     ),
     Threshold(
         "rom_mdc_deg",
-        Decimal(5),
+        _clinical("rom_mdc_deg"),
         "Hip ROM: smallest real change (MDC)",
         "degrees",
         Decimal(1),
@@ -105,7 +113,7 @@ THRESHOLDS += (
     ),
     Threshold(
         "fms_low_composite",
-        Decimal(14),
+        _clinical("fms_low_composite"),
         "FMS: show the screening cue at a composite of at most",
         "points",
         Decimal(0),
@@ -115,7 +123,7 @@ THRESHOLDS += (
     ),
     Threshold(
         "fms_total_mdc",
-        Decimal("2.5"),
+        _clinical("fms_total_mdc"),
         "FMS: smallest real change in the composite (MDC95)",
         "points",
         Decimal(1),
@@ -124,7 +132,7 @@ THRESHOLDS += (
     ),
     Threshold(
         "lld_normal_below_mm",
-        Decimal(5),
+        _clinical("lld_normal_below_mm"),
         "Leg length: normal variation below",
         "mm",
         Decimal(1),
@@ -134,7 +142,7 @@ THRESHOLDS += (
     ),
     Threshold(
         "lld_significant_from_mm",
-        Decimal(20),
+        _clinical("lld_significant_from_mm"),
         "Leg length: significant from",
         "mm",
         Decimal(5),

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 
+from domain.facts import THRESHOLD_DEFAULTS
+from domain.numbers import plain
+
 _CONTEXT = Context(prec=28)
 
 
@@ -182,8 +185,8 @@ def raised_red_flags(
     *,
     age: int,
     back_pain: bool,
-    caution_age_over: int | Decimal = 50,
-    caution_age_under: int | Decimal = 20,
+    caution_age_over: int | Decimal = THRESHOLD_DEFAULTS["caution_age_over"],
+    caution_age_under: int | Decimal = THRESHOLD_DEFAULTS["caution_age_under"],
 ) -> list[RaisedFlag]:
     """Flags raised by the red-flag answers ({question code: True / False / None}) and the age rule.
 
@@ -213,7 +216,7 @@ def raised_red_flags(
             RaisedFlag(
                 AGE_CAUTION_CODE,
                 Tier.CAUTION,
-                f"Age {age} with back pain (over {_plain(caution_age_over)} or under {_plain(caution_age_under)}) "
+                f"Age {age} with back pain (over {plain(caution_age_over)} or under {plain(caution_age_under)}) "
                 "– raised prior probability of serious pathology",
             )
         )
@@ -236,14 +239,6 @@ class LoadFact:
     value: Decimal  # exact, in %
     threshold: Decimal  # in %
     message: str  # staff-facing
-
-
-def _plain(value: int | Decimal) -> str:
-    """A number without trailing zeros: Decimal("30.000") -> "30"."""
-    if isinstance(value, int):
-        return str(value)
-    text = format(value.normalize(), "f")
-    return text
 
 
 def _one_decimal(value: Decimal) -> str:
@@ -285,8 +280,8 @@ def load_facts(
     weekly_km_4_weeks_ago: int | Decimal | None,
     longest_run_km_last_7_days: int | Decimal | None,
     longest_run_km_prior_30_days: int | Decimal | None,
-    progression_threshold_pct: int | Decimal = Decimal("30"),
-    spike_threshold_pct: int | Decimal = Decimal("110"),
+    progression_threshold_pct: int | Decimal = THRESHOLD_DEFAULTS["load_progression_pct"],
+    spike_threshold_pct: int | Decimal = THRESHOLD_DEFAULTS["load_spike_pct"],
 ) -> list[LoadFact]:
     """The load facts the two DOMAIN B8 rules raise; an empty list when neither applies.
 
@@ -316,7 +311,7 @@ def load_facts(
                 message=(
                     f"Weekly distance rose {_one_decimal(increase)} % in two weeks "
                     f"({_one_decimal(two_weeks_ago)} km to {_one_decimal(now)} km), above the "
-                    f"{_plain(progression_threshold)} % flag. In novice runners, more than 30 % over two weeks "
+                    f"{plain(progression_threshold)} % flag. In novice runners, more than 30 % over two weeks "
                     "went with more distance-related injuries (borderline evidence)."
                 ),
             )
@@ -335,7 +330,7 @@ def load_facts(
                     message=(
                         f"Longest run in the last 7 days ({_one_decimal(longest_recent)} km) is "
                         f"{_one_decimal(ratio)} % of the longest run in the previous 30 days "
-                        f"({_one_decimal(longest_prior)} km), above the {_plain(spike_threshold)} % flag. "
+                        f"({_one_decimal(longest_prior)} km), above the {plain(spike_threshold)} % flag. "
                         "Runs more than 10 % longer than the 30-day longest run went with more overuse injuries."
                     ),
                 )

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 
+from domain.facts import MCID_DEFAULTS, THRESHOLD_DEFAULTS
 from intake.instruments import INSTRUMENTS, Instrument
 
 # Enough digits for an exact-looking ODI fraction (e.g. 1600/45); independent of the caller's context.
@@ -196,7 +197,7 @@ def score(
     instrument: Instrument,
     answers: Mapping[str, int | None],
     *,
-    odi_min_sections: int = 8,
+    odi_min_sections: int = THRESHOLD_DEFAULTS["odi_min_sections"],
     lefs_require_all: bool = True,
 ) -> Score:
     """Score one instrument's raw answers ({item code: option value or None}).
@@ -228,11 +229,11 @@ def is_meaningful_change(
     baseline: Decimal,
     current: Decimal,
     *,
-    odi_mcid_points: int | Decimal = 10,
-    odi_mcid_relative: Decimal = Decimal("0.30"),
-    lefs_mcid: int | Decimal = 9,
-    nprs_mcid_points: int | Decimal = 2,
-    nprs_mcid_relative: Decimal = Decimal("0.30"),
+    odi_mcid_points: int | Decimal = MCID_DEFAULTS["odi_mcid_points"],
+    odi_mcid_relative: Decimal = MCID_DEFAULTS["odi_mcid_relative"],
+    lefs_mcid: int | Decimal = MCID_DEFAULTS["lefs_mcid"],
+    nprs_mcid_points: int | Decimal = MCID_DEFAULTS["nprs_mcid_points"],
+    nprs_mcid_relative: Decimal = MCID_DEFAULTS["nprs_mcid_relative"],
 ) -> bool:
     """True when ``current`` is a clinically important *improvement* on ``baseline`` (DOMAIN B5.7).
 

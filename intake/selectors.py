@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -10,7 +13,7 @@ from django.utils import timezone
 from clinic import permissions
 from clinic.models import EpisodeOfCare, User
 from clinic.signed_links import LinkProblem
-from intake import tokens
+from intake import instruments, tokens
 from intake.models import Intake, IntakeInvitation, IntakeStatus, RedFlag
 
 
@@ -53,6 +56,30 @@ def latest_invitation(intake: Intake | None) -> IntakeInvitation | None:
 
 def intake_of(episode: EpisodeOfCare) -> Intake | None:
     return Intake.objects.filter(episode=episode).first()
+
+
+@dataclass(frozen=True)
+class PlanningFacts:
+    """What a treatment plan is drafted from, out of a submitted intake: plans read these, never
+    the answers. Empty (nothing reported) while the episode has no submitted intake."""
+
+    load_facts: tuple[str, ...] = ()  # codes of the load facts derived on submit (intake.rules.load_facts)
+    back_pain: bool = False  # a region that counts as back was marked (instruments.involves_back)
+    lower_limb_pain: bool = False  # a hip, thigh or lower-leg region was marked
+    scores: Mapping[str, Decimal] = field(default_factory=dict)  # scored questionnaires, by instrument code
+
+
+def planning_facts(episode: EpisodeOfCare) -> PlanningFacts:
+    intake = getattr(episode, "intake", None)
+    if intake is None or not intake.is_submitted:
+        return PlanningFacts()
+    regions = intake.answers.get("complaint", {}).get("regions", [])
+    return PlanningFacts(
+        load_facts=tuple(fact["code"] for fact in intake.load_facts),
+        back_pain=instruments.involves_back(regions),
+        lower_limb_pain=bool(set(regions) & instruments.LOWER_LIMB_REGIONS),
+        scores={score.instrument: score.value for score in intake.scores.filter(scored=True)},
+    )
 
 
 def open_red_flags(episode: EpisodeOfCare) -> QuerySet[RedFlag]:

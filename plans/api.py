@@ -294,8 +294,8 @@ class PlanVisitsSerializer(text_input.Serializer):
     plan = serializers.IntegerField(source="plan_id", read_only=True)
     episode = serializers.IntegerField(source="plan.episode_id", read_only=True)
     version = serializers.IntegerField(source="number", read_only=True)
-    visits_per_week = serializers.IntegerField(source="body.visits_per_week", read_only=True)
-    weeks = serializers.IntegerField(source="body.weeks", read_only=True)
+    visits_per_week = serializers.IntegerField(source="signed.visits_per_week", read_only=True)
+    weeks = serializers.IntegerField(source="signed.weeks", read_only=True)
     signed_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, plan: TreatmentPlan) -> dict:

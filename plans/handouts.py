@@ -24,7 +24,9 @@ from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
+from plans.library import Prong
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
+from plans.signed import SignedPlan
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +71,11 @@ def html(version: PlanVersion) -> str:
     plan = version.plan
     episode = plan.episode
     clinic = episode.patient.clinic
-    body = version.body
-    items = [
-        {**item, "illustration_uri": _illustration_uri(item.get("illustration", ""))}
-        for item in body["items"]
-        if item["home_program"]
-    ]
-    first_day = timezone.localtime(version.signed_at, clinic.zone).date()
-    exercises = [item for item in items if item["prong"] == "exercise"]
-    self_care = [item for item in items if item["prong"] != "exercise"]
+    signed = SignedPlan.of(version)
+    items = [(item, _illustration_uri(item.illustration)) for item in signed.home_items]
+    first_day = signed.first_day(clinic.zone)
+    exercises = [(item, uri) for item, uri in items if item.prong == Prong.EXERCISE]
+    self_care = [(item, uri) for item, uri in items if item.prong != Prong.EXERCISE]
     logo_uri = (
         Path(default_storage.path(clinic.logo.name)).as_uri()
         if clinic.logo and default_storage.exists(clinic.logo.name)
@@ -88,23 +86,23 @@ def html(version: PlanVersion) -> str:
         {
             "clinic": clinic,
             "patient": episode.patient,
-            "clinician": body["clinician"],
+            "clinician": signed.clinician,
             "signed_on": first_day,
-            "items": items,
+            "items": signed.home_items,
             "item_groups": [
                 (heading, group)
                 for heading, group in (("Your exercises", exercises), ("Self-care", self_care))
                 if group
             ],
             "logo_uri": logo_uri,
-            "running_advice": body["running_advice"],
+            "running_advice": signed.running_advice,
             "load_guidance": LOAD_GUIDANCE,
             "when_to_call": WHEN_TO_CALL,
             "paper": "A4" if clinic.paper_size == "a4" else "letter",
             # One table a week for the plan's duration: a box per exercise per day.
             "log_weeks": [
                 [first_day + datetime.timedelta(days=week * 7 + day) for day in range(7)]
-                for week in range(body["weeks"])
+                for week in range(signed.weeks)
             ],
         },
     )

@@ -9,10 +9,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from clinic.models import Clinic, ContactChannel, EpisodeOfCare
 from clinic.picture_fields import PictureField
 from plans import library
+from plans.signed import SignedPlan
 
 VISITS_RANGE = [MinValueValidator(1), MaxValueValidator(7)]
 WEEKS_RANGE = [MinValueValidator(1), MaxValueValidator(52)]
@@ -248,6 +250,11 @@ class PlanVersion(models.Model):
     @property
     def patient(self):
         return self.plan.episode.patient
+
+    @cached_property
+    def signed(self) -> SignedPlan:
+        """The body read once as a typed value, for serializers that name fields by path."""
+        return SignedPlan.of(self)
 
 
 class HandoutStatus(models.TextChoices):

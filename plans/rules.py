@@ -21,14 +21,13 @@ Choices made where DOMAIN.md is silent (each says so again where it is coded):
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from assessments.findings import DEFAULT_THRESHOLDS
-from assessments.scoring import LLD_INTERPRETATION_LABELS, MOTION_LABELS
-from intake.scoring import is_meaningful_change
+from assessments.scoring import FMS_MAX_COMPOSITE, LLD_INTERPRETATION_LABELS, MOTION_LABELS
+from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
+from domain.numbers import plain
 from plans.library import (
     CONTRAINDICATIONS,
     DEFAULT_VISITS_PER_WEEK,
@@ -200,28 +199,13 @@ def _excludes(contraindication: Contraindication, intervention: Intervention) ->
 
 # --- Goals (DOMAIN B5.7) ------------------------------------------------------------------------------------
 
-# MCID defaults are intake.scoring.is_meaningful_change's (DOMAIN B5.1-B5.3, B5.7; S94, S97, S100); the ROM margin
-# and FMS cut-off are derive_findings' (DOMAIN A; B1.4, B2.3). A clinic's values come in ``mcid``.
+# DOMAIN's MCIDs (B5.1-B5.3, B5.7), ROM margin (B2.3) and FMS cut-off (B1.4), the same defaults as
+# intake.scoring.is_meaningful_change's and derive_findings'. A clinic's values come in ``mcid``.
 GOAL_SETTING_DEFAULTS: dict[str, Decimal] = {
-    **{
-        name: Decimal(parameter.default)
-        for name, parameter in inspect.signature(is_meaningful_change).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    },
-    "rom_mdc_deg": Decimal(DEFAULT_THRESHOLDS["rom_mdc_deg"]),
-    "fms_low_composite": Decimal(DEFAULT_THRESHOLDS["fms_low_composite"]),
+    **{name: Decimal(value) for name, value in MCID_DEFAULTS.items()},
+    "rom_mdc_deg": Decimal(THRESHOLD_DEFAULTS["rom_mdc_deg"]),
+    "fms_low_composite": Decimal(THRESHOLD_DEFAULTS["fms_low_composite"]),
 }
-
-_FMS_MAX = 21  # DOMAIN B1.3: composite 0-21
-_RANGES = {"nprs": (0, 10), "odi": (0, 100), "lefs": (0, 80)}  # DOMAIN A: NPRS 0-10, ODI 0-100 %, LEFS 0-80
-
-
-def _plain(value: Decimal | int) -> str:
-    """A number without trailing zeros: Decimal("28.0") -> "28"."""
-    if isinstance(value, int):
-        return str(value)
-    text = format(value.normalize(), "f")
-    return text
 
 
 def _settings(mcid: Mapping[str, Decimal | int] | None) -> dict[str, Decimal]:
@@ -243,7 +227,7 @@ def _score(value: object, instrument: str) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | Decimal) or not Decimal(value).is_finite():
         raise ValueError(f"{instrument.upper()} baseline must be an int or Decimal, not {value!r}")
-    low, high = _RANGES[instrument]
+    low, high = SCORE_RANGES[instrument]
     if not low <= value <= high:
         raise ValueError(f"{instrument.upper()} baseline must be {low}-{high}, not {value}")
     return Decimal(value)
@@ -261,10 +245,10 @@ def _nprs_goal(baseline: Decimal | None, settings: Mapping[str, Decimal]) -> str
     points, relative = settings["nprs_mcid_points"], settings["nprs_mcid_relative"]
     # NPRS is scored in whole points (intake.scoring): the first whole score that meets the change.
     target = max((baseline - _least_change(baseline, points, relative)).to_integral_value(ROUND_FLOOR), Decimal(0))
-    reach = "to 0" if target == 0 else f"to {_plain(target)} or lower"
+    reach = "to 0" if target == 0 else f"to {plain(target)} or lower"
     return (
-        f"Reduce pain (NPRS) from {_plain(baseline)} {reach} (a clinically important change: at least "
-        f"{_plain(points)} points or {_plain(relative * 100)} %)"
+        f"Reduce pain (NPRS) from {plain(baseline)} {reach} (a clinically important change: at least "
+        f"{plain(points)} points or {plain(relative * 100)} %)"
     )
 
 
@@ -276,24 +260,24 @@ def _odi_goal(baseline: Decimal | None, settings: Mapping[str, Decimal]) -> str 
     # meets the change; the baseline is shown as intake.scoring displays it.
     target = max((baseline - _least_change(baseline, points, relative)).quantize(Decimal("0.1"), ROUND_FLOOR), 0)
     shown = baseline.quantize(Decimal("0.1"), ROUND_HALF_UP)
-    reach = "to 0 %" if target == 0 else f"to {_plain(target)} % or lower"
+    reach = "to 0 %" if target == 0 else f"to {plain(target)} % or lower"
     return (
-        f"Reduce disability (ODI) from {_plain(shown)} % {reach} (a clinically important change: at least "
-        f"{_plain(points)} points or {_plain(relative * 100)} %)"
+        f"Reduce disability (ODI) from {plain(shown)} % {reach} (a clinically important change: at least "
+        f"{plain(points)} points or {plain(relative * 100)} %)"
     )
 
 
 def _lefs_goal(baseline: Decimal | None, settings: Mapping[str, Decimal]) -> str | None:
-    top = Decimal(_RANGES["lefs"][1])
+    top = Decimal(SCORE_RANGES["lefs"][1])
     if baseline is None or baseline >= top:
         return None
     points = settings["lefs_mcid"]
     target = (baseline + points).to_integral_value(ROUND_CEILING)
-    change = f"a clinically important change: at least {_plain(points)} points"
+    change = f"a clinically important change: at least {plain(points)} points"
     if target >= top:
         # DOMAIN.md is silent on a baseline within one MCID of the top: the goal is the top of the scale.
-        return f"Improve function (LEFS) from {_plain(baseline)} to {_plain(top)}, the top of the scale ({change})"
-    return f"Improve function (LEFS) from {_plain(baseline)} to {_plain(target)} or higher ({change})"
+        return f"Improve function (LEFS) from {plain(baseline)} to {plain(top)}, the top of the scale ({change})"
+    return f"Improve function (LEFS) from {plain(baseline)} to {plain(target)} or higher ({change})"
 
 
 def _rom_goals(rows: Sequence[tuple[str, str, int, int]], settings: Mapping[str, Decimal]) -> list[str]:
@@ -308,8 +292,8 @@ def _rom_goals(rows: Sequence[tuple[str, str, int, int]], settings: Mapping[str,
             continue
         label = MOTION_LABELS.get(motion, motion.replace("_", " ")).lower()
         goals.append(
-            f"Improve {label} – {side} from {value}° to {_plain(target)}° or more "
-            f"(within the {_plain(mdc)}° MDC of the {norm}° norm)"
+            f"Improve {label} – {side} from {value}° to {plain(target)}° or more "
+            f"(within the {plain(mdc)}° MDC of the {norm}° norm)"
         )
     return goals
 
@@ -317,14 +301,14 @@ def _rom_goals(rows: Sequence[tuple[str, str, int, int]], settings: Mapping[str,
 def _fms_goal(composite: int | None, settings: Mapping[str, Decimal]) -> str | None:
     if composite is None:
         return None
-    if isinstance(composite, bool) or not isinstance(composite, int) or not 0 <= composite <= _FMS_MAX:
-        raise ValueError(f"FMS composite must be a whole number 0-{_FMS_MAX}, not {composite!r}")
+    if isinstance(composite, bool) or not isinstance(composite, int) or not 0 <= composite <= FMS_MAX_COMPOSITE:
+        raise ValueError(f"FMS composite must be a whole number 0-{FMS_MAX_COMPOSITE}, not {composite!r}")
     cutoff = settings["fms_low_composite"]
     if composite > cutoff:
         return None
     # DOMAIN A "FMS" / B1.4: <= 14 is a screening cue, never an injury prediction.
     return (
-        f"Raise the FMS composite from {composite} to above {_plain(cutoff)} "
+        f"Raise the FMS composite from {composite} to above {plain(cutoff)} "
         "(a screening cue for movement quality, not an injury prediction)"
     )
 
@@ -351,6 +335,63 @@ class _Selected:
     dosage: Dosage | None  # first override in rule order
     because: list[str]
     rules: list[str]
+
+
+_Matched = Sequence[tuple[PlanRule, tuple[str, ...]]]
+_Active = Sequence[tuple[Contraindication, tuple[str, ...]]]
+
+
+def _candidates(matched: _Matched, library: Library) -> list[_Selected]:
+    """Each intervention the matched rules choose, once, ordered by prong, then in the order first selected."""
+    selected: dict[str, _Selected] = {}
+    for rule, because in matched:
+        for item in rule.items:
+            entry = selected.get(item.intervention)
+            if entry is None:
+                entry = selected[item.intervention] = _Selected(
+                    library.interventions[item.intervention], item.dosage, [], []
+                )
+            elif entry.dosage is None:
+                entry.dosage = item.dosage
+            entry.because.extend(label for label in because if label not in entry.because)
+            if rule.key not in entry.rules:
+                entry.rules.append(rule.key)
+    prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
+    return sorted(selected.values(), key=lambda entry: prong_rank[entry.intervention.prong])
+
+
+def _screen(
+    candidates: Sequence[_Selected], active: _Active, blockers: _Active
+) -> tuple[list[DraftItem], list[Excluded]]:
+    """The candidates no active contraindication excludes, and one entry per (candidate, contraindication) that
+    does; a blocking contraindication excludes every candidate."""
+    items: list[DraftItem] = []
+    excluded: list[Excluded] = []
+    for entry in candidates:
+        intervention = entry.intervention
+        hits = blockers or [(c, because) for c, because in active if _excludes(c, intervention)]
+        for contraindication, because in hits:
+            excluded.append(
+                Excluded(
+                    intervention.key,
+                    intervention.prong,
+                    contraindication.reason,
+                    contraindication.key,
+                    contraindication.hard,
+                    because,
+                )
+            )
+        if not hits:
+            items.append(
+                DraftItem(
+                    intervention.key,
+                    intervention.prong,
+                    entry.dosage or intervention.dosage,
+                    tuple(entry.because),
+                    tuple(entry.rules),
+                )
+            )
+    return items, excluded
 
 
 def generate(
@@ -381,21 +422,7 @@ def generate(
         if (because := _rule_because(rule, findings, loads, intakes)) is not None
     ]
 
-    selected: dict[str, _Selected] = {}
-    for rule, because in matched:
-        for item in rule.items:
-            entry = selected.get(item.intervention)
-            if entry is None:
-                entry = selected[item.intervention] = _Selected(
-                    library.interventions[item.intervention], item.dosage, [], []
-                )
-            elif entry.dosage is None:
-                entry.dosage = item.dosage
-            entry.because.extend(label for label in because if label not in entry.because)
-            if rule.key not in entry.rules:
-                entry.rules.append(rule.key)
-    prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
-    candidates = sorted(selected.values(), key=lambda entry: prong_rank[entry.intervention.prong])
+    candidates = _candidates(matched, library)
 
     active = [
         (contraindication, because)
@@ -405,32 +432,7 @@ def generate(
     referrals = tuple(_unique(c.referral for c, _ in active if c.referral))
     blockers = [(c, because) for c, because in active if c.blocks_plan]
 
-    items: list[DraftItem] = []
-    excluded: list[Excluded] = []
-    for entry in candidates:
-        intervention = entry.intervention
-        hits = blockers or [(c, because) for c, because in active if _excludes(c, intervention)]
-        for contraindication, because in hits:
-            excluded.append(
-                Excluded(
-                    intervention.key,
-                    intervention.prong,
-                    contraindication.reason,
-                    contraindication.key,
-                    contraindication.hard,
-                    because,
-                )
-            )
-        if not hits:
-            items.append(
-                DraftItem(
-                    intervention.key,
-                    intervention.prong,
-                    entry.dosage or intervention.dosage,
-                    tuple(entry.because),
-                    tuple(entry.rules),
-                )
-            )
+    items, excluded = _screen(candidates, active, blockers)
 
     # DOMAIN.md gives no visit frequency or plan length: the largest over the matched rules (clinic defaults
     # when nothing matched).

@@ -9,7 +9,7 @@ from assessments import scoring
 from assessments import selectors as assessment_selectors
 from assessments.models import Assessment
 from clinic import thresholds
-from intake import instruments
+from intake import selectors as intake_selectors
 from plans import library, rules
 from plans.models import Contraindication, Intervention, PlanRule, TreatmentPlan
 
@@ -96,18 +96,11 @@ def facts_for(assessment: Assessment) -> dict:
         rules.RedFlagFact(code=flag.code, tier=flag.tier, label=flag.label, open=flag.cleared_at is None)
         for flag in episode.red_flags.all()
     ]
-    intake = getattr(episode, "intake", None)
-    load_facts: list[str] = []
-    intake_facts: list[str] = []
-    scores: dict[str, Decimal] = {}
-    if intake is not None and intake.is_submitted:
-        load_facts = [fact["code"] for fact in intake.load_facts]
-        regions = intake.answers.get("complaint", {}).get("regions", [])
-        if instruments.involves_back(regions):
-            intake_facts.append("back_pain")
-        if set(regions) & instruments.LOWER_LIMB_REGIONS:
-            intake_facts.append("hip_pain")
-        scores = {score.instrument: score.value for score in intake.scores.filter(scored=True)}
+    intake = intake_selectors.planning_facts(episode)
+    # The library's intake conditions (INTAKE_FACT_LABELS): "hip_pain" stands for any lower-limb region.
+    intake_facts = [
+        code for code, reported in (("back_pain", intake.back_pain), ("hip_pain", intake.lower_limb_pain)) if reported
+    ]
     summary = assessment_selectors.summary(assessment)
     below_norm = tuple(
         (row.motion, side, getattr(row, side), row.norm.value)
@@ -115,16 +108,16 @@ def facts_for(assessment: Assessment) -> dict:
         for side in scoring.SIDES
         if row.norm is not None and getattr(row, f"{side}_below_norm")
     )
-    nprs = Decimal(assessment.pain_today) if assessment.pain_today is not None else scores.get("nprs")
+    nprs = Decimal(assessment.pain_today) if assessment.pain_today is not None else intake.scores.get("nprs")
     return {
         "findings": findings,
         "red_flags": red_flags,
-        "load_facts": load_facts,
+        "load_facts": list(intake.load_facts),
         "intake_facts": intake_facts,
         "baseline": rules.BaselineFacts(
             nprs=nprs,
-            odi=scores.get("odi"),
-            lefs=scores.get("lefs"),
+            odi=intake.scores.get("odi"),
+            lefs=intake.scores.get("lefs"),
             fms_composite=summary.fms.composite,
             rom_below_norm=below_norm,
         ),

@@ -29,6 +29,7 @@ from plans.models import (
     RuleItem,
     TreatmentPlan,
 )
+from plans.signed import SignedItem, SignedPlan
 
 DOSAGE_FIELDS = ("sets", "reps", "hold_seconds", "frequency")
 
@@ -436,14 +437,10 @@ def illustration_url(reference: str) -> str:
     return ""
 
 
-def home_program(version: PlanVersion) -> list[dict]:
-    """The patient-facing part of a signed version: exercises and self-care, in order, each
+def home_program(signed: SignedPlan) -> list[tuple[SignedItem, str]]:
+    """The patient-facing part of a signed plan: exercises and self-care, in order, each
     with the URL of its picture."""
-    return [
-        {**item, "illustration_url": illustration_url(item.get("illustration", ""))}
-        for item in version.body["items"]
-        if item["home_program"]
-    ]
+    return [(item, illustration_url(item.illustration)) for item in signed.home_items]
 
 
 def library_update(*, actor: User, row, form) -> None:

@@ -29,6 +29,7 @@ from plans.models import (
     Prong,
     TreatmentPlan,
 )
+from plans.signed import SignedPlan
 
 
 def _messages_from(request: HttpRequest, error: ValidationError) -> None:
@@ -169,24 +170,18 @@ def plan_version(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     plan = access.plan_for(request.user, pk)
     version = get_object_or_404(PlanVersion.objects.select_related("signed_by"), plan=plan, number=number)
     audit.record_read(actor=request.user, action=audit.Read.PLAN_VERSION_VIEWED, obj=version)
-    items = version.body["items"]
+    signed = SignedPlan.of(version)
     return render(
         request,
         "plans/plan_version.html",
         {
             "plan": plan,
             "version": version,
+            "signed": signed,
             "patient": plan.episode.patient,
             "episode": plan.episode,
-            "prongs": [
-                (
-                    library.PRONG_LABELS[prong.value],
-                    [item for item in items if item["prong"] == prong.value],
-                    version.body["missing_prong_reasons"].get(prong.value, ""),
-                )
-                for prong in Prong
-            ],
-            "home_program": services.home_program(version),
+            "prongs": [(library.PRONG_LABELS[prong], items, reason) for prong, items, reason in signed.by_prong],
+            "home_program": services.home_program(signed),
             "handout": getattr(version, "handout", None),
             "can_change": permissions.can_change_clinical(request.user, plan.episode.patient),
         },

@@ -22,6 +22,7 @@ from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import instruments
 from intake.models import Intake, QuestionnaireScore, RedFlag
 from plans.models import Handout, Prong, TreatmentPlan
+from plans.signed import SignedPlan
 
 # A fixed URI, not SITE_URL: a code keeps meaning the same thing when a clinic moves host, and
 # two Stride clinics' exports use the same codes. ``stride.example`` is the project's own
@@ -402,23 +403,22 @@ def condition(row: Finding, assessment: Assessment) -> dict:
     return resource
 
 
-def _plan_items(plan: TreatmentPlan) -> tuple[list[Mapping], dict[str, str]]:
-    """What the plan prescribes: the latest signed version (what the patient was given), or the
-    draft's items while nothing has been signed yet."""
-    versions = list(plan.versions.all())
-    if versions:
-        latest = max(versions, key=lambda version: version.number)
-        return latest.body["items"], latest.body.get("missing_prong_reasons", {})
-    items = [{"name": item.name, "prong": item.prong, "dosage": item.dosage_text} for item in plan.items.all()]
+def _plan_items(plan: TreatmentPlan, signed: SignedPlan | None) -> tuple[list[tuple[str, str, str]], Mapping[str, str]]:
+    """What the plan prescribes, as (name, prong, dosage): the latest signed version (what the
+    patient was given), or the draft's items while nothing has been signed yet."""
+    if signed is not None:
+        return [(item.name, item.prong, item.dosage) for item in signed.items], signed.missing_prong_reasons
+    items = [(item.name, item.prong, item.dosage_text) for item in plan.items.all()]
     return items, dict(plan.missing_prong_reasons)
 
 
 def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
     """The three prongs as three activities, each listing its items with their dosage; a prong
-    left out carries the clinician's reason and ``doNotPerform``."""
-    items, missing_reasons = _plan_items(plan)
+    left out carries the clinician's reason and ``doNotPerform``. A signed plan's period is its
+    days in the clinic's calendar, as the patient's portal shows them."""
     versions = list(plan.versions.all())
-    signed = max(versions, key=lambda version: version.number) if versions else None
+    signed = SignedPlan.of(max(versions, key=lambda version: version.number)) if versions else None
+    items, missing_reasons = _plan_items(plan, signed)
     if signed is None:
         status, activity_status = "draft", "not-started"
     elif plan.episode.status == EpisodeStatus.DISCHARGED:
@@ -427,12 +427,10 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
         status, activity_status = "active", "in-progress"
     activities = []
     for prong in Prong:
-        prong_items = [item for item in items if item["prong"] == prong.value]
+        prong_items = [(name, dosage) for name, item_prong, dosage in items if item_prong == prong.value]
         detail = {"code": _concept(CS_PRONG, prong.value, prong.label), "status": activity_status}
         if prong_items:
-            detail["description"] = "; ".join(
-                f"{item['name']} ({item['dosage']})" if item.get("dosage") else item["name"] for item in prong_items
-            )
+            detail["description"] = "; ".join(f"{name} ({dosage})" if dosage else name for name, dosage in prong_items)
         else:
             detail["doNotPerform"] = True
             detail["status"] = "not-started"
@@ -453,11 +451,8 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
         "activity": activities,
     }
     if signed is not None:
-        start = signed.signed_at.date()
-        resource["period"] = {
-            "start": start.isoformat(),
-            "end": (start + datetime.timedelta(weeks=plan.weeks)).isoformat(),
-        }
+        zone = plan.episode.patient.clinic.zone
+        resource["period"] = {"start": signed.first_day(zone).isoformat(), "end": signed.last_day(zone).isoformat()}
     addresses = [ref("Condition", condition_id) for condition_id in conditions]
     if addresses:
         resource["addresses"] = addresses

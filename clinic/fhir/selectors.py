@@ -72,7 +72,7 @@ def patient_rows(patient: Patient) -> PatientRows:
         ),
         plans=list(
             TreatmentPlan.objects.filter(episode__patient=patient)
-            .select_related("episode", "created_by")
+            .select_related("episode__patient__clinic", "created_by")
             .prefetch_related("versions", "items")
             .order_by("created_at", "id")
         ),

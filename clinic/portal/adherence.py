@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from plans.signed import plan_last_day
+
 # How far back a patient may fix their log: a product default (DOMAIN.md is silent).
 CHECK_IN_WINDOW_DAYS = 7
 
@@ -30,10 +32,6 @@ _RANGE_AND_TIMES = r"(?:\s*(?:–|-|to|or)\s*\d+)?(?:\s+times?)?"
 _PER_WEEK = re.compile(rf"^(?P<count>{_NUMBER}){_RANGE_AND_TIMES}\s+(?:a|per|each)\s+week$")
 _TIMES = rf"(?:{_NUMBER}){_RANGE_AND_TIMES}"
 _DAILY = re.compile(rf"^(?:(?:{_TIMES}\s+)?daily|every day|each day|{_TIMES}\s+(?:a|per|each)\s+day)$")
-
-
-def plan_last_day(first_day: datetime.date, weeks: int) -> datetime.date:
-    return first_day + datetime.timedelta(days=weeks * 7 - 1)
 
 
 def check_in_days(first_day: datetime.date, weeks: int, today: datetime.date) -> list[datetime.date]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django import forms
 
 from clinic import text_input
+from plans.signed import SignedItem
 
 PAIN_CHOICES = [(value, str(value)) for value in range(11)]
 
@@ -28,6 +31,6 @@ class CheckInForm(text_input.Form):
         help_text="0 is no pain, 10 is the worst pain you can imagine.",
     )
 
-    def __init__(self, *args, items: list[dict], **kwargs) -> None:
+    def __init__(self, *args, items: Sequence[SignedItem], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["done_items"].choices = [(index, item["name"]) for index, item in enumerate(items)]
+        self.fields["done_items"].choices = [(index, item.name) for index, item in enumerate(items)]

@@ -13,6 +13,7 @@ from clinic.portal.tokens import LINKS
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
+from plans.signed import SignedPlan
 
 
 def link_for_token(link_token: str) -> tuple[PortalLink | None, LinkProblem | None]:
@@ -63,16 +64,6 @@ def current_version_id(plan_id: int) -> int | None:
     return PlanVersion.objects.filter(plan_id=plan_id).order_by("-number").values_list("pk", flat=True).first()
 
 
-def first_day(version: PlanVersion) -> datetime.date:
-    """The plan's first day: the day it was signed, in the clinic's calendar."""
-    return timezone.localdate(version.signed_at, version.plan.episode.patient.clinic.zone)
-
-
-def home_items(version: PlanVersion) -> list[dict]:
-    """The version's home-program items in their frozen order; check-ins index into this."""
-    return [item for item in version.body["items"] if item["home_program"]]
-
-
 def check_ins(versions: list[PlanVersion]) -> dict[int, dict[datetime.date, HomeProgramCheckIn]]:
     """Every check-in of the given versions, by version id and day, in one query."""
     by_version: dict[int, dict[datetime.date, HomeProgramCheckIn]] = {version.pk: {} for version in versions}
@@ -96,20 +87,22 @@ def episode_adherence(episode, today: datetime.date) -> list[dict]:
     panels = []
     for version in current:
         by_day = logged[version.pk]
-        first = first_day(version)
-        items = home_items(version)
+        signed = SignedPlan.of(version)
+        zone = version.plan.episode.patient.clinic.zone
+        first = signed.first_day(zone)
+        items = signed.home_items
         trend = adherence.pain_trend([(day, check_in.pain) for day, check_in in by_day.items()])
         panels.append(
             {
                 "version": version,
                 "first_day": first,
-                "last_day": adherence.plan_last_day(first, version.body["weeks"]),
+                "last_day": signed.last_day(zone),
                 "item_count": len(items),
                 "adherence": adherence.adherence(
-                    [item.get("frequency", "") for item in items],
+                    [item.frequency for item in items],
                     {day: check_in.done_items for day, check_in in by_day.items()},
                     first,
-                    version.body["weeks"],
+                    signed.weeks,
                     today,
                 ),
                 "trend": trend,

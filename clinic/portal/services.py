@@ -17,6 +17,7 @@ from clinic.portal import adherence, selectors
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from clinic.portal.tokens import LINKS
 from plans.models import Handout, PlanVersion
+from plans.signed import SignedPlan
 
 
 def link_issue(*, patient: Patient) -> str:
@@ -71,13 +72,14 @@ def check_in_save(
     patient = link.patient
     if version.plan.episode.patient_id != patient.pk or selectors.current_version_id(version.plan_id) != version.pk:
         raise PermissionDenied
-    first_day = selectors.first_day(version)
+    signed = SignedPlan.of(version)
+    zone = patient.clinic.zone
     problem = adherence.check_in_day_problem(
-        day, first_day, version.body["weeks"], timezone.localdate(timezone.now(), patient.clinic.zone)
+        day, signed.first_day(zone), signed.weeks, timezone.localdate(timezone.now(), zone)
     )
     if problem:
         raise ValidationError({"day": problem})
-    item_count = len(selectors.home_items(version))
+    item_count = len(signed.home_items)
     if any(index not in range(item_count) for index in done_items):
         raise ValidationError({"done_items": "Tick only exercises of this home program."})
     with transaction.atomic():

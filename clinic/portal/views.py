@@ -20,6 +20,7 @@ from clinic.portal import adherence, selectors, services
 from clinic.portal.forms import CheckInForm
 from plans import services as plan_services
 from plans.models import HandoutStatus, PlanVersion
+from plans.signed import SignedPlan
 
 
 def _open(request: HttpRequest, token: str):
@@ -37,22 +38,25 @@ def _today(link) -> datetime.date:
     return timezone.localdate(timezone.now(), link.patient.clinic.zone)
 
 
-def _program(version: PlanVersion, *, current: bool, today: datetime.date, check_ins: dict) -> dict:
+def _program(
+    version: PlanVersion, *, zone: datetime.tzinfo, current: bool, today: datetime.date, check_ins: dict
+) -> dict:
     """What the portal shows of one home program."""
-    first_day = selectors.first_day(version)
-    days = adherence.check_in_days(first_day, version.body["weeks"], today) if current else []
+    signed = SignedPlan.of(version)
+    days = adherence.check_in_days(signed.first_day(zone), signed.weeks, today) if current else []
     logged_today = check_ins.get(today)
     return {
         "version": version,
+        "signed": signed,
         "current": current,
-        "items": plan_services.home_program(version),
-        "first_day": first_day,
-        "last_day": adherence.plan_last_day(first_day, version.body["weeks"]),
+        "items": plan_services.home_program(signed),
+        "first_day": signed.first_day(zone),
+        "last_day": signed.last_day(zone),
         "handout_ready": getattr(version, "handout", None) is not None
         and version.handout.status == HandoutStatus.READY,
         "today_form": (
             CheckInForm(
-                items=selectors.home_items(version),
+                items=signed.home_items,
                 initial={
                     "day": today,
                     "done_items": logged_today.done_items if logged_today else [],
@@ -60,7 +64,7 @@ def _program(version: PlanVersion, *, current: bool, today: datetime.date, check
                 },
                 prefix=f"v{version.pk}",
             )
-            if today in days and selectors.home_items(version)
+            if today in days and signed.home_items
             else None
         ),
         "logged_today": logged_today,
@@ -77,6 +81,7 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
     current, past = selectors.split_current(selectors.home_programs(patient))
     today = _today(link)
     check_ins = selectors.check_ins(current)
+    zone = patient.clinic.zone
     return render(
         request,
         "portal/home.html",
@@ -85,7 +90,8 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             "patient": patient,
             "token": token,
             "current": [
-                _program(version, current=True, today=today, check_ins=check_ins[version.pk]) for version in current
+                _program(version, zone=zone, current=True, today=today, check_ins=check_ins[version.pk])
+                for version in current
             ],
             "past": past,
             "appointments": selectors.upcoming_appointments(patient),
@@ -114,7 +120,9 @@ def program(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
         {
             "clinic": link.patient.clinic,
             "token": token,
-            "program": _program(version, current=current, today=_today(link), check_ins={}),
+            "program": _program(
+                version, zone=link.patient.clinic.zone, current=current, today=_today(link), check_ins={}
+            ),
         },
     )
 
@@ -153,10 +161,11 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
         messages.info(request, "This home program has been replaced by a newer one; log your exercises there.")
         return redirect("portal_home", token=token)
     today = _today(link)
-    first_day = selectors.first_day(version)
-    days = adherence.check_in_days(first_day, version.body["weeks"], today)
+    signed = SignedPlan.of(version)
+    first_day = signed.first_day(link.patient.clinic.zone)
+    days = adherence.check_in_days(first_day, signed.weeks, today)
     logged = selectors.check_ins([version])[version.pk]
-    items = selectors.home_items(version)
+    items = signed.home_items
     if request.method == "POST":
         form = CheckInForm(request.POST, items=items, prefix=f"v{version.pk}")
         if form.is_valid():
@@ -180,7 +189,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
             reason = (
                 "That date could not be read."
                 if day is None
-                else adherence.check_in_day_problem(day, first_day, version.body["weeks"], today)
+                else adherence.check_in_day_problem(day, first_day, signed.weeks, today)
             )
             messages.error(request, f"{reason} Showing today instead.")
             day = today
@@ -202,6 +211,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
             "clinic": link.patient.clinic,
             "token": token,
             "version": version,
+            "signed": signed,
             "form": form,
             "day": day,
             "today": today,

@@ -24,6 +24,7 @@ from clinic.scheduling.models import (
     ReminderTemplate,
 )
 from clinic.signed_links import SignedLinks
+from plans.signed import SignedPlan
 
 LINKS = {action: SignedLinks(f"reminder.{action}") for action in ReminderLinkAction.values}
 LINK_PATHS = {
@@ -34,8 +35,7 @@ LINK_PATHS = {
 
 
 def plan_ends_at(version) -> datetime.datetime:
-    """A signed plan runs for its weeks from the signature (the snapshot's ``weeks``)."""
-    return version.signed_at + datetime.timedelta(weeks=int(version.body["weeks"]))
+    return SignedPlan.of(version).ends_at
 
 
 def wording_for(*, clinic, kind: str, appointment_type_id: int | None = None) -> wording.Wording:

@@ -27,7 +27,7 @@ Time, the one thing that is easy to get wrong here:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations, pairwise
@@ -378,6 +378,80 @@ def _minutes(length: timedelta) -> str:
     return f"{length.total_seconds() / 60:g} min"
 
 
+def _day_picks(
+    days: Sequence[date],
+    lengths: set[timedelta],
+    hours: Sequence[WorkingHours],
+    zone: ZoneInfo,
+    taken: Sequence[_Interval],
+    earliest: datetime | None,
+    preference: Preference,
+) -> dict[tuple[date, timedelta], _Pick | None]:
+    """One best slot per (day, length) of a week, or None where none is free.
+
+    Visits of one week fall on different local days, and a window never crosses midnight, so they cannot collide
+    with each other: only what was taken before this week counts.
+    """
+    windows = {day: _windows(day, hours, zone) for day in days}
+    spans = [window for day in days for window in windows[day]]
+    # A long series meets a long busy list: keep only what can touch this week before looking at each slot.
+    nearby = [entry for entry in taken if spans and _overlap(entry, (spans[0][0], spans[-1][1]))]
+    return {
+        (day, wanted): _best_pick(_free(windows[day], wanted, nearby, DEFAULT_STEP, earliest), preference, zone)
+        for day in days
+        for wanted in lengths
+    }
+
+
+def _best_week(
+    days: Sequence[date],
+    picks: Mapping[tuple[date, timedelta], _Pick | None],
+    visits_per_week: int,
+    length: timedelta,
+    reassessment_length: timedelta | None,
+    previous_day: date | None,
+) -> tuple[tuple[date, ...], list[_Pick], bool]:
+    """(days, their picks, whether the last is the reassessment) by the order of ``propose_series``;
+    ``reassessment_length`` is None outside a reassessment week. Nothing fits: ((), [], False)."""
+    best_key: tuple | None = None
+    best: tuple[tuple[date, ...], list[_Pick], bool] = ((), [], False)
+    for with_reassessment in (True, False) if reassessment_length is not None else (False,):
+        for count in range(visits_per_week, 0, -1):
+            for chosen in combinations(days, count):
+                last_length = reassessment_length if with_reassessment else length
+                wanted = [length] * (count - 1) + [last_length]
+                week_picks = [picks[day, each] for day, each in zip(chosen, wanted, strict=True)]
+                if any(pick is None for pick in week_picks):
+                    continue
+                sequence = ([] if previous_day is None else [previous_day]) + list(chosen)
+                close = sum(1 for a, b in pairwise(sequence) if (b - a).days < SPREAD_DAYS)
+                key = (
+                    not with_reassessment,
+                    -count,
+                    -sum(pick.preferred for pick in week_picks),
+                    close,
+                    tuple(pick.start for pick in week_picks),
+                )
+                if best_key is None or key < best_key:
+                    best_key, best = key, (chosen, week_picks, with_reassessment)
+    return best
+
+
+def _week_messages(
+    week: int, fitted: int, visits_per_week: int, reassessment_missing: bool, reassessment_length: timedelta
+) -> list[str]:
+    messages = []
+    if not fitted:
+        messages.append(f"Week {week}: no visit fits the clinician's free time ({_visits(visits_per_week)} wanted)")
+    elif fitted < visits_per_week:
+        messages.append(f"Week {week}: only {fitted} of {_visits(visits_per_week)} fit the clinician's free time")
+    if reassessment_missing:
+        messages.append(
+            f"Week {week}: no free time is long enough for the reassessment ({_minutes(reassessment_length)})"
+        )
+    return messages
+
+
 def propose_series(
     *,
     first_day: date,
@@ -430,41 +504,10 @@ def propose_series(
         days = [first_day + timedelta(days=7 * (week - 1) + offset) for offset in range(7)]
         reassess = reassess_every_weeks is not None and (week % reassess_every_weeks == 0 or week == weeks)
         lengths = {length, reassessment_length} if reassess else {length}
-        # One best slot per (day, length). Visits of one week fall on different local days, and a window never
-        # crosses midnight, so they cannot collide with each other; `taken` grows after each week for the next.
-        windows = {day: _windows(day, hours, zone) for day in days}
-        spans = [window for day in days for window in windows[day]]
-        # A long series meets a long busy list: keep only what can touch this week before looking at each slot.
-        nearby = [entry for entry in taken if spans and _overlap(entry, (spans[0][0], spans[-1][1]))]
-        picks: dict[tuple[date, timedelta], _Pick | None] = {}
-        for day in days:
-            for wanted in lengths:
-                slots = _free(windows[day], wanted, nearby, DEFAULT_STEP, earliest)
-                picks[day, wanted] = _best_pick(slots, preference, zone)
-
-        best_key: tuple | None = None
-        best: tuple[tuple[date, ...], list[_Pick], bool] | None = None
-        for with_reassessment in (True, False) if reassess else (False,):
-            for count in range(visits_per_week, 0, -1):
-                for chosen in combinations(days, count):
-                    last_length = reassessment_length if with_reassessment else length
-                    wanted = [length] * (count - 1) + [last_length]
-                    week_picks = [picks[day, each] for day, each in zip(chosen, wanted, strict=True)]
-                    if any(pick is None for pick in week_picks):
-                        continue
-                    sequence = ([] if previous_day is None else [previous_day]) + list(chosen)
-                    close = sum(1 for a, b in pairwise(sequence) if (b - a).days < SPREAD_DAYS)
-                    key = (
-                        not with_reassessment,
-                        -count,
-                        -sum(pick.preferred for pick in week_picks),
-                        close,
-                        tuple(pick.start for pick in week_picks),
-                    )
-                    if best_key is None or key < best_key:
-                        best_key, best = key, (chosen, week_picks, with_reassessment)
-
-        chosen, week_picks, with_reassessment = best if best else ((), [], False)
+        picks = _day_picks(days, lengths, hours, zone, taken, earliest, preference)
+        chosen, week_picks, with_reassessment = _best_week(
+            days, picks, visits_per_week, length, reassessment_length if reassess else None, previous_day
+        )
         for index, pick in enumerate(week_picks):
             is_reassessment = with_reassessment and index == len(week_picks) - 1
             proposed.append(
@@ -479,16 +522,9 @@ def propose_series(
             taken.append((pick.start, pick.end))
         if chosen:
             previous_day = chosen[-1]
-        if not chosen:
-            messages.append(f"Week {week}: no visit fits the clinician's free time ({_visits(visits_per_week)} wanted)")
-        elif len(chosen) < visits_per_week:
-            messages.append(
-                f"Week {week}: only {len(chosen)} of {_visits(visits_per_week)} fit the clinician's free time"
-            )
-        if reassess and not with_reassessment:
-            messages.append(
-                f"Week {week}: no free time is long enough for the reassessment ({_minutes(reassessment_length)})"
-            )
+        messages += _week_messages(
+            week, len(chosen), visits_per_week, reassess and not with_reassessment, reassessment_length
+        )
     return proposed, messages
 
 

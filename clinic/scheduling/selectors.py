@@ -20,6 +20,7 @@ from clinic.scheduling.models import (
 )
 from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
+from plans.signed import SignedPlan
 
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
 
@@ -78,7 +79,7 @@ def under_scheduled(*, user) -> list[UnderScheduled]:
             key=lambda version: version.signed_at,
         )
         latest = versions[-1]
-        planned = int(latest.body["visits_per_week"]) * int(latest.body["weeks"])
+        planned = SignedPlan.of(latest).planned_visits
         booked = sum(1 for visit in episode.appointments.all() if visit.starts_at >= versions[0].signed_at)
         if booked < planned:
             rows.append(UnderScheduled(episode=episode, planned=planned, booked=booked))

@@ -25,6 +25,7 @@ from clinic.scheduling import calendar, rules, services
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from plans.models import PlanVersion
+from plans.signed import SignedPlan
 
 
 def _require_scheduler(user) -> None:
@@ -352,11 +353,12 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
     clinician = episode.lead_clinician
     preference_form = PreferenceForm(request.GET or None)
     preference = preference_form.preference() if preference_form.is_valid() else None
+    signed = SignedPlan.of(version)
     proposed, notes = services.plan_series_proposal(
         episode=episode,
         clinician=clinician,
-        visits_per_week=version.body["visits_per_week"],
-        weeks=version.body["weeks"],
+        visits_per_week=signed.visits_per_week,
+        weeks=signed.weeks,
         preference=preference,
     )
     if request.method == "POST":
@@ -383,6 +385,7 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
         {
             "episode": episode,
             "version": version,
+            "signed": signed,
             "clinician": clinician,
             "proposed": proposed,
             "notes": notes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 
 from clinic import permissions
+from plans.signed import SignedPlan
 
 register = template.Library()
 
@@ -14,7 +15,8 @@ register = template.Library()
 def plans_panel(context, episode):
     user = context["request"].user
     plans = list(episode.plans.prefetch_related("versions"))
-    signed = [(plan, plan.versions.all()[0]) for plan in plans if plan.versions.all()]
+    latest = [(plan, plan.versions.all()[0]) for plan in plans if plan.versions.all()]
+    signed = [(plan, version, SignedPlan.of(version)) for plan, version in latest]
     return {
         "plans": plans,
         "signed": signed,

@@ -7,85 +7,28 @@ import datetime
 import re
 from collections import defaultdict
 from html import unescape
-from html.parser import HTMLParser
 
 from django.forms.models import model_to_dict
-from django.utils import timezone
 
-from assessments.findings import SPECIAL_TESTS
 from assessments.models import Assessment
 from clinic.models import User
-from tests.factories import UserFactory
+from tests.factories import BASELINE_DAY, EXAM_VALUES, REASSESSMENT_DAY, UserFactory
+from tests.factories import days_ago as days_ago  # the page tests' visit days come from here too
 
 STAFF_BACKEND = "clinic.backends.StaffBackend"
 
 
-def days_ago(days: int) -> datetime.date:
-    # Two days of margin keep the date in the past in every clinic time zone.
-    return timezone.localdate() - datetime.timedelta(days=days)
+def _posted(value: object) -> str:
+    if isinstance(value, bool):
+        return "on"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
-BASELINE_DAY = days_ago(42)
-REASSESSMENT_DAY = days_ago(7)
-
-# A full exam, as the browser posts it (unticked checkboxes are simply absent). What completing it
-# derives, among others: Thomas iliopsoas left -> hip_flexor_tightness left; SLR right positive with leg
-# symptoms -> neural_tension_positive right; hurdle step 2/1 -> fms_asymmetry_hurdle_step; true 90.0/88.8
-# and apparent 95.0/93.9 cm -> leg_length_discrepancy right short, structural; two running-form faults.
+# tests.factories.EXAM_VALUES as the browser posts it (unticked checkboxes are simply absent).
 EXAM: dict[str, str] = {
-    "assessed_on": BASELINE_DAY.isoformat(),
-    "rom_device": "goniometer",
-    "rom_mode": "passive",
-    "pain_today": "6",
-    # Hip ROM, degrees (flexion left is 10° under the AAOS norm of 120°, beyond the 5° margin).
-    "rom_flexion_left": "110",
-    "rom_flexion_right": "118",
-    "rom_flexion_left_pain": "on",
-    "rom_extension_left": "12",
-    "rom_extension_right": "-4",
-    "rom_abduction_left": "40",
-    "rom_abduction_right": "42",
-    "rom_adduction_left": "25",
-    "rom_adduction_right": "26",
-    "rom_internal_rotation_left": "35",
-    "rom_internal_rotation_right": "38",
-    "rom_internal_rotation_right_pain": "on",
-    "rom_external_rotation_left": "40",
-    "rom_external_rotation_right": "41",
-    # FMS raw scores; composite 2+1+2+3+2+2+2 = 14.
-    "fms_deep_squat": "2",
-    "fms_hurdle_step_left": "2",
-    "fms_hurdle_step_right": "1",
-    "fms_inline_lunge_left": "2",
-    "fms_inline_lunge_right": "2",
-    "fms_shoulder_mobility_left": "3",
-    "fms_shoulder_mobility_right": "3",
-    "fms_active_straight_leg_raise_left": "2",
-    "fms_active_straight_leg_raise_right": "2",
-    "fms_trunk_stability_pushup": "2",
-    "fms_rotary_stability_left": "2",
-    "fms_rotary_stability_right": "2",
-    # Leg length, cm with mm precision.
-    "true_left_cm": "90.0",
-    "true_right_cm": "88.8",
-    "apparent_left_cm": "95.0",
-    "apparent_right_cm": "93.9",
-    # Special tests: every result posted (the selects always send one), details where positive.
-    **{f"{test}_{side}_result": "not_tested" for test, _ in SPECIAL_TESTS for side in ("left", "right")},
-    "thomas_left_result": "positive",
-    "thomas_left_structure": "iliopsoas",
-    "thomas_right_result": "negative",
-    "slr_left_result": "negative",
-    "slr_right_result": "positive",
-    "slr_right_angle": "45",
-    "slr_right_leg_symptoms": "on",
-    "faber_left_result": "positive",
-    "faber_left_location": "posterior",
-    # Running form.
-    "overstriding": "on",
-    "hip_drop": "on",
-    "cadence": "162",
-    "form_notes": "Heel strikes well ahead of the body; trunk upright.",
+    name: _posted(value) for name, value in EXAM_VALUES.items() if value is not None and value is not False
 }
 
 CM_FIELDS = ("true_left_cm", "true_right_cm", "apparent_left_cm", "apparent_right_cm")
@@ -146,73 +89,6 @@ def _errors_of(response) -> object:
 
 
 # --- Reading a rendered page back -------------------------------------------------------------------
-
-
-class _FormReader(HTMLParser):
-    """What a browser would send for each named control: text inputs, ticked boxes, selected options."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, str] = {}
-        self.controls: set[str] = set()
-        self.options: dict[str, list[str]] = defaultdict(list)
-        self._select: str | None = None
-        self._first_option: dict[str, str] = {}
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        name = attributes.get("name")
-        if tag == "option" and self._select:
-            value = attributes.get("value", "")
-            self._first_option.setdefault(self._select, value)
-            self.options[self._select].append(value)
-            if "selected" in attributes:
-                self.values[self._select] = value
-            return
-        if not name or name == "csrfmiddlewaretoken":
-            return
-        if tag == "input":
-            kind = attributes.get("type", "text")
-            if kind in {"hidden", "submit"}:
-                return
-            self.controls.add(name)
-            if kind in {"radio", "checkbox"}:
-                if "checked" in attributes:
-                    self.values[name] = attributes.get("value", "on")
-            else:
-                self.values[name] = attributes.get("value", "")
-        elif tag == "select":
-            self.controls.add(name)
-            self._select = name
-        elif tag == "textarea":
-            self.controls.add(name)
-            self._textarea = name
-            self.values[name] = ""
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea] += data
-
-    def handle_endtag(self, tag):
-        if tag == "select" and self._select:
-            # A select with nothing selected sends its first option, as a browser does.
-            self.values.setdefault(self._select, self._first_option.get(self._select, ""))
-            self._select = None
-        elif tag == "textarea" and self._textarea:
-            self.values[self._textarea] = self.values[self._textarea].removeprefix("\n")
-            self._textarea = None
-
-
-def shown_form(html: str) -> _FormReader:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader
-
-
-def shown_values(html: str) -> dict[str, str]:
-    """Name -> value of every control of the rendered page that a browser would submit."""
-    return shown_form(html).values
 
 
 def error_summary(html: str) -> dict[str, list[str]]:

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 from assessments.models import Assessment, AssessmentStatus, Finding, FindingOrigin
 from clinic.models import AuditEvent
 from clinic.permissions import Role
-from tests.assessments.helpers import BASELINE_DAY, REASSESSMENT_DAY, exam_data, login, record, snapshot
-from tests.factories import UserFactory
+from tests.assessments.helpers import BASELINE_DAY, REASSESSMENT_DAY, exam_data, login, snapshot
+from tests.factories import AssessmentFactory, UserFactory
 
 
 def _api(user) -> APIClient:
@@ -330,11 +330,9 @@ def test_dismissal_survives_reopen_and_complete_through_the_api(api, client, cli
 
 
 @pytest.fixture
-def foreign_recorded(client, foreign_episode):
+def foreign_recorded(foreign_episode):
     """A completed assessment of another clinic, recorded by that clinic's clinician."""
-    assessment = record(login(client, foreign_episode.lead_clinician), foreign_episode)
-    client.logout()
-    return assessment
+    return AssessmentFactory(episode=foreign_episode)
 
 
 def _calls(assessment: Assessment) -> list[tuple[str, str, dict]]:
@@ -352,8 +350,8 @@ def _calls(assessment: Assessment) -> list[tuple[str, str, dict]]:
 
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINIC_ADMIN])
-def test_non_clinicians_get_403_everywhere(client, clinician, clinic, episode, role):
-    recorded = record(login(client, clinician), episode, complete=False)
+def test_non_clinicians_get_403_everywhere(clinician, clinic, episode, role):
+    recorded = AssessmentFactory(episode=episode, clinician=clinician, complete=False)
     finding = Finding.objects.create(assessment=recorded, code="overstriding", label="Overstriding")
     before = snapshot(recorded)
     user = UserFactory(clinic=clinic, roles=[role])
@@ -386,8 +384,8 @@ def test_other_clinics_assessment_is_404(api, clinician, foreign_recorded):
     assert not AuditEvent.objects.filter(actor=clinician).exists()
 
 
-def test_other_clinics_draft_cannot_be_patched_or_completed(api, client, foreign_episode):
-    draft = record(login(client, foreign_episode.lead_clinician), foreign_episode, complete=False)
+def test_other_clinics_draft_cannot_be_patched_or_completed(api, foreign_episode):
+    draft = AssessmentFactory(episode=foreign_episode, complete=False)
     before = snapshot(draft)
 
     assert api.patch(f"/api/assessments/{draft.pk}/", {"pain_today": 1}, format="json").status_code == 404

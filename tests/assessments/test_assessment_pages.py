@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.html import escape
 
 from assessments import services
+from assessments.findings import ExamInput
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, FindingOrigin
+from assessments.records import Visit
 from clinic.models import AuditEvent
 from clinic.permissions import Role
 from tests.assessments.helpers import (
@@ -25,11 +27,11 @@ from tests.assessments.helpers import (
     page_messages,
     post_exam,
     record,
-    shown_form,
     snapshot,
     started,
 )
-from tests.factories import UserFactory
+from tests.factories import AssessmentFactory, UserFactory
+from tests.html_forms import read_form
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_start_initial_opens_an_empty_draft_screen(as_clinician, clinician, epis
     html = page.content.decode()
     assert "Initial evaluation" in html
     assert "(draft)" in html
-    assert shown_form(html).values["assessed_on"] == BASELINE_DAY.isoformat()
+    assert read_form(html).values["assessed_on"] == BASELINE_DAY.isoformat()
     assert AuditEvent.objects.filter(action="assessment.started", object_id=assessment.pk).exists()
 
 
@@ -84,7 +86,7 @@ def test_second_initial_evaluation_is_refused_with_a_message(as_clinician, episo
 @pytest.mark.parametrize("initial", ["none", "draft"], ids=["no initial", "initial still a draft"])
 def test_reassessment_before_a_completed_baseline_is_refused(as_clinician, episode, initial):
     if initial == "draft":
-        record(as_clinician, episode, complete=False)
+        AssessmentFactory(episode=episode, complete=False)
 
     response = as_clinician.post(
         f"/episodes/{episode.pk}/assessments/new/",
@@ -98,7 +100,7 @@ def test_reassessment_before_a_completed_baseline_is_refused(as_clinician, episo
 
 
 def test_reassessment_is_started_once_the_baseline_is_completed(as_clinician, episode):
-    record(as_clinician, episode)
+    AssessmentFactory(episode=episode)
 
     reassessment = started(as_clinician, episode, "reassessment", REASSESSMENT_DAY)
 
@@ -158,7 +160,7 @@ def test_reloading_a_saved_draft_shows_every_value_entered(as_clinician, episode
 
     html = as_clinician.get(f"/assessments/{assessment.pk}/").content.decode()
 
-    form = shown_form(html)
+    form = read_form(html)
     shown = form.values
     for name in sorted(form.controls):
         expected = EXAM.get(name, "")
@@ -231,7 +233,7 @@ def test_slr_positive_without_leg_symptoms_gives_no_neural_tension_finding(as_cl
 
 
 def test_result_page_lists_each_finding_with_its_evidence(as_clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
 
     html = as_clinician.get(f"/assessments/{assessment.pk}/").content.decode()
 
@@ -254,7 +256,7 @@ def test_result_page_lists_each_finding_with_its_evidence(as_clinician, episode)
 
 @pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
 def test_dismiss_needs_a_reason(as_clinician, episode, reason):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     finding = _finding(assessment, "hip_flexor_tightness", "left")
 
     response = as_clinician.post(f"/findings/{finding.pk}/dismiss/", {"reason": reason}, follow=True)
@@ -268,7 +270,7 @@ def test_dismiss_needs_a_reason(as_clinician, episode, reason):
 
 
 def test_dismiss_with_a_reason_is_shown_and_audited(as_clinician, clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     finding = _finding(assessment, "hip_flexor_tightness", "left")
 
     response = as_clinician.post(
@@ -289,7 +291,7 @@ def test_dismiss_with_a_reason_is_shown_and_audited(as_clinician, clinician, epi
 
 
 def test_restore_makes_a_dismissed_finding_active_again(as_clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     finding = _finding(assessment, "hip_flexor_tightness", "left")
     as_clinician.post(f"/findings/{finding.pk}/dismiss/", {"reason": "Not reproducible"})
 
@@ -301,7 +303,7 @@ def test_restore_makes_a_dismissed_finding_active_again(as_clinician, episode):
 
 
 def test_dismissal_survives_reopen_and_complete_again(as_clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     dismissed = _finding(assessment, "hip_flexor_tightness", "left")
     as_clinician.post(f"/findings/{dismissed.pk}/dismiss/", {"reason": "Pelvic tilt not controlled"})
 
@@ -311,7 +313,7 @@ def test_dismissal_survives_reopen_and_complete_again(as_clinician, episode):
     assert assessment.completed_at is None
     assert "Reopened as a draft." in " ".join(page_messages(reopened.content.decode()))
     # The reopened screen shows the stored exam, ready to correct.
-    assert shown_form(reopened.content.decode()).values["true_right_cm"] == "88.8"
+    assert read_form(reopened.content.decode()).values["true_right_cm"] == "88.8"
 
     # Corrected: hurdle step now even, knee valgus seen; the Thomas test is unchanged.
     response = post_exam(
@@ -332,7 +334,7 @@ def test_dismissal_survives_reopen_and_complete_again(as_clinician, episode):
 
 
 def test_added_finding_needs_a_reason(as_clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     before = assessment.findings.count()
 
     response = as_clinician.post(
@@ -347,7 +349,7 @@ def test_added_finding_needs_a_reason(as_clinician, episode):
 
 
 def test_added_finding_is_stored_shown_audited_and_kept_on_recomplete(as_clinician, clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
 
     response = as_clinician.post(
         f"/assessments/{assessment.pk}/findings/add/",
@@ -377,7 +379,7 @@ def test_added_finding_is_stored_shown_audited_and_kept_on_recomplete(as_clinici
 
 @pytest.mark.parametrize("action", ["save", "complete"])
 def test_completed_assessment_is_not_changed_by_a_post(as_clinician, episode, action):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     before = snapshot(assessment)
 
     response = post_exam(as_clinician, assessment, exam_data(pain_today="2", rom_flexion_left="150"), action=action)
@@ -387,7 +389,7 @@ def test_completed_assessment_is_not_changed_by_a_post(as_clinician, episode, ac
 
 
 def test_completed_assessment_post_tells_the_clinician_to_reopen(as_clinician, episode):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
 
     response = post_exam(as_clinician, assessment, exam_data(pain_today="2"), action="save", follow=True)
 
@@ -395,11 +397,16 @@ def test_completed_assessment_post_tells_the_clinician_to_reopen(as_clinician, e
 
 
 def test_services_refuse_to_change_a_completed_assessment(clinician, episode, as_clinician):
-    assessment = record(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     before = snapshot(assessment)
 
     with pytest.raises(ValidationError, match="reopen it to change it"):
-        services.assessment_save(actor=clinician, assessment=assessment, data={"pain_today": 1})
+        services.assessment_save(
+            actor=clinician,
+            assessment=assessment,
+            visit=Visit(assessment.assessed_on, assessment.rom_device, assessment.rom_mode, pain_today=1),
+            exam=ExamInput(),
+        )
     with pytest.raises(ValidationError, match="reopen it to change it"):
         services.assessment_complete(actor=clinician, assessment=assessment)
 
@@ -410,19 +417,15 @@ def test_services_refuse_to_change_a_completed_assessment(clinician, episode, as
 
 
 @pytest.fixture
-def recorded(client, clinician, episode):
+def recorded(clinician, episode):
     """A completed initial evaluation with derived findings, by our clinic's clinician."""
-    assessment = record(login(client, clinician), episode)
-    client.logout()
-    return assessment
+    return AssessmentFactory(episode=episode, clinician=clinician)
 
 
 @pytest.fixture
-def foreign_recorded(client, foreign_episode):
+def foreign_recorded(foreign_episode):
     """A completed assessment of another clinic, recorded by that clinic's clinician."""
-    assessment = record(login(client, foreign_episode.lead_clinician), foreign_episode)
-    client.logout()
-    return assessment
+    return AssessmentFactory(episode=foreign_episode)
 
 
 def _routes(assessment: Assessment) -> list[tuple[str, str, dict]]:

@@ -9,6 +9,7 @@ from assessments.models import Assessment, OutcomeScore
 from intake import instruments
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
 from tests.assessments.helpers import BASELINE_DAY, exam_data, post_exam, started
+from tests.factories import AssessmentFactory
 
 
 def _odi(values: int) -> dict:
@@ -32,9 +33,8 @@ def test_odi_entered_at_a_re_assessment_is_scored_and_compared_with_the_intake(c
         complete=True,
         scored=True,
     )
+    AssessmentFactory(episode=episode)
     client.force_login(clinician)
-    baseline = started(client, episode)
-    post_exam(client, baseline, exam_data(), action="complete")
     later = started(client, episode, kind="reassessment")
     post_exam(client, later, {**exam_data(), **_odi(1)}, action="complete")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -15,8 +16,8 @@ from django.utils import timezone
 from assessments.models import AssessmentKind
 from clinic.permissions import Role
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
-from tests.assessments.helpers import BASELINE_DAY, days_ago, login, record, started
-from tests.factories import UserFactory
+from tests.assessments.helpers import BASELINE_DAY, days_ago, login, started
+from tests.factories import AssessmentFactory, UserFactory
 
 SVG_IMAGE = re.compile(r'<svg\b[^>]*\brole="img"[^>]*>')
 
@@ -24,13 +25,13 @@ SVG_IMAGE = re.compile(r'<svg\b[^>]*\brole="img"[^>]*>')
 # abduction left 40 -> 30 (-10, worse); hurdle step 2/1 -> 3/3 and deep squat 2 -> 3, so the FMS composite
 # goes 14 -> 17 (+3, beyond the 2.5 MDC); pain today 6 -> 2.
 BETTER = {
-    "rom_flexion_left": "125",
-    "rom_flexion_right": "121",
-    "rom_abduction_left": "30",
-    "fms_hurdle_step_left": "3",
-    "fms_hurdle_step_right": "3",
-    "fms_deep_squat": "3",
-    "pain_today": "2",
+    "rom_flexion_left": 125,
+    "rom_flexion_right": 121,
+    "rom_abduction_left": 30,
+    "fms_hurdle_step_left": 3,
+    "fms_hurdle_step_right": 3,
+    "fms_deep_squat": 3,
+    "pain_today": 2,
 }
 
 
@@ -58,8 +59,8 @@ def _progress(client, episode) -> str:
 
 
 def test_rom_change_beyond_the_mdc_is_improved_within_is_no_change(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -73,8 +74,8 @@ def test_rom_change_beyond_the_mdc_is_improved_within_is_no_change(as_clinician,
 
 
 def test_rom_measured_with_another_device_is_not_comparable(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "rom_device": "inclinometer"})
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "rom_device": "inclinometer"})
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -85,8 +86,8 @@ def test_rom_measured_with_another_device_is_not_comparable(as_clinician, episod
 
 
 def test_rom_in_another_mode_is_not_comparable(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "rom_mode": "active"})
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "rom_mode": "active"})
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -97,14 +98,14 @@ def test_rom_in_another_mode_is_not_comparable(as_clinician, episode):
     ("changes", "composite", "judgement"),
     [
         (BETTER, "17", "Improved"),  # +3 > 2.5
-        ({"fms_hurdle_step_right": "2"}, "15", "No change"),  # +1
-        ({"fms_shoulder_mobility_left": "1", "fms_shoulder_mobility_right": "1", "fms_deep_squat": "1"}, "11", "Worse"),
+        ({"fms_hurdle_step_right": 2}, "15", "No change"),  # +1
+        ({"fms_shoulder_mobility_left": 1, "fms_shoulder_mobility_right": 1, "fms_deep_squat": 1}, "11", "Worse"),
     ],
     ids=["beyond MDC", "within MDC", "worse"],
 )
 def test_fms_total_change_is_judged_against_its_mdc(as_clinician, episode, changes, composite, judgement):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=changes)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=changes)
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -113,8 +114,8 @@ def test_fms_total_change_is_judged_against_its_mdc(as_clinician, episode, chang
 
 
 def test_fms_single_test_change_counts_any_point(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -123,8 +124,8 @@ def test_fms_single_test_change_counts_any_point(as_clinician, episode):
 
 
 def test_nprs_comes_from_pain_today(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -148,8 +149,8 @@ def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinicia
         complete=True,
         scored=True,
     )
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes={**BETTER, "pain_today": "5"})
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "pain_today": 5})
 
     html = _progress(as_clinician, episode)
 
@@ -160,8 +161,12 @@ def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinicia
 
 
 def test_leg_length_change_is_compared(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes={"true_right_cm": "89.8", "apparent_right_cm": "94.9"})
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(
+        episode=episode,
+        kind="reassessment",
+        exam={"true_right_cm": Decimal("89.8"), "apparent_right_cm": Decimal("94.9")},
+    )
 
     rows = _rows(_progress(as_clinician, episode))
 
@@ -169,8 +174,8 @@ def test_leg_length_change_is_compared(as_clinician, episode):
 
 
 def test_page_shows_three_accessible_svg_charts(as_clinician, episode):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
 
     html = _progress(as_clinician, episode)
 
@@ -181,7 +186,7 @@ def test_page_shows_three_accessible_svg_charts(as_clinician, episode):
 
 
 def test_with_only_the_baseline_the_page_asks_for_a_reassessment(as_clinician, episode):
-    record(as_clinician, episode)
+    AssessmentFactory(episode=episode)
     started(as_clinician, episode, "reassessment", days_ago(7))  # a draft does not count
 
     html = _progress(as_clinician, episode)
@@ -199,11 +204,11 @@ def test_with_no_assessment_the_page_asks_for_one(as_clinician, episode):
 
 
 def test_latest_reassessment_is_compared_with_the_baseline(as_clinician, episode):
-    record(as_clinician, episode)
-    middle = record(as_clinician, episode, kind="reassessment", changes={"rom_flexion_left": "140"})
+    AssessmentFactory(episode=episode)
+    middle = AssessmentFactory(episode=episode, kind="reassessment", exam={"rom_flexion_left": 140})
     middle.assessed_on = days_ago(20)
     middle.save(update_fields=["assessed_on"])
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
 
     html = _progress(as_clinician, episode)
 
@@ -213,8 +218,8 @@ def test_latest_reassessment_is_compared_with_the_baseline(as_clinician, episode
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINIC_ADMIN])
 def test_progress_is_403_for_non_clinicians(client, clinic, episode, as_clinician, role):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
     login(client, UserFactory(clinic=clinic, roles=[role]))
 
     assert client.get(f"/episodes/{episode.pk}/progress/").status_code == 403
@@ -237,12 +242,12 @@ def _count_progress_queries(client, episode) -> int:
 def test_progress_queries_do_not_grow_per_assessment_or_measurement(
     as_clinician, episode, django_assert_max_num_queries
 ):
-    record(as_clinician, episode)
-    record(as_clinician, episode, kind="reassessment", changes=BETTER)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
     with_two = _count_progress_queries(as_clinician, episode)
 
     for number in range(2):
-        extra = record(as_clinician, episode, kind="reassessment", changes={"pain_today": str(3 - number)})
+        extra = AssessmentFactory(episode=episode, kind="reassessment", exam={"pain_today": 3 - number})
         assert extra.kind == AssessmentKind.REASSESSMENT
 
     # Two more visits bring 2 x (6 ROM rows + 7 FMS rows + 18 special tests + findings): loading any of them

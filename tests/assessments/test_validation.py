@@ -14,10 +14,10 @@ from tests.assessments.helpers import (
     exam_data,
     login,
     post_exam,
-    record,
-    shown_form,
     snapshot,
 )
+from tests.factories import AssessmentFactory
+from tests.html_forms import read_form
 
 # (changes to the valid exam, field that carries the error, words of its message). A change to None
 # unticks a box (and leaves a text field empty).
@@ -118,7 +118,7 @@ CASE_PARAMS = [pytest.param(*case, id=name) for name, case in CASES.items()]
 def draft(client, clinician, episode):
     """A draft saved once with the valid exam, so that 'nothing saved' can be checked."""
     login(client, clinician)
-    return record(client, episode, complete=False)
+    return AssessmentFactory(episode=episode, complete=False)
 
 
 # --- The screen ---------------------------------------------------------------------------------------
@@ -140,10 +140,10 @@ def test_screen_refuses_bad_input_with_the_field_message(client, draft, changes,
     assert summary, "no error summary"
     assert any(escape(message) in text for text in summary.get(f"id_{field}", [])), summary
     # What was typed is shown again, every control of the screen.
-    form = shown_form(html)
+    form = read_form(html)
     for name in form.controls:
         expected = typed.get(name, "")
-        if name in form.options and expected not in form.options[name]:
+        if name in form.selects and expected not in form.options[name]:
             continue  # a value no option offers (a forged "4") cannot be shown selected
         assert form.values.get(name, "") == expected, name
     assert snapshot(draft) == before

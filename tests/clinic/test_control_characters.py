@@ -26,6 +26,7 @@ from clinic.permissions import Role
 from clinic.scheduling.models import Appointment
 from intake import instruments
 from intake.models import Intake
+from plans.signed import SignedItem
 from tests.factories import AppointmentFactory, UserFactory
 from tests.intake.helpers import VALID, post_step, send_invitation, step_url
 
@@ -130,7 +131,7 @@ FORM_ARGUMENTS = {
     "ApiTokenForm": lambda staff: {"owners": type(staff).objects.filter(pk=staff.pk), "clinic": staff.clinic},
     "QuestionnaireForm": lambda staff: {"chosen": [instruments.ODI, instruments.LEFS]},
     "AddItemForm": lambda staff: {"clinic": staff.clinic},
-    "CheckInForm": lambda staff: {"items": [{"name": "Glute bridge"}]},
+    "CheckInForm": lambda staff: {"items": [SignedItem.of({"name": "Glute bridge", "prong": "exercise"})]},
     "WaitListForm": lambda staff: {"user": staff},
     "OwnPasswordSetForm": lambda staff: {"user": staff},
     "OwnPasswordChangeForm": lambda staff: {"user": staff},

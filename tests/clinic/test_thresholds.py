@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from clinic import thresholds
 from clinic.models import AuditEvent, ClinicThreshold
+from domain.facts import THRESHOLD_DEFAULTS
 
 
 def _post(client, **values):
@@ -106,3 +107,9 @@ def test_clinic_details_form_keeps_what_was_typed_when_quiet_hours_are_not_times
     assert 'value="Renamed Clinic"' in response.content.decode()
     clinic.refresh_from_db()
     assert clinic.name != "Renamed Clinic"
+
+
+def test_every_default_the_pure_rules_share_is_a_clinic_setting_with_that_value():
+    for key, value in THRESHOLD_DEFAULTS.items():
+        assert key in thresholds.BY_KEY, key
+        assert thresholds.BY_KEY[key].default == Decimal(value), key

@@ -50,7 +50,7 @@ def completed_assessment(
     assessment = assessment_services.assessment_start(actor=clinician, episode=episode, kind=kind, assessed_on=on)
     form = AssessmentForm(exam_data({"assessed_on": on.isoformat(), **(changes or {})}))
     assert form.is_valid(), form.errors
-    assessment_services.assessment_save(actor=clinician, assessment=assessment, data=form.cleaned_data)
+    assessment_services.assessment_save(actor=clinician, assessment=assessment, visit=form.visit(), exam=form.exam())
     assessment_services.assessment_complete(actor=clinician, assessment=assessment)
     assessment.refresh_from_db()
     return assessment

@@ -15,9 +15,10 @@ from fhir.resources.R4B import get_fhir_model_class
 from assessments.models import Assessment, Finding, FindingOrigin
 from clinic import api_tokens
 from clinic.fhir import mapping, selectors
-from clinic.models import EpisodeOfCare, EpisodeStatus, User
+from clinic.models import Clinic, EpisodeOfCare, EpisodeStatus, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from plans import services as plan_services
+from plans.models import PlanVersion, TreatmentPlan
 from tests.assessments.helpers import login
 from tests.assessments.helpers import record as record_exam
 from tests.factories import AppointmentFactory
@@ -177,3 +178,20 @@ def test_tokens_made_before_scopes_keep_reading_clinical_records_if_their_owner_
 
     assert api_tokens.find_token(raws["Own"]).clinical_scope is True
     assert api_tokens.find_token(raws["Admin's"]).clinical_scope is False
+
+
+def test_a_signed_plans_period_is_its_days_in_the_clinics_calendar(clinician, patient):
+    # The same first and last day as the portal and the handout: the clinic's date of signing, for the
+    # signed weeks (an unsigned edit of the weeks does not count). 03:30 UTC on 2 March is 1 March in Chicago.
+    Clinic.objects.filter(pk=patient.clinic_id).update(time_zone="America/Chicago")
+    patient.refresh_from_db()
+    full_episode(patient, clinician)
+    plan = selectors.patient_rows(patient).plans[0]
+    PlanVersion.objects.filter(plan=plan).update(signed_at=datetime.datetime(2026, 3, 2, 3, 30, tzinfo=datetime.UTC))
+    TreatmentPlan.objects.filter(pk=plan.pk).update(weeks=plan.versions.all()[0].body["weeks"] + 3)
+    signed_weeks = plan.versions.all()[0].body["weeks"]
+
+    period = _valid(mapping.care_plan(selectors.patient_rows(patient).plans[0]))["period"]
+
+    last = datetime.date(2026, 3, 1) + datetime.timedelta(days=7 * signed_weeks - 1)
+    assert period == {"start": "2026-03-01", "end": last.isoformat()}

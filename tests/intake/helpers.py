@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections import defaultdict
-from html.parser import HTMLParser
 
 from django.core import mail
 from django.test import TestCase
@@ -16,6 +14,7 @@ from clinic import messaging
 from intake import rules, services
 from intake.instruments import LEFS, ODI
 from intake.models import IntakeInvitation
+from tests.html_forms import read_form
 
 LINK_PATH = re.compile(r"https?://[^/\s]+(/intake/[^/\s]+/)")
 
@@ -146,56 +145,13 @@ def complete_intake(client, link: str, *, answers: dict | None = None):
 # --- Reading a rendered form back -------------------------------------------------------------
 
 
-class _FormReader(HTMLParser):
-    """What a browser would send for each named input, and the options of radios/checkboxes."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, list[str]] = defaultdict(list)
-        self.options: dict[str, list[str]] = defaultdict(list)
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        name = attributes.get("name")
-        if not name or name == "csrfmiddlewaretoken":
-            return
-        if tag == "input":
-            kind = attributes.get("type", "text")
-            if kind in {"radio", "checkbox"}:
-                self.options[name].append(attributes.get("value", "on"))
-                if "checked" in attributes:
-                    self.values[name].append(attributes.get("value", "on"))
-            elif kind not in {"hidden", "submit"}:
-                self.values[name].append(attributes.get("value", ""))
-        elif tag == "textarea":
-            self._textarea = name
-            self.values[name].append("")
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea][-1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._textarea:
-            # Django's textarea starts with a newline that browsers drop.
-            self.values[self._textarea][-1] = self.values[self._textarea][-1].removeprefix("\n")
-            self._textarea = None
-
-
-def read_form(html: str) -> _FormReader:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader
-
-
 def as_lists(data: dict) -> dict[str, list[str]]:
     return {name: sorted(value if isinstance(value, list) else [value]) for name, value in data.items()}
 
 
 def shown_values(html: str, names) -> dict[str, list[str]]:
     """The values the rendered form holds for ``names``, as sorted lists."""
-    values = read_form(html).values
+    values = read_form(html).lists
     return {name: sorted(values.get(name, [])) for name in names}
 
 

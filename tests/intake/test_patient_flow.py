@@ -18,6 +18,7 @@ from clinic import messaging
 from clinic.models import Patient
 from intake import rules, services
 from intake.models import Intake, IntakeStatus, QuestionnaireScore, RedFlag
+from tests.html_forms import read_form
 from tests.intake.helpers import (
     STEP_CODES,
     VALID,
@@ -30,7 +31,6 @@ from tests.intake.helpers import (
     is_emergency_page,
     post_step,
     questionnaire_data,
-    read_form,
     send_invitation,
     shown_values,
     step_data,

@@ -6,23 +6,22 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assessments.models import Assessment
 from clinic.models import AuditEvent, EpisodeOfCare, User
 from intake.models import RedFlag
-from plans import services
 from plans.models import PlanItem, PlanVersion, TreatmentPlan
-from tests.assessments.helpers import login, page_messages, record, shown_values
+from tests.assessments.helpers import page_messages, record
+from tests.factories import PlanFactory
 
-# The exam of tests.assessments.helpers.EXAM without the positive straight-leg raise: no neural tension, so
-# nothing contraindicates the side-lying lumbopelvic (SI) thrust its SI joint pain pattern selects.
-NO_NEURAL_TENSION: dict[str, str | None] = {
+# Changes to tests.factories.EXAM_VALUES: without the positive straight-leg raise there is no neural
+# tension, so nothing contraindicates the side-lying lumbopelvic (SI) thrust its SI joint pain pattern selects.
+NO_NEURAL_TENSION: dict[str, object] = {
     "slr_right_result": "negative",
     "slr_right_angle": None,
-    "slr_right_leg_symptoms": None,
+    "slr_right_leg_symptoms": False,
 }
 
 
@@ -55,10 +54,7 @@ def red_flag(episode: EpisodeOfCare, *, code: str, tier: str, label: str) -> Red
 
 def foreign_plan(foreign_episode: EpisodeOfCare) -> TreatmentPlan:
     """A drafted plan of another clinic, made by that clinic's own clinician."""
-    other = Client()
-    login(other, foreign_episode.lead_clinician)
-    assessment = completed(other, foreign_episode)
-    return services.plan_draft(actor=foreign_episode.lead_clinician, assessment=assessment)
+    return PlanFactory(assessment__episode=foreign_episode)
 
 
 def sign(client, plan: TreatmentPlan, **extra):
@@ -115,22 +111,6 @@ def item_data(item: PlanItem, **changes) -> dict[str, str]:
         **changes,
     }
     return {f"item{item.pk}-{name}": value for name, value in values.items()}
-
-
-def settings_data(client, plan: TreatmentPlan, **changes) -> dict[str, str]:
-    """The plan page's settings form (prefix "plan") as shown, with ``changes`` (names without the prefix)."""
-    values = shown_values(client.get(f"/plans/{plan.pk}/").content.decode())
-    data = {name: value for name, value in values.items() if name.startswith("plan-")}
-    data.update({f"plan-{name}": value for name, value in changes.items()})
-    return data
-
-
-def library_data(client, kind: str, row, **changes) -> dict[str, str]:
-    """A library edit form as shown to the clinic admin, with ``changes``; a change to None unticks a box."""
-    response = client.get(f"/library/{kind}/{row.pk}/")
-    assert response.status_code == 200
-    data = {**shown_values(response.content.decode()), **changes}
-    return {name: value for name, value in data.items() if value is not None}
 
 
 # --- Reading a rendered page back -------------------------------------------------------------------

@@ -10,12 +10,12 @@ from django.forms.models import model_to_dict
 from clinic.models import AuditEvent
 from plans import library, services
 from plans.models import Intervention, PlanItem, TreatmentPlan
-from tests.assessments.helpers import login, record
+from tests.assessments.helpers import login
+from tests.factories import AssessmentFactory
 from tests.plans.helpers import (
     NO_NEURAL_TENSION,
     api_client,
     audit_rows,
-    completed,
     foreign_plan,
     item_keys,
     item_of,
@@ -30,9 +30,8 @@ def api(clinician):
 
 
 @pytest.fixture
-def assessment(client, clinician, episode):
-    login(client, clinician)
-    return completed(client, episode)
+def assessment(episode):
+    return AssessmentFactory(episode=episode)
 
 
 @pytest.fixture
@@ -119,9 +118,8 @@ def test_drafting_another_clinics_assessment_is_refused(api, foreign_episode):
     assert TreatmentPlan.objects.count() == 1
 
 
-def test_drafting_an_unfinished_assessment_is_refused(api, client, clinician, episode):
-    login(client, clinician)
-    assessment = record(client, episode, complete=False)
+def test_drafting_an_unfinished_assessment_is_refused(api, episode):
+    assessment = AssessmentFactory(episode=episode, complete=False)
 
     response = api.post("/api/plans/", {"assessment": assessment.pk}, format="json")
 
@@ -231,9 +229,8 @@ def test_a_soft_excluded_item_needs_an_override_reason(api, clinician, clinic, p
     assert row.actor == clinician
 
 
-def test_a_hard_excluded_item_cannot_be_added(api, client, clinician, clinic, episode):
-    login(client, clinician)
-    assessment = completed(client, episode, NO_NEURAL_TENSION)
+def test_a_hard_excluded_item_cannot_be_added(api, clinic, episode):
+    assessment = AssessmentFactory(episode=episode, exam=NO_NEURAL_TENSION)
     red_flag(episode, code="cancer_history", tier="urgent", label="History of cancer")
     plan = TreatmentPlan.objects.get(
         pk=api.post("/api/plans/", {"assessment": assessment.pk}, format="json").data["id"]

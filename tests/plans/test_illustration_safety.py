@@ -30,8 +30,8 @@ from clinic.picture_fields import PictureField, PictureFormField
 from plans import handouts, services
 from plans.models import Handout, HandoutStatus, Intervention, PlanVersion, TreatmentPlan
 from tests.assessments.helpers import error_summary, login
+from tests.html_forms import form_data
 from tests.plans.handout_helpers import home_item, plan_of
-from tests.plans.helpers import library_data
 
 
 def png(width: int = 8, height: int = 8, colour: str = "#b3261e") -> bytes:
@@ -211,7 +211,7 @@ def stretch(clinic):
 
 
 def _upload(client, stretch, name: str, content: bytes, content_type: str = "image/svg+xml", **changes):
-    data = library_data(client, "interventions", stretch, **changes)
+    data = form_data(client, f"/library/interventions/{stretch.pk}/", **changes)
     data["illustration"] = SimpleUploadedFile(name, content, content_type)
     return client.post(f"/library/interventions/{stretch.pk}/", data)
 

@@ -13,11 +13,11 @@ from clinic.models import AuditEvent
 from plans import library, services
 from plans.models import Contraindication, Intervention, PlanRule
 from tests.assessments.helpers import error_summary, login, page_messages
+from tests.factories import SignedPlanFactory
+from tests.html_forms import form_data
 from tests.plans.helpers import (
-    completed,
     drafted,
     item_of,
-    library_data,
     section,
     sign,
     text_of,
@@ -108,7 +108,9 @@ def test_clinic_admin_edits_an_intervention(client, seeded, clinic_admin):
 
     response = client.post(
         f"/library/interventions/{stretch.pk}/",
-        library_data(client, "interventions", stretch, sets="3", reps="5 holds each side", tags="stretch, hip"),
+        form_data(
+            client, f"/library/interventions/{stretch.pk}/", sets="3", reps="5 holds each side", tags="stretch, hip"
+        ),
         follow=True,
     )
 
@@ -128,7 +130,7 @@ def test_a_contraindication_with_an_unknown_prong_is_refused(client, seeded, cli
 
     response = client.post(
         f"/library/contraindications/{contraindication.pk}/",
-        library_data(client, "contraindications", contraindication, excludes_prongs="exercise, massage"),
+        form_data(client, f"/library/contraindications/{contraindication.pk}/", excludes_prongs="exercise, massage"),
     )
 
     assert response.status_code == 200
@@ -145,7 +147,9 @@ def test_a_contraindication_with_known_prongs_is_saved(client, seeded, clinic_ad
 
     response = client.post(
         f"/library/contraindications/{contraindication.pk}/",
-        library_data(client, "contraindications", contraindication, excludes_prongs="manipulation, soft_tissue"),
+        form_data(
+            client, f"/library/contraindications/{contraindication.pk}/", excludes_prongs="manipulation, soft_tissue"
+        ),
     )
 
     assert response.status_code == 302
@@ -159,7 +163,9 @@ def test_a_rule_with_an_impossible_schedule_is_refused(client, seeded, clinic_ad
     rule = _rows(seeded)["rules"]
     before = _stored(rule)
 
-    response = client.post(f"/library/rules/{rule.pk}/", library_data(client, "rules", rule, **{field: value}))
+    response = client.post(
+        f"/library/rules/{rule.pk}/", form_data(client, f"/library/rules/{rule.pk}/", **{field: value})
+    )
 
     assert response.status_code == 200
     assert '<div class="error-summary"' in response.content.decode()
@@ -174,7 +180,7 @@ def test_an_intervention_with_a_bad_number_of_sets_is_refused(client, seeded, cl
     before = _stored(stretch)
 
     response = client.post(
-        f"/library/interventions/{stretch.pk}/", library_data(client, "interventions", stretch, sets=sets)
+        f"/library/interventions/{stretch.pk}/", form_data(client, f"/library/interventions/{stretch.pk}/", sets=sets)
     )
 
     assert response.status_code == 200
@@ -196,10 +202,9 @@ def test_unknown_library_kind_is_not_served(client, seeded, clinic_admin):
 def test_library_edits_leave_signed_versions_alone_but_shape_new_drafts(
     client, clinic, clinician, clinic_admin, episode
 ):
+    plan = SignedPlanFactory(assessment__episode=episode)
+    assessment = plan.assessment
     login(client, clinician)
-    assessment = completed(client, episode)
-    plan = drafted(client, assessment)
-    assert sign(client, plan).status_code == 302
     v1 = version(plan, 1)
     body = copy.deepcopy(v1.body)
     page = client.get(f"/plans/{plan.pk}/versions/1/").content.decode()
@@ -212,10 +217,9 @@ def test_library_edits_leave_signed_versions_alone_but_shape_new_drafts(
     new_instructions = "Kneel tall and tuck the pelvis under; hold without bouncing."
     response = client.post(
         f"/library/interventions/{stretch.pk}/",
-        library_data(
+        form_data(
             client,
-            "interventions",
-            stretch,
+            f"/library/interventions/{stretch.pk}/",
             instructions=new_instructions,
             sets="3",
             reps="5 holds each side",
@@ -227,7 +231,9 @@ def test_library_edits_leave_signed_versions_alone_but_shape_new_drafts(
     rule = PlanRule.objects.get(clinic=clinic, key="base-programme")
     response = client.post(
         f"/library/rules/{rule.pk}/",
-        library_data(client, "rules", rule, visits_per_week="3", weeks="10", running_advice="Run on soft trails."),
+        form_data(
+            client, f"/library/rules/{rule.pk}/", visits_per_week="3", weeks="10", running_advice="Run on soft trails."
+        ),
     )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="library.intervention_updated", object_id=stretch.pk).exists()

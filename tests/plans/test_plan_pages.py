@@ -13,13 +13,13 @@ from django.utils import timezone
 from clinic.models import AuditEvent
 from plans import library, services
 from plans.models import Contraindication, Intervention, PlanItem, PlanRule, RuleItem, TreatmentPlan
-from tests.assessments.helpers import error_summary, login, page_messages, record
-from tests.factories import EpisodeFactory, PatientFactory
+from tests.assessments.helpers import error_summary, login, page_messages
+from tests.factories import AssessmentFactory, EpisodeFactory, PatientFactory, PlanFactory, SignedPlanFactory
+from tests.html_forms import form_data
 from tests.plans.helpers import (
     NO_NEURAL_TENSION,
     article,
     audit_rows,
-    completed,
     draft,
     drafted,
     episode_plan_panel,
@@ -30,7 +30,6 @@ from tests.plans.helpers import (
     plan_keys_by_prong,
     red_flag,
     section,
-    settings_data,
     sign,
     text_of,
 )
@@ -46,13 +45,13 @@ def as_clinician(client, clinician):
 
 
 @pytest.fixture
-def assessment(as_clinician, episode):
-    return completed(as_clinician, episode)
+def assessment(episode):
+    return AssessmentFactory(episode=episode)
 
 
 @pytest.fixture
-def plan(as_clinician, assessment):
-    return drafted(as_clinician, assessment)
+def plan(assessment):
+    return PlanFactory(assessment=assessment)
 
 
 def _add(client, plan, intervention, reason: str = "", **extra):
@@ -129,7 +128,7 @@ def test_drafting_ignores_dismissed_findings(as_clinician, assessment):
 
 
 def test_a_draft_assessment_cannot_be_drafted_into_a_plan(as_clinician, episode):
-    assessment = record(as_clinician, episode, complete=False)
+    assessment = AssessmentFactory(episode=episode, complete=False)
 
     response = draft(as_clinician, assessment, follow=True)
 
@@ -139,7 +138,7 @@ def test_a_draft_assessment_cannot_be_drafted_into_a_plan(as_clinician, episode)
 
 
 def test_urgent_red_flag_keeps_thrust_out_and_shows_the_referral(as_clinician, clinic, episode):
-    assessment = completed(as_clinician, episode, NO_NEURAL_TENSION)
+    assessment = AssessmentFactory(episode=episode, exam=NO_NEURAL_TENSION)
     # Without the flag the SI pattern brings the lumbopelvic thrust.
     assert "lumbopelvic-thrust" in item_keys(drafted(as_clinician, assessment))
 
@@ -168,7 +167,7 @@ def test_urgent_red_flag_keeps_thrust_out_and_shows_the_referral(as_clinician, c
 
 
 def test_open_emergency_flag_refuses_drafting_with_the_referral(as_clinician, episode):
-    assessment = completed(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     red_flag(episode, code="cauda_equina", tier="emergency", label="Saddle numbness and new bladder retention")
 
     response = draft(as_clinician, assessment, follow=True)
@@ -182,7 +181,7 @@ def test_open_emergency_flag_refuses_drafting_with_the_referral(as_clinician, ep
 
 
 def test_a_cleared_emergency_flag_no_longer_blocks(as_clinician, clinician, episode):
-    assessment = completed(as_clinician, episode)
+    assessment = AssessmentFactory(episode=episode)
     flag = red_flag(episode, code="cauda_equina", tier="emergency", label="Saddle numbness")
     flag.cleared_at = timezone.now()
     flag.cleared_by = clinician
@@ -263,7 +262,7 @@ def test_excluded_stretch_is_listed_and_kept_only_with_a_written_reason(as_clini
 
 @pytest.mark.parametrize("key", sorted(THRUSTS))
 def test_hard_excluded_thrust_cannot_be_added_even_with_a_reason(as_clinician, clinic, episode, key):
-    assessment = completed(as_clinician, episode, NO_NEURAL_TENSION)
+    assessment = AssessmentFactory(episode=episode, exam=NO_NEURAL_TENSION)
     red_flag(episode, code="cancer_history", tier="urgent", label="History of cancer")
     plan = drafted(as_clinician, assessment)
     thrust = _intervention(clinic, key)
@@ -405,9 +404,10 @@ def test_moving_items_within_their_prong(as_clinician, plan):
 
 
 def test_saving_visits_goals_advice_and_reasons(as_clinician, clinician, plan):
-    data = settings_data(
+    data = form_data(
         as_clinician,
-        plan,
+        f"/plans/{plan.pk}/",
+        prefix="plan",
         visits_per_week="2",
         weeks="8",
         goals="Run 10 km without pain\n\n  Return to parkrun  \n",
@@ -439,7 +439,9 @@ def test_saving_visits_goals_advice_and_reasons(as_clinician, clinician, plan):
 )
 def test_out_of_range_visits_or_weeks_are_refused_on_the_field(as_clinician, plan, field, value):
     before = model_to_dict(TreatmentPlan.objects.get(pk=plan.pk))
-    data = settings_data(as_clinician, plan, goals="A goal that must not be saved", **{field: value})
+    data = form_data(
+        as_clinician, f"/plans/{plan.pk}/", prefix="plan", goals="A goal that must not be saved", **{field: value}
+    )
 
     response = as_clinician.post(f"/plans/{plan.pk}/", data)
 
@@ -453,11 +455,9 @@ def test_out_of_range_visits_or_weeks_are_refused_on_the_field(as_clinician, pla
 # --- Who may see what --------------------------------------------------------------------------------
 
 
-def test_front_desk_gets_403_on_every_plan_page(client, clinician, front_desk, episode):
-    login(client, clinician)
-    assessment = completed(client, episode)
-    plan = drafted(client, assessment)
-    assert sign(client, plan).status_code == 302
+def test_front_desk_gets_403_on_every_plan_page(client, front_desk, episode):
+    plan = SignedPlanFactory(assessment__episode=episode)
+    assessment = plan.assessment
     item = item_of(plan, "glute-bridge")
     before = model_to_dict(PlanItem.objects.get(pk=item.pk))
 
@@ -481,9 +481,8 @@ def test_front_desk_gets_403_on_every_plan_page(client, clinician, front_desk, e
     assert not AuditEvent.objects.filter(actor=front_desk, action__startswith="plan.").exists()
 
 
-def test_clinic_admin_cannot_open_a_plan(client, clinician, clinic_admin, episode):
-    login(client, clinician)
-    plan = drafted(client, completed(client, episode))
+def test_clinic_admin_cannot_open_a_plan(client, clinic_admin, episode):
+    plan = PlanFactory(assessment__episode=episode)
 
     login(client, clinic_admin)
 
@@ -491,13 +490,14 @@ def test_clinic_admin_cannot_open_a_plan(client, clinician, clinic_admin, episod
 
 
 def test_front_desk_sees_only_the_visit_schedule_on_the_episode_page(client, clinician, front_desk, episode):
-    login(client, clinician)
-    plan = drafted(client, completed(client, episode))
+    plan = PlanFactory(assessment__episode=episode)
     login(client, front_desk)
     assert "No signed plan yet." in episode_plan_panel(client, episode)
 
     login(client, clinician)
-    client.post(f"/plans/{plan.pk}/", settings_data(client, plan, visits_per_week="2", weeks="8"))
+    client.post(
+        f"/plans/{plan.pk}/", form_data(client, f"/plans/{plan.pk}/", prefix="plan", visits_per_week="2", weeks="8")
+    )
     assert sign(client, plan).status_code == 302
     clinician_panel = episode_plan_panel(client, episode)
     assert f'href="/plans/{plan.pk}/"' in clinician_panel
@@ -569,7 +569,7 @@ def test_plan_page_queries_do_not_grow_with_the_number_of_items(
             services.item_remove(actor=clinician, item=item_of(plan, key))
     assert plan.items.count() == 3
     # Many: a second draft with every intervention of the library that nothing excludes.
-    many = drafted(as_clinician, assessment)
+    many = PlanFactory(assessment=assessment)
     for intervention in Intervention.objects.filter(clinic=clinic).exclude(key__in=item_keys(many)):
         services.item_add(actor=clinician, plan=many, intervention=intervention, override_reason="Clinician judgement")
     assert many.items.count() == Intervention.objects.filter(clinic=clinic).count()
@@ -585,7 +585,7 @@ def test_plan_page_queries_do_not_grow_with_the_number_of_items(
 
 def test_other_patients_plans_do_not_leak_into_the_page(as_clinician, clinic, clinician, plan):
     other_episode = EpisodeFactory(patient=PatientFactory(clinic=clinic), lead_clinician=clinician)
-    other_plan = drafted(as_clinician, completed(as_clinician, other_episode))
+    other_plan = PlanFactory(assessment__episode=other_episode)
 
     html = _html(as_clinician, plan)
 

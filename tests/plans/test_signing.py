@@ -15,15 +15,14 @@ from clinic.models import AuditEvent
 from plans import handouts
 from plans.models import PlanStatus, PlanVersion, TreatmentPlan
 from tests.assessments.helpers import login, page_messages
+from tests.factories import PlanFactory
+from tests.html_forms import form_data
 from tests.plans.helpers import (
     audit_rows,
-    completed,
-    drafted,
     item_data,
     item_of,
     notice,
     section,
-    settings_data,
     sign,
     text_of,
     version,
@@ -38,8 +37,8 @@ def as_clinician(client, clinician):
 
 
 @pytest.fixture
-def plan(as_clinician, episode) -> TreatmentPlan:
-    return drafted(as_clinician, completed(as_clinician, episode))
+def plan(episode) -> TreatmentPlan:
+    return PlanFactory(assessment__episode=episode)
 
 
 def _signed(client, plan: TreatmentPlan, number: int) -> PlanVersion:
@@ -158,7 +157,15 @@ def test_changing_the_draft_after_signing_leaves_the_version_as_signed(as_clinic
     as_clinician.post(f"/plan-items/{item_of(plan, 'clamshell').pk}/remove/")
     as_clinician.post(
         f"/plans/{plan.pk}/",
-        settings_data(as_clinician, plan, visits_per_week="3", weeks="12", goals="A new goal", running_advice=""),
+        form_data(
+            as_clinician,
+            f"/plans/{plan.pk}/",
+            prefix="plan",
+            visits_per_week="3",
+            weeks="12",
+            goals="A new goal",
+            running_advice="",
+        ),
     )
 
     plan.refresh_from_db()
@@ -209,7 +216,9 @@ def test_removing_and_adding_items_and_new_visits_are_listed_as_changes(as_clini
     as_clinician.post(f"/plan-items/{item_of(plan, 'clamshell').pk}/remove/")
     cat_cow = plan.episode.patient.clinic.interventions.get(key="cat-cow")
     as_clinician.post(f"/plans/{plan.pk}/items/add/", {"intervention": cat_cow.pk})
-    as_clinician.post(f"/plans/{plan.pk}/", settings_data(as_clinician, plan, visits_per_week="2"))
+    as_clinician.post(
+        f"/plans/{plan.pk}/", form_data(as_clinician, f"/plans/{plan.pk}/", prefix="plan", visits_per_week="2")
+    )
 
     v2 = _signed(as_clinician, plan, 2)
 
@@ -242,7 +251,12 @@ def test_saving_the_forms_unchanged_is_not_a_change_to_sign(as_clinician, plan):
     _signed(as_clinician, plan, 1)
     bridge = item_of(plan, "glute-bridge")
 
-    assert as_clinician.post(f"/plans/{plan.pk}/", settings_data(as_clinician, plan)).status_code == 302
+    assert (
+        as_clinician.post(
+            f"/plans/{plan.pk}/", form_data(as_clinician, f"/plans/{plan.pk}/", prefix="plan")
+        ).status_code
+        == 302
+    )
     assert as_clinician.post(f"/plan-items/{bridge.pk}/", item_data(bridge)).status_code == 302
     response = sign(as_clinician, plan, follow=True)
 
@@ -277,7 +291,9 @@ def test_an_empty_prong_needs_a_reason_before_signing(as_clinician, plan):
     assert not plan.versions.exists()
 
     reason = "Patient prefers no hands-on soft-tissue work"
-    as_clinician.post(f"/plans/{plan.pk}/", settings_data(as_clinician, plan, missing_soft_tissue=reason))
+    as_clinician.post(
+        f"/plans/{plan.pk}/", form_data(as_clinician, f"/plans/{plan.pk}/", prefix="plan", missing_soft_tissue=reason)
+    )
     plan.refresh_from_db()
     assert plan.missing_prong_reasons == {"soft_tissue": reason}
 
@@ -303,7 +319,9 @@ def test_the_missing_prong_warning_names_the_prong_in_words(as_clinician, plan):
 def test_a_blank_reason_does_not_explain_an_empty_prong(as_clinician, plan):
     for item in plan.items.filter(prong="manipulation"):
         as_clinician.post(f"/plan-items/{item.pk}/remove/")
-    as_clinician.post(f"/plans/{plan.pk}/", settings_data(as_clinician, plan, missing_manipulation="   "))
+    as_clinician.post(
+        f"/plans/{plan.pk}/", form_data(as_clinician, f"/plans/{plan.pk}/", prefix="plan", missing_manipulation="   ")
+    )
 
     response = sign(as_clinician, plan, follow=True)
 

@@ -1,0 +1,38 @@
+"""Clinical facts from DOMAIN.md that more than one module uses: score ranges, MCIDs and the
+defaults of the clinic's clinical thresholds.
+
+A clinic overrides a threshold on its settings page (``clinic/thresholds.py`` lists each with its
+label, bounds and source); the pure rules take these values as their keyword defaults.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# DOMAIN A: NPRS 0-10, ODI 0-100 %, LEFS 0-80.
+SCORE_RANGES: dict[str, tuple[int, int]] = {"nprs": (0, 10), "odi": (0, 100), "lefs": (0, 80)}
+
+# DOMAIN B5.1-B5.3, B5.7 (S94, S97, S100): the smallest improvement that counts, in points or as a share of
+# the baseline. The keys are ``intake.scoring.is_meaningful_change``'s keyword arguments.
+MCID_DEFAULTS: dict[str, int | Decimal] = {
+    "odi_mcid_points": 10,
+    "odi_mcid_relative": Decimal("0.30"),
+    "lefs_mcid": 9,
+    "nprs_mcid_points": 2,
+    "nprs_mcid_relative": Decimal("0.30"),
+}
+
+# The clinical thresholds' defaults, keyed as in clinic/thresholds.py (sources there).
+THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
+    "odi_min_sections": 8,  # DOMAIN A; B5.1 (S90, S93)
+    "load_progression_pct": 30,  # DOMAIN A; B8 (S151)
+    "load_spike_pct": 110,  # DOMAIN A; B8 (S153)
+    "caution_age_over": 50,  # DOMAIN A; B6.1 (S110, S114)
+    "caution_age_under": 20,  # DOMAIN A; B6.1 (S110, S114)
+    "rom_asymmetry_deg": 10,  # DOMAIN A; B2.2 (S27)
+    "rom_mdc_deg": 5,  # DOMAIN A; B2.3 (S29)
+    "fms_low_composite": 14,  # DOMAIN A; B1.4 (S11, S14)
+    "fms_total_mdc": Decimal("2.5"),  # DOMAIN B1.4 (S10, secondary)
+    "lld_normal_below_mm": 5,  # DOMAIN A; B3.2
+    "lld_significant_from_mm": 20,  # DOMAIN A; B3.2 (S43, S46)
+}
