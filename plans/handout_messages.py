@@ -20,6 +20,7 @@ from clinic.portal.models import PortalLink
 from clinic.scheduling import reminder_messages, wording
 from clinic.scheduling.models import WordingKind
 from plans.models import Handout, HandoutDelivery
+from plans.signed import SignedPlan
 
 OUTCOME = {
     MessageStatus.SENT: HandoutDelivery.SENT,
@@ -46,7 +47,7 @@ def _text(handout: Handout, channel: str, link: str) -> tuple[str, str]:
         "clinic_name": clinic.name,
         "clinic_phone": clinic.phone.as_national if clinic.phone else "",
         "program": "updated home program" if version.number > 1 else "home program",
-        "clinician": version.body["clinician"]["name"],
+        "clinician": SignedPlan.of(version).clinician.name,
     }
     text = reminder_messages.wording_for(clinic=clinic, kind=WordingKind.HOME_PROGRAM)
     words = text.sms_body if channel == ContactChannel.SMS else text.body
