@@ -96,6 +96,7 @@ class Read(StrEnum):
     WAIT_LIST_VIEWED = "wait_list.viewed"
     UNDER_SCHEDULED_VIEWED = "schedule.under_scheduled_viewed"
     REMINDER_PROBLEMS_VIEWED = "reminder.problems_viewed"
+    FAILED_MESSAGES_VIEWED = "patient_message.failures_viewed"
     CALENDAR_FEED_READ = "calendar_feed.read"
     PLAN_VISITS_VIEWED = "plan_visits.viewed"
     PLAN_VISITS_LISTED = "plan_visits.listed"

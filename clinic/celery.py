@@ -42,17 +42,13 @@ app.conf.update(
             "task": "intake.tasks.sweep_intake_messages",
             "schedule": 300.0,
         },
-        "resend-owed-appointment-notices": {
-            "task": "clinic.scheduling.tasks.sweep_appointment_notices",
-            "schedule": 300.0,
-        },
         "re-render-stuck-handouts": {
             "task": "plans.tasks.sweep_handouts",
             "schedule": 300.0,
         },
-        "resend-owed-handout-messages": {
-            "task": "plans.tasks.sweep_handout_deliveries",
-            "schedule": 300.0,
+        "dispatch-due-patient-messages": {
+            "task": "clinic.outbox.tasks.dispatch_patient_messages",
+            "schedule": 60.0,
         },
         "dispatch-due-reminders": {
             "task": "clinic.scheduling.tasks.dispatch_reminders",

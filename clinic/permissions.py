@@ -143,6 +143,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
     "scheduling.reminder": "episode__patient__clinic",
+    "outbox.patientmessage": "episode__patient__clinic",
     "scheduling.reminderlink": "reminder__episode__patient__clinic",
     "scheduling.remindertemplate": "clinic",
     "portal.portallink": "patient__clinic",
@@ -277,6 +278,12 @@ def scoped_staff(user: User) -> models.QuerySet[User]:
 
 def can_view_patient(user: User, patient: Patient) -> bool:
     return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.view_patient")
+
+
+def can_view_failed_messages(user: User) -> bool:
+    """The list of messages to patients that could not be sent: the front desk calls them, a
+    clinician or the clinic admin may check it; all three see patients' names anyway."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.view_patient")
 
 
 def can_add_patient(user: User) -> bool:

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "clinic",
     "clinic.scheduling",
+    "clinic.outbox",
     "clinic.portal",
     "clinic.webhooks",
     "intake",

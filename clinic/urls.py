@@ -11,6 +11,7 @@ from assessments import urls as assessment_urls
 from clinic import api, health, views
 from clinic.fhir import urls as fhir_urls
 from clinic.forms import LoginForm, OwnPasswordChangeForm, OwnPasswordSetForm
+from clinic.outbox import urls as outbox_urls
 from clinic.portal import urls as portal_urls
 from clinic.scheduling import api as scheduling_api
 from clinic.scheduling import urls as scheduling_urls
@@ -94,6 +95,7 @@ urlpatterns = [
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
+    path("", include(outbox_urls.urlpatterns)),
     path("", include(webhook_urls.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # A person opening the docs without a session is sent to sign in, like every staff page.

@@ -17,12 +17,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit, contact_changes, messaging, permissions, queueing, text_input, thresholds
+from clinic import audit, contact_changes, permissions, queueing, text_input, thresholds
 from clinic.models import EpisodeOfCare, User
+from clinic.outbox import services as outbox
+from clinic.outbox.models import MessageKind
 from clinic.scheduling import reminders
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
-from intake import forms, instruments, rules, scoring, steps, tokens
+from intake import forms, instruments, rules, scoring, steps
 from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
 
 # --- Invitations (staff) -------------------------------------------------------------------
@@ -56,14 +58,8 @@ def invitation_send(*, actor: User, episode: EpisodeOfCare, channel: str | None 
         )
         audit.record(actor=actor, action="intake.invitation_sent", obj=invitation, patient=patient)
         reminders.intake_link_sent(invitation)
-    _queue_delivery(invitation.pk)
+        outbox.enqueue(kind=MessageKind.INTAKE_LINK, episode=episode, subject_id=invitation.pk)
     return invitation
-
-
-def _queue_delivery(invitation_id: int) -> None:
-    from intake.tasks import deliver_invitation
-
-    queueing.after_commit(deliver_invitation, invitation_id)
 
 
 def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInvitation:
@@ -78,52 +74,6 @@ def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInv
             reminders.intake_nudges_cancel(invitation=invitation, reason="The intake link was revoked.")
             audit.record(actor=actor, action="intake.invitation_revoked", obj=invitation, patient=episode.patient)
     return invitation
-
-
-def deliver_invitation(*, invitation_id: int) -> bool:
-    """Make the link token and send it, once. False when nothing is owed (sent, revoked, expired)."""
-    with transaction.atomic():
-        invitation = (
-            IntakeInvitation.objects.select_for_update()
-            .select_related("intake__episode__patient__clinic")
-            .filter(pk=invitation_id)
-            .first()
-        )
-        if invitation is None or invitation.sent_at is not None or not invitation.is_live:
-            return False
-        link_token, token_hash = tokens.new_link_token()
-        patient = invitation.intake.episode.patient
-        link = settings.SITE_URL.rstrip("/") + reverse("intake_start", args=[link_token])
-        context = {
-            "clinic": patient.clinic,
-            "link": link,
-            "expires_at": invitation.expires_at,
-            "first_name": patient.first_name,
-        }
-        # The expiry date in the message is the clinic's calendar date.
-        with timezone.override(patient.clinic.zone):
-            body = render_to_string(f"intake/messages/invitation_{invitation.channel}.txt", context).strip()
-        invitation.attempts += 1
-        messaging.send_to_patient(
-            patient=patient,
-            channel=invitation.channel,
-            subject=f"Before your visit: please fill in your form for {patient.clinic.name}",
-            body=body,
-        )
-        invitation.token_hash = token_hash
-        invitation.sent_at = timezone.now()
-        invitation.save(update_fields=["token_hash", "sent_at", "attempts"])
-    return True
-
-
-def owed_invitations() -> list[int]:
-    """Live invitations whose message has not gone out: the sweep re-queues them."""
-    stale = timezone.now() - datetime.timedelta(minutes=5)
-    return list(
-        IntakeInvitation.objects.filter(
-            sent_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now(), created_at__lt=stale
-        ).values_list("pk", flat=True)
-    )
 
 
 def owed_red_flag_alerts() -> list[int]:

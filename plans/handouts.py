@@ -19,9 +19,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, queueing
-from clinic.models import ContactChannel
-from clinic.portal import services as portal
+from clinic import audit, permissions, queueing
+from clinic.outbox import services as outbox
+from clinic.outbox.models import MessageKind
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from plans.library import Prong
@@ -158,81 +158,24 @@ def render(*, handout_id: int) -> bool:
                 },
             )
         if owed:
-            from plans.tasks import deliver_handout
-
-            queueing.after_commit(deliver_handout, handout.pk)
+            outbox.enqueue(kind=MessageKind.HANDOUT_READY, episode=version.plan.episode, subject_id=handout.pk)
     return True
 
 
-def retry(handout: Handout) -> None:
-    Handout.objects.filter(pk=handout.pk).update(status=HandoutStatus.QUEUED, error="")
+def retry(*, actor, handout: Handout) -> None:
+    """A clinician asks for a handout whose render failed to be made again."""
+    if not permissions.can_change_clinical(actor, handout.patient):
+        raise PermissionDenied
+    with transaction.atomic():
+        updated = Handout.objects.filter(pk=handout.pk, status=HandoutStatus.FAILED).update(
+            status=HandoutStatus.QUEUED, error="", updated_at=timezone.now()
+        )
+        if not updated:
+            return
+        audit.record(actor=actor, action="handout.retry_requested", obj=handout)
     from plans.tasks import render_handout
 
     queueing.after_commit(render_handout, handout.pk)
-
-
-def _message(handout: Handout, link: str) -> tuple[str, str]:
-    version = handout.version
-    clinic = version.plan.episode.patient.clinic
-    what = "updated home program" if version.number > 1 else "home program"
-    body = (
-        f"{clinic.name}: your {what} from {version.body['clinician']['name']} is ready. "
-        f"Open it, download the PDF and log your exercises here: {link}\n"
-        "This link is just for you; please do not share it."
-    )
-    if clinic.phone:
-        body += f" Questions? Call {clinic.phone.as_national}."
-    return f"{clinic.name}: your {what}", body
-
-
-def deliver(*, handout_id: int) -> bool:
-    """Tell the patient, once, that their home program is ready; False when nothing was owed.
-
-    The message goes by the patient's channel and only with their consent, carrying a fresh
-    portal link; an e-mail also carries the PDF when the clinic chose that. The row lock and
-    the ``delivery`` state make a repeated or late task message a no-op. A transient failure
-    propagates (the task retries, the row stays owed for the sweep); a permanent one is
-    recorded on the row.
-    """
-    with transaction.atomic():
-        handout = (
-            Handout.objects.select_for_update()
-            .select_related("version__plan__episode__patient__clinic")
-            .filter(pk=handout_id)
-            .first()
-        )
-        if handout is None or handout.delivery != HandoutDelivery.OWED:
-            return False
-        patient = handout.patient
-        if not patient.contact_consent:
-            _delivery_ended(handout, HandoutDelivery.NOT_SENT, "The patient has not agreed to messages.")
-            return False
-        channel = patient.preferred_contact_channel
-        attachments = []
-        if channel == ContactChannel.EMAIL and patient.clinic.email_handout_attachment:
-            with handout.file.open("rb") as pdf:
-                attachments.append((f"home-program-v{handout.version.number}.pdf", pdf.read(), "application/pdf"))
-        try:
-            # The link is kept only if the message that carries it went out.
-            with transaction.atomic():
-                subject, body = _message(handout, portal.link_issue(patient=patient))
-                messaging.send_to_patient(
-                    patient=patient, subject=subject, body=body, channel=channel, attachments=attachments
-                )
-        except messaging.PermanentDeliveryError as error:
-            _delivery_ended(handout, HandoutDelivery.FAILED, str(error))
-            return False
-        handout.delivery, handout.delivered_at, handout.delivery_channel = HandoutDelivery.SENT, timezone.now(), channel
-        handout.delivery_error = ""
-        handout.save(update_fields=["delivery", "delivered_at", "delivery_channel", "delivery_error", "updated_at"])
-        audit.record(actor=None, action="handout.sent", obj=handout)
-    return True
-
-
-def _delivery_ended(handout: Handout, delivery: HandoutDelivery, reason: str) -> None:
-    handout.delivery, handout.delivery_error = delivery, reason[:200]
-    handout.save(update_fields=["delivery", "delivery_error", "updated_at"])
-    audit.record(actor=None, action=f"handout.{delivery}", obj=handout)
 
 
 def send_again(*, actor, handout: Handout) -> None:
@@ -247,14 +190,4 @@ def send_again(*, actor, handout: Handout) -> None:
         if not updated:
             return
         audit.record(actor=actor, action="handout.send_requested", obj=handout)
-    from plans.tasks import deliver_handout
-
-    queueing.after_commit(deliver_handout, handout.pk)
-
-
-def owed_deliveries() -> list[int]:
-    """Handouts whose message is owed but whose task message seems lost."""
-    stale = timezone.now() - datetime.timedelta(minutes=10)
-    return list(
-        Handout.objects.filter(delivery=HandoutDelivery.OWED, updated_at__lt=stale).values_list("pk", flat=True)
-    )
+        outbox.enqueue(kind=MessageKind.HANDOUT_READY, episode=handout.version.plan.episode, subject_id=handout.pk)

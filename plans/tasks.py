@@ -7,7 +7,6 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
-from clinic.messaging import TransientDeliveryError
 from plans import handouts
 from plans.models import Handout, HandoutStatus
 
@@ -32,18 +31,4 @@ def sweep_handouts(older_than_seconds: int = 600) -> int:
     )
     for handout_id in owed:
         render_handout.delay(handout_id)
-    return len(owed)
-
-
-@shared_task(autoretry_for=(TransientDeliveryError,), retry_backoff=True, max_retries=8)
-def deliver_handout(handout_id: int) -> bool:
-    return handouts.deliver(handout_id=handout_id)
-
-
-@shared_task
-def sweep_handout_deliveries() -> int:
-    """Re-queue handout messages still owed after a lost message or exhausted retries."""
-    owed = handouts.owed_deliveries()
-    for handout_id in owed:
-        deliver_handout.delay(handout_id)
     return len(owed)

@@ -280,6 +280,6 @@ def handout_retry(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     version = get_object_or_404(PlanVersion, plan=plan, number=number)
     handout = getattr(version, "handout", None)
     if handout is not None and handout.status == HandoutStatus.FAILED:
-        handouts.retry(handout)
+        handouts.retry(actor=request.user, handout=handout)
         messages.success(request, "The handout is being made again.")
     return redirect("plan_version", pk=plan.pk, number=number)

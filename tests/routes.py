@@ -54,6 +54,7 @@ from assessments import services as assessment_services
 from assessments.models import Finding, OutcomeScore, RomMeasurement
 from clinic import api_tokens, contact_changes, services
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
+from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
@@ -364,6 +365,10 @@ def _build_side(key: str) -> Side:
         actor=front_desk, episode=open_episode, clinician=clinician, note=text("wait list note", "Mornings only")
     )
     reminder = Reminder.objects.filter(appointment=appointment).order_by("id").first()
+    message = PatientMessage.objects.filter(kind=MessageKind.VISIT_NOTICE, subject_id=appointment.pk).get()
+    PatientMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.FAILED, reason=text("message failure", "Refused by the provider")
+    )
     Reminder.objects.filter(pk=reminder.pk).update(
         error=text("reminder error", "Mailbox full"), skip_reason=text("skip reason", "Quiet hours")
     )
@@ -487,6 +492,7 @@ def _build_side(key: str) -> Side:
         entry,
         reminder,
         ReminderLink.objects.filter(reminder=reminder).order_by("id").first(),
+        PatientMessage.objects.get(pk=message.pk),
         template,
         CalendarFeed.objects.get(clinician=clinician, revoked_at__isnull=True),
         endpoint,

@@ -23,13 +23,19 @@ from plans.signed import SignedPlan
 def link_issue(*, patient: Patient) -> str:
     """A new portal link for the patient, valid for the clinic's ``portal_link_days``; returns
     the absolute URL to put in a message (never log or store it)."""
+    return link_make(patient=patient)[1]
+
+
+def link_make(*, patient: Patient) -> tuple[PortalLink, str]:
+    """``link_issue`` with the stored row, for a sender that deletes it if the message carrying
+    the URL was refused."""
     days = thresholds.for_clinic(patient.clinic)["portal_link_days"]
     link_token, token_hash = LINKS.new()
     now = timezone.now()
-    PortalLink.objects.create(
+    link = PortalLink.objects.create(
         patient=patient, token_hash=token_hash, expires_at=now + datetime.timedelta(days=float(days))
     )
-    return settings.SITE_URL.rstrip("/") + reverse("portal_home", args=[link_token])
+    return link, settings.SITE_URL.rstrip("/") + reverse("portal_home", args=[link_token])
 
 
 def link_opened(link: PortalLink) -> None:

@@ -239,6 +239,21 @@ class ReminderKind(models.TextChoices):
     REASSESSMENT = "reassessment", "Re-assessment due"
 
 
+class WordingKind(models.TextChoices):
+    """Every message to patients whose words a clinic may change: the reminders and the notices."""
+
+    FIRST = ReminderKind.FIRST.value, ReminderKind.FIRST.label
+    SECOND = ReminderKind.SECOND.value, ReminderKind.SECOND.label
+    INTAKE_NUDGE = ReminderKind.INTAKE_NUDGE.value, ReminderKind.INTAKE_NUDGE.label
+    CHECK_IN = ReminderKind.CHECK_IN.value, ReminderKind.CHECK_IN.label
+    REASSESSMENT = ReminderKind.REASSESSMENT.value, ReminderKind.REASSESSMENT.label
+    VISIT_BOOKED = "visit_booked", "Visit booked"
+    VISIT_MOVED = "visit_moved", "Visit moved"
+    VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
+    HOME_PROGRAM = "home_program", "Home program ready"
+    INTAKE_LINK = "intake_link", "Intake link"
+
+
 APPOINTMENT_KINDS = (ReminderKind.FIRST, ReminderKind.SECOND)
 PLAN_KINDS = (ReminderKind.CHECK_IN, ReminderKind.REASSESSMENT)
 
@@ -349,11 +364,11 @@ class ReminderLink(models.Model):
 
 
 class ReminderTemplate(models.Model):
-    """A clinic's wording of one kind of reminder, optionally for one visit type only. Without
+    """A clinic's wording of one kind of message (a reminder, a notice), optionally for one visit type only. Without
     a row the shipped default of ``clinic.scheduling.wording`` is used."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminder_templates")
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    kind = models.CharField(max_length=20, choices=WordingKind.choices)
     appointment_type = models.ForeignKey(
         AppointmentType,
         on_delete=models.CASCADE,

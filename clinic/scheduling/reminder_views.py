@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clinic import access, permissions, text_input
 from clinic.scheduling import reminder_messages, reminder_services, wording
-from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderKind, ReminderTemplate
+from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderTemplate, WordingKind
 
 
 @login_required
@@ -39,7 +39,7 @@ def wording_list(request: HttpRequest) -> HttpResponse:
     }
     visit_types = list(permissions.scoped(request.user, AppointmentType))
     rows = []
-    for kind in ReminderKind:
+    for kind in WordingKind:
         rows.append({"kind": kind, "visit_type": None, "custom": (kind.value, None) in saved})
         if kind in APPOINTMENT_KINDS:
             rows += [
@@ -65,7 +65,7 @@ def _preview(form: WordingForm) -> dict[str, str] | None:
 @login_required
 def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) -> HttpResponse:
     _require_admin(request)
-    if kind not in ReminderKind.values or (type_pk is not None and kind not in APPOINTMENT_KINDS):
+    if kind not in WordingKind.values or (type_pk is not None and kind not in APPOINTMENT_KINDS):
         raise Http404
     clinic = request.user.clinic
     visit_type = access.appointment_type_for(request.user, type_pk) if type_pk is not None else None
@@ -103,7 +103,7 @@ def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) ->
         "scheduling/wording_edit.html",
         {
             "form": form,
-            "kind": ReminderKind(kind),
+            "kind": WordingKind(kind),
             "visit_type": visit_type,
             "placeholders": wording.allowed_list(kind),
             "preview": preview,

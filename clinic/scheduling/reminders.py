@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from clinic import messaging, queueing, thresholds
 from clinic.models import EpisodeStatus
-from clinic.scheduling import quiet_hours, reminder_messages
+from clinic.outbox import quiet_hours, rules
+from clinic.scheduling import reminder_messages
 from clinic.scheduling.models import (
     APPOINTMENT_KINDS,
     PLAN_KINDS,
@@ -210,10 +211,11 @@ def _settle(reminder: Reminder, status: str, *, skip_reason: str = "") -> None:
 def _not_owed(reminder: Reminder) -> tuple[str, str] | None:
     """(status, reason) when the reminder is no longer wanted, checked at the moment of sending."""
     patient = reminder.episode.patient
-    if not patient.contact_consent:
-        return ReminderStatus.SKIPPED, "No consent to messages."
-    if patient.reminders_opted_out_at is not None:
-        return ReminderStatus.SKIPPED, "The patient stopped reminders."
+    refused = rules.refusal(
+        kind=reminder.kind, consent=patient.contact_consent, opted_out=patient.reminders_opted_out_at is not None
+    )
+    if refused is not None:
+        return ReminderStatus.SKIPPED, refused.reason
     if reminder.kind in APPOINTMENT_KINDS:
         appointment = reminder.appointment
         if appointment.status != AppointmentStatus.BOOKED:
@@ -267,15 +269,19 @@ def _prepare(reminder_id: int) -> Outgoing | None:
         patient = reminder.episode.patient
         # Rows are placed outside quiet hours when made, but one claimed late (after an outage)
         # may come up at night: it waits for the morning, or is skipped if the visit comes first.
-        now = timezone.now()
-        latest = reminder.appointment.starts_at if reminder.kind in APPOINTMENT_KINDS else None
-        allowed = _quiet(patient.clinic, now, latest)
-        if allowed > now:
-            reminder.status, reminder.due_at, reminder.queued_at = ReminderStatus.PENDING, allowed, None
+        clinic = patient.clinic
+        held = rules.timing(
+            kind=reminder.kind,
+            now=timezone.now(),
+            clock=rules.Clock(start=clinic.quiet_hours_start, end=clinic.quiet_hours_end, zone=clinic.zone),
+            latest=reminder.appointment.starts_at if reminder.kind in APPOINTMENT_KINDS else None,
+        )
+        if isinstance(held, rules.Wait):
+            reminder.status, reminder.due_at, reminder.queued_at = ReminderStatus.PENDING, held.until, None
             reminder.save(update_fields=["status", "due_at", "queued_at"])
             return None
-        if allowed < now:
-            _settle(reminder, ReminderStatus.SKIPPED, skip_reason="Quiet hours lasted until the visit.")
+        if isinstance(held, rules.Skip):
+            _settle(reminder, ReminderStatus.SKIPPED, skip_reason=held.reason)
             return None
         channel = patient.preferred_contact_channel
         subject, body = reminder_messages.compose(reminder, channel=channel)

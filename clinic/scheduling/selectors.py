@@ -16,7 +16,6 @@ from clinic.scheduling.models import (
     AppointmentStatus,
     Reminder,
     ReminderLink,
-    ReminderStatus,
     TimeOff,
 )
 from clinic.signed_links import LinkProblem
@@ -108,23 +107,6 @@ def visit_reminder_line(visit: Appointment, zone) -> str:
         confirmed_at=visit.confirmed_at,
         opted_out=visit.episode.patient.reminders_opted_out_at is not None,
         zone=zone,
-    )
-
-
-FAILED_WINDOW = datetime.timedelta(days=14)
-
-
-def failed_reminders(*, user) -> QuerySet[Reminder]:
-    """Reminders of the last two weeks and ahead that could not be sent, newest first: the
-    front desk calls these patients."""
-    return (
-        Reminder.objects.filter(
-            status=ReminderStatus.FAILED,
-            episode__in=permissions.scoped_episodes(user),
-            due_at__gte=timezone.now() - FAILED_WINDOW,
-        )
-        .select_related("episode__patient", "appointment")
-        .order_by("-due_at", "-id")
     )
 
 

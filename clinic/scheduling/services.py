@@ -14,13 +14,15 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, plausible_dates, queueing, text_input
+from clinic import audit, permissions, plausible_dates, text_input
 from clinic.models import EpisodeOfCare, User
+from clinic.outbox import services as outbox
+from clinic.outbox.models import MessageKind
 from clinic.permissions import Role
-from clinic.scheduling import calendar, reminders, rules
+from clinic.scheduling import reminders, rules
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import (
     Appointment,
@@ -163,9 +165,7 @@ def _emit(event_type: EventType, appointment: Appointment) -> None:
 
 
 def _queue_notice(appointment: Appointment) -> None:
-    from clinic.scheduling.tasks import notify_patient
-
-    queueing.after_commit(notify_patient, appointment.pk)
+    outbox.enqueue(kind=MessageKind.VISIT_NOTICE, episode=appointment.episode, subject_id=appointment.pk)
 
 
 def appointment_reschedule(
@@ -278,58 +278,6 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
         reminders.sync(appointment)
         audit.record(actor=actor, action=f"appointment.{status}", obj=appointment)
     return appointment
-
-
-def notify_patient(*, appointment_id: int) -> bool:
-    """Tell the patient about the latest change (booked, moved, cancelled), once.
-
-    E-mail carries the .ics file; a text message says when and where. The row lock and the
-    sequence numbers make a repeated or late message a no-op.
-    """
-    with transaction.atomic():
-        appointment = (
-            Appointment.objects.select_for_update()
-            .select_related("episode__patient__clinic", "clinician")
-            .filter(pk=appointment_id)
-            .first()
-        )
-        if appointment is None or appointment.notified_sequence >= appointment.sequence:
-            return False
-        patient = appointment.episode.patient
-        if not patient.contact_consent:
-            appointment.notified_sequence = appointment.sequence
-            appointment.save(update_fields=["notified_sequence"])
-            return False
-        clinic = patient.clinic
-        with timezone.override(clinic.zone):
-            start = timezone.localtime(appointment.starts_at)
-            if appointment.status == AppointmentStatus.CANCELLED:
-                what = f"Your visit on {start:%A %d %B at %H:%M} is cancelled."
-            elif appointment.sequence > 1:
-                what = f"Your visit is moved to {start:%A %d %B at %H:%M}."
-            else:
-                what = f"Your visit is booked for {start:%A %d %B at %H:%M}."
-        body = f"{clinic.name}: {what} With {appointment.clinician.full_name}."
-        if clinic.phone:
-            body += f" To change it, call {clinic.phone.as_national}."
-        messaging.send_to_patient(
-            patient=patient,
-            subject=f"{clinic.name}: {what}",
-            body=body,
-            attachments=[("visit.ics", calendar.appointment_ics(appointment), "text/calendar")],
-        )
-        appointment.notified_sequence = appointment.sequence
-        appointment.save(update_fields=["notified_sequence"])
-    return True
-
-
-def owed_notices() -> list[int]:
-    stale = timezone.now() - datetime.timedelta(minutes=5)
-    return list(
-        Appointment.objects.filter(notified_sequence__lt=F("sequence"), created_at__lt=stale).values_list(
-            "pk", flat=True
-        )
-    )
 
 
 # --- Booking a signed plan's follow-ups --------------------------------------------------------

@@ -5,23 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from clinic import messaging
-from clinic.scheduling import reminders, services
+from clinic.scheduling import reminders
 
 MAX_BATCHES_PER_RUN = 20
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def notify_patient(appointment_id: int) -> bool:
-    return services.notify_patient(appointment_id=appointment_id)
-
-
-@shared_task
-def sweep_appointment_notices() -> int:
-    """Re-queue confirmations a lost broker message left owed; the row says what is owed."""
-    owed = services.owed_notices()
-    for appointment_id in owed:
-        notify_patient.delay(appointment_id)
-    return len(owed)
 
 
 @shared_task(

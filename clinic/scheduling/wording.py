@@ -1,4 +1,5 @@
-"""The wording of reminders: shipped defaults per kind and a small placeholder syntax.
+"""The wording of messages to patients (reminders, visit notices, the home program's message):
+shipped defaults per kind and a small placeholder syntax.
 
 A placeholder is a name in braces, such as ``{visit_time}``. Each kind allows its own names;
 anything else in braces is refused when a clinic saves its wording, so a typo never reaches a
@@ -13,12 +14,18 @@ from dataclasses import dataclass
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 COMMON = ("first_name", "clinic_name", "clinic_phone")
+VISIT_NOTICE = (*COMMON, "visit_when", "clinician")
 BY_KIND: dict[str, tuple[str, ...]] = {
     "first": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
     "second": (*COMMON, "visit_day", "visit_time", "clinician", "visit_type"),
     "intake_nudge": (*COMMON, "sent_day"),
     "check_in": COMMON,
     "reassessment": (*COMMON, "plan_end_day"),
+    "visit_booked": VISIT_NOTICE,
+    "visit_moved": VISIT_NOTICE,
+    "visit_cancelled": VISIT_NOTICE,
+    "home_program": (*COMMON, "program", "clinician"),
+    "intake_link": (*COMMON, "link", "valid_until"),
 }
 
 
@@ -37,6 +44,17 @@ _VISIT = Wording(
         "on {visit_day} at {visit_time}."
     ),
     sms_body="{clinic_name}: reminder of your visit on {visit_day} at {visit_time} with {clinician}.",
+)
+
+
+def _notice(what: str) -> Wording:
+    # The same words by e-mail and text message: a notice is short.
+    text = "{clinic_name}: " + what + " With {clinician}."
+    return Wording(subject="{clinic_name}: " + what, body=text, sms_body=text)
+
+
+_HOME_PROGRAM = (
+    "{clinic_name}: your {program} from {clinician} is ready. Open it, download the PDF and log your exercises here:"
 )
 
 DEFAULTS: dict[str, Wording] = {
@@ -73,6 +91,26 @@ DEFAULTS: dict[str, Wording] = {
             "your progress."
         ),
         sms_body="{clinic_name}: your plan ends around {plan_end_day}. Call {clinic_phone} to book a re-assessment.",
+    ),
+    "visit_booked": _notice("Your visit is booked for {visit_when}."),
+    "visit_moved": _notice("Your visit is moved to {visit_when}."),
+    "visit_cancelled": _notice("Your visit on {visit_when} is cancelled."),
+    "home_program": Wording(subject="{clinic_name}: your {program}", body=_HOME_PROGRAM, sms_body=_HOME_PROGRAM),
+    "intake_link": Wording(
+        subject="Before your visit: please fill in your form for {clinic_name}",
+        body=(
+            "Hello {first_name},\n\n"
+            "Before your first visit to {clinic_name}, please fill in your intake form:\n\n"
+            "{link}\n\n"
+            "It takes about 15 minutes. Your answers are saved as you go, so you can stop and come back\n"
+            "later with the same link, on any device. The link works until {valid_until}.\n\n"
+            "Please do not forward this e-mail: the link opens your personal form.\n\n"
+            "{clinic_name}\n{clinic_phone}"
+        ),
+        sms_body=(
+            "{clinic_name}: please fill in your form before your visit: {link} "
+            "(valid until {valid_until}; do not share this link)"
+        ),
     ),
 }
 
@@ -112,4 +150,8 @@ SAMPLE = {
     "visit_type": "follow-up treatment",
     "sent_day": "28 November",
     "plan_end_day": "15 January",
+    "visit_when": "Wednesday 02 December at 09:00",
+    "program": "home program",
+    "link": "https://clinic.example/intake/abc/",
+    "valid_until": "16 December 2026",
 }

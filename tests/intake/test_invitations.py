@@ -17,6 +17,9 @@ from django.utils import dateformat, timezone
 
 from clinic import messaging
 from clinic.models import AuditEvent, Patient
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, PatientMessage
+from clinic.outbox.tasks import dispatch_patient_messages, send_patient_message
 from clinic.permissions import Role
 from intake import services, tasks, tokens
 from intake.models import Intake, IntakeInvitation, RedFlag
@@ -46,6 +49,10 @@ def _login(client, user):
 
 def _send_url(episode) -> str:
     return f"/episodes/{episode.pk}/intake/send/"
+
+
+def _message_of(invitation) -> PatientMessage:
+    return PatientMessage.objects.get(kind=MessageKind.INTAKE_LINK, subject_id=invitation.pk)
 
 
 def _messages_sent() -> int:
@@ -357,9 +364,10 @@ def test_delivery_is_idempotent(patient, episode, front_desk):
     invitation = services.invitation_send(actor=front_desk, episode=episode, channel="email")
     assert _messages_sent() == 0  # queued after commit, which the test transaction never reaches
 
-    assert services.deliver_invitation(invitation_id=invitation.pk) is True
-    assert services.deliver_invitation(invitation_id=invitation.pk) is False
-    tasks.deliver_invitation.delay(invitation.pk)
+    message = _message_of(invitation)
+    assert dispatch.deliver(message_id=message.pk) is True
+    assert dispatch.deliver(message_id=message.pk) is False
+    send_patient_message.delay(message.pk)
 
     assert [message.to for message in mail.outbox] == [[patient.email]]
     invitation.refresh_from_db()
@@ -383,12 +391,12 @@ def test_delivery_is_idempotent(patient, episode, front_desk):
 def test_nothing_is_delivered_for_a_dead_invitation(episode, front_desk, spoil):
     invitation = services.invitation_send(actor=front_desk, episode=episode, channel="email")
     IntakeInvitation.objects.filter(pk=invitation.pk).update(**spoil)
-    assert services.deliver_invitation(invitation_id=invitation.pk) is False
+    assert dispatch.deliver(message_id=_message_of(invitation).pk) is False
     assert _messages_sent() == 0
     assert IntakeInvitation.objects.get(pk=invitation.pk).token_hash is None
 
 
-def test_sweep_requeues_owed_messages_only(clinic, front_desk, clinician):
+def test_sweep_requeues_owed_messages_only(clinic, front_desk, clinician, django_capture_on_commit_callbacks):
     now = timezone.now()
     episodes = {
         name: EpisodeFactory(patient=PatientFactory(clinic=clinic), lead_clinician=clinician)
@@ -403,12 +411,14 @@ def test_sweep_requeues_owed_messages_only(clinic, front_desk, clinician):
         name: services.invitation_send(actor=front_desk, episode=episode, channel="email")
         for name, episode in episodes.items()
     }
-    IntakeInvitation.objects.filter(pk__in=[invitation.pk for invitation in invitations.values()]).update(
-        created_at=now - datetime.timedelta(minutes=10)
+    # The links' messages were queued on commit, which the test transaction never reaches: as
+    # if the broker lost them. The outbox's dispatcher takes back those queued long enough ago.
+    PatientMessage.objects.filter(kind=MessageKind.INTAKE_LINK).update(queued_at=now - datetime.timedelta(minutes=11))
+    PatientMessage.objects.filter(subject_id=invitations["fresh"].pk, kind=MessageKind.INTAKE_LINK).update(
+        queued_at=now - datetime.timedelta(minutes=1)
     )
-    IntakeInvitation.objects.filter(pk=invitations["fresh"].pk).update(created_at=now - datetime.timedelta(minutes=1))
     IntakeInvitation.objects.filter(pk=invitations["revoked"].pk).update(revoked_at=now)
-    services.deliver_invitation(invitation_id=invitations["sent"].pk)
+    dispatch.deliver(message_id=_message_of(invitations["sent"]).pk)
     owed_flag = RedFlag.objects.create(
         episode=episodes["owed"],
         code="cancer_history",
@@ -419,7 +429,9 @@ def test_sweep_requeues_owed_messages_only(clinic, front_desk, clinician):
     RedFlag.objects.create(episode=episodes["fresh"], code="weight_loss", tier="urgent", label="Weight loss")
     mail.outbox.clear()
 
-    assert tasks.sweep_intake_messages() == 2
+    assert tasks.sweep_intake_messages() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_patient_messages() == 2
 
     assert sorted(message.to[0] for message in mail.outbox) == sorted([episodes["owed"].patient.email, clinician.email])
     assert IntakeInvitation.objects.get(pk=invitations["owed"].pk).sent_at is not None
@@ -430,6 +442,8 @@ def test_sweep_requeues_owed_messages_only(clinic, front_desk, clinician):
 
     # A second sweep finds nothing owed.
     assert tasks.sweep_intake_messages() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch_patient_messages() == 0
     assert len(mail.outbox) == 2
 
 

@@ -161,13 +161,16 @@ class WorkerProcess:
     """``celery -A clinic worker`` in its own process group, as production runs it: prefork,
     one child, on the given broker and the test database."""
 
-    def __init__(self, *, broker_url: str, database_url: str, media_root: Path, log: Path) -> None:
+    def __init__(
+        self, *, broker_url: str, database_url: str, media_root: Path, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         env = {
             **os.environ,
             "REDIS_URL": broker_url,
             "DATABASE_URL": database_url,
             "MEDIA_ROOT": str(media_root),
             "CELERY_TASK_ALWAYS_EAGER": "false",
+            **(env or {}),
         }
         self.log = log
         command = [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--pool", "prefork", "--concurrency", "1"]

@@ -140,7 +140,7 @@ def test_signing_and_retrying_while_the_broker_is_down_succeed_and_render_after_
     with private_redis() as redis, celery_on(redis.url):
         redis.stop()
         signed = _sign(second_episode, clinician, weeks=1)
-        handouts.retry(Handout.objects.get(version=failed_version))
+        handouts.retry(actor=clinician, handout=Handout.objects.get(version=failed_version))
         owed = list(Handout.objects.filter(version__in=[signed, failed_version]).values_list("pk", flat=True))
         assert {_status(pk) for pk in owed} == {HandoutStatus.QUEUED}
         redis.start()

@@ -8,13 +8,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clinic import messaging
 from clinic.models import AuditEvent, ContactChannel
+from clinic.outbox import dispatch
+from clinic.outbox import services as outbox
+from clinic.outbox import tasks as outbox_tasks
+from clinic.outbox.models import MessageKind, PatientMessage
 from clinic.portal.models import PortalLink
-from plans import handouts, services, tasks
+from clinic.scheduling.models import ReminderTemplate
+from plans import handouts, services
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanItem, PlanStatus
 from tests.plans.handout_helpers import plan_of, signed_version
 
@@ -39,6 +45,16 @@ def draft(episode, clinician):
     PlanItem.objects.create(plan=plan, prong="manipulation", name="Hip mobilisation")
     PlanItem.objects.create(plan=plan, prong="soft_tissue", name="Foam rolling", home_program=True)
     return plan
+
+
+def _message_of(handout) -> PatientMessage:
+    return PatientMessage.objects.get(kind=MessageKind.HANDOUT_READY, subject_id=handout.pk)
+
+
+def _owe(handout) -> PatientMessage:
+    """The handout's message owed, as a render that just finished leaves it."""
+    Handout.objects.filter(pk=handout.pk).update(delivery=HandoutDelivery.OWED)
+    return outbox.enqueue(kind=MessageKind.HANDOUT_READY, episode=handout.version.plan.episode, subject_id=handout.pk)
 
 
 def _link_in(body: str) -> str:
@@ -67,8 +83,9 @@ def test_signing_sends_the_patient_a_portal_link_by_email_once(
     assert (sent.actor_id, sent.patient_id) == (None, patient.pk)
 
     # A duplicate task message sends nothing.
-    assert handouts.deliver(handout_id=handout.pk) is False
-    assert tasks.deliver_handout(handout.pk) is False
+    message = _message_of(handout)
+    assert dispatch.deliver(message_id=message.pk) is False
+    assert outbox_tasks.send_patient_message(message.pk) is False
     assert len(mail.outbox) == 1
     assert PortalLink.objects.count() == 1
 
@@ -132,7 +149,7 @@ def test_a_permanent_failure_is_recorded_without_keeping_the_unsent_link(
 
 def test_a_transient_failure_is_retried_with_backoff_and_sends_once(episode, monkeypatch):
     version = signed_version(episode, [])
-    Handout.objects.filter(pk=version.handout.pk).update(delivery=HandoutDelivery.OWED)
+    message = _owe(version.handout)
     real_send = messaging.send_to_patient
     calls = []
 
@@ -143,9 +160,9 @@ def test_a_transient_failure_is_retried_with_backoff_and_sends_once(episode, mon
         return real_send(**kwargs)
 
     monkeypatch.setattr(messaging, "send_to_patient", flaky)
-    assert tasks.deliver_handout.retry_backoff is True
+    assert outbox_tasks.send_patient_message.retry_backoff is True
     # apply() runs the task and its retry here, as a worker would (tests run tasks eagerly).
-    assert tasks.deliver_handout.apply(args=[version.handout.pk], throw=False).get() is True
+    assert outbox_tasks.send_patient_message.apply(args=[message.pk], throw=False).get() is True
     assert len(calls) == 2
     assert len(mail.outbox) == 1
     assert Handout.objects.get(pk=version.handout.pk).delivery == HandoutDelivery.SENT
@@ -153,27 +170,30 @@ def test_a_transient_failure_is_retried_with_backoff_and_sends_once(episode, mon
     assert PortalLink.objects.count() == 1
 
 
-def test_a_delivery_left_owed_is_sent_by_the_sweep(episode, monkeypatch):
+def test_a_delivery_left_owed_is_sent_by_the_sweep(episode, monkeypatch, django_capture_on_commit_callbacks):
     version = signed_version(episode, [])
     handout = version.handout
-    Handout.objects.filter(pk=handout.pk).update(delivery=HandoutDelivery.OWED)
+    message = _owe(handout)
 
     def down(**kwargs):
         raise messaging.TransientDeliveryError("Connection refused.")
 
     monkeypatch.setattr(messaging, "send_to_patient", down)
     with pytest.raises(messaging.TransientDeliveryError):
-        handouts.deliver(handout_id=handout.pk)
+        dispatch.deliver(message_id=message.pk)
     handout.refresh_from_db()
     assert handout.delivery == HandoutDelivery.OWED
     assert PortalLink.objects.count() == 0
 
     monkeypatch.undo()
-    assert tasks.sweep_handout_deliveries() == 0  # not stale yet: its own task may still be retrying
-    Handout.objects.filter(pk=handout.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=11))
-    assert tasks.sweep_handout_deliveries() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_tasks.dispatch_patient_messages() == 0  # not stale yet: its own task may still be retrying
+    PatientMessage.objects.filter(pk=message.pk).update(queued_at=timezone.now() - datetime.timedelta(minutes=11))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_tasks.dispatch_patient_messages() == 1
     assert len(mail.outbox) == 1
-    assert tasks.sweep_handout_deliveries() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox_tasks.dispatch_patient_messages() == 0
 
 
 def test_an_amended_plan_renders_and_sends_the_new_version(draft, clinician, django_capture_on_commit_callbacks):
@@ -207,7 +227,7 @@ def test_a_render_retried_after_a_failure_sends_once(episode, monkeypatch, djang
     assert (handout.status, handout.delivery) == (HandoutStatus.FAILED, HandoutDelivery.WAITING)
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
-        handouts.retry(handout)
+        handouts.retry(actor=episode.lead_clinician, handout=handout)
     assert Handout.objects.get(pk=handout.pk).delivery == HandoutDelivery.SENT
     assert len(mail.outbox) == 1
 
@@ -248,3 +268,39 @@ def test_a_message_not_sent_can_be_sent_again_by_a_clinician(
         client.post(url)
     assert len(mail.outbox) == 1
     assert 'action="' + url + '"' not in client.get(f"/plans/{version.plan_id}/versions/1/").content.decode()
+
+
+def test_a_failed_render_is_retried_only_by_a_clinician_and_audited(
+    client, clinician, front_desk, episode, django_capture_on_commit_callbacks
+):
+    version = signed_version(episode, [], handout=False)
+    handout = Handout.objects.create(version=version, status=HandoutStatus.FAILED, error="RuntimeError")
+    with pytest.raises(PermissionDenied):
+        handouts.retry(actor=front_desk, handout=handout)
+    url = f"/plans/{version.plan_id}/versions/1/handout/retry/"
+    client.force_login(front_desk)
+    assert client.post(url).status_code == 403
+    assert Handout.objects.get(pk=handout.pk).status == HandoutStatus.FAILED
+    client.force_login(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).status_code == 302
+    assert Handout.objects.get(pk=handout.pk).status == HandoutStatus.READY
+    assert AuditEvent.objects.filter(action="handout.retry_requested", actor=clinician).count() == 1
+    # A handout that is not failed is left alone, and nothing more is audited.
+    handouts.retry(actor=clinician, handout=handout)
+    assert AuditEvent.objects.filter(action="handout.retry_requested").count() == 1
+
+
+def test_the_clinics_own_wording_is_used(client, draft, clinician, patient, django_capture_on_commit_callbacks):
+    ReminderTemplate.objects.create(
+        clinic=patient.clinic,
+        kind="home_program",
+        subject="{first_name}, your {program}",
+        body="{clinician} has made your {program}; it is here:",
+        sms_body="Your {program}:",
+    )
+    _sign(draft, clinician, django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    assert message.subject == f"{patient.first_name}, your home program"
+    assert message.body.startswith(f"{clinician.full_name} has made your home program; it is here: http")
+    assert client.get(_link_in(message.body)).status_code == 200

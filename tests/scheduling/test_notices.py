@@ -11,8 +11,10 @@ from django.core import mail
 from icalendar import Calendar
 
 from clinic import messaging
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, PatientMessage
 from clinic.scheduling import services
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, ReminderTemplate
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NINE = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO)
@@ -90,10 +92,14 @@ def test_changes_made_before_a_message_goes_out_are_told_once_as_the_latest_stat
     assert "cancelled" in message.body
 
 
+def _notice_of(visit) -> PatientMessage:
+    return PatientMessage.objects.get(kind=MessageKind.VISIT_NOTICE, subject_id=visit.pk)
+
+
 def test_a_notice_is_sent_once(front_desk, episode, clinician):
     booked = services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=NINE)
-    assert services.notify_patient(appointment_id=booked.pk) is True
-    assert services.notify_patient(appointment_id=booked.pk) is False
+    assert dispatch.deliver(message_id=_notice_of(booked).pk) is True
+    assert dispatch.deliver(message_id=_notice_of(booked).pk) is False
     assert len(mail.outbox) == 1
     assert Appointment.objects.get(pk=booked.pk).notified_sequence == 1
 
@@ -102,5 +108,23 @@ def test_no_message_without_consent(front_desk, episode, clinician):
     episode.patient.contact_consent = False
     episode.patient.save()
     booked = services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=NINE)
-    assert services.notify_patient(appointment_id=booked.pk) is False
+    assert dispatch.deliver(message_id=_notice_of(booked).pk) is False
     assert not mail.outbox
+
+
+def test_the_clinics_own_wording_is_used(front_desk, episode, clinician, django_capture_on_commit_callbacks):
+    ReminderTemplate.objects.create(
+        clinic=episode.patient.clinic,
+        kind="visit_booked",
+        subject="See you {visit_when}",
+        body="Hello {first_name}, we have you down for {visit_when} with {clinician}.",
+        sms_body="See you {visit_when}.",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=NINE)
+    (message,) = mail.outbox
+    assert message.subject == "See you Tuesday 01 December at 09:00"
+    assert message.body.startswith(
+        f"Hello {episode.patient.first_name}, we have you down for Tuesday 01 December at 09:00 with "
+        f"{clinician.full_name}."
+    )

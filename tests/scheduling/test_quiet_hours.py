@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from clinic.scheduling.quiet_hours import outside_quiet_hours
+from clinic.outbox.quiet_hours import outside_quiet_hours
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 UTC = datetime.UTC

@@ -86,7 +86,7 @@ def test_failed_reminders_are_listed_on_the_dashboard_and_the_day_view(client, f
     )
     client.force_login(front_desk)
     for html in (client.get(reverse("dashboard")).content.decode(), _day(client, start)):
-        assert "Reminders that could not be sent" in html
+        assert "Messages to patients that could not be sent" in html
         assert visit.episode.patient.full_name in html
         assert "The provider refused the number." in html
 
@@ -99,7 +99,7 @@ def test_failed_reminders_of_another_clinic_are_not_listed(client, front_desk, o
     client.force_login(front_desk)
     html = client.get(reverse("dashboard")).content.decode()
     assert visit.episode.patient.full_name not in html
-    assert "Every reminder due lately went out." in html
+    assert "Every message to a patient due lately went out." in html
 
 
 def test_dashboard_queries_do_not_grow_with_failed_reminders(

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.outbox import rules
 from clinic.scheduling import reminders, services
 from clinic.scheduling.models import Reminder, ReminderStatus
 
@@ -99,7 +100,8 @@ def test_no_reminder_without_consent(front_desk, episode, clinician):
     reminder = Reminder.objects.get(appointment=visit)
     assert reminders.deliver(reminder_id=reminder.pk) is False
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SKIPPED, "No consent to messages.")
+    assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SKIPPED, rules.NO_CONSENT)
+    assert rules.NO_CONSENT == "The patient has not agreed to messages."
     assert not mail.outbox
 
 

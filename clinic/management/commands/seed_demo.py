@@ -32,6 +32,8 @@ from assessments.demo import seed_assessments
 from assessments.models import AssessmentKind
 from clinic.messaging import TransientDeliveryError
 from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCare, EpisodeStatus, Patient, Sex, User
+from clinic.outbox import dispatch
+from clinic.outbox.models import UNSENT, MessageKind, PatientMessage
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from clinic.scheduling.services import appointment_types_seed
@@ -41,7 +43,7 @@ from clinic.two_factor import services as two_factor_services
 from intake.demo import seed_intakes
 from plans import handouts
 from plans.demo import seed_plans
-from plans.models import Handout, HandoutDelivery, HandoutStatus
+from plans.models import Handout, HandoutStatus
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
@@ -476,11 +478,14 @@ def seed_handouts(clinic: Clinic) -> tuple[int, int]:
         handouts.render(handout_id=pk) for pk in demo.exclude(status=HandoutStatus.READY).values_list("pk", flat=True)
     )
     sent = 0
-    for handout_id in demo.filter(delivery=HandoutDelivery.OWED).values_list("pk", flat=True):
+    owed = PatientMessage.objects.filter(
+        kind=MessageKind.HANDOUT_READY, subject_id__in=demo.values("pk"), status__in=UNSENT
+    ).values_list("pk", flat=True)
+    for message_id in owed:
         try:
-            sent += handouts.deliver(handout_id=handout_id)
+            sent += dispatch.deliver(message_id=message_id)
         except TransientDeliveryError:
-            continue  # the worker's retry or the sweep sends it
+            continue  # the worker's retry or the dispatcher sends it
     return made, sent
 
 

@@ -4,6 +4,7 @@ from django import template
 from django.utils import timezone
 
 from clinic import audit, permissions
+from clinic.outbox import selectors as outbox
 from clinic.scheduling import selectors
 
 register = template.Library()
@@ -42,17 +43,18 @@ def reminder_line(visit) -> str:
 FAILED_SHOWN = 20
 
 
-@register.inclusion_tag("scheduling/includes/failed_reminders.html", takes_context=True)
-def failed_reminders(context):
+@register.inclusion_tag("scheduling/includes/failed_messages.html", takes_context=True)
+def failed_messages(context):
     user = context["request"].user
     if not permissions.can_schedule(user):
         return {"show": False}
-    rows = list(selectors.failed_reminders(user=user)[: FAILED_SHOWN + 1])
+    rows = outbox.recent_failed_messages(user=user, limit=FAILED_SHOWN + 1)
     cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
     audit.record_shown(
         actor=user,
         action=audit.Read.REMINDER_PROBLEMS_VIEWED,
-        patients=[row.episode.patient for row in rows[:FAILED_SHOWN] + cancelled[:FAILED_SHOWN]],
+        patients=[row.patient for row in rows[:FAILED_SHOWN]]
+        + [visit.episode.patient for visit in cancelled[:FAILED_SHOWN]],
     )
     return {
         "show": True,

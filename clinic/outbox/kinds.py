@@ -1,0 +1,25 @@
+"""Which module composes each kind of message: the code stays beside its subject.
+
+Each module has ``prepare(message)``, called under the row lock when the message is about to
+go: it returns an ``Outgoing`` (what to send) or a ``NotOwed`` (why not, now that the subject
+changed). A module whose subject keeps a copy of the outcome for its own page also has
+``settled(message)``, called in the transaction that records the outcome. Named as dotted
+paths so the outbox imports none of the apps that send through it.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from types import ModuleType
+
+from clinic.outbox.models import MessageKind
+
+KINDS: dict[str, str] = {
+    MessageKind.HANDOUT_READY: "plans.handout_messages",
+    MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
+    MessageKind.INTAKE_LINK: "intake.link_messages",
+}
+
+
+def module(kind: str) -> ModuleType:
+    return import_module(KINDS[kind])

@@ -1,0 +1,47 @@
+"""Writes of the outbox, called inside the caller's transaction: a message is owed exactly
+when the change it tells of is committed."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from clinic import queueing
+from clinic.outbox.models import UNSENT, MessageStatus, PatientMessage
+
+
+def enqueue(*, kind: str, episode, subject_id: int, due_at: datetime.datetime | None = None) -> PatientMessage:
+    """Owe a message about ``subject_id``; a message of the kind about it still unsent is
+    enough, as a message tells its subject's state when it goes. Due now (the default): it is
+    queued once the transaction commits."""
+    waiting = PatientMessage.objects.filter(kind=kind, subject_id=subject_id, status__in=UNSENT).first()
+    if waiting is not None:
+        return waiting
+    now = timezone.now()
+    due_at = due_at or now
+    if due_at > now:
+        return PatientMessage.objects.create(episode=episode, kind=kind, subject_id=subject_id, due_at=due_at)
+    message = PatientMessage.objects.create(
+        episode=episode, kind=kind, subject_id=subject_id, due_at=due_at, status=MessageStatus.QUEUED, queued_at=now
+    )
+    transaction.on_commit(lambda: _publish(message.pk))
+    return message
+
+
+def _publish(message_id: int) -> None:
+    from clinic.outbox.tasks import send_patient_message
+
+    if not queueing.publish(send_patient_message, message_id):
+        # The broker is down: the next dispatch (every minute) claims it again.
+        PatientMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.PENDING, queued_at=None
+        )
+
+
+def cancel(*, kind: str, subject_id: int, reason: str) -> int:
+    """The subject no longer needs its unsent messages of the kind; how many were cancelled."""
+    return PatientMessage.objects.filter(kind=kind, subject_id=subject_id, status__in=UNSENT).update(
+        status=MessageStatus.CANCELLED, reason=reason[:200]
+    )
