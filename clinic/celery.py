@@ -50,10 +50,6 @@ app.conf.update(
             "task": "clinic.outbox.tasks.dispatch_patient_messages",
             "schedule": 60.0,
         },
-        "dispatch-due-reminders": {
-            "task": "clinic.scheduling.tasks.dispatch_reminders",
-            "schedule": 60.0,
-        },
         "send-due-webhook-deliveries": {
             "task": "clinic.webhooks.tasks.sweep_webhook_deliveries",
             "schedule": 60.0,

@@ -21,10 +21,9 @@ from clinic import audit, contact_changes, permissions, queueing, text_input, th
 from clinic.models import EpisodeOfCare, User
 from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind
-from clinic.scheduling import reminders
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
-from intake import forms, instruments, rules, scoring, steps
+from intake import forms, instruments, nudge_messages, rules, scoring, steps
 from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag, ReviewNote
 
 # --- Invitations (staff) -------------------------------------------------------------------
@@ -57,7 +56,7 @@ def invitation_send(*, actor: User, episode: EpisodeOfCare, channel: str | None 
             expires_at=now + datetime.timedelta(days=days),
         )
         audit.record(actor=actor, action="intake.invitation_sent", obj=invitation, patient=patient)
-        reminders.intake_link_sent(invitation)
+        nudge_messages.link_sent(invitation)
         outbox.enqueue(kind=MessageKind.INTAKE_LINK, episode=episode, subject_id=invitation.pk)
     return invitation
 
@@ -71,7 +70,7 @@ def invitation_revoke(*, actor: User, invitation: IntakeInvitation) -> IntakeInv
             invitation.revoked_at = timezone.now()
             invitation.revoked_by = actor
             invitation.save(update_fields=["revoked_at", "revoked_by"])
-            reminders.intake_nudges_cancel(invitation=invitation, reason="The intake link was revoked.")
+            nudge_messages.cancel(invitation=invitation, reason="The intake link was revoked.")
             audit.record(actor=actor, action="intake.invitation_revoked", obj=invitation, patient=episode.patient)
     return invitation
 
@@ -268,7 +267,7 @@ def intake_submit(*, intake: Intake) -> Intake:
         intake.save(update_fields=["load_facts", "status", "submitted_at", "updated_at"])
         _propose_contact_details(intake)
         _raise_flags(intake, _red_flags(intake))
-        reminders.intake_nudges_cancel(intake=intake, reason="The intake is submitted.")
+        nudge_messages.cancel(intake=intake, reason="The intake is submitted.")
         audit.record(actor=None, action="intake.submitted", obj=intake)
         webhooks.emit(
             EventType.INTAKE_SUBMITTED,

@@ -14,10 +14,9 @@ from django.utils import timezone
 from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import Clinic, User
-from clinic.scheduling import reminders
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
-from plans import handouts, library, rules, selectors, versions
+from plans import follow_ups, handouts, library, rules, selectors, versions
 from plans.models import (
     Contraindication,
     Intervention,
@@ -423,7 +422,7 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
             data={"episode": plan.episode_id, "plan": plan.pk, "version": version.number},
         )
         handouts.queue(version)
-        reminders.plan_signed(version)
+        follow_ups.plan_signed(version)
     return version
 
 

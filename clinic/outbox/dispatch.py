@@ -131,17 +131,21 @@ def _prepare(message_id: int) -> _Send | None:
             .filter(pk=message_id)
             .first()
         )
-        if message is None or message.status not in UNSENT:
+        # Not before it is due: a message moved later (its visit moved) while its send was queued.
+        if message is None or message.status not in UNSENT or message.due_at > timezone.now():
             return None
         patient = message.episode.patient
         clinic = patient.clinic
         now = timezone.now()
+        kind = kinds.module(message.kind)
+        deadline = getattr(kind, "deadline", None)
         decision = rules.decide(
             kind=message.kind,
             consent=patient.contact_consent,
             opted_out=patient.reminders_opted_out_at is not None,
             now=now,
             clock=rules.Clock(start=clinic.quiet_hours_start, end=clinic.quiet_hours_end, zone=clinic.zone),
+            latest=deadline(message) if deadline is not None else None,
         )
         if isinstance(decision, rules.Skip):
             _settle(message, MessageStatus.SKIPPED, decision.reason)
@@ -151,7 +155,7 @@ def _prepare(message_id: int) -> _Send | None:
             message.save(update_fields=["status", "due_at", "queued_at", "updated_at"])
             return None
         message.channel = patient.preferred_contact_channel
-        prepared = kinds.module(message.kind).prepare(message)
+        prepared = kind.prepare(message)
         if isinstance(prepared, NotOwed):
             _settle(message, prepared.status, prepared.reason)
             return None

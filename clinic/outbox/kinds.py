@@ -2,7 +2,8 @@
 
 Each module has ``prepare(message)``, called under the row lock when the message is about to
 go: it returns an ``Outgoing`` (what to send) or a ``NotOwed`` (why not, now that the subject
-changed). A module whose subject keeps a copy of the outcome for its own page also has
+changed). A module whose kind is held by quiet hours until a moment after which it makes no
+sense (a visit reminder's visit) has ``deadline(message)``. A module whose subject keeps a copy of the outcome for its own page also has
 ``settled(message)``, called in the transaction that records the outcome. Named as dotted
 paths so the outbox imports none of the apps that send through it.
 """
@@ -18,6 +19,11 @@ KINDS: dict[str, str] = {
     MessageKind.HANDOUT_READY: "plans.handout_messages",
     MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
     MessageKind.INTAKE_LINK: "intake.link_messages",
+    MessageKind.FIRST: "clinic.scheduling.visit_reminders",
+    MessageKind.SECOND: "clinic.scheduling.visit_reminders",
+    MessageKind.INTAKE_NUDGE: "intake.nudge_messages",
+    MessageKind.CHECK_IN: "clinic.portal.check_in_messages",
+    MessageKind.REASSESSMENT: "clinic.scheduling.reassessment_reminders",
 }
 
 

@@ -19,6 +19,17 @@ class MessageKind(models.TextChoices):
     HANDOUT_READY = "handout_ready", "Home program ready"
     VISIT_NOTICE = "visit_notice", "Visit booked, moved or cancelled"
     INTAKE_LINK = "intake_link", "Intake link"
+    FIRST = "first", "First visit reminder"
+    SECOND = "second", "Second visit reminder"
+    INTAKE_NUDGE = "intake_nudge", "Intake not finished"
+    CHECK_IN = "check_in", "Home-program check-in"
+    REASSESSMENT = "reassessment", "Re-assessment due"
+
+
+# Reminders are sent on the clinic's clock (quiet hours) and carry a link to stop them.
+VISIT_REMINDERS = (MessageKind.FIRST, MessageKind.SECOND)
+PLAN_REMINDERS = (MessageKind.CHECK_IN, MessageKind.REASSESSMENT)
+REMINDERS = (*VISIT_REMINDERS, MessageKind.INTAKE_NUDGE, *PLAN_REMINDERS)
 
 
 class MessageStatus(models.TextChoices):
@@ -59,6 +70,10 @@ class PatientMessage(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="patient_message_kind_known"),
+            # One message owed per subject and kind: a later change moves it rather than adding one.
+            models.UniqueConstraint(
+                fields=["kind", "subject_id"], condition=Q(status__in=UNSENT), name="patient_message_one_unsent"
+            ),
             models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="patient_message_status_known"),
             models.CheckConstraint(
                 condition=~Q(status=MessageStatus.SENT) | Q(sent_at__isnull=False), name="patient_message_sent_has_time"
@@ -74,3 +89,31 @@ class PatientMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk} of episode {self.episode_id}"
+
+
+class LinkAction(models.TextChoices):
+    CONFIRM = "confirm", "Confirm the visit"
+    CANCEL = "cancel", "Cancel the visit"
+    OPT_OUT = "opt_out", "Stop reminders"
+
+
+class MessageLink(models.Model):
+    """A single-use action link in a sent message (a reminder's "confirm", "cancel" and "stop
+    reminders"). Only the SHA-256 of its token is stored; the raw token exists only in the
+    message the patient received."""
+
+    message = models.ForeignKey(PatientMessage, on_delete=models.CASCADE, related_name="links")
+    action = models.CharField(max_length=7, choices=LinkAction.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=LinkAction.values), name="message_link_action_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} link of message {self.message_id}"

@@ -6,18 +6,17 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clinic import permissions
 from clinic.models import Patient
 from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
-from clinic.scheduling.models import Reminder, ReminderKind, ReminderStatus
 
 PER_PAGE = 50
 # A page's panel shows the failures of the last two weeks and ahead; the list shows them all.
 RECENT = datetime.timedelta(days=14)
-LABELS = {**dict(MessageKind.choices), **dict(ReminderKind.choices)}
+LABELS = dict(MessageKind.choices)
 
 
 @dataclass(frozen=True)
@@ -30,19 +29,11 @@ class FailedMessage:
 
 def _failed(*, user, since: datetime.datetime | None = None) -> QuerySet:
     """(kind, patient id, due, reason) of every failed message to a patient of the user's
-    clinic, newest first. Reminders still have their own table: both are read in one query."""
-    episodes = permissions.scoped_episodes(user)
-    columns = ("kind", "patient_id", "due_at", "reason")
-    outbox = PatientMessage.objects.filter(status=MessageStatus.FAILED, episode__in=episodes)
-    reminders = Reminder.objects.filter(status=ReminderStatus.FAILED, episode__in=episodes)
+    clinic, newest first."""
+    rows = PatientMessage.objects.filter(status=MessageStatus.FAILED, episode__in=permissions.scoped_episodes(user))
     if since is not None:
-        outbox, reminders = outbox.filter(due_at__gte=since), reminders.filter(due_at__gte=since)
-    # The parts drop their models' default ordering: SQLite refuses one inside a UNION.
-    outbox = outbox.annotate(patient_id=F("episode__patient_id")).values_list(*columns).order_by()
-    reminders = (
-        reminders.annotate(patient_id=F("episode__patient_id"), reason=F("error")).values_list(*columns).order_by()
-    )
-    return outbox.union(reminders, all=True).order_by("-due_at", "kind", "patient_id")
+        rows = rows.filter(due_at__gte=since)
+    return rows.values_list("kind", "episode__patient_id", "due_at", "reason").order_by("-due_at", "kind", "id")
 
 
 def _rows(rows) -> list[FailedMessage]:

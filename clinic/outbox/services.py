@@ -42,6 +42,11 @@ def _publish(message_id: int) -> None:
 
 def cancel(*, kind: str, subject_id: int, reason: str) -> int:
     """The subject no longer needs its unsent messages of the kind; how many were cancelled."""
-    return PatientMessage.objects.filter(kind=kind, subject_id=subject_id, status__in=UNSENT).update(
+    return cancel_all(kinds=[kind], subject_ids=[subject_id], reason=reason)
+
+
+def cancel_all(*, kinds, subject_ids, reason: str) -> int:
+    """Cancel the unsent messages of these kinds about these subjects (ids, or a query of them)."""
+    return PatientMessage.objects.filter(kind__in=kinds, subject_id__in=subject_ids, status__in=UNSENT).update(
         status=MessageStatus.CANCELLED, reason=reason[:200]
     )

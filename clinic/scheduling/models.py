@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clinic import plausible_dates
 from clinic.models import Clinic, EpisodeOfCare, User, plausible_date_constraint
+from clinic.outbox.models import VISIT_REMINDERS, MessageKind
 
 
 class AppointmentStatus(models.TextChoices):
@@ -215,152 +216,19 @@ class WaitListEntry(models.Model):
         return f"Wait list: episode {self.episode_id}"
 
 
-class ReminderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    QUEUED = "queued", "Queued"
-    # The message is being handed to the provider. A row left here by a worker that died is
-    # never sent again (see reminders.settle_interrupted): a missed reminder is shown to the
-    # front desk, a duplicate could not be taken back.
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Not needed"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-UNSENT = (ReminderStatus.PENDING, ReminderStatus.QUEUED)
-
-
-class ReminderKind(models.TextChoices):
-    FIRST = "first", "First visit reminder"
-    SECOND = "second", "Second visit reminder"
-    INTAKE_NUDGE = "intake_nudge", "Intake not finished"
-    CHECK_IN = "check_in", "Home-program check-in"
-    REASSESSMENT = "reassessment", "Re-assessment due"
-
-
 class WordingKind(models.TextChoices):
     """Every message to patients whose words a clinic may change: the reminders and the notices."""
 
-    FIRST = ReminderKind.FIRST.value, ReminderKind.FIRST.label
-    SECOND = ReminderKind.SECOND.value, ReminderKind.SECOND.label
-    INTAKE_NUDGE = ReminderKind.INTAKE_NUDGE.value, ReminderKind.INTAKE_NUDGE.label
-    CHECK_IN = ReminderKind.CHECK_IN.value, ReminderKind.CHECK_IN.label
-    REASSESSMENT = ReminderKind.REASSESSMENT.value, ReminderKind.REASSESSMENT.label
+    FIRST = MessageKind.FIRST.value, MessageKind.FIRST.label
+    SECOND = MessageKind.SECOND.value, MessageKind.SECOND.label
+    INTAKE_NUDGE = MessageKind.INTAKE_NUDGE.value, MessageKind.INTAKE_NUDGE.label
+    CHECK_IN = MessageKind.CHECK_IN.value, MessageKind.CHECK_IN.label
+    REASSESSMENT = MessageKind.REASSESSMENT.value, MessageKind.REASSESSMENT.label
     VISIT_BOOKED = "visit_booked", "Visit booked"
     VISIT_MOVED = "visit_moved", "Visit moved"
     VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
     HOME_PROGRAM = "home_program", "Home program ready"
     INTAKE_LINK = "intake_link", "Intake link"
-
-
-APPOINTMENT_KINDS = (ReminderKind.FIRST, ReminderKind.SECOND)
-PLAN_KINDS = (ReminderKind.CHECK_IN, ReminderKind.REASSESSMENT)
-
-
-class Reminder(models.Model):
-    """One reminder owed to a patient. The row, not the broker, says what is still to send:
-    the dispatcher claims due rows, the send is idempotent, a sweep re-queues lost ones.
-
-    Every reminder belongs to an episode; what it is about depends on its kind (a visit, the
-    intake invitation it nudges, or the signed plan version), enforced by the database.
-    """
-
-    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="reminders")
-    appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
-    )
-    invitation = models.ForeignKey(
-        "intake.IntakeInvitation", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
-    )
-    plan_version = models.ForeignKey(
-        "plans.PlanVersion", on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
-    )
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    due_at = models.DateTimeField()
-    status = models.CharField(max_length=9, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    sending_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    channel = models.CharField(max_length=5, blank=True)
-    # Why it failed or was not needed, in a few words and without patient details.
-    error = models.CharField(max_length=200, blank=True)
-    skip_reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
-        constraints = [
-            models.UniqueConstraint(fields=["appointment", "kind"], name="one_reminder_per_kind"),
-            models.UniqueConstraint(fields=["invitation", "kind"], name="one_reminder_per_invitation_kind"),
-            models.UniqueConstraint(fields=["plan_version", "kind"], name="one_reminder_per_version_kind"),
-            models.CheckConstraint(
-                condition=(
-                    Q(
-                        kind__in=APPOINTMENT_KINDS,
-                        appointment__isnull=False,
-                        invitation__isnull=True,
-                        plan_version__isnull=True,
-                    )
-                    | Q(
-                        kind=ReminderKind.INTAKE_NUDGE,
-                        appointment__isnull=True,
-                        invitation__isnull=False,
-                        plan_version__isnull=True,
-                    )
-                    | Q(
-                        kind__in=PLAN_KINDS,
-                        appointment__isnull=True,
-                        invitation__isnull=True,
-                        plan_version__isnull=False,
-                    )
-                ),
-                name="reminder_subject_matches_kind",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status=ReminderStatus.SENT) | Q(sent_at__isnull=False), name="reminder_sent_has_time"
-            ),
-            models.CheckConstraint(
-                condition=~Q(status=ReminderStatus.FAILED) | ~Q(error=""), name="reminder_failure_has_error"
-            ),
-            models.CheckConstraint(
-                condition=~Q(status=ReminderStatus.SENDING) | Q(sending_at__isnull=False),
-                name="reminder_sending_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.pk} of episode {self.episode_id}"
-
-
-class ReminderLinkAction(models.TextChoices):
-    CONFIRM = "confirm", "Confirm the visit"
-    CANCEL = "cancel", "Cancel the visit"
-    OPT_OUT = "opt_out", "Stop reminders"
-
-
-class ReminderLink(models.Model):
-    """A single-use action link in a sent reminder. Only the SHA-256 of its token is stored;
-    the raw token exists only in the message the patient received."""
-
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="links")
-    action = models.CharField(max_length=7, choices=ReminderLinkAction.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(action__in=ReminderLinkAction.values), name="reminder_link_action_known"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} link of reminder {self.reminder_id}"
 
 
 class ReminderTemplate(models.Model):
@@ -394,7 +262,7 @@ class ReminderTemplate(models.Model):
                 name="one_template_per_kind_and_type",
             ),
             models.CheckConstraint(
-                condition=Q(appointment_type__isnull=True) | Q(kind__in=APPOINTMENT_KINDS),
+                condition=Q(appointment_type__isnull=True) | Q(kind__in=VISIT_REMINDERS),
                 name="template_type_only_for_visit_reminders",
             ),
         ]
@@ -406,7 +274,7 @@ class ReminderTemplate(models.Model):
         from clinic.scheduling import wording
 
         super().clean()
-        if self.appointment_type_id and self.kind not in APPOINTMENT_KINDS:
+        if self.appointment_type_id and self.kind not in VISIT_REMINDERS:
             raise ValidationError({"appointment_type": "Only visit reminders can have wording per visit type."})
         errors = {}
         for field in ("subject", "body", "sms_body"):

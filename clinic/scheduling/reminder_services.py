@@ -10,14 +10,15 @@ from django.utils import timezone
 from clinic import audit, permissions
 from clinic.models import Patient, User
 from clinic.scheduling import services
-from clinic.scheduling.models import ReminderLink, ReminderTemplate
+from clinic.outbox.models import MessageLink
+from clinic.scheduling.models import ReminderTemplate
 
 
-def reminders_opt_out(*, link: ReminderLink) -> Patient:
+def reminders_opt_out(*, link: MessageLink) -> Patient:
     """The patient stopped reminders from a reminder's link; later rows are marked, not sent."""
     with transaction.atomic():
         services.use_reminder_link(link)
-        patient = Patient.objects.select_for_update().get(pk=link.reminder.episode.patient_id)
+        patient = Patient.objects.select_for_update().get(pk=link.message.episode.patient_id)
         if patient.reminders_opted_out_at is None:
             patient.reminders_opted_out_at = timezone.now()
             patient.save(update_fields=["reminders_opted_out_at", "updated_at"])

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from clinic import access, permissions, text_input
 from clinic.scheduling import reminder_messages, reminder_services, wording
-from clinic.scheduling.models import APPOINTMENT_KINDS, AppointmentType, ReminderTemplate, WordingKind
+from clinic.outbox.models import VISIT_REMINDERS
+from clinic.scheduling.models import AppointmentType, ReminderTemplate, WordingKind
 
 
 @login_required
@@ -41,7 +42,7 @@ def wording_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for kind in WordingKind:
         rows.append({"kind": kind, "visit_type": None, "custom": (kind.value, None) in saved})
-        if kind in APPOINTMENT_KINDS:
+        if kind in VISIT_REMINDERS:
             rows += [
                 {"kind": kind, "visit_type": visit_type, "custom": (kind.value, visit_type.pk) in saved}
                 for visit_type in visit_types
@@ -65,7 +66,7 @@ def _preview(form: WordingForm) -> dict[str, str] | None:
 @login_required
 def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) -> HttpResponse:
     _require_admin(request)
-    if kind not in WordingKind.values or (type_pk is not None and kind not in APPOINTMENT_KINDS):
+    if kind not in WordingKind.values or (type_pk is not None and kind not in VISIT_REMINDERS):
         raise Http404
     clinic = request.user.clinic
     visit_type = access.appointment_type_for(request.user, type_pk) if type_pk is not None else None

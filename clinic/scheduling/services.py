@@ -20,9 +20,9 @@ from django.utils import timezone
 from clinic import audit, permissions, plausible_dates, text_input
 from clinic.models import EpisodeOfCare, User
 from clinic.outbox import services as outbox
-from clinic.outbox.models import MessageKind
+from clinic.outbox.models import MessageKind, MessageLink
 from clinic.permissions import Role
-from clinic.scheduling import reminders, rules
+from clinic.scheduling import rules, visit_reminders
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import (
     Appointment,
@@ -30,7 +30,6 @@ from clinic.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     CalendarFeed,
-    ReminderLink,
     TimeOff,
     WaitListEntry,
 )
@@ -149,7 +148,7 @@ def appointment_book(
         _check_hours(clinician, starts_at, ends_at, override_reason)
         _check_free(clinician, starts_at, ends_at)
         _insert(appointment)
-        reminders.sync(appointment)
+        visit_reminders.sync(appointment)
         _emit(EventType.APPOINTMENT_BOOKED, appointment)
         audit.record(actor=actor, action="appointment.booked", obj=appointment)
         _queue_notice(appointment)
@@ -186,7 +185,7 @@ def appointment_reschedule(
         # A confirmation was for the old time.
         appointment.confirmed_at = None
         _insert(appointment)
-        reminders.sync(appointment)
+        visit_reminders.sync(appointment)
         _emit(EventType.APPOINTMENT_RESCHEDULED, appointment)
         audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
         _queue_notice(appointment)
@@ -210,7 +209,7 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
     appointment.cancel_reason = reason
     appointment.sequence += 1
     appointment.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
-    reminders.sync(appointment)
+    visit_reminders.sync(appointment)
     audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
     _emit(EventType.APPOINTMENT_CANCELLED, appointment)
     _queue_notice(appointment)
@@ -219,9 +218,9 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
 PATIENT_CANCEL_REASON = "Cancelled by the patient from a reminder"
 
 
-def use_reminder_link(link: ReminderLink) -> ReminderLink:
+def use_reminder_link(link: MessageLink) -> MessageLink:
     """Lock the link and refuse it if used or expired meanwhile: single use under concurrency."""
-    link = ReminderLink.objects.select_for_update().get(pk=link.pk)
+    link = MessageLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
         raise ValidationError("This link has already been used.", code="used")
     if link.expires_at <= timezone.now():
@@ -231,10 +230,10 @@ def use_reminder_link(link: ReminderLink) -> ReminderLink:
     return link
 
 
-def appointment_confirm_by_patient(*, link: ReminderLink) -> Appointment:
+def appointment_confirm_by_patient(*, link: MessageLink) -> Appointment:
     """The patient confirmed from a reminder; a second click of the same link changes nothing."""
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=link.reminder.appointment_id)
+        appointment = Appointment.objects.select_for_update().get(pk=link.message.subject_id)
         if appointment.status != AppointmentStatus.BOOKED:
             raise ValidationError("This visit is no longer booked.", code="not_booked")
         if link.used_at is None:
@@ -246,10 +245,10 @@ def appointment_confirm_by_patient(*, link: ReminderLink) -> Appointment:
     return appointment
 
 
-def appointment_cancel_by_patient(*, link: ReminderLink) -> Appointment:
+def appointment_cancel_by_patient(*, link: MessageLink) -> Appointment:
     """The patient cancelled from a reminder (after confirming on the page, by POST)."""
     with transaction.atomic():
-        appointment = Appointment.objects.select_for_update().get(pk=link.reminder.appointment_id)
+        appointment = Appointment.objects.select_for_update().get(pk=link.message.subject_id)
         if appointment.status != AppointmentStatus.BOOKED:
             raise ValidationError("This visit is no longer booked.", code="not_booked")
         use_reminder_link(link)
@@ -275,7 +274,7 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     with transaction.atomic():
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
-        reminders.sync(appointment)
+        visit_reminders.sync(appointment)
         audit.record(actor=actor, action=f"appointment.{status}", obj=appointment)
     return appointment
 

@@ -219,9 +219,9 @@ def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel
         request,
         "scheduling/visit.html",
         {
-            "visit": schedule.with_reminders(Appointment.objects.filter(pk=visit.pk))
-            .select_related("episode__patient", "clinician__clinic")
-            .get(),
+            "visit": schedule.with_reminders(
+                Appointment.objects.filter(pk=visit.pk).select_related("episode__patient", "clinician__clinic")
+            )[0],
             "move": move or {},
             "cancel_reason": cancel_reason,
         },

@@ -1,0 +1,29 @@
+"""The reminder that a plan's re-assessment is due, sent through the outbox (owed when the plan
+is signed, ``plans.follow_ups``): not needed once a re-assessment visit is booked."""
+
+from __future__ import annotations
+
+from clinic.outbox import reminders
+from clinic.outbox.dispatch import NotOwed, Outgoing
+from clinic.outbox.models import MessageStatus, PatientMessage
+from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
+from plans import follow_ups
+
+
+def prepare(message: PatientMessage) -> Outgoing | NotOwed:
+    version = follow_ups.version_of(message)
+    if version is None:
+        return NotOwed(MessageStatus.CANCELLED, follow_ups.PLAN_GONE)
+    closed = reminders.episode_closed(message)
+    if closed is not None:
+        return closed
+    booked = Appointment.objects.filter(
+        episode=message.episode,
+        kind=AppointmentKind.REASSESSMENT,
+        starts_at__gte=version.signed_at,
+        status__in=[AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED],
+    )
+    if booked.exists():
+        return NotOwed(MessageStatus.SKIPPED, "A re-assessment is booked.")
+    patient = message.episode.patient
+    return reminders.compose(message, values=reminders.values_of(patient) | follow_ups.values_of(version))
