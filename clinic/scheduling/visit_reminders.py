@@ -57,7 +57,10 @@ def sync(appointment: Appointment) -> None:
     for kind, due_at in schedule.items():
         row = latest.get(kind)
         covered = kind in overdue[:-1]
-        if row is None or not (row.status in (*UNSENT, MessageStatus.CANCELLED) or row.due_at == due_at):
+        settled = row is not None and row.status not in (*UNSENT, MessageStatus.CANCELLED)
+        if settled and row.due_at == due_at:
+            continue  # already sent (or settled) for the visit's current time
+        if row is None or settled:
             # None yet, or the last one was for the visit's earlier time: this time owes its own.
             if (row is None and due_at <= now) or covered:
                 continue  # booked too late for this reminder, or a later one covers the visit
