@@ -10,8 +10,9 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic import messaging
-from clinic.scheduling import reminders, services, tasks
-from clinic.scheduling.models import Reminder, ReminderStatus
+from clinic.outbox import dispatch, tasks
+from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
+from clinic.scheduling import services, visit_reminders
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +23,17 @@ def _no_quiet_hours(clinic):
 
 @pytest.fixture
 def reminder(front_desk, episode, clinician):
+    """The visit's reminder, due (nothing is sent before its due time), and the only message the
+    outbox still owes: the booking's notice has gone."""
     start = (timezone.now() + datetime.timedelta(days=1)).replace(second=0, microsecond=0)
-    services.appointment_book(
+    visit = services.appointment_book(
         actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
     )
+    [notice] = PatientMessage.objects.filter(kind=MessageKind.VISIT_NOTICE, subject_id=visit.pk)
+    assert dispatch.deliver(message_id=notice.pk) is True
     mail.outbox.clear()
-    return Reminder.objects.get()
+    visit_reminders.of_visit(visit).update(due_at=timezone.now())
+    return visit_reminders.of_visit(visit).get()
 
 
 def _failing(monkeypatch, *errors):
@@ -46,13 +52,13 @@ def _failing(monkeypatch, *errors):
 def test_a_transient_failure_puts_the_row_back_and_raises_for_a_retry(monkeypatch, reminder):
     _failing(monkeypatch, messaging.TransientDeliveryError("Connection refused by the mail server."))
     with pytest.raises(messaging.TransientDeliveryError):
-        reminders.deliver(reminder_id=reminder.pk)
+        dispatch.deliver(message_id=reminder.pk)
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts) == (ReminderStatus.QUEUED, 1)
-    assert reminder.error == "Connection refused by the mail server."
-    assert reminders.deliver(reminder_id=reminder.pk) is True
+    assert (reminder.status, reminder.attempts) == (MessageStatus.QUEUED, 1)
+    assert reminder.reason == "Connection refused by the mail server."
+    assert dispatch.deliver(message_id=reminder.pk) is True
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)
+    assert (reminder.status, reminder.attempts, reminder.reason) == (MessageStatus.SENT, 2, "")
     assert len(mail.outbox) == 1
 
 
@@ -68,22 +74,22 @@ def retries_run_in_place():
 
 
 def test_the_task_retries_transient_failures_with_exponential_backoff(monkeypatch, reminder, retries_run_in_place):
-    assert tasks.send_reminder.autoretry_for == (messaging.TransientDeliveryError,)
-    assert tasks.send_reminder.retry_backoff is True
+    assert tasks.send_patient_message.autoretry_for == (messaging.TransientDeliveryError,)
+    assert tasks.send_patient_message.retry_backoff is True
     _failing(monkeypatch, messaging.TransientDeliveryError("timeout"), messaging.TransientDeliveryError("timeout"))
-    tasks.send_reminder.delay(reminder.pk)
+    tasks.send_patient_message.delay(reminder.pk)
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 3)
+    assert (reminder.status, reminder.attempts) == (MessageStatus.SENT, 3)
     assert len(mail.outbox) == 1
 
 
 def test_after_the_last_attempt_the_row_is_failed_for_the_front_desk(monkeypatch, reminder, retries_run_in_place):
-    _failing(monkeypatch, *[messaging.TransientDeliveryError("Provider error 503.")] * reminders.MAX_ATTEMPTS)
-    tasks.send_reminder.delay(reminder.pk)
+    _failing(monkeypatch, *[messaging.TransientDeliveryError("Provider error 503.")] * dispatch.MAX_ATTEMPTS)
+    tasks.send_patient_message.delay(reminder.pk)
     reminder.refresh_from_db()
-    assert reminder.status == ReminderStatus.FAILED
-    assert reminder.attempts == reminders.MAX_ATTEMPTS
-    assert reminder.error == f"Gave up after {reminders.MAX_ATTEMPTS} attempts: Provider error 503."
+    assert reminder.status == MessageStatus.FAILED
+    assert reminder.attempts == dispatch.MAX_ATTEMPTS
+    assert reminder.reason == f"Gave up after {dispatch.MAX_ATTEMPTS} attempts: Provider error 503."
     assert not mail.outbox
 
 
@@ -96,19 +102,19 @@ def test_after_the_last_attempt_the_row_is_failed_for_the_front_desk(monkeypatch
 )
 def test_a_permanent_failure_marks_the_row_failed_with_its_reason(monkeypatch, reminder, error):
     _failing(monkeypatch, error)
-    assert reminders.deliver(reminder_id=reminder.pk) is False
+    assert dispatch.deliver(message_id=reminder.pk) is False
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.error, reminder.attempts) == (ReminderStatus.FAILED, str(error), 1)
-    assert reminders.deliver(reminder_id=reminder.pk) is False  # not tried again by itself
+    assert (reminder.status, reminder.reason, reminder.attempts) == (MessageStatus.FAILED, str(error), 1)
+    assert dispatch.deliver(message_id=reminder.pk) is False  # not tried again by itself
 
 
 def test_an_unexpected_error_fails_the_row_at_once_without_its_text(monkeypatch, reminder):
     _failing(monkeypatch, RuntimeError("mailbox patient@example.test is full"))
     with pytest.raises(RuntimeError):
-        reminders.deliver(reminder_id=reminder.pk)
+        dispatch.deliver(message_id=reminder.pk)
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.error) == (ReminderStatus.FAILED, "Unexpected error (RuntimeError).")
-    assert reminders.deliver(reminder_id=reminder.pk) is False
+    assert (reminder.status, reminder.reason) == (MessageStatus.FAILED, "Unexpected error (RuntimeError).")
+    assert dispatch.deliver(message_id=reminder.pk) is False
 
 
 def test_a_worker_dying_after_the_send_never_sends_twice(monkeypatch, reminder):
@@ -118,36 +124,37 @@ def test_a_worker_dying_after_the_send_never_sends_twice(monkeypatch, reminder):
     class WorkerLost(BaseException):
         pass
 
-    real = reminders._after_send
+    real = dispatch._after_send
 
-    def die(reminder_id, **fields):
+    def die(message_id, *outcome, **fields):
         raise WorkerLost
 
-    monkeypatch.setattr(reminders, "_after_send", die)
+    monkeypatch.setattr(dispatch, "_after_send", die)
     with pytest.raises(WorkerLost):
-        reminders.deliver(reminder_id=reminder.pk)
-    monkeypatch.setattr(reminders, "_after_send", real)
+        dispatch.deliver(message_id=reminder.pk)
+    monkeypatch.setattr(dispatch, "_after_send", real)
     assert len(mail.outbox) == 1
     reminder.refresh_from_db()
-    assert reminder.status == ReminderStatus.SENDING
+    assert reminder.status == MessageStatus.SENDING
 
-    assert reminders.deliver(reminder_id=reminder.pk) is False  # the broker redelivers the task
-    assert reminders.requeue_stuck(older_than=datetime.timedelta(0)) == 0
-    assert reminders.dispatch_due(now=timezone.now() + datetime.timedelta(days=2)) == 0
+    assert dispatch.deliver(message_id=reminder.pk) is False  # the broker redelivers the task
+    assert dispatch.requeue_stuck(older_than=datetime.timedelta(0)) == 0
+    assert dispatch.dispatch_due(now=timezone.now() + datetime.timedelta(days=2)) == 0
     assert len(mail.outbox) == 1
 
-    assert reminders.settle_interrupted() == 0  # not stale yet
-    Reminder.objects.filter(pk=reminder.pk).update(sending_at=timezone.now() - datetime.timedelta(minutes=11))
-    assert reminders.settle_interrupted() == 1
+    assert dispatch.settle_interrupted() == 0  # not stale yet
+    PatientMessage.objects.filter(pk=reminder.pk).update(sending_at=timezone.now() - datetime.timedelta(minutes=11))
+    assert dispatch.settle_interrupted() == 1
     reminder.refresh_from_db()
-    assert reminder.status == ReminderStatus.FAILED
-    assert reminder.error == "Sending was interrupted; the message may not have arrived."
+    assert reminder.status == MessageStatus.FAILED
+    assert reminder.reason == dispatch.INTERRUPTED == "Sending was interrupted; the message may not have arrived."
     assert len(mail.outbox) == 1
 
 
 def test_the_minute_task_settles_interrupted_sends(reminder):
-    Reminder.objects.filter(pk=reminder.pk).update(
-        status=ReminderStatus.SENDING, sending_at=timezone.now() - datetime.timedelta(hours=1)
+    PatientMessage.objects.filter(pk=reminder.pk).update(
+        status=MessageStatus.SENDING, sending_at=timezone.now() - datetime.timedelta(hours=1)
     )
-    tasks.dispatch_reminders()
-    assert Reminder.objects.get().status == ReminderStatus.FAILED
+    tasks.dispatch_patient_messages()
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.reason) == (MessageStatus.FAILED, dispatch.INTERRUPTED)
