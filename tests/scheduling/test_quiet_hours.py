@@ -62,8 +62,7 @@ def test_outside_quiet_hours(window, due, latest, expected):
 
 
 def test_booking_places_reminders_outside_the_clinics_quiet_hours(front_desk, episode, clinician, clinic):
-    from clinic.scheduling import services
-    from clinic.scheduling.models import Reminder
+    from clinic.scheduling import services, visit_reminders
 
     assert (clinic.quiet_hours_start, clinic.quiet_hours_end) == NIGHT  # the product default
     tomorrow = datetime.datetime.now(CHICAGO).date() + datetime.timedelta(days=3)
@@ -71,7 +70,7 @@ def test_booking_places_reminders_outside_the_clinics_quiet_hours(front_desk, ep
     visit = services.appointment_book(
         actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
     )
-    due = dict(Reminder.objects.filter(appointment=visit).values_list("kind", "due_at"))
+    due = dict(visit_reminders.of_visit(visit).values_list("kind", "due_at"))
     # 48 h before is 09:00 two days earlier (not quiet); 2 h before is 07:00, quiet, and moving
     # it to 08:00 still comes before the visit.
     assert due["first"] == start - datetime.timedelta(hours=48)
@@ -89,42 +88,46 @@ def _book_at(front_desk, episode, clinician, start):
 def test_a_reminder_claimed_late_at_night_waits_for_the_morning(front_desk, episode, clinician, clinic):
     from django.core import mail
 
-    from clinic.scheduling import reminders
-    from clinic.scheduling.models import Reminder, ReminderStatus
+    from clinic.outbox import dispatch
+    from clinic.outbox.models import MessageStatus, PatientMessage
+    from clinic.scheduling import visit_reminders
 
     with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
         visit = _book_at(front_desk, episode, clinician, local(1, 13, 10, year=2027))
-    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    reminder = visit_reminders.of_visit(visit).get(kind="second")
     # As if claimed before an outage and only delivered once the broker came back, at 23:30.
-    Reminder.objects.filter(pk=reminder.pk).update(status=ReminderStatus.QUEUED, due_at=local(1, 12, 20, year=2027))
+    PatientMessage.objects.filter(pk=reminder.pk).update(
+        status=MessageStatus.QUEUED, due_at=local(1, 12, 20, year=2027)
+    )
     mail.outbox.clear()
     with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 23, 30, year=2027).astimezone(UTC)):
-        assert reminders.deliver(reminder_id=reminder.pk) is False
+        assert dispatch.deliver(message_id=reminder.pk) is False
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.due_at) == (ReminderStatus.PENDING, local(1, 13, 8, year=2027))
+    assert (reminder.status, reminder.due_at) == (MessageStatus.PENDING, local(1, 13, 8, year=2027))
     assert mail.outbox == []
     with mock.patch("django.utils.timezone.now", return_value=local(1, 13, 8, 1, year=2027).astimezone(UTC)):
-        assert reminders.dispatch_due() == 1
-        assert reminders.deliver(reminder_id=reminder.pk) is True
+        assert dispatch.dispatch_due() == 1
+        assert dispatch.deliver(message_id=reminder.pk) is True
     assert len(mail.outbox) == 1
 
 
 def test_a_reminder_whose_quiet_hours_last_until_the_visit_is_skipped(front_desk, episode, clinician, clinic):
-    from clinic.scheduling import reminders
-    from clinic.scheduling.models import Reminder, ReminderStatus
+    from clinic.outbox import dispatch
+    from clinic.outbox.models import MessageStatus
+    from clinic.scheduling import visit_reminders
 
     clinic.quiet_hours_start = clinic.quiet_hours_end = datetime.time(0, 0)
     clinic.save()
     with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
         visit = _book_at(front_desk, episode, clinician, local(1, 13, 7, 30, year=2027))
-    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    reminder = visit_reminders.of_visit(visit).get(kind="second")
     assert reminder.due_at == local(1, 13, 5, 30, year=2027)
     clinic.quiet_hours_start, clinic.quiet_hours_end = NIGHT
     clinic.save()
     with mock.patch("django.utils.timezone.now", return_value=local(1, 13, 6, year=2027).astimezone(UTC)):
-        assert reminders.deliver(reminder_id=reminder.pk) is False
+        assert dispatch.deliver(message_id=reminder.pk) is False
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.skip_reason) == (ReminderStatus.SKIPPED, "Quiet hours lasted until the visit.")
+    assert (reminder.status, reminder.reason) == (MessageStatus.SKIPPED, "Quiet hours lasted until the visit.")
 
 
 @pytest.mark.parametrize(
@@ -140,18 +143,19 @@ def test_a_reminder_moved_before_the_window_is_still_sent_a_few_minutes_late(
 ):
     from django.core import mail
 
-    from clinic.scheduling import reminders
-    from clinic.scheduling.models import Reminder, ReminderStatus
+    from clinic.outbox import dispatch
+    from clinic.outbox.models import MessageStatus
+    from clinic.scheduling import visit_reminders
 
     with mock.patch("django.utils.timezone.now", return_value=local(1, 12, 12, year=2027).astimezone(UTC)):
         visit = _book_at(front_desk, episode, clinician, local(1, 13, 7, 30, year=2027))
-    reminder = Reminder.objects.get(appointment=visit, kind="second")
+    reminder = visit_reminders.of_visit(visit).get(kind="second")
     # 2 h before is 05:30, quiet; 08:00 would be after the visit: the evening before instead.
     assert reminder.due_at == local(1, 12, 20, 45, year=2027)
     mail.outbox.clear()
     with mock.patch("django.utils.timezone.now", return_value=(reminder.due_at + late_by).astimezone(UTC)):
-        assert reminders.dispatch_due() == 1
-        assert reminders.deliver(reminder_id=reminder.pk) is sent
+        assert dispatch.dispatch_due() == 1
+        assert dispatch.deliver(message_id=reminder.pk) is sent
     reminder.refresh_from_db()
-    assert reminder.status == (ReminderStatus.SENT if sent else ReminderStatus.SKIPPED)
+    assert reminder.status == (MessageStatus.SENT if sent else MessageStatus.SKIPPED)
     assert len(mail.outbox) == int(sent)
