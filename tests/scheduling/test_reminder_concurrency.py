@@ -12,9 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageLink, MessageStatus, PatientMessage
 from clinic.permissions import Role
-from clinic.scheduling import reminders, selectors, services
-from clinic.scheduling.models import AppointmentStatus, Reminder, ReminderLink, ReminderStatus
+from clinic.scheduling import selectors, services, visit_reminders
+from clinic.scheduling.models import AppointmentStatus
 from tests.factories import EpisodeFactory, UserFactory
 
 
@@ -40,6 +42,7 @@ def _in_parallel(count: int, work) -> list:
 
 
 def _booked_visit():
+    """A visit whose reminder is due (nothing is sent before its due time)."""
     clinician = UserFactory(roles=[Role.CLINICIAN])
     clinic = clinician.clinic
     clinic.quiet_hours_start = clinic.quiet_hours_end = datetime.time(0)
@@ -47,21 +50,23 @@ def _booked_visit():
     front_desk = UserFactory(clinic=clinic, roles=[Role.FRONT_DESK])
     episode = EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician)
     start = (timezone.now() + datetime.timedelta(days=1)).replace(second=0, microsecond=0)
-    return services.appointment_book(
+    visit = services.appointment_book(
         actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
     )
+    visit_reminders.of_visit(visit).update(due_at=timezone.now())
+    return visit
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_deliveries_of_one_reminder_send_it_once():
     visit = _booked_visit()
-    reminder = Reminder.objects.get(appointment=visit)
+    reminder = visit_reminders.of_visit(visit).get()
     mail.outbox.clear()
-    outcomes = _in_parallel(6, lambda: reminders.deliver(reminder_id=reminder.pk))
+    outcomes = _in_parallel(6, lambda: dispatch.deliver(message_id=reminder.pk))
     assert sorted(outcomes) == [False] * 5 + [True]
     assert len(mail.outbox) == 1
-    assert Reminder.objects.get(pk=reminder.pk).status == ReminderStatus.SENT
+    assert PatientMessage.objects.get(pk=reminder.pk).status == MessageStatus.SENT
 
 
 @pytest.mark.postgres
@@ -71,13 +76,14 @@ def test_parallel_posts_of_one_cancel_link_cancel_once():
 
     visit = _booked_visit()
     mail.outbox.clear()
-    reminders.deliver(reminder_id=Reminder.objects.get(appointment=visit).pk)
+    assert dispatch.deliver(message_id=visit_reminders.of_visit(visit).get().pk) is True
     token = re.search(r"/visit/cancel/([^/\s]+)/", mail.outbox[-1].body).group(1)
-    link, problem = selectors.reminder_link("cancel", token)
+    opened, problem = selectors.reminder_link("cancel", token)
     assert problem is None
+    assert opened.appointment == visit
 
     def cancel():
-        services.appointment_cancel_by_patient(link=ReminderLink.objects.get(pk=link.pk))
+        services.appointment_cancel_by_patient(link=MessageLink.objects.get(pk=opened.link.pk))
         return "cancelled"
 
     outcomes = _in_parallel(5, cancel)

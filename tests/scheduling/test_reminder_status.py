@@ -36,3 +36,34 @@ SKIPPED = ReminderFact("skipped", EARLY, skip_reason="No consent to messages.")
 def test_visit_reminder_line(facts, confirmed, opted_out, expected):
     confirmed_at = EARLY if confirmed else None
     assert visit_reminder_line(facts, confirmed_at=confirmed_at, opted_out=opted_out, zone=CHICAGO) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "expected"),
+    [
+        (
+            "failed",
+            "The patient has no mobile phone number.",
+            "Reminder failed: the patient has no mobile phone number",
+        ),
+        (
+            "skipped",
+            "The patient has not agreed to messages.",
+            "Reminder not sent: the patient has not agreed to messages",
+        ),
+    ],
+)
+def test_the_day_view_reads_why_from_the_messages_reason(front_desk, episode, clinician, status, reason, expected):
+    """A reminder is an outbox message now: its one ``reason`` says why it failed or was skipped."""
+    from django.utils import timezone
+
+    from clinic.scheduling import selectors, services, visit_reminders
+
+    start = (timezone.now() + datetime.timedelta(days=1)).replace(second=0, microsecond=0)
+    visit = services.appointment_book(
+        actor=front_desk, episode=episode, clinician=clinician, starts_at=start, override_reason="test"
+    )
+    visit_reminders.of_visit(visit).update(status=status, reason=reason)
+    [visit] = selectors.with_reminders([visit])
+    assert [row.reason for row in visit.reminder_rows] == [reason]
+    assert selectors.visit_reminder_line(visit, CHICAGO) == expected
