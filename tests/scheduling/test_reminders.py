@@ -188,21 +188,31 @@ def test_moving_a_visit_owes_a_new_reminder_for_the_new_time(front_desk, episode
     )
 
 
-def test_a_visit_moved_close_after_its_reminder_went_owes_one_queued_at_once(front_desk, episode, clinician):
+def test_a_visit_moved_close_after_its_reminder_went_owes_one_queued_at_once(
+    front_desk, episode, clinician, django_capture_on_commit_callbacks
+):
     visit = _book(front_desk, episode, clinician, _in_days(1))
     reminder = visit_reminders.of_visit(visit).get()
     assert _deliver_when_due(reminder) is True
+    mail.outbox.clear()
     soon = _in_days(1 / 24)  # in an hour: the 2-hour reminder for the new time is already overdue
-    services.appointment_reschedule(actor=front_desk, appointment=visit, starts_at=soon, override_reason="x")
+    with django_capture_on_commit_callbacks() as published:
+        services.appointment_reschedule(actor=front_desk, appointment=visit, starts_at=soon, override_reason="x")
     sent, owed = visit_reminders.of_visit(visit)
     assert sent.status == MessageStatus.SENT
-    # Queued when owed (published once the move commits) rather than left for the next dispatch.
+    # Queued when owed rather than left pending for the next dispatch, and published on commit.
     assert (owed.kind, owed.status, owed.due_at) == (
         MessageKind.SECOND,
         MessageStatus.QUEUED,
         soon - datetime.timedelta(hours=2),
     )
     assert owed.queued_at is not None
+    for callback in published:
+        callback()
+    owed.refresh_from_db()
+    assert owed.status == MessageStatus.SENT
+    reminded = [message for message in mail.outbox if "This is a reminder of your follow-up" in message.body]
+    assert len(reminded) == 1
 
 
 def test_a_visit_moved_close_owes_one_reminder_not_every_overdue_one(front_desk, episode, clinician):
