@@ -13,8 +13,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from clinic import audit, link_pages
-from clinic.scheduling import reminder_services, selectors, services
 from clinic.outbox.models import LinkAction
+from clinic.scheduling import reminder_services, selectors, services
 from clinic.scheduling.models import AppointmentStatus
 from clinic.signed_links import LinkProblem
 

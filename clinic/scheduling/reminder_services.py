@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from clinic import audit, permissions
 from clinic.models import Patient, User
-from clinic.scheduling import services
 from clinic.outbox.models import MessageLink
+from clinic.scheduling import services
 from clinic.scheduling.models import ReminderTemplate
 
 

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import access, permissions, text_input
-from clinic.scheduling import reminder_messages, reminder_services, wording
 from clinic.outbox.models import VISIT_REMINDERS
+from clinic.scheduling import reminder_messages, reminder_services, wording
 from clinic.scheduling.models import AppointmentType, ReminderTemplate, WordingKind
 
 
