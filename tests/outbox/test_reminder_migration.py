@@ -130,8 +130,8 @@ def test_every_reminder_and_link_moves_to_the_outbox_and_the_links_still_open(cl
             raw[action], token_hash = LINKS[action].new()
             links.append((sent, action, token_hash, visit.starts_at, None))
         used_raw, used_hash = LINKS["opt_out"].new()
-        expires_at = now + datetime.timedelta(days=30)
-        links.append((reminder_of[(MessageKind.CHECK_IN, "sent")], "opt_out", used_hash, expires_at, now - MINUTE))
+        month = now + datetime.timedelta(days=30)
+        links.append((reminder_of[(MessageKind.CHECK_IN, "sent")], "opt_out", used_hash, month, now - MINUTE))
         for reminder, action, token_hash, expires_at, used in links:
             ReminderLink.objects.create(
                 reminder=reminder, action=action, token_hash=token_hash, expires_at=expires_at, used_at=used
