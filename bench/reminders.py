@@ -16,9 +16,9 @@ late acknowledgement, prefetch 1) with e-mail going to Django's in-memory (locme
 
 It then times, from the first publish to the last acknowledgement:
   1. as many no-op tasks (Celery's built-in ``celery.accumulate``), published from this process;
-  2. the reminders: ``reminders.dispatch_due()`` called until nothing is due (what beat's
-     ``dispatch_reminders`` does once a minute, 500 rows a call), the worker running each
-     ``send_reminder``, until every row is sent;
+  2. the reminders: the outbox's ``dispatch.dispatch_due()`` called until nothing is due (what
+     beat's ``dispatch_patient_messages`` does once a minute, 500 rows a call), the worker
+     running each ``send_patient_message``, until every row is sent;
   3. the no-op tasks again;
 and prints reminders per second, no-op tasks per second and their ratio, and checks that each
 reminder was sent exactly once (one attempt per row).
@@ -78,7 +78,8 @@ def _due_reminders(count: int) -> None:
     from django.utils import timezone
 
     from clinic.models import Clinic, EpisodeOfCare, Patient, User
-    from clinic.scheduling.models import Appointment, Reminder
+    from clinic.outbox.models import MessageKind, PatientMessage
+    from clinic.scheduling.models import Appointment
 
     # No quiet hours: the bench measures sending, whatever the time of day it runs at.
     clinic = Clinic.objects.create(
@@ -125,8 +126,9 @@ def _due_reminders(count: int) -> None:
         for n, episode in enumerate(episodes)
     )
     due = timezone.now() - datetime.timedelta(minutes=1)
-    Reminder.objects.bulk_create(
-        Reminder(episode=visit.episode, appointment=visit, kind="second", due_at=due) for visit in visits
+    PatientMessage.objects.bulk_create(
+        PatientMessage(episode=visit.episode, kind=MessageKind.SECOND, subject_id=visit.pk, due_at=due)
+        for visit in visits
     )
 
 
@@ -220,8 +222,8 @@ def main() -> None:
         from django.db.models import Sum
 
         from clinic.celery import app
-        from clinic.scheduling import reminders
-        from clinic.scheduling.models import Reminder, ReminderStatus
+        from clinic.outbox import dispatch
+        from clinic.outbox.models import MessageStatus, PatientMessage
 
         worker = _start_worker(options.concurrency, var_dir / "worker.log")
         _wait_for(lambda: app.control.ping(timeout=0.5), 60, "the worker to answer")
@@ -229,10 +231,10 @@ def main() -> None:
         no_op_before = _no_op_rate(app, broker, options.reminders)
 
         started = time.perf_counter()
-        while reminders.dispatch_due():
+        while dispatch.dispatch_due():
             pass
         dispatched = time.perf_counter() - started
-        sent = Reminder.objects.filter(status=ReminderStatus.SENT)
+        sent = PatientMessage.objects.filter(status=MessageStatus.SENT)
         _wait_for(lambda: sent.count() == options.reminders, 1800, "every reminder to be sent")
         _wait_for(broker.idle, 60, "the queue to empty")
         elapsed = time.perf_counter() - started
@@ -240,7 +242,7 @@ def main() -> None:
 
         no_op_after = _no_op_rate(app, broker, options.reminders)
         no_op = (no_op_before + no_op_after) / 2
-        attempts = Reminder.objects.aggregate(total=Sum("attempts"))["total"]
+        attempts = PatientMessage.objects.aggregate(total=Sum("attempts"))["total"]
 
         print(f"Reminder benchmark: {options.reminders} due reminders, worker prefork x{options.concurrency}")
         print(f"  machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

@@ -54,23 +54,20 @@ from assessments import services as assessment_services
 from assessments.models import Finding, OutcomeScore, RomMeasurement
 from clinic import api_tokens, contact_changes, services
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
-from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
+from clinic.outbox.models import REMINDERS, VISIT_REMINDERS, MessageKind, MessageLink, MessageStatus, PatientMessage
+from clinic.outbox.reminders import LINKS as REMINDER_LINKS
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from clinic.scheduling import services as schedule_services
+from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
-    APPOINTMENT_KINDS,
     AppointmentType,
     CalendarFeed,
-    Reminder,
-    ReminderKind,
-    ReminderLink,
     ReminderTemplate,
     TimeOff,
     WorkingHours,
 )
-from clinic.scheduling.reminder_messages import LINKS as REMINDER_LINKS
 from clinic.webhooks import rules as webhook_rules
 from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from intake import services as intake_services
@@ -364,23 +361,21 @@ def _build_side(key: str) -> Side:
     entry = schedule_services.wait_list_add(
         actor=front_desk, episode=open_episode, clinician=clinician, note=text("wait list note", "Mornings only")
     )
-    reminder = Reminder.objects.filter(appointment=appointment).order_by("id").first()
+    reminder = visit_reminders.of_visit(appointment).first()
     message = PatientMessage.objects.filter(kind=MessageKind.VISIT_NOTICE, subject_id=appointment.pk).get()
     PatientMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.FAILED, reason=text("message failure", "Refused by the provider")
     )
-    Reminder.objects.filter(pk=reminder.pk).update(
-        error=text("reminder error", "Mailbox full"), skip_reason=text("skip reason", "Quiet hours")
-    )
+    PatientMessage.objects.filter(pk=reminder.pk).update(reason=text("reminder reason", "Mailbox full"))
     for action in REMINDER_LINKS:
         raw, token_hash = REMINDER_LINKS[action].new()
-        ReminderLink.objects.create(
-            reminder=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
+        MessageLink.objects.create(
+            message=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
         )
         side.links[f"reminder_{action}"] = raw
     template = ReminderTemplate.objects.create(
         clinic=clinic,
-        kind=ReminderKind.FIRST,
+        kind=MessageKind.FIRST,
         subject=text("reminder subject", "Your visit"),
         body=text("reminder body", "See you soon"),
         sms_body=text("reminder text message", "See you soon"),
@@ -490,8 +485,9 @@ def _build_side(key: str) -> Side:
         working_hours,
         time_off,
         entry,
-        reminder,
-        ReminderLink.objects.filter(reminder=reminder).order_by("id").first(),
+        # One row of each model: the failed notice stands for the messages, the reminder is
+        # reached through its link.
+        MessageLink.objects.filter(message=reminder).order_by("id").first(),
         PatientMessage.objects.get(pk=message.pk),
         template,
         CalendarFeed.objects.get(clinician=clinician, revoked_at__isnull=True),
@@ -778,9 +774,9 @@ def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
     if name == "library_edit":
         return [{"kind": kind, "pk": side.row(model).pk} for kind, (model, _, _) in LIBRARY_KINDS.items()]
     if name == "reminder_wording_edit":
-        return [{"kind": kind} for kind in ReminderKind.values]
+        return [{"kind": kind} for kind in REMINDERS]
     if name == "reminder_wording_edit_type":
-        return [{"kind": kind, "type_pk": side.appointmenttype.pk} for kind in APPOINTMENT_KINDS]
+        return [{"kind": kind, "type_pk": side.appointmenttype.pk} for kind in VISIT_REMINDERS]
     if name == "fhir-read":
         return [{"resource_type": kind, "resource_id": value} for kind, value in _fhir_ids(side)]
     if name == "fhir-everything":

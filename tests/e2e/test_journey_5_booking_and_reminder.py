@@ -13,9 +13,11 @@ from django.core import mail
 from django.utils import timezone
 
 from assessments.models import AssessmentKind
+from clinic.outbox.models import VISIT_REMINDERS, MessageStatus
+from clinic.outbox.tasks import dispatch_patient_messages
 from clinic.permissions import Role
-from clinic.scheduling.models import Appointment, Reminder, ReminderKind, ReminderStatus, WorkingHours
-from clinic.scheduling.tasks import dispatch_reminders
+from clinic.scheduling import visit_reminders
+from clinic.scheduling.models import Appointment, WorkingHours
 from tests.assessments.helpers import BASELINE_DAY
 from tests.e2e.preconditions import completed_assessment, signed_plan
 from tests.factories import EpisodeFactory, UserFactory
@@ -76,16 +78,16 @@ def test_front_desk_books_the_plan_and_the_first_reminder_goes_out_when_due(jour
     journey.check(page, "07-day-of-the-first-visit")
 
     # 48 h before, or only the 2 h one when the first visit is sooner than that.
-    reminder = Reminder.objects.filter(appointment=first).order_by("due_at").first()
-    assert reminder.kind in (ReminderKind.FIRST, ReminderKind.SECOND)
-    assert reminder.status == ReminderStatus.PENDING
+    reminder = visit_reminders.of_visit(first).order_by("due_at").first()
+    assert reminder.kind in VISIT_REMINDERS
+    assert reminder.status == MessageStatus.PENDING
     mail.outbox.clear()
     # Nothing is due yet; at the reminder's time, beat's dispatch (every minute) sends it.
-    assert dispatch_reminders() == 0
+    assert dispatch_patient_messages() == 0
     with time_machine.travel(reminder.due_at, tick=True):
-        assert dispatch_reminders() == 1
+        assert dispatch_patient_messages() == 1
         reminder.refresh_from_db()
-        assert reminder.status == ReminderStatus.SENT, reminder.skip_reason
+        assert reminder.status == MessageStatus.SENT, reminder.reason
         (message,) = mail.outbox
         assert message.to == ["sam@example.test"]
         assert f"{starts:%A} {starts.day} {starts:%B}" in message.body

@@ -9,14 +9,20 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.models import Patient
-from clinic.scheduling import reminders
-from clinic.scheduling.models import Reminder, ReminderStatus
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from intake import services
 from tests.intake.helpers import born_aged, complete_intake, latest_invitation, send_invitation
 
 
 def _nudges():
-    return Reminder.objects.filter(kind="intake_nudge").order_by("id")
+    return PatientMessage.objects.filter(kind=MessageKind.INTAKE_NUDGE).order_by("id")
+
+
+def _deliver_now(nudge: PatientMessage) -> bool:
+    """Send the nudge as if its days had passed: the outbox sends nothing before it is due."""
+    PatientMessage.objects.filter(pk=nudge.pk).update(due_at=timezone.now())
+    return dispatch.deliver(message_id=nudge.pk)
 
 
 def _no_quiet_hours(clinic):
@@ -29,7 +35,7 @@ def test_sending_a_link_owes_a_nudge_at_the_clinics_day_threshold(episode, front
     send_invitation(episode, actor=front_desk)
     invitation = latest_invitation(episode)
     [nudge] = _nudges()
-    assert (nudge.invitation, nudge.episode, nudge.status) == (invitation, episode, ReminderStatus.PENDING)
+    assert (nudge.subject_id, nudge.episode, nudge.status) == (invitation.pk, episode, MessageStatus.PENDING)
     assert nudge.due_at == invitation.created_at + datetime.timedelta(days=3)
 
 
@@ -38,7 +44,7 @@ def test_the_unfinished_intake_is_nudged_once_the_days_have_passed(episode, fron
     send_invitation(episode, actor=front_desk)
     mail.outbox.clear()
     [nudge] = _nudges()
-    assert reminders.deliver(reminder_id=nudge.pk) is True
+    assert _deliver_now(nudge) is True
     [message] = mail.outbox
     assert message.subject == f"Please finish your form for {clinic.name}"
     assert "It is not finished yet" in message.body
@@ -49,16 +55,16 @@ def test_resending_the_link_replaces_the_nudge(episode, front_desk):
     send_invitation(episode, actor=front_desk)
     send_invitation(episode, actor=front_desk)
     first, second = _nudges()
-    assert first.status == ReminderStatus.CANCELLED
-    assert first.skip_reason == "A new intake link was sent."
-    assert second.status == ReminderStatus.PENDING
-    assert second.invitation == latest_invitation(episode)
+    assert first.status == MessageStatus.CANCELLED
+    assert first.reason == "A new intake link was sent."
+    assert second.status == MessageStatus.PENDING
+    assert second.subject_id == latest_invitation(episode).pk
 
 
 def test_revoking_the_link_cancels_its_nudge(episode, front_desk):
     send_invitation(episode, actor=front_desk)
     services.invitation_revoke(actor=front_desk, invitation=latest_invitation(episode))
-    assert _nudges().get().status == ReminderStatus.CANCELLED
+    assert _nudges().get().status == MessageStatus.CANCELLED
 
 
 def test_submitting_the_intake_cancels_the_nudge(client, patient, episode, front_desk):
@@ -66,17 +72,19 @@ def test_submitting_the_intake_cancels_the_nudge(client, patient, episode, front
     link = send_invitation(episode, actor=front_desk)
     assert complete_intake(client, link).status_code == 302
     nudge = _nudges().get()
-    assert (nudge.status, nudge.skip_reason) == (ReminderStatus.CANCELLED, "The intake is submitted.")
+    assert (nudge.status, nudge.reason) == (MessageStatus.CANCELLED, "The intake is submitted.")
 
 
-def test_a_nudge_due_after_a_submission_it_missed_is_not_sent(episode, front_desk):
+def test_a_nudge_due_after_a_submission_it_missed_is_not_sent(episode, front_desk, clinic):
+    # Quiet hours would hold the nudge till morning before it is looked at.
+    _no_quiet_hours(clinic)
     send_invitation(episode, actor=front_desk)
     nudge = _nudges().get()
     intake = latest_invitation(episode).intake
     type(intake).objects.filter(pk=intake.pk).update(status="submitted", submitted_at=timezone.now())
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=nudge.pk) is False
-    assert _nudges().get().status == ReminderStatus.CANCELLED
+    assert _deliver_now(nudge) is False
+    assert _nudges().get().status == MessageStatus.CANCELLED
     assert not mail.outbox
 
 

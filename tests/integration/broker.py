@@ -129,9 +129,9 @@ def drain(*, seconds: float = 30.0) -> None:
 
     The queue is first in, first out and a solo worker runs one task at a time, so once a probe
     published now has run, so has every message published earlier. The probe asks for the
-    reminder with id 0, which never exists: it sends nothing.
+    message to a patient with id 0, which never exists: it sends nothing.
     """
-    from clinic.scheduling.tasks import send_reminder
+    from clinic.outbox.tasks import send_patient_message
 
     probe_id = str(uuid.uuid4())
     ran = threading.Event()
@@ -142,7 +142,7 @@ def drain(*, seconds: float = 30.0) -> None:
 
     task_postrun.connect(seen, weak=False, dispatch_uid=probe_id)
     try:
-        send_reminder.apply_async((0,), task_id=probe_id)
+        send_patient_message.apply_async((0,), task_id=probe_id)
         assert ran.wait(seconds), "the worker did not reach the probe: it is not consuming"
     finally:
         task_postrun.disconnect(dispatch_uid=probe_id)

@@ -20,9 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.models import ClinicThreshold
-from clinic.scheduling import reminders, services
+from clinic.outbox import dispatch
+from clinic.outbox.tasks import dispatch_patient_messages, send_patient_message
+from clinic.scheduling import services
 from clinic.scheduling.models import Appointment
-from clinic.scheduling.tasks import dispatch_reminders, send_reminder
 from tests.factories import EpisodeFactory
 from tests.integration.broker import celery_on, drain, private_redis, wait_for, worker_thread
 
@@ -64,8 +65,14 @@ def _wait_until_due(*visits: Appointment) -> None:
     assert wait_for(lambda: timezone.now() >= latest, seconds=10)
 
 
-def _recipients() -> list[str]:
-    return sorted(address for message in mail.outbox for address in message.to)
+def _recipients(*, subject: str = "") -> list[str]:
+    """Who was sent an e-mail (one whose subject starts with ``subject``), once per e-mail."""
+    return sorted(address for message in mail.outbox if message.subject.startswith(subject) for address in message.to)
+
+
+def _reminded() -> list[str]:
+    """Who was sent a visit reminder; the dispatcher sends the booking confirmations as well."""
+    return _recipients(subject="Reminder: your visit")
 
 
 class Abort(Exception):
@@ -74,7 +81,7 @@ class Abort(Exception):
 
 def _claim_then_fail() -> None:
     with transaction.atomic():
-        assert reminders.dispatch_due() == 1
+        assert dispatch.dispatch_due() == 1
         raise Abort
 
 
@@ -88,7 +95,7 @@ def test_a_claim_rolled_back_sends_nothing_and_a_committed_one_sends_once(front_
         drain()
         assert mail.outbox == []
         with transaction.atomic():
-            assert reminders.dispatch_due() == 1
+            assert dispatch.dispatch_due() == 1
         assert wait_for(lambda: mail.outbox)
         drain()
     assert _recipients() == [episode.patient.email]
@@ -96,11 +103,11 @@ def test_a_claim_rolled_back_sends_nothing_and_a_committed_one_sends_once(front_
 
 @contextlib.contextmanager
 def _sends_published() -> Iterator[list[tuple[str, tuple]]]:
-    """The (task id, arguments) of every send_reminder message published meanwhile."""
+    """The (task id, arguments) of every send_patient_message message published meanwhile."""
     published: list[tuple[str, tuple]] = []
 
     def record(sender=None, headers=None, body=None, **kwargs):
-        if sender == send_reminder.name:
+        if sender == send_patient_message.name:
             published.append((headers["id"], tuple(body[0])))
 
     before_task_publish.connect(record, weak=False, dispatch_uid="reliability-sends-published")
@@ -137,17 +144,17 @@ def test_the_same_send_delivered_twice_at_once_sends_one_reminder(front_desk, cl
     with celery_on(settings.CELERY_BROKER_URL), worker_thread(pool="threads", concurrency=2), _runs_counted() as runs:
         for visit in visits:
             with _sends_published() as published, transaction.atomic():
-                reminders.dispatch_due(now=visit.starts_at - SECOND_REMINDER)
+                dispatch.dispatch_due(now=visit.starts_at - SECOND_REMINDER)
             assert len(published) == 1
             task_id, arguments = published[0]
-            send_reminder.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
+            send_patient_message.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
             assert wait_for(lambda task_id=task_id: runs[task_id] == 2), runs
     assert _recipients() == sorted(episode.patient.email for episode in episodes)
 
 
 def _book_during_outage(front_desk, episode) -> Appointment:
     """Book while the broker is down: the booking succeeds (its confirmation stays owed for the
-    notice sweep), as the front desk's request must not fail for want of a broker."""
+    dispatcher), as the front desk's request must not fail for want of a broker."""
     return _book_soon(front_desk, episode)
 
 
@@ -157,23 +164,26 @@ def test_a_broker_outage_loses_no_reminder_and_doubles_none(front_desk, clinic):
         # Claimed and published just before Redis dies: the message dies with it.
         before = _book_soon(front_desk, episodes[0])
         _wait_until_due(before)
-        assert reminders.dispatch_due() == 1
+        assert dispatch.dispatch_due() == 1
         redis.stop()
 
         # Booked while Redis is down; their reminders fall due, and a dispatcher that took beat's
         # message just before the outage claims them but cannot publish the sends.
         during = [_book_during_outage(front_desk, episode) for episode in episodes[1:]]
         _wait_until_due(*during)
-        reminders.dispatch_due()
+        dispatch.dispatch_due()
 
         redis.start()
         with worker_thread():
-            dispatch_reminders.delay()  # beat's first tick after the outage
-            assert wait_for(lambda: len(mail.outbox) >= len(during), seconds=30), _recipients()
+            dispatch_patient_messages.delay()  # beat's first tick after the outage
+            assert wait_for(lambda: len(_reminded()) >= len(during), seconds=30), _recipients()
             # Ten minutes on, the reminder whose message was lost is no longer "queued" but owed again.
-            reminders.requeue_stuck(older_than=datetime.timedelta(0))
-            dispatch_reminders.delay()
-            assert wait_for(lambda: len(mail.outbox) == len(episodes), seconds=30), _recipients()
-            dispatch_reminders.delay()
+            dispatch.requeue_stuck(older_than=datetime.timedelta(0))
+            dispatch_patient_messages.delay()
+            assert wait_for(lambda: len(_reminded()) == len(episodes), seconds=30), _recipients()
+            dispatch_patient_messages.delay()
             drain()
-    assert _recipients() == sorted(episode.patient.email for episode in episodes)
+    everyone = sorted(episode.patient.email for episode in episodes)
+    assert _reminded() == everyone
+    # The booking confirmations lost or left owed by the outage went out once each as well.
+    assert _recipients(subject=f"{clinic.name}: ") == everyone

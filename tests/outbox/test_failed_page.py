@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
-from clinic.scheduling.models import Reminder, ReminderStatus
 from tests.factories import AppointmentFactory, EpisodeFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,18 +30,18 @@ def _failed_message(episode, reason="The provider refused the number.", **fields
     )
 
 
-def _failed_reminder(episode, clinician, reason="The patient has no mobile phone number.") -> Reminder:
+def _failed_reminder(episode, clinician, reason="The patient has no mobile phone number.") -> PatientMessage:
     start = timezone.now() + datetime.timedelta(days=1)
     visit = AppointmentFactory(
         episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
     )
-    return Reminder.objects.create(
+    return PatientMessage.objects.create(
         episode=episode,
-        appointment=visit,
-        kind="second",
+        kind=MessageKind.SECOND,
+        subject_id=visit.pk,
         due_at=start - datetime.timedelta(hours=2),
-        status=ReminderStatus.FAILED,
-        error=reason,
+        status=MessageStatus.FAILED,
+        reason=reason,
     )
 
 

@@ -11,10 +11,10 @@ from django.core import mail
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentStatus
+from clinic.outbox import dispatch
+from clinic.outbox.models import PLAN_REMINDERS, MessageStatus, PatientMessage
 from clinic.portal.models import HomeProgramCheckIn
-from clinic.scheduling import reminders
 from clinic.scheduling import services as scheduling
-from clinic.scheduling.models import Reminder, ReminderStatus
 from plans import services
 from plans.models import PlanItem, TreatmentPlan
 
@@ -37,7 +37,19 @@ def _signed(episode, clinician, *, weeks=6):
 
 
 def _row(version, kind):
-    return Reminder.objects.get(plan_version=version, kind=kind)
+    return PatientMessage.objects.get(kind=kind, subject_id=version.pk)
+
+
+def _statuses(version) -> set[str]:
+    rows = PatientMessage.objects.filter(kind__in=PLAN_REMINDERS, subject_id=version.pk)
+    return set(rows.values_list("status", flat=True))
+
+
+def _deliver_now(version, kind) -> bool:
+    """Send the reminder as if its day had come: the outbox sends nothing before it is due."""
+    message = _row(version, kind)
+    PatientMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+    return dispatch.deliver(message_id=message.pk)
 
 
 def test_signing_owes_a_check_in_and_a_reassessment_reminder_at_the_clinic_thresholds(episode, clinician):
@@ -52,7 +64,7 @@ def test_signing_owes_a_check_in_and_a_reassessment_reminder_at_the_clinic_thres
 def test_the_check_in_carries_a_fresh_portal_link(client, episode, clinician):
     version = _signed(episode, clinician)
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=_row(version, "check_in").pk) is True
+    assert _deliver_now(version, "check_in") is True
     [message] = mail.outbox
     path = re.search(r"https?://[^/\s]+(/portal/[^/\s]+/)", message.body).group(1)
     assert client.get(path).status_code == 200
@@ -62,10 +74,10 @@ def test_the_check_in_is_skipped_when_the_patient_is_already_logging(episode, cl
     version = _signed(episode, clinician)
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=_row(version, "check_in").pk) is False
+    assert _deliver_now(version, "check_in") is False
     row = _row(version, "check_in")
-    assert (row.status, row.skip_reason) == (
-        ReminderStatus.SKIPPED,
+    assert (row.status, row.reason) == (
+        MessageStatus.SKIPPED,
         "The patient is already logging the home program.",
     )
     assert not mail.outbox
@@ -82,15 +94,15 @@ def test_the_reassessment_reminder_is_skipped_when_a_reassessment_is_booked(epis
         override_reason="test",
     )
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=_row(version, "reassessment").pk) is False
-    assert _row(version, "reassessment").skip_reason == "A re-assessment is booked."
+    assert _deliver_now(version, "reassessment") is False
+    assert _row(version, "reassessment").reason == "A re-assessment is booked."
     assert not any("re-assessment" in message.subject for message in mail.outbox)
 
 
 def test_the_reassessment_reminder_asks_to_book_when_none_is_booked(episode, clinician):
     version = _signed(episode, clinician)
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=_row(version, "reassessment").pk) is True
+    assert _deliver_now(version, "reassessment") is True
     [message] = mail.outbox
     assert message.subject.startswith("Time to book your re-assessment")
 
@@ -100,9 +112,5 @@ def test_a_new_version_supersedes_the_earlier_versions_reminders(episode, clinic
     plan = first.plan
     TreatmentPlan.objects.filter(pk=plan.pk).update(weeks=8, status="draft")
     second = services.plan_sign(actor=clinician, plan=plan)
-    assert set(Reminder.objects.filter(plan_version=first).values_list("status", flat=True)) == {
-        ReminderStatus.CANCELLED
-    }
-    assert set(Reminder.objects.filter(plan_version=second).values_list("status", flat=True)) == {
-        ReminderStatus.PENDING
-    }
+    assert _statuses(first) == {MessageStatus.CANCELLED}
+    assert _statuses(second) == {MessageStatus.PENDING}

@@ -11,8 +11,10 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.models import AuditEvent
-from clinic.scheduling import reminders, services
-from clinic.scheduling.models import Appointment, AppointmentStatus, Reminder, ReminderLink, ReminderStatus
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, MessageLink, MessageStatus, PatientMessage
+from clinic.scheduling import services, visit_reminders
+from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.signed_links import hash_token
 
 LINK = re.compile(r"https?://[^/\s]+(/(visit/confirm|visit/cancel|reminders/stop)/([^/\s]+)/)")
@@ -32,11 +34,21 @@ def visit(front_desk, episode, clinician):
     )
 
 
+def _reminder(visit, kind: str) -> PatientMessage:
+    return visit_reminders.of_visit(visit).get(kind=kind)
+
+
+def _deliver_now(message: PatientMessage) -> bool:
+    """Send the reminder as if its time had come: the outbox sends nothing before it is due."""
+    PatientMessage.objects.filter(pk=message.pk).update(due_at=timezone.now())
+    return dispatch.deliver(message_id=message.pk)
+
+
 @pytest.fixture
 def links(visit):
     """The paths of the links in the visit's first reminder, by what they do; the second is still owed."""
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=Reminder.objects.get(appointment=visit, kind="first").pk) is True
+    assert _deliver_now(_reminder(visit, MessageKind.FIRST)) is True
     found = {match.group(2): match.group(1) for match in LINK.finditer(mail.outbox[-1].body)}
     assert set(found) == {"visit/confirm", "visit/cancel", "reminders/stop"}
     return {"confirm": found["visit/confirm"], "cancel": found["visit/cancel"], "stop": found["reminders/stop"]}
@@ -48,7 +60,7 @@ def test_the_reminder_prints_the_clinics_cancellation_policy(links, clinic):
 
 
 def test_only_hashes_of_the_links_are_stored(links):
-    stored = set(ReminderLink.objects.values_list("token_hash", flat=True))
+    stored = set(MessageLink.objects.values_list("token_hash", flat=True))
     raw = {LINK.search("http://x" + path).group(3).split(".")[0] for path in links.values()}
     assert stored == {hash_token(value) for value in raw}
     assert not any(path.strip("/").split("/")[-1] in stored for path in links.values())
@@ -96,15 +108,15 @@ def test_opening_the_cancel_link_cancels_nothing_and_shows_the_policy(client, li
 
 
 def test_cancelling_by_post_frees_the_slot_and_reminders_stop(client, links, visit, front_desk, clinician):
-    second = Reminder.objects.get(appointment=visit, kind="second")
-    assert second.status == ReminderStatus.PENDING
+    second = _reminder(visit, MessageKind.SECOND)
+    assert second.status == MessageStatus.PENDING
     page = client.post(links["cancel"])
     assert page.status_code == 200
     assert "Your visit is cancelled" in page.content.decode()
     visit.refresh_from_db()
     assert (visit.status, visit.cancel_reason) == (AppointmentStatus.CANCELLED, services.PATIENT_CANCEL_REASON)
     second.refresh_from_db()
-    assert second.status == ReminderStatus.CANCELLED
+    assert second.status == MessageStatus.CANCELLED
     # The slot is free at once: the same time can be booked for someone else.
     from tests.factories import EpisodeFactory
 
@@ -145,7 +157,7 @@ def test_a_patient_cancellation_appears_free_on_the_day_view_and_can_be_offered(
 
 def test_the_links_expire_when_the_visit_starts(client, links, visit):
     # The visit's start has passed (the links' expiry is the start, tested below).
-    ReminderLink.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    MessageLink.objects.update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     for path in (links["confirm"], links["cancel"]):
         page = client.get(path)
         assert page.status_code == 410
@@ -155,7 +167,7 @@ def test_the_links_expire_when_the_visit_starts(client, links, visit):
 
 
 def test_link_expiry_is_the_visit_start(links, visit):
-    expiries = dict(ReminderLink.objects.values_list("action", "expires_at"))
+    expiries = dict(MessageLink.objects.values_list("action", "expires_at"))
     assert expiries["confirm"] == expiries["cancel"] == visit.starts_at
 
 
@@ -192,11 +204,11 @@ def test_stopping_reminders_needs_a_post_and_then_no_reminder_is_sent(client, li
     episode.patient.refresh_from_db()
     assert episode.patient.reminders_opted_out_at is not None
     # The next reminder is marked, not sent.
-    second = Reminder.objects.get(appointment=visit, kind="second")
+    second = _reminder(visit, MessageKind.SECOND)
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=second.pk) is False
+    assert _deliver_now(second) is False
     second.refresh_from_db()
-    assert second.status == ReminderStatus.SKIPPED
+    assert second.status == MessageStatus.SKIPPED
     assert not mail.outbox
 
 

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent
+from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.permissions import Role
-from clinic.scheduling.models import Reminder, ReminderStatus, ReminderTemplate
+from clinic.scheduling.models import ReminderTemplate
 from tests.factories import AppointmentFactory, EpisodeFactory, UserFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -32,8 +33,12 @@ def _visit_with_reminder(clinic, clinician, start, **reminder):
         starts_at=start,
         ends_at=start + datetime.timedelta(minutes=30),
     )
-    Reminder.objects.create(
-        episode=visit.episode, appointment=visit, kind="second", due_at=start - datetime.timedelta(hours=2), **reminder
+    PatientMessage.objects.create(
+        episode=visit.episode,
+        kind=MessageKind.SECOND,
+        subject_id=visit.pk,
+        due_at=start - datetime.timedelta(hours=2),
+        **reminder,
     )
     return visit
 
@@ -45,15 +50,15 @@ def _day(client, start):
 def test_the_day_view_shows_each_visits_reminder_status(client, front_desk, clinic, clinician):
     start = _tomorrow_at(10)
     sent_at = start - datetime.timedelta(hours=2)
-    sent = _visit_with_reminder(clinic, clinician, start, status=ReminderStatus.SENT, sent_at=sent_at)
+    sent = _visit_with_reminder(clinic, clinician, start, status=MessageStatus.SENT, sent_at=sent_at)
     sent.confirmed_at = timezone.now()
     sent.save()
     _visit_with_reminder(
         clinic,
         clinician,
         start + datetime.timedelta(hours=1),
-        status=ReminderStatus.FAILED,
-        error="The patient has no mobile phone number.",
+        status=MessageStatus.FAILED,
+        reason="The patient has no mobile phone number.",
     )
     client.force_login(front_desk)
     html = _day(client, start)
@@ -82,7 +87,7 @@ def test_day_view_queries_do_not_grow_with_reminders(
 def test_failed_reminders_are_listed_on_the_dashboard_and_the_day_view(client, front_desk, clinic, clinician):
     start = _tomorrow_at(11)
     visit = _visit_with_reminder(
-        clinic, clinician, start, status=ReminderStatus.FAILED, error="The provider refused the number."
+        clinic, clinician, start, status=MessageStatus.FAILED, reason="The provider refused the number."
     )
     client.force_login(front_desk)
     for html in (client.get(reverse("dashboard")).content.decode(), _day(client, start)):
@@ -94,7 +99,7 @@ def test_failed_reminders_are_listed_on_the_dashboard_and_the_day_view(client, f
 def test_failed_reminders_of_another_clinic_are_not_listed(client, front_desk, other_clinic):
     other_clinician = UserFactory(clinic=other_clinic, roles=[Role.CLINICIAN])
     visit = _visit_with_reminder(
-        other_clinic, other_clinician, _tomorrow_at(11), status=ReminderStatus.FAILED, error="Refused."
+        other_clinic, other_clinician, _tomorrow_at(11), status=MessageStatus.FAILED, reason="Refused."
     )
     client.force_login(front_desk)
     html = client.get(reverse("dashboard")).content.decode()
@@ -106,13 +111,13 @@ def test_dashboard_queries_do_not_grow_with_failed_reminders(
     client, front_desk, clinic, clinician, django_assert_max_num_queries
 ):
     start = _tomorrow_at(8)
-    _visit_with_reminder(clinic, clinician, start, status=ReminderStatus.FAILED, error="Refused.")
+    _visit_with_reminder(clinic, clinician, start, status=MessageStatus.FAILED, reason="Refused.")
     client.force_login(front_desk)
     with CaptureQueriesContext(connection) as small:
         client.get(reverse("dashboard"))
     for number in range(1, 10):
         _visit_with_reminder(
-            clinic, clinician, start + datetime.timedelta(minutes=30 * number), status="failed", error="Refused."
+            clinic, clinician, start + datetime.timedelta(minutes=30 * number), status="failed", reason="Refused."
         )
     with django_assert_max_num_queries(len(small)):
         html = client.get(reverse("dashboard")).content.decode()
@@ -210,7 +215,8 @@ def test_new_wording_for_a_visit_type_starts_from_the_clinics_wording_for_every_
 def test_wording_per_visit_type_is_used_for_that_type_only(client, clinic_admin, clinic, front_desk, clinician):
     from django.core import mail
 
-    from clinic.scheduling import reminders, services
+    from clinic.outbox import dispatch
+    from clinic.scheduling import services
 
     services.appointment_types_seed(clinic=clinic)
     reassessment = clinic.appointment_types.get(kind="reassessment")
@@ -232,8 +238,11 @@ def test_wording_per_visit_type_is_used_for_that_type_only(client, clinic_admin,
             override_reason="t",
         )
     mail.outbox.clear()
-    for row in Reminder.objects.filter(kind="first").order_by("appointment__starts_at"):
-        reminders.deliver(reminder_id=row.pk)
+    # The visits were booked in the order they start; the outbox sends nothing before it is due.
+    firsts = PatientMessage.objects.filter(kind=MessageKind.FIRST).order_by("subject_id")
+    firsts.update(due_at=timezone.now())
+    for row in firsts:
+        dispatch.deliver(message_id=row.pk)
     special, usual = mail.outbox
     assert special.subject.startswith("Re-assessment ")
     assert special.body.startswith("Bring your running shoes.")

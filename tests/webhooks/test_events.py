@@ -10,9 +10,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from clinic.scheduling import reminders
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, PatientMessage
 from clinic.scheduling import services as scheduling
-from clinic.scheduling.models import Reminder
+from clinic.scheduling import visit_reminders
 from clinic.webhooks.models import WebhookDelivery
 from clinic.webhooks.rules import EventType
 from intake.models import Intake, RedFlag
@@ -100,7 +101,9 @@ def test_booking_moving_and_cancelling_a_visit_owe_their_events(visit, front_des
 
 def test_a_patient_cancelling_from_a_reminder_owes_appointment_cancelled(visit, client, episode):
     mail.outbox.clear()
-    assert reminders.deliver(reminder_id=Reminder.objects.get(appointment=visit, kind="first").pk)
+    first = visit_reminders.of_visit(visit).get(kind=MessageKind.FIRST)
+    PatientMessage.objects.filter(pk=first.pk).update(due_at=timezone.now())  # the outbox sends nothing earlier
+    assert dispatch.deliver(message_id=first.pk)
     cancel = CANCEL_LINK.search(mail.outbox[-1].body).group(1)
 
     assert client.post(cancel).status_code == 200
