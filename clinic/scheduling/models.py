@@ -239,21 +239,6 @@ class ReminderKind(models.TextChoices):
     REASSESSMENT = "reassessment", "Re-assessment due"
 
 
-class WordingKind(models.TextChoices):
-    """Every message to patients whose words a clinic may change: the reminders and the notices."""
-
-    FIRST = ReminderKind.FIRST.value, ReminderKind.FIRST.label
-    SECOND = ReminderKind.SECOND.value, ReminderKind.SECOND.label
-    INTAKE_NUDGE = ReminderKind.INTAKE_NUDGE.value, ReminderKind.INTAKE_NUDGE.label
-    CHECK_IN = ReminderKind.CHECK_IN.value, ReminderKind.CHECK_IN.label
-    REASSESSMENT = ReminderKind.REASSESSMENT.value, ReminderKind.REASSESSMENT.label
-    VISIT_BOOKED = "visit_booked", "Visit booked"
-    VISIT_MOVED = "visit_moved", "Visit moved"
-    VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
-    HOME_PROGRAM = "home_program", "Home program ready"
-    INTAKE_LINK = "intake_link", "Intake link"
-
-
 APPOINTMENT_KINDS = (ReminderKind.FIRST, ReminderKind.SECOND)
 PLAN_KINDS = (ReminderKind.CHECK_IN, ReminderKind.REASSESSMENT)
 
@@ -361,58 +346,3 @@ class ReminderLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} link of reminder {self.reminder_id}"
-
-
-class ReminderTemplate(models.Model):
-    """A clinic's wording of one kind of message (a reminder, a notice), optionally for one visit type only. Without
-    a row the shipped default of ``clinic.scheduling.wording`` is used."""
-
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminder_templates")
-    kind = models.CharField(max_length=20, choices=WordingKind.choices)
-    appointment_type = models.ForeignKey(
-        AppointmentType,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="reminder_templates",
-        help_text="Empty: every visit type. Only for visit reminders.",
-    )
-    subject = models.CharField("e-mail subject", max_length=150)
-    body = models.TextField("e-mail text", max_length=2000)
-    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["kind", "appointment_type"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["clinic", "kind"], condition=Q(appointment_type__isnull=True), name="one_template_per_kind"
-            ),
-            models.UniqueConstraint(
-                fields=["clinic", "kind", "appointment_type"],
-                condition=Q(appointment_type__isnull=False),
-                name="one_template_per_kind_and_type",
-            ),
-            models.CheckConstraint(
-                condition=Q(appointment_type__isnull=True) | Q(kind__in=APPOINTMENT_KINDS),
-                name="template_type_only_for_visit_reminders",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} wording of {self.clinic}"
-
-    def clean(self) -> None:
-        from clinic.scheduling import wording
-
-        super().clean()
-        if self.appointment_type_id and self.kind not in APPOINTMENT_KINDS:
-            raise ValidationError({"appointment_type": "Only visit reminders can have wording per visit type."})
-        errors = {}
-        for field in ("subject", "body", "sms_body"):
-            unknown = wording.unknown_placeholders(getattr(self, field) or "", self.kind)
-            if unknown:
-                names = ", ".join("{" + name + "}" for name in unknown)
-                errors[field] = f"Unknown placeholder {names}. Use only: {wording.allowed_list(self.kind)}."
-        if errors:
-            raise ValidationError(errors)

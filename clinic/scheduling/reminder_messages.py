@@ -7,21 +7,20 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic import thresholds
 from clinic.models import ContactChannel
-from clinic.scheduling import wording
+from clinic.outbox import wording
+from clinic.outbox.clinic_wording import wording_for
 from clinic.scheduling.models import (
     APPOINTMENT_KINDS,
     Reminder,
     ReminderKind,
     ReminderLink,
     ReminderLinkAction,
-    ReminderTemplate,
 )
 from clinic.signed_links import SignedLinks
 from plans.signed import SignedPlan
@@ -36,20 +35,6 @@ LINK_PATHS = {
 
 def plan_ends_at(version) -> datetime.datetime:
     return SignedPlan.of(version).ends_at
-
-
-def wording_for(*, clinic, kind: str, appointment_type_id: int | None = None) -> wording.Wording:
-    """The clinic's wording for the kind (for the visit type first, if it has one), else the default."""
-    rows = {
-        row.appointment_type_id: row
-        for row in ReminderTemplate.objects.filter(clinic=clinic, kind=kind).filter(
-            Q(appointment_type__isnull=True) | Q(appointment_type_id=appointment_type_id)
-        )
-    }
-    row = rows.get(appointment_type_id) or rows.get(None)
-    if row is None:
-        return wording.DEFAULTS[kind]
-    return wording.Wording(subject=row.subject, body=row.body, sms_body=row.sms_body)
 
 
 def placeholder_values(reminder: Reminder) -> dict[str, str]:
