@@ -82,11 +82,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "scheduling.add_timeoff",
         "scheduling.change_timeoff",
         "scheduling.delete_timeoff",
-        # Reminder wording (its own page under Clinic settings, and the Django admin).
-        "scheduling.view_remindertemplate",
-        "scheduling.add_remindertemplate",
-        "scheduling.change_remindertemplate",
-        "scheduling.delete_remindertemplate",
+        # The wording of messages to patients (its own page under Clinic settings, and the Django admin).
+        "outbox.view_messagewording",
+        "outbox.add_messagewording",
+        "outbox.change_messagewording",
+        "outbox.delete_messagewording",
         # The treatment library and its rules.
         "plans.view_intervention",
         "plans.add_intervention",
@@ -143,8 +143,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
     "outbox.patientmessage": "episode__patient__clinic",
-    "outbox.messagelink": "message__episode__patient__clinic",
-    "scheduling.remindertemplate": "clinic",
+    "outbox.messagewording": "clinic",
     "portal.portallink": "patient__clinic",
     "portal.homeprogramcheckin": "version__plan__episode__patient__clinic",
     "webhooks.webhookendpoint": "clinic",

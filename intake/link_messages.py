@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from clinic.models import ContactChannel
+from clinic.outbox import wording
+from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
-from clinic.outbox.models import MessageStatus, PatientMessage
-from clinic.scheduling import reminder_messages, wording
-from clinic.scheduling.models import WordingKind
+from clinic.outbox.models import MessageStatus, PatientMessage, WordingKind
 from intake import tokens
 from intake.models import IntakeInvitation
 
@@ -51,7 +51,7 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
         "link": link,
         "valid_until": dateformat.format(last_day, "j M" if invitation.channel == ContactChannel.SMS else "j F Y"),
     }
-    text = reminder_messages.wording_for(clinic=clinic, kind=WordingKind.INTAKE_LINK)
+    text = wording_for(clinic=clinic, kind=WordingKind.INTAKE_LINK)
     words = text.sms_body if invitation.channel == ContactChannel.SMS else text.body
     body = wording.fill(words, values).strip()
     if link not in body:

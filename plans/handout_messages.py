@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from clinic import audit
 from clinic.models import ContactChannel
+from clinic.outbox import wording
+from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
-from clinic.outbox.models import MessageStatus, PatientMessage
+from clinic.outbox.models import MessageStatus, PatientMessage, WordingKind
 from clinic.portal import services as portal
 from clinic.portal.models import PortalLink
-from clinic.scheduling import reminder_messages, wording
-from clinic.scheduling.models import WordingKind
 from plans.models import Handout, HandoutDelivery
 from plans.signed import SignedPlan
 
@@ -49,7 +49,7 @@ def _text(handout: Handout, channel: str, link: str) -> tuple[str, str]:
         "program": "updated home program" if version.number > 1 else "home program",
         "clinician": SignedPlan.of(version).clinician.name,
     }
-    text = reminder_messages.wording_for(clinic=clinic, kind=WordingKind.HOME_PROGRAM)
+    text = wording_for(clinic=clinic, kind=WordingKind.HOME_PROGRAM)
     words = text.sms_body if channel == ContactChannel.SMS else text.body
     context = {"text": wording.fill(words, values), "link": link, "clinic": clinic}
     return wording.fill(text.subject, values), render_to_string("plans/messages/home_program.txt", context).strip()

@@ -54,7 +54,15 @@ from assessments import services as assessment_services
 from assessments.models import Finding, OutcomeScore, RomMeasurement
 from clinic import api_tokens, contact_changes, services
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
-from clinic.outbox.models import REMINDERS, VISIT_REMINDERS, MessageKind, MessageLink, MessageStatus, PatientMessage
+from clinic.outbox.models import (
+    PER_VISIT_TYPE,
+    MessageKind,
+    MessageLink,
+    MessageStatus,
+    MessageWording,
+    PatientMessage,
+    WordingKind,
+)
 from clinic.outbox.reminders import LINKS as REMINDER_LINKS
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
@@ -64,7 +72,6 @@ from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
-    ReminderTemplate,
     TimeOff,
     WorkingHours,
 )
@@ -373,7 +380,7 @@ def _build_side(key: str) -> Side:
             message=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
         )
         side.links[f"reminder_{action}"] = raw
-    template = ReminderTemplate.objects.create(
+    template = MessageWording.objects.create(
         clinic=clinic,
         kind=MessageKind.FIRST,
         subject=text("reminder subject", "Your visit"),
@@ -774,9 +781,9 @@ def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
     if name == "library_edit":
         return [{"kind": kind, "pk": side.row(model).pk} for kind, (model, _, _) in LIBRARY_KINDS.items()]
     if name == "reminder_wording_edit":
-        return [{"kind": kind} for kind in REMINDERS]
+        return [{"kind": kind} for kind in WordingKind.values]
     if name == "reminder_wording_edit_type":
-        return [{"kind": kind, "type_pk": side.appointmenttype.pk} for kind in VISIT_REMINDERS]
+        return [{"kind": kind, "type_pk": side.appointmenttype.pk} for kind in PER_VISIT_TYPE]
     if name == "fhir-read":
         return [{"resource_type": kind, "resource_id": value} for kind, value in _fhir_ids(side)]
     if name == "fhir-everything":

@@ -5,14 +5,20 @@ visit); the kind says which model the subject is (``clinic.outbox.kinds``). Its 
 pending -> queued -> sending -> sent, or ends skipped (not wanted any more, with the reason),
 cancelled (the subject changed before it was due) or failed (the front desk sees it). The
 reason is short and never quotes the patient's details.
+
+A clinic's own words for a kind of message (``MessageWording``) live here too, beside the
+shipped defaults (``clinic.outbox.wording``), so every app that writes to patients reads them
+without reaching another app.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from clinic.models import EpisodeOfCare
+from clinic.models import Clinic, EpisodeOfCare
+from clinic.outbox import wording
 
 
 class MessageKind(models.TextChoices):
@@ -117,3 +123,80 @@ class MessageLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} link of message {self.message_id}"
+
+
+class WordingKind(models.TextChoices):
+    """Every message to patients whose words a clinic may change: the reminders and the notices
+    (a visit notice's words follow what happened to the visit)."""
+
+    FIRST = MessageKind.FIRST.value, MessageKind.FIRST.label
+    SECOND = MessageKind.SECOND.value, MessageKind.SECOND.label
+    INTAKE_NUDGE = MessageKind.INTAKE_NUDGE.value, MessageKind.INTAKE_NUDGE.label
+    CHECK_IN = MessageKind.CHECK_IN.value, MessageKind.CHECK_IN.label
+    REASSESSMENT = MessageKind.REASSESSMENT.value, MessageKind.REASSESSMENT.label
+    VISIT_BOOKED = "visit_booked", "Visit booked"
+    VISIT_MOVED = "visit_moved", "Visit moved"
+    VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
+    HOME_PROGRAM = "home_program", "Home program ready"
+    INTAKE_LINK = "intake_link", "Intake link"
+
+
+# The visit reminders: only their wording may differ by visit type.
+PER_VISIT_TYPE = VISIT_REMINDERS
+
+
+class MessageWording(models.Model):
+    """A clinic's wording of one kind of message (a reminder, a notice), optionally for one visit
+    type only. Without a row the shipped default of ``clinic.outbox.wording`` is used.
+
+    The table keeps the name it had in scheduling (the model moved without moving its rows)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="wordings")
+    kind = models.CharField(max_length=20, choices=WordingKind.choices)
+    # Named, not imported: the visit types are scheduling's.
+    appointment_type = models.ForeignKey(
+        "scheduling.AppointmentType",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="wordings",
+        help_text="Empty: every visit type. Only for visit reminders.",
+    )
+    subject = models.CharField("e-mail subject", max_length=150)
+    body = models.TextField("e-mail text", max_length=2000)
+    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "scheduling_remindertemplate"
+        ordering = ["kind", "appointment_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "kind"], condition=Q(appointment_type__isnull=True), name="one_template_per_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["clinic", "kind", "appointment_type"],
+                condition=Q(appointment_type__isnull=False),
+                name="one_template_per_kind_and_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment_type__isnull=True) | Q(kind__in=PER_VISIT_TYPE),
+                name="template_type_only_for_visit_reminders",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} wording of {self.clinic}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.appointment_type_id and self.kind not in PER_VISIT_TYPE:
+            raise ValidationError({"appointment_type": "Only visit reminders can have wording per visit type."})
+        errors = {}
+        for field in ("subject", "body", "sms_body"):
+            unknown = wording.unknown_placeholders(getattr(self, field) or "", self.kind)
+            if unknown:
+                names = ", ".join("{" + name + "}" for name in unknown)
+                errors[field] = f"Unknown placeholder {names}. Use only: {wording.allowed_list(self.kind)}."
+        if errors:
+            raise ValidationError(errors)

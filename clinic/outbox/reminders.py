@@ -18,11 +18,10 @@ from django.utils import timezone
 
 from clinic import thresholds
 from clinic.models import ContactChannel, EpisodeStatus
-from clinic.outbox import quiet_hours
+from clinic.outbox import quiet_hours, wording
+from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import LinkAction, MessageLink, MessageStatus, PatientMessage
-from clinic.scheduling import wording
-from clinic.scheduling.reminder_messages import wording_for
 from clinic.signed_links import SignedLinks
 
 LINKS = {action: SignedLinks(f"reminder.{action}") for action in LinkAction.values}

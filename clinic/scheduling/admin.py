@@ -1,5 +1,5 @@
-"""Scheduling in the Django admin (appointments, appointment types, working hours, time off,
-reminder wording), limited to the admin's own clinic like every list there."""
+"""Scheduling in the Django admin (appointments, appointment types, working hours, time off),
+limited to the admin's own clinic like every list there."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from django.contrib import admin
 from clinic import audit
 from clinic.admin import AuditedPHIAdmin
 from clinic.admin_site import ClinicScopedAdmin
-from clinic.scheduling.models import Appointment, AppointmentType, ReminderTemplate, TimeOff, WorkingHours
-
-
-@admin.register(ReminderTemplate)
-class ReminderTemplateAdmin(ClinicScopedAdmin):
-    list_display = ["kind", "appointment_type", "subject", "updated_at"]
-    list_filter = ["kind"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Deleting a clinic's wording only brings back the shipped default.
-        return request.user.has_perm("scheduling.delete_remindertemplate")
+from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
 
 
 @admin.register(Appointment)

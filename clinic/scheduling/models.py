@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from clinic import plausible_dates
 from clinic.models import Clinic, EpisodeOfCare, User, plausible_date_constraint
-from clinic.outbox.models import VISIT_REMINDERS, MessageKind
 
 
 class AppointmentStatus(models.TextChoices):
@@ -214,73 +213,3 @@ class WaitListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Wait list: episode {self.episode_id}"
-
-
-class WordingKind(models.TextChoices):
-    """Every message to patients whose words a clinic may change: the reminders and the notices."""
-
-    FIRST = MessageKind.FIRST.value, MessageKind.FIRST.label
-    SECOND = MessageKind.SECOND.value, MessageKind.SECOND.label
-    INTAKE_NUDGE = MessageKind.INTAKE_NUDGE.value, MessageKind.INTAKE_NUDGE.label
-    CHECK_IN = MessageKind.CHECK_IN.value, MessageKind.CHECK_IN.label
-    REASSESSMENT = MessageKind.REASSESSMENT.value, MessageKind.REASSESSMENT.label
-    VISIT_BOOKED = "visit_booked", "Visit booked"
-    VISIT_MOVED = "visit_moved", "Visit moved"
-    VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
-    HOME_PROGRAM = "home_program", "Home program ready"
-    INTAKE_LINK = "intake_link", "Intake link"
-
-
-class ReminderTemplate(models.Model):
-    """A clinic's wording of one kind of message (a reminder, a notice), optionally for one visit type only. Without
-    a row the shipped default of ``clinic.scheduling.wording`` is used."""
-
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reminder_templates")
-    kind = models.CharField(max_length=20, choices=WordingKind.choices)
-    appointment_type = models.ForeignKey(
-        AppointmentType,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="reminder_templates",
-        help_text="Empty: every visit type. Only for visit reminders.",
-    )
-    subject = models.CharField("e-mail subject", max_length=150)
-    body = models.TextField("e-mail text", max_length=2000)
-    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["kind", "appointment_type"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["clinic", "kind"], condition=Q(appointment_type__isnull=True), name="one_template_per_kind"
-            ),
-            models.UniqueConstraint(
-                fields=["clinic", "kind", "appointment_type"],
-                condition=Q(appointment_type__isnull=False),
-                name="one_template_per_kind_and_type",
-            ),
-            models.CheckConstraint(
-                condition=Q(appointment_type__isnull=True) | Q(kind__in=VISIT_REMINDERS),
-                name="template_type_only_for_visit_reminders",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} wording of {self.clinic}"
-
-    def clean(self) -> None:
-        from clinic.scheduling import wording
-
-        super().clean()
-        if self.appointment_type_id and self.kind not in VISIT_REMINDERS:
-            raise ValidationError({"appointment_type": "Only visit reminders can have wording per visit type."})
-        errors = {}
-        for field in ("subject", "body", "sms_body"):
-            unknown = wording.unknown_placeholders(getattr(self, field) or "", self.kind)
-            if unknown:
-                names = ", ".join("{" + name + "}" for name in unknown)
-                errors[field] = f"Unknown placeholder {names}. Use only: {wording.allowed_list(self.kind)}."
-        if errors:
-            raise ValidationError(errors)

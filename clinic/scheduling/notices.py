@@ -13,10 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clinic.models import ContactChannel
+from clinic.outbox import wording
+from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
-from clinic.outbox.models import MessageStatus, PatientMessage
-from clinic.scheduling import calendar, reminder_messages, wording
-from clinic.scheduling.models import Appointment, AppointmentStatus, WordingKind
+from clinic.outbox.models import MessageStatus, PatientMessage, WordingKind
+from clinic.scheduling import calendar
+from clinic.scheduling.models import Appointment, AppointmentStatus
 
 
 def prepare(message: PatientMessage) -> Outgoing | NotOwed:
@@ -46,7 +48,7 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
         "visit_when": f"{start:%A %d %B at %H:%M}",
         "clinician": appointment.clinician.full_name,
     }
-    text = reminder_messages.wording_for(clinic=clinic, kind=kind)
+    text = wording_for(clinic=clinic, kind=kind)
     words = text.sms_body if message.channel == ContactChannel.SMS else text.body
     body = render_to_string(
         "scheduling/messages/visit_notice.txt", {"text": wording.fill(words, values), "clinic": clinic}

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from clinic import audit, permissions
 from clinic.models import Patient, User
-from clinic.outbox.models import MessageLink
+from clinic.outbox.models import MessageLink, MessageWording
 from clinic.scheduling import services
-from clinic.scheduling.models import ReminderTemplate
 
 
 def reminders_opt_out(*, link: MessageLink) -> Patient:
@@ -46,9 +45,9 @@ def _require_admin(actor: User, clinic) -> None:
         raise PermissionDenied
 
 
-def reminder_wording_save(*, actor: User, template: ReminderTemplate) -> ReminderTemplate:
+def reminder_wording_save(*, actor: User, template: MessageWording) -> MessageWording:
     """Save the clinic's wording of one kind (and visit type); placeholders are checked by
-    ``ReminderTemplate.clean``, so an unknown one is a form error naming it."""
+    ``MessageWording.clean``, so an unknown one is a form error naming it."""
     _require_admin(actor, template.clinic)
     template.full_clean()
     created = template.pk is None
@@ -63,7 +62,7 @@ def reminder_wording_save(*, actor: User, template: ReminderTemplate) -> Reminde
     return template
 
 
-def reminder_wording_reset(*, actor: User, template: ReminderTemplate) -> None:
+def reminder_wording_reset(*, actor: User, template: MessageWording) -> None:
     """Back to the shipped default: the clinic's row goes."""
     _require_admin(actor, template.clinic)
     with transaction.atomic():

@@ -12,9 +12,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import access, permissions, text_input
-from clinic.outbox.models import VISIT_REMINDERS
-from clinic.scheduling import reminder_messages, reminder_services, wording
-from clinic.scheduling.models import AppointmentType, ReminderTemplate, WordingKind
+from clinic.outbox import wording
+from clinic.outbox.clinic_wording import wording_for
+from clinic.outbox.models import PER_VISIT_TYPE, MessageWording, WordingKind
+from clinic.scheduling import reminder_services
+from clinic.scheduling.models import AppointmentType
 
 
 @login_required
@@ -36,13 +38,13 @@ def wording_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     saved = {
         (row.kind, row.appointment_type_id): row
-        for row in permissions.scoped(request.user, ReminderTemplate).select_related("appointment_type")
+        for row in permissions.scoped(request.user, MessageWording).select_related("appointment_type")
     }
     visit_types = list(permissions.scoped(request.user, AppointmentType))
     rows = []
     for kind in WordingKind:
         rows.append({"kind": kind, "visit_type": None, "custom": (kind.value, None) in saved})
-        if kind in VISIT_REMINDERS:
+        if kind in PER_VISIT_TYPE:
             rows += [
                 {"kind": kind, "visit_type": visit_type, "custom": (kind.value, visit_type.pk) in saved}
                 for visit_type in visit_types
@@ -52,7 +54,7 @@ def wording_list(request: HttpRequest) -> HttpResponse:
 
 class WordingForm(text_input.ModelForm):
     class Meta:
-        model = ReminderTemplate
+        model = MessageWording
         fields = ["subject", "body", "sms_body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8}), "sms_body": forms.Textarea(attrs={"rows": 3})}
 
@@ -66,15 +68,15 @@ def _preview(form: WordingForm) -> dict[str, str] | None:
 @login_required
 def wording_edit(request: HttpRequest, kind: str, type_pk: int | None = None) -> HttpResponse:
     _require_admin(request)
-    if kind not in WordingKind.values or (type_pk is not None and kind not in VISIT_REMINDERS):
+    if kind not in WordingKind.values or (type_pk is not None and kind not in PER_VISIT_TYPE):
         raise Http404
     clinic = request.user.clinic
     visit_type = access.appointment_type_for(request.user, type_pk) if type_pk is not None else None
-    template = permissions.scoped(request.user, ReminderTemplate).filter(kind=kind, appointment_type=visit_type).first()
+    template = permissions.scoped(request.user, MessageWording).filter(kind=kind, appointment_type=visit_type).first()
     if template is None:
         # A new wording per visit type starts from what that type gets now.
-        default = reminder_messages.wording_for(clinic=clinic, kind=kind)
-        template = ReminderTemplate(
+        default = wording_for(clinic=clinic, kind=kind)
+        template = MessageWording(
             clinic=clinic,
             kind=kind,
             appointment_type=visit_type,

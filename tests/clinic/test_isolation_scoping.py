@@ -201,7 +201,7 @@ def _admin_b_id_posts(world) -> list[tuple[str, str, dict]]:
             },
         ),
         (
-            "/admin/scheduling/remindertemplate/add/",
+            "/admin/outbox/messagewording/add/",
             "appointment_type",
             {
                 "clinic": a.clinic.pk,

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from clinic import messaging
 from clinic.outbox import dispatch, tasks
-from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
-from clinic.scheduling.models import ReminderTemplate
+from clinic.outbox.models import MessageKind, MessageStatus, MessageWording, PatientMessage
 from intake import services, tokens
 from intake.models import IntakeInvitation
 from tests.intake.helpers import last_link, token_of
@@ -99,7 +98,7 @@ def test_a_refused_link_is_taken_back(episode, front_desk, monkeypatch):
 
 @pytest.mark.django_db
 def test_the_clinics_own_wording_is_used_and_always_carries_the_link(episode, front_desk):
-    ReminderTemplate.objects.create(
+    MessageWording.objects.create(
         clinic=episode.patient.clinic,
         kind="intake_link",
         subject="Your form, {first_name}",

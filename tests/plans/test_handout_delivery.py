@@ -17,9 +17,8 @@ from clinic.models import AuditEvent, ContactChannel
 from clinic.outbox import dispatch
 from clinic.outbox import services as outbox
 from clinic.outbox import tasks as outbox_tasks
-from clinic.outbox.models import MessageKind, PatientMessage
+from clinic.outbox.models import MessageKind, MessageWording, PatientMessage
 from clinic.portal.models import PortalLink
-from clinic.scheduling.models import ReminderTemplate
 from plans import handouts, services
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanItem, PlanStatus
 from tests.plans.handout_helpers import plan_of, signed_version
@@ -292,7 +291,7 @@ def test_a_failed_render_is_retried_only_by_a_clinician_and_audited(
 
 
 def test_the_clinics_own_wording_is_used(client, draft, clinician, patient, django_capture_on_commit_callbacks):
-    ReminderTemplate.objects.create(
+    MessageWording.objects.create(
         clinic=patient.clinic,
         kind="home_program",
         subject="{first_name}, your {program}",

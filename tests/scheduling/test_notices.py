@@ -12,9 +12,9 @@ from icalendar import Calendar
 
 from clinic import messaging
 from clinic.outbox import dispatch
-from clinic.outbox.models import MessageKind, PatientMessage
+from clinic.outbox.models import MessageKind, MessageWording, PatientMessage
 from clinic.scheduling import services
-from clinic.scheduling.models import Appointment, ReminderTemplate
+from clinic.scheduling.models import Appointment
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 NINE = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=CHICAGO)
@@ -113,7 +113,7 @@ def test_no_message_without_consent(front_desk, episode, clinician):
 
 
 def test_the_clinics_own_wording_is_used(front_desk, episode, clinician, django_capture_on_commit_callbacks):
-    ReminderTemplate.objects.create(
+    MessageWording.objects.create(
         clinic=episode.patient.clinic,
         kind="visit_booked",
         subject="See you {visit_when}",

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import AuditEvent
-from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
+from clinic.outbox.models import MessageKind, MessageStatus, MessageWording, PatientMessage
 from clinic.permissions import Role
-from clinic.scheduling.models import ReminderTemplate
 from tests.factories import AppointmentFactory, EpisodeFactory, UserFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -177,13 +176,13 @@ def test_the_clinic_admin_edits_previews_and_resets_wording(client, clinic_admin
     }
     preview = client.post(url, {**form, "preview": "1"}).content.decode()
     assert "Hi Alex, Dana Lead expects you at 09:00." in preview
-    assert not ReminderTemplate.objects.exists()
+    assert not MessageWording.objects.exists()
     assert client.post(url, {**form, "save": ""}).status_code == 302
-    saved = ReminderTemplate.objects.get(clinic=clinic, kind="first", appointment_type=None)
+    saved = MessageWording.objects.get(clinic=clinic, kind="first", appointment_type=None)
     assert saved.body == form["body"]
     assert AuditEvent.objects.filter(action="reminder_wording.created", actor=clinic_admin).exists()
     assert client.post(url, {**form, "reset": "1"}).status_code == 302
-    assert not ReminderTemplate.objects.exists()
+    assert not MessageWording.objects.exists()
 
 
 def test_an_unknown_placeholder_is_a_form_error_naming_it_and_keeps_the_text(client, clinic_admin):
@@ -197,14 +196,14 @@ def test_an_unknown_placeholder_is_a_form_error_naming_it_and_keeps_the_text(cli
     html = page.content.decode()
     assert "Unknown placeholder {frist_name}" in html
     assert "Hi {frist_name}, see you {visit_day}." in html
-    assert not ReminderTemplate.objects.exists()
+    assert not MessageWording.objects.exists()
 
 
 def test_new_wording_for_a_visit_type_starts_from_the_clinics_wording_for_every_type(client, clinic_admin, clinic):
     from clinic.scheduling.models import AppointmentType
 
     visit_type = AppointmentType.objects.create(clinic=clinic, kind="follow_up", name="Follow-up", minutes=30)
-    ReminderTemplate.objects.create(
+    MessageWording.objects.create(
         clinic=clinic, kind="second", subject="Our own {visit_day}", body="Our body", sms_body="Our text"
     )
     client.force_login(clinic_admin)
@@ -268,5 +267,5 @@ def test_unknown_kinds_and_foreign_visit_types_are_404(client, clinic_admin, oth
 
 def test_wording_is_in_the_django_admin_for_the_clinic_admin(client, clinic_admin):
     client.force_login(clinic_admin)
-    assert client.get("/admin/scheduling/remindertemplate/").status_code == 200
-    assert client.get("/admin/scheduling/remindertemplate/add/").status_code == 200
+    assert client.get("/admin/outbox/messagewording/").status_code == 200
+    assert client.get("/admin/outbox/messagewording/add/").status_code == 200

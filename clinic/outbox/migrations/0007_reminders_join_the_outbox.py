@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clinic', '0016_clinic_logo_checked_picture'),
-        ('outbox', '0004_owed_intake_links'),
+        ('outbox', '0005_message_wording'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0017_wording_for_intake_links'),
+        ('scheduling', '0018_wording_moves_to_outbox'),
         ('outbox', '0008_reminders_moved'),
     ]
 

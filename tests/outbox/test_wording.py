@@ -1,4 +1,5 @@
-"""Reminder wording: placeholders per kind, unknown ones refused by name, defaults that fill."""
+"""The wording of messages to patients: placeholders per kind, unknown ones refused by name,
+defaults that fill, one kind of wording per reminder kind."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from clinic.scheduling import wording
-from clinic.scheduling.models import ReminderTemplate
+from clinic.outbox import wording
+from clinic.outbox.models import PER_VISIT_TYPE, MessageWording, WordingKind
+from clinic.scheduling.models import APPOINTMENT_KINDS, ReminderKind
 
 
 @pytest.mark.parametrize(
@@ -41,6 +43,16 @@ def test_fill(text, values, expected):
     assert wording.fill(text, values) == expected
 
 
+def test_every_reminder_kind_has_its_wording_kind_with_the_same_label():
+    # The outbox spells the reminder kinds out rather than import scheduling.
+    assert {kind: WordingKind(kind).label for kind in ReminderKind.values} == dict(ReminderKind.choices)
+    assert set(PER_VISIT_TYPE) == set(APPOINTMENT_KINDS)
+
+
+def test_every_wording_kind_has_a_default_and_its_placeholders():
+    assert set(wording.DEFAULTS) == set(WordingKind.values) == set(wording.BY_KIND)
+
+
 @pytest.mark.parametrize("kind", list(wording.DEFAULTS))
 def test_every_shipped_default_uses_only_its_kinds_placeholders_and_fills_completely(kind):
     default = wording.DEFAULTS[kind]
@@ -51,7 +63,7 @@ def test_every_shipped_default_uses_only_its_kinds_placeholders_and_fills_comple
 
 
 def test_saving_wording_with_an_unknown_placeholder_names_it(clinic):
-    template = ReminderTemplate(
+    template = MessageWording(
         clinic=clinic, kind="first", subject="Visit {visit_day}", body="Hello {frist_name}", sms_body="Hi"
     )
     with pytest.raises(ValidationError) as error:
@@ -61,9 +73,9 @@ def test_saving_wording_with_an_unknown_placeholder_names_it(clinic):
 
 
 def test_the_database_refuses_a_second_wording_for_the_same_kind(clinic):
-    ReminderTemplate.objects.create(clinic=clinic, kind="check_in", subject="s", body="b", sms_body="t")
+    MessageWording.objects.create(clinic=clinic, kind="check_in", subject="s", body="b", sms_body="t")
     with pytest.raises(IntegrityError), transaction.atomic():
-        ReminderTemplate.objects.create(clinic=clinic, kind="check_in", subject="s2", body="b2", sms_body="t2")
+        MessageWording.objects.create(clinic=clinic, kind="check_in", subject="s2", body="b2", sms_body="t2")
 
 
 def test_the_database_refuses_a_visit_type_on_a_non_visit_reminder(clinic):
@@ -71,6 +83,6 @@ def test_the_database_refuses_a_visit_type_on_a_non_visit_reminder(clinic):
 
     visit_type = AppointmentType.objects.create(clinic=clinic, kind="follow_up", name="Follow-up", minutes=30)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ReminderTemplate.objects.create(
+        MessageWording.objects.create(
             clinic=clinic, kind="check_in", appointment_type=visit_type, subject="s", body="b", sms_body="t"
         )

@@ -1,5 +1,5 @@
-"""The wording of messages to patients (reminders, visit notices, the home program's message):
-shipped defaults per kind and a small placeholder syntax.
+"""The wording of messages to patients (reminders, visit notices, the home program's and the
+intake link's messages): shipped defaults per kind and a small placeholder syntax.
 
 A placeholder is a name in braces, such as ``{visit_time}``. Each kind allows its own names;
 anything else in braces is refused when a clinic saves its wording, so a typo never reaches a

@@ -1,18 +1,18 @@
-"""The clinic's wording of a message (or the shipped default)."""
+"""The words a clinic sends for a kind of message: its own, else the shipped default."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 
-from clinic.scheduling import wording
-from clinic.scheduling.models import ReminderTemplate
+from clinic.outbox import wording
+from clinic.outbox.models import MessageWording
 
 
 def wording_for(*, clinic, kind: str, appointment_type_id: int | None = None) -> wording.Wording:
     """The clinic's wording for the kind (for the visit type first, if it has one), else the default."""
     rows = {
         row.appointment_type_id: row
-        for row in ReminderTemplate.objects.filter(clinic=clinic, kind=kind).filter(
+        for row in MessageWording.objects.filter(clinic=clinic, kind=kind).filter(
             Q(appointment_type__isnull=True) | Q(appointment_type_id=appointment_type_id)
         )
     }
