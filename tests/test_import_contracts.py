@@ -1,5 +1,5 @@
-"""The import contracts in pyproject.toml hold, and the core contract can fail: take the
-dashboards (which gather every app) out of its composition modules and it breaks."""
+"""The import contracts in pyproject.toml hold, and each can fail: take the dashboards (which
+gather every app) out of the core's composition modules, or swap two layers, and it breaks."""
 
 from __future__ import annotations
 
@@ -34,3 +34,16 @@ def test_the_core_contract_breaks_when_a_core_module_reaches_an_app(tmp_path):
 
     assert result.returncode != 0
     assert "clinic.views is not allowed to import" in result.stdout
+
+
+def test_the_layers_contract_breaks_when_an_app_reaches_up(tmp_path):
+    # Swapping two layers makes scheduling's imports of plans upward ones.
+    config = (ROOT / "pyproject.toml").read_text()
+    config = config.replace('    "clinic.scheduling",\n    "plans",\n', '    "plans",\n    "clinic.scheduling",\n')
+    assert '"plans",\n    "clinic.scheduling"' in config
+    (tmp_path / "pyproject.toml").write_text(config)
+
+    result = _lint(tmp_path / "pyproject.toml")
+
+    assert result.returncode != 0
+    assert "clinic.scheduling is not allowed to import plans" in result.stdout

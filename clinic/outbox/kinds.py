@@ -17,7 +17,7 @@ from types import ModuleType
 from clinic.outbox.models import MessageKind
 
 KINDS: dict[str, str] = {
-    MessageKind.HANDOUT_READY: "plans.handout_messages",
+    MessageKind.HANDOUT_READY: "clinic.portal.home_program_messages",
     MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
     MessageKind.INTAKE_LINK: "intake.link_messages",
     MessageKind.FIRST: "clinic.scheduling.visit_reminders",
