@@ -35,8 +35,12 @@ def cancel(*, intake: Intake | None = None, invitation: IntakeInvitation | None 
     services.cancel_all(kinds=[MessageKind.INTAKE_NUDGE], subject_ids=links, reason=reason)
 
 
-def prepare(message: PatientMessage) -> Outgoing | NotOwed:
-    invitation = IntakeInvitation.objects.select_related("intake").filter(pk=message.subject_id).first()
+def _invitation(message: PatientMessage) -> IntakeInvitation | None:
+    return IntakeInvitation.objects.select_related("intake").filter(pk=message.subject_id).first()
+
+
+def obsolete(message: PatientMessage) -> NotOwed | None:
+    invitation = _invitation(message)
     if invitation is None:
         return NotOwed(MessageStatus.CANCELLED, NO_LONGER_LIVE)
     closed = reminders.episode_closed(message)
@@ -46,6 +50,10 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
         return NotOwed(MessageStatus.CANCELLED, "The intake is submitted.")
     if not invitation.is_live or invitation.sent_at is None:
         return NotOwed(MessageStatus.CANCELLED, NO_LONGER_LIVE)
+    return None
+
+
+def prepare(message: PatientMessage) -> Outgoing:
     patient = message.episode.patient
-    sent = timezone.localtime(invitation.sent_at, patient.clinic.zone)
+    sent = timezone.localtime(_invitation(message).sent_at, patient.clinic.zone)
     return reminders.compose(message, values=reminders.values_of(patient) | {"sent_day": f"{sent.day} {sent:%B}"})

@@ -137,21 +137,32 @@ def _prepare(message_id: int) -> _Send | None:
         patient = message.episode.patient
         clinic = patient.clinic
         now = timezone.now()
+        refused = rules.refusal(
+            kind=message.kind, consent=patient.contact_consent, opted_out=patient.reminders_opted_out_at is not None
+        )
+        if refused is not None:
+            _settle(message, MessageStatus.SKIPPED, refused.reason)
+            return None
         kind = kinds.module(message.kind)
+        # Whether the subject still wants it comes before quiet hours: a reminder of a visit
+        # cancelled at night is settled at once, not held until the morning.
+        obsolete = getattr(kind, "obsolete", None)
+        gone = obsolete(message) if obsolete is not None else None
+        if gone is not None:
+            _settle(message, gone.status, gone.reason)
+            return None
         deadline = getattr(kind, "deadline", None)
-        decision = rules.decide(
+        held = rules.timing(
             kind=message.kind,
-            consent=patient.contact_consent,
-            opted_out=patient.reminders_opted_out_at is not None,
             now=now,
             clock=rules.Clock(start=clinic.quiet_hours_start, end=clinic.quiet_hours_end, zone=clinic.zone),
             latest=deadline(message) if deadline is not None else None,
         )
-        if isinstance(decision, rules.Skip):
-            _settle(message, MessageStatus.SKIPPED, decision.reason)
+        if isinstance(held, rules.Skip):
+            _settle(message, MessageStatus.SKIPPED, held.reason)
             return None
-        if isinstance(decision, rules.Wait):
-            message.status, message.due_at, message.queued_at = MessageStatus.PENDING, decision.until, None
+        if isinstance(held, rules.Wait):
+            message.status, message.due_at, message.queued_at = MessageStatus.PENDING, held.until, None
             message.save(update_fields=["status", "due_at", "queued_at", "updated_at"])
             return None
         message.channel = patient.preferred_contact_channel

@@ -2,8 +2,10 @@
 
 Each module has ``prepare(message)``, called under the row lock when the message is about to
 go: it returns an ``Outgoing`` (what to send) or a ``NotOwed`` (why not, now that the subject
-changed). A module whose kind is held by quiet hours until a moment after which it makes no
-sense (a visit reminder's visit) has ``deadline(message)``. A module whose subject keeps a copy
+changed). A reminder's module also has ``obsolete(message)`` (a ``NotOwed`` or None), asked
+before quiet hours so a reminder no longer wanted is settled at once rather than held, and
+``prepare`` may then take the subject as still wanting it; one held by quiet hours only until
+a moment after which it makes no sense (a visit) has ``deadline(message)``. A module whose subject keeps a copy
 of the outcome for its own page also has ``settled(message)``, called in the transaction that
 records the outcome. Named as dotted paths so the outbox imports none of the apps that send
 through it.

@@ -65,18 +65,3 @@ def timing(
     if allowed < now:
         return Skip(QUIET_UNTIL_TOO_LATE)
     return None
-
-
-def decide(
-    *,
-    kind: str,
-    consent: bool,
-    opted_out: bool,
-    now: datetime.datetime,
-    clock: Clock,
-    latest: datetime.datetime | None = None,
-) -> Skip | Wait | None:
-    """None when the message may go now; else skip it (why) or wait (until when)."""
-    return refusal(kind=kind, consent=consent, opted_out=opted_out) or timing(
-        kind=kind, now=now, clock=clock, latest=latest
-    )

@@ -11,7 +11,7 @@ from clinic.portal.services import link_issue
 from plans import follow_ups
 
 
-def prepare(message: PatientMessage) -> Outgoing | NotOwed:
+def obsolete(message: PatientMessage) -> NotOwed | None:
     version = follow_ups.version_of(message)
     if version is None:
         return NotOwed(MessageStatus.CANCELLED, follow_ups.PLAN_GONE)
@@ -20,9 +20,13 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
         return closed
     if version.check_ins.exists():
         return NotOwed(MessageStatus.SKIPPED, "The patient is already logging the home program.")
+    return None
+
+
+def prepare(message: PatientMessage) -> Outgoing:
     patient = message.episode.patient
     return reminders.compose(
         message,
-        values=reminders.values_of(patient) | follow_ups.values_of(version),
+        values=reminders.values_of(patient) | follow_ups.values_of(follow_ups.version_of(message)),
         portal=link_issue(patient=patient),
     )

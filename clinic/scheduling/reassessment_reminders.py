@@ -10,7 +10,7 @@ from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentSt
 from plans import follow_ups
 
 
-def prepare(message: PatientMessage) -> Outgoing | NotOwed:
+def obsolete(message: PatientMessage) -> NotOwed | None:
     version = follow_ups.version_of(message)
     if version is None:
         return NotOwed(MessageStatus.CANCELLED, follow_ups.PLAN_GONE)
@@ -25,5 +25,9 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
     )
     if booked.exists():
         return NotOwed(MessageStatus.SKIPPED, "A re-assessment is booked.")
-    patient = message.episode.patient
-    return reminders.compose(message, values=reminders.values_of(patient) | follow_ups.values_of(version))
+    return None
+
+
+def prepare(message: PatientMessage) -> Outgoing:
+    values = reminders.values_of(message.episode.patient) | follow_ups.values_of(follow_ups.version_of(message))
+    return reminders.compose(message, values=values)

@@ -79,20 +79,22 @@ def _visit(message: PatientMessage) -> Appointment | None:
     return Appointment.objects.select_related("clinician").filter(pk=message.subject_id).first()
 
 
-def deadline(message: PatientMessage) -> datetime.datetime | None:
-    """Quiet hours hold a visit reminder only until the visit."""
-    visit = _visit(message)
-    if visit is None or visit.status != AppointmentStatus.BOOKED or visit.starts_at <= timezone.now():
-        return None  # not owed at all: ``prepare`` says why
-    return visit.starts_at
-
-
-def prepare(message: PatientMessage) -> Outgoing | NotOwed:
+def obsolete(message: PatientMessage) -> NotOwed | None:
     visit = _visit(message)
     if visit is None or visit.status != AppointmentStatus.BOOKED:
         return NotOwed(MessageStatus.CANCELLED, NOT_BOOKED)
     if visit.starts_at <= timezone.now():
         return NotOwed(MessageStatus.SKIPPED, "The visit had already started.")
+    return None
+
+
+def deadline(message: PatientMessage) -> datetime.datetime:
+    """Quiet hours hold a visit reminder only until the visit."""
+    return _visit(message).starts_at
+
+
+def prepare(message: PatientMessage) -> Outgoing:
+    visit = _visit(message)
     patient = message.episode.patient
     clinic = patient.clinic
     with timezone.override(clinic.zone):

@@ -76,8 +76,9 @@ def test_submitting_the_intake_cancels_the_nudge(client, patient, episode, front
 
 
 def test_a_nudge_due_after_a_submission_it_missed_is_not_sent(episode, front_desk, clinic):
-    # Quiet hours would hold the nudge till morning before it is looked at.
-    _no_quiet_hours(clinic)
+    # Quiet hours all day but a minute: a nudge no longer wanted is settled at once, not held.
+    clinic.quiet_hours_start, clinic.quiet_hours_end = datetime.time(0, 1), datetime.time(0, 0)
+    clinic.save()
     send_invitation(episode, actor=front_desk)
     nudge = _nudges().get()
     intake = latest_invitation(episode).intake

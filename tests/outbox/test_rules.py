@@ -33,6 +33,9 @@ MORNING = datetime.datetime(2026, 12, 3, 8, 0, tzinfo=CHICAGO)
         ("first", True, False, NIGHT, MORNING, rules.Skip(rules.QUIET_UNTIL_TOO_LATE)),
     ],
 )
-def test_decide(kind, consent, opted_out, now, latest, expected):
-    decision = rules.decide(kind=kind, consent=consent, opted_out=opted_out, now=now, clock=CLOCK, latest=latest)
+def test_refusal_then_timing(kind, consent, opted_out, now, latest, expected):
+    # The dispatcher's order: a refusal first, then (once the subject still wants it) quiet hours.
+    decision = rules.refusal(kind=kind, consent=consent, opted_out=opted_out) or rules.timing(
+        kind=kind, now=now, clock=CLOCK, latest=latest
+    )
     assert decision == expected

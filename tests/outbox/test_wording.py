@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from clinic.outbox import wording
-from clinic.outbox.models import PER_VISIT_TYPE, MessageWording, WordingKind
-from clinic.scheduling.models import APPOINTMENT_KINDS, ReminderKind
+from clinic.outbox.models import PER_VISIT_TYPE, REMINDERS, MessageKind, MessageWording, WordingKind
 
 
 @pytest.mark.parametrize(
@@ -44,9 +43,10 @@ def test_fill(text, values, expected):
 
 
 def test_every_reminder_kind_has_its_wording_kind_with_the_same_label():
-    # The outbox spells the reminder kinds out rather than import scheduling.
-    assert {kind: WordingKind(kind).label for kind in ReminderKind.values} == dict(ReminderKind.choices)
-    assert set(PER_VISIT_TYPE) == set(APPOINTMENT_KINDS)
+    assert {kind: WordingKind(kind).label for kind in REMINDERS} == {
+        kind: MessageKind(kind).label for kind in REMINDERS
+    }
+    assert set(PER_VISIT_TYPE) == {MessageKind.FIRST, MessageKind.SECOND}
 
 
 def test_every_wording_kind_has_a_default_and_its_placeholders():
