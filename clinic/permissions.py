@@ -144,6 +144,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.waitlistentry": "episode__patient__clinic",
     "outbox.patientmessage": "episode__patient__clinic",
     "outbox.messagewording": "clinic",
+    "outbox.messagelink": "message__episode__patient__clinic",
     "portal.portallink": "patient__clinic",
     "portal.homeprogramcheckin": "version__plan__episode__patient__clinic",
     "webhooks.webhookendpoint": "clinic",
