@@ -143,7 +143,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
     "scheduling.reminder": "episode__patient__clinic",
-    "outbox.patientmessage": "episode__patient__clinic",
+    "outbox.patientmessage": "patient__clinic",
     "scheduling.reminderlink": "reminder__episode__patient__clinic",
     "scheduling.remindertemplate": "clinic",
     "portal.portallink": "patient__clinic",

@@ -18,6 +18,7 @@ KINDS: dict[str, str] = {
     MessageKind.HANDOUT_READY: "plans.handout_messages",
     MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
     MessageKind.INTAKE_LINK: "intake.link_messages",
+    MessageKind.CONTACT_CHANGE: "clinic.contact_changes.messages",
 }
 
 

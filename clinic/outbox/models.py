@@ -1,7 +1,9 @@
 """The outbox: one row per message to a patient, the record of what is still to be sent.
 
-A row names its episode, its kind and its subject (the row the message is about: a handout, a
-visit); the kind says which model the subject is (``clinic.outbox.kinds``). Its status moves
+A row names its patient, its kind and its subject (the row the message is about: a handout, a
+visit, a contact change); the kind says which model the subject is (``clinic.outbox.kinds``).
+Most messages are about an episode of care and name it too; a contact change belongs to the
+patient alone. Its status moves
 pending -> queued -> sending -> sent, or ends skipped (not wanted any more, with the reason),
 cancelled (the subject changed before it was due) or failed (the front desk sees it). The
 reason is short and never quotes the patient's details.
@@ -12,13 +14,14 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from clinic.models import EpisodeOfCare
+from clinic.models import EpisodeOfCare, Patient
 
 
 class MessageKind(models.TextChoices):
     HANDOUT_READY = "handout_ready", "Home program ready"
     VISIT_NOTICE = "visit_notice", "Visit booked, moved or cancelled"
     INTAKE_LINK = "intake_link", "Intake link"
+    CONTACT_CHANGE = "contact_change", "Contact details change asked for"
 
 
 class MessageStatus(models.TextChoices):
@@ -37,7 +40,10 @@ UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 
 
 class PatientMessage(models.Model):
-    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="patient_messages")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="patient_messages")
+    episode = models.ForeignKey(
+        EpisodeOfCare, on_delete=models.CASCADE, null=True, blank=True, related_name="patient_messages"
+    )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     subject_id = models.PositiveBigIntegerField(help_text="The row the message is about; its model follows the kind.")
     status = models.CharField(max_length=9, choices=MessageStatus.choices, default=MessageStatus.PENDING)
@@ -46,6 +52,8 @@ class PatientMessage(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Empty until the message goes (the patient's preferred channel then), unless the kind fixed
+    # it when the message was owed: a contact-change notice per confirmed address.
     channel = models.CharField(max_length=5, blank=True)
     reason = models.CharField(max_length=200, blank=True, help_text="Why it was not sent; no patient details.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -73,4 +81,4 @@ class PatientMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.pk} of episode {self.episode_id}"
+        return f"{self.get_kind_display()} {self.pk} to patient {self.patient_id}"

@@ -31,14 +31,13 @@ class FailedMessage:
 def _failed(*, user, since: datetime.datetime | None = None) -> QuerySet:
     """(kind, patient id, due, reason) of every failed message to a patient of the user's
     clinic, newest first. Reminders still have their own table: both are read in one query."""
-    episodes = permissions.scoped_episodes(user)
     columns = ("kind", "patient_id", "due_at", "reason")
-    outbox = PatientMessage.objects.filter(status=MessageStatus.FAILED, episode__in=episodes)
-    reminders = Reminder.objects.filter(status=ReminderStatus.FAILED, episode__in=episodes)
+    outbox = PatientMessage.objects.filter(status=MessageStatus.FAILED, patient__in=permissions.scoped_patients(user))
+    reminders = Reminder.objects.filter(status=ReminderStatus.FAILED, episode__in=permissions.scoped_episodes(user))
     if since is not None:
         outbox, reminders = outbox.filter(due_at__gte=since), reminders.filter(due_at__gte=since)
     # The parts drop their models' default ordering: SQLite refuses one inside a UNION.
-    outbox = outbox.annotate(patient_id=F("episode__patient_id")).values_list(*columns).order_by()
+    outbox = outbox.values_list(*columns).order_by()
     reminders = (
         reminders.annotate(patient_id=F("episode__patient_id"), reason=F("error")).values_list(*columns).order_by()
     )
