@@ -30,10 +30,6 @@ app.conf.update(
             "task": "clinic.tasks.sweep_staff_invitations",
             "schedule": 300.0,
         },
-        "resend-owed-contact-change-notices": {
-            "task": "clinic.tasks.sweep_contact_change_notices",
-            "schedule": 300.0,
-        },
         "resend-owed-account-notices": {
             "task": "clinic.tasks.sweep_account_notices",
             "schedule": 300.0,

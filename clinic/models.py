@@ -536,6 +536,8 @@ class ContactChange(models.Model):
     status = models.CharField(max_length=10, choices=ContactChangeStatus.choices, default=ContactChangeStatus.PENDING)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The confirmed addresses told, one outbox message each; ``notice`` is the copy of their
+    # outcome the message module keeps.
     notice_channels = models.JSONField(default=list, blank=True)
     notice = models.CharField(max_length=10, choices=ContactChangeNotice.choices, default=ContactChangeNotice.OWED)
     notice_error = models.CharField(max_length=200, blank=True)

@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.core.management import call_command
 
-from clinic import account_notices, contact_changes, services
+from clinic import account_notices, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -41,17 +41,3 @@ def sweep_account_notices() -> int:
 @shared_task
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_contact_change_notice(change_id: int) -> bool:
-    return contact_changes.deliver_notice(change_id=change_id)
-
-
-@shared_task
-def sweep_contact_change_notices() -> int:
-    """Re-queue notices of contact changes whose task message was lost; the row says what is owed."""
-    owed = contact_changes.owed_notices()
-    for change_id in owed:
-        send_contact_change_notice.delay(change_id)
-    return len(owed)

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from clinic import access, api_tokens, audit, contact_changes, permissions, selectors, services, thresholds
+from clinic import access, api_tokens, audit, permissions, selectors, services, thresholds
+from clinic.contact_changes import services as contact_changes
 from clinic.forms import (
     ApiTokenForm,
     ClinicSettingsForm,

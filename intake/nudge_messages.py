@@ -54,6 +54,6 @@ def obsolete(message: PatientMessage) -> NotOwed | None:
 
 
 def prepare(message: PatientMessage) -> Outgoing:
-    patient = message.episode.patient
+    patient = message.patient
     sent = timezone.localtime(_invitation(message).sent_at, patient.clinic.zone)
     return reminders.compose(message, values=reminders.values_of(patient) | {"sent_day": f"{sent.day} {sent:%B}"})

@@ -17,7 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic import audit, contact_changes, permissions, queueing, text_input, thresholds
+from clinic import audit, permissions, queueing, text_input, thresholds
+from clinic.contact_changes import services as contact_changes
 from clinic.models import EpisodeOfCare, User
 from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind
@@ -240,7 +241,7 @@ def _score_rows(intake: Intake) -> list[QuestionnaireScore]:
 
 def _propose_contact_details(intake: Intake) -> None:
     """The contact details the patient gave are held for the front desk to confirm: whoever
-    holds the link may not be the patient (``clinic.contact_changes``)."""
+    holds the link may not be the patient (``clinic.contact_changes.services``)."""
     about = intake.answers.get("about", {})
     patient = intake.episode.patient
     contact_changes.propose(

@@ -52,7 +52,8 @@ from pypdf import PdfReader
 
 from assessments import services as assessment_services
 from assessments.models import Finding, OutcomeScore, RomMeasurement
-from clinic import api_tokens, contact_changes, services
+from clinic import api_tokens, services
+from clinic.contact_changes import services as contact_changes
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
 from clinic.outbox.models import (
     PER_VISIT_TYPE,

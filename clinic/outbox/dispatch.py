@@ -36,12 +36,16 @@ INTERRUPTED = "Sending was interrupted; the message may not have arrived."
 @dataclass(frozen=True)
 class Outgoing:
     """What a kind's ``prepare`` composed. ``undo`` takes back what was stored for this message
-    alone (a link's hash): run when the provider refused it, as no message carries the link."""
+    alone (a link's hash): run when the provider refused it, as no message carries the link.
+    ``recipient`` (anything with ``email``, ``mobile_phone`` and ``preferred_contact_channel``)
+    replaces the patient record's addresses: a contact-change notice goes to the addresses
+    confirmed when the change was asked for, whatever the record holds by then."""
 
     subject: str
     body: str
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
     undo: list[Callable[[], object]] = field(default_factory=list)
+    recipient: object | None = None
 
 
 @dataclass(frozen=True)
@@ -127,14 +131,14 @@ def _prepare(message_id: int) -> _Send | None:
     with transaction.atomic():
         message = (
             PatientMessage.objects.select_for_update(of=("self",))
-            .select_related("episode__patient__clinic")
+            .select_related("patient__clinic")
             .filter(pk=message_id)
             .first()
         )
         # Not before it is due: a message moved later (its visit moved) while its send was queued.
         if message is None or message.status not in UNSENT or message.due_at > timezone.now():
             return None
-        patient = message.episode.patient
+        patient = message.patient
         clinic = patient.clinic
         now = timezone.now()
         refused = rules.refusal(
@@ -165,7 +169,9 @@ def _prepare(message_id: int) -> _Send | None:
             message.status, message.due_at, message.queued_at = MessageStatus.PENDING, held.until, None
             message.save(update_fields=["status", "due_at", "queued_at", "updated_at"])
             return None
-        message.channel = patient.preferred_contact_channel
+        # A channel fixed when the message was owed, or by its first attempt, stays; else the
+        # patient's preferred one now. The kind's prepare may still fix it (an intake link).
+        message.channel = message.channel or patient.preferred_contact_channel
         prepared = kind.prepare(message)
         if isinstance(prepared, NotOwed):
             _settle(message, prepared.status, prepared.reason)
@@ -173,7 +179,7 @@ def _prepare(message_id: int) -> _Send | None:
         message.status, message.sending_at = MessageStatus.SENDING, timezone.now()
         message.attempts += 1
         message.save(update_fields=["status", "sending_at", "attempts", "channel", "updated_at"])
-    return _Send(patient=patient, channel=message.channel, outgoing=prepared)
+    return _Send(patient=prepared.recipient or patient, channel=message.channel, outgoing=prepared)
 
 
 def _after_send(message_id: int, status: str, reason: str = "", **fields) -> None:
@@ -181,7 +187,7 @@ def _after_send(message_id: int, status: str, reason: str = "", **fields) -> Non
         message = (
             PatientMessage.objects.select_for_update()
             .filter(pk=message_id, status=MessageStatus.SENDING)
-            .select_related("episode__patient__clinic")
+            .select_related("patient__clinic")
             .first()
         )
         if message is None:

@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     MessageKind.INTAKE_NUDGE: "intake.nudge_messages",
     MessageKind.CHECK_IN: "clinic.portal.check_in_messages",
     MessageKind.REASSESSMENT: "clinic.scheduling.reassessment_reminders",
+    MessageKind.CONTACT_CHANGE: "clinic.contact_changes.messages",
 }
 
 

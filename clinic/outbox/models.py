@@ -1,7 +1,9 @@
 """The outbox: one row per message to a patient, the record of what is still to be sent.
 
-A row names its episode, its kind and its subject (the row the message is about: a handout, a
-visit); the kind says which model the subject is (``clinic.outbox.kinds``). Its status moves
+A row names its patient, its kind and its subject (the row the message is about: a handout, a
+visit, a contact change); the kind says which model the subject is (``clinic.outbox.kinds``).
+Most messages are about an episode of care and name it too; a contact change belongs to the
+patient alone. Its status moves
 pending -> queued -> sending -> sent, or ends skipped (not wanted any more, with the reason),
 cancelled (the subject changed before it was due) or failed (the front desk sees it). The
 reason is short and never quotes the patient's details.
@@ -17,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from clinic.models import Clinic, EpisodeOfCare
+from clinic.models import Clinic, EpisodeOfCare, Patient
 from clinic.outbox import wording
 
 
@@ -25,6 +27,7 @@ class MessageKind(models.TextChoices):
     HANDOUT_READY = "handout_ready", "Home program ready"
     VISIT_NOTICE = "visit_notice", "Visit booked, moved or cancelled"
     INTAKE_LINK = "intake_link", "Intake link"
+    CONTACT_CHANGE = "contact_change", "Contact details change asked for"
     FIRST = "first", "First visit reminder"
     SECOND = "second", "Second visit reminder"
     INTAKE_NUDGE = "intake_nudge", "Intake not finished"
@@ -54,7 +57,10 @@ UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 
 
 class PatientMessage(models.Model):
-    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="patient_messages")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="patient_messages")
+    episode = models.ForeignKey(
+        EpisodeOfCare, on_delete=models.CASCADE, null=True, blank=True, related_name="patient_messages"
+    )
     kind = models.CharField(max_length=20, choices=MessageKind.choices)
     subject_id = models.PositiveBigIntegerField(help_text="The row the message is about; its model follows the kind.")
     status = models.CharField(max_length=9, choices=MessageStatus.choices, default=MessageStatus.PENDING)
@@ -63,6 +69,8 @@ class PatientMessage(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     sending_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Empty until the message goes (the patient's preferred channel then), unless the kind fixed
+    # it when the message was owed: a contact-change notice per confirmed address.
     channel = models.CharField(max_length=5, blank=True)
     reason = models.CharField(max_length=200, blank=True, help_text="Why it was not sent; no patient details.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,9 +84,12 @@ class PatientMessage(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="patient_message_kind_known"),
-            # One message owed per subject and kind: a later change moves it rather than adding one.
+            # One message owed per subject and kind (per channel, for a kind that fixes it when
+            # owed): a later change moves it rather than adding one.
             models.UniqueConstraint(
-                fields=["kind", "subject_id"], condition=Q(status__in=UNSENT), name="patient_message_one_unsent"
+                fields=["kind", "subject_id", "channel"],
+                condition=Q(status__in=UNSENT),
+                name="patient_message_one_unsent",
             ),
             models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="patient_message_status_known"),
             models.CheckConstraint(
@@ -94,7 +105,7 @@ class PatientMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.pk} of episode {self.episode_id}"
+        return f"{self.get_kind_display()} {self.pk} to patient {self.patient_id}"
 
 
 class LinkAction(models.TextChoices):
@@ -139,6 +150,7 @@ class WordingKind(models.TextChoices):
     VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
     HOME_PROGRAM = "home_program", "Home program ready"
     INTAKE_LINK = "intake_link", "Intake link"
+    CONTACT_CHANGE = MessageKind.CONTACT_CHANGE.value, MessageKind.CONTACT_CHANGE.label
 
 
 # The visit reminders: only their wording may differ by visit type.

@@ -76,7 +76,7 @@ def compose(
 ) -> Outgoing:
     """The reminder in the clinic's wording by the message's channel. A reminder about a visit
     (``visit_starts_at``) carries links to confirm and cancel it, valid until it starts."""
-    clinic = message.episode.patient.clinic
+    clinic = message.patient.clinic
     text = wording_for(clinic=clinic, kind=message.kind, appointment_type_id=appointment_type_id)
     link_days = thresholds.for_clinic(clinic)["reminder_opt_out_link_days"]
     context = {

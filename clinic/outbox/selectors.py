@@ -30,10 +30,10 @@ class FailedMessage:
 def _failed(*, user, since: datetime.datetime | None = None) -> QuerySet:
     """(kind, patient id, due, reason) of every failed message to a patient of the user's
     clinic, newest first."""
-    rows = PatientMessage.objects.filter(status=MessageStatus.FAILED, episode__in=permissions.scoped_episodes(user))
+    rows = PatientMessage.objects.filter(status=MessageStatus.FAILED, patient__in=permissions.scoped_patients(user))
     if since is not None:
         rows = rows.filter(due_at__gte=since)
-    return rows.values_list("kind", "episode__patient_id", "due_at", "reason").order_by("-due_at", "kind", "id")
+    return rows.values_list("kind", "patient_id", "due_at", "reason").order_by("-due_at", "kind", "id")
 
 
 def _rows(rows) -> list[FailedMessage]:

@@ -12,20 +12,31 @@ from clinic import queueing
 from clinic.outbox.models import UNSENT, MessageStatus, PatientMessage
 
 
-def enqueue(*, kind: str, episode, subject_id: int, due_at: datetime.datetime | None = None) -> PatientMessage:
-    """Owe a message about ``subject_id``; a message of the kind about it still unsent is
-    enough, as a message tells its subject's state when it goes. Due now (the default): it is
-    queued once the transaction commits."""
-    waiting = PatientMessage.objects.filter(kind=kind, subject_id=subject_id, status__in=UNSENT).first()
-    if waiting is not None:
-        return waiting
+def enqueue(
+    *,
+    kind: str,
+    subject_id: int,
+    episode=None,
+    patient=None,
+    channel: str = "",
+    due_at: datetime.datetime | None = None,
+) -> PatientMessage:
+    """Owe a message about ``subject_id`` to ``patient`` (the episode's patient by default);
+    a message of the kind about it still unsent is enough, as a message tells its subject's
+    state when it goes. A ``channel`` given fixes it, and one message per channel is owed.
+    Due now (the default): it is queued once the transaction commits."""
+    waiting = PatientMessage.objects.filter(kind=kind, subject_id=subject_id, status__in=UNSENT)
+    if channel:
+        waiting = waiting.filter(channel=channel)
+    if (found := waiting.first()) is not None:
+        return found
     now = timezone.now()
     due_at = due_at or now
+    patient_id = patient.pk if patient is not None else episode.patient_id
+    fields = {"patient_id": patient_id, "episode": episode, "kind": kind, "subject_id": subject_id, "channel": channel}
     if due_at > now:
-        return PatientMessage.objects.create(episode=episode, kind=kind, subject_id=subject_id, due_at=due_at)
-    message = PatientMessage.objects.create(
-        episode=episode, kind=kind, subject_id=subject_id, due_at=due_at, status=MessageStatus.QUEUED, queued_at=now
-    )
+        return PatientMessage.objects.create(**fields, due_at=due_at)
+    message = PatientMessage.objects.create(**fields, due_at=due_at, status=MessageStatus.QUEUED, queued_at=now)
     transaction.on_commit(lambda: _publish(message.pk))
     return message
 

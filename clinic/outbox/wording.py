@@ -26,6 +26,8 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     "visit_cancelled": VISIT_NOTICE,
     "home_program": (*COMMON, "program", "clinician"),
     "intake_link": (*COMMON, "link", "valid_until"),
+    # Goes to the address on record, which may not be the patient's: no name, no details.
+    "contact_change": ("clinic_name", "clinic_phone"),
 }
 
 
@@ -52,6 +54,12 @@ def _notice(what: str) -> Wording:
     text = "{clinic_name}: " + what + " With {clinician}."
     return Wording(subject="{clinic_name}: " + what, body=text, sms_body=text)
 
+
+_CONTACT_CHANGE = (
+    "{clinic_name}: someone used your form link to ask us to change the e-mail address or mobile "
+    "number we hold for you. We keep using this one until our staff have checked the change with you. "
+    "If you did not ask for it, please call us on {clinic_phone}."
+)
 
 _HOME_PROGRAM = (
     "{clinic_name}: your {program} from {clinician} is ready. Open it, download the PDF and log your exercises here:"
@@ -111,6 +119,9 @@ DEFAULTS: dict[str, Wording] = {
             "{clinic_name}: please fill in your form before your visit: {link} "
             "(valid until {valid_until}; do not share this link)"
         ),
+    ),
+    "contact_change": Wording(
+        subject="{clinic_name}: a change to your contact details", body=_CONTACT_CHANGE, sms_body=_CONTACT_CHANGE
     ),
 }
 

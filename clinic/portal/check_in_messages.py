@@ -24,7 +24,7 @@ def obsolete(message: PatientMessage) -> NotOwed | None:
 
 
 def prepare(message: PatientMessage) -> Outgoing:
-    patient = message.episode.patient
+    patient = message.patient
     return reminders.compose(
         message,
         values=reminders.values_of(patient) | follow_ups.values_of(follow_ups.version_of(message)),

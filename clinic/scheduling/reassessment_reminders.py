@@ -29,5 +29,5 @@ def obsolete(message: PatientMessage) -> NotOwed | None:
 
 
 def prepare(message: PatientMessage) -> Outgoing:
-    values = reminders.values_of(message.episode.patient) | follow_ups.values_of(follow_ups.version_of(message))
+    values = reminders.values_of(message.patient) | follow_ups.values_of(follow_ups.version_of(message))
     return reminders.compose(message, values=values)

@@ -17,7 +17,7 @@ def reminders_opt_out(*, link: MessageLink) -> Patient:
     """The patient stopped reminders from a reminder's link; later rows are marked, not sent."""
     with transaction.atomic():
         services.use_reminder_link(link)
-        patient = Patient.objects.select_for_update().get(pk=link.message.episode.patient_id)
+        patient = Patient.objects.select_for_update().get(pk=link.message.patient_id)
         if patient.reminders_opted_out_at is None:
             patient.reminders_opted_out_at = timezone.now()
             patient.save(update_fields=["reminders_opted_out_at", "updated_at"])

@@ -126,12 +126,12 @@ class OpenedLink:
 
     @property
     def patient(self):
-        return self.link.message.episode.patient
+        return self.link.message.patient
 
 
 def reminder_link(action: str, link_token: str) -> tuple[OpenedLink | None, LinkProblem | None]:
     """The reminder link a token opens, or why it opens nothing."""
-    rows = MessageLink.objects.select_related("message__episode__patient__clinic").filter(action=action)
+    rows = MessageLink.objects.select_related("message__patient__clinic").filter(action=action)
     link, problem = reminders.LINKS[action].find(rows, link_token)
     if link is None:
         return None, problem

@@ -95,7 +95,7 @@ def deadline(message: PatientMessage) -> datetime.datetime:
 
 def prepare(message: PatientMessage) -> Outgoing:
     visit = _visit(message)
-    patient = message.episode.patient
+    patient = message.patient
     clinic = patient.clinic
     with timezone.override(clinic.zone):
         start = timezone.localtime(visit.starts_at)

@@ -10,8 +10,11 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from clinic import contact_changes, messaging
+from clinic import messaging
+from clinic.contact_changes import services as contact_changes
 from clinic.models import AuditEvent, ContactChange, ContactChangeNotice, ContactChangeStatus, Patient
+from clinic.outbox import dispatch
+from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.permissions import Role
 from clinic.rules import ContactDecision, ContactDetails, contact_decision
 from tests.factories import UserFactory
@@ -225,12 +228,15 @@ def test_the_database_refuses_two_pending_changes_or_an_undated_decision(patient
     ContactChange.objects.create(**fields, status=ContactChangeStatus.CONFIRMED, decided_at=timezone.now())
 
 
-def test_a_transient_failure_does_not_send_again_what_went(patient, change, monkeypatch):
-    """Each confirmed address is told in its own transaction: after the e-mail went and the text
-    message failed for now, the retry sends only the text message."""
-    ContactChange.objects.filter(pk=change.pk).update(notice=ContactChangeNotice.OWED, notice_channels=["email", "sms"])
+def test_a_transient_failure_does_not_send_again_what_went(link, patient, monkeypatch):
+    """Each confirmed address is told by a message of its own: after the e-mail went and the
+    text message failed for now, the retry sends only the text message."""
     mail.outbox.clear()
     messaging.outbox.clear()
+    with transaction.atomic():
+        change = contact_changes.propose(patient=patient, email=NEW_EMAIL, mobile_phone=NEW_PHONE, channel="email")
+    notices = PatientMessage.objects.filter(kind=MessageKind.CONTACT_CHANGE, subject_id=change.pk)
+    by_channel = dict(notices.values_list("channel", "pk"))
     real = messaging.send_to_patient
 
     def text_down(**kwargs):
@@ -239,12 +245,19 @@ def test_a_transient_failure_does_not_send_again_what_went(patient, change, monk
         return real(**kwargs)
 
     monkeypatch.setattr(messaging, "send_to_patient", text_down)
+    assert dispatch.deliver(message_id=by_channel["email"]) is True
     with pytest.raises(messaging.TransientDeliveryError):
-        contact_changes.deliver_notice(change_id=change.pk)
+        dispatch.deliver(message_id=by_channel["sms"])
     monkeypatch.setattr(messaging, "send_to_patient", real)
+    change.refresh_from_db()
+    assert change.notice == ContactChangeNotice.OWED
 
-    assert contact_changes.deliver_notice(change_id=change.pk) is True
+    assert dispatch.deliver(message_id=by_channel["sms"]) is True
 
     assert [message.to for message in mail.outbox] == [[OLD_EMAIL]]
     assert [text["to"] for text in messaging.outbox] == [OLD_PHONE]
-    assert contact_changes.deliver_notice(change_id=change.pk) is False
+    assert dispatch.deliver(message_id=by_channel["email"]) is False
+    assert dispatch.deliver(message_id=by_channel["sms"]) is False
+    change.refresh_from_db()
+    assert change.notice == ContactChangeNotice.SENT
+    assert set(notices.values_list("status", flat=True)) == {MessageStatus.SENT}

@@ -12,8 +12,11 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from clinic.contact_changes import services as contact_changes
+from clinic.models import ContactChange, ContactChangeNotice
 from clinic.outbox import dispatch, selectors
 from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.scheduling import services as scheduling
@@ -69,3 +72,44 @@ def test_a_visit_notice_is_sent_once_when_the_worker_dies_after_the_provider_too
     assert _sent(folder) == 1
     page = selectors.failed_messages(user=front_desk, page_number=1)
     assert [(row.patient.pk, row.reason) for row in page] == [(patient.pk, dispatch.INTERRUPTED)]
+
+
+def test_a_contact_change_notice_is_sent_once_when_the_worker_dies_after_the_provider_took_it(
+    patient, front_desk, tmp_path
+):
+    old_phone = str(patient.mobile_phone)
+    folder = tmp_path / "sms"
+    with private_redis() as redis, celery_on(redis.url):
+        worker = WorkerProcess(
+            broker_url=redis.url,
+            database_url=shared_database_url(),
+            media_root=tmp_path / "media",
+            log=tmp_path / "worker.log",
+            env={"SMS_BACKEND": "tests.integration.stalling_sms.SendThenStall", "STALL_SMS_DIR": str(folder)},
+        )
+        try:
+            # A new number only: the number on record is told, by text message.
+            with transaction.atomic():
+                change = contact_changes.propose(
+                    patient=patient, email=patient.email, mobile_phone="+13125550199", channel="sms"
+                )
+            message = PatientMessage.objects.get(kind=MessageKind.CONTACT_CHANGE, subject_id=change.pk)
+            assert message.channel == "sms"
+            assert wait_for(lambda: _sent(folder) == 1, seconds=DEADLINE), worker.output()
+            assert PatientMessage.objects.get(pk=message.pk).status == MessageStatus.SENDING
+            worker.kill_child()
+            assert wait_for(lambda: REDELIVERED_NOTHING_SENT.search(worker.output()), seconds=DEADLINE), worker.output()
+        finally:
+            worker.kill()
+    assert _sent(folder) == 1
+    assert f"To: {old_phone}" in next(folder.glob("*.txt")).read_text(encoding="utf-8")
+    assert dispatch.settle_interrupted(older_than=datetime.timedelta(0)) == 1
+    message.refresh_from_db()
+    assert (message.status, message.reason) == (MessageStatus.FAILED, dispatch.INTERRUPTED)
+    assert dispatch.deliver(message_id=message.pk) is False
+    assert _sent(folder) == 1
+    assert ContactChange.objects.get(pk=change.pk).notice == ContactChangeNotice.FAILED
+    page = selectors.failed_messages(user=front_desk, page_number=1)
+    assert [(row.patient.pk, row.what, row.reason) for row in page] == [
+        (patient.pk, "Contact details change asked for", dispatch.INTERRUPTED)
+    ]

@@ -20,6 +20,7 @@ URL = "/messages/failed/"
 
 def _failed_message(episode, reason="The provider refused the number.", **fields) -> PatientMessage:
     return PatientMessage.objects.create(
+        patient=episode.patient,
         episode=episode,
         kind=MessageKind.HANDOUT_READY,
         subject_id=1,
@@ -70,7 +71,12 @@ def test_every_failed_message_of_the_clinic_is_listed_and_the_reads_audited(requ
 def test_sent_and_waiting_messages_and_another_clinics_are_not_listed(client, front_desk, episode, foreign_episode):
     _failed_message(foreign_episode, reason="Refused abroad.")
     PatientMessage.objects.create(
-        episode=episode, kind=MessageKind.VISIT_NOTICE, subject_id=1, due_at=timezone.now(), status="pending"
+        patient=episode.patient,
+        episode=episode,
+        kind=MessageKind.VISIT_NOTICE,
+        subject_id=1,
+        due_at=timezone.now(),
+        status="pending",
     )
     client.force_login(front_desk)
     html = client.get(URL).content.decode()

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='patientmessage',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'queued'))), fields=('kind', 'subject_id'), name='patient_message_one_unsent'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'queued'))), fields=('kind', 'subject_id', 'channel'), name='patient_message_one_unsent'),
         ),
         migrations.AddField(
             model_name='messagelink',

@@ -3,21 +3,21 @@
 A new e-mail address or mobile number is held as a ``ContactChange`` and the patient record
 keeps the confirmed ones, so reminders, links and handouts still go there, until a front-desk
 user or clinician confirms it on the patient page ("confirm" or "keep old"). Meanwhile the
-confirmed addresses are told, once, that a change was asked for: no details, no link. The rule
-of what is held and who is told is ``clinic.rules.contact_decision``.
+confirmed addresses are told, once, that a change was asked for: no details, no link; the
+outbox sends one notice per address (``clinic.contact_changes.messages``). The rule of what is
+held and who is told is ``clinic.rules.contact_decision``.
 """
 
 from __future__ import annotations
-
-import datetime
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clinic import audit, messaging, permissions, queueing, rules
-from clinic.models import ContactChange, ContactChangeNotice, ContactChangeStatus, Patient, User
+from clinic import audit, permissions, rules
+from clinic.models import ContactChange, ContactChangeStatus, Patient, User
+from clinic.outbox import services as outbox
+from clinic.outbox.models import MessageKind
 
 CONTACT_FIELDS = ("email", "mobile_phone", "preferred_contact_channel")
 
@@ -63,9 +63,8 @@ def propose(
     change.save()
     changed = [name for name, old, new in _pairs(change) if old != new]
     audit.record(actor=None, action="patient.contact_change_requested", obj=change, changed_fields=changed)
-    from clinic.tasks import send_contact_change_notice
-
-    queueing.after_commit(send_contact_change_notice, change.pk)
+    for channel in change.notice_channels:
+        outbox.enqueue(kind=MessageKind.CONTACT_CHANGE, patient=patient, subject_id=change.pk, channel=channel)
     return change
 
 
@@ -109,80 +108,3 @@ def confirm(*, actor: User, change: ContactChange) -> ContactChange:
 def keep_old(*, actor: User, change: ContactChange) -> ContactChange:
     """The change is refused; the record keeps the details it had."""
     return _decide(actor=actor, change=change, status=ContactChangeStatus.KEPT_OLD)
-
-
-@dataclass(frozen=True)
-class _ConfirmedAddresses:
-    """The addresses on record when the change was asked for: the ones told, whatever the
-    record holds by the time the notice goes."""
-
-    email: str
-    mobile_phone: str
-    preferred_contact_channel: str
-
-
-def notice_text(change: ContactChange) -> tuple[str, str]:
-    clinic = change.patient.clinic
-    body = (
-        f"{clinic.name}: someone used your form link to ask us to change the e-mail address or mobile "
-        "number we hold for you. We keep using this one until our staff have checked the change with you. "
-        "If you did not ask for it, please call us"
-    )
-    body += f" on {clinic.phone.as_national}." if clinic.phone else "."
-    return f"{clinic.name}: a change to your contact details", body
-
-
-def deliver_notice(*, change_id: int) -> bool:
-    """Tell the confirmed addresses about the change, once each; True when the notice is done.
-
-    Each address is sent to in its own transaction, so a transient failure (which propagates:
-    the task retries) never sends again what already went; a permanent one is recorded on the
-    row. Without the patient's consent to messages nothing is sent: the change still waits for
-    staff to confirm it.
-    """
-    while True:
-        with transaction.atomic():
-            change = (
-                ContactChange.objects.select_for_update()
-                .select_related("patient__clinic")
-                .filter(pk=change_id, notice=ContactChangeNotice.OWED)
-                .first()
-            )
-            if change is None:
-                return False
-            if not change.patient.contact_consent:
-                change.notice = ContactChangeNotice.NOT_SENT
-                change.notice_error = "The patient has not agreed to messages."
-                change.save(update_fields=["notice", "notice_error"])
-                return False
-            if not change.notice_channels:
-                change.notice = ContactChangeNotice.SENT
-                change.save(update_fields=["notice"])
-                audit.record(actor=None, action="patient.contact_change_notice_sent", obj=change)
-                return True
-            subject, body = notice_text(change)
-            recipient = _ConfirmedAddresses(
-                email=change.old_email,
-                mobile_phone=str(change.old_mobile_phone or ""),
-                preferred_contact_channel=change.old_preferred_contact_channel,
-            )
-            try:
-                messaging.send_to_patient(
-                    patient=recipient, subject=subject, body=body, channel=change.notice_channels[0]
-                )
-            except messaging.PermanentDeliveryError as error:
-                change.notice, change.notice_error = ContactChangeNotice.FAILED, str(error)[:200]
-                change.save(update_fields=["notice", "notice_error"])
-                return False
-            change.notice_channels = change.notice_channels[1:]
-            change.save(update_fields=["notice_channels"])
-
-
-def owed_notices() -> list[int]:
-    """Notices whose task message seems lost: the sweep queues them again."""
-    stale = timezone.now() - datetime.timedelta(minutes=5)
-    return list(
-        ContactChange.objects.filter(notice=ContactChangeNotice.OWED, proposed_at__lt=stale).values_list(
-            "pk", flat=True
-        )
-    )
