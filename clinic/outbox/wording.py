@@ -121,7 +121,12 @@ DEFAULTS: dict[str, Wording] = {
         ),
     ),
     "contact_change": Wording(
-        subject="{clinic_name}: a change to your contact details", body=_CONTACT_CHANGE, sms_body=_CONTACT_CHANGE
+        subject="{clinic_name}: a change to your contact details",
+        body=_CONTACT_CHANGE,
+        sms_body=(
+            "{clinic_name}: someone asked to change the contact details we hold for you. We keep using this one "
+            "until our staff check with you. Not you? Please call us."
+        ),
     ),
 }
 

@@ -87,8 +87,9 @@ def test_new_details_from_the_link_are_held_and_the_old_addresses_told(
     notices = [message for message in mail.outbox if "contact details" in message.subject]
     assert [message.to for message in notices] == [[OLD_EMAIL]]
     assert [text["to"] for text in messaging.outbox] == [OLD_PHONE]
+    assert "change the e-mail address or mobile" in notices[0].body
+    assert "change the contact details" in messaging.outbox[0]["body"]  # shorter, for one text message
     for body in [notices[0].body, messaging.outbox[0]["body"]]:
-        assert "change the e-mail address or mobile" in body
         assert NEW_EMAIL not in body
         assert NEW_PHONE not in body
         assert "http" not in body  # no link

@@ -37,6 +37,7 @@ def _failed_reminder(episode, clinician, reason="The patient has no mobile phone
         episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
     )
     return PatientMessage.objects.create(
+        patient=episode.patient,
         episode=episode,
         kind=MessageKind.SECOND,
         subject_id=visit.pk,

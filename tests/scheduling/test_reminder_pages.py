@@ -33,6 +33,7 @@ def _visit_with_reminder(clinic, clinician, start, **reminder):
         ends_at=start + datetime.timedelta(minutes=30),
     )
     PatientMessage.objects.create(
+        patient=visit.episode.patient,
         episode=visit.episode,
         kind=MessageKind.SECOND,
         subject_id=visit.pk,

@@ -231,12 +231,18 @@ def test_the_database_refuses_a_second_unsent_reminder_about_one_visit_and_an_un
 
     visit = _book(front_desk, episode, clinician, _in_days(5))
     with pytest.raises(IntegrityError), transaction.atomic():
-        PatientMessage.objects.create(episode=episode, kind="first", subject_id=visit.pk, due_at=timezone.now())
+        PatientMessage.objects.create(
+            patient=episode.patient, episode=episode, kind="first", subject_id=visit.pk, due_at=timezone.now()
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        PatientMessage.objects.create(episode=episode, kind="reminder", subject_id=visit.pk, due_at=timezone.now())
+        PatientMessage.objects.create(
+            patient=episode.patient, episode=episode, kind="reminder", subject_id=visit.pk, due_at=timezone.now()
+        )
     # A settled one leaves room for the next: a moved visit owes a new message.
     visit_reminders.of_visit(visit).filter(kind="first").update(status=MessageStatus.SENT, sent_at=timezone.now())
-    PatientMessage.objects.create(episode=episode, kind="first", subject_id=visit.pk, due_at=timezone.now())
+    PatientMessage.objects.create(
+        patient=episode.patient, episode=episode, kind="first", subject_id=visit.pk, due_at=timezone.now()
+    )
 
 
 def test_the_database_refuses_a_sent_reminder_without_a_time_and_a_failure_without_a_reason(
