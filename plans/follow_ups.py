@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from clinic import thresholds
 from clinic.outbox import reminders, services
-from clinic.outbox.models import PLAN_REMINDERS, MessageKind, PatientMessage
+from clinic.outbox.dispatch import NotOwed
+from clinic.outbox.models import PLAN_REMINDERS, MessageKind, MessageStatus, PatientMessage
 from plans.models import PlanVersion
 from plans.signed import SignedPlan
 
@@ -43,6 +44,14 @@ def plan_signed(version: PlanVersion) -> None:
 def version_of(message: PatientMessage) -> PlanVersion | None:
     """The signed version a plan reminder is about."""
     return PlanVersion.objects.select_related("plan").filter(pk=message.subject_id).first()
+
+
+def version_still_wanted(message: PatientMessage) -> PlanVersion | NotOwed:
+    """The version a plan reminder is about, or why the reminder is no longer wanted."""
+    version = version_of(message)
+    if version is None:
+        return NotOwed(MessageStatus.CANCELLED, PLAN_GONE)
+    return reminders.episode_closed(message) or version
 
 
 def values_of(version: PlanVersion) -> dict[str, str]:

@@ -11,12 +11,9 @@ from plans import follow_ups
 
 
 def obsolete(message: PatientMessage) -> NotOwed | None:
-    version = follow_ups.version_of(message)
-    if version is None:
-        return NotOwed(MessageStatus.CANCELLED, follow_ups.PLAN_GONE)
-    closed = reminders.episode_closed(message)
-    if closed is not None:
-        return closed
+    version = follow_ups.version_still_wanted(message)
+    if isinstance(version, NotOwed):
+        return version
     booked = Appointment.objects.filter(
         episode=message.episode,
         kind=AppointmentKind.REASSESSMENT,
