@@ -252,6 +252,8 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat writes its schedule there; on a machine that runs beat alone, nothing else makes the folder.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Webhooks to clinics' own systems (clinic/webhooks/rules.py explains each rule) -----
 # Attempts per event before it is given up; retries wait 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, then 24 h.
