@@ -22,6 +22,7 @@ from clinic.portal.models import PortalLink
 from plans.models import Handout, HandoutDelivery
 from plans.signed import SignedPlan
 
+SUPERSEDED = "A newer version of the home program was signed; the patient gets that one."
 OUTCOME = {
     MessageStatus.SENT: HandoutDelivery.SENT,
     MessageStatus.SKIPPED: HandoutDelivery.NOT_SENT,
@@ -59,6 +60,10 @@ def prepare(message: PatientMessage) -> Outgoing | NotOwed:
     handout = _handout(message)
     if handout is None or handout.delivery != HandoutDelivery.OWED:
         return NotOwed(MessageStatus.CANCELLED, "The home program is no longer waiting to be sent.")
+    # A version whose render was held up until after a newer one was signed: the patient has (or
+    # is getting) the newer program, and an older one arriving after it would undo it.
+    if handout.version.plan.versions.filter(number__gt=handout.version.number).exists():
+        return NotOwed(MessageStatus.SKIPPED, SUPERSEDED)
     patient = handout.patient
     attachments = []
     if message.channel == ContactChannel.EMAIL and patient.clinic.email_handout_attachment:

@@ -209,6 +209,21 @@ def test_an_amended_plan_renders_and_sends_the_new_version(draft, clinician, dja
     assert "updated home program" in mail.outbox[1].subject
 
 
+def test_a_superseded_version_is_never_sent_after_the_newer_one(episode):
+    # Version 1's render was held up (a worker lost it) until after version 2 was signed and sent.
+    first = signed_version(episode, [])
+    second = signed_version(episode, [], plan=first.plan)
+    dispatch.deliver(message_id=_owe(second.handout).pk)
+
+    assert dispatch.deliver(message_id=_owe(first.handout).pk) is False
+
+    assert len(mail.outbox) == 1
+    assert "updated home program" in mail.outbox[0].subject
+    first.handout.refresh_from_db()
+    assert first.handout.delivery == HandoutDelivery.NOT_SENT
+    assert "newer version" in first.handout.delivery_error
+
+
 def test_a_rerender_of_a_ready_handout_sends_nothing_more(draft, clinician, django_capture_on_commit_callbacks):
     version = _sign(draft, clinician, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
