@@ -127,7 +127,13 @@ def _due_reminders(count: int) -> None:
     )
     due = timezone.now() - datetime.timedelta(minutes=1)
     PatientMessage.objects.bulk_create(
-        PatientMessage(episode=visit.episode, kind=MessageKind.SECOND, subject_id=visit.pk, due_at=due)
+        PatientMessage(
+            patient_id=visit.episode.patient_id,
+            episode=visit.episode,
+            kind=MessageKind.SECOND,
+            subject_id=visit.pk,
+            due_at=due,
+        )
         for visit in visits
     )
 
