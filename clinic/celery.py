@@ -40,7 +40,7 @@ app.conf.update(
         },
         "re-render-stuck-handouts": {
             "task": "plans.tasks.sweep_handouts",
-            "schedule": 300.0,
+            "schedule": 60.0,
         },
         "dispatch-due-patient-messages": {
             "task": "clinic.outbox.tasks.dispatch_patient_messages",

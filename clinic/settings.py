@@ -252,6 +252,16 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Lost background work (a task message gone with the broker, a worker killed mid-task) is made
+# good by a sweep; the database row, not the broker, says what is still to do. A patient message
+# queued this long without its task running is claimed again by the next dispatch (every
+# minute). Well above the usual wait of a queued send (the reminder bench: 48 sends a second on
+# two worker processes); a second task for a message sends nothing, the row being its record.
+OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=90)
+# A handout queued or rendering this long is queued again by the sweep (every minute). Well
+# above the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s); a render
+# queued twice is rendered once, the row being locked and a ready handout never rendered again.
+HANDOUT_REQUEUE_AFTER_SECONDS = env.int("HANDOUT_REQUEUE_AFTER_SECONDS", default=120)
 # Beat writes its schedule there; on a machine that runs beat alone, nothing else makes the folder.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 

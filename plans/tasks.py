@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from plans import handouts
@@ -17,12 +18,15 @@ def render_handout(handout_id: int) -> bool:
 
 
 @shared_task
-def sweep_handouts(older_than_seconds: int = 600) -> int:
+def sweep_handouts(older_than_seconds: int | None = None) -> int:
     """Re-queue handouts left queued or rendering by a lost message or a dead worker.
 
-    ``older_than_seconds`` should stay well above the longest render, or a slow render is
-    queued a second time (harmless, as rendering is idempotent, but wasted work).
+    ``older_than_seconds`` (by default ``HANDOUT_REQUEUE_AFTER_SECONDS``) should stay well above
+    the longest render, or a slow render is queued a second time (harmless, as rendering is
+    idempotent, but wasted work).
     """
+    if older_than_seconds is None:
+        older_than_seconds = settings.HANDOUT_REQUEUE_AFTER_SECONDS
     stale = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     owed = list(
         Handout.objects.filter(

@@ -19,6 +19,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -91,8 +92,11 @@ def dispatch_due(*, now: datetime.datetime | None = None) -> int:
     return len(claimed)
 
 
-def requeue_stuck(*, older_than: datetime.timedelta = datetime.timedelta(minutes=10)) -> int:
-    """Queued rows whose task never ran (broker down, worker lost) go back to pending."""
+def requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int:
+    """Queued rows whose task never ran (broker down, worker lost) go back to pending, after the
+    clinic-wide ``OUTBOX_REQUEUE_AFTER_SECONDS`` unless ``older_than`` is given."""
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER_SECONDS)
     stale = timezone.now() - older_than
     return PatientMessage.objects.filter(status=MessageStatus.QUEUED, queued_at__lt=stale).update(
         status=MessageStatus.PENDING

@@ -45,5 +45,6 @@ def test_beat_runs_with_a_var_folder_nobody_made(tmp_path):
         finally:
             beat.terminate()
             output, _ = beat.communicate(timeout=30)
-    assert started and alive, output[-2000:]
+    assert started, output[-2000:]
+    assert alive, output[-2000:]
     assert any(var.glob("celerybeat-schedule*"))
