@@ -3,8 +3,9 @@
 The dispatcher claims due rows with SELECT ... FOR UPDATE SKIP LOCKED (so two beat processes
 never claim the same row). A send locks the row, checks it is still owed (``rules`` for
 consent and the opt-out; the kind's ``obsolete`` and ``prepare`` for its subject; ``rules``
-again for quiet hours), composes the message and marks the row SENDING in one transaction; only then, outside any transaction, is the
-message handed to the provider, and the outcome is recorded in a second one. A message
+again for quiet hours), composes the message and marks the row SENDING in one transaction;
+only then, outside any transaction, is the message handed to the provider, and the outcome is
+recorded in a second one. A message
 delivered twice finds the row SENDING or SENT and sends nothing. A worker that dies between
 the provider accepting the message and recording it leaves the row SENDING;
 ``settle_interrupted`` marks such rows FAILED ("may not have arrived") for the front desk
