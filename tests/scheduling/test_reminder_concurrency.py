@@ -1,5 +1,5 @@
-"""On PostgreSQL, with real row locks: parallel deliveries of one reminder send it once, and
-parallel posts of one cancel link cancel once."""
+"""On PostgreSQL, with real row locks: parallel deliveries of one reminder send it once, parallel
+posts of one cancel link cancel once, and two dispatchers at once (two beats) claim each message once."""
 
 from __future__ import annotations
 
@@ -91,3 +91,35 @@ def test_parallel_posts_of_one_cancel_link_cancel_once():
     assert set(outcomes) - {"cancelled"} <= {"not_booked", "used"}
     visit.refresh_from_db()
     assert (visit.status, visit.sequence) == (AppointmentStatus.CANCELLED, 2)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_dispatching_at_once_claim_each_message_once_and_send_it_once(monkeypatch):
+    # Two beat processes (a second one started by mistake, or two hosts): each claims with
+    # SKIP LOCKED, so they split the due messages between them and none is queued twice.
+    visits = [_booked_visit() for _ in range(12)]
+    due = set(
+        PatientMessage.objects.filter(
+            subject_id__in=[visit.pk for visit in visits], kind__in=["first", "second"], status="pending"
+        ).values_list("pk", flat=True)
+    )
+    published: list[int] = []
+    lock = threading.Lock()
+
+    def publish(task, *ids):
+        with lock:
+            published.extend(ids)
+        return True
+
+    monkeypatch.setattr("clinic.queueing.publish", publish)
+    mail.outbox.clear()
+
+    claimed = _in_parallel(2, lambda: dispatch.dispatch_due(now=timezone.now() + datetime.timedelta(minutes=1)))
+
+    assert sum(claimed) == len(due) == len(published)
+    assert set(published) == due
+    for message_id in published:
+        dispatch.deliver(message_id=message_id)
+    assert len(mail.outbox) == len(due)
+    assert set(PatientMessage.objects.filter(pk__in=due).values_list("status", flat=True)) == {MessageStatus.SENT}
