@@ -7,7 +7,6 @@ worker; every task is idempotent and the database row records what is still to d
 import os
 
 from celery import Celery, signals
-from celery.schedules import crontab
 
 from clinic.log_redaction import protect_every_handler
 
@@ -25,36 +24,6 @@ app.conf.update(
     task_ignore_result=True,
     task_default_retry_delay=30,
     broker_connection_retry_on_startup=True,
-    beat_schedule={
-        "resend-unsent-staff-invitations": {
-            "task": "clinic.tasks.sweep_staff_invitations",
-            "schedule": 300.0,
-        },
-        "resend-owed-account-notices": {
-            "task": "clinic.tasks.sweep_account_notices",
-            "schedule": 300.0,
-        },
-        "resend-owed-intake-messages": {
-            "task": "intake.tasks.sweep_intake_messages",
-            "schedule": 300.0,
-        },
-        "re-render-stuck-handouts": {
-            "task": "plans.tasks.sweep_handouts",
-            "schedule": 60.0,
-        },
-        "dispatch-due-patient-messages": {
-            "task": "clinic.outbox.tasks.dispatch_patient_messages",
-            "schedule": 60.0,
-        },
-        "send-due-webhook-deliveries": {
-            "task": "clinic.webhooks.tasks.sweep_webhook_deliveries",
-            "schedule": 60.0,
-        },
-        "clear-expired-sessions": {
-            "task": "clinic.tasks.clear_expired_sessions",
-            "schedule": crontab(hour=3, minute=17),
-        },
-    },
 )
 app.autodiscover_tasks()
 

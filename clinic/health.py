@@ -2,9 +2,12 @@
 
 ``/healthz`` answers as soon as the process can serve a request: no database, no cache, no
 session (a probe sends no cookie, so nothing is loaded). ``/readyz`` also checks what a
-request needs: PostgreSQL (or SQLite) and the cache (Redis in production). Neither says
-more than which dependency is down, and both are exempt from the HTTPS redirect, since
-probes usually call the process directly over plain HTTP.
+request needs: PostgreSQL (or SQLite) and the cache (Redis in production), and reports on a
+second line whether background work is being consumed (the worker's heartbeat). A stopped
+worker does not make a web process unready, since pages still work and their messages wait in
+the outbox; ``/readyz/worker`` answers 503 for it, for the monitor. None says more than which
+part is down, and all are exempt from the HTTPS redirect, since probes usually call the process
+directly over plain HTTP.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from clinic import heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +54,30 @@ def _cache_answers() -> bool:
         return False
 
 
+def _worker_state(database_answers: bool) -> tuple[bool, str]:
+    if not database_answers:
+        return False, "worker: unknown (the database does not answer)"
+    seconds = heartbeat.seconds_since_last()
+    if seconds is None:
+        return False, "worker: not consuming (no heartbeat yet)"
+    if not heartbeat.is_consuming(seconds):
+        return False, f"worker: not consuming (last heartbeat {seconds:.0f} s ago)"
+    return True, f"worker: consuming (last heartbeat {seconds:.0f} s ago)"
+
+
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
-    down = [name for name, answers in (("database", _database_answers), ("cache", _cache_answers)) if not answers()]
+    database = _database_answers()
+    down = [name for name, answers in (("database", database), ("cache", _cache_answers())) if not answers]
+    _, worker = _worker_state(database)
     if down:
-        return HttpResponse("unavailable: " + ", ".join(down), content_type="text/plain", status=503)
-    return HttpResponse("ok", content_type="text/plain")
+        return HttpResponse(f"unavailable: {', '.join(down)}\n{worker}", content_type="text/plain", status=503)
+    return HttpResponse(f"ok\n{worker}", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def worker_readyz(request: HttpRequest) -> HttpResponse:
+    consuming, worker = _worker_state(_database_answers())
+    return HttpResponse(worker, content_type="text/plain", status=200 if consuming else 503)

@@ -559,3 +559,19 @@ class ContactChange(models.Model):
 
     def __str__(self) -> str:
         return f"Contact change for patient {self.patient_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a worker last ran the heartbeat task beat queues: one row, rewritten each time.
+
+    A fresh heartbeat shows the whole chain that background work needs is up (beat queuing,
+    the broker delivering, a worker consuming); ``/readyz`` reports a stale one.
+    """
+
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="worker_heartbeat_one_row")]
+
+    def __str__(self) -> str:
+        return f"worker heartbeat at {self.ran_at:%Y-%m-%d %H:%M:%S}"

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
@@ -264,6 +265,34 @@ OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=9
 HANDOUT_REQUEUE_AFTER_SECONDS = env.int("HANDOUT_REQUEUE_AFTER_SECONDS", default=120)
 # Beat writes its schedule there; on a machine that runs beat alone, nothing else makes the folder.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+# How often beat runs the outbox dispatch and the handout sweep. With the thresholds above, lost
+# work is taken up within threshold + interval: at most 150 s for a message, 180 s for a handout
+# (README: Recovery, measured by bench/recovery.py).
+OUTBOX_DISPATCH_EVERY_SECONDS = env.float("OUTBOX_DISPATCH_EVERY_SECONDS", default=60.0)
+HANDOUT_SWEEP_EVERY_SECONDS = env.float("HANDOUT_SWEEP_EVERY_SECONDS", default=60.0)
+# Beat queues a heartbeat task this often and a worker records when it ran it; /readyz reports
+# the worker as not consuming once the last one is older than WORKER_STALE_AFTER_SECONDS (four
+# heartbeats missed: a worker busy with a burst of sends is not reported).
+WORKER_HEARTBEAT_EVERY_SECONDS = env.float("WORKER_HEARTBEAT_EVERY_SECONDS", default=30.0)
+WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE = {
+    "resend-unsent-staff-invitations": {"task": "clinic.tasks.sweep_staff_invitations", "schedule": 300.0},
+    "resend-owed-account-notices": {"task": "clinic.tasks.sweep_account_notices", "schedule": 300.0},
+    "resend-owed-intake-messages": {"task": "intake.tasks.sweep_intake_messages", "schedule": 300.0},
+    "re-render-stuck-handouts": {"task": "plans.tasks.sweep_handouts", "schedule": HANDOUT_SWEEP_EVERY_SECONDS},
+    "dispatch-due-patient-messages": {
+        "task": "clinic.outbox.tasks.dispatch_patient_messages",
+        "schedule": OUTBOX_DISPATCH_EVERY_SECONDS,
+    },
+    "send-due-webhook-deliveries": {"task": "clinic.webhooks.tasks.sweep_webhook_deliveries", "schedule": 60.0},
+    "record-worker-heartbeat": {
+        "task": "clinic.tasks.record_worker_heartbeat",
+        "schedule": WORKER_HEARTBEAT_EVERY_SECONDS,
+        # A heartbeat that waited in the queue longer than the next one is worthless.
+        "options": {"expires": WORKER_HEARTBEAT_EVERY_SECONDS},
+    },
+    "clear-expired-sessions": {"task": "clinic.tasks.clear_expired_sessions", "schedule": crontab(hour=3, minute=17)},
+}
 
 # --- Webhooks to clinics' own systems (clinic/webhooks/rules.py explains each rule) -----
 # Attempts per event before it is given up; retries wait 1 min, 5 min, 30 min, 2 h, 6 h, 12 h, then 24 h.
@@ -290,7 +319,7 @@ WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", defa
 # --- HTTPS and browser hardening (on whenever DEBUG is off) --------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Health probes call the process directly over plain HTTP (clinic/health.py).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^readyz/worker$"]
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

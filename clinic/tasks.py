@@ -7,7 +7,7 @@ import datetime
 from celery import shared_task
 from django.core.management import call_command
 
-from clinic import account_notices, services
+from clinic import account_notices, heartbeat, services
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
@@ -41,3 +41,8 @@ def sweep_account_notices() -> int:
 @shared_task
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task
+def record_worker_heartbeat() -> None:
+    heartbeat.record()

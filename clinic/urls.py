@@ -66,6 +66,7 @@ account_urls = [
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("readyz/worker", health.worker_readyz, name="readyz-worker"),
     path("", views.dashboard, name="dashboard"),
     path("accounts/", include(account_urls)),
     path("patients/", views.patient_list, name="patient_list"),
