@@ -219,6 +219,9 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Seconds an SMTP connection may block; without it a mail server that stops answering holds a
+# worker process (and its message, "sending") for ever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Text messages: files under var/sms/ until a provider backend is configured.
 SMS_BACKEND = env.str("SMS_BACKEND", default="clinic.messaging.FileSmsBackend")
 SMS_FILE_PATH = str(VAR_DIR / "sms")
@@ -248,6 +251,8 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
+    # kombu's Redis transport with the worker's exit on broker loss turned into a reconnect.
+    CELERY_BROKER_TRANSPORT = "clinic.broker:Transport"
     # A task not acknowledged within this window is redelivered; longer than any task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -259,6 +264,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # minute). Well above the usual wait of a queued send (the reminder bench: 48 sends a second on
 # two worker processes); a second task for a message sends nothing, the row being its record.
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=90)
+# A patient message left "sending" this long was cut off by a dead worker: it is marked failed
+# ("may not have arrived") for the front desk, never sent again. Far above the longest send (the
+# text-message provider's timeout, TWILIO_TIMEOUT_SECONDS, and the mail server's).
+OUTBOX_INTERRUPTED_AFTER_SECONDS = env.int("OUTBOX_INTERRUPTED_AFTER_SECONDS", default=600)
 # A handout queued or rendering this long is queued again by the sweep (every minute). Well
 # above the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s); a render
 # queued twice is rendered once, the row being locked and a ready handout never rendered again.

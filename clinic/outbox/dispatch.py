@@ -104,9 +104,12 @@ def requeue_stuck(*, older_than: datetime.timedelta | None = None) -> int:
     )
 
 
-def settle_interrupted(*, older_than: datetime.timedelta = datetime.timedelta(minutes=10)) -> int:
+def settle_interrupted(*, older_than: datetime.timedelta | None = None) -> int:
     """Rows left SENDING by a worker that died mid-send are failed, never sent again: the
-    provider may already have delivered the message."""
+    provider may already have delivered the message. After ``OUTBOX_INTERRUPTED_AFTER_SECONDS``
+    unless ``older_than`` is given."""
+    if older_than is None:
+        older_than = datetime.timedelta(seconds=settings.OUTBOX_INTERRUPTED_AFTER_SECONDS)
     stale = timezone.now() - older_than
     settled = 0
     with transaction.atomic():
