@@ -10,7 +10,7 @@ Redis answering; it takes about two and a half minutes:
 
 It drops and creates the ``--database`` database, empties the ``--redis`` database, and starts
 ``bin/production`` (migrate, collectstatic, ``check --deploy --fail-level WARNING``, then web,
-worker and beat under honcho) with a production environment: DEBUG off, a random secret key,
+worker and beat under supervisord) with a production environment: DEBUG off, a random secret key,
 HTTPS hardening on behind a TLS proxy (the load client sends what the proxy would), hashed and
 compressed static files. It seeds one synthetic clinic: clinicians and front-desk staff with
 working hours, ``--patients`` patients with an open episode each, a live intake link for
@@ -55,7 +55,7 @@ from databases import drop_database, recreate_database
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 REPORT = REPOSITORY / "test-artifacts" / "bench" / "load.txt"
-# Kept after the run: what the server printed (honcho: web, worker, beat).
+# Kept after the run: what the server printed (supervisord: web, worker, beat).
 SERVER_LOG = REPOSITORY / "test-artifacts" / "bench" / "load-server.log"
 # gunicorn.conf.py's access log line: ... "GET /path HTTP/1.1" 200 1234 12ms
 ACCESS_STATUS = re.compile(r'" (\d{3}) \S+ \d+ms')
@@ -384,7 +384,7 @@ def main() -> None:
         recreate_database(options.database)
         _flush_redis(options.redis)
         server_log = var_dir / "server.log"
-        with server_log.open("wb") as output:
+        with server_log.open("ab") as output:
             server = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
                 [str(REPOSITORY / "bin" / "production")],
                 cwd=REPOSITORY,
