@@ -65,6 +65,12 @@ def _worker_state(database_answers: bool) -> tuple[bool, str]:
     return True, f"worker: consuming (last heartbeat {seconds:.0f} s ago)"
 
 
+def worker_report() -> tuple[bool, str]:
+    """Whether a worker is consuming, and the line saying so: ``/readyz/worker`` and
+    ``manage.py worker_heartbeat`` (the beat container's health check) both answer with it."""
+    return _worker_state(_database_answers())
+
+
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
@@ -79,5 +85,5 @@ def readyz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def worker_readyz(request: HttpRequest) -> HttpResponse:
-    consuming, worker = _worker_state(_database_answers())
+    consuming, worker = worker_report()
     return HttpResponse(worker, content_type="text/plain", status=200 if consuming else 503)
