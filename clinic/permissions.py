@@ -172,9 +172,10 @@ CLINIC_PATHS: dict[str, str] = {
     "plans.handout": "version__plan__episode__patient__clinic",
 }
 
-# Models that belong to no clinic and are the same for all: the role groups and the
-# framework's own tables. Listing them shows nothing of any clinic.
-SHARED_MODELS = frozenset({"auth.group", "auth.permission", "contenttypes.contenttype"})
+# Models that belong to no clinic and are the same for all: the role groups, the framework's
+# own tables and the worker's heartbeat (a time, for the health probe). Listing them shows
+# nothing of any clinic.
+SHARED_MODELS = frozenset({"auth.group", "auth.permission", "contenttypes.contenttype", "clinic.workerheartbeat"})
 
 _CLINICAL = ("clinic.view_clinical_record",)
 _SCHEDULE_VIEW = ("scheduling.view_appointment",)
