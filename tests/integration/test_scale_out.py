@@ -51,6 +51,8 @@ INTERVALS = {
 }
 DEADLINE = 120.0
 STALLED_DISPATCHES = 4
+STALL = datetime.timedelta(seconds=1)
+KILL_AFTER_REMINDERS = 5
 NOTHING_SENT = re.compile(r"send_patient_message\[[^\]]+\] succeeded in [\d.]+s: False")
 
 
@@ -97,20 +99,26 @@ def _ready(worker: WorkerProcess) -> bool:
     return " ready." in worker.output()
 
 
-def _kill_between_sends(worker: WorkerProcess) -> None:
-    """SIGKILL the worker when it is not between handing an e-mail over and recording it: such a
+def _kill_between_sends(victim: WorkerProcess, workers: list[WorkerProcess]) -> collections.Counter:
+    """SIGKILL ``victim`` when it is not between handing an e-mail over and recording it: such a
     message is by design never sent again (it may have arrived), which is not what this test is
-    about. Stopped, the worker's send is the only one that stays SENDING for a second."""
+    about. All workers are stopped for the check, so a send still SENDING after a moment is one
+    they were in; returns the statuses at the kill."""
     for _ in range(50):
-        worker.pause()
-        time.sleep(1)
-        stale = timezone.now() - datetime.timedelta(seconds=0.8)
-        if not PatientMessage.objects.filter(status=MessageStatus.SENDING, sending_at__lt=stale).exists():
-            worker.kill()
-            return
-        worker.resume()
-        time.sleep(0.1)
-    pytest.fail("the worker was mid-send at every attempt to kill it")
+        for worker in workers:
+            worker.pause()
+        time.sleep(0.5)
+        if not PatientMessage.objects.filter(status=MessageStatus.SENDING).exists():
+            victim.kill()
+            statuses = _statuses()
+            for worker in workers:
+                if worker is not victim:
+                    worker.resume()
+            return statuses
+        for worker in workers:
+            worker.resume()
+        time.sleep(0.05)
+    pytest.fail("a worker was mid-send at every attempt to kill one")
 
 
 def _sends_that_sent_nothing(worker: WorkerProcess) -> int:
@@ -147,10 +155,6 @@ def test_two_workers_and_two_beats_send_every_message_once_even_when_one_of_each
             started = time.monotonic()
             addresses, due = _book_burst(front_desk, clinic)
             booked = time.monotonic() - started
-            # The workers stall while the reminders fall due and the beats keep ticking: when they
-            # go on, every dispatch waiting in the queue claims all the reminders (again).
-            for worker in workers.values():
-                worker.pause()
             beats = {
                 name: BeatProcess(
                     broker_url=redis.url,
@@ -160,13 +164,17 @@ def test_two_workers_and_two_beats_send_every_message_once_even_when_one_of_each
                 )
                 for name in ("a", "b")
             }
+            # The workers stall just before the reminders fall due while the beats keep ticking:
+            # when they go on, every dispatch waiting in the queue claims all the reminders (again).
+            assert wait_for(lambda: timezone.now() >= due - STALL, seconds=DEADLINE)
+            for worker in workers.values():
+                worker.pause()
             assert wait_for(lambda: _stalled_past(due, redis.port), seconds=DEADLINE)
             for worker in workers.values():
                 worker.resume()
-            assert wait_for(lambda: _reminders_sent() >= PATIENTS // 2, seconds=DEADLINE), _statuses()
-            _kill_between_sends(workers["a"])
+            assert wait_for(lambda: _reminders_sent() >= KILL_AFTER_REMINDERS, seconds=DEADLINE), _statuses()
+            killed_at = _kill_between_sends(workers["a"], list(workers.values()))
             beats["a"].kill()
-            killed_at = _statuses()
             assert wait_for(lambda: _statuses() == {MessageStatus.SENT: 2 * PATIENTS}, seconds=DEADLINE), (
                 _statuses(),
                 workers["b"].output(),
@@ -182,6 +190,7 @@ def test_two_workers_and_two_beats_send_every_message_once_even_when_one_of_each
                 process.kill()
     print(f"\n{2 * PATIENTS} messages settled {took:.1f} s after the booking began ({booked:.1f} s of booking)")
     print(f"at the kill: {dict(killed_at)}")
+    assert killed_at[MessageStatus.SENT] < 2 * PATIENTS, "all sent before the kill: kill earlier"
     doubles = sum(_sends_that_sent_nothing(worker) for worker in workers.values())
     print(f"sends that found their message no longer owed and sent nothing: {doubles}")
 
