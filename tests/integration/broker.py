@@ -7,6 +7,7 @@ The machine's shared Redis (``REDIS_URL``) is never stopped: other test runs use
 from __future__ import annotations
 
 import contextlib
+import email
 import os
 import shutil
 import signal
@@ -207,5 +208,62 @@ class WorkerProcess:
             os.killpg(self.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def pause(self) -> None:
+        """SIGSTOP the whole worker: whatever task it is in stays where it is until ``resume``."""
+        os.killpg(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.pid, signal.SIGCONT)
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
+
+
+class BeatProcess:
+    """``celery -A clinic beat`` in its own process group, as ``bin/process beat`` runs it, with
+    its schedule file in ``schedule`` so that several beats never share one."""
+
+    def __init__(self, *, broker_url: str, schedule: Path, log: Path, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, "REDIS_URL": broker_url, "CELERY_TASK_ALWAYS_EAGER": "false", **(env or {})}
+        self.log = log
+        command = [sys.executable, "-m", "celery", "-A", "clinic", "beat", "--schedule", str(schedule)]
+        command += ["--loglevel", "info"]
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                command,
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+def mail_folder_env(folder: Path) -> dict[str, str]:
+    """The environment that makes a worker process write its e-mails into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"EMAIL_URL": f"filemail:///{folder.resolve()}"}
+
+
+def mails_in(folder: Path) -> list[email.message.Message]:
+    """Every e-mail Django's file backend wrote into ``folder``: it appends the messages of one
+    connection to one file, each followed by a line of 79 dashes."""
+    separator = b"\n" + b"-" * 79 + b"\n"
+    found = []
+    for path in sorted(folder.glob("*.log")) if folder.exists() else []:
+        for chunk in path.read_bytes().split(separator):
+            if chunk.strip():
+                found.append(email.message_from_bytes(chunk.strip(b"\n")))
+    return found

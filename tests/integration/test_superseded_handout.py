@@ -1,0 +1,159 @@
+"""A home-program version whose render was stranded (its worker killed mid-render) is recovered
+by the sweep after a newer version was signed and sent: the patient never gets the older
+program after the newer one, and the newer one's message goes once.
+
+Real processes throughout: a worker killed mid-render, then a worker and beat with short
+sweep intervals (HANDOUT_SWEEP_EVERY_SECONDS, HANDOUT_REQUEUE_AFTER_SECONDS) through the
+environment, as production sets them; the workers write their e-mails into folders.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Assessment, AssessmentStatus
+from clinic.outbox.models import UNSENT, MessageKind, MessageStatus, PatientMessage
+from clinic.portal.home_program_messages import SUPERSEDED
+from plans import services
+from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanStatus, PlanVersion, TreatmentPlan
+from tests.integration.broker import (
+    BeatProcess,
+    WorkerProcess,
+    celery_on,
+    mail_folder_env,
+    mails_in,
+    private_redis,
+    shared_database_url,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+SWEEP_EVERY = 2
+# Longer than the newer version takes to be rendered and sent after the kill, so that the older
+# one is recovered after it, as when a worker is lost for a while.
+REQUEUE_AFTER = 15
+INTERVALS = {
+    "HANDOUT_SWEEP_EVERY_SECONDS": str(SWEEP_EVERY),
+    "HANDOUT_REQUEUE_AFTER_SECONDS": str(REQUEUE_AFTER),
+    "OUTBOX_DISPATCH_EVERY_SECONDS": "1",
+}
+# Beyond the bound: the sweep's task waiting in the queue behind a render, and a loaded machine.
+MARGIN = 8.0
+DEADLINE = 90.0
+
+
+def _sign_first(episode, clinician) -> PlanVersion:
+    """Version 1: every home exercise of the seeded library and a daily log for 30 weeks, several
+    seconds of rendering, so that the worker can be killed while WeasyPrint is at it."""
+    services.library_seed(clinic=episode.patient.clinic)
+    assessment = Assessment.objects.create(
+        episode=episode, clinician=clinician, status=AssessmentStatus.COMPLETED, completed_at=timezone.now()
+    )
+    plan = TreatmentPlan.objects.create(
+        episode=episode,
+        assessment=assessment,
+        created_by=clinician,
+        weeks=30,
+        running_advice=["Take slightly shorter steps when you run."],
+    )
+    library = Intervention.objects.filter(clinic=episode.patient.clinic)
+    for intervention in [*library.filter(home_program=True), library.filter(prong="manipulation").first()]:
+        services.item_add(actor=clinician, plan=plan, intervention=intervention)
+    return services.plan_sign(actor=clinician, plan=plan)
+
+
+def _sign_second(plan: TreatmentPlan, clinician) -> PlanVersion:
+    """The plan amended (a short one this time, quick to render) and signed again."""
+    plan.refresh_from_db()
+    plan.status, plan.weeks = PlanStatus.DRAFT, 1
+    plan.save()
+    return services.plan_sign(actor=clinician, plan=plan)
+
+
+def _handout(version: PlanVersion) -> Handout:
+    return Handout.objects.get(version=version)
+
+
+def _message_of(handout: Handout) -> PatientMessage | None:
+    return PatientMessage.objects.filter(kind=MessageKind.HANDOUT_READY, subject_id=handout.pk).first()
+
+
+def _settled(handout: Handout) -> bool:
+    message = _message_of(handout)
+    return message is not None and message.status not in (*UNSENT, MessageStatus.SENDING)
+
+
+def test_a_stranded_older_version_is_recovered_after_the_newer_one_was_sent_and_never_reaches_the_patient(
+    episode, clinician, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    patient = episode.patient
+    folders = {name: tmp_path / f"mail-{name}" for name in ("lost", "recovering")}
+
+    def worker(name: str) -> WorkerProcess:
+        return WorkerProcess(
+            broker_url=redis.url,
+            database_url=shared_database_url(),
+            media_root=tmp_path / "media",
+            log=tmp_path / f"worker-{name}.log",
+            env={**INTERVALS, **mail_folder_env(folders[name])},
+        )
+
+    with private_redis() as redis, celery_on(redis.url):
+        processes: list[WorkerProcess | BeatProcess] = []
+        try:
+            lost = worker("lost")
+            processes.append(lost)
+            first = _handout(_sign_first(episode, clinician))
+            assert wait_for(lambda: _handout(first.version).status == HandoutStatus.RENDERING, seconds=DEADLINE), (
+                lost.output()
+            )
+            lost.kill()
+            # Stranded mid-render: its message waits unacknowledged in Redis for an hour.
+            stranded = _handout(first.version)
+            assert stranded.status == HandoutStatus.RENDERING, "rendered before the kill: make the plan longer"
+
+            second = _handout(_sign_second(first.version.plan, clinician))
+            recovering = worker("recovering")
+            beat = BeatProcess(
+                broker_url=redis.url, schedule=tmp_path / "beat-schedule", log=tmp_path / "beat.log", env=INTERVALS
+            )
+            processes += [recovering, beat]
+            assert wait_for(lambda: _settled(second), seconds=DEADLINE), recovering.output()
+            assert _message_of(second).status == MessageStatus.SENT
+            newer_sent_at = _message_of(second).sent_at
+            assert _handout(first.version).attempts == 1, "the older version was recovered before the newer was sent"
+
+            assert wait_for(lambda: _handout(first.version).attempts > 1, seconds=DEADLINE), beat.output()
+            taken_up = timezone.now()
+            assert wait_for(lambda: _settled(first), seconds=DEADLINE), recovering.output()
+            done = timezone.now()
+            # Let a second send of either message, had one been queued, run before counting.
+            time.sleep(2)
+        finally:
+            for process in processes:
+                process.kill()
+
+    recovery = (taken_up - stranded.updated_at).total_seconds()
+    bound = REQUEUE_AFTER + SWEEP_EVERY
+    print(
+        f"\nversion 1 taken up again {recovery:.1f} s after it was stranded (bound {bound} s + {MARGIN:.0f} s margin),"
+        f" its message settled {(done - stranded.updated_at).total_seconds():.1f} s after;"
+        f" version 2's message sent {(newer_sent_at - stranded.updated_at).total_seconds():.1f} s after"
+    )
+    assert recovery <= bound + MARGIN
+
+    older = _handout(first.version)
+    assert older.status == HandoutStatus.READY
+    assert (older.delivery, older.delivery_error) == (HandoutDelivery.NOT_SENT, SUPERSEDED)
+    assert (_message_of(older).status, _message_of(older).reason) == (MessageStatus.SKIPPED, SUPERSEDED)
+    assert _handout(second.version).delivery == HandoutDelivery.SENT
+
+    received = [mail for folder in folders.values() for mail in mails_in(folder) if mail["To"] == patient.email]
+    assert [mail["Subject"] for mail in received] == [f"{patient.clinic.name}: your updated home program"]
+    # The order the test is about: the older version's message was settled after the newer was sent.
+    assert _message_of(older).updated_at > newer_sent_at
