@@ -42,7 +42,7 @@ SECOND_REMINDER = datetime.timedelta(hours=2)
 # Every visit starts at the same second, this long after the booking begins (longer than the
 # bookings take: a reminder already past when its visit is booked is not made), so that their
 # reminders fall due together.
-LEAD = datetime.timedelta(seconds=12)
+LEAD = datetime.timedelta(seconds=25)
 INTERVALS = {
     "OUTBOX_DISPATCH_EVERY_SECONDS": "1",
     "OUTBOX_REQUEUE_AFTER_SECONDS": "0",
