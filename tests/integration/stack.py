@@ -3,8 +3,8 @@
 test database, for tests that kill processes and the broker.
 
 The sweep intervals and thresholds are short here (a few seconds instead of a minute or two),
-so that a test can wait for recovery; the bench ``bench/recovery.py`` measures the production
-values.
+so that a test can wait for recovery; ``env`` overrides them, as the bench ``bench/recovery.py``
+does to measure the production values.
 """
 
 from __future__ import annotations
@@ -104,6 +104,13 @@ class Stack:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(os.getpgid(pid), signal.SIGKILL)
         return pid
+
+    def control(self, action: str, name: str) -> None:
+        """``supervisorctl start|stop name``, as an operator does: stop is a warm shutdown."""
+        result = subprocess.run(
+            [*self.supervisorctl, action, name], cwd=settings.BASE_DIR, env=self.env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
     def get(self, path: str) -> requests.Response | None:
         try:
