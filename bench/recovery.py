@@ -32,7 +32,7 @@ Beat runs the dispatch and the sweep on one 60-second clock from its start, so w
 falls on it decides the figure: lost messages, queued a few seconds after the stack starts, are
 taken up at the tick after their threshold (about 125 s of 150); the handout, rendering a few
 seconds after a tick (the stack's start, or the dispatch that ended lost-messages), waits nearly
-the whole bound (about 178 s of 180), the worst case.
+the whole bound (about 148 s of 150 with the defaults), the worst case.
 
 It prints a table (scenario, measured seconds, bound, measured / bound), the restarts against a
 bare interpreter start (``python -c pass``, the anchor, measured in the same run) and whether

@@ -268,15 +268,16 @@ OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=9
 # ("may not have arrived") for the front desk, never sent again. Far above the longest send (the
 # text-message provider's timeout, TWILIO_TIMEOUT_SECONDS, and the mail server's).
 OUTBOX_INTERRUPTED_AFTER_SECONDS = env.int("OUTBOX_INTERRUPTED_AFTER_SECONDS", default=600)
-# A handout queued or rendering this long is queued again by the sweep (every minute). Well
-# above the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s); a render
-# queued twice is rendered once, the row being locked and a ready handout never rendered again.
-HANDOUT_REQUEUE_AFTER_SECONDS = env.int("HANDOUT_REQUEUE_AFTER_SECONDS", default=120)
+# A handout queued or rendering this long is queued again by the sweep (every minute). Far above
+# the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s; the recovery
+# bench's 30-week plan with every home exercise, 6 s); a render queued twice is rendered once, the
+# row being locked and a ready handout never rendered again.
+HANDOUT_REQUEUE_AFTER_SECONDS = env.int("HANDOUT_REQUEUE_AFTER_SECONDS", default=90)
 # Beat writes its schedule there; on a machine that runs beat alone, nothing else makes the folder.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 # How often beat runs the outbox dispatch and the handout sweep. With the thresholds above, lost
-# work is taken up within threshold + interval: at most 150 s for a message, 180 s for a handout
-# (README: Recovery, measured by bench/recovery.py).
+# work is taken up within threshold + interval: at most 150 s for a message or a handout (README:
+# Supervision and recovery, measured by bench/recovery.py).
 OUTBOX_DISPATCH_EVERY_SECONDS = env.float("OUTBOX_DISPATCH_EVERY_SECONDS", default=60.0)
 HANDOUT_SWEEP_EVERY_SECONDS = env.float("HANDOUT_SWEEP_EVERY_SECONDS", default=60.0)
 # Beat queues a heartbeat task this often and a worker records when it ran it; /readyz reports

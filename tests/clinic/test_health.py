@@ -104,5 +104,6 @@ def test_probes_are_not_redirected_to_https(client, settings, path):
     assert client.get("/accounts/login/").status_code == 301
 
 
-def test_probes_refuse_writes(client):
-    assert client.post("/healthz").status_code == 405
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/readyz/worker"])
+def test_probes_refuse_writes(client, path):
+    assert client.post(path, data=b"\x00" * 10_000, content_type="application/json").status_code == 405
