@@ -521,6 +521,9 @@ def test_clinic_admin_resets_a_colleagues_second_factor_audited_and_told(
     client, clinic_admin, clinician_with_app, patient, django_capture_on_commit_callbacks
 ):
     clinician, _ = clinician_with_app
+    # Names no generated staff name or notice wording can contain by chance.
+    patient.first_name, patient.last_name = "Quorvenna", "Zyxbrook"
+    patient.save()
     give_recovery_codes(clinician, "abcd2345")
     client.force_login(clinic_admin)
     edit = client.get(reverse("staff_edit", args=[clinician.pk])).content.decode()
