@@ -50,7 +50,7 @@ def test_an_override_records_what_it_overrode_and_who(as_clinician, clinician, p
     assert item.override_contraindication_reason == HAMSTRING_CONTRAINDICATION
     assert item.override_by == clinician
     block = as_clinician.get(f"/plans/{plan.pk}/").content.decode()
-    assert f"by {clinician.full_name}" in text_of(block)
+    assert f"It overrides: {HAMSTRING_CONTRAINDICATION} Overridden by {clinician.full_name}" in text_of(block)
 
 
 def test_the_signed_version_keeps_the_override_and_its_page_shows_it(as_clinician, clinician, clinic, plan):
