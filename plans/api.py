@@ -92,6 +92,7 @@ class PlanItemSerializer(ScopedModelSerializer):
             "order",
             "because",
             "override_contraindication",
+            "override_contraindication_reason",
             "override_reason",
         ]
         read_only_fields = [
@@ -104,6 +105,7 @@ class PlanItemSerializer(ScopedModelSerializer):
             "order",
             "because",
             "override_contraindication",
+            "override_contraindication_reason",
             "override_reason",
         ]
 
@@ -133,10 +135,20 @@ class PlanSerializer(ScopedModelSerializer):
             "running_advice",
             "referrals",
             "excluded",
+            "clinician_notes",
             "missing_prong_reasons",
             "items",
         ]
-        read_only_fields = ["id", "episode", "assessment", "status", "referrals", "excluded", "items"]
+        read_only_fields = [
+            "id",
+            "episode",
+            "assessment",
+            "status",
+            "referrals",
+            "excluded",
+            "clinician_notes",
+            "items",
+        ]
 
 
 @extend_schema_serializer(component_name="PlanVersion")

@@ -115,6 +115,11 @@ class PlanRuleForm(text_input.ModelForm):
     when_load_facts = CodesField(required=False)
     when_intake = CodesField(required=False)
     running_advice = LinesField(required=False)
+    notes = LinesField(
+        label="Notes for the clinician",
+        required=False,
+        help_text="One per line; shown with the draft, never on the patient's handout.",
+    )
 
     class Meta:
         model = PlanRule
@@ -128,6 +133,7 @@ class PlanRuleForm(text_input.ModelForm):
             "visits_per_week",
             "weeks",
             "running_advice",
+            "notes",
             "active",
         ]
 

@@ -94,6 +94,12 @@ class PlanRule(models.Model):
     visits_per_week = models.PositiveSmallIntegerField(default=1, validators=VISITS_RANGE)
     weeks = models.PositiveSmallIntegerField(default=6, validators=WEEKS_RANGE)
     running_advice = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(
+        "notes for the clinician",
+        default=list,
+        blank=True,
+        help_text="Reminders shown to the clinician with a draft this rule chose; never on the patient's handout.",
+    )
     source = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
 
@@ -169,6 +175,8 @@ class TreatmentPlan(models.Model):
     referrals = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     # [{intervention, name, prong, reason, contraindication, hard, because}] from the generator.
     excluded = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
+    # The generator's reminders for the clinician (a referral to consider, a caution): not patient-facing.
+    clinician_notes = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     missing_prong_reasons = models.JSONField(default=dict, blank=True)
     blocked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -201,6 +209,12 @@ class PlanItem(DosageFields):
     # Set when a clinician keeps an item a soft contraindication excluded.
     override_contraindication = models.CharField(max_length=60, blank=True)
     override_reason = models.TextField(max_length=2000, blank=True)
+    # What the overridden contraindication(s) said, and who overrode them, as at the time: the signed
+    # version keeps them even if the clinic later edits its contraindications.
+    override_contraindication_reason = models.TextField(max_length=2000, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     # The item's version for the API's ETag and If-Match.
     updated_at = models.DateTimeField(auto_now=True)
 

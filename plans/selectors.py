@@ -61,6 +61,7 @@ def library_for(clinic) -> rules.Library:
             visits_per_week=row.visits_per_week,
             weeks=row.weeks,
             running_advice=tuple(row.running_advice),
+            notes=tuple(row.notes),
             source=row.source,
         )
         for row in PlanRule.objects.filter(clinic=clinic, active=True).prefetch_related("items__intervention")

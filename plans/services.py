@@ -94,6 +94,7 @@ def library_seed(*, clinic: Clinic) -> int:
                 visits_per_week=rule.visits_per_week,
                 weeks=rule.weeks,
                 running_advice=list(rule.running_advice),
+                notes=list(rule.notes),
                 source=rule.source,
             )
             RuleItem.objects.bulk_create(
@@ -157,6 +158,7 @@ def plan_draft(*, actor: User, assessment: Assessment) -> TreatmentPlan:
             goals=list(draft.goals),
             running_advice=list(draft.running_advice),
             referrals=list(draft.referrals),
+            clinician_notes=list(draft.notes),
             excluded=[
                 {
                     "intervention": item.intervention,
@@ -243,7 +245,7 @@ def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, ov
     hard = [entry for entry in exclusions if entry.hard]
     if hard:
         raise ValidationError({"intervention": f"{intervention.name} cannot be added: {hard[0].reason}"})
-    override = ""
+    override = override_text = ""
     if exclusions:
         if not override_reason.strip():
             reasons = " ".join(entry.reason for entry in exclusions)
@@ -251,6 +253,7 @@ def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, ov
                 {"override_reason": f"{intervention.name} is contraindicated ({reasons}). Give a reason."}
             )
         override = ",".join(entry.contraindication for entry in exclusions)[:60]
+        override_text = " ".join(dict.fromkeys(entry.reason for entry in exclusions))
     with transaction.atomic():
         last = plan.items.filter(prong=intervention.prong).aggregate(last=Max("order"))["last"]
         item = PlanItem.objects.create(
@@ -264,6 +267,8 @@ def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, ov
             because=["Added by the clinician"],
             override_contraindication=override,
             override_reason=override_reason.strip() if override else "",
+            override_contraindication_reason=override_text,
+            override_by=actor if override else None,
             **{name: getattr(intervention, name) for name in DOSAGE_FIELDS},
         )
         _edited(plan)
@@ -367,6 +372,7 @@ def snapshot(plan: TreatmentPlan, signer: User) -> dict:
         "referrals": list(plan.referrals),
         "missing_prong_reasons": dict(plan.missing_prong_reasons),
         "excluded": list(plan.excluded),
+        "clinician_notes": list(plan.clinician_notes),
         "items": [
             {
                 "intervention": item.intervention.key if item.intervention else "",
@@ -382,8 +388,10 @@ def snapshot(plan: TreatmentPlan, signer: User) -> dict:
                 "illustration": _illustration(item.intervention),
                 "override_contraindication": item.override_contraindication,
                 "override_reason": item.override_reason,
+                "override_contraindication_reason": item.override_contraindication_reason,
+                "override_by": item.override_by.full_name if item.override_by else "",
             }
-            for item in plan.items.select_related("intervention").order_by("prong", "order", "id")
+            for item in plan.items.select_related("intervention", "override_by").order_by("prong", "order", "id")
         ],
     }
 

@@ -53,8 +53,11 @@ class SignedItem:
     home_program: bool
     because: tuple[str, ...]
     illustration: str
-    override_contraindication: str
-    override_reason: str
+    override_contraindication: str  # the overridden contraindications' keys, comma-separated
+    override_reason: str  # the clinician's reason for the override
+    # Bodies signed before these were recorded lack them.
+    override_contraindication_reason: str = ""  # what the overridden contraindications said when overridden
+    override_by: str = ""  # the name of the clinician who overrode them
 
     @classmethod
     def of(cls, item: Mapping) -> SignedItem:
@@ -75,7 +78,14 @@ class SignedItem:
             illustration=item.get("illustration") or "",
             override_contraindication=item.get("override_contraindication") or "",
             override_reason=item.get("override_reason") or "",
+            override_contraindication_reason=item.get("override_contraindication_reason") or "",
+            override_by=item.get("override_by") or "",
         )
+
+    @property
+    def overridden(self) -> bool:
+        """Kept in the plan although a contraindication excluded it, with the clinician's reason."""
+        return bool(self.override_contraindication or self.override_reason)
 
 
 def _reasons(value: object) -> dict[str, str]:
@@ -99,6 +109,7 @@ class SignedPlan:
     running_advice: tuple[str, ...]  # patient-facing
     referrals: tuple[str, ...]
     missing_prong_reasons: Mapping[str, str]  # prong value -> why the clinician left it out
+    clinician_notes: tuple[str, ...]  # the generator's reminders for the clinician, as drafted; not patient-facing
     items: tuple[SignedItem, ...]  # in signed order (by prong, then the clinician's order)
 
     @classmethod
@@ -114,6 +125,7 @@ class SignedPlan:
             running_advice=tuple(body.get("running_advice") or ()),
             referrals=tuple(body.get("referrals") or ()),
             missing_prong_reasons=_reasons(body.get("missing_prong_reasons")),
+            clinician_notes=tuple(body.get("clinician_notes") or ()),
             items=tuple(SignedItem.of(item) for item in body.get("items") or ()),
         )
 
@@ -121,6 +133,11 @@ class SignedPlan:
     def home_items(self) -> tuple[SignedItem, ...]:
         """The patient's home program in its frozen order; check-ins index into this."""
         return tuple(item for item in self.items if item.home_program)
+
+    @property
+    def overrides(self) -> tuple[SignedItem, ...]:
+        """The items kept against a contraindication: clinical record, never on the patient's handout."""
+        return tuple(item for item in self.items if item.overridden)
 
     def items_in(self, prong: Prong) -> tuple[SignedItem, ...]:
         return tuple(item for item in self.items if item.prong == prong)

@@ -78,7 +78,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Plan details saved.")
                 return redirect("plan_detail", pk=plan.pk)
     audit.record_read(actor=request.user, action=audit.Read.PLAN_VIEWED, obj=plan)
-    items = list(plan.items.select_related("intervention").order_by("prong", "order", "id"))
+    items = list(plan.items.select_related("intervention", "override_by").order_by("prong", "order", "id"))
     prongs = [
         (
             prong,

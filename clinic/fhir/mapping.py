@@ -412,10 +412,44 @@ def _plan_items(plan: TreatmentPlan, signed: SignedPlan | None) -> tuple[list[tu
     return items, dict(plan.missing_prong_reasons)
 
 
+def _override_notes(plan: TreatmentPlan, signed: SignedPlan | None) -> list[dict]:
+    """Each item kept against a contraindication, as an Annotation: what it overrode, the
+    clinician's reason and who gave it; from the same version (or draft) as the activities."""
+    if signed is not None:
+        overrides = [
+            (
+                item.name,
+                item.override_contraindication_reason or item.override_contraindication,
+                item.override_reason,
+                item.override_by,
+            )
+            for item in signed.overrides
+        ]
+    else:
+        overrides = [
+            (
+                item.name,
+                item.override_contraindication_reason or item.override_contraindication,
+                item.override_reason,
+                item.override_by.full_name if item.override_by else "",
+            )
+            for item in plan.items.all()
+            if item.override_contraindication or item.override_reason
+        ]
+    notes = []
+    for name, contraindication, reason, by in overrides:
+        note = {"text": f"{name} is kept against a contraindication ({contraindication}). Reason: {reason}"}
+        if by:
+            note["authorString"] = by
+        notes.append(note)
+    return notes
+
+
 def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
     """The three prongs as three activities, each listing its items with their dosage; a prong
     left out carries the clinician's reason and ``doNotPerform``. A signed plan's period is its
-    days in the clinic's calendar, as the patient's portal shows them."""
+    days in the clinic's calendar, as the patient's portal shows them. Each contraindication
+    override is a note: it belongs to the clinical record of what was prescribed."""
     versions = list(plan.versions.all())
     signed = SignedPlan.of(max(versions, key=lambda version: version.number)) if versions else None
     items, missing_reasons = _plan_items(plan, signed)
@@ -456,6 +490,9 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
     addresses = [ref("Condition", condition_id) for condition_id in conditions]
     if addresses:
         resource["addresses"] = addresses
+    notes = _override_notes(plan, signed)
+    if notes:
+        resource["note"] = notes
     return resource
 
 

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import Prefetch
 
 from assessments.models import Assessment, AssessmentStatus, Finding, FmsScore, OutcomeScore, RomMeasurement
 from clinic import permissions
 from clinic.models import EpisodeOfCare, Patient, User
 from clinic.scheduling.models import Appointment
 from intake.models import Intake, IntakeStatus, QuestionnaireScore, RedFlag
-from plans.models import Handout, HandoutStatus, TreatmentPlan
+from plans.models import Handout, HandoutStatus, PlanItem, TreatmentPlan
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def patient_rows(patient: Patient) -> PatientRows:
         plans=list(
             TreatmentPlan.objects.filter(episode__patient=patient)
             .select_related("episode__patient__clinic", "created_by")
-            .prefetch_related("versions", "items")
+            .prefetch_related("versions", Prefetch("items", queryset=PlanItem.objects.select_related("override_by")))
             .order_by("created_at", "id")
         ),
         appointments=list(
