@@ -136,6 +136,8 @@ class ExamInput:
     special_tests: Mapping[str, Mapping[str, SpecialTest]] = field(default_factory=dict)  # {test: {side: ...}}
     running_form: Mapping[str, bool | None] = field(default_factory=dict)  # keys: RUNNING_FORM
     cadence: int | None = None  # steps per minute
+    # Sections (assessments.sections) marked not tested: {section code: reason, "" when none given}.
+    not_tested: Mapping[str, str] = field(default_factory=dict)
     age: int | None = None
     sex: str | None = None
     norm_set: str = "aaos"  # scoring.NORM_SETS

@@ -67,6 +67,7 @@ def exam_input(assessment: Assessment) -> findings.ExamInput:
         special_tests=special,
         running_form={name: getattr(assessment, name) for name in findings.RUNNING_FORM},
         cadence=assessment.cadence,
+        not_tested=assessment.not_tested,
         age=patient.age_on(assessment.assessed_on),
         sex=patient.sex,
     )

@@ -83,10 +83,12 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         form = AssessmentForm(request.POST)
         if form.is_valid():
+            saved = False
             try:
                 services.assessment_save(
                     actor=request.user, assessment=assessment, visit=form.visit(), exam=form.exam()
                 )
+                saved = True
                 if "complete" in request.POST:
                     services.assessment_complete(actor=request.user, assessment=assessment)
                     messages.success(request, "Assessment completed; findings derived below.")
@@ -95,6 +97,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("assessment_detail", pk=assessment.pk)
             except ValidationError as error:
                 form.add_error(None, error)
+                if saved:
+                    messages.info(request, "Saved as a draft; not completed.")
     else:
         form = AssessmentForm(initial=initial_from(assessment))
     audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
