@@ -61,6 +61,11 @@ THOMAS_STRUCTURE_LABELS: dict[str, str] = {
 }
 # DOMAIN B4 (S63): FABER pain location.
 FABER_PAIN_LOCATIONS = ("groin", "posterior", "lateral")
+FABER_PAIN_LOCATION_LABELS: dict[str, str] = {
+    "groin": "Groin / front",
+    "posterior": "Back / sacral",
+    "lateral": "Side",
+}
 
 # DOMAIN B4 (S69): SLR reproduces radiating pain between about 30 and 70 degrees of hip flexion.
 SLR_TYPICAL_RANGE_DEG = (30, 70)

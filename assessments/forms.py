@@ -261,12 +261,7 @@ class SpecialTestSection:
             return {
                 special_field(test, side, "location"): forms.ChoiceField(
                     label=f"Where it hurts, {_side_label(side)}",
-                    choices=[
-                        ("", "—"),
-                        ("groin", "Groin / front"),
-                        ("posterior", "Back / sacral"),
-                        ("lateral", "Side"),
-                    ],
+                    choices=[("", "—"), *findings.FABER_PAIN_LOCATION_LABELS.items()],
                     required=False,
                 )
             }
