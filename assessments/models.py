@@ -34,18 +34,6 @@ class RomMode(models.TextChoices):
     PASSIVE = "passive", "Passive"
 
 
-# The exam sections' codes name the "not tested" columns below.
-_SECTIONS = tuple(code for code, _ in sections.SECTIONS)
-
-
-def _reason_needs_mark(section: str) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=Q(**{f"{section}_not_tested": True}) | Q(**{f"{section}_not_tested_reason": ""}),
-        name=f"{section}_reason_only_when_not_tested",
-        violation_error_message="A reason is given only for a section marked not tested.",
-    )
-
-
 class Assessment(models.Model):
     """One exam visit. A draft until completed; completing derives the findings."""
 
@@ -72,8 +60,8 @@ class Assessment(models.Model):
     knee_valgus = models.BooleanField(default=False)
     cadence = models.PositiveSmallIntegerField("cadence (steps/min)", null=True, blank=True)
     form_notes = models.TextField("running-form notes", max_length=3000, blank=True)
-    # Each exam section (assessments.sections) recorded or marked not tested, so that completing never
-    # reads an empty section as normal. The reason is optional.
+    # Each exam section (assessments.sections, whose codes prefix these names) recorded or marked not
+    # tested, so that completing never reads an empty section as normal. The reason is optional.
     rom_not_tested = models.BooleanField("hip range of motion not tested", default=False)
     rom_not_tested_reason = models.CharField(max_length=300, blank=True)
     fms_not_tested = models.BooleanField("FMS not tested", default=False)
@@ -104,8 +92,8 @@ class Assessment(models.Model):
                 fields=["episode"], condition=Q(kind=AssessmentKind.INITIAL), name="one_initial_assessment_per_episode"
             ),
             plausible_date_constraint("assessment_date_plausible", "assessed_on"),
-            *(_reason_needs_mark(section) for section in _SECTIONS),
-            # The child rows of ROM, FMS and special tests are checked by the service; the columns here can be.
+            # A section marked not tested holds no values. Checked here where the values are columns of
+            # this table; the service checks ROM, FMS and special tests, whose values are child rows.
             models.CheckConstraint(
                 condition=Q(leg_length_not_tested=False)
                 | Q(
@@ -155,7 +143,7 @@ class Assessment(models.Model):
         """{section code: reason} for the sections marked not tested, in the screen's order."""
         return {
             section: getattr(self, f"{section}_not_tested_reason")
-            for section in _SECTIONS
+            for section, _ in sections.SECTIONS
             if getattr(self, f"{section}_not_tested")
         }
 
