@@ -61,6 +61,11 @@ THOMAS_STRUCTURE_LABELS: dict[str, str] = {
 }
 # DOMAIN B4 (S63): FABER pain location.
 FABER_PAIN_LOCATIONS = ("groin", "posterior", "lateral")
+FABER_PAIN_LOCATION_LABELS: dict[str, str] = {
+    "groin": "Groin / front",
+    "posterior": "Back / sacral",
+    "lateral": "Side",
+}
 
 # DOMAIN B4 (S69): SLR reproduces radiating pain between about 30 and 70 degrees of hip flexion.
 SLR_TYPICAL_RANGE_DEG = (30, 70)
@@ -136,6 +141,8 @@ class ExamInput:
     special_tests: Mapping[str, Mapping[str, SpecialTest]] = field(default_factory=dict)  # {test: {side: ...}}
     running_form: Mapping[str, bool | None] = field(default_factory=dict)  # keys: RUNNING_FORM
     cadence: int | None = None  # steps per minute
+    # Sections (assessments.sections) marked not tested: {section code: reason, "" when none given}.
+    not_tested: Mapping[str, str] = field(default_factory=dict)
     age: int | None = None
     sex: str | None = None
     norm_set: str = "aaos"  # scoring.NORM_SETS

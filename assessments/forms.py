@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from assessments import findings, scoring
+from assessments import findings, scoring, sections
 from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, SpecialTestResult
 from assessments.records import OUTCOME_INSTRUMENTS, Visit
 from clinic import plausible_dates, text_input
@@ -261,12 +261,7 @@ class SpecialTestSection:
             return {
                 special_field(test, side, "location"): forms.ChoiceField(
                     label=f"Where it hurts, {_side_label(side)}",
-                    choices=[
-                        ("", "—"),
-                        ("groin", "Groin / front"),
-                        ("posterior", "Back / sacral"),
-                        ("lateral", "Side"),
-                    ],
+                    choices=[("", "—"), *findings.FABER_PAIN_LOCATION_LABELS.items()],
                     required=False,
                 )
             }
@@ -360,8 +355,49 @@ class OutcomeSection:
         return sections
 
 
+def not_tested_field(section: str) -> str:
+    return f"{section}_not_tested"
+
+
+def reason_field(section: str) -> str:
+    return f"{section}_not_tested_reason"
+
+
+class NotTestedMarks:
+    """Each exam section's "not tested" mark with its optional reason. The mark's label is the
+    section's name, so an error summary line reads "Leg length: ..."."""
+
+    def fields(self) -> dict[str, forms.Field]:
+        fields: dict[str, forms.Field] = {}
+        for code, label in sections.SECTIONS:
+            fields[not_tested_field(code)] = forms.BooleanField(label=label, required=False)
+            fields[reason_field(code)] = forms.CharField(
+                label=f"{label}: why not tested (optional)", max_length=300, required=False
+            )
+        return fields
+
+    def check(self, form: forms.Form, cleaned: dict, exam: findings.ExamInput) -> None:
+        for code in sections.contradicted(exam, form_notes=cleaned.get("form_notes") or ""):
+            if not_tested_field(code) not in form.errors:
+                form.add_error(not_tested_field(code), sections.MARKED_BUT_RECORDED)
+        for code, _ in sections.SECTIONS:
+            if cleaned.get(reason_field(code)) and not cleaned.get(not_tested_field(code)):
+                form.add_error(reason_field(code), "Only given when the section is marked not tested.")
+
+    def read(self, cleaned: dict) -> dict[str, str]:
+        return {
+            code: cleaned.get(reason_field(code)) or ""
+            for code, _ in sections.SECTIONS
+            if cleaned.get(not_tested_field(code))
+        }
+
+    def marks(self, form: forms.Form) -> dict[str, tuple]:
+        return {code: (form[not_tested_field(code)], form[reason_field(code)]) for code, _ in sections.SECTIONS}
+
+
 _ROM, _FMS, _LEG_LENGTH = RomSection(), FmsSection(), LegLengthSection()
 _SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES = SpecialTestSection(), RunningFormSection(), OutcomeSection()
+_NOT_TESTED = NotTestedMarks()
 
 
 class AssessmentForm(text_input.Form):
@@ -385,7 +421,7 @@ class AssessmentForm(text_input.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for section in (_ROM, _FMS, _LEG_LENGTH, _SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES):
+        for section in (_ROM, _FMS, _LEG_LENGTH, _SPECIAL_TESTS, _RUNNING_FORM, _OUTCOMES, _NOT_TESTED):
             self.fields.update(section.fields())
 
     def clean_assessed_on(self):
@@ -395,6 +431,7 @@ class AssessmentForm(text_input.Form):
         cleaned = super().clean()
         for section in (_ROM, _LEG_LENGTH, _FMS, _SPECIAL_TESTS):
             section.check(self, cleaned)
+        _NOT_TESTED.check(self, cleaned, self.exam())
         return cleaned
 
     # --- Typed values for the service (a valid form only) -----------------------------------------
@@ -410,6 +447,7 @@ class AssessmentForm(text_input.Form):
             special_tests=_SPECIAL_TESTS.read(cleaned),
             running_form=_RUNNING_FORM.read(cleaned),
             cadence=cleaned.get("cadence"),
+            not_tested=_NOT_TESTED.read(cleaned),
         )
 
     def visit(self) -> Visit:
@@ -440,6 +478,9 @@ class AssessmentForm(text_input.Form):
     def outcome_sections(self):
         return _OUTCOMES.sections(self)
 
+    def not_tested_marks(self):
+        return _NOT_TESTED.marks(self)
+
 
 def initial_from(assessment: Assessment) -> dict:
     """The form's initial values from a saved assessment."""
@@ -455,6 +496,9 @@ def initial_from(assessment: Assessment) -> dict:
     }
     for name in RUNNING_FORM_FIELDS:
         initial[name] = getattr(assessment, name)
+    for code, _ in sections.SECTIONS:
+        initial[not_tested_field(code)] = getattr(assessment, not_tested_field(code))
+        initial[reason_field(code)] = getattr(assessment, reason_field(code))
     for name in LEG_LENGTH_FIELDS:
         value = getattr(assessment, f"{name}_mm")
         initial[f"{name}_cm"] = None if value is None else Decimal(value) / MM_PER_CM

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from assessments import sections
 from clinic import plausible_dates
 from clinic.models import EpisodeOfCare, plausible_date_constraint
 
@@ -59,6 +60,18 @@ class Assessment(models.Model):
     knee_valgus = models.BooleanField(default=False)
     cadence = models.PositiveSmallIntegerField("cadence (steps/min)", null=True, blank=True)
     form_notes = models.TextField("running-form notes", max_length=3000, blank=True)
+    # Each exam section (assessments.sections, whose codes prefix these names) recorded or marked not
+    # tested, so that completing never reads an empty section as normal. The reason is optional.
+    rom_not_tested = models.BooleanField("hip range of motion not tested", default=False)
+    rom_not_tested_reason = models.CharField(max_length=300, blank=True)
+    fms_not_tested = models.BooleanField("FMS not tested", default=False)
+    fms_not_tested_reason = models.CharField(max_length=300, blank=True)
+    leg_length_not_tested = models.BooleanField("leg length not tested", default=False)
+    leg_length_not_tested_reason = models.CharField(max_length=300, blank=True)
+    special_tests_not_tested = models.BooleanField("special tests not tested", default=False)
+    special_tests_not_tested_reason = models.CharField(max_length=300, blank=True)
+    running_form_not_tested = models.BooleanField("running form not tested", default=False)
+    running_form_not_tested_reason = models.CharField(max_length=300, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +92,34 @@ class Assessment(models.Model):
                 fields=["episode"], condition=Q(kind=AssessmentKind.INITIAL), name="one_initial_assessment_per_episode"
             ),
             plausible_date_constraint("assessment_date_plausible", "assessed_on"),
+            # A section marked not tested holds no values. Checked here where the values are columns of
+            # this table; the service checks ROM, FMS and special tests, whose values are child rows.
+            models.CheckConstraint(
+                condition=Q(leg_length_not_tested=False)
+                | Q(
+                    true_left_mm__isnull=True,
+                    true_right_mm__isnull=True,
+                    apparent_left_mm__isnull=True,
+                    apparent_right_mm__isnull=True,
+                ),
+                name="leg_length_not_tested_is_empty",
+                violation_error_message="Leg length is marked not tested but has lengths recorded.",
+            ),
+            models.CheckConstraint(
+                condition=Q(running_form_not_tested=False)
+                | Q(
+                    overstriding=False,
+                    forward_lean=False,
+                    hip_drop=False,
+                    overpronation=False,
+                    lumbar_hyperextension=False,
+                    knee_valgus=False,
+                    cadence__isnull=True,
+                    form_notes="",
+                ),
+                name="running_form_not_tested_is_empty",
+                violation_error_message="Running form is marked not tested but has observations recorded.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +137,15 @@ class Assessment(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.status == AssessmentStatus.COMPLETED
+
+    @property
+    def not_tested(self) -> dict[str, str]:
+        """{section code: reason} for the sections marked not tested, in the screen's order."""
+        return {
+            section: getattr(self, f"{section}_not_tested_reason")
+            for section, _ in sections.SECTIONS
+            if getattr(self, f"{section}_not_tested")
+        }
 
 
 class RomMeasurement(models.Model):

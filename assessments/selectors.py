@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from assessments import findings, progress, scoring
-from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding
+from assessments import findings, progress, scoring, sections
+from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, SpecialTestResult
+from assessments.records import OUTCOME_INSTRUMENTS
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
 
@@ -67,6 +68,7 @@ def exam_input(assessment: Assessment) -> findings.ExamInput:
         special_tests=special,
         running_form={name: getattr(assessment, name) for name in findings.RUNNING_FORM},
         cadence=assessment.cadence,
+        not_tested=assessment.not_tested,
         age=patient.age_on(assessment.assessed_on),
         sex=patient.sex,
     )
@@ -106,6 +108,112 @@ def summary(assessment: Assessment, limits: dict | None = None) -> Summary:
             significant_from_mm=limits["lld_significant_from_mm"],
         )
     return Summary(rom=rom, fms=fms, leg_length=leg_length)
+
+
+# --- A completed assessment as recorded, read-only ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RomRow:
+    label: str
+    left: int | None
+    right: int | None
+    left_painful: bool
+    right_painful: bool
+    result: scoring.RomResult | None  # None when neither side was measured
+
+
+@dataclass(frozen=True)
+class SpecialSide:
+    result: str  # "Positive", "Negative" or "Not tested"
+    details: tuple[str, ...]  # e.g. "SLR angle 45°", "reproduces leg symptoms"
+
+
+@dataclass(frozen=True)
+class ExamRecord:
+    """Everything recorded at a visit, in the screen's section order, for the read-only page."""
+
+    not_tested: tuple[tuple[str, str, str], ...]  # (section code, label, reason) in the screen's order
+    rom: tuple[RomRow, ...]
+    fms: tuple[tuple[scoring.FmsTestResult, str | None], ...]  # each test with its clearing test's label
+    special_tests: tuple[tuple[str, tuple[SpecialSide, SpecialSide]], ...]  # (label, (left, right))
+    running_faults: tuple[str, ...]  # labels of the faults ticked
+    outcomes: tuple  # (instrument, the visit's OutcomeScore, [(item label, answer)]) per questionnaire given
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """{section code: reason} of the sections not tested."""
+        return {code: reason for code, _, reason in self.not_tested}
+
+    @property
+    def nothing_recorded(self) -> bool:
+        return len(self.not_tested) == len(sections.SECTIONS)
+
+
+def _special_side(test: str, row) -> SpecialSide:
+    if row is None:
+        return SpecialSide(SpecialTestResult.NOT_TESTED.label, ())
+    details = []
+    if row.structure:
+        details.append(f"tight structure: {findings.THOMAS_STRUCTURE_LABELS.get(row.structure, row.structure)}")
+    if row.angle is not None:
+        details.append(f"angle {row.angle}°")
+    if test == "slr" and row.result == SpecialTestResult.POSITIVE:
+        details.append("reproduces leg symptoms" if row.reproduces_leg_symptoms else "no leg symptoms")
+    if row.pain_location:
+        details.append(f"pain: {findings.FABER_PAIN_LOCATION_LABELS.get(row.pain_location, row.pain_location)}")
+    return SpecialSide(SpecialTestResult(row.result).label, tuple(details))
+
+
+def exam_record(assessment: Assessment, summary: Summary) -> ExamRecord:
+    rom_results = {result.motion: result for result in summary.rom}
+    rom_rows = {row.motion: row for row in assessment.rom.all()}
+    rom = []
+    for motion in scoring.MOTIONS:
+        row = rom_rows.get(motion)
+        rom.append(
+            RomRow(
+                label=scoring.MOTION_LABELS[motion],
+                left=row.left if row else None,
+                right=row.right if row else None,
+                left_painful=bool(row and row.left_painful),
+                right_painful=bool(row and row.right_painful),
+                result=rom_results.get(motion),
+            )
+        )
+    fms = tuple(
+        (result, scoring.FMS_CLEARING_LABELS.get(scoring.FMS_TESTS_BY_CODE[result.code].clearing))
+        for result in summary.fms.tests
+    )
+    special_rows = {(row.test, row.side): row for row in assessment.special_tests.all()}
+    special = tuple(
+        (label, tuple(_special_side(test, special_rows.get((test, side))) for side in scoring.SIDES))
+        for test, label in findings.SPECIAL_TESTS
+    )
+    faults = tuple(label for name, (_, label) in findings.RUNNING_FORM.items() if getattr(assessment, name))
+    instruments = {instrument.code: instrument for instrument in OUTCOME_INSTRUMENTS}
+    outcomes = tuple(
+        (
+            instruments[score.instrument],
+            score,
+            [
+                (f"{score.instrument.upper()} {item.code.replace('_', ' ')}", score.answers.get(item.code))
+                for item in instruments[score.instrument].items
+            ],
+        )
+        for score in assessment.outcome_scores.all()
+        if score.instrument in instruments
+    )
+    return ExamRecord(
+        not_tested=tuple(
+            (code, sections.SECTION_LABELS[code], reason) for code, reason in assessment.not_tested.items()
+        ),
+        rom=tuple(rom),
+        fms=fms,
+        special_tests=special,
+        running_faults=faults,
+        outcomes=outcomes,
+    )
 
 
 # --- Progress against the baseline ---------------------------------------------------------------

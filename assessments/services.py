@@ -7,12 +7,12 @@ import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessments import findings, scoring, selectors
+from assessments import findings, scoring, sections, selectors
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -114,9 +114,15 @@ def _special_test_rows(assessment: Assessment, exam: findings.ExamInput) -> list
 
 
 def assessment_save(*, actor: User, assessment: Assessment, visit: Visit, exam: findings.ExamInput) -> Assessment:
-    """Store a draft: the visit's details and the exam as recorded (anything may be missing in a draft)."""
+    """Store a draft: the visit's details and the exam as recorded (anything may be missing in a draft,
+    but a section marked not tested holds no values)."""
     _require_clinical(actor, assessment.episode)
     _require_draft(assessment)
+    if contradicted := sections.contradicted(exam, form_notes=visit.form_notes):
+        raise ValidationError({f"{code}_not_tested": sections.MARKED_BUT_RECORDED for code in contradicted})
+    for code, _ in sections.SECTIONS:
+        setattr(assessment, f"{code}_not_tested", code in exam.not_tested)
+        setattr(assessment, f"{code}_not_tested_reason", exam.not_tested.get(code, "").strip())
     assessment.assessed_on = visit.assessed_on
     assessment.rom_device, assessment.rom_mode = visit.rom_device, visit.rom_mode
     assessment.pain_today = visit.pain_today
@@ -182,8 +188,20 @@ def _sync_findings(assessment: Assessment, derived: list[findings.Finding]) -> N
             row.save(update_fields=["label", "evidence"])
 
 
+def _require_sections_accounted(assessment: Assessment, exam: findings.ExamInput) -> None:
+    """An empty section is never read as normal: each is recorded or marked not tested."""
+    if missing := sections.unaccounted(exam, form_notes=assessment.form_notes):
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: sections.not_completed_message(missing),
+                **{f"{code}_not_tested": sections.UNACCOUNTED for code in missing},
+            }
+        )
+
+
 def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]:
-    """Lock the assessment and derive its findings from the measurements."""
+    """Lock the assessment and derive its findings from the measurements. Every exam section must be
+    recorded or marked not tested."""
     _require_clinical(actor, assessment.episode)
     with transaction.atomic():
         assessment = (
@@ -191,6 +209,7 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]
         )
         _require_draft(assessment)
         exam = selectors.exam_input(assessment)
+        _require_sections_accounted(assessment, exam)
         try:
             derived = findings.derive_findings(
                 exam, thresholds=thresholds.for_clinic(assessment.episode.patient.clinic)

@@ -56,7 +56,8 @@ def assessment_start(request: HttpRequest, episode_pk: int) -> HttpResponse:
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A draft shows the exam form; a completed assessment shows its results and findings."""
+    """A draft shows the exam form; a completed assessment shows its findings and, read-only in the
+    form's section order, everything recorded."""
     assessment = access.assessment_for(request.user, pk)
     can_change = permissions.can_change_clinical(request.user, assessment.episode.patient)
     if assessment.is_completed and request.method == "POST":
@@ -64,6 +65,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("assessment_detail", pk=assessment.pk)
     if assessment.is_completed:
         audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
+        summary = selectors.summary(assessment)
         return render(
             request,
             "assessments/assessment_result.html",
@@ -71,7 +73,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "assessment": assessment,
                 "episode": assessment.episode,
                 "patient": assessment.episode.patient,
-                "summary": selectors.summary(assessment),
+                "summary": summary,
+                "record": selectors.exam_record(assessment, summary),
                 "findings": assessment.findings.select_related("dismissed_by", "added_by"),
                 "dismiss_form": DismissFindingForm(),
                 "add_form": AddFindingForm(),
@@ -83,10 +86,12 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         form = AssessmentForm(request.POST)
         if form.is_valid():
+            saved = False
             try:
                 services.assessment_save(
                     actor=request.user, assessment=assessment, visit=form.visit(), exam=form.exam()
                 )
+                saved = True
                 if "complete" in request.POST:
                     services.assessment_complete(actor=request.user, assessment=assessment)
                     messages.success(request, "Assessment completed; findings derived below.")
@@ -95,6 +100,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("assessment_detail", pk=assessment.pk)
             except ValidationError as error:
                 form.add_error(None, error)
+                if saved:
+                    messages.info(request, "Saved as a draft; not completed.")
     else:
         form = AssessmentForm(initial=initial_from(assessment))
     audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)

@@ -12,6 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 from clinic.drf import field_messages
 from tests.assessments.helpers import login as html_login
 from tests.assessments.helpers import started
+from tests.factories import AssessmentFactory
 from tests.plans.helpers import api_client
 
 
@@ -61,11 +62,10 @@ def test_the_assessment_api_answers_a_bad_exam_like_the_rest_of_the_api(client, 
     assert isinstance(message, str)
 
 
-def test_an_assessment_error_of_no_single_field_is_under_detail(client, clinician, clinician_api, episode):
-    draft = started(html_login(client, clinician), episode)
-    clinician_api.post(f"/api/assessments/{draft.pk}/complete/")
+def test_an_assessment_error_of_no_single_field_is_under_detail(clinician_api, episode):
+    completed = AssessmentFactory(episode=episode)
 
-    response = clinician_api.patch(f"/api/assessments/{draft.pk}/", {"pain_today": 2}, format="json")
+    response = clinician_api.patch(f"/api/assessments/{completed.pk}/", {"pain_today": 2}, format="json")
 
     assert response.status_code == 400
     assert _is_field_errors(response.json())
