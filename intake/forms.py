@@ -262,24 +262,45 @@ class HistoryForm(text_input.Form):
 
 
 class RedFlagForm(text_input.Form):
-    """One required yes/no question per red flag the patient can report."""
+    """One required yes/no question per red flag the patient can report, each follow-up just
+    after its question and required only after a "yes" to it."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        follow_ups = {follow_up.asked_after: follow_up for follow_up in rules.FOLLOW_UP_QUESTIONS}
         for question in rules.RED_FLAG_QUESTIONS:
-            self.fields[question.code] = forms.ChoiceField(
-                label=question.question,
-                choices=YES_NO,
-                widget=forms.RadioSelect,
-                error_messages={"required": "Answer yes or no."},
-            )
+            self.fields[question.code] = _yes_no(question.question)
+            if question.code in follow_ups:
+                follow_up = follow_ups[question.code]
+                self.fields[follow_up.code] = _yes_no(follow_up.question, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        for follow_up in rules.FOLLOW_UP_QUESTIONS:
+            if cleaned.get(follow_up.asked_after) == "yes" and not cleaned.get(follow_up.code):
+                self.add_error(follow_up.code, "Answer yes or no.")
+        return cleaned
 
     def emergency_answers(self) -> list[str]:
-        return [
-            question.code
-            for question in rules.RED_FLAG_QUESTIONS
-            if question.tier == rules.Tier.EMERGENCY and self.cleaned_data.get(question.code) == "yes"
-        ]
+        # The age only ever adds a caution flag, so any age gives the same emergencies.
+        flags = rules.raised_red_flags(red_flag_answers(self.cleaned_data), age=0, back_pain=False)
+        return [flag.code for flag in flags if flag.tier == rules.Tier.EMERGENCY]
+
+
+def _yes_no(label: str, *, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=required,
+        error_messages={"required": "Answer yes or no."},
+    )
+
+
+def red_flag_answers(stored: dict) -> dict[str, bool | None]:
+    """Stored red-flag answers ("yes", "no", "" when a follow-up was not answered) as the rules
+    take them; an unanswered follow-up must read as unknown, never as "no"."""
+    return {code: {"yes": True, "no": False}.get(value) for code, value in stored.items()}
 
 
 class QuestionnaireForm(text_input.Form):

@@ -33,6 +33,9 @@ class RedFlagQuestion:
     question: str  # plain patient language, answered yes / no
     staff_label: str  # clinical wording
     source: str  # e.g. "DOMAIN B6.1, S110"
+    # Emergency tier only: the sign in plain words for the handout's "seek emergency care" box, kept
+    # here so the box and the intake catalogue cannot drift apart.
+    warning_sign: str = ""
 
 
 # One question per row of DOMAIN B6.1 that a patient can answer; tiers as in DOMAIN A "Red flags".
@@ -50,6 +53,7 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "that is new or getting worse?",
         "Saddle numbness – suspected cauda equina",
         "DOMAIN B6.1, S110, S111, S112, S113",
+        "New numbness, tingling or less feeling around your bottom, back passage or genitals.",
     ),
     RedFlagQuestion(
         "bladder_problems",
@@ -58,6 +62,8 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "pee, not feeling when you pee, or leaking urine?",
         "New bladder disturbance (hesitancy, retention, loss of sensation, incontinence) – suspected cauda equina",
         "DOMAIN B6.1, S110, S111, S112",
+        "New problems with your bladder: trouble starting to pee, not being able to pee, not feeling "
+        "when you pee, or leaking urine.",
     ),
     RedFlagQuestion(
         "bowel_incontinence",
@@ -66,6 +72,7 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "open your bowels?",
         "New faecal incontinence or loss of rectal sensation – suspected cauda equina",
         "DOMAIN B6.1, S111, S112",
+        "Losing control of your bowels, or losing the feeling in your back passage.",
     ),
     RedFlagQuestion(
         "bilateral_sciatica",
@@ -73,6 +80,7 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "Do you have pain going down both legs, or has pain that went down one leg spread to the other leg?",
         "Bilateral sciatica (or unilateral becoming bilateral) – suspected cauda equina",
         "DOMAIN B6.1, S111, S114",
+        "Pain going down both legs, or pain in one leg that spreads to the other leg.",
     ),
     RedFlagQuestion(
         "sexual_dysfunction",
@@ -81,14 +89,18 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "such as less feeling during sex?",
         "New sexual dysfunction with back/leg pain – suspected cauda equina",
         "DOMAIN B6.1, S111, S112",
+        "New problems with sexual function, such as less feeling during sex.",
     ),
     RedFlagQuestion(
+        # Weakness alone is not the emergency: DOMAIN B6.1 makes severe or progressive weakness, or acute
+        # foot drop, the emergency, so LEG_WEAKNESS_WORSE asks the distinction (see leg_weakness_flag).
         "leg_weakness",
         Tier.EMERGENCY,
-        "Is one or both of your legs weak, or getting weaker, or has your foot started to drop or slap "
-        "so that your toes catch when you walk?",
+        "Do you have weakness in one or both of your legs?",
         "Severe or progressive leg weakness or acute foot drop – suspected cauda equina / severe radiculopathy",
         "DOMAIN B6.1, S110, S111, S114",
+        "Leg weakness that is getting worse or is severe, or a foot that starts to drop or slap so your toes "
+        "catch when you walk.",
     ),
     RedFlagQuestion(
         "major_trauma",
@@ -96,6 +108,7 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "Did your pain start after a serious accident, such as a road accident or a fall from a height?",
         "Major trauma – suspected fracture; imaging before any manual therapy",
         "DOMAIN B6.1, S110",
+        "Back pain after a serious accident, such as a road accident or a fall from a height.",
     ),
     RedFlagQuestion(
         "aaa_signs",
@@ -104,6 +117,7 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
         "an aneurysm (a swollen main blood vessel) in your belly?",
         "Pulsatile abdominal mass / known aneurysm – suspected abdominal aortic aneurysm (AAA)",
         "DOMAIN B6.1, S118",
+        "A pulsing or throbbing lump in your belly.",
     ),
     RedFlagQuestion(
         "infection_signs",
@@ -161,6 +175,23 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
 RED_FLAG_QUESTIONS_BY_CODE: dict[str, RedFlagQuestion] = {question.code: question for question in RED_FLAG_QUESTIONS}
 
 AGE_CAUTION_CODE = "age_caution"
+LEG_WEAKNESS_STABLE_CODE = "leg_weakness_stable"
+
+
+@dataclass(frozen=True)
+class FollowUpQuestion:
+    code: str
+    asked_after: str  # the catalogue question whose "yes" makes this one required
+    question: str  # plain patient language, answered yes / no
+
+
+LEG_WEAKNESS_WORSE = FollowUpQuestion(
+    "leg_weakness_worse",
+    "leg_weakness",
+    "If you have leg weakness: is it getting worse, is it severe, or has your foot started to drop or slap "
+    "so that your toes catch when you walk?",
+)
+FOLLOW_UP_QUESTIONS: tuple[FollowUpQuestion, ...] = (LEG_WEAKNESS_WORSE,)
 
 
 @dataclass(frozen=True)
@@ -168,6 +199,41 @@ class RaisedFlag:
     code: str
     tier: Tier
     label: str  # staff-facing
+
+
+def leg_weakness_flag(*, weakness: bool | None, worse: bool | None) -> RaisedFlag | None:
+    """The flag for the two leg-weakness answers (DOMAIN B6.1, S110, S111, S114), or None.
+
+    Severe or progressive weakness, or acute foot drop, is the emergency: a "yes" to the follow-up
+    raises it even after a "no" to weakness, since the sign is in its own wording. Weakness with the
+    follow-up unanswered also stays the emergency: intakes stored before the follow-up existed asked one
+    question, whose "yes" was the emergency, and no stored answer may lose its flag. Weakness that is
+    neither severe nor getting worse has no red-flag tier in DOMAIN.md (it only tells the patient to
+    seek help promptly), so it is a caution flag: shown to the clinician, blocking nothing.
+    """
+    question = RED_FLAG_QUESTIONS_BY_CODE["leg_weakness"]
+    if worse is True:
+        return RaisedFlag(question.code, Tier.EMERGENCY, question.staff_label)
+    if weakness is not True:
+        return None
+    if worse is None:
+        return RaisedFlag(
+            question.code,
+            Tier.EMERGENCY,
+            "Leg weakness, not asked whether severe or progressive – treated as suspected cauda equina / "
+            "severe radiculopathy",
+        )
+    return RaisedFlag(
+        LEG_WEAKNESS_STABLE_CODE,
+        Tier.CAUTION,
+        "Leg weakness, reported as neither severe nor getting worse – an emergency if more than one root "
+        "or acute foot drop (dorsiflexion ≤ 3/5) on examination",
+    )
+
+
+def emergency_warning_signs() -> list[str]:
+    """Every emergency sign of the catalogue in plain words, for the patient's handout."""
+    return [question.warning_sign for question in RED_FLAG_QUESTIONS if question.tier == Tier.EMERGENCY]
 
 
 # DOMAIN A "Red flags" / B6.2: shown to the patient at once when any EMERGENCY flag is raised.
@@ -190,11 +256,12 @@ def raised_red_flags(
 ) -> list[RaisedFlag]:
     """Flags raised by the red-flag answers ({question code: True / False / None}) and the age rule.
 
-    Each "yes" (True) raises its question's flag; "no" and unanswered raise nothing. Ordered
+    Each "yes" (True) raises its question's flag; "no" and unanswered raise nothing; leg weakness
+    and its follow-up are tiered together by ``leg_weakness_flag``. Ordered
     emergency, urgent, caution, then by question order. Raises ValueError for an unknown question
     code, a non-boolean answer or an impossible age.
     """
-    unknown = sorted(set(answers) - set(RED_FLAG_QUESTIONS_BY_CODE))
+    unknown = sorted(set(answers) - set(RED_FLAG_QUESTIONS_BY_CODE) - {q.code for q in FOLLOW_UP_QUESTIONS})
     if unknown:
         raise ValueError(f"Unknown red-flag question(s): {', '.join(unknown)}")
     for code, answer in answers.items():
@@ -203,11 +270,13 @@ def raised_red_flags(
     if isinstance(age, bool) or not isinstance(age, int) or age < 0:
         raise ValueError(f"age must be a whole number of years, not {age!r}")
 
-    flags = [
-        RaisedFlag(question.code, question.tier, question.staff_label)
-        for question in RED_FLAG_QUESTIONS
-        if answers.get(question.code) is True
-    ]
+    flags = []
+    for question in RED_FLAG_QUESTIONS:
+        if question.code == "leg_weakness":
+            flag = leg_weakness_flag(weakness=answers.get(question.code), worse=answers.get(LEG_WEAKNESS_WORSE.code))
+            flags += [flag] if flag else []
+        elif answers.get(question.code) is True:
+            flags.append(RaisedFlag(question.code, question.tier, question.staff_label))
     # DOMAIN B6.1, S110, S114: age > 50 (some pathways > 55) or < 20 with new back pain is a caution
     # flag; the thresholds are configurable (B6.2). DOMAIN.md is silent on what "new" back pain
     # means, so the flag is raised for any back pain the patient reports.

@@ -155,7 +155,7 @@ def _questionnaire_answers(intake: Intake, instrument: instruments.Instrument) -
 def _red_flags(intake: Intake) -> list[rules.RaisedFlag]:
     patient = intake.episode.patient
     limits = thresholds.for_clinic(patient.clinic)
-    answers = {code: value == "yes" for code, value in intake.answers.get("red_flags", {}).items()}
+    answers = forms.red_flag_answers(intake.answers.get("red_flags", {}))
     return rules.raised_red_flags(
         answers,
         age=patient.age_on(timezone.localdate()),

@@ -24,21 +24,22 @@ from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
+from intake import rules as intake_rules
 from plans.library import Prong
 from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
 from plans.signed import SignedPlan
 
 logger = logging.getLogger(__name__)
 
-# DOMAIN A, "When to seek help", on every handout (patient-facing wording of our own).
+# DOMAIN A, "When to seek help", on every handout (patient-facing wording of our own). Its last
+# item, "any emergency sign", is the list the red-flag catalogue gives (EMERGENCY_SIGNS).
 WHEN_TO_CALL = (
     "Your pain lasts more than 7 to 10 days despite rest.",
     "You have numbness, tingling or weakness in your legs.",
     "Your pain changes the way you walk or run.",
     "Pain wakes you at night.",
-    "Seek emergency care at once for numbness around your bottom or genitals, new problems passing urine "
-    "or controlling your bladder or bowels, or weakness that is getting worse in both legs.",
 )
+EMERGENCY_SIGNS = tuple(intake_rules.emergency_warning_signs())
 
 
 # DOMAIN A, load management: "about 10 % a week" only as conservative guidance, never a rule.
@@ -98,6 +99,7 @@ def html(version: PlanVersion) -> str:
             "running_advice": signed.running_advice,
             "load_guidance": LOAD_GUIDANCE,
             "when_to_call": WHEN_TO_CALL,
+            "emergency_signs": EMERGENCY_SIGNS,
             "paper": "A4" if clinic.paper_size == "a4" else "letter",
             # One table a week for the plan's duration: a box per exercise per day.
             "log_weeks": [

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from clinic import audit, link_pages
 from clinic.portal import adherence, selectors, services
 from clinic.portal.forms import CheckInForm
+from plans import handouts
 from plans import services as plan_services
 from plans.models import HandoutStatus, PlanVersion
 from plans.signed import SignedPlan
@@ -95,8 +96,14 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             ],
             "past": past,
             "appointments": selectors.upcoming_appointments(patient),
+            **_when_to_seek_help(),
         },
     )
+
+
+def _when_to_seek_help() -> dict:
+    """The same signs as the handout's box (DOMAIN A: on every handout), from the same source."""
+    return {"when_to_call": handouts.WHEN_TO_CALL, "emergency_signs": handouts.EMERGENCY_SIGNS}
 
 
 def _own_version(link, version_id: int) -> PlanVersion:
@@ -123,6 +130,7 @@ def program(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
             "program": _program(
                 version, zone=link.patient.clinic.zone, current=current, today=_today(link), check_ins={}
             ),
+            **_when_to_seek_help(),
         },
     )
 

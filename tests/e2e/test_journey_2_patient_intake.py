@@ -105,8 +105,10 @@ def test_patient_completes_the_intake_on_a_phone_in_two_sittings(journey):
     _continue(page)  # nothing to add
 
     for question in rules.RED_FLAG_QUESTIONS:
-        answer = "yes" if question.code == "cancer_history" else "no"
+        answer = "yes" if question.code in {"cancer_history", "leg_weakness"} else "no"
         page.locator(f'input[name="{question.code}"][value="{answer}"]').check()
+    # Weakness neither severe nor getting worse is not an emergency: the form goes on.
+    page.locator(f'input[name="{rules.LEG_WEAKNESS_WORSE.code}"][value="no"]').check()
     journey.check(page, "07-red-flags")
     _continue(page)
     assert page.get_by_role("heading", name="Oswestry Disability Index").count() == 1
@@ -128,6 +130,10 @@ def test_patient_completes_the_intake_on_a_phone_in_two_sittings(journey):
     intake = Intake.objects.get(episode=episode)
     assert intake.is_submitted
     assert set(intake.scores.values_list("instrument", flat=True)) >= {"nprs", "odi", "lefs"}
+    assert set(intake.red_flags.values_list("code", "tier")) == {
+        ("cancer_history", "urgent"),
+        (rules.LEG_WEAKNESS_STABLE_CODE, "caution"),
+    }
     # The link keeps working after submitting, and says so, instead of showing the form again.
     page.goto(link)
     journey.check(page, "11-link-after-submitting")

@@ -182,8 +182,10 @@ def test_load_facts_come_from_the_running_step_in_km(
 def test_each_yes_raises_its_coded_flag_and_alerts_the_lead_once(
     client, link, episode, clinician, patient, question, django_capture_on_commit_callbacks
 ):
+    # Leg weakness is the emergency only when severe or getting worse, so its follow-up says so.
+    follow_up = {rules.LEG_WEAKNESS_WORSE.code: "yes"} if question.code == "leg_weakness" else {}
     with django_capture_on_commit_callbacks(execute=True):
-        response = complete_intake(client, link, answers={"red_flags": {question.code: "yes"}})
+        response = complete_intake(client, link, answers={"red_flags": {question.code: "yes", **follow_up}})
     assert response.status_code == 302
 
     flags = list(RedFlag.objects.filter(episode=episode))
@@ -267,6 +269,66 @@ def test_saving_the_emergency_answer_again_raises_no_second_flag(
             assert is_emergency_page(response)
     assert RedFlag.objects.filter(episode=episode, code="major_trauma").count() == 1
     assert len(_alerts_to(clinician)) == 1
+
+
+def test_leg_weakness_neither_severe_nor_worse_is_a_caution_not_an_emergency(
+    client, link, episode, clinician, django_capture_on_commit_callbacks
+):
+    fill_steps(client, link, until="red_flags")
+    answers = {"leg_weakness": "yes", rules.LEG_WEAKNESS_WORSE.code: "no"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_step(client, link, "red_flags", step_data("red_flags", answers))
+    assert response.status_code == 302
+    assert not RedFlag.objects.filter(episode=episode).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_step(client, link, "questionnaires", VALID["questionnaires"])
+        submit(client, link)
+    flag = RedFlag.objects.get(episode=episode)
+    assert (flag.code, flag.tier) == (rules.LEG_WEAKNESS_STABLE_CODE, "caution")
+    assert flag.label.startswith("Leg weakness, reported as neither severe nor getting worse")
+    assert "emergency" not in client.get(f"{link}done/").content.decode().lower()
+
+
+def test_leg_weakness_getting_worse_or_severe_is_an_emergency_before_submit(
+    client, link, episode, django_capture_on_commit_callbacks
+):
+    fill_steps(client, link, until="red_flags")
+    answers = {"leg_weakness": "yes", rules.LEG_WEAKNESS_WORSE.code: "yes"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_step(client, link, "red_flags", step_data("red_flags", answers))
+    assert is_emergency_page(response)
+    flag = RedFlag.objects.get(episode=episode)
+    assert (flag.code, flag.tier, flag.label) == (
+        "leg_weakness",
+        "emergency",
+        rules.RED_FLAG_QUESTIONS_BY_CODE["leg_weakness"].staff_label,
+    )
+
+
+def test_leg_weakness_asks_whether_it_is_severe_or_getting_worse(client, link, episode):
+    fill_steps(client, link, until="red_flags")
+    page = client.get(step_url(link, "red_flags")).content.decode()
+    assert escape(rules.LEG_WEAKNESS_WORSE.question) in page
+
+    response = post_step(client, link, "red_flags", step_data("red_flags", {"leg_weakness": "yes"}))
+    assert response.status_code == 200
+    assert field_errors(response.content.decode(), rules.LEG_WEAKNESS_WORSE.code) == "Answer yes or no."
+    assert "red_flags" not in _intake(episode).answers
+
+
+def test_a_yes_to_weakness_stored_before_the_follow_up_existed_stays_an_emergency(
+    client, link, episode, django_capture_on_commit_callbacks
+):
+    fill_steps(client, link)
+    intake = _intake(episode)
+    intake.answers["red_flags"] = {**VALID["red_flags"], "leg_weakness": "yes"}
+    intake.save(update_fields=["answers"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert submit(client, link).status_code == 302
+    flag = RedFlag.objects.get(episode=episode)
+    assert (flag.code, flag.tier) == ("leg_weakness", "emergency")
+    assert flag.label.startswith("Leg weakness, not asked whether severe or progressive")
 
 
 # --- Resuming ------------------------------------------------------------------------------------

@@ -8,11 +8,15 @@ import pytest
 
 from intake.rules import (
     EMERGENCY_INSTRUCTION,
+    LEG_WEAKNESS_STABLE_CODE,
+    LEG_WEAKNESS_WORSE,
     RED_FLAG_QUESTIONS,
     RED_FLAG_QUESTIONS_BY_CODE,
     TEN_PERCENT_GUIDANCE,
     RaisedFlag,
     Tier,
+    emergency_warning_signs,
+    leg_weakness_flag,
     load_facts,
     percent_change,
     raised_red_flags,
@@ -55,7 +59,8 @@ def test_question_is_well_formed(question):
     assert question.source.startswith("DOMAIN B6.1, S1")
 
 
-@pytest.mark.parametrize(("code", "tier"), EXPECTED_TIERS.items())
+# Leg weakness is tiered with its follow-up: test_leg_weakness_flag.
+@pytest.mark.parametrize(("code", "tier"), [item for item in EXPECTED_TIERS.items() if item[0] != "leg_weakness"])
 def test_each_yes_raises_exactly_its_flag(code, tier):
     answers = {**ALL_NO, code: True}
     flags = raised_red_flags(answers, **NEUTRAL_AGE)
@@ -69,6 +74,62 @@ def test_each_yes_raises_exactly_its_flag(code, tier):
 )
 def test_no_or_unanswered_raises_nothing(answers):
     assert raised_red_flags(answers, **NEUTRAL_AGE) == []
+
+
+SEVERE = RED_FLAG_QUESTIONS_BY_CODE["leg_weakness"].staff_label
+NOT_ASKED = "Leg weakness, not asked whether severe or progressive"
+STABLE = "Leg weakness, reported as neither severe nor getting worse"
+
+
+# DOMAIN B6.1: severe or progressive weakness or acute foot drop is the emergency, weakness alone is not.
+# (weakness, getting worse / severe / foot drop, code, tier, label starts with)
+LEG_WEAKNESS_CASES = [
+    (True, True, "leg_weakness", Tier.EMERGENCY, SEVERE),
+    (False, True, "leg_weakness", Tier.EMERGENCY, SEVERE),
+    (None, True, "leg_weakness", Tier.EMERGENCY, SEVERE),
+    (True, None, "leg_weakness", Tier.EMERGENCY, NOT_ASKED),  # stored before the follow-up was asked
+    (True, False, LEG_WEAKNESS_STABLE_CODE, Tier.CAUTION, STABLE),
+    (False, False, None, None, None),
+    (False, None, None, None, None),
+    (None, None, None, None, None),
+    (None, False, None, None, None),
+]
+
+
+@pytest.mark.parametrize(("weakness", "worse", "code", "tier", "label"), LEG_WEAKNESS_CASES)
+def test_leg_weakness_flag(weakness, worse, code, tier, label):
+    flag = leg_weakness_flag(weakness=weakness, worse=worse)
+    if code is None:
+        assert flag is None
+        return
+    assert (flag.code, flag.tier) == (code, tier)
+    assert flag.label.startswith(label)
+    assert len(flag.label) <= 200
+
+
+@pytest.mark.parametrize(("weakness", "worse", "code", "tier", "label"), LEG_WEAKNESS_CASES)
+def test_raised_red_flags_tiers_leg_weakness_by_its_follow_up(weakness, worse, code, tier, label):
+    answers = {**ALL_NO, "leg_weakness": weakness, LEG_WEAKNESS_WORSE.code: worse}
+    flags = raised_red_flags(answers, **NEUTRAL_AGE)
+    assert [(f.code, f.tier) for f in flags] == ([] if code is None else [(code, tier)])
+
+
+def test_stable_leg_weakness_is_shown_after_urgent_flags():
+    answers = {**ALL_NO, "leg_weakness": True, LEG_WEAKNESS_WORSE.code: False, "weight_loss": True}
+    flags = raised_red_flags(answers, age=60, back_pain=True)
+    assert [f.code for f in flags] == ["weight_loss", LEG_WEAKNESS_STABLE_CODE, "age_caution"]
+
+
+def test_every_emergency_flag_has_a_plain_warning_sign_and_no_other_tier_has_one():
+    for question in RED_FLAG_QUESTIONS:
+        if question.tier == Tier.EMERGENCY:
+            assert question.warning_sign.endswith("."), question.code
+            assert not {"cauda", "sciatica", "aneurysm", "AAA", "radiculopathy"} & set(
+                question.warning_sign.replace(",", " ").split()
+            ), question.code
+        else:
+            assert question.warning_sign == "", question.code
+    assert len(emergency_warning_signs()) == sum(q.tier == Tier.EMERGENCY for q in RED_FLAG_QUESTIONS) == 8
 
 
 def test_flags_ordered_emergency_urgent_caution():
@@ -116,6 +177,7 @@ def test_age_caution(age, back_pain, kwargs, raised):
         ({"not_a_question": True}, 30),
         ({"saddle_numbness": "yes"}, 30),
         ({"saddle_numbness": 1}, 30),
+        ({"leg_weakness_worse": "no"}, 30),
         ({}, -1),
         ({}, True),
         ({}, 30.5),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -12,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from pypdf import PdfReader
 
+from intake import rules as intake_rules
 from plans import handouts, library
 from plans.models import Handout, HandoutStatus
 from tests.plans.handout_helpers import signed_version
@@ -105,6 +107,24 @@ def test_the_handout_holds_everything_issue_7_lists(episode):
     markup = handouts.html(handout.version)
     for key in ("glute-bridge", "hip-flexor-stretch"):
         assert f'src="file://{finders.find(f"plans/exercises/{key}.svg")}"' in markup
+
+
+def test_the_when_to_call_box_lists_every_emergency_sign_of_the_red_flag_catalogue(episode):
+    handout = _rendered(episode, weeks=1)
+    markup = handouts.html(handout.version)
+    box = re.search(r'<div class="warning">(.*?)</div>', markup, re.S).group(1)
+    emergencies = [q for q in intake_rules.RED_FLAG_QUESTIONS if q.tier == intake_rules.Tier.EMERGENCY]
+    assert {q.code for q in emergencies} >= {"bilateral_sciatica", "sexual_dysfunction", "aaa_signs", "major_trauma"}
+    for question in emergencies:
+        assert question.warning_sign, question.code
+        assert f"<li>{question.warning_sign}</li>" in box, question.code
+    for sign in handouts.WHEN_TO_CALL:
+        assert f"<li>{sign}</li>" in box
+    # And in the PDF the patient gets, with the instruction to go at once.
+    text = _text(_reader(handout))
+    assert "Seek emergency care at once if you have any of these:" in text
+    for question in emergencies:
+        assert question.warning_sign in text, question.code
 
 
 @pytest.mark.parametrize(("paper", "size"), [("letter", (612, 792)), ("a4", (595, 842))])

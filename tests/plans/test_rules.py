@@ -547,9 +547,10 @@ def test_a_cleared_flag_does_not_count(tier):
     assert not result.blocked
 
 
-def test_a_caution_flag_changes_nothing():
+@pytest.mark.parametrize("code", ["age_caution", "leg_weakness_stable"])
+def test_a_caution_flag_changes_nothing(code):
     facts = {"intake_facts": ["back_pain"]}
-    assert draft(red_flags=[flag("age_caution", "caution")], **facts) == draft(**facts)
+    assert draft(red_flags=[flag(code, "caution")], **facts) == draft(**facts)
 
 
 def test_library_refuses_an_unknown_intervention():

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.portal import services
+from intake import rules as intake_rules
+from plans import handouts
 from plans.models import Handout, HandoutStatus
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory
 from tests.plans.handout_helpers import PDF, home_item, plan_of, signed_version
@@ -57,6 +59,18 @@ def test_home_shows_the_current_program_in_full_with_its_pdf(client, patient, pr
     assert "Take slightly shorter steps when you run." in page
     # A clinician-only item is not a home exercise.
     assert "Hip mobilisation" not in page
+
+
+def test_the_program_pages_show_when_to_call_with_every_emergency_sign(client, patient, program):
+    portal = _portal(patient)
+    emergencies = [q for q in intake_rules.RED_FLAG_QUESTIONS if q.tier == intake_rules.Tier.EMERGENCY]
+    for url in (portal, f"{portal}programs/{program.pk}/"):
+        page = _page(client.get(url))
+        assert "Seek emergency care at once if you have any of these:" in page, url
+        for sign in handouts.WHEN_TO_CALL:
+            assert f"<li>{sign}</li>" in page, url
+        for question in emergencies:
+            assert f"<li>{question.warning_sign}</li>" in page, (url, question.code)
 
 
 def test_an_amended_plan_shows_the_new_version_and_keeps_the_old_one(client, patient, episode, program):
