@@ -254,7 +254,7 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
 
 
 def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
-    """The latest completed assessment compared with the baseline, with DOMAIN's MCIDs/MDCs."""
+    """The latest completed assessment compared with the baseline, with the clinic's MCIDs/MDCs."""
     series = completed(episode)
     first = next((assessment for assessment in series if assessment.kind == AssessmentKind.INITIAL), None)
     later = [assessment for assessment in series if assessment is not first]
@@ -289,7 +289,7 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
     for instrument in ("nprs", "odi", "lefs"):
         values = [value for code, _, _, value in outcomes if code == instrument]
         if len(values) >= 2:
-            rows.append(progress.compare_outcome(instrument, values[0], values[-1]))
+            rows.append(progress.compare_outcome(instrument, values[0], values[-1], **thresholds.mcid(limits)))
     return first, last, rows
 
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import AssessmentKind
+from clinic.models import ClinicThreshold
 from clinic.permissions import Role
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
 from tests.assessments.helpers import BASELINE_DAY, days_ago, login, started
@@ -130,6 +131,20 @@ def test_nprs_comes_from_pain_today(as_clinician, episode):
     rows = _rows(_progress(as_clinician, episode))
 
     assert rows["NPRS"][:4] == ["6", "2", "-4", "Improved"]
+
+
+def test_nprs_is_judged_against_the_clinics_own_mcid(as_clinician, episode):
+    # 6 -> 2 is 4 points and 67 %: short of a clinic MCID of 5 points or 70 %.
+    clinic = episode.patient.clinic
+    ClinicThreshold.objects.create(clinic=clinic, key="nprs_mcid_points", value=5)
+    ClinicThreshold.objects.create(clinic=clinic, key="nprs_mcid_relative_pct", value=70)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    nprs = _rows(_progress(as_clinician, episode))["NPRS"]
+
+    assert nprs[3] == "No change"
+    assert "MCID 5 points or 70 %" in nprs[4]
 
 
 def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinician, episode):
