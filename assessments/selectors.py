@@ -13,6 +13,7 @@ from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Fin
 from assessments.records import OUTCOME_INSTRUMENTS
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
+from intake.instruments import item_label
 
 _CHILDREN = ("rom", "fms", "special_tests")
 
@@ -197,7 +198,7 @@ def exam_record(assessment: Assessment, summary: Summary) -> ExamRecord:
             instruments[score.instrument],
             score,
             [
-                (f"{score.instrument.upper()} {item.code.replace('_', ' ')}", score.answers.get(item.code))
+                (item_label(score.instrument, item.code), score.answers.get(item.code))
                 for item in instruments[score.instrument].items
             ],
         )

@@ -74,6 +74,17 @@ def test_rom_change_beyond_the_mdc_is_improved_within_is_no_change(as_clinician,
     assert sum(label.startswith("Hip ") for label in rows) == 12
 
 
+def test_motion_codes_are_shown_as_words(as_clinician, episode):
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    html = _progress(as_clinician, episode)
+
+    assert "Hip internal rotation left" in _rows(html)
+    assert "FMS active straight-leg raise" in _rows(html)
+    assert "nternal_rotation" not in html
+
+
 def test_rom_measured_with_another_device_is_not_comparable(as_clinician, episode):
     AssessmentFactory(episode=episode)
     AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "rom_device": "inclinometer"})
@@ -121,7 +132,7 @@ def test_fms_single_test_change_counts_any_point(as_clinician, episode):
     rows = _rows(_progress(as_clinician, episode))
 
     assert rows["FMS hurdle step"][:4] == ["1", "3", "2", "Improved"]
-    assert rows["FMS inline lunge"][3] == "No change"
+    assert rows["FMS in-line lunge"][3] == "No change"
 
 
 def test_nprs_comes_from_pain_today(as_clinician, episode):
