@@ -14,6 +14,7 @@ from assessments.models import Assessment, AssessmentKind, RomDevice, RomMode, S
 from assessments.records import OUTCOME_INSTRUMENTS, Visit
 from clinic import plausible_dates, text_input
 from domain.facts import SCORE_RANGES
+from intake.instruments import item_label
 
 SIDES = scoring.SIDES
 MM_PER_CM = 10
@@ -330,7 +331,7 @@ class OutcomeSection:
         for instrument in OUTCOME_INSTRUMENTS:
             for item in instrument.items:
                 fields[outcome_field(instrument.code, item.code)] = forms.TypedChoiceField(
-                    label=f"{instrument.code.upper()} {item.code.replace('_', ' ')}",
+                    label=item_label(instrument.code, item.code),
                     choices=[("", "—"), *[(str(option.value), str(option.value)) for option in item.options]],
                     coerce=int,
                     empty_value=None,

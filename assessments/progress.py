@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from assessments.scoring import FMS_MAX_COMPOSITE, FMS_TESTS_BY_CODE, SIDES, validate_rom
+from assessments.scoring import FMS_MAX_COMPOSITE, FMS_TESTS_BY_CODE, MOTION_LABELS, MOTIONS, SIDES, validate_rom
 from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
 from domain.numbers import plain
 from intake.instruments import INSTRUMENTS
@@ -232,3 +232,18 @@ def compare_outcome(
         Change.NO_CHANGE,
         f"change does not meet {rule} ({direction} is better)",
     )
+
+
+def _measure_labels() -> dict[str, str]:
+    """Every comparison's ``measure`` code with the words the progress page shows for it."""
+    labels = {f"hip_{motion}_{side}": f"{MOTION_LABELS[motion]} {side}" for motion in MOTIONS for side in SIDES}
+    labels["fms_composite"] = "FMS composite"
+    labels |= {
+        f"fms_{code}": f"FMS {test.label[0].lower()}{test.label[1:]}" for code, test in FMS_TESTS_BY_CODE.items()
+    }
+    labels["leg_length_discrepancy"] = "Leg length discrepancy"
+    labels |= {instrument: instrument.upper() for instrument in SCORE_RANGES}
+    return labels
+
+
+MEASURE_LABELS = _measure_labels()

@@ -412,6 +412,14 @@ class LegLengthResult:
     band: str  # LLD_BANDS
     interpretation: str  # LLD_INTERPRETATIONS
 
+    @property
+    def band_label(self) -> str:
+        return LLD_BAND_LABELS[self.band]
+
+    @property
+    def interpretation_label(self) -> str:
+        return LLD_INTERPRETATION_LABELS[self.interpretation]
+
 
 def leg_length_band(
     difference_mm: int,

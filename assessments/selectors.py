@@ -13,6 +13,7 @@ from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Fin
 from assessments.records import OUTCOME_INSTRUMENTS
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
+from intake.instruments import item_label
 
 _CHILDREN = ("rom", "fms", "special_tests")
 
@@ -197,7 +198,7 @@ def exam_record(assessment: Assessment, summary: Summary) -> ExamRecord:
             instruments[score.instrument],
             score,
             [
-                (f"{score.instrument.upper()} {item.code.replace('_', ' ')}", score.answers.get(item.code))
+                (item_label(score.instrument, item.code), score.answers.get(item.code))
                 for item in instruments[score.instrument].items
             ],
         )
@@ -254,7 +255,7 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
 
 
 def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
-    """The latest completed assessment compared with the baseline, with DOMAIN's MCIDs/MDCs."""
+    """The latest completed assessment compared with the baseline, with the clinic's MCIDs/MDCs."""
     series = completed(episode)
     first = next((assessment for assessment in series if assessment.kind == AssessmentKind.INITIAL), None)
     later = [assessment for assessment in series if assessment is not first]
@@ -289,7 +290,7 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
     for instrument in ("nprs", "odi", "lefs"):
         values = [value for code, _, _, value in outcomes if code == instrument]
         if len(values) >= 2:
-            rows.append(progress.compare_outcome(instrument, values[0], values[-1]))
+            rows.append(progress.compare_outcome(instrument, values[0], values[-1], **thresholds.mcid(limits)))
     return first, last, rows
 
 

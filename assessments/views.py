@@ -23,14 +23,6 @@ CHANGE_LABELS = {
 }
 
 
-_ACRONYMS = {"fms": "FMS", "nprs": "NPRS", "odi": "ODI", "lefs": "LEFS"}
-
-
-def _measure_label(code: str) -> str:
-    words = code.split("_")
-    return " ".join([_ACRONYMS.get(words[0], words[0].capitalize()), *words[1:]])
-
-
 def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
@@ -165,7 +157,8 @@ def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     audit.record_read(actor=request.user, action=audit.Read.PROGRESS_VIEWED, obj=episode)
     first, last, comparisons = selectors.comparisons(episode)
     rows = [
-        (_measure_label(comparison.measure), comparison, CHANGE_LABELS[comparison.change]) for comparison in comparisons
+        (progress.MEASURE_LABELS[comparison.measure], comparison, CHANGE_LABELS[comparison.change])
+        for comparison in comparisons
     ]
     series = selectors.chart_series(episode)
     context = {"episode": episode, "patient": episode.patient, "first": first, "last": last, "rows": rows}

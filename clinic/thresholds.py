@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from domain.facts import THRESHOLD_DEFAULTS
+from domain.facts import MCID_DEFAULTS, THRESHOLD_DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -224,6 +224,67 @@ THRESHOLDS += (
     ),
 )
 
+
+def _mcid(key: str) -> Decimal:
+    return Decimal(MCID_DEFAULTS[key])
+
+
+def _mcid_pct(key: str) -> Decimal:
+    """A relative MCID is a share of the baseline in the rules and a percentage on the settings page."""
+    return (Decimal(MCID_DEFAULTS[key]) * 100).quantize(Decimal(1))
+
+
+_OSTELO = "Ostelo et al. 2008 (Spine), international consensus"
+THRESHOLDS += (
+    Threshold(
+        "odi_mcid_points",
+        _mcid("odi_mcid_points"),
+        "ODI: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(50),
+        _OSTELO,
+        "Either this or the relative improvement below counts.",
+    ),
+    Threshold(
+        "odi_mcid_relative_pct",
+        _mcid_pct("odi_mcid_relative"),
+        "ODI: or a meaningful improvement of at least this share of the baseline",
+        "%",
+        Decimal(5),
+        Decimal(100),
+        _OSTELO,
+    ),
+    Threshold(
+        "lefs_mcid",
+        _mcid("lefs_mcid"),
+        "LEFS: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(40),
+        "Binkley et al. 1999 (Physical Therapy)",
+    ),
+    Threshold(
+        "nprs_mcid_points",
+        _mcid("nprs_mcid_points"),
+        "NPRS: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(10),
+        "Childs et al. 2005 (Spine)",
+        "Either this or the relative improvement below counts.",
+    ),
+    Threshold(
+        "nprs_mcid_relative_pct",
+        _mcid_pct("nprs_mcid_relative"),
+        "NPRS: or a meaningful improvement of at least this share of the baseline",
+        "%",
+        Decimal(5),
+        Decimal(100),
+        _OSTELO,
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 
@@ -233,3 +294,14 @@ def for_clinic(clinic) -> dict[str, Decimal]:
     if clinic is not None:
         values.update(clinic.thresholds.filter(key__in=BY_KEY).values_list("key", "value"))
     return values
+
+
+def mcid(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    """A clinic's MCIDs (from ``for_clinic``) as ``intake.scoring.is_meaningful_change``'s keyword arguments."""
+    return {
+        "odi_mcid_points": values["odi_mcid_points"],
+        "odi_mcid_relative": values["odi_mcid_relative_pct"] / 100,
+        "lefs_mcid": values["lefs_mcid"],
+        "nprs_mcid_points": values["nprs_mcid_points"],
+        "nprs_mcid_relative": values["nprs_mcid_relative_pct"] / 100,
+    }

@@ -13,7 +13,8 @@ from decimal import Decimal
 SCORE_RANGES: dict[str, tuple[int, int]] = {"nprs": (0, 10), "odi": (0, 100), "lefs": (0, 80)}
 
 # DOMAIN B5.1-B5.3, B5.7 (S94, S97, S100): the smallest improvement that counts, in points or as a share of
-# the baseline. The keys are ``intake.scoring.is_meaningful_change``'s keyword arguments.
+# the baseline; a clinic overrides them on its settings page. The keys are ``intake.scoring.is_meaningful_change``'s
+# keyword arguments.
 MCID_DEFAULTS: dict[str, int | Decimal] = {
     "odi_mcid_points": 10,
     "odi_mcid_relative": Decimal("0.30"),

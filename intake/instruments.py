@@ -181,6 +181,18 @@ LEFS = Instrument(
 
 INSTRUMENTS: dict[str, Instrument] = {instrument.code: instrument for instrument in (NPRS, ODI, LEFS)}
 
+# Short names for the items where a whole question would be too long (clinician forms and records); kept
+# apart from the item text, which a clinic may replace with licensed wording.
+ITEM_LABELS: dict[str, dict[str, str]] = {
+    "nprs": {"now": "pain now", "least": "least pain in 24 h", "worst": "worst pain in 24 h"},
+    "odi": {code: title.lower() for code, title in _ODI_SECTIONS},
+    "lefs": {item.code: f"activity {number}" for number, item in enumerate(LEFS.items, start=1)},
+}
+
+
+def item_label(instrument_code: str, item_code: str) -> str:
+    return f"{instrument_code.upper()} {ITEM_LABELS[instrument_code][item_code]}"
+
 
 def with_licensed_text(
     instrument: Instrument,

@@ -127,7 +127,11 @@ def facts_for(assessment: Assessment) -> dict:
 
 def thresholds_for_goals(clinic) -> dict[str, Decimal]:
     values = thresholds.for_clinic(clinic)
-    return {"rom_mdc_deg": values["rom_mdc_deg"], "fms_low_composite": values["fms_low_composite"]}
+    return {
+        **thresholds.mcid(values),
+        "rom_mdc_deg": values["rom_mdc_deg"],
+        "fms_low_composite": values["fms_low_composite"],
+    }
 
 
 def current_version(plan: TreatmentPlan):

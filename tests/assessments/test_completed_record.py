@@ -128,6 +128,8 @@ def test_completed_page_shows_every_recorded_value_read_only(as_clinician, episo
     lengths = _text(_section(record, "lld-h"))
     assert "True lengths L 900 mm / R 888 mm" in lengths
     assert "Apparent lengths L 950 mm / R 939 mm" in lengths
+    assert "Band Minor – interpret with symptoms" in lengths
+    assert "Interpretation Structural" in lengths
     special = _rows(_section(record, "special-h"))
     assert special["Thomas test"] == ["Left: Positive (tight structure: iliopsoas)", "Right: Negative"]
     assert special["Straight-leg raise"] == [
@@ -161,6 +163,7 @@ def test_completed_page_shows_the_questionnaire_answers(as_clinician, episode):
     assert "Oswestry Disability Index: " in _text(outcomes)
     answered = [cells for cells in _rows(outcomes).values() if cells == ["Answer: 1"]]
     assert len(answered) == len(answers)
+    assert "ODI pain intensity" in _rows(outcomes)
 
 
 # --- Findings wording -----------------------------------------------------------------------------------

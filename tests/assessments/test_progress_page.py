@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import AssessmentKind
+from clinic.models import ClinicThreshold
 from clinic.permissions import Role
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
 from tests.assessments.helpers import BASELINE_DAY, days_ago, login, started
@@ -73,6 +74,17 @@ def test_rom_change_beyond_the_mdc_is_improved_within_is_no_change(as_clinician,
     assert sum(label.startswith("Hip ") for label in rows) == 12
 
 
+def test_motion_codes_are_shown_as_words(as_clinician, episode):
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    html = _progress(as_clinician, episode)
+
+    assert "Hip internal rotation left" in _rows(html)
+    assert "FMS active straight-leg raise" in _rows(html)
+    assert "nternal_rotation" not in html
+
+
 def test_rom_measured_with_another_device_is_not_comparable(as_clinician, episode):
     AssessmentFactory(episode=episode)
     AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "rom_device": "inclinometer"})
@@ -120,7 +132,7 @@ def test_fms_single_test_change_counts_any_point(as_clinician, episode):
     rows = _rows(_progress(as_clinician, episode))
 
     assert rows["FMS hurdle step"][:4] == ["1", "3", "2", "Improved"]
-    assert rows["FMS inline lunge"][3] == "No change"
+    assert rows["FMS in-line lunge"][3] == "No change"
 
 
 def test_nprs_comes_from_pain_today(as_clinician, episode):
@@ -130,6 +142,20 @@ def test_nprs_comes_from_pain_today(as_clinician, episode):
     rows = _rows(_progress(as_clinician, episode))
 
     assert rows["NPRS"][:4] == ["6", "2", "-4", "Improved"]
+
+
+def test_nprs_is_judged_against_the_clinics_own_mcid(as_clinician, episode):
+    # 6 -> 2 is 4 points and 67 %: short of a clinic MCID of 5 points or 70 %.
+    clinic = episode.patient.clinic
+    ClinicThreshold.objects.create(clinic=clinic, key="nprs_mcid_points", value=5)
+    ClinicThreshold.objects.create(clinic=clinic, key="nprs_mcid_relative_pct", value=70)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    nprs = _rows(_progress(as_clinician, episode))["NPRS"]
+
+    assert nprs[3] == "No change"
+    assert "MCID 5 points or 70 %" in nprs[4]
 
 
 def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinician, episode):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from clinic import thresholds
 from clinic.models import AuditEvent, ClinicThreshold
-from domain.facts import THRESHOLD_DEFAULTS
+from domain.facts import MCID_DEFAULTS, THRESHOLD_DEFAULTS
 
 
 def _post(client, **values):
@@ -43,6 +43,47 @@ def test_setting_the_default_again_removes_the_override(client, clinic_admin, cl
     _post(client, odi_min_sections=9)
     assert ClinicThreshold.objects.filter(clinic=clinic, key="odi_min_sections").exists()
     _post(client, odi_min_sections=8)
+    assert not ClinicThreshold.objects.filter(clinic=clinic).exists()
+
+
+def test_mcid_defaults_are_the_clinical_ones(clinic):
+    values = thresholds.for_clinic(clinic)
+    assert (values["odi_mcid_points"], values["odi_mcid_relative_pct"]) == (Decimal(10), Decimal(30))
+    assert values["lefs_mcid"] == Decimal(9)
+    assert (values["nprs_mcid_points"], values["nprs_mcid_relative_pct"]) == (Decimal(2), Decimal(30))
+    assert thresholds.mcid(values) == {key: Decimal(value) for key, value in MCID_DEFAULTS.items()}
+
+
+def test_settings_page_lists_the_mcids(client, clinic_admin):
+    client.force_login(clinic_admin)
+    html = client.get(reverse("clinic_settings")).content.decode()
+    for key in ("odi_mcid_points", "odi_mcid_relative_pct", "lefs_mcid", "nprs_mcid_points", "nprs_mcid_relative_pct"):
+        assert f'name="{key}"' in html
+    assert "LEFS: meaningful improvement of at least" in html
+    assert "Binkley et al. 1999" in html
+
+
+def test_admin_changes_an_mcid(client, clinic_admin, clinic):
+    client.force_login(clinic_admin)
+    assert _post(client, lefs_mcid=12).status_code == 302
+    assert thresholds.mcid(thresholds.for_clinic(clinic))["lefs_mcid"] == Decimal(12)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("odi_mcid_points", -10),
+        ("odi_mcid_relative_pct", 500),
+        ("lefs_mcid", 0),
+        ("lefs_mcid", 1000),
+        ("nprs_mcid_points", 11),
+        ("nprs_mcid_relative_pct", -30),
+    ],
+)
+def test_nonsense_mcids_are_refused(client, clinic_admin, clinic, key, value):
+    client.force_login(clinic_admin)
+    response = _post(client, **{key: value})
+    assert response.status_code == 200
     assert not ClinicThreshold.objects.filter(clinic=clinic).exists()
 
 
