@@ -182,31 +182,10 @@ def lost_messages(stack, redis, bookings: Bookings, recovery: dict[str, float], 
 
 
 def _sign_long_plan(bookings: Bookings):
-    """As ``tests/integration/test_handout_recovery.py`` signs it: every home exercise of the
-    seeded library and a daily log for 30 weeks, several seconds of rendering."""
-    from django.utils import timezone
-
-    from assessments.models import Assessment, AssessmentStatus
-    from plans import services
-    from plans.models import Intervention, TreatmentPlan
+    from tests.integration.plans import sign_every_home_exercise
 
     (episode,) = bookings.episodes(1)
-    clinician = bookings.clinician
-    services.library_seed(clinic=bookings.clinic)
-    assessment = Assessment.objects.create(
-        episode=episode, clinician=clinician, status=AssessmentStatus.COMPLETED, completed_at=timezone.now()
-    )
-    plan = TreatmentPlan.objects.create(
-        episode=episode,
-        assessment=assessment,
-        created_by=clinician,
-        weeks=30,
-        running_advice=["Take slightly shorter steps when you run."],
-    )
-    library = Intervention.objects.filter(clinic=bookings.clinic)
-    for intervention in [*library.filter(home_program=True), library.filter(prong="manipulation").first()]:
-        services.item_add(actor=clinician, plan=plan, intervention=intervention)
-    return services.plan_sign(actor=clinician, plan=plan)
+    return sign_every_home_exercise(episode, bookings.clinician, weeks=30)
 
 
 def stranded_handout(stack, bookings: Bookings, recovery: dict[str, float]) -> list[Row]:

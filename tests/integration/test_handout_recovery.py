@@ -13,11 +13,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentStatus
-from plans import handouts, services
-from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanVersion, TreatmentPlan
+from plans import handouts
+from plans.models import Handout, HandoutDelivery, HandoutStatus
 from plans.tasks import sweep_handouts
 from tests.factories import EpisodeFactory
 from tests.integration.broker import (
@@ -29,6 +27,7 @@ from tests.integration.broker import (
     wait_for,
     worker_thread,
 )
+from tests.integration.plans import sign_every_home_exercise
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,26 +37,6 @@ RENDER_DEADLINE = 90.0
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def _sign(episode, clinician, *, weeks: int) -> PlanVersion:
-    """Sign, through the plan service, a plan holding every home exercise of the seeded library."""
-    services.library_seed(clinic=episode.patient.clinic)
-    assessment = Assessment.objects.create(
-        episode=episode, clinician=clinician, status=AssessmentStatus.COMPLETED, completed_at=timezone.now()
-    )
-    plan = TreatmentPlan.objects.create(
-        episode=episode,
-        assessment=assessment,
-        created_by=clinician,
-        weeks=weeks,
-        running_advice=["Take slightly shorter steps when you run."],
-    )
-    library = Intervention.objects.filter(clinic=episode.patient.clinic)
-    chosen = [*library.filter(home_program=True), library.filter(prong="manipulation").first()]
-    for intervention in chosen:
-        services.item_add(actor=clinician, plan=plan, intervention=intervention)
-    return services.plan_sign(actor=clinician, plan=plan)
 
 
 def _status(handout_id: int) -> str:
@@ -102,7 +81,7 @@ def _kill_mid_render(worker: WorkerProcess, handout_id: int, kill: Callable[[], 
 def test_a_pool_process_killed_mid_render_is_replaced_and_the_message_redelivered(episode, clinician, tmp_path):
     with private_redis() as redis, celery_on(redis.url), _workers(redis, tmp_path) as start_worker:
         worker = start_worker()
-        handout_id = Handout.objects.get(version=_sign(episode, clinician, weeks=30)).pk
+        handout_id = Handout.objects.get(version=sign_every_home_exercise(episode, clinician, weeks=30)).pk
         _kill_mid_render(worker, handout_id, worker.kill_child)
         # acks_late with reject_on_worker_lost: the main process puts the message back and a new
         # pool process renders it.
@@ -113,7 +92,7 @@ def test_a_pool_process_killed_mid_render_is_replaced_and_the_message_redelivere
 def test_a_whole_worker_killed_mid_render_is_made_good_by_the_sweep(episode, clinician, tmp_path):
     with private_redis() as redis, celery_on(redis.url), _workers(redis, tmp_path) as start_worker:
         first = start_worker()
-        handout_id = Handout.objects.get(version=_sign(episode, clinician, weeks=30)).pk
+        handout_id = Handout.objects.get(version=sign_every_home_exercise(episode, clinician, weeks=30)).pk
         _kill_mid_render(first, handout_id, first.kill)
         # The message waits unacknowledged in Redis for the visibility timeout (an hour); the
         # sweep finds the row left rendering and queues it for the new worker.
@@ -126,7 +105,7 @@ def test_a_whole_worker_killed_mid_render_is_made_good_by_the_sweep(episode, cli
 
 
 def test_signing_and_retrying_while_the_broker_is_down_succeed_and_render_after_it(episode, clinician, tmp_path):
-    failed_version = _sign(episode, clinician, weeks=1)  # eager here: rendered at once
+    failed_version = sign_every_home_exercise(episode, clinician, weeks=1)  # eager here: rendered at once
     # As a render that failed leaves it: no file, nothing sent to the patient yet.
     Handout.objects.filter(version=failed_version).update(
         status=HandoutStatus.FAILED,
@@ -139,7 +118,7 @@ def test_signing_and_retrying_while_the_broker_is_down_succeed_and_render_after_
     second_episode = EpisodeFactory(patient__clinic=episode.patient.clinic, lead_clinician=clinician)
     with private_redis() as redis, celery_on(redis.url):
         redis.stop()
-        signed = _sign(second_episode, clinician, weeks=1)
+        signed = sign_every_home_exercise(second_episode, clinician, weeks=1)
         handouts.retry(actor=clinician, handout=Handout.objects.get(version=failed_version))
         owed = list(Handout.objects.filter(version__in=[signed, failed_version]).values_list("pk", flat=True))
         assert {_status(pk) for pk in owed} == {HandoutStatus.QUEUED}

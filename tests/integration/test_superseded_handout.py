@@ -14,11 +14,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from assessments.models import Assessment, AssessmentStatus
 from clinic.outbox.models import UNSENT, MessageKind, MessageStatus, PatientMessage
 from clinic.portal.home_program_messages import SUPERSEDED
 from plans import services
-from plans.models import Handout, HandoutDelivery, HandoutStatus, Intervention, PlanStatus, PlanVersion, TreatmentPlan
+from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanStatus, PlanVersion, TreatmentPlan
 from tests.integration.broker import (
     BeatProcess,
     WorkerProcess,
@@ -29,6 +28,7 @@ from tests.integration.broker import (
     shared_database_url,
     wait_for,
 )
+from tests.integration.plans import sign_every_home_exercise
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -44,26 +44,6 @@ INTERVALS = {
 # Beyond the bound: the sweep's task waiting in the queue behind a render, and a loaded machine.
 MARGIN = 8.0
 DEADLINE = 90.0
-
-
-def _sign_first(episode, clinician) -> PlanVersion:
-    """Version 1: every home exercise of the seeded library and a daily log for 30 weeks, several
-    seconds of rendering, so that the worker can be killed while WeasyPrint is at it."""
-    services.library_seed(clinic=episode.patient.clinic)
-    assessment = Assessment.objects.create(
-        episode=episode, clinician=clinician, status=AssessmentStatus.COMPLETED, completed_at=timezone.now()
-    )
-    plan = TreatmentPlan.objects.create(
-        episode=episode,
-        assessment=assessment,
-        created_by=clinician,
-        weeks=30,
-        running_advice=["Take slightly shorter steps when you run."],
-    )
-    library = Intervention.objects.filter(clinic=episode.patient.clinic)
-    for intervention in [*library.filter(home_program=True), library.filter(prong="manipulation").first()]:
-        services.item_add(actor=clinician, plan=plan, intervention=intervention)
-    return services.plan_sign(actor=clinician, plan=plan)
 
 
 def _sign_second(plan: TreatmentPlan, clinician) -> PlanVersion:
@@ -108,7 +88,7 @@ def test_a_stranded_older_version_is_recovered_after_the_newer_one_was_sent_and_
         try:
             lost = worker("lost")
             processes.append(lost)
-            first = _handout(_sign_first(episode, clinician))
+            first = _handout(sign_every_home_exercise(episode, clinician, weeks=30))
             assert wait_for(lambda: _handout(first.version).status == HandoutStatus.RENDERING, seconds=DEADLINE), (
                 lost.output()
             )
