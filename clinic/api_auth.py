@@ -40,6 +40,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if problem:
             raise exceptions.AuthenticationFailed(problem)
         api_tokens.record_use(token, now)
+        # The clinic's time zone, as the middleware sets it for a signed-in session (it cannot
+        # here: DRF authenticates a token inside the view); the middleware resets it after.
+        if token.owner.clinic_id is not None:
+            timezone.activate(token.owner.clinic.zone)
         return token.owner, token
 
     def authenticate_header(self, request) -> str:

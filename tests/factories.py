@@ -83,6 +83,8 @@ class EpisodeFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     presenting_complaint = "Low back pain after long runs"
+    # The clinic's date, as a page would set it: in UTC it is already tomorrow on a US evening.
+    opened_on = factory.LazyAttribute(lambda o: timezone.localdate(timezone=o.patient.clinic.zone))
     lead_clinician = factory.SubFactory(
         UserFactory, clinic=factory.SelfAttribute("..patient.clinic"), roles=[Role.CLINICIAN]
     )

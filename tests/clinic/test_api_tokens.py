@@ -9,6 +9,7 @@ import logging
 import re
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -955,3 +956,26 @@ def test_my_token_list_queries_do_not_grow_with_tokens(client, clinician, django
     with django_assert_max_num_queries(small):
         response = client.get("/accounts/api-tokens/")
     assert response.content.decode().count("/revoke/") == 8
+
+
+def test_a_token_request_keeps_the_clinics_date_when_utc_is_already_tomorrow(client, clinic_admin, clinician, patient):
+    """20:00 in Chicago is 02:00 the next day in UTC: a token's writes use the clinic's date,
+    as a signed-in session's do."""
+    _, raw = _token(clinic_admin, clinician)
+    with time_machine.travel(datetime.datetime(2026, 3, 3, 2, 0, tzinfo=datetime.UTC), tick=False):
+        opened = client.post(
+            "/api/episodes/",
+            {"patient": patient.pk, "presenting_complaint": "Hip pain", "lead_clinician": clinician.pk},
+            content_type="application/json",
+            headers=_bearer(raw),
+        )
+        assert opened.status_code == 201, opened.content
+        assert opened.json()["opened_on"] == "2026-03-02"
+        moved = client.patch(
+            f"/api/episodes/{opened.json()['id']}/",
+            {"opened_on": "2026-03-03"},
+            content_type="application/json",
+            headers=_bearer(raw),
+        )
+    assert moved.status_code == 400
+    assert "future" in str(moved.json()["opened_on"])

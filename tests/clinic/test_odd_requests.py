@@ -11,6 +11,7 @@ import functools
 import json
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -38,13 +39,22 @@ def desk(client, front_desk):
     return client
 
 
+# Midday, and a Chicago evening when UTC is already on the next day.
+INSTANTS = [
+    datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 3, 3, 2, 0, tzinfo=datetime.UTC),
+]
+
+
 @pytest.mark.parametrize("path", ["/schedule/", "/schedule/week/"])
 @pytest.mark.parametrize("day", ODD_DAYS)
-def test_an_odd_day_shows_today_with_a_message(desk, path, day):
-    response = desk.get(path, {"day": day})
+@pytest.mark.parametrize("now", INSTANTS, ids=["midday", "utc-tomorrow"])
+def test_an_odd_day_shows_today_with_a_message(desk, front_desk, path, day, now):
+    with time_machine.travel(now, tick=False):
+        response = desk.get(path, {"day": day})
     assert response.status_code == 200
     assert "here is today" in response.content.decode().lower()
-    today = timezone.localdate()
+    today = timezone.localdate(now, front_desk.clinic.zone)
     assert response.context["day"] == today if path == "/schedule/" else today in response.context["days"]
 
 

@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 
 from assessments.models import AssessmentKind
-from clinic.outbox.models import VISIT_REMINDERS, MessageStatus
+from clinic.outbox.models import VISIT_REMINDERS, MessageStatus, PatientMessage
 from clinic.outbox.tasks import dispatch_patient_messages
 from clinic.permissions import Role
 from clinic.scheduling import visit_reminders
@@ -77,20 +77,25 @@ def test_front_desk_books_the_plan_and_the_first_reminder_goes_out_when_due(jour
     page.goto(journey.url(f"/schedule/?day={starts:%Y-%m-%d}"))
     journey.check(page, "07-day-of-the-first-visit")
 
-    # 48 h before, or only the 2 h one when the first visit is sooner than that.
-    reminder = visit_reminders.of_visit(first).order_by("due_at").first()
+    # 48 h before, or only the 2 h one when the visit is sooner than that. A visit early tomorrow
+    # booked in the evening owes none: its 2 h reminder, moved back out of the quiet hours, has
+    # already passed. The reminder due first is the one the patient hears about first.
+    reminder = min((row for visit in visits for row in visit_reminders.of_visit(visit)), key=lambda row: row.due_at)
+    first = next(visit for visit in visits if visit.pk == reminder.subject_id)
+    starts = timezone.localtime(first.starts_at, zone)
     assert reminder.kind in VISIT_REMINDERS
     assert reminder.status == MessageStatus.PENDING
     mail.outbox.clear()
     # Nothing is due yet; at the reminder's time, beat's dispatch (every minute) sends it.
     assert dispatch_patient_messages() == 0
     with time_machine.travel(reminder.due_at, tick=True):
-        assert dispatch_patient_messages() == 1
+        # Another visit's reminder may fall due at the same moment (both moved out of the quiet hours).
+        owed = PatientMessage.objects.filter(status=MessageStatus.PENDING, due_at__lte=reminder.due_at).count()
+        assert dispatch_patient_messages() == owed >= 1
         reminder.refresh_from_db()
         assert reminder.status == MessageStatus.SENT, reminder.reason
-        (message,) = mail.outbox
+        (message,) = [sent for sent in mail.outbox if f"{starts:%A} {starts.day} {starts:%B}" in sent.body]
         assert message.to == ["sam@example.test"]
-        assert f"{starts:%A} {starts.day} {starts:%B}" in message.body
         assert f"{starts:%H:%M}" in message.body
 
         # The patient confirms from the message (a button press, since mail scanners open links).

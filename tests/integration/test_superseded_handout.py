@@ -34,8 +34,9 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(tra
 
 SWEEP_EVERY = 2
 # Longer than the newer version takes to be rendered and sent after the kill, so that the older
-# one is recovered after it, as when a worker is lost for a while.
-REQUEUE_AFTER = 15
+# one is recovered after it, as when a worker is lost for a while: on a machine loaded with other
+# test runs, 15 s was seen to be too short.
+REQUEUE_AFTER = 30
 INTERVALS = {
     "HANDOUT_SWEEP_EVERY_SECONDS": str(SWEEP_EVERY),
     "HANDOUT_REQUEUE_AFTER_SECONDS": str(REQUEUE_AFTER),
