@@ -31,9 +31,9 @@ from clinic.drf import call_service as _call
 _EXAM_READ = {
     **form_schema(AssessmentForm(), read=True),
     "additionalProperties": {
-        "description": "A detail that only some special tests have (the Thomas test's tight structure, the "
-        "straight-leg raise's angle and leg symptoms, FABER's pain location), listed for every special test "
-        "recorded: null, false or empty where the test has no such detail."
+        "description": "A detail that only some special tests have (the straight-leg raise's angle and leg "
+        "symptoms, FABER's pain location), listed for every special test recorded: null, false or empty where "
+        "the test has no such detail."
     },
 }
 _EXAM_CHANGE = form_schema(AssessmentForm(), partial=True)

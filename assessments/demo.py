@@ -51,7 +51,7 @@ def _exam(rng: random.Random, day: datetime.date, *, better_by: int = 0) -> tupl
         test: dict.fromkeys(scoring.SIDES, findings.SpecialTest("negative")) for test, _ in findings.SPECIAL_TESTS
     }
     if not better_by:
-        special["thomas"]["left"] = findings.SpecialTest("positive", structure="iliopsoas")
+        special["thomas"]["left"] = findings.SpecialTest("positive", tight=frozenset({"iliopsoas", "rectus_femoris"}))
     exam = findings.ExamInput(
         rom=tuple(rom),
         fms_raw=fms_raw,

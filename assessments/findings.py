@@ -52,7 +52,7 @@ SPECIAL_TEST_LABELS: dict[str, str] = dict(SPECIAL_TESTS)
 SPECIAL_TEST_RESULTS = ("positive", "negative", "not_tested")
 
 # DOMAIN B4 (S60, S62): classic Thomas - thigh lifts -> iliopsoas; knee extends -> rectus femoris;
-# thigh drifts into abduction -> TFL/ITB.
+# thigh drifts into abduction -> TFL/ITB. The signs are independent: one side may show any of them together.
 THOMAS_STRUCTURES = ("iliopsoas", "rectus_femoris", "tfl_itb")
 THOMAS_STRUCTURE_LABELS: dict[str, str] = {
     "iliopsoas": "iliopsoas",
@@ -72,7 +72,7 @@ SLR_TYPICAL_RANGE_DEG = (30, 70)
 
 # Detail fields and the one test each belongs to (a detail on another test is refused).
 _DETAIL_TESTS = {
-    "structure": "thomas",
+    "tight": "thomas",
     "angle": "slr",
     "reproduces_leg_symptoms": "slr",
     "pain_location": "faber",
@@ -84,7 +84,7 @@ class SpecialTest:
     """One side of one special test. Trendelenburg is recorded on the stance (tested) side."""
 
     result: str  # SPECIAL_TEST_RESULTS
-    structure: str | None = None  # Thomas only: THOMAS_STRUCTURES
+    tight: frozenset[str] = frozenset()  # Thomas only: each of THOMAS_STRUCTURES found tight
     angle: int | None = None  # SLR only: hip flexion in whole degrees at which symptoms came on
     reproduces_leg_symptoms: bool | None = None  # SLR only
     pain_location: str | None = None  # FABER only: FABER_PAIN_LOCATIONS
@@ -94,8 +94,10 @@ class SpecialTest:
             raise ValueError(
                 f"Special test result must be one of {', '.join(SPECIAL_TEST_RESULTS)}, not {self.result!r}"
             )
-        if self.structure is not None and self.structure not in THOMAS_STRUCTURES:
-            raise ValueError(f"Thomas structure must be one of {', '.join(THOMAS_STRUCTURES)}, not {self.structure!r}")
+        if not isinstance(self.tight, frozenset) or not self.tight <= set(THOMAS_STRUCTURES):
+            raise ValueError(
+                f"Thomas tight structures must be a frozenset of {', '.join(THOMAS_STRUCTURES)}, not {self.tight!r}"
+            )
         if self.pain_location is not None and self.pain_location not in FABER_PAIN_LOCATIONS:
             raise ValueError(
                 f"FABER pain location must be one of {', '.join(FABER_PAIN_LOCATIONS)}, not {self.pain_location!r}"
@@ -291,7 +293,7 @@ def _check_special_tests(special_tests: Mapping[str, Mapping[str, SpecialTest]])
             if not isinstance(test, SpecialTest):
                 raise ValueError(f"{code} {side}: expected a SpecialTest, not {test!r}")
             for detail, owner in _DETAIL_TESTS.items():
-                if getattr(test, detail) is not None and code != owner:
+                if getattr(test, detail) not in (None, frozenset()) and code != owner:
                     raise ValueError(f"{code} {side}: {detail} applies to the {SPECIAL_TEST_LABELS[owner]} only")
 
 
@@ -331,21 +333,28 @@ _SIMPLE_SPECIAL_TESTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Each Thomas structure found tight -> its finding (code, label). DOMAIN B4 (S60, S62), B7.1.
+_THOMAS_FINDINGS: dict[str, tuple[str, str]] = {
+    "iliopsoas": ("hip_flexor_tightness", "Hip flexor tightness"),
+    "rectus_femoris": ("rectus_femoris_tightness", "Rectus femoris tightness"),
+    "tfl_itb": ("tfl_itb_tension", "TFL / ITB tension"),
+}
+
+
 def _thomas_findings(exam: ExamInput, found: _Collector, extension_below: Mapping[str, Evidence]) -> None:
     # DOMAIN B4 (S60, S62) and B7.1: Thomas - thigh lifts -> one-joint flexors (iliopsoas); knee extends ->
-    # rectus femoris; abduction drift -> TFL/ITB. Validity caveat (B4, S61, S32): the modified Thomas is
-    # invalid unless pelvic tilt is controlled, and goniometric reliability is poor; a finding, not a diagnosis.
-    # A positive test with no structure recorded is read as the test's original meaning (one-joint flexors).
+    # rectus femoris; abduction drift -> TFL/ITB; each structure tight on a side is its own finding. Validity
+    # caveat (B4, S61, S32): the modified Thomas is invalid unless pelvic tilt is controlled, and goniometric
+    # reliability is poor; a finding, not a diagnosis.
+    # A positive test recorded before the structures had to be named is read as the test's original meaning
+    # (one-joint flexors), as it was then.
     for side, test in _positive(exam, "thomas"):
-        structure = THOMAS_STRUCTURE_LABELS.get(test.structure or "")
-        evidence = Evidence("Thomas test", f"positive, {structure}" if structure else "positive")
-        if test.structure in (None, "iliopsoas"):
-            extra = (extension_below[side],) if side in extension_below else ()
-            found.add("hip_flexor_tightness", side, _sided("Hip flexor tightness", side), evidence, *extra)
-        elif test.structure == "rectus_femoris":
-            found.add("rectus_femoris_tightness", side, _sided("Rectus femoris tightness", side), evidence)
-        else:
-            found.add("tfl_itb_tension", side, _sided("TFL / ITB tension", side), evidence)
+        named = [structure for structure in THOMAS_STRUCTURES if structure in test.tight]
+        for structure in named or ["iliopsoas"]:
+            code, label = _THOMAS_FINDINGS[structure]
+            detail = f"positive, {THOMAS_STRUCTURE_LABELS[structure]}" if named else "positive"
+            extra = (extension_below[side],) if code == "hip_flexor_tightness" and side in extension_below else ()
+            found.add(code, side, _sided(label, side), Evidence("Thomas test", detail), *extra)
 
 
 def _slr_findings(exam: ExamInput, found: _Collector) -> None:

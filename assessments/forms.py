@@ -216,12 +216,21 @@ class LegLengthSection:
         return lengths
 
 
-# Detail fields of the special tests that have them: test -> {field suffix: SpecialTest attribute}.
+# Detail fields of the special tests that have them: test -> {field suffix: SpecialTest attribute}. The
+# Thomas test's tight structures are a group of yes/no fields of their own (THOMAS_STRUCTURES).
 _SPECIAL_DETAILS = {
-    "thomas": {"structure": "structure"},
     "slr": {"angle": "angle", "leg_symptoms": "reproduces_leg_symptoms"},
     "faber": {"location": "pain_location"},
 }
+
+
+# DOMAIN B4: the iliopsoas is the one-joint hip flexor the classic Thomas test was made for.
+_THOMAS_CHOICE_LABELS = {
+    "iliopsoas": "Iliopsoas (one-joint flexor)",
+    "rectus_femoris": "Rectus femoris",
+    "tfl_itb": "TFL / ITB",
+}
+_THOMAS_STRUCTURE_LIST = "{}, {} or {}".format(*findings.THOMAS_STRUCTURE_LABELS.values())
 
 
 class SpecialTestSection:
@@ -240,11 +249,10 @@ class SpecialTestSection:
     def _detail_fields(test: str, side: str) -> dict[str, forms.Field]:
         if test == "thomas":
             return {
-                special_field(test, side, "structure"): forms.ChoiceField(
-                    label=f"Tight structure, {_side_label(side)}",
-                    choices=[("", "—"), *findings.THOMAS_STRUCTURE_LABELS.items()],
-                    required=False,
+                special_field(test, side, structure): forms.BooleanField(
+                    label=f"{_THOMAS_CHOICE_LABELS[structure]}, {_side_label(side)}", required=False
                 )
+                for structure in findings.THOMAS_STRUCTURES
             }
         if test == "slr":
             return {
@@ -270,12 +278,23 @@ class SpecialTestSection:
 
     def check(self, form: forms.Form, cleaned: dict) -> None:
         for side in SIDES:
-            self._details_need_positive(form, "thomas", side, ["structure"], cleaned)
+            self._details_need_positive(form, "thomas", side, list(findings.THOMAS_STRUCTURES), cleaned)
+            self._thomas_names_a_structure(form, side, cleaned)
             self._details_need_positive(form, "faber", side, ["location"], cleaned)
             self._details_need_positive(form, "slr", side, ["leg_symptoms"], cleaned)
             angle_field = special_field("slr", side, "angle")
             if cleaned.get(angle_field) is not None and cleaned.get(special_field("slr", side)) == "not_tested":
                 form.add_error(angle_field, "The SLR was marked not tested: clear the angle or record the result.")
+
+    @staticmethod
+    def _thomas_names_a_structure(form: forms.Form, side: str, cleaned: dict) -> None:
+        if cleaned.get(special_field("thomas", side)) != "positive":
+            return
+        if not any(cleaned.get(special_field("thomas", side, structure)) for structure in findings.THOMAS_STRUCTURES):
+            form.add_error(
+                special_field("thomas", side, findings.THOMAS_STRUCTURES[0]),
+                f"A positive Thomas test names what is tight: tick at least one of {_THOMAS_STRUCTURE_LIST}.",
+            )
 
     @staticmethod
     def _details_need_positive(form: forms.Form, test: str, side: str, details: list[str], cleaned: dict) -> None:
@@ -295,18 +314,32 @@ class SpecialTestSection:
                 for suffix, attribute in _SPECIAL_DETAILS.get(test, {}).items():
                     value = cleaned.get(special_field(test, side, suffix))
                     details[attribute] = None if value == "" else value  # an empty choice: not recorded
+                if test == "thomas":
+                    details["tight"] = frozenset(
+                        structure
+                        for structure in findings.THOMAS_STRUCTURES
+                        if cleaned.get(special_field(test, side, structure))
+                    )
                 tests.setdefault(test, {})[side] = findings.SpecialTest(
                     result=cleaned.get(special_field(test, side)) or "not_tested", **details
                 )
         return tests
 
     def rows(self, form: forms.Form) -> list:
+        """(test label, [(result field, detail fields, tight-structure group or None) per side]) per test; the
+        group is (legend, its yes/no fields)."""
         rows = []
         for test, label in findings.SPECIAL_TESTS:
             sides = []
             for side in SIDES:
                 extras = [form[special_field(test, side, suffix)] for suffix in _SPECIAL_DETAILS.get(test, {})]
-                sides.append((form[special_field(test, side)], extras))
+                group = None
+                if test == "thomas":
+                    group = (
+                        f"Tight structures, {_side_label(side)} (when positive)",
+                        [form[special_field(test, side, structure)] for structure in findings.THOMAS_STRUCTURES],
+                    )
+                sides.append((form[special_field(test, side)], extras, group))
             rows.append((label, sides))
         return rows
 
@@ -520,7 +553,9 @@ def initial_from(assessment: Assessment) -> dict:
             initial[outcome_field(row.instrument, item)] = value
     for row in assessment.special_tests.all():
         initial[special_field(row.test, row.side)] = row.result
-        initial[special_field(row.test, row.side, "structure")] = row.structure
+        if row.test == "thomas":
+            for structure in findings.THOMAS_STRUCTURES:
+                initial[special_field(row.test, row.side, structure)] = getattr(row, f"{structure}_tight")
         initial[special_field(row.test, row.side, "angle")] = row.angle
         initial[special_field(row.test, row.side, "leg_symptoms")] = bool(row.reproduces_leg_symptoms)
         initial[special_field(row.test, row.side, "location")] = row.pain_location

@@ -206,7 +206,10 @@ class SpecialTest(models.Model):
     test = models.CharField(max_length=20)
     side = models.CharField(max_length=5, choices=[("left", "Left"), ("right", "Right")])
     result = models.CharField(max_length=10, choices=SpecialTestResult.choices, default=SpecialTestResult.NOT_TESTED)
-    structure = models.CharField(max_length=20, blank=True)
+    # Thomas only (DOMAIN B4): each structure found tight, independently; a side may show several.
+    iliopsoas_tight = models.BooleanField("iliopsoas tight", default=False)
+    rectus_femoris_tight = models.BooleanField("rectus femoris tight", default=False)
+    tfl_itb_tight = models.BooleanField("TFL / ITB tight", default=False)
     angle = models.PositiveSmallIntegerField(null=True, blank=True)
     reproduces_leg_symptoms = models.BooleanField(null=True, blank=True)
     pain_location = models.CharField(max_length=10, blank=True)
@@ -216,6 +219,12 @@ class SpecialTest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "test", "side"], name="one_result_per_test_side"),
             models.CheckConstraint(condition=Q(angle__isnull=True) | Q(angle__lte=160), name="special_test_angle"),
+            # A tight structure is what a positive Thomas test shows; on any other row it is a contradiction.
+            models.CheckConstraint(
+                condition=Q(test="thomas", result=SpecialTestResult.POSITIVE)
+                | Q(iliopsoas_tight=False, rectus_femoris_tight=False, tfl_itb_tight=False),
+                name="thomas_tight_only_when_positive",
+            ),
         ]
 
     def __str__(self) -> str:

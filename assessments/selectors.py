@@ -9,7 +9,14 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from assessments import findings, progress, scoring, sections
-from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, SpecialTestResult
+from assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Finding,
+    SpecialTest,
+    SpecialTestResult,
+)
 from assessments.records import OUTCOME_INSTRUMENTS
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
@@ -33,6 +40,11 @@ def baseline(episode: EpisodeOfCare) -> Assessment | None:
     return episode.assessments.filter(status=AssessmentStatus.COMPLETED, kind=AssessmentKind.INITIAL).first()
 
 
+def tight_structures(row: SpecialTest) -> frozenset[str]:
+    """The structures a stored Thomas row records as tight (none on any other test)."""
+    return frozenset(structure for structure in findings.THOMAS_STRUCTURES if getattr(row, f"{structure}_tight"))
+
+
 def exam_input(assessment: Assessment) -> findings.ExamInput:
     """The pure rules' view of one assessment's measurements."""
     patient = assessment.episode.patient
@@ -50,7 +62,7 @@ def exam_input(assessment: Assessment) -> findings.ExamInput:
     for row in assessment.special_tests.all():
         special.setdefault(row.test, {})[row.side] = findings.SpecialTest(
             result=row.result,
-            structure=(row.structure or None) if row.test == "thomas" else None,
+            tight=tight_structures(row),
             angle=row.angle if row.test == "slr" else None,
             reproduces_leg_symptoms=row.reproduces_leg_symptoms if row.test == "slr" else None,
             pain_location=(row.pain_location or None) if row.test == "faber" else None,
@@ -151,12 +163,21 @@ class ExamRecord:
         return len(self.not_tested) == len(sections.SECTIONS)
 
 
+def _tight_detail(tight: frozenset[str]) -> str:
+    labels = [label for structure, label in findings.THOMAS_STRUCTURE_LABELS.items() if structure in tight]
+    if not labels:
+        return "tight structure not recorded"
+    if len(labels) == 1:
+        return f"tight structure: {labels[0]}"
+    return f"tight structures: {', '.join(labels[:-1])} and {labels[-1]}"
+
+
 def _special_side(test: str, row) -> SpecialSide:
     if row is None:
         return SpecialSide(SpecialTestResult.NOT_TESTED.label, ())
     details = []
-    if row.structure:
-        details.append(f"tight structure: {findings.THOMAS_STRUCTURE_LABELS.get(row.structure, row.structure)}")
+    if test == "thomas" and row.result == SpecialTestResult.POSITIVE:
+        details.append(_tight_detail(tight_structures(row)))
     if row.angle is not None:
         details.append(f"angle {row.angle}°")
     if test == "slr" and row.result == SpecialTestResult.POSITIVE:

@@ -104,7 +104,7 @@ def _special_test_rows(assessment: Assessment, exam: findings.ExamInput) -> list
                     test=test,
                     side=side,
                     result=recorded.result,
-                    structure=recorded.structure or "",
+                    **{f"{structure}_tight": structure in recorded.tight for structure in findings.THOMAS_STRUCTURES},
                     angle=recorded.angle,
                     reproduces_leg_symptoms=recorded.reproduces_leg_symptoms,
                     pain_location=recorded.pain_location or "",

@@ -157,7 +157,7 @@ EXAM_VALUES: dict[str, object] = {
     # Special tests: every result given (the screen's selects always send one), details where positive.
     **{f"{test}_{side}_result": "not_tested" for test, _ in SPECIAL_TESTS for side in ("left", "right")},
     "thomas_left_result": "positive",
-    "thomas_left_structure": "iliopsoas",
+    "thomas_left_iliopsoas": True,
     "thomas_right_result": "negative",
     "slr_left_result": "negative",
     # An unticked box is False in the cleaned data, and the SLR row stores it as such.

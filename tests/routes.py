@@ -526,7 +526,6 @@ NOT_FREE_TEXT = {
     "version",
     "motion",
     "test",
-    "structure",
     "pain_location",
     "event_type",
     "channel",

@@ -143,7 +143,11 @@ def test_patch_saves_the_exam_and_returns_the_measurements(api, clinician, episo
     assert measurements["rom_flexion_left_pain"] is True
     assert (measurements["fms_hurdle_step_left"], measurements["fms_hurdle_step_right"]) == (2, 1)
     assert measurements["thomas_left_result"] == "positive"
-    assert measurements["thomas_left_structure"] == "iliopsoas"
+    assert (
+        measurements["thomas_left_iliopsoas"],
+        measurements["thomas_left_rectus_femoris"],
+        measurements["thomas_left_tfl_itb"],
+    ) == (True, False, False)
     assert measurements["slr_right_angle"] == 45
     assert measurements["overstriding"] is True
     assert measurements["knee_valgus"] is False
@@ -217,6 +221,37 @@ def test_complete_derives_findings_and_returns_them(api, clinician, episode):
     assert thomas["dismissed_at"] is None
     assert "structural" in findings[("leg_length_discrepancy", "right")]["label"]
     assert AuditEvent.objects.filter(action="assessment.completed", object_id=assessment.pk, actor=clinician).exists()
+
+
+def test_thomas_structures_are_taken_and_returned_each_on_its_own(api, episode):
+    assessment = _started(api, episode)
+    changes = {
+        "thomas_left_iliopsoas": True,
+        "thomas_left_rectus_femoris": True,
+        "thomas_right_result": "positive",
+        "thomas_right_rectus_femoris": True,
+        "thomas_right_tfl_itb": True,
+    }
+
+    response = api.patch(f"/api/assessments/{assessment.pk}/", exam_data(changes), format="json")
+
+    assert response.status_code == 200, response.data
+    measurements = response.data["measurements"]
+    structures = ("iliopsoas", "rectus_femoris", "tfl_itb")
+    assert [measurements[f"thomas_left_{structure}"] for structure in structures] == [True, True, False]
+    assert [measurements[f"thomas_right_{structure}"] for structure in structures] == [False, True, True]
+    completed = api.post(f"/api/assessments/{assessment.pk}/complete/").data
+    thomas_findings = {
+        (item["code"], item["side"])
+        for item in completed["findings"]
+        if any(evidence["source"] == "Thomas test" for evidence in item["evidence"])
+    }
+    assert thomas_findings == {
+        ("hip_flexor_tightness", "left"),
+        ("rectus_femoris_tightness", "left"),
+        ("rectus_femoris_tightness", "right"),
+        ("tfl_itb_tension", "right"),
+    }
 
 
 def test_complete_twice_is_400(api, episode):

@@ -146,7 +146,12 @@ def test_save_draft_stores_every_value(as_clinician, episode):
     assert (hurdle.left, hurdle.right) == (2, 1)
     assert assessment.fms.get(test="deep_squat").left == 2
     thomas = assessment.special_tests.get(test="thomas", side="left")
-    assert (thomas.result, thomas.structure) == ("positive", "iliopsoas")
+    assert (thomas.result, thomas.iliopsoas_tight, thomas.rectus_femoris_tight, thomas.tfl_itb_tight) == (
+        "positive",
+        True,
+        False,
+        False,
+    )
     slr = assessment.special_tests.get(test="slr", side="right")
     assert (slr.result, slr.angle, slr.reproduces_leg_symptoms) == ("positive", 45, True)
     faber = assessment.special_tests.get(test="faber", side="left")
@@ -181,7 +186,7 @@ def test_draft_saved_twice_keeps_the_latest_values_only(as_clinician, episode):
         as_clinician,
         assessment,
         exam_data(
-            rom_flexion_left_pain=None, overstriding=None, thomas_left_result="negative", thomas_left_structure=""
+            rom_flexion_left_pain=None, overstriding=None, thomas_left_result="negative", thomas_left_iliopsoas=None
         ),
     )
 

@@ -38,7 +38,7 @@ NORMAL_EXAM = {
     "true_right_cm": "90.0",
     "apparent_right_cm": "95.0",
     **{f"{test}_{side}_result": "negative" for test, _ in SPECIAL_TESTS for side in SIDES},
-    "thomas_left_structure": None,
+    "thomas_left_iliopsoas": False,
     "slr_right_angle": None,
     "slr_right_leg_symptoms": False,
     "faber_left_location": None,
@@ -193,6 +193,46 @@ def test_no_findings_with_sections_not_tested_says_what_was_not_tested(as_clinic
     assert _text(_section(html, "run-h")) == "Running form Not tested (no reason given)"
 
 
+def test_completed_page_shows_every_tight_thomas_structure(as_clinician, episode):
+    assessment = AssessmentFactory(
+        episode=episode,
+        exam={
+            "thomas_left_rectus_femoris": True,
+            "thomas_left_tfl_itb": True,
+            "thomas_right_result": "positive",
+            "thomas_right_iliopsoas": False,
+            "thomas_right_tfl_itb": True,
+        },
+    )
+
+    html = _page(as_clinician, assessment)
+
+    special = _rows(_section(_section(html, "record-h"), "special-h"))
+    assert special["Thomas test"] == [
+        "Left: Positive (tight structures: iliopsoas, rectus femoris and TFL / ITB)",
+        "Right: Positive (tight structure: TFL / ITB)",
+    ]
+    findings = _text(_section(html, "findings-h"))
+    for label in (
+        "Hip flexor tightness – left",
+        "Rectus femoris tightness – left",
+        "TFL / ITB tension – left",
+        "TFL / ITB tension – right",
+    ):
+        assert label in findings
+    assert "Hip flexor tightness – right" not in findings
+
+
+def test_a_positive_thomas_saved_without_a_structure_says_none_was_recorded(as_clinician, episode):
+    """Assessments from before each structure had to be named keep what was written, nothing more."""
+    assessment = AssessmentFactory(episode=episode)
+    assessment.special_tests.filter(test="thomas", side="left").update(iliopsoas_tight=False)
+
+    special = _rows(_section(_page(as_clinician, assessment), "special-h"))
+
+    assert special["Thomas test"] == ["Left: Positive (tight structure not recorded)", "Right: Negative"]
+
+
 def test_findings_and_sections_not_tested_are_both_listed(as_clinician, episode):
     assessment = AssessmentFactory(
         episode=episode,
@@ -200,7 +240,7 @@ def test_findings_and_sections_not_tested_are_both_listed(as_clinician, episode)
             "special_tests_not_tested": True,
             "special_tests_not_tested_reason": "Acute pain",
             **ALL_SPECIAL_NOT_TESTED,
-            "thomas_left_structure": None,
+            "thomas_left_iliopsoas": False,
             "slr_right_angle": None,
             "slr_right_leg_symptoms": False,
             "faber_left_location": None,

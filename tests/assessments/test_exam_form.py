@@ -27,7 +27,7 @@ def test_the_form_gives_the_exam_in_the_findings_units():
     assert exam.fms_raw["hurdle_step_right"] == 1
     assert exam.special_tests["slr"]["right"] == SpecialTest("positive", angle=45, reproduces_leg_symptoms=True)
     assert exam.special_tests["slr"]["left"] == SpecialTest("negative", reproduces_leg_symptoms=False)
-    assert exam.special_tests["thomas"]["left"] == SpecialTest("positive", structure="iliopsoas")
+    assert exam.special_tests["thomas"]["left"] == SpecialTest("positive", tight=frozenset({"iliopsoas"}))
     assert exam.special_tests["faber"]["left"] == SpecialTest("positive", pain_location="posterior")
     assert exam.special_tests["ober"]["left"] == SpecialTest("not_tested")
     assert exam.running_form["overstriding"] is True

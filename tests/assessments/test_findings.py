@@ -78,7 +78,7 @@ def test_empty_exam_has_no_findings():
     [
         # Thomas (DOMAIN B4, S60, S62)
         (
-            ExamInput(special_tests=positive("thomas", "left", structure="iliopsoas")),
+            ExamInput(special_tests=positive("thomas", "left", tight=frozenset({"iliopsoas"}))),
             "hip_flexor_tightness",
             "left",
             "Hip flexor tightness – left",
@@ -92,14 +92,14 @@ def test_empty_exam_has_no_findings():
             (Evidence("Thomas test", "positive"),),
         ),
         (
-            ExamInput(special_tests=positive("thomas", "right", structure="rectus_femoris")),
+            ExamInput(special_tests=positive("thomas", "right", tight=frozenset({"rectus_femoris"}))),
             "rectus_femoris_tightness",
             "right",
             "Rectus femoris tightness – right",
             (Evidence("Thomas test", "positive, rectus femoris"),),
         ),
         (
-            ExamInput(special_tests=positive("thomas", "left", structure="tfl_itb")),
+            ExamInput(special_tests=positive("thomas", "left", tight=frozenset({"tfl_itb"}))),
             "tfl_itb_tension",
             "left",
             "TFL / ITB tension – left",
@@ -285,7 +285,7 @@ def test_rom_asymmetry_edges(difference, found):
 def test_hip_flexor_tightness_takes_reduced_extension_on_the_same_side():
     exam = ExamInput(
         rom=(RomReading("extension", 22, 28),),
-        special_tests=positive("thomas", "left", structure="iliopsoas"),
+        special_tests=positive("thomas", "left", tight=frozenset({"iliopsoas"})),
     )
     findings = derive_findings(exam)
     assert codes(findings) == [("hip_flexor_tightness", "left"), ("reduced_hip_extension", "left")]
@@ -302,10 +302,59 @@ def test_hip_flexor_tightness_ignores_reduced_extension_on_the_other_side():
     assert findings[0].evidence == (Evidence("Thomas test", "positive"),)
 
 
+HIP_FLEXOR = ("hip_flexor_tightness", "Hip flexor tightness", "iliopsoas")
+RECTUS = ("rectus_femoris_tightness", "Rectus femoris tightness", "rectus femoris")
+TFL = ("tfl_itb_tension", "TFL / ITB tension", "TFL / ITB")
+
+
+@pytest.mark.parametrize(
+    ("tight", "expected"),
+    [
+        ({"iliopsoas", "rectus_femoris"}, [HIP_FLEXOR, RECTUS]),
+        ({"iliopsoas", "tfl_itb"}, [HIP_FLEXOR, TFL]),
+        ({"rectus_femoris", "tfl_itb"}, [RECTUS, TFL]),
+        ({"iliopsoas", "rectus_femoris", "tfl_itb"}, [HIP_FLEXOR, RECTUS, TFL]),
+    ],
+)
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_each_tight_thomas_structure_is_its_own_finding(tight, expected, side):
+    findings = derive_findings(ExamInput(special_tests=positive("thomas", side, tight=frozenset(tight))))
+    assert findings == [
+        Finding(code, side, f"{label} – {side}", (Evidence("Thomas test", f"positive, {structure}"),))
+        for code, label, structure in expected
+    ]
+
+
+def test_thomas_structures_on_each_side_are_read_separately():
+    exam = ExamInput(
+        rom=(RomReading("extension", 22, 20),),
+        special_tests={
+            "thomas": {
+                "left": SpecialTest("positive", tight=frozenset({"iliopsoas", "tfl_itb"})),
+                "right": SpecialTest("positive", tight=frozenset({"rectus_femoris"})),
+            }
+        },
+    )
+    findings = derive_findings(exam)
+    assert codes(findings) == [
+        ("hip_flexor_tightness", "left"),
+        ("rectus_femoris_tightness", "right"),
+        ("reduced_hip_extension", "left"),
+        ("reduced_hip_extension", "right"),
+        ("tfl_itb_tension", "left"),
+    ]
+    # Reduced extension supports the one-joint flexor finding only, on its own side.
+    assert findings[0].evidence == (
+        Evidence("Thomas test", "positive, iliopsoas"),
+        Evidence("Hip extension", "22° (norm 30°, AAOS (S20))"),
+    )
+    assert findings[1].evidence == (Evidence("Thomas test", "positive, rectus femoris"),)
+
+
 def test_thomas_tfl_and_ober_on_one_side_make_one_finding():
     exam = ExamInput(
         special_tests={
-            "thomas": {"left": SpecialTest("positive", structure="tfl_itb")},
+            "thomas": {"left": SpecialTest("positive", tight=frozenset({"tfl_itb"}))},
             "ober": {"left": SpecialTest("positive"), "right": SpecialTest("positive")},
         }
     )
@@ -359,7 +408,7 @@ def test_faber_without_a_mapped_location_gives_no_finding(location):
 @pytest.mark.parametrize("test", [code for code, _ in SPECIAL_TESTS])
 def test_negative_or_untested_special_tests_give_nothing(test, result):
     detail = {
-        "thomas": {"structure": "iliopsoas"},
+        "thomas": {"tight": frozenset({"iliopsoas"})},
         "slr": {"angle": 40, "reproduces_leg_symptoms": True},
         "faber": {"pain_location": "groin"},
     }.get(test, {})
@@ -505,7 +554,10 @@ def test_roach_miles_norm_set(age, found):
 
 def test_everything_at_once_is_sorted_and_deterministic():
     special = {
-        "thomas": {"right": SpecialTest("positive", structure="rectus_femoris"), "left": SpecialTest("positive")},
+        "thomas": {
+            "right": SpecialTest("positive", tight=frozenset({"rectus_femoris"})),
+            "left": SpecialTest("positive"),
+        },
         "fadir": {"right": SpecialTest("positive"), "left": SpecialTest("positive")},
         "slump": {"right": SpecialTest("positive")},
         "trendelenburg": {"left": SpecialTest("positive")},
@@ -571,7 +623,8 @@ def test_finding_codes_are_unique_snake_case():
         ExamInput(special_tests={"patrick": {"left": SpecialTest("positive")}}),
         ExamInput(special_tests={"thomas": {"both": SpecialTest("positive")}}),
         ExamInput(special_tests={"thomas": {"left": "positive"}}),
-        ExamInput(special_tests=positive("ober", structure="tfl_itb")),
+        ExamInput(special_tests=positive("ober", tight=frozenset({"tfl_itb"}))),
+        ExamInput(special_tests=positive("faber", tight=frozenset({"iliopsoas"}))),
         ExamInput(special_tests=positive("slump", angle=40)),
         ExamInput(special_tests=positive("fair", reproduces_leg_symptoms=True)),
         ExamInput(special_tests=positive("thomas", pain_location="groin")),
@@ -607,7 +660,9 @@ def test_bad_thresholds_raise(thresholds):
     "kwargs",
     [
         {"result": "equivocal"},
-        {"result": "positive", "structure": "hamstring"},
+        {"result": "positive", "tight": frozenset({"hamstring"})},
+        {"result": "positive", "tight": "iliopsoas"},
+        {"result": "positive", "tight": ["iliopsoas"]},
         {"result": "positive", "pain_location": "anterior"},
         {"result": "positive", "angle": 170},
         {"result": "positive", "angle": -1},

@@ -82,9 +82,24 @@ CASES = {
         "Score both sides of a bilateral test.",
     ),
     "Thomas structure on a negative test": (
-        {"thomas_right_structure": "rectus_femoris"},
-        "thomas_right_structure",
+        {"thomas_right_rectus_femoris": "on"},
+        "thomas_right_rectus_femoris",
         "Only recorded when the Thomas test",
+    ),
+    "Thomas structure on a test not done": (
+        {"thomas_right_result": "not_tested", "thomas_right_tfl_itb": "on"},
+        "thomas_right_tfl_itb",
+        "Only recorded when the Thomas test",
+    ),
+    "positive Thomas naming no structure": (
+        {"thomas_left_iliopsoas": None},
+        "thomas_left_iliopsoas",
+        "A positive Thomas test names what is tight: tick at least one of iliopsoas, rectus femoris or TFL / ITB.",
+    ),
+    "Thomas made positive without a structure": (
+        {"thomas_right_result": "positive"},
+        "thomas_right_iliopsoas",
+        "A positive Thomas test names what is tight",
     ),
     "FABER location on a test not done": (
         {"faber_right_location": "groin"},
@@ -174,7 +189,7 @@ def test_invalid_score_on_one_side_is_not_also_called_missing(client, draft):
 @pytest.mark.parametrize(
     ("changes", "test_label"),
     [
-        ({"thomas_right_structure": "rectus_femoris"}, "Thomas test"),
+        ({"thomas_right_rectus_femoris": "on"}, "Thomas test"),
         ({"faber_right_location": "groin"}, "FABER (Patrick) test"),
     ],
 )
@@ -220,6 +235,9 @@ def test_api_refuses_bad_input_with_the_field_name(api, draft, changes, field, m
         {"rom_flexion_left": "abc"},
         {"rom_flexion_left": [1, 2]},
         {"assessed_on": "yesterday"},
+        {"thomas_left_iliopsoas": 1},
+        {"thomas_left_rectus_femoris": [True]},
+        {"thomas_right_tfl_itb": {"tight": True}},
     ],
     ids=str,
 )

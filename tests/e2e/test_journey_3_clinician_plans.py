@@ -111,7 +111,9 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
         for side in ("left", "right"):
             page.get_by_label(f"{label}, {side}", exact=True).select_option("negative")
     page.get_by_label(f"{findings.SPECIAL_TEST_LABELS['thomas']}, left", exact=True).select_option("positive")
-    page.get_by_label("Tight structure, left").select_option("iliopsoas")
+    tight_left = page.get_by_role("group", name="Tight structures, left (when positive)")
+    tight_left.get_by_label("Iliopsoas (one-joint flexor), left").check()
+    tight_left.get_by_label("Rectus femoris, left").check()
     page.get_by_label("Overstriding").check()
     page.get_by_label("Cadence (steps/min)").fill("158")
     journey.check(page, "04-assessment-form")
@@ -125,6 +127,7 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
     found = page.get_by_role("region", name="Findings").inner_text()
     for expected in [
         "Hip flexor tightness – left",
+        "Rectus femoris tightness – left",
         "Reduced hip extension – left",
         "Hip extension asymmetry",
         "Leg-length discrepancy 12 mm, right short, structural",
@@ -132,7 +135,8 @@ def test_clinician_reviews_the_intake_assesses_and_signs_the_plan(journey):
         "Overstriding",
     ]:
         assert expected in found, expected
-    assert "Thomas test: positive" in found
+    assert "Thomas test: positive, iliopsoas" in found
+    assert "Thomas test: positive, rectus femoris" in found
     journey.check(page, "06-findings")
 
     # The clinician judges the asymmetry unimportant and dismisses it, with a reason.

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from assessments.findings import ExamInput, derive_findings
+from assessments.findings import ExamInput, SpecialTest, derive_findings
 from intake.scoring import is_meaningful_change
 from plans.library import (
     CONTRAINDICATIONS,
@@ -266,6 +266,28 @@ def test_clinician_conditions_select_like_the_matching_findings():
     ]
     for condition, code in pairs:
         assert keys(draft([finding(condition)])) == keys(draft([finding(code)])), condition
+
+
+# --- Thomas test: every tight structure of a side chooses its items (DOMAIN B4; B7.1) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("tight", "rules"),
+    [
+        ({"iliopsoas", "rectus_femoris"}, {"hip-flexor-pattern"}),
+        ({"iliopsoas", "tfl_itb"}, {"hip-flexor-pattern", "lateral-hip-itb-tfl"}),
+        ({"rectus_femoris", "tfl_itb"}, {"hip-flexor-pattern", "lateral-hip-itb-tfl"}),
+        ({"iliopsoas", "rectus_femoris", "tfl_itb"}, {"hip-flexor-pattern", "lateral-hip-itb-tfl"}),
+    ],
+)
+def test_each_tight_thomas_structure_reaches_the_plan(tight, rules):
+    exam = ExamInput(special_tests={"thomas": {"right": SpecialTest("positive", tight=frozenset(tight))}})
+    facts = [FindingFact(found.code, found.side, found.label) for found in derive_findings(exam)]
+    result = draft(facts)
+    chosen = {rule for entry in result.items for rule in entry.rules}
+    assert chosen - {"base-programme"} == rules
+    labels = {label for entry in result.items for label in entry.because}
+    assert {fact.label for fact in facts} <= labels
 
 
 # --- Leg length: heel lift only for a structural discrepancy (DOMAIN A "Heel lift"; B3.3) -------------------
