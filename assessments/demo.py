@@ -43,7 +43,9 @@ def _exam(rng: random.Random, day: datetime.date, *, better_by: int = 0) -> tupl
         right = value + rng.randint(-2, 2)
         if motion == "extension":
             left = max(-5, left - 12 + better_by)  # the tight side catches up over care
-        rom.append(scoring.RomReading(motion, left, right))
+        rom.append(
+            scoring.RomReading(motion, left, right, position=scoring.DEFAULT_POSITIONS[motion], device=visit.rom_device)
+        )
     fms_raw = dict.fromkeys(scoring.FMS_RAW_KEYS, 2)
     if not better_by:
         fms_raw["hurdle_step_right"] = 1

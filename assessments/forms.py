@@ -29,6 +29,14 @@ def rom_field(motion: str, side: str) -> str:
     return f"rom_{motion}_{side}"
 
 
+def rom_position_field(motion: str) -> str:
+    return f"rom_{motion}_position"
+
+
+def rom_device_field(motion: str) -> str:
+    return f"rom_{motion}_device"
+
+
 def special_field(test: str, side: str, detail: str = "result") -> str:
     return f"{test}_{side}_{detail}"
 
@@ -91,6 +99,18 @@ class RomSection:
                 fields[f"{rom_field(motion, side)}_pain"] = forms.BooleanField(
                     label=f"Pain on {label.lower()}, {_side_label(side)}", required=False
                 )
+            # Both sides of a motion are measured the same way (DOMAIN B2.1: compare only like with like).
+            fields[rom_position_field(motion)] = forms.ChoiceField(
+                label=f"{label}: position",
+                choices=[("", "Not recorded"), *scoring.ROM_POSITIONS.items()],
+                required=False,
+            )
+            fields[rom_device_field(motion)] = forms.ChoiceField(
+                label=f"{label}: device",
+                choices=[("", "Usual device"), *RomDevice.choices],
+                required=False,
+                help_text="Usual device: the one chosen for the visit.",
+            )
         return fields
 
     def check(self, form: forms.Form, cleaned: dict) -> None:
@@ -101,6 +121,9 @@ class RomSection:
                 if cleaned.get(f"{name}_pain") and values[side] is None and name not in form.errors:
                     form.add_error(name, "Enter the angle, or untick the pain mark.")
             measured = [side for side in SIDES if values[side] is not None]
+            position = rom_position_field(motion)
+            if measured and not cleaned.get(position) and position not in form.errors:
+                form.add_error(position, "Choose the position the reading was taken in.")
             if len(measured) == 1:
                 missing = next(side for side in SIDES if side not in measured)
                 if rom_field(motion, missing) not in form.errors:
@@ -117,6 +140,8 @@ class RomSection:
                 cleaned.get(rom_field(motion, "right")),
                 bool(cleaned.get(f"{rom_field(motion, 'left')}_pain")),
                 bool(cleaned.get(f"{rom_field(motion, 'right')}_pain")),
+                position=cleaned.get(rom_position_field(motion)) or "",
+                device=cleaned.get(rom_device_field(motion)) or cleaned.get("rom_device") or "",
             )
             for motion in scoring.MOTIONS
         )
@@ -127,6 +152,7 @@ class RomSection:
                 scoring.MOTION_LABELS[motion],
                 scoring.PLAUSIBLE_ROM[motion],
                 [(form[rom_field(motion, side)], form[f"{rom_field(motion, side)}_pain"]) for side in SIDES],
+                (form[rom_position_field(motion)], form[rom_device_field(motion)]),
             )
             for motion in scoring.MOTIONS
         ]
@@ -439,7 +465,7 @@ class AssessmentForm(text_input.Form):
     give the typed values the service stores. ``rom_rows()`` and friends group fields for the template."""
 
     assessed_on = forms.DateField(label="Date of the visit", widget=DateInput())
-    rom_device = forms.ChoiceField(label="ROM measured with", choices=RomDevice.choices)
+    rom_device = forms.ChoiceField(label="Usual ROM device", choices=RomDevice.choices)
     rom_mode = forms.ChoiceField(label="ROM mode", choices=RomMode.choices)
     pain_today = forms.TypedChoiceField(
         label=f"Pain today (NPRS {_NPRS_LOW}–{_NPRS_HIGH})",
@@ -536,10 +562,19 @@ def initial_from(assessment: Assessment) -> dict:
     for name in LEG_LENGTH_FIELDS:
         value = getattr(assessment, f"{name}_mm")
         initial[f"{name}_cm"] = None if value is None else Decimal(value) / MM_PER_CM
-    for row in assessment.rom.all():
+    rows = {row.motion: row for row in assessment.rom.all()}
+    for motion in scoring.MOTIONS:
+        row = rows.get(motion)
+        measured = row is not None and (row.left is not None or row.right is not None)
+        # A reading keeps its position, even one not recorded; a motion not measured offers its usual one.
+        kept = row is not None and (measured or row.position)
+        initial[rom_position_field(motion)] = row.position if kept else scoring.DEFAULT_POSITIONS[motion]
+        initial[rom_device_field(motion)] = "" if row is None or row.device == assessment.rom_device else row.device
+        if row is None:
+            continue
         for side in SIDES:
-            initial[rom_field(row.motion, side)] = getattr(row, side)
-            initial[f"{rom_field(row.motion, side)}_pain"] = getattr(row, f"{side}_painful")
+            initial[rom_field(motion, side)] = getattr(row, side)
+            initial[f"{rom_field(motion, side)}_pain"] = getattr(row, f"{side}_painful")
     for row in assessment.fms.all():
         test = scoring.FMS_TESTS_BY_CODE[row.test]
         if test.bilateral:

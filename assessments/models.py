@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments import sections
+from assessments import scoring, sections
 from clinic import plausible_dates
 from clinic.models import EpisodeOfCare, plausible_date_constraint
 
@@ -155,11 +155,19 @@ class RomMeasurement(models.Model):
     right = models.SmallIntegerField(null=True, blank=True)
     left_painful = models.BooleanField(default=False)
     right_painful = models.BooleanField(default=False)
+    # How both sides were measured (DOMAIN B2.1: compare only like with like); the mode is the visit's
+    # (Assessment.rom_mode). Empty position: not recorded, as for readings from before positions were kept.
+    position = models.CharField(max_length=10, choices=list(scoring.ROM_POSITIONS.items()), blank=True)
+    device = models.CharField(max_length=12, choices=RomDevice.choices)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["assessment", "motion"], name="one_rom_row_per_motion"),
+            models.CheckConstraint(
+                condition=Q(position__in=["", *scoring.ROM_POSITIONS]), name="rom_position_known_or_not_recorded"
+            ),
+            models.CheckConstraint(condition=Q(device__in=RomDevice.values), name="rom_device_known"),
             # Beyond any joint's range: the forms apply each motion's own plausible range.
             models.CheckConstraint(
                 condition=(Q(left__isnull=True) | Q(left__gte=-30, left__lte=180))

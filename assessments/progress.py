@@ -7,11 +7,23 @@ gives NOT_COMPARABLE; impossible input raises ValueError.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from assessments.scoring import FMS_MAX_COMPOSITE, FMS_TESTS_BY_CODE, MOTION_LABELS, MOTIONS, SIDES, validate_rom
+from assessments.scoring import (
+    FMS_MAX_COMPOSITE,
+    FMS_TESTS_BY_CODE,
+    MOTION_LABELS,
+    MOTIONS,
+    ROM_DEVICES,
+    ROM_MODES,
+    ROM_POSITIONS,
+    SIDES,
+    validate_rom,
+)
 from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
 from domain.numbers import plain
 from intake.instruments import INSTRUMENTS
@@ -82,20 +94,69 @@ def _not_comparable(
     return Comparison(measure, baseline, current, None, Change.NOT_COMPARABLE, f"not comparable: {reason}")
 
 
+@dataclass(frozen=True)
+class RomMethod:
+    """How a ROM reading was taken: codes of ``scoring.ROM_POSITIONS`` (or "" = not recorded),
+    ``scoring.ROM_DEVICES`` and ``scoring.ROM_MODES``."""
+
+    position: str
+    device: str
+    mode: str
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("position", self.position, {"", *ROM_POSITIONS}),
+            ("device", self.device, set(ROM_DEVICES)),
+            ("mode", self.mode, set(ROM_MODES)),
+        ):
+            if value not in allowed:
+                raise ValueError(f"Unknown ROM {name} {value!r}")
+
+
+def _with_article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+def rom_method_difference(baseline: RomMethod, current: RomMethod) -> str | None:
+    """Why two ROM readings cannot be compared, in plain words; None when they were taken alike.
+
+    DOMAIN A "ROM change" / B2.1: never compare readings taken in different positions, with different devices
+    or in another mode. A position not recorded (readings from before positions were kept) may have been any
+    position, so it is never taken as alike, not even with another unrecorded one (conservative: DOMAIN.md is
+    silent on unrecorded positions).
+    """
+    reasons = []
+    missing = [when for when, method in (("at baseline", baseline), ("now", current)) if not method.position]
+    if missing:
+        reasons.append(f"position not recorded {' and '.join(missing)}")
+    elif baseline.position != current.position:
+        before, after = (ROM_POSITIONS[method.position].lower() for method in (baseline, current))
+        reasons.append(f"taken {before} then {after}")
+    if baseline.device != current.device:
+        before, after = (ROM_DEVICES[method.device].lower() for method in (baseline, current))
+        reasons.append(f"measured with {_with_article(before)} then {_with_article(after)}")
+    if baseline.mode != current.mode:
+        before, after = (ROM_MODES[method.mode].lower() for method in (baseline, current))
+        reasons.append(f"{before} then {after} range")
+    return f"{', '.join(reasons)}: not comparable" if reasons else None
+
+
 def compare_rom(
     motion: str,
     side: str,
     baseline: int | None,
     current: int | None,
     *,
+    baseline_method: RomMethod,
+    current_method: RomMethod,
     mdc: int | Decimal = THRESHOLD_DEFAULTS["rom_mdc_deg"],
-    same_method: bool = True,
 ) -> Comparison:
     """Hip ROM (whole degrees) on one side; more range is better.
 
     DOMAIN A "ROM change" / B2.3 (S29, S30): a change counts as real only beyond the MDC (default 5 deg,
-    unverified as a universal value), and readings taken in different positions or with different devices
-    are never compared: pass ``same_method=False`` for those and the result is NOT_COMPARABLE.
+    unverified as a universal value), and readings taken in different positions, with different devices or in
+    another mode are never compared (``rom_method_difference``): the result is NOT_COMPARABLE and its rule
+    says why.
     """
     if side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
@@ -106,9 +167,28 @@ def compare_rom(
     measure = f"hip_{motion}_{side}"
     if baseline is None or current is None:
         return _not_comparable(measure, baseline, current, "a reading is missing")
-    if not same_method:
-        return _not_comparable(measure, baseline, current, "different position or device")
+    if difference := rom_method_difference(baseline_method, current_method):
+        return Comparison(measure, baseline, current, None, Change.NOT_COMPARABLE, difference)
     return _beyond(measure, baseline, current, limit=limit, unit="°", name="MDC", higher_is_better=True)
+
+
+def comparable_with_latest(
+    readings: Sequence[tuple[datetime.date, int, RomMethod]],
+) -> tuple[list[tuple[datetime.date, int]], int]:
+    """The (day, degrees) of the readings taken like the latest one, in order, and how many were left out.
+
+    A chart line joins the points it is given, so only readings comparable with each other may share one:
+    the latest reading's way of measuring decides, and readings taken another way are left out of the line.
+    """
+    if not readings:
+        return [], 0
+    latest = readings[-1][2]
+    kept = [
+        (day, value)
+        for index, (day, value, method) in enumerate(readings)
+        if index == len(readings) - 1 or rom_method_difference(method, latest) is None
+    ]
+    return kept, len(readings) - len(kept)
 
 
 def compare_fms_total(

@@ -143,6 +143,25 @@ def validate_rom(motion: str, value: int) -> int:
     return value
 
 
+# How a reading was taken (DOMAIN B2.1 model implication): rotation depends on the position (S25, S26), so
+# every reading keeps its position and device, and readings are compared only like with like.
+ROM_POSITIONS: dict[str, str] = {"seated": "Seated", "supine": "Supine", "prone": "Prone", "side_lying": "Side-lying"}
+ROM_DEVICES: dict[str, str] = {"goniometer": "Goniometer", "inclinometer": "Inclinometer"}
+ROM_MODES: dict[str, str] = {"active": "Active", "passive": "Passive"}
+
+# The position a motion is measured in unless the clinician records another: DOMAIN B2.1's typical test
+# position. For rotation DOMAIN gives "seated or supine, hip & knee 90° (or prone, hip extended)"; the clinic
+# default is prone, the position the JOSPT 2012 low back pain guideline recommends for rotation (S33).
+DEFAULT_POSITIONS: dict[str, str] = {
+    "flexion": "supine",
+    "extension": "prone",
+    "abduction": "supine",
+    "adduction": "supine",
+    "internal_rotation": "prone",
+    "external_rotation": "prone",
+}
+
+
 @dataclass(frozen=True)
 class RomReading:
     motion: str
@@ -150,6 +169,11 @@ class RomReading:
     right: int | None
     left_painful: bool = False
     right_painful: bool = False
+    # Both sides of a motion are measured alike, so one position and device serve the row: the
+    # side-to-side comparison always compares like with like. "" = not recorded (readings from before
+    # positions were kept).
+    position: str = ""
+    device: str = ""
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,15 @@ def exam_input(assessment: Assessment) -> findings.ExamInput:
         )
     return findings.ExamInput(
         rom=tuple(
-            scoring.RomReading(row.motion, row.left, row.right, row.left_painful, row.right_painful)
+            scoring.RomReading(
+                row.motion,
+                row.left,
+                row.right,
+                row.left_painful,
+                row.right_painful,
+                position=row.position,
+                device=row.device,
+            )
             for row in assessment.rom.all()
         ),
         fms_raw=fms_raw,
@@ -134,6 +142,8 @@ class RomRow:
     left_painful: bool
     right_painful: bool
     result: scoring.RomResult | None  # None when neither side was measured
+    position: str  # display label, "not recorded" when the reading kept none
+    device: str  # display label
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,8 @@ def exam_record(assessment: Assessment, summary: Summary) -> ExamRecord:
                 left_painful=bool(row and row.left_painful),
                 right_painful=bool(row and row.right_painful),
                 result=rom_results.get(motion),
+                position=row.get_position_display() if row and row.position else "not recorded",
+                device=row.get_device_display() if row else "",
             )
         )
     fms = tuple(
@@ -241,8 +253,8 @@ def exam_record(assessment: Assessment, summary: Summary) -> ExamRecord:
 # --- Progress against the baseline ---------------------------------------------------------------
 
 
-def _same_method(first: Assessment, second: Assessment) -> bool:
-    return first.rom_device == second.rom_device and first.rom_mode == second.rom_mode
+def _rom_method(assessment: Assessment, row) -> progress.RomMethod:
+    return progress.RomMethod(position=row.position, device=row.device, mode=assessment.rom_mode)
 
 
 def _lld(assessment: Assessment, limits) -> int | None:
@@ -295,8 +307,10 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
                     side,
                     getattr(before, side) if before else None,
                     getattr(row, side),
+                    # With no baseline row the reading is missing, whatever the method given here.
+                    baseline_method=_rom_method(first, before or row),
+                    current_method=_rom_method(last, row),
                     mdc=limits["rom_mdc_deg"],
-                    same_method=_same_method(first, last),
                 )
             )
     first_fms, last_fms = summary(first, limits).fms, summary(last, limits).fms
@@ -316,18 +330,33 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
 
 
 def chart_series(episode: EpisodeOfCare) -> dict:
-    """Data for the progress charts: ROM per motion and side, outcomes, and FMS profiles."""
+    """Data for the progress charts: ROM per motion and side, outcomes, and FMS profiles.
+
+    A ROM line holds only the readings taken like the latest one (``progress.comparable_with_latest``);
+    ``rom_left_out`` lists (motion label, number of visits) left out for being measured another way.
+    """
     series = completed(episode)
-    rom: dict[str, dict[str, list[tuple[object, int]]]] = {}
+    readings: dict[str, dict[str, list[tuple[object, int, progress.RomMethod]]]] = {}
     for assessment in series:
         for row in assessment.rom.all():
             for side in scoring.SIDES:
                 value = getattr(row, side)
                 if value is not None:
-                    rom.setdefault(row.motion, {}).setdefault(side, []).append((assessment.assessed_on, value))
+                    readings.setdefault(row.motion, {}).setdefault(side, []).append(
+                        (assessment.assessed_on, value, _rom_method(assessment, row))
+                    )
+    rom: dict[str, dict[str, list[tuple[object, int]]]] = {}
+    left_out: dict[str, int] = {}
+    for motion, sides in readings.items():
+        for side, points in sides.items():
+            rom.setdefault(motion, {})[side], count = progress.comparable_with_latest(points)
+            left_out[motion] = max(left_out.get(motion, 0), count)
+    rom_left_out = [
+        (scoring.MOTION_LABELS[motion], left_out[motion]) for motion in scoring.MOTIONS if left_out.get(motion)
+    ]
     outcomes: dict[str, list[tuple[object, Decimal]]] = {}
     for instrument, day, _, value in _outcomes(episode):
         outcomes.setdefault(instrument, []).append((day, value))
     limits = thresholds.for_clinic(episode.patient.clinic)
     fms = [(assessment.assessed_on, summary(assessment, limits).fms) for assessment in series]
-    return {"rom": rom, "outcomes": outcomes, "fms": fms}
+    return {"rom": rom, "rom_left_out": rom_left_out, "outcomes": outcomes, "fms": fms}

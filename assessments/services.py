@@ -74,6 +74,8 @@ def _rom_rows(assessment: Assessment, exam: findings.ExamInput) -> list[RomMeasu
                 right=reading.right,
                 left_painful=reading.left_painful,
                 right_painful=reading.right_painful,
+                position=reading.position,
+                device=reading.device or assessment.rom_device,
             )
         )
     return rows

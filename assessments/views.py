@@ -165,6 +165,7 @@ def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     if first is not None:
         # The SVG comes from our own chart code, never from user input.
         context["rom_chart"] = mark_safe(charts.rom_chart(series["rom"]))  # noqa: S308
+        context["rom_left_out"] = series["rom_left_out"]
         context["outcome_chart"] = mark_safe(charts.outcome_chart(series["outcomes"]))  # noqa: S308
         context["fms_chart"] = mark_safe(charts.fms_profile_chart(series["fms"]))  # noqa: S308
     context["today"] = timezone.localdate()

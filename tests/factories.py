@@ -15,6 +15,7 @@ from assessments import services as assessment_services
 from assessments.findings import SPECIAL_TESTS
 from assessments.forms import AssessmentForm
 from assessments.models import Assessment, AssessmentKind
+from assessments.scoring import DEFAULT_POSITIONS
 from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
 from clinic.permissions import Role
 from clinic.scheduling.models import Appointment
@@ -136,6 +137,8 @@ EXAM_VALUES: dict[str, object] = {
     "rom_internal_rotation_right_pain": True,
     "rom_external_rotation_left": 40,
     "rom_external_rotation_right": 41,
+    # Each motion in its usual position (assessments.scoring.DEFAULT_POSITIONS), with the usual device.
+    **{f"rom_{motion}_position": position for motion, position in DEFAULT_POSITIONS.items()},
     # FMS raw scores; composite 2+1+2+3+2+2+2 = 14.
     "fms_deep_squat": 2,
     "fms_hurdle_step_left": 2,

@@ -261,9 +261,19 @@ def _component(code: str, display: str, value: dict | None) -> dict:
     return component
 
 
+def _rom_method(assessment: Assessment, row) -> dict:
+    """Mode, device and position (DOMAIN 9.3: ``method`` carries device and position); a reading whose
+    position was not recorded has none in its code, rather than a guessed one."""
+    parts = [assessment.rom_mode, row.device]
+    words = [assessment.get_rom_mode_display(), row.get_device_display().lower()]
+    if row.position:
+        parts.append(row.position.replace("_", "-"))
+        words.append(row.get_position_display().lower())
+    return _concept(CS_METHOD, "-".join(parts), ", ".join(words))
+
+
 def rom_observations(assessment: Assessment) -> list[dict]:
     """One Observation per hip motion, left and right as components (DOMAIN 9.3), in degrees."""
-    method = f"{assessment.get_rom_mode_display()}, {assessment.get_rom_device_display().lower()}"
     observations = []
     for row in assessment.rom.all():
         if row.left is None and row.right is None:
@@ -274,7 +284,7 @@ def rom_observations(assessment: Assessment) -> list[dict]:
             assessment, f"rom-{row.pk}", _concept(CS_OBSERVATION, code, f"{label} range of motion", SNOMED_HIP_ROM)
         )
         observation["bodySite"] = _hip()
-        observation["method"] = _concept(CS_METHOD, f"{assessment.rom_mode}-{assessment.rom_device}", method)
+        observation["method"] = _rom_method(assessment, row)
         observation["component"] = [
             _component(
                 f"{code}-{side}",

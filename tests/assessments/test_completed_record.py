@@ -105,7 +105,9 @@ def _page(client, assessment) -> str:
 
 
 def test_completed_page_shows_every_recorded_value_read_only(as_clinician, episode):
-    assessment = AssessmentFactory(episode=episode, exam={"slr_left_angle": 70})
+    assessment = AssessmentFactory(
+        episode=episode, exam={"slr_left_angle": 70, "rom_internal_rotation_device": "inclinometer"}
+    )
 
     html = _page(as_clinician, assessment)
 
@@ -113,13 +115,21 @@ def test_completed_page_shows_every_recorded_value_read_only(as_clinician, episo
     assert not re.search(r"<(input|select|textarea)\b", record), "the record is read-only"
     visit = _text(_section(record, "visit-h"))
     assert "Pain today (NPRS 0–10) 6/10" in visit
-    assert "ROM measured with Goniometer" in visit
+    assert "Usual ROM device Goniometer" in visit
     assert "ROM mode Passive" in visit
     rom = _rows(_section(record, "rom-h"))
     assert rom["Hip flexion"][:2] == ["Left: 110° painful below norm", "Right: 118°"]
     assert rom["Hip extension"][:2] == ["Left: 12° below norm", "Right: -4° below norm"]
     assert rom["Hip internal rotation"][:2] == ["Left: 35° below norm", "Right: 38° painful below norm"]
-    assert rom["Hip adduction"] == ["Left: 25°", "Right: 26°", "Norm: 30° (AAOS (S20))", "L–R: 1°"]
+    assert rom["Hip adduction"] == [
+        "Left: 25°",
+        "Right: 26°",
+        "Norm: 30° (AAOS (S20))",
+        "L–R: 1°",
+        "Position: Supine",
+        "Device: Goniometer",
+    ]
+    assert rom["Hip internal rotation"][4:] == ["Position: Prone", "Device: Inclinometer"]
     fms = _rows(_section(record, "fms-h"))
     assert fms["Hurdle step"][:2] == ["Left: 2", "Right: 1"]
     assert fms["Deep squat"][0] == "Score: 2"

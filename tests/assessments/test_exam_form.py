@@ -22,7 +22,7 @@ def _valid_form(changes: dict | None = None) -> AssessmentForm:
 def test_the_form_gives_the_exam_in_the_findings_units():
     exam = _valid_form().exam()
 
-    assert RomReading("flexion", 110, 118, left_painful=True) in exam.rom
+    assert RomReading("flexion", 110, 118, left_painful=True, position="supine", device="goniometer") in exam.rom
     assert (exam.true_left, exam.true_right, exam.apparent_left, exam.apparent_right) == (900, 888, 950, 939)
     assert exam.fms_raw["hurdle_step_right"] == 1
     assert exam.special_tests["slr"]["right"] == SpecialTest("positive", angle=45, reproduces_leg_symptoms=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -9,11 +10,14 @@ import pytest
 from assessments.progress import (
     Change,
     Comparison,
+    RomMethod,
+    comparable_with_latest,
     compare_fms_test,
     compare_fms_total,
     compare_leg_length,
     compare_outcome,
     compare_rom,
+    rom_method_difference,
 )
 
 IMPROVED, NO_CHANGE, WORSE, NOT_COMPARABLE = Change.IMPROVED, Change.NO_CHANGE, Change.WORSE, Change.NOT_COMPARABLE
@@ -24,6 +28,9 @@ def test_change_values():
 
 
 # --- ROM --------------------------------------------------------------------------------------------------
+
+PRONE = RomMethod("prone", "goniometer", "passive")
+ALIKE = {"baseline_method": PRONE, "current_method": PRONE}
 
 
 @pytest.mark.parametrize(
@@ -43,13 +50,13 @@ def test_change_values():
     ],
 )
 def test_compare_rom(baseline, current, kwargs, change, rule):
-    assert compare_rom("flexion", "left", baseline, current, **kwargs) == Comparison(
+    assert compare_rom("flexion", "left", baseline, current, **ALIKE, **kwargs) == Comparison(
         "hip_flexion_left", baseline, current, current - baseline, change, rule
     )
 
 
 def test_compare_rom_extension_through_zero():
-    result = compare_rom("extension", "right", -4, 2)
+    result = compare_rom("extension", "right", -4, 2, **ALIKE)
     assert (result.measure, result.difference, result.change) == ("hip_extension_right", 6, IMPROVED)
 
 
@@ -59,11 +66,23 @@ def test_compare_rom_extension_through_zero():
         (None, 40, {}, "not comparable: a reading is missing"),
         (40, None, {}, "not comparable: a reading is missing"),
         (None, None, {}, "not comparable: a reading is missing"),
-        (30, 45, {"same_method": False}, "not comparable: different position or device"),
+        (
+            30,
+            45,
+            {"current_method": RomMethod("seated", "goniometer", "passive")},
+            "taken prone then seated: not comparable",
+        ),
+        # A reading without a position is not compared, even with a reading in the same unknown position.
+        (
+            30,
+            31,
+            {"baseline_method": RomMethod("", "goniometer", "passive")},
+            "position not recorded at baseline: not comparable",
+        ),
     ],
 )
 def test_compare_rom_not_comparable(baseline, current, kwargs, rule):
-    result = compare_rom("abduction", "left", baseline, current, **kwargs)
+    result = compare_rom("abduction", "left", baseline, current, **{**ALIKE, **kwargs})
     assert result == Comparison("hip_abduction_left", baseline, current, None, NOT_COMPARABLE, rule)
 
 
@@ -81,7 +100,107 @@ def test_compare_rom_not_comparable(baseline, current, kwargs, rule):
 )
 def test_compare_rom_refuses(args, kwargs):
     with pytest.raises(ValueError):  # noqa: PT011
-        compare_rom(*args, **kwargs)
+        compare_rom(*args, **ALIKE, **kwargs)
+
+
+GONIOMETER, INCLINOMETER = "goniometer", "inclinometer"
+
+
+@pytest.mark.parametrize(
+    ("baseline", "current", "reason"),
+    [
+        (("prone", GONIOMETER, "passive"), ("prone", GONIOMETER, "passive"), None),
+        (("side_lying", INCLINOMETER, "active"), ("side_lying", INCLINOMETER, "active"), None),
+        (
+            ("seated", GONIOMETER, "passive"),
+            ("prone", GONIOMETER, "passive"),
+            "taken seated then prone: not comparable",
+        ),
+        (
+            ("supine", GONIOMETER, "passive"),
+            ("side_lying", GONIOMETER, "passive"),
+            "taken supine then side-lying: not comparable",
+        ),
+        (
+            ("prone", GONIOMETER, "passive"),
+            ("prone", INCLINOMETER, "passive"),
+            "measured with a goniometer then an inclinometer: not comparable",
+        ),
+        (
+            ("prone", INCLINOMETER, "passive"),
+            ("prone", GONIOMETER, "passive"),
+            "measured with an inclinometer then a goniometer: not comparable",
+        ),
+        (
+            ("prone", GONIOMETER, "passive"),
+            ("prone", GONIOMETER, "active"),
+            "passive then active range: not comparable",
+        ),
+        (
+            ("seated", GONIOMETER, "active"),
+            ("prone", INCLINOMETER, "passive"),
+            "taken seated then prone, measured with a goniometer then an inclinometer, active then passive range: "
+            "not comparable",
+        ),
+        # Not recorded (readings from before positions were kept) is never alike: not with a recorded
+        # position, and not with another unrecorded one.
+        (
+            ("", GONIOMETER, "passive"),
+            ("prone", GONIOMETER, "passive"),
+            "position not recorded at baseline: not comparable",
+        ),
+        (("prone", GONIOMETER, "passive"), ("", GONIOMETER, "passive"), "position not recorded now: not comparable"),
+        (
+            ("", GONIOMETER, "passive"),
+            ("", GONIOMETER, "passive"),
+            "position not recorded at baseline and now: not comparable",
+        ),
+        (
+            ("", GONIOMETER, "passive"),
+            ("seated", INCLINOMETER, "passive"),
+            "position not recorded at baseline, measured with a goniometer then an inclinometer: not comparable",
+        ),
+    ],
+)
+def test_rom_method_difference(baseline, current, reason):
+    assert rom_method_difference(RomMethod(*baseline), RomMethod(*current)) == reason
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        ("standing", GONIOMETER, "passive"),
+        ("prone", "tape", "passive"),
+        ("prone", GONIOMETER, "assisted"),
+        ("prone", "", "passive"),
+    ],
+)
+def test_rom_method_refuses_unknown_codes(method):
+    with pytest.raises(ValueError):  # noqa: PT011
+        RomMethod(*method)
+
+
+DAY = [datetime.date(2026, 1, day) for day in (1, 8, 15, 22)]
+SEATED = RomMethod("seated", GONIOMETER, "passive")
+UNRECORDED = RomMethod("", GONIOMETER, "passive")
+
+
+@pytest.mark.parametrize(
+    ("readings", "kept", "left_out"),
+    [
+        ([], [], 0),
+        ([(DAY[0], 30, PRONE)], [(DAY[0], 30)], 0),
+        ([(DAY[0], 30, PRONE), (DAY[1], 34, PRONE)], [(DAY[0], 30), (DAY[1], 34)], 0),
+        # The latest decides; a reading taken like it is kept even after one taken another way.
+        ([(DAY[0], 30, PRONE), (DAY[1], 25, SEATED), (DAY[2], 34, PRONE)], [(DAY[0], 30), (DAY[2], 34)], 1),
+        ([(DAY[0], 30, PRONE), (DAY[1], 25, SEATED)], [(DAY[1], 25)], 1),
+        # Readings without a position join no line, but the latest one is still shown as a point.
+        ([(DAY[0], 30, UNRECORDED), (DAY[1], 31, UNRECORDED)], [(DAY[1], 31)], 1),
+        ([(DAY[0], 30, UNRECORDED), (DAY[1], 34, PRONE), (DAY[2], 36, PRONE)], [(DAY[1], 34), (DAY[2], 36)], 1),
+    ],
+)
+def test_comparable_with_latest(readings, kept, left_out):
+    assert comparable_with_latest(readings) == (kept, left_out)
 
 
 # --- FMS --------------------------------------------------------------------------------------------------

@@ -54,6 +54,21 @@ CASES = {
         "rom_internal_rotation_left",
         "Enter the angle, or untick the pain mark.",
     ),
+    "ROM reading without a position": (
+        {"rom_flexion_position": ""},
+        "rom_flexion_position",
+        "Choose the position the reading was taken in.",
+    ),
+    "ROM position unknown": (
+        {"rom_internal_rotation_position": "standing"},
+        "rom_internal_rotation_position",
+        "Select a valid choice.",
+    ),
+    "ROM device unknown": (
+        {"rom_external_rotation_device": "tape"},
+        "rom_external_rotation_device",
+        "Select a valid choice.",
+    ),
     "negative leg length": ({"true_left_cm": "-5"}, "true_left_cm", "greater than or equal to 40"),
     "leg length 10.0 cm": ({"true_right_cm": "10.0"}, "true_right_cm", "greater than or equal to 40"),
     "leg length 200 cm": ({"apparent_left_cm": "200"}, "apparent_left_cm", "less than or equal to 130"),

@@ -125,7 +125,9 @@ def test_hip_rom_has_one_observation_per_motion_with_left_and_right_in_degrees(b
     assert values["hip-flexion-left"] == {"value": 110, "unit": "deg", "system": mapping.UCUM, "code": "deg"}
     assert values["hip-flexion-right"]["value"] == 118
     assert "299238003" in coded(flexion["code"], mapping.SNOMED)
-    assert flexion["method"]["coding"][0]["code"] == "passive-goniometer"
+    # Mode, device and the position the reading was taken in.
+    assert flexion["method"]["coding"][0]["code"] == "passive-goniometer-supine"
+    assert flexion["method"]["coding"][0]["display"] == "Passive, goniometer, supine"
     assert flexion["note"] == [{"text": "Painful on the left side"}]
     assert {obs["category"][0]["coding"][0]["code"] for obs in rom} == {"exam"}
 

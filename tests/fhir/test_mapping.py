@@ -21,7 +21,7 @@ from plans import services as plan_services
 from plans.models import PlanVersion, TreatmentPlan
 from tests.assessments.helpers import login
 from tests.assessments.helpers import record as record_exam
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, AssessmentFactory
 from tests.fhir.helpers import full_episode
 
 
@@ -195,3 +195,17 @@ def test_a_signed_plans_period_is_its_days_in_the_clinics_calendar(clinician, pa
 
     last = datetime.date(2026, 3, 1) + datetime.timedelta(days=7 * signed_weeks - 1)
     assert period == {"start": "2026-03-01", "end": last.isoformat()}
+
+
+def test_fhir_method_carries_the_position_only_when_recorded(episode):
+    assessment = AssessmentFactory(episode=episode, exam={"rom_internal_rotation_position": "side_lying"})
+    assessment.rom.filter(motion="flexion").update(position="")
+
+    methods = {
+        observation["code"]["coding"][0]["code"]: observation["method"]["coding"][0]
+        for observation in mapping.rom_observations(assessment)
+    }
+
+    assert methods["hip-internal-rotation"]["code"] == "passive-goniometer-side-lying"
+    assert methods["hip-internal-rotation"]["display"] == "Passive, goniometer, side-lying"
+    assert methods["hip-flexion"]["code"] == "passive-goniometer"
