@@ -211,7 +211,7 @@ def test_the_chart_line_leaves_out_readings_taken_another_way(episode):
 
 
 def test_migration_copies_the_visits_device_and_leaves_the_position_not_recorded(episode):
-    migration = importlib.import_module("assessments.migrations.0006_rom_position_device")
+    migration = importlib.import_module("assessments.migrations.0007_rom_position_device")
     assessment = AssessmentFactory(episode=episode, exam={"rom_device": "inclinometer"})
     # As stored before: the row had no device of its own (the column's default) and no position.
     assessment.rom.update(device="goniometer", position="")

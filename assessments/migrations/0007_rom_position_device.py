@@ -18,7 +18,7 @@ def device_from_visit(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("assessments", "0005_mark_unrecorded_sections_of_completed"),
+        ("assessments", "0006_thomas_components"),
     ]
 
     operations = [
