@@ -170,12 +170,14 @@ def _panel(
         parts.extend(_marker(line, x, y) for x, y in coordinates)
     if len(days) == 1:
         # A single reading is a fact, not a trend: its value is written beside it.
-        for index, line in enumerate(plotted):
-            x, y = x_of(line.points[0][0]), y_of(float(line.points[0][1]))
+        taken: list[float] = []
+        for line in plotted:
+            x, y = x_of(line.points[0][0]), y_of(float(line.points[0][1])) + 4
+            while any(abs(y - other) < 12 for other in taken):  # equal or close values: one line lower
+                y += 12
+            taken.append(y)
             words = f"{line.label}: " if len(plotted) > 1 else ""
-            parts.append(
-                _text(x + 10, y + 4 + 12 * index, f"{words}{_number(line.points[0][1])}{unit}", size=11, anchor="start")
-            )
+            parts.append(_text(x + 10, y, f"{words}{_number(line.points[0][1])}{unit}", size=11, anchor="start"))
     note = _equal_note(plotted)
     if note:
         parts.append(_text(right, top - 6, note, size=9, anchor="end", extra=' font-style="italic"'))

@@ -42,6 +42,18 @@ def test_a_single_rom_visit_writes_both_sides_values():
     assert {"Left: 110°", "Right: 118°"} <= set(_texts(svg))
 
 
+def test_equal_single_readings_are_written_on_separate_lines():
+    svg = charts.rom_chart({"flexion": {"left": [(DAY, 110)], "right": [(DAY, 110)]}})
+
+    labels = {
+        words: float(y)
+        for y, words in re.findall(r'<text x="[^"]*" y="([^"]*)"[^>]*>((?:Left|Right): [^<]*)</text>', svg)
+    }
+    assert set(labels) == {"Left: 110°", "Right: 110°"}
+    assert abs(labels["Left: 110°"] - labels["Right: 110°"]) >= 12
+    assert "left and right equal" in _texts(svg)
+
+
 def test_several_readings_draw_a_line_without_writing_each_value():
     svg = charts.outcome_chart({"odi": [(WEEKS[0], 40), (WEEKS[3], 20)]})
 
