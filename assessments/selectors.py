@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from assessments import findings, progress, scoring, sections
@@ -270,7 +270,7 @@ def _lld(assessment: Assessment, limits) -> int | None:
     ).discrepancy_mm
 
 
-def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
+def _outcomes(episode: EpisodeOfCare, assessments: list[Assessment]) -> list[tuple[str, object, str, Decimal]]:
     """(instrument, date, source label, value) for every scored outcome in the episode."""
     points = []
     intake = getattr(episode, "intake", None)  # no intake: the reverse accessor raises AttributeError
@@ -278,7 +278,8 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
         day = timezone.localdate(intake.submitted_at)
         for score in intake.scores.filter(scored=True):
             points.append((score.instrument, day, "Intake", score.value))
-    for assessment in episode.assessments.filter(status=AssessmentStatus.COMPLETED).prefetch_related("outcome_scores"):
+    prefetch_related_objects(assessments, "outcome_scores")
+    for assessment in assessments:
         if assessment.pain_today is not None:
             points.append(("nprs", assessment.assessed_on, str(assessment), Decimal(assessment.pain_today)))
         for score in assessment.outcome_scores.all():
@@ -287,15 +288,32 @@ def _outcomes(episode: EpisodeOfCare) -> list[tuple[str, object, str, Decimal]]:
     return sorted(points, key=lambda point: point[1])
 
 
-def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
+@dataclass(frozen=True)
+class ProgressRecords:
+    """What the progress page reads, loaded once for the comparisons and the charts."""
+
+    assessments: list[Assessment]  # completed, in visit order, with their measurements
+    outcomes: list[tuple[str, object, str, Decimal]]
+    limits: dict
+
+
+def progress_records(episode: EpisodeOfCare) -> ProgressRecords:
+    assessments = completed(episode)
+    return ProgressRecords(assessments, _outcomes(episode, assessments), thresholds.for_clinic(episode.patient.clinic))
+
+
+def comparisons(
+    episode: EpisodeOfCare, records: ProgressRecords | None = None
+) -> tuple[Assessment | None, Assessment | None, list[progress.Comparison]]:
     """The latest completed assessment compared with the baseline, with the clinic's MCIDs/MDCs."""
-    series = completed(episode)
+    records = records or progress_records(episode)
+    series = records.assessments
     first = next((assessment for assessment in series if assessment.kind == AssessmentKind.INITIAL), None)
     later = [assessment for assessment in series if assessment is not first]
     if first is None or not later:
         return first, None, []
     last = later[-1]
-    limits = thresholds.for_clinic(episode.patient.clinic)
+    limits = records.limits
     rows: list[progress.Comparison] = []
     first_rom = {row.motion: row for row in first.rom.all()}
     for row in last.rom.all():
@@ -321,7 +339,7 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
     rows.append(
         progress.compare_leg_length(_lld(first, limits), _lld(last, limits), tolerance_mm=limits["lld_normal_below_mm"])
     )
-    outcomes = _outcomes(episode)
+    outcomes = records.outcomes
     for instrument in ("nprs", "odi", "lefs"):
         values = [value for code, _, _, value in outcomes if code == instrument]
         if len(values) >= 2:
@@ -329,13 +347,14 @@ def comparisons(episode: EpisodeOfCare) -> tuple[Assessment | None, Assessment |
     return first, last, rows
 
 
-def chart_series(episode: EpisodeOfCare) -> dict:
+def chart_series(episode: EpisodeOfCare, records: ProgressRecords | None = None) -> dict:
     """Data for the progress charts: ROM per motion and side, outcomes, and FMS profiles.
 
     A ROM line holds only the readings taken like the latest one (``progress.comparable_with_latest``);
     ``rom_left_out`` lists (motion label, number of visits) left out for being measured another way.
     """
-    series = completed(episode)
+    records = records or progress_records(episode)
+    series = records.assessments
     readings: dict[str, dict[str, list[tuple[object, int, progress.RomMethod]]]] = {}
     for assessment in series:
         for row in assessment.rom.all():
@@ -355,8 +374,8 @@ def chart_series(episode: EpisodeOfCare) -> dict:
         (scoring.MOTION_LABELS[motion], left_out[motion]) for motion in scoring.MOTIONS if left_out.get(motion)
     ]
     outcomes: dict[str, list[tuple[object, Decimal]]] = {}
-    for instrument, day, _, value in _outcomes(episode):
+    for instrument, day, _, value in records.outcomes:
         outcomes.setdefault(instrument, []).append((day, value))
-    limits = thresholds.for_clinic(episode.patient.clinic)
+    limits = records.limits
     fms = [(assessment.assessed_on, summary(assessment, limits).fms) for assessment in series]
     return {"rom": rom, "rom_left_out": rom_left_out, "outcomes": outcomes, "fms": fms}

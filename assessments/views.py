@@ -155,18 +155,22 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
 def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     episode = access.clinical_episode_for(request.user, episode_pk)
     audit.record_read(actor=request.user, action=audit.Read.PROGRESS_VIEWED, obj=episode)
-    first, last, comparisons = selectors.comparisons(episode)
+    records = selectors.progress_records(episode)
+    first, last, comparisons = selectors.comparisons(episode, records)
     rows = [
         (progress.MEASURE_LABELS[comparison.measure], comparison, CHANGE_LABELS[comparison.change])
         for comparison in comparisons
     ]
-    series = selectors.chart_series(episode)
+    series = selectors.chart_series(episode, records)
     context = {"episode": episode, "patient": episode.patient, "first": first, "last": last, "rows": rows}
     if first is not None:
-        # The SVG comes from our own chart code, never from user input.
+        # The SVG comes from our own chart code, which escapes every text it writes.
         context["rom_chart"] = mark_safe(charts.rom_chart(series["rom"]))  # noqa: S308
         context["rom_left_out"] = series["rom_left_out"]
         context["outcome_chart"] = mark_safe(charts.outcome_chart(series["outcomes"]))  # noqa: S308
         context["fms_chart"] = mark_safe(charts.fms_profile_chart(series["fms"]))  # noqa: S308
+        context["rom_table"] = charts.rom_table(series["rom"])
+        context["outcome_table"] = charts.outcome_table(series["outcomes"])
+        context["fms_table"] = charts.fms_table(series["fms"])
     context["today"] = timezone.localdate()
     return render(request, "assessments/progress.html", context)

@@ -484,7 +484,6 @@ LOGGING = {
         # Twilio's client logs every request's URL and headers at INFO.
         "twilio": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
-        "matplotlib": {"level": "WARNING"},
         # Lockouts are logged as warnings; each successful sign-in need not be.
         "axes": {"level": "WARNING"},
     },

@@ -20,6 +20,9 @@ from intake.models import Intake, IntakeStatus, QuestionnaireScore
 from tests.assessments.helpers import BASELINE_DAY, days_ago, login, started
 from tests.factories import AssessmentFactory, UserFactory
 
+# The progress page with an intake and two completed assessments; loading the assessments and the
+# questionnaires once for both the comparison table and the charts keeps it here (it was 29).
+PROGRESS_QUERIES = 19
 SVG_IMAGE = re.compile(r'<svg\b[^>]*\brole="img"[^>]*>')
 
 # The re-assessment: flexion left 110 -> 125 (+15, beyond the 5° MDC), flexion right 118 -> 121 (+3, within),
@@ -281,3 +284,71 @@ def test_progress_queries_do_not_grow_per_assessment_or_measurement(
     with django_assert_max_num_queries(with_two + 5):
         html = _progress(as_clinician, episode)
     assert len(SVG_IMAGE.findall(html)) == 3
+
+
+# --- Charts -----------------------------------------------------------------------------------------
+
+
+def _intake_scores(episode, **values: int) -> None:
+    intake = Intake.objects.create(
+        episode=episode, status=IntakeStatus.SUBMITTED, submitted_at=timezone.now() - datetime.timedelta(days=60)
+    )
+    for instrument, value in values.items():
+        QuestionnaireScore.objects.create(
+            intake=intake,
+            instrument=instrument,
+            version="own wording v1",
+            display=str(value),
+            value=value,
+            items_answered=1,
+            items_total=1,
+            complete=True,
+            scored=True,
+        )
+
+
+def _section(html: str, heading_id: str) -> str:
+    found = re.search(rf'<section aria-labelledby="{heading_id}">.*?</section>', html, re.S)
+    assert found, heading_id
+    return found.group(0)
+
+
+def test_every_scored_questionnaire_is_charted_and_tabled(as_clinician, episode):
+    _intake_scores(episode, nprs=8, odi=40, lefs=38)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    outcomes = _section(_progress(as_clinician, episode), "out-chart-h")
+
+    for label in ("NPRS (0–10, lower is better)", "ODI % (lower is better)", "LEFS (0–80, higher is better)"):
+        assert f">{label}</text>" in outcomes
+    table = outcomes[outcomes.index("<table>") :]
+    lefs_row = re.search(r'<th scope="row">LEFS</th>(.*?)</tr>', table, re.S).group(1)
+    # Scored once, at the intake: the value is in the table, and written out in the chart.
+    assert "<td>38</td>" in lefs_row
+    assert ">38</text>" in outcomes
+
+
+def test_each_chart_has_its_numbers_as_a_table(as_clinician, episode):
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    html = _progress(as_clinician, episode)
+
+    rom = _section(html, "rom-chart-h")
+    assert re.search(r'<th scope="row">Hip flexion left</th><td>110°</td><td>125°</td></tr>', rom)
+    fms = _section(html, "fms-chart-h")
+    assert re.search(r'<th scope="row">Deep squat</th><td>2</td><td>3</td></tr>', fms)
+    for section in (rom, fms, _section(html, "out-chart-h")):
+        assert "<summary>The chart's numbers as a table</summary>" in section
+
+
+def test_progress_page_query_count(as_clinician, episode, django_assert_max_num_queries):
+    _intake_scores(episode, nprs=8, odi=40, lefs=38)
+    AssessmentFactory(episode=episode)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
+
+    # Session, user and roles, the episode, the audit row, the clinic's thresholds, the completed assessments
+    # with their measurements, findings and questionnaires, and the intake's scores: each once.
+    with django_assert_max_num_queries(PROGRESS_QUERIES):
+        _progress(as_clinician, episode)
