@@ -281,7 +281,7 @@ def test_result_page_lists_findings_by_clinical_weight_with_one_tests_facets_tog
         )
     ]
     assert positions == sorted(positions)
-    hurdle = re.search(r'<li class="finding-group"><h4>FMS hurdle step</h4>.*?</ul>\s*</li>', section, re.S)
+    hurdle = re.search(r'<div class="finding-group">\s*<h4>FMS hurdle step</h4>.*?</div>', section, re.S)
     assert hurdle, "the hurdle step's facets are not grouped under its name"
     assert "FMS hurdle step scored 1" in hurdle.group(0)
     assert "FMS hurdle step asymmetry" in hurdle.group(0)
