@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from assessments import services
+from assessments import finding_order, selectors, services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions, text_input
@@ -49,6 +49,14 @@ def _valid(form) -> dict:
 
 
 class FindingSerializer(ScopedModelSerializer):
+    tier = serializers.SerializerMethodField(
+        help_text="Clinical weight: red_flag, condition, impairment or screening_cue (lists come in this order)."
+    )
+    group = serializers.SerializerMethodField(
+        help_text="The test or measure the finding comes from; findings sharing it are facets of one test. "
+        "A finding in the clinician's own words is its own group."
+    )
+
     class Meta:
         model = Finding
         fields = [
@@ -62,13 +70,23 @@ class FindingSerializer(ScopedModelSerializer):
             "reason",
             "dismissed_at",
             "dismiss_reason",
+            "tier",
+            "group",
         ]
         read_only_fields = fields
+
+    def get_tier(self, finding: Finding) -> str:
+        place = finding_order.place_of(finding.code)
+        return place.tier if place else finding_order.FREE_TEXT_TIER
+
+    def get_group(self, finding: Finding) -> str:
+        place = finding_order.place_of(finding.code)
+        return place.group if place else finding.code
 
 
 class AssessmentSerializer(ScopedModelSerializer):
     measurements = serializers.SerializerMethodField()
-    findings = FindingSerializer(many=True, read_only=True)
+    findings = serializers.SerializerMethodField()
 
     class Meta:
         model = Assessment
@@ -84,6 +102,13 @@ class AssessmentSerializer(ScopedModelSerializer):
             "findings",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, assessment: Assessment) -> list:
+        """Active findings in reading order (finding_order), then the dismissed ones."""
+        rows = finding_order.ordered(assessment.findings.all())
+        rows.sort(key=lambda finding: finding.dismissed_at is not None)
+        return FindingSerializer(rows, many=True, context=self.context).data
 
     @extend_schema_field(_EXAM_READ)
     def get_measurements(self, assessment: Assessment) -> dict:
@@ -186,8 +211,9 @@ class FindingViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveMo
     audit_detail = audit.Read.FINDING_VIEWED
 
     def get_queryset(self):
-        return Finding.objects.filter(
-            assessment__episode__in=permissions.scoped_episodes(self.request.user)
+        # Without ?ordering=, each assessment's findings come in reading order (finding_order).
+        return selectors.in_reading_order(
+            Finding.objects.filter(assessment__episode__in=permissions.scoped_episodes(self.request.user))
         ).select_related("assessment__episode__patient")
 
     @extend_schema(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
 
-from assessments import findings, progress, scoring, sections
+from assessments import finding_order, findings, progress, scoring, sections
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -27,6 +27,21 @@ _CHILDREN = ("rom", "fms", "special_tests")
 
 def with_measurements(assessments: QuerySet[Assessment]) -> QuerySet[Assessment]:
     return assessments.prefetch_related(*_CHILDREN, Prefetch("findings", queryset=Finding.objects.all()))
+
+
+def in_reading_order(rows: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Findings per assessment in assessments.finding_order's reading order, in SQL so a paged list keeps it;
+    active before dismissed."""
+    rank = Case(
+        *(
+            When(code__in=(code, finding_order.CLINICIAN_PREFIX + code), then=Value(position))
+            for code, position in finding_order.CODE_RANKS.items()
+        ),
+        default=Value(finding_order.FREE_TEXT_RANK),
+        output_field=IntegerField(),
+    )
+    side = Case(When(side="left", then=Value(1)), When(side="right", then=Value(2)), default=Value(0))
+    return rows.order_by("assessment_id", F("dismissed_at").asc(nulls_first=True), rank.asc(), side.asc(), "id")
 
 
 def completed(episode: EpisodeOfCare) -> list[Assessment]:

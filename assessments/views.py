@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from assessments import charts, progress, selectors, services
+from assessments import charts, finding_order, progress, selectors, services
 from assessments.forms import AddFindingForm, AssessmentForm, DismissFindingForm, StartAssessmentForm, initial_from
 from clinic import access, audit, permissions
 
@@ -58,6 +58,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if assessment.is_completed:
         audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
         summary = selectors.summary(assessment)
+        findings = list(assessment.findings.select_related("dismissed_by", "added_by"))
         return render(
             request,
             "assessments/assessment_result.html",
@@ -67,7 +68,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "patient": assessment.episode.patient,
                 "summary": summary,
                 "record": selectors.exam_record(assessment, summary),
-                "findings": assessment.findings.select_related("dismissed_by", "added_by"),
+                "finding_tiers": finding_order.tiers(finding for finding in findings if finding.is_active),
+                "dismissed_findings": finding_order.ordered(finding for finding in findings if not finding.is_active),
                 "dismiss_form": DismissFindingForm(),
                 "add_form": AddFindingForm(),
                 "can_change": can_change,

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic import access, audit, permissions
-from plans import handouts, library, services
+from plans import handouts, library, library_words, services
 from plans.forms import (
     AddItemForm,
     ContraindicationForm,
@@ -209,9 +209,38 @@ def library_index(request: HttpRequest) -> HttpResponse:
         request,
         "plans/library.html",
         {
-            "interventions": permissions.scoped(user, Intervention).order_by("prong", "name"),
-            "rules": permissions.scoped(user, PlanRule).prefetch_related("items__intervention"),
-            "contraindications": permissions.scoped(user, Contraindication),
+            "interventions": [
+                (row, library_words.words(row.tags, library_words.TAG_LABELS))
+                for row in permissions.scoped(user, Intervention).order_by("prong", "name")
+            ],
+            "rules": [
+                (
+                    row,
+                    library_words.rule_conditions(
+                        always=row.always,
+                        when_findings=row.when_findings,
+                        when_load_facts=row.when_load_facts,
+                        when_intake=row.when_intake,
+                    ),
+                )
+                for row in permissions.scoped(user, PlanRule).prefetch_related("items__intervention")
+            ],
+            "contraindications": [
+                (
+                    row,
+                    library_words.contraindication_conditions(
+                        when_findings=row.when_findings,
+                        when_red_flag_tiers=row.when_red_flag_tiers,
+                        when_red_flag_codes=row.when_red_flag_codes,
+                    ),
+                    library_words.contraindication_excludes(
+                        blocks_plan=row.blocks_plan,
+                        excludes_tags=row.excludes_tags,
+                        excludes_prongs=row.excludes_prongs,
+                    ),
+                )
+                for row in permissions.scoped(user, Contraindication)
+            ],
             "can_edit": permissions.can_edit_library(user),
         },
     )

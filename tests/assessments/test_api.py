@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from assessments import services
 from assessments.models import Assessment, AssessmentStatus, Finding, FindingOrigin
 from clinic.models import AuditEvent
 from clinic.permissions import Role
@@ -359,6 +360,49 @@ def test_dismissal_survives_reopen_and_complete_through_the_api(api, client, cli
     assert findings[("hip_flexor_tightness", "left")]["id"] == finding.pk
     assert findings[("hip_flexor_tightness", "left")]["dismiss_reason"] == "Pelvic tilt not controlled"
     assert ("fms_asymmetry_hurdle_step", "") not in findings
+
+
+def test_findings_come_in_reading_order_with_their_tier_and_group(api, clinician, episode):
+    # Deep squat 0 is pain on the pattern; hurdle step 2/1 scores 1 and is asymmetric.
+    assessment = AssessmentFactory(episode=episode, exam={"fms_deep_squat": 0})
+    for label in ("Tender TFL", "Overstriding"):
+        services.finding_add(actor=clinician, assessment=assessment, label=label, side="", reason="Seen")
+    services.finding_dismiss(
+        actor=clinician, finding=_finding(assessment, "fms_low_composite"), reason="Explained by the squat pain"
+    )
+
+    listed = api.get("/api/findings/", {"assessment": assessment.pk}).data["results"]
+    nested = api.get(f"/api/assessments/{assessment.pk}/").data["findings"]
+
+    codes = [item["code"] for item in listed]
+    assert [item["id"] for item in nested] == [item["id"] for item in listed]
+    hurdle = codes.index("fms_score_one_hurdle_step")
+    assert codes[hurdle + 1] == "fms_asymmetry_hurdle_step"
+    in_order = [
+        "fms_pain_deep_squat",
+        "neural_tension_positive",
+        "si_joint_pain_pattern",
+        "clinician_tender_tfl",
+        "hip_flexor_tightness",
+        "clinician_overstriding",
+        "fms_score_one_hurdle_step",
+        "fms_low_composite",
+    ]
+    assert [code for code in codes if code in in_order] == in_order
+    by_code = {item["code"]: item for item in listed}
+    assert (by_code["fms_pain_deep_squat"]["tier"], by_code["fms_pain_deep_squat"]["group"]) == (
+        "red_flag",
+        "fms_deep_squat",
+    )
+    assert by_code["fms_asymmetry_hurdle_step"]["group"] == by_code["fms_score_one_hurdle_step"]["group"]
+    assert (by_code["clinician_tender_tfl"]["tier"], by_code["clinician_tender_tfl"]["group"]) == (
+        "condition",
+        "clinician_tender_tfl",
+    )
+    assert by_code["clinician_overstriding"]["tier"] == "impairment"
+    # Asked for, another order still applies.
+    by_code_order = api.get("/api/findings/", {"assessment": assessment.pk, "ordering": "code"}).data["results"]
+    assert [item["code"] for item in by_code_order] == sorted(codes)
 
 
 # --- Who may use it ------------------------------------------------------------------------------------

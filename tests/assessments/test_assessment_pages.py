@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -254,6 +255,56 @@ def test_result_page_lists_each_finding_with_its_evidence(as_clinician, episode)
     # The completed page shows results, not the exam form.
     assert 'name="complete"' not in html
     assert "Composite: 14" in html
+
+
+def test_result_page_lists_findings_by_clinical_weight_with_one_tests_facets_together(
+    as_clinician, clinician, episode, django_assert_max_num_queries
+):
+    # Deep squat 0 is pain on the pattern (refer or assess); hurdle step 2/1 scores 1 and is asymmetric.
+    assessment = AssessmentFactory(episode=episode, exam={"fms_deep_squat": 0})
+    services.finding_add(actor=clinician, assessment=assessment, label="Tender TFL", side="right", reason="Palpated")
+
+    with django_assert_max_num_queries(30):
+        html = as_clinician.get(f"/assessments/{assessment.pk}/").content.decode()
+
+    section = unescape(_findings_section(html))
+    positions = [
+        section.index(text)
+        for text in (
+            "Red flags – assess or refer before training",
+            "Pain on FMS deep squat",
+            "Conditions and pain patterns",
+            "Positive neural tension test – right",
+            "Tender TFL",
+            "Impairments",
+            "Hip flexor tightness – left",
+            "Contralateral hip drop",
+            "Screening cues",
+            "FMS composite 12",
+            "FMS hurdle step scored 1",
+            "FMS hurdle step asymmetry",
+        )
+    ]
+    assert positions == sorted(positions)
+    hurdle = re.search(r'<div class="finding-group">\s*<h4>FMS hurdle step</h4>.*?</div>', section, re.S)
+    assert hurdle, "the hurdle step's facets are not grouped under its name"
+    assert "FMS hurdle step scored 1" in hurdle.group(0)
+    assert "FMS hurdle step asymmetry" in hurdle.group(0)
+    # The running assessment's two faults are grouped too.
+    assert "<h4>Running form</h4>" in section
+
+
+def test_result_page_lists_dismissed_findings_after_the_active_ones(as_clinician, clinician, episode):
+    assessment = AssessmentFactory(episode=episode)
+    services.finding_dismiss(
+        actor=clinician, finding=_finding(assessment, "neural_tension_positive", "right"), reason="Hamstring only"
+    )
+
+    section = unescape(_findings_section(as_clinician.get(f"/assessments/{assessment.pk}/").content.decode()))
+
+    dismissed = section.index(">Dismissed</h3>")
+    assert section.index("Positive neural tension test – right") > dismissed
+    assert section.index("FMS hurdle step asymmetry") < dismissed
 
 
 # --- Dismissing, restoring, adding ------------------------------------------------------------------

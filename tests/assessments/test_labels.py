@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assessments import findings, progress, scoring, sections
+from assessments import finding_order, findings, progress, scoring, sections
 from intake.instruments import INSTRUMENTS, ITEM_LABELS
 
 
@@ -24,6 +24,8 @@ def _label_maps() -> dict[str, tuple[tuple[str, ...], dict[str, str]]]:
         "leg-length interpretations": (scoring.LLD_INTERPRETATIONS, scoring.LLD_INTERPRETATION_LABELS),
         "exam sections": (tuple(code for code, _ in sections.SECTIONS), sections.SECTION_LABELS),
         "progress measures": (tuple(progress.MEASURE_LABELS), progress.MEASURE_LABELS),
+        "finding codes": (findings.FINDING_CODES, finding_order.FINDING_CODE_LABELS),
+        "finding tiers": (tuple(code for code, _ in finding_order.TIERS), finding_order.TIER_LABELS),
     }
     for code, instrument in INSTRUMENTS.items():
         maps[f"{code} items"] = (tuple(item.code for item in instrument.items), ITEM_LABELS[code])

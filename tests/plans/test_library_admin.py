@@ -61,6 +61,36 @@ def test_clinic_admin_sees_the_library_with_edit_links(client, clinic, clinic_ad
     assert "Half-kneeling hip-flexor stretch" in text_of(section(html, "int-h"))
 
 
+def test_library_page_shows_words_not_codes(client, seeded, clinician):
+    login(client, clinician)
+
+    html = client.get("/library/").content.decode()
+
+    text = text_of(html[html.index("<h1>") :])
+    assert not re.findall(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b", text)
+    contraindications = text_of(section(html, "contra-h"))
+    assert "Positive neural tension test" in contraindications
+    assert "Disc irritation / lumbar radiculopathy (sciatica)" in contraindications
+    assert "Any emergency red flag" in contraindications
+    assert "Hamstring stretch" in contraindications
+    assert "Spinal thrust manipulation" in contraindications
+    rules = text_of(section(html, "rules-h"))
+    assert "Weekly running distance rose quickly over two weeks" in rules
+    assert "Suspected FAI / labral pathology" in contraindications
+
+
+def test_library_page_words_an_unknown_code_typed_in_the_admin(client, seeded, clinician):
+    row = Contraindication.objects.get(clinic=seeded, key="radicular-hamstring-stretch")
+    row.when_findings = [*row.when_findings, "tender_adductor_origin"]
+    row.save()
+    login(client, clinician)
+
+    text = text_of(section(client.get("/library/").content.decode(), "contra-h"))
+
+    assert "tender adductor origin" in text
+    assert "tender_adductor_origin" not in text
+
+
 def test_clinician_reads_the_library_but_cannot_edit_it(client, seeded, clinician):
     login(client, clinician)
 
