@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from assessments import findings, progress, scoring, sections
-from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, SpecialTestResult
+from assessments.models import (
+    Assessment,
+    AssessmentKind,
+    AssessmentStatus,
+    Finding,
+    FindingOrigin,
+    SpecialTestResult,
+)
 from assessments.records import OUTCOME_INSTRUMENTS
 from clinic import thresholds
 from clinic.models import EpisodeOfCare
@@ -31,6 +38,20 @@ def completed(episode: EpisodeOfCare) -> list[Assessment]:
 def baseline(episode: EpisodeOfCare) -> Assessment | None:
     """The completed initial evaluation: what every re-assessment is compared with."""
     return episode.assessments.filter(status=AssessmentStatus.COMPLETED, kind=AssessmentKind.INITIAL).first()
+
+
+def _read_by_rules() -> Q:
+    return Q(origin=FindingOrigin.DERIVED) | Q(code__in=list(findings.CLINICIAN_CONDITION_LABELS))
+
+
+def rule_findings(assessment: Assessment) -> QuerySet[Finding]:
+    """The findings the plan rules read: not dismissed, derived or a clinician condition from the list."""
+    return assessment.findings.filter(_read_by_rules(), dismissed_at__isnull=True)
+
+
+def own_words_findings(assessment: Assessment) -> QuerySet[Finding]:
+    """Findings not dismissed that the clinician added in their own words: on the record, not read by the rules."""
+    return assessment.findings.filter(dismissed_at__isnull=True).exclude(_read_by_rules()).select_related("added_by")
 
 
 def exam_input(assessment: Assessment) -> findings.ExamInput:
