@@ -112,13 +112,15 @@ class PlanItemSerializer(ScopedModelSerializer):
 
 @extend_schema_serializer(component_name="PlanExclusion")
 class ExclusionSerializer(serializers.Serializer):
-    intervention = serializers.CharField()
-    name = serializers.CharField()
-    prong = serializers.CharField()
-    reason = serializers.CharField()
-    contraindication = serializers.CharField()
-    hard = serializers.BooleanField()
-    because = serializers.ListField(child=serializers.CharField())
+    """An item a contraindication keeps out of the draft now (read only: the schema of ``PlanSerializer.excluded``)."""
+
+    intervention = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    prong = serializers.CharField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    contraindication = serializers.CharField(read_only=True)
+    hard = serializers.BooleanField(read_only=True, help_text="Cannot be overridden.")
+    because = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
 class PlanSerializer(ScopedModelSerializer):
