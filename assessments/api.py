@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from assessments import finding_order, selectors, services
+from assessments import finding_order, findings, selectors, services
 from assessments.forms import AssessmentForm, StartAssessmentForm, initial_from
 from assessments.models import Assessment, Finding
 from clinic import audit, permissions, text_input
@@ -56,6 +56,9 @@ class FindingSerializer(ScopedModelSerializer):
         help_text="The test or measure the finding comes from; findings sharing it are facets of one test. "
         "A finding in the clinician's own words is its own group."
     )
+    read_by_rules = serializers.BooleanField(
+        read_only=True, help_text="Whether the plan rules read it: false for a finding in the clinician's own words."
+    )
 
     class Meta:
         model = Finding
@@ -68,6 +71,7 @@ class FindingSerializer(ScopedModelSerializer):
             "evidence",
             "origin",
             "reason",
+            "read_by_rules",
             "dismissed_at",
             "dismiss_reason",
             "tier",
@@ -193,7 +197,19 @@ class DismissSerializer(text_input.Serializer):
 @extend_schema_serializer(component_name="FindingAdd")
 class AddFindingSerializer(text_input.Serializer):
     assessment = serializers.IntegerField()
-    label = serializers.CharField(max_length=300)
+    condition = serializers.ChoiceField(
+        choices=["", *findings.CLINICIAN_CONDITION_LABELS],
+        required=False,
+        default="",
+        help_text="A condition the plan rules read as they read derived findings; give this or label.",
+    )
+    label = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A finding in the clinician's own words, not read by the plan rules; give this or condition.",
+    )
     side = serializers.ChoiceField(choices=["", "left", "right"], required=False, default="")
     reason = serializers.CharField(max_length=2000)
 

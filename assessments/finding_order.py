@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from assessments.findings import RUNNING_FORM
+from assessments.findings import CLINICIAN_CONDITIONS, RUNNING_FORM
 from assessments.scoring import FMS_TESTS, MOTION_LABELS, MOTIONS
 
 RED_FLAG = "red_flag"
@@ -59,6 +59,8 @@ def _table() -> list[tuple[str, str, str, str, str]]:
     for test in FMS_TESTS:
         name = _fms_name(test.label)
         rows.append((f"fms_pain_{test.code}", RED_FLAG, f"fms_{test.code}", name, f"Pain on {name}"))
+    # A condition the clinician chose from the list is a diagnosis: it leads the conditions it may explain.
+    rows += [(code, CONDITION, code, label, label) for code, label in CLINICIAN_CONDITIONS]
     rows += [
         (
             "neural_tension_positive",

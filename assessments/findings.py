@@ -189,6 +189,26 @@ FINDING_CODES: tuple[str, ...] = (
     *(code for code, _ in RUNNING_FORM.values()),
 )
 
+# Conditions a clinician may add as a coded finding, named after DOMAIN B7.1. derive_findings never produces them;
+# plan rules and contraindications read them exactly as they read derived findings. A finding added in the
+# clinician's own words has no such code and is not read by the rules.
+CLINICIAN_CONDITIONS: tuple[tuple[str, str], ...] = (
+    ("non_specific_low_back_pain", "Lumbar muscle strain / non-specific mechanical low-back pain"),
+    ("si_joint_pain", "SI joint pain"),
+    ("lumbar_radiculopathy", "Disc irritation / lumbar radiculopathy (sciatica)"),
+    ("piriformis_syndrome", "Piriformis / deep gluteal syndrome"),
+    ("gluteal_tendinopathy", "Gluteal tendinopathy / greater trochanteric pain syndrome (GTPS)"),
+    ("hip_flexor_strain", "Hip-flexor strain / tight iliacus-iliopsoas"),
+    ("itb_tfl_pain", "ITB / TFL pain at the hip"),
+)
+CLINICIAN_CONDITION_LABELS: dict[str, str] = dict(CLINICIAN_CONDITIONS)
+
+
+def condition_label(code: str, side: str | None) -> str:
+    """A clinician condition's label, with its side as derived findings show theirs."""
+    return _sided(CLINICIAN_CONDITION_LABELS[code], side)
+
+
 # Threshold keys read from the clinic's thresholds (other keys are ignored), with DOMAIN's defaults. The ROM
 # MDC is also the below-norm margin (DOMAIN B2.3, S29).
 DEFAULT_THRESHOLDS: dict[str, int | Decimal] = {

@@ -604,6 +604,17 @@ class DismissFindingForm(text_input.Form):
 
 
 class AddFindingForm(text_input.Form):
-    label = forms.CharField(label="Finding", max_length=300, help_text="In your own words, e.g. “Tender TFL, right”.")
+    condition = forms.ChoiceField(
+        label="Condition",
+        choices=[("", "None: I describe it below"), *findings.CLINICIAN_CONDITIONS],
+        required=False,
+        help_text="A condition from the list drafts its programme and applies its contraindications in the plan.",
+    )
+    label = forms.CharField(
+        label="Or in your own words",
+        max_length=300,
+        required=False,
+        help_text="e.g. “Tender TFL, right”. Kept on the record; not used by the plan's rules.",
+    )
     side = forms.ChoiceField(label="Side", choices=[("", "None"), ("left", "Left"), ("right", "Right")], required=False)
     reason = forms.CharField(label="Why add it?", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

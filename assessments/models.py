@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments import scoring, sections
+from assessments import findings, scoring, sections
 from clinic import plausible_dates
 from clinic.models import EpisodeOfCare, plausible_date_constraint
 
@@ -146,6 +146,11 @@ class Assessment(models.Model):
             for section, _ in sections.SECTIONS
             if getattr(self, f"{section}_not_tested")
         }
+
+    @property
+    def nothing_recorded(self) -> bool:
+        """Every exam section marked not tested: the measurements say nothing either way."""
+        return len(self.not_tested) == len(sections.SECTIONS)
 
 
 class RomMeasurement(models.Model):
@@ -289,6 +294,11 @@ class Finding(models.Model):
     @property
     def is_active(self) -> bool:
         return self.dismissed_at is None
+
+    @property
+    def read_by_rules(self) -> bool:
+        """Derived findings and the clinician conditions feed the plan rules; words of the clinician's own do not."""
+        return self.origin == FindingOrigin.DERIVED or self.code in findings.CLINICIAN_CONDITION_LABELS
 
 
 class OutcomeScore(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Prefetch, QuerySet, Value, When, prefetch_related_objects
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
 
 from assessments import finding_order, findings, progress, scoring, sections
@@ -14,6 +14,7 @@ from assessments.models import (
     AssessmentKind,
     AssessmentStatus,
     Finding,
+    FindingOrigin,
     SpecialTest,
     SpecialTestResult,
 )
@@ -58,6 +59,20 @@ def baseline(episode: EpisodeOfCare) -> Assessment | None:
 def tight_structures(row: SpecialTest) -> frozenset[str]:
     """The structures a stored Thomas row records as tight (none on any other test)."""
     return frozenset(structure for structure in findings.THOMAS_STRUCTURES if getattr(row, f"{structure}_tight"))
+
+
+def _read_by_rules() -> Q:
+    return Q(origin=FindingOrigin.DERIVED) | Q(code__in=list(findings.CLINICIAN_CONDITION_LABELS))
+
+
+def rule_findings(assessment: Assessment) -> QuerySet[Finding]:
+    """The findings the plan rules read: not dismissed, derived or a clinician condition from the list."""
+    return assessment.findings.filter(_read_by_rules(), dismissed_at__isnull=True)
+
+
+def own_words_findings(assessment: Assessment) -> QuerySet[Finding]:
+    """Findings not dismissed that the clinician added in their own words: on the record, not read by the rules."""
+    return assessment.findings.filter(dismissed_at__isnull=True).exclude(_read_by_rules()).select_related("added_by")
 
 
 def exam_input(assessment: Assessment) -> findings.ExamInput:

@@ -266,14 +266,35 @@ def finding_restore(*, actor: User, finding: Finding) -> Finding:
     return finding
 
 
-def finding_add(*, actor: User, assessment: Assessment, label: str, side: str, reason: str) -> Finding:
+def finding_add(
+    *, actor: User, assessment: Assessment, reason: str, side: str = "", label: str = "", condition: str = ""
+) -> Finding:
+    """Add a finding of the clinician's own: a condition from ``findings.CLINICIAN_CONDITIONS``, which the plan
+    rules read as they read derived findings, or a finding in the clinician's own words, kept on the record but not
+    read by the rules."""
     _require_clinical(actor, assessment.episode)
-    code = "clinician_" + (slugify(label).replace("-", "_")[:48] or "finding")
+    label = label.strip()
+    if condition and condition not in findings.CLINICIAN_CONDITION_LABELS:
+        raise ValidationError({"condition": "Choose a condition from the list."})
+    if condition and label:
+        raise ValidationError(
+            {"label": "Choose a condition from the list or describe the finding in your own words, not both."}
+        )
+    if not condition and not label:
+        raise ValidationError({"label": "Choose a condition from the list or describe the finding in your own words."})
+    if condition:
+        code, label = condition, findings.condition_label(condition, side or None)
+    else:
+        code = "clinician_" + (slugify(label).replace("-", "_")[:48] or "finding")
+    if assessment.findings.filter(code=code, side=side or "").exists():
+        raise ValidationError(
+            {"condition" if condition else "label": f"{label} is already a finding of this assessment."}
+        )
     finding = Finding(
         assessment=assessment,
         code=code,
         side=side or "",
-        label=label.strip(),
+        label=label,
         origin=FindingOrigin.ADDED,
         reason=reason.strip(),
         added_by=actor,

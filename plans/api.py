@@ -5,7 +5,7 @@ visit frequency and duration of signed plans (whoever schedules)."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -23,7 +23,7 @@ from clinic.drf import (
     etag_write_schema,
 )
 from clinic.drf import call_service as _call
-from plans import services
+from plans import selectors, services
 from plans.models import Intervention, PlanItem, PlanVersion, Prong, TreatmentPlan
 
 
@@ -110,11 +110,41 @@ class PlanItemSerializer(ScopedModelSerializer):
         ]
 
 
+@extend_schema_serializer(component_name="PlanExclusion")
+class ExclusionSerializer(serializers.Serializer):
+    """An item a contraindication keeps out of the draft now (read only: the schema of ``PlanSerializer.excluded``)."""
+
+    intervention = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    prong = serializers.CharField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    contraindication = serializers.CharField(read_only=True)
+    hard = serializers.BooleanField(read_only=True, help_text="Cannot be overridden.")
+    because = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
 class PlanSerializer(ScopedModelSerializer):
     items = PlanItemSerializer(many=True, read_only=True)
+    # From the episode's red flags as they stand now (a clearance counts at once); signed versions keep theirs.
+    referrals = serializers.SerializerMethodField()
+    excluded = serializers.SerializerMethodField()
     goals = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     running_advice = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
     missing_prong_reasons = serializers.DictField(child=serializers.CharField(max_length=500), required=False)
+
+    def _screen(self, plan: TreatmentPlan) -> selectors.Screen:
+        screens = self.context.setdefault("screens", {})
+        if plan.pk not in screens:
+            screens[plan.pk] = selectors.screen(plan)
+        return screens[plan.pk]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_referrals(self, plan: TreatmentPlan) -> list[str]:
+        return list(self._screen(plan).referrals)
+
+    @extend_schema_field(ExclusionSerializer(many=True))
+    def get_excluded(self, plan: TreatmentPlan) -> list[dict]:
+        return list(self._screen(plan).excluded)
 
     def validate_missing_prong_reasons(self, value: dict) -> dict:
         unknown = sorted(set(value) - set(Prong.values))

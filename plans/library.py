@@ -698,19 +698,6 @@ INTAKE_FACT_LABELS: dict[str, str] = {
     "hip_pain": "Hip pain reported at intake",
 }
 
-# Condition codes a clinician may add as findings, named after DOMAIN B7.1. They are not produced by
-# assessments.findings.derive_findings; plan rules and contraindications match them where DOMAIN supports it.
-CLINICIAN_CONDITIONS: tuple[tuple[str, str], ...] = (
-    ("non_specific_low_back_pain", "Lumbar muscle strain / non-specific mechanical low-back pain"),
-    ("si_joint_pain", "SI joint pain"),
-    ("lumbar_radiculopathy", "Disc irritation / lumbar radiculopathy (sciatica)"),
-    ("piriformis_syndrome", "Piriformis / deep gluteal syndrome"),
-    ("gluteal_tendinopathy", "Gluteal tendinopathy / greater trochanteric pain syndrome (GTPS)"),
-    ("hip_flexor_strain", "Hip-flexor strain / tight iliacus-iliopsoas"),
-    ("itb_tfl_pain", "ITB / TFL pain at the hip"),
-)
-CLINICIAN_CONDITION_LABELS: dict[str, str] = dict(CLINICIAN_CONDITIONS)
-
 
 # --- Plan rules ---------------------------------------------------------------------------------------------
 

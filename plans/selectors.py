@@ -3,6 +3,7 @@ a plan is drafted from (active findings, open red flags, load and intake facts).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from assessments import scoring
@@ -86,22 +87,32 @@ def library_for(clinic) -> rules.Library:
     return rules.Library(interventions=interventions, rules=plan_rules, contraindications=contraindications)
 
 
-def facts_for(assessment: Assessment) -> dict:
-    """Everything the generator reads about the patient, from the assessment and the intake."""
-    episode = assessment.episode
+def _conditions(assessment: Assessment, intake: intake_selectors.PlanningFacts) -> dict:
+    """The facts that choose rules and contraindications: the findings the rules read (derived ones and the
+    clinician conditions, alike), the episode's red flags as they stand now, load and intake facts."""
     findings = [
         rules.FindingFact(code=row.code, side=row.side or None, label=row.label)
-        for row in assessment.findings.filter(dismissed_at__isnull=True)
+        for row in assessment_selectors.rule_findings(assessment)
     ]
     red_flags = [
         rules.RedFlagFact(code=flag.code, tier=flag.tier, label=flag.label, open=flag.cleared_at is None)
-        for flag in episode.red_flags.all()
+        for flag in assessment.episode.red_flags.all()
     ]
-    intake = intake_selectors.planning_facts(episode)
     # The library's intake conditions (INTAKE_FACT_LABELS): "hip_pain" stands for any lower-limb region.
     intake_facts = [
         code for code, reported in (("back_pain", intake.back_pain), ("hip_pain", intake.lower_limb_pain)) if reported
     ]
+    return {
+        "findings": findings,
+        "red_flags": red_flags,
+        "load_facts": list(intake.load_facts),
+        "intake_facts": intake_facts,
+    }
+
+
+def facts_for(assessment: Assessment) -> dict:
+    """Everything the generator reads about the patient, from the assessment and the intake."""
+    intake = intake_selectors.planning_facts(assessment.episode)
     summary = assessment_selectors.summary(assessment)
     below_norm = tuple(
         (row.motion, side, getattr(row, side), row.norm.value)
@@ -111,10 +122,7 @@ def facts_for(assessment: Assessment) -> dict:
     )
     nprs = Decimal(assessment.pain_today) if assessment.pain_today is not None else intake.scores.get("nprs")
     return {
-        "findings": findings,
-        "red_flags": red_flags,
-        "load_facts": list(intake.load_facts),
-        "intake_facts": intake_facts,
+        **_conditions(assessment, intake),
         "baseline": rules.BaselineFacts(
             nprs=nprs,
             odi=intake.scores.get("odi"),
@@ -123,6 +131,41 @@ def facts_for(assessment: Assessment) -> dict:
             rom_below_norm=below_norm,
         ),
     }
+
+
+def excluded_rows(draft: rules.Draft, lib: rules.Library) -> list[dict]:
+    """The draft's exclusions as a plan stores and shows them, with each intervention's name."""
+    return [
+        {
+            "intervention": entry.intervention,
+            "name": lib.interventions[entry.intervention].name,
+            "prong": entry.prong.value,
+            "reason": entry.reason,
+            "contraindication": entry.contraindication,
+            "hard": entry.hard,
+            "because": list(entry.because),
+        }
+        for entry in draft.excluded
+    ]
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the contraindications say about a plan now: from the findings the rules read and the episode's red
+    flags as they stand, so a medical clearance recorded after drafting counts at once."""
+
+    blocked: bool  # an emergency red flag is open
+    referrals: tuple[str, ...]
+    excluded: tuple[dict, ...]  # as ``excluded_rows``
+
+
+def screen(plan: TreatmentPlan) -> Screen:
+    """The referrals and exclusions a plan's page, the API and signing show: computed when asked, never stored
+    with the draft, since red flags are raised and cleared on the episode after a plan is drafted."""
+    lib = library_for(plan.episode.patient.clinic)
+    facts = _conditions(plan.assessment, intake_selectors.planning_facts(plan.episode))
+    draft = rules.generate(library=lib, baseline=rules.BaselineFacts(), **facts)
+    return Screen(blocked=draft.blocked, referrals=draft.referrals, excluded=tuple(excluded_rows(draft, lib)))
 
 
 def thresholds_for_goals(clinic) -> dict[str, Decimal]:

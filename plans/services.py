@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.templatetags.static import static
 from django.utils import timezone
 
+from assessments import selectors as assessment_selectors
 from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import Clinic, User
@@ -127,6 +128,8 @@ def library_seed(*, clinic: Clinic) -> int:
 
 # --- Drafting ----------------------------------------------------------------------------------
 
+NOTHING_TO_DRAFT_FROM = "Nothing recorded to draft from: record at least one exam section or add a finding."
+
 
 def _require(actor: User, plan_or_assessment) -> None:
     if not permissions.can_change_clinical(actor, plan_or_assessment.episode.patient):
@@ -138,6 +141,8 @@ def plan_draft(*, actor: User, assessment: Assessment) -> TreatmentPlan:
     _require(actor, assessment)
     if not assessment.is_completed:
         raise ValidationError("Complete the assessment before drafting a plan.")
+    if assessment.nothing_recorded and not assessment_selectors.rule_findings(assessment).exists():
+        raise ValidationError(NOTHING_TO_DRAFT_FROM)
     clinic = assessment.episode.patient.clinic
     if not Intervention.objects.filter(clinic=clinic).exists():
         library_seed(clinic=clinic)
@@ -159,18 +164,7 @@ def plan_draft(*, actor: User, assessment: Assessment) -> TreatmentPlan:
             running_advice=list(draft.running_advice),
             referrals=list(draft.referrals),
             clinician_notes=list(draft.notes),
-            excluded=[
-                {
-                    "intervention": item.intervention,
-                    "name": lib.interventions[item.intervention].name,
-                    "prong": item.prong.value,
-                    "reason": item.reason,
-                    "contraindication": item.contraindication,
-                    "hard": item.hard,
-                    "because": list(item.because),
-                }
-                for item in draft.excluded
-            ],
+            excluded=selectors.excluded_rows(draft, lib),
         )
         orders: dict[str, int] = {}
         for item in draft.items:
@@ -358,8 +352,9 @@ def _illustration(intervention: Intervention | None) -> str:
     return ""
 
 
-def snapshot(plan: TreatmentPlan, signer: User) -> dict:
-    """The frozen content of a signed version: everything the handout and the schedule need."""
+def snapshot(plan: TreatmentPlan, signer: User, screen: selectors.Screen) -> dict:
+    """The frozen content of a signed version: everything the handout and the schedule need, with the referrals
+    and exclusions of the red flags and clearances as they stand at the signature (``screen``)."""
     profile = getattr(signer, "clinician_profile", None)
     return {
         "episode": plan.episode_id,
@@ -369,9 +364,9 @@ def snapshot(plan: TreatmentPlan, signer: User) -> dict:
         "weeks": plan.weeks,
         "goals": list(plan.goals),
         "running_advice": list(plan.running_advice),
-        "referrals": list(plan.referrals),
+        "referrals": list(screen.referrals),
         "missing_prong_reasons": dict(plan.missing_prong_reasons),
-        "excluded": list(plan.excluded),
+        "excluded": list(screen.excluded),
         "clinician_notes": list(plan.clinician_notes),
         "items": [
             {
@@ -408,7 +403,12 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
             raise ValidationError(
                 f"The plan has no {', '.join(unexplained)} item. Add one, or say why it is left out, before signing."
             )
-        body = snapshot(plan, actor)
+        screen = selectors.screen(plan)
+        if screen.blocked:
+            raise ValidationError(
+                "A plan cannot be signed while an emergency red flag is open. " + " ".join(screen.referrals)
+            )
+        body = snapshot(plan, actor, screen)
         previous = selectors.current_version(plan)
         changes = versions.diff(previous.body, body) if previous else []
         if previous and (plan.status == PlanStatus.SIGNED or not changes):

@@ -88,6 +88,25 @@ class SignedItem:
         return bool(self.override_contraindication or self.override_reason)
 
 
+@dataclass(frozen=True)
+class SignedExclusion:
+    """An item a contraindication kept out when the version was signed, for the red flags and findings then."""
+
+    name: str
+    reason: str
+    hard: bool  # could not be overridden
+    because: tuple[str, ...]
+
+    @classmethod
+    def of(cls, entry: Mapping) -> SignedExclusion:
+        return cls(
+            name=entry.get("name") or entry.get("intervention") or "",
+            reason=entry.get("reason") or "",
+            hard=bool(entry.get("hard")),
+            because=tuple(entry.get("because") or ()),
+        )
+
+
 def _reasons(value: object) -> dict[str, str]:
     """Reasons for a prong left out, by prong; early bodies stored them as [{"prong", "reason"}]."""
     if not value:
@@ -107,7 +126,8 @@ class SignedPlan:
     weeks: int
     goals: tuple[str, ...]
     running_advice: tuple[str, ...]  # patient-facing
-    referrals: tuple[str, ...]
+    referrals: tuple[str, ...]  # as the red flags and clearances stood at the signature
+    excluded: tuple[SignedExclusion, ...]  # likewise
     missing_prong_reasons: Mapping[str, str]  # prong value -> why the clinician left it out
     clinician_notes: tuple[str, ...]  # the generator's reminders for the clinician, as drafted; not patient-facing
     items: tuple[SignedItem, ...]  # in signed order (by prong, then the clinician's order)
@@ -124,6 +144,7 @@ class SignedPlan:
             goals=tuple(body.get("goals") or ()),
             running_advice=tuple(body.get("running_advice") or ()),
             referrals=tuple(body.get("referrals") or ()),
+            excluded=tuple(SignedExclusion.of(entry) for entry in body.get("excluded") or ()),
             missing_prong_reasons=_reasons(body.get("missing_prong_reasons")),
             clinician_notes=tuple(body.get("clinician_notes") or ()),
             items=tuple(SignedItem.of(item) for item in body.get("items") or ()),

@@ -9,8 +9,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from assessments import selectors as assessment_selectors
 from clinic import access, audit, permissions
-from plans import handouts, library, library_words, services
+from plans import handouts, library, library_words, selectors, services
 from plans.forms import (
     AddItemForm,
     ContraindicationForm,
@@ -95,6 +96,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "episode": plan.episode,
             "patient": plan.episode.patient,
             "prongs": prongs,
+            "screen": selectors.screen(plan),
+            "own_words_findings": assessment_selectors.own_words_findings(plan.assessment),
             "missing": [library.PRONG_LABELS[prong] for prong in services.missing_prongs(plan)],
             "settings_form": settings_form,
             "add_form": AddItemForm(clinic=plan.episode.patient.clinic),

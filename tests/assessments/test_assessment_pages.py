@@ -419,7 +419,7 @@ def test_added_finding_is_stored_shown_audited_and_kept_on_recomplete(as_clinici
     html = response.content.decode()
     assert "Finding added." in page_messages(html)
     assert "Tender TFL, right" in _findings_section(html)
-    assert "(added by Dana Lead)" in html
+    assert "(added by Dana Lead; not used by the rules)" in html
     assert "Clinician: Palpation reproduces lateral hip pain" in html
     event = AuditEvent.objects.get(action="finding.added")
     assert (event.actor, event.object_id) == (clinician, added.pk)

@@ -6,7 +6,7 @@ import pytest
 
 from assessments import finding_order
 from assessments.finding_order import CONDITION, IMPAIRMENT, RED_FLAG, SCREENING_CUE
-from assessments.findings import FINDING_CODES, RUNNING_FORM, Finding
+from assessments.findings import CLINICIAN_CONDITION_LABELS, FINDING_CODES, RUNNING_FORM, Finding
 from assessments.scoring import FMS_TESTS, MOTIONS
 
 
@@ -37,13 +37,15 @@ def _expected_places() -> dict[str, tuple[str, str]]:
         "poor_single_leg_control": (IMPAIRMENT, "single_leg_squat"),
         "leg_length_discrepancy": (IMPAIRMENT, "leg_length"),
     }
+    # A condition the clinician chooses from the list is its own group among the conditions.
+    places |= {code: (CONDITION, code) for code in CLINICIAN_CONDITION_LABELS}
     return places
 
 
 EXPECTED = _expected_places()
 
 
-@pytest.mark.parametrize("code", FINDING_CODES)
+@pytest.mark.parametrize("code", [*FINDING_CODES, *CLINICIAN_CONDITION_LABELS])
 def test_every_derived_code_has_its_tier_and_group(code):
     place = finding_order.place_of(code)
     assert place is not None, f"{code} has no place in assessments.finding_order"
@@ -54,9 +56,10 @@ def test_every_derived_code_has_its_tier_and_group(code):
         assert "_" not in words
 
 
-def test_the_table_holds_only_codes_the_derivation_produces():
-    assert set(finding_order.PLACES) == set(FINDING_CODES)
-    assert set(EXPECTED) == set(FINDING_CODES)
+def test_the_table_holds_only_codes_the_derivation_or_the_condition_list_produces():
+    codes = {*FINDING_CODES, *CLINICIAN_CONDITION_LABELS}
+    assert set(finding_order.PLACES) == codes
+    assert set(EXPECTED) == codes
 
 
 def test_a_group_holds_one_label_and_its_findings_are_consecutive_within_a_tier():

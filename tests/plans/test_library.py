@@ -6,11 +6,9 @@ import re
 
 import pytest
 
-from assessments.findings import FINDING_CODES
+from assessments.findings import CLINICIAN_CONDITION_LABELS, CLINICIAN_CONDITIONS, FINDING_CODES
 from intake.rules import RED_FLAG_QUESTIONS_BY_CODE, Tier, load_facts
 from plans.library import (
-    CLINICIAN_CONDITION_LABELS,
-    CLINICIAN_CONDITIONS,
     CONTRAINDICATIONS,
     DEFAULT_VISITS_PER_WEEK,
     DEFAULT_WEEKS,
