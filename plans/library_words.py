@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 
 from assessments.finding_order import FINDING_CODE_LABELS
 from intake.rules import AGE_CAUTION_CODE, LEG_WEAKNESS_STABLE_CODE, RED_FLAG_QUESTIONS, Tier
-from plans.library import CLINICIAN_CONDITION_LABELS, INTAKE_FACT_LABELS, LOAD_FACT_LABELS, PRONG_LABELS
+from plans.library import INTAKE_FACT_LABELS, LOAD_FACT_LABELS, PRONG_LABELS
 
-FINDING_LABELS: dict[str, str] = {**FINDING_CODE_LABELS, **CLINICIAN_CONDITION_LABELS}
+# The derived findings' codes and the conditions a clinician chooses from the list.
+FINDING_LABELS: dict[str, str] = dict(FINDING_CODE_LABELS)
 
 RED_FLAG_TIER_LABELS: dict[str, str] = {
     Tier.EMERGENCY: "Any emergency red flag",

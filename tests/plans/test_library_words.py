@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assessments.findings import FINDING_CODES
+from assessments.findings import CLINICIAN_CONDITION_LABELS, FINDING_CODES
 from intake.rules import RED_FLAG_QUESTIONS, Tier, leg_weakness_flag, raised_red_flags
 from plans import library, library_words
 
@@ -17,7 +17,7 @@ def _shown_codes() -> dict[str, tuple[set[str], dict[str, str]]]:
     return {
         "findings": (
             set(FINDING_CODES)
-            | set(library.CLINICIAN_CONDITION_LABELS)
+            | set(CLINICIAN_CONDITION_LABELS)
             | {code for rule in library.PLAN_RULES for code in rule.when_findings}
             | {code for row in library.CONTRAINDICATIONS for code in row.when_findings},
             library_words.FINDING_LABELS,
