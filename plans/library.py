@@ -1083,10 +1083,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         excludes_prongs=frozenset(PRONG_ORDER),
         blocks_plan=True,
         hard=True,
-        reason=(
-            "An emergency red flag is open: plan generation and all manual therapy are blocked (DOMAIN A 'Red "
-            "flags'; B6.2)."
-        ),
+        reason="An emergency red flag is open: plan generation and all manual therapy are blocked.",
         referral=(
             "Emergency care now: the patient must go to emergency care at once (same day); confirm they have gone."
         ),
@@ -1099,8 +1096,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         excludes_tags=frozenset({"spinal_thrust"}),
         hard=True,
         reason=(
-            "An urgent red flag is open: spinal manipulation is blocked until a clinician records medical "
-            "clearance (DOMAIN A 'Red flags'; B6.2)."
+            "An urgent red flag is open: spinal manipulation is blocked until a clinician records medical clearance."
         ),
         referral="Urgent medical review: record medical clearance before any spinal manipulation.",
         source="DOMAIN A 'Red flags'; B6.1, B6.2 (S110, S111, S114–S118)",
@@ -1117,7 +1113,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=True,
         reason=(
             "A red flag matching an absolute contraindication to manipulation (infection, malignancy, fragility "
-            "fracture / severe osteoporosis) is open: no lumbar, SI or hip thrust (DOMAIN B7.2; B7.5)."
+            "fracture / severe osteoporosis) is open: no lumbar, SI or hip thrust."
         ),
         source="DOMAIN B7.2 (S123–S126); B7.5",
     ),
@@ -1129,8 +1125,8 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Positive SLR / slump or radicular leg pain: tensioning an irritated nerve can increase radiating "
-            "symptoms; use gentle nerve glides instead (DOMAIN B7.5, weak; Part A: stretching the hamstring "
-            "aggravates sciatica)."
+            "symptoms; use gentle nerve glides instead (weak evidence; the clinic's method: stretching the "
+            "hamstring aggravates sciatica)."
         ),
         source="DOMAIN B7.5 (S136, S138; weak); Part A",
     ),
@@ -1142,7 +1138,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Disc herniation with radicular syndrome is a relative contraindication to thrust manipulation: "
-            "acknowledge before adding it (DOMAIN A 'Manipulation'; B7.2)."
+            "acknowledge before adding it."
         ),
         source="DOMAIN A 'Manipulation'; B7.2 relative contraindications (S124, S125)",
     ),
@@ -1155,7 +1151,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         reason=(
             "Gluteal tendinopathy: hip adduction compresses the gluteal tendons against the greater trochanter; "
             "no ITB stretches, crossed-leg / adducted piriformis stretches or deep pressure over the trochanter "
-            "(DOMAIN B7.5, moderate; B7.3)."
+            "(moderate evidence)."
         ),
         source="DOMAIN A 'Contraindications'; B7.3, B7.5 (S132; moderate)",
     ),
@@ -1167,7 +1163,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Suspected FAI: deep end-range hip flexion stretches with adduction / internal rotation can provoke "
-            "impingement (DOMAIN B7.5, unverified)."
+            "impingement (unverified)."
         ),
         source="DOMAIN B7.5 (unverified)",
     ),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from plans.library import INTERVENTIONS, PLAN_RULES, PlanRule, RuleItem
@@ -239,3 +241,8 @@ def test_an_item_is_clinicians_choice_only_once_its_last_rule_is_gone():
 def test_the_add_item_marks(findings, red_flags, expected):
     entries = contraindicated(findings=findings, red_flags=red_flags, library=SEED)
     assert add_item_marks(entries, clinicians_choice_only(SEED)) == expected
+
+
+@pytest.mark.parametrize("contraindication", SEED.contraindications, ids=lambda c: c.key)
+def test_a_reason_the_clinician_reads_cites_no_section_of_the_reference(contraindication):
+    assert not re.search(r"DOMAIN|\(S\d|\bB\d|Part A", contraindication.reason), contraindication.reason
