@@ -88,6 +88,7 @@ class PlanItemSerializer(ScopedModelSerializer):
             "frequency",
             "dosage",
             "instructions",
+            "side",
             "home_program",
             "order",
             "because",

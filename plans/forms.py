@@ -36,12 +36,23 @@ class CodesField(forms.CharField):
 class ItemForm(text_input.ModelForm):
     class Meta:
         model = PlanItem
-        fields = ["sets", "reps", "hold_seconds", "frequency", "instructions"]
+        fields = ["sets", "reps", "hold_seconds", "frequency", "side", "instructions"]
+        labels = {"side": "Side (for the handout's wording)"}
         widgets = {"instructions": forms.Textarea(attrs={"rows": 3})}
 
 
+class MarkedChoiceField(forms.ModelChoiceField):
+    """Library items, each with what the clinician should know before adding it (``marks`` by key)."""
+
+    marks: dict[str, str] = {}
+
+    def label_from_instance(self, obj: Intervention) -> str:
+        mark = self.marks.get(obj.key)
+        return f"{obj.name} ({mark})" if mark else obj.name
+
+
 class AddItemForm(text_input.Form):
-    intervention = forms.ModelChoiceField(queryset=Intervention.objects.none(), label="Add from the library")
+    intervention = MarkedChoiceField(queryset=Intervention.objects.none(), label="Add from the library")
     override_reason = forms.CharField(
         label="Reason for overriding a contraindication (only if the item was excluded)",
         max_length=2000,
@@ -49,11 +60,12 @@ class AddItemForm(text_input.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, clinic, **kwargs):
+    def __init__(self, *args, clinic, marks: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["intervention"].queryset = Intervention.objects.filter(clinic=clinic, active=True).order_by(
             "prong", "name"
         )
+        self.fields["intervention"].marks = marks or {}
 
 
 class PlanSettingsForm(text_input.ModelForm):
@@ -105,6 +117,7 @@ class InterventionForm(text_input.ModelForm):
             "cautions",
             "patient_progression",
             "patient_cautions",
+            "patient_side",
             "illustration",
             "active",
         ]

@@ -47,6 +47,24 @@ DEFAULT_VISITS_PER_WEEK = 1
 DEFAULT_WEEKS = 6
 DEFAULT_SCHEDULE_SOURCE = f"{SILENT} (DOMAIN gives no visit frequency or plan length)"
 
+OTHER_SIDE: dict[str, str] = {"left": "right", "right": "left"}
+
+
+def with_side(text: str, side: str | None) -> str:
+    """Patient-facing text with "{side}" as the patient's side ("left" / "right") and "{other}" as the other one.
+
+    Without a side the placeholders and the space after them go ("your {side} shoe" reads "your shoe"), so a
+    sentence written for a side still reads for both.
+    """
+    if side in OTHER_SIDE:
+        return text.replace("{side}", side).replace("{other}", OTHER_SIDE[side])
+    return text.replace("{side} ", "").replace("{other} ", "").replace("{side}", "").replace("{other}", "")
+
+
+def side_note(patient_side: str, side: str | None) -> str:
+    """Which side an item is done on, in the patient's words; "" for an item with no side or no sided wording."""
+    return with_side(patient_side, side).strip() if patient_side.strip() and side in OTHER_SIDE else ""
+
 
 @dataclass(frozen=True)
 class Dosage:
@@ -97,6 +115,9 @@ class Intervention:
     # Printed on the handout: plain words drawn from the template range and the cautions above.
     patient_progression: str = ""
     patient_cautions: str = ""
+    # For an item done on one side: which side, in the patient's words, with "{side}" for the side of the findings
+    # that chose it and "{other}" for the other side (plans.rules.with_side). "" for an item with no side.
+    patient_side: str = ""
 
 
 # --- Interventions ----------------------------------------------------------------------------------------
@@ -399,6 +420,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         cautions="In gluteal tendinopathy avoid positions that push the hip into adduction (B7.4, S132).",
         patient_progression="Build up to 3 sets of 15 on each side.",
         patient_cautions="Keep your top knee from dropping across towards the other leg.",
+        patient_side="Work your {side} hip: lie on your {other} side and lift your {side} knee.",
         illustration="clamshell.svg",
         source=f"DOMAIN B7.4 (S128, S132); progression, regression: {SILENT}",
     ),
@@ -425,6 +447,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         ),
         patient_progression="Build up to 3 sets of 15 on each side.",
         patient_cautions="Start with your top leg in line with your body, not crossed in front of the other.",
+        patient_side="Work your {side} hip: lie on your {other} side and lift your {side} leg.",
         illustration="side-lying-hip-abduction.svg",
         source=f"DOMAIN B7.4 (S128, S131, S132, S133); Part A ('side leg lifts'); progression, regression: {SILENT}",
     ),
@@ -448,6 +471,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         cautions="Do not arch the lumbar spine; hold off if the front of the hip pinches (FAI) (B7.4).",
         patient_progression="Build up to 4 holds of 30 seconds on each side.",
         patient_cautions="Do not arch your lower back. Ease off if you feel pinching at the front of your hip.",
+        patient_side="Stretch your {side} hip: kneel on your {side} knee.",
         illustration="hip-flexor-stretch.svg",
         source=(
             "DOMAIN B7.4 (S127); Part A ('most prescribed corrective exercise', post-run hip-flexor stretch); "
@@ -548,6 +572,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         cautions="Avoid in acute radicular pain if the hip hinge reproduces leg symptoms (B7.4, caution unverified).",
         patient_progression="Build up to 3 sets of 12 on each leg.",
         patient_cautions="Stop if bending forward at the hip brings on pain down your leg.",
+        patient_side="Work your {side} leg: stand on your {side} leg.",
         illustration="single-leg-deadlift.svg",
         source=(
             "DOMAIN B7.4 (S128; caution unverified); Part A prevention default 3 × 10 each leg; progression, "
@@ -621,6 +646,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         ),
         patient_progression="Build up to 4 holds of 30 seconds on each side.",
         patient_cautions="Stop and tell us if the stretch brings on pain, tingling or numbness down your leg.",
+        patient_side="Stretch the back of your {side} thigh: lift and straighten your {side} leg.",
         illustration="hamstring-stretch.svg",
         source=(
             "DOMAIN Part A (hamstring stretching; post-run stretches); B7.4 static-stretch anchors (S127); B7.5 "
@@ -648,6 +674,7 @@ _EXERCISES: tuple[Intervention, ...] = (
             "moderate, S132)."
         ),
         patient_progression="Build up to 4 holds of 30 seconds on each side.",
+        patient_side="Stretch the outside of your {side} hip: cross your {side} leg behind the other.",
         illustration="itb-stretch.svg",
         source=f"DOMAIN B7.4 static-stretch anchors (S127); B7.5 (S132); progression, regression: {SILENT}",
     ),
@@ -673,6 +700,7 @@ _EXERCISES: tuple[Intervention, ...] = (
         ),
         patient_progression="Build up to 4 holds of 30 seconds on each side.",
         patient_cautions="Ease off if you feel pinching at the front of your hip.",
+        patient_side="Stretch your {side} buttock: pull your {side} knee up and across.",
         illustration="piriformis-stretch.svg",
         source=(
             "DOMAIN Part A (hip stretching for piriformis syndrome); B7.4 static-stretch anchors (S127); B7.5 "
@@ -681,6 +709,12 @@ _EXERCISES: tuple[Intervention, ...] = (
     ),
 )
 
+# No plan rule chooses these: only a clinician adds them (plans.rules.clinicians_choice_only; the library tests list
+# them). DOMAIN B7 gives no condition that calls for them: IASTM and ART have targets "as above" and no dosage
+# source (B7.3, unverified); cat-cow and child's pose have a purpose but no condition, and a flexion caution (B7.4,
+# B7.5); the hamstring stretch is Part A prevention advice with no finding for tight hamstrings, and B7.5 excludes
+# it with neural tension; B7.4 lists no ITB stretch, and B7.5 excludes it in gluteal tendinopathy, which overlaps
+# ITB / TFL pain (B7.1).
 INTERVENTIONS: tuple[Intervention, ...] = _MANIPULATION + _SOFT_TISSUE + _EXERCISES
 INTERVENTIONS_BY_KEY: dict[str, Intervention] = {item.key: item for item in INTERVENTIONS}
 
@@ -946,8 +980,10 @@ PLAN_RULES: tuple[PlanRule, ...] = (
         visits_per_week=DEFAULT_VISITS_PER_WEEK,
         weeks=DEFAULT_WEEKS,
         running_advice=(
-            "A thin lift inside the heel of your shoe may help even out your leg lengths. Start with no more than "
-            "about 6 mm. We will check it within a week; if it has not helped, take it out.",
+            # The lift goes on the short side (B3.1: blocks under the short side); the finding's side is the short
+            # leg.
+            "A thin lift inside your {side} shoe, under your {side} heel, may help even out your leg lengths. Start "
+            "with no more than about 6 mm. We will check it within a week; if it has not helped, take it out.",
         ),
         source="DOMAIN Part A 'Heel lift'; B3.3 (S44, S48, S49)",
         notes=(
@@ -1034,10 +1070,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         excludes_prongs=frozenset(PRONG_ORDER),
         blocks_plan=True,
         hard=True,
-        reason=(
-            "An emergency red flag is open: plan generation and all manual therapy are blocked (DOMAIN A 'Red "
-            "flags'; B6.2)."
-        ),
+        reason="An emergency red flag is open: plan generation and all manual therapy are blocked.",
         referral=(
             "Emergency care now: the patient must go to emergency care at once (same day); confirm they have gone."
         ),
@@ -1050,8 +1083,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         excludes_tags=frozenset({"spinal_thrust"}),
         hard=True,
         reason=(
-            "An urgent red flag is open: spinal manipulation is blocked until a clinician records medical "
-            "clearance (DOMAIN A 'Red flags'; B6.2)."
+            "An urgent red flag is open: spinal manipulation is blocked until a clinician records medical clearance."
         ),
         referral="Urgent medical review: record medical clearance before any spinal manipulation.",
         source="DOMAIN A 'Red flags'; B6.1, B6.2 (S110, S111, S114–S118)",
@@ -1068,7 +1100,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=True,
         reason=(
             "A red flag matching an absolute contraindication to manipulation (infection, malignancy, fragility "
-            "fracture / severe osteoporosis) is open: no lumbar, SI or hip thrust (DOMAIN B7.2; B7.5)."
+            "fracture / severe osteoporosis) is open: no lumbar, SI or hip thrust."
         ),
         source="DOMAIN B7.2 (S123–S126); B7.5",
     ),
@@ -1080,8 +1112,8 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Positive SLR / slump or radicular leg pain: tensioning an irritated nerve can increase radiating "
-            "symptoms; use gentle nerve glides instead (DOMAIN B7.5, weak; Part A: stretching the hamstring "
-            "aggravates sciatica)."
+            "symptoms; use gentle nerve glides instead (weak evidence; the clinic's method: stretching the "
+            "hamstring aggravates sciatica)."
         ),
         source="DOMAIN B7.5 (S136, S138; weak); Part A",
     ),
@@ -1093,7 +1125,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Disc herniation with radicular syndrome is a relative contraindication to thrust manipulation: "
-            "acknowledge before adding it (DOMAIN A 'Manipulation'; B7.2)."
+            "acknowledge before adding it."
         ),
         source="DOMAIN A 'Manipulation'; B7.2 relative contraindications (S124, S125)",
     ),
@@ -1106,7 +1138,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         reason=(
             "Gluteal tendinopathy: hip adduction compresses the gluteal tendons against the greater trochanter; "
             "no ITB stretches, crossed-leg / adducted piriformis stretches or deep pressure over the trochanter "
-            "(DOMAIN B7.5, moderate; B7.3)."
+            "(moderate evidence)."
         ),
         source="DOMAIN A 'Contraindications'; B7.3, B7.5 (S132; moderate)",
     ),
@@ -1118,7 +1150,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         hard=False,
         reason=(
             "Suspected FAI: deep end-range hip flexion stretches with adduction / internal rotation can provoke "
-            "impingement (DOMAIN B7.5, unverified)."
+            "impingement (unverified)."
         ),
         source="DOMAIN B7.5 (unverified)",
     ),

@@ -63,6 +63,16 @@ class Intervention(DosageFields):
     patient_cautions = models.TextField(
         "cautions for the patient", max_length=1000, blank=True, help_text="Plain words; printed on the handout."
     )
+    patient_side = models.CharField(
+        "side, for the patient",
+        max_length=300,
+        blank=True,
+        help_text=(
+            "For an item done on one side: which side, in plain words, with {side} for the side the findings are on "
+            'and {other} for the other side, e.g. "Stretch your {side} hip: kneel on your {side} knee." Printed '
+            "on the handout when the plan item has a side."
+        ),
+    )
     shipped_illustration = models.CharField(max_length=80, blank=True)
     illustration = PictureField(
         upload_to="exercise-illustrations/",
@@ -197,6 +207,11 @@ class TreatmentPlan(models.Model):
         return self.episode.patient
 
 
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
 class PlanItem(DosageFields):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="items")
     intervention = models.ForeignKey(Intervention, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -206,6 +221,13 @@ class PlanItem(DosageFields):
     home_program = models.BooleanField(default=False)
     order = models.PositiveSmallIntegerField(default=0)
     because = models.JSONField(default=list, blank=True)
+    # The side the item is done on, for the handout's wording (Intervention.patient_side); blank for both sides.
+    side = models.CharField(
+        max_length=5,
+        choices=Side.choices,
+        blank=True,
+        help_text="Drafted from the findings' side; the handout says which side in the patient's words.",
+    )
     # Set when a clinician keeps an item a soft contraindication excluded.
     override_contraindication = models.CharField(max_length=60, blank=True)
     override_reason = models.TextField(max_length=2000, blank=True)
@@ -225,7 +247,8 @@ class PlanItem(DosageFields):
                 condition=Q(override_contraindication="") | ~Q(override_reason=""),
                 name="override_needs_reason",
                 violation_error_message="Overriding a contraindication needs a written reason.",
-            )
+            ),
+            models.CheckConstraint(condition=Q(side__in=["", *Side.values]), name="plan_item_side_known"),
         ]
 
     def __str__(self) -> str:
@@ -234,6 +257,11 @@ class PlanItem(DosageFields):
     @property
     def patient(self):
         return self.plan.episode.patient
+
+    @property
+    def side_note(self) -> str:
+        """Which side, in the patient's words, as the handout prints it."""
+        return library.side_note(self.intervention.patient_side if self.intervention else "", self.side)
 
 
 class PlanVersion(models.Model):

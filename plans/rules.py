@@ -25,10 +25,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from assessments.findings import FINDING_CODES
 from assessments.scoring import FMS_MAX_COMPOSITE, LLD_INTERPRETATION_LABELS, MOTION_LABELS
 from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
 from domain.numbers import plain
 from plans.library import (
+    CLINICIAN_CONDITION_LABELS,
     CONTRAINDICATIONS,
     DEFAULT_VISITS_PER_WEEK,
     DEFAULT_WEEKS,
@@ -42,6 +44,7 @@ from plans.library import (
     Intervention,
     PlanRule,
     Prong,
+    with_side,
 )
 
 # --- Inputs -----------------------------------------------------------------------------------------------
@@ -111,6 +114,9 @@ class DraftItem:
     dosage: Dosage
     because: tuple[str, ...]  # labels of the findings / facts that chose it
     rules: tuple[str, ...]  # keys of the rules that chose it
+    # "left" / "right" for an item with sided wording (Intervention.patient_side) chosen by findings on that one
+    # side only; None otherwise (both sides, no sided finding, or no sided wording).
+    side: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,29 @@ class Excluded:
     contraindication: str  # Contraindication.key
     hard: bool
     because: tuple[str, ...]  # labels of the findings / red flags that raised the contraindication
+
+
+@dataclass(frozen=True)
+class Contraindicated:
+    """A library item the patient's facts contraindicate, with every contraindication that excludes it."""
+
+    intervention: str
+    name: str
+    prong: Prong
+    exclusions: tuple[Excluded, ...]
+
+    @property
+    def hard(self) -> bool:
+        """True when it cannot be added at all; False when a written reason may keep it."""
+        return any(entry.hard for entry in self.exclusions)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(_unique(entry.reason for entry in self.exclusions))
+
+    @property
+    def because(self) -> tuple[str, ...]:
+        return tuple(_unique(label for entry in self.exclusions for label in entry.because))
 
 
 @dataclass(frozen=True)
@@ -177,6 +206,22 @@ def _rule_because(
     because += [LOAD_FACT_LABELS.get(code, code) for code in load_facts if code in rule.when_load_facts]
     because += [INTAKE_FACT_LABELS.get(code, code) for code in intake_facts if code in rule.when_intake]
     return tuple(_unique(because)) or None
+
+
+def _sides(rule: PlanRule, findings: Sequence[FindingFact]) -> set[str]:
+    """The sides of the sided findings that select ``rule``."""
+    return {
+        finding.side
+        for finding in findings
+        if finding.side
+        and finding.code in rule.when_findings
+        and (not rule.when_detail or finding_detail(finding) == rule.when_detail)
+    }
+
+
+def _one_side(sides: set[str]) -> str | None:
+    """The side when every sided finding is on it; None for none, or findings on both sides."""
+    return next(iter(sides)) if len(sides) == 1 else None
 
 
 def _contraindication_because(
@@ -335,16 +380,22 @@ class _Selected:
     dosage: Dosage | None  # first override in rule order
     because: list[str]
     rules: list[str]
+    sides: set[str] = field(default_factory=set)  # of the sided findings that chose it
+
+    @property
+    def side(self) -> str | None:
+        return _one_side(self.sides) if self.intervention.patient_side else None
 
 
 _Matched = Sequence[tuple[PlanRule, tuple[str, ...]]]
 _Active = Sequence[tuple[Contraindication, tuple[str, ...]]]
 
 
-def _candidates(matched: _Matched, library: Library) -> list[_Selected]:
+def _candidates(matched: _Matched, library: Library, findings: Sequence[FindingFact]) -> list[_Selected]:
     """Each intervention the matched rules choose, once, ordered by prong, then in the order first selected."""
     selected: dict[str, _Selected] = {}
     for rule, because in matched:
+        sides = _sides(rule, findings)
         for item in rule.items:
             entry = selected.get(item.intervention)
             if entry is None:
@@ -354,6 +405,7 @@ def _candidates(matched: _Matched, library: Library) -> list[_Selected]:
             elif entry.dosage is None:
                 entry.dosage = item.dosage
             entry.because.extend(label for label in because if label not in entry.because)
+            entry.sides |= sides
             if rule.key not in entry.rules:
                 entry.rules.append(rule.key)
     prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
@@ -389,6 +441,7 @@ def _screen(
                     entry.dosage or intervention.dosage,
                     tuple(entry.because),
                     tuple(entry.rules),
+                    entry.side,
                 )
             )
     return items, excluded
@@ -422,15 +475,10 @@ def generate(
         if (because := _rule_because(rule, findings, loads, intakes)) is not None
     ]
 
-    candidates = _candidates(matched, library)
+    candidates = _candidates(matched, library, findings)
 
-    active = [
-        (contraindication, because)
-        for contraindication in library.contraindications
-        if (because := _contraindication_because(contraindication, findings, open_flags))
-    ]
+    active, blockers = _active_contraindications(library, findings, open_flags)
     referrals = tuple(_unique(c.referral for c, _ in active if c.referral))
-    blockers = [(c, because) for c, because in active if c.blocks_plan]
 
     items, excluded = _screen(candidates, active, blockers)
 
@@ -448,7 +496,92 @@ def generate(
         visits_per_week=max((rule.visits_per_week for rule in rules), default=DEFAULT_VISITS_PER_WEEK),
         weeks=max((rule.weeks for rule in rules), default=DEFAULT_WEEKS),
         goals=() if blocked else goals,
-        running_advice=() if blocked else tuple(_unique(advice for rule in rules for advice in rule.running_advice)),
+        running_advice=()
+        if blocked
+        else tuple(
+            _unique(
+                with_side(advice, _one_side(_sides(rule, findings))) for rule in rules for advice in rule.running_advice
+            )
+        ),
         missing_prongs=tuple(prong for prong in PRONG_ORDER if prong not in present),
         notes=() if blocked else tuple(_unique(note for rule in rules for note in rule.notes)),
     )
+
+
+# --- Every library item the facts contraindicate ------------------------------------------------------------
+
+
+def _active_contraindications(
+    library: Library, findings: Sequence[FindingFact], open_flags: Sequence[RedFlagFact]
+) -> tuple[list[tuple[Contraindication, tuple[str, ...]]], list[tuple[Contraindication, tuple[str, ...]]]]:
+    """The contraindications the facts raise, with their "because" labels, and those of them that block the plan."""
+    active = [
+        (contraindication, because)
+        for contraindication in library.contraindications
+        if (because := _contraindication_because(contraindication, findings, open_flags))
+    ]
+    return active, [(c, because) for c, because in active if c.blocks_plan]
+
+
+def contraindicated(
+    *, findings: Sequence[FindingFact], red_flags: Sequence[RedFlagFact], library: Library
+) -> tuple[Contraindicated, ...]:
+    """Every intervention of ``library`` that the findings and open red flags contraindicate, whether or not a rule
+    would choose it, so a clinician sees each exclusion before adding an item by hand.
+
+    Screened exactly as ``generate`` screens a rule's choice (one ``Excluded`` per contraindication, all of them
+    under a blocking red flag). Ordered by prong, then by name.
+    """
+    findings = tuple(findings)
+    active, blockers = _active_contraindications(library, findings, tuple(flag for flag in red_flags if flag.open))
+    prong_rank = {prong: rank for rank, prong in enumerate(PRONG_ORDER)}
+    everything = sorted(
+        library.interventions.values(), key=lambda item: (prong_rank[item.prong], item.name.casefold(), item.key)
+    )
+    _, excluded = _screen([_Selected(item, None, [], []) for item in everything], active, blockers)
+    by_key: dict[str, list[Excluded]] = {}
+    for entry in excluded:
+        by_key.setdefault(entry.intervention, []).append(entry)
+    return tuple(
+        Contraindicated(key, library.interventions[key].name, library.interventions[key].prong, tuple(entries))
+        for key, entries in by_key.items()
+    )
+
+
+# --- Items no rule can choose -------------------------------------------------------------------------------
+
+# Every finding a rule can be matched against: derive_findings' codes and the conditions a clinician may add.
+SELECTABLE_FINDINGS: frozenset[str] = frozenset(FINDING_CODES) | frozenset(CLINICIAN_CONDITION_LABELS)
+
+
+def can_select(rule: PlanRule, findings: frozenset[str] = SELECTABLE_FINDINGS) -> bool:
+    """Whether any patient's facts can ever make ``rule`` apply: it always applies, or one of its conditions is a
+    finding, load fact or intake fact that exists."""
+    return (
+        rule.always
+        or bool(rule.when_findings & findings)
+        or bool(rule.when_load_facts & LOAD_FACT_LABELS.keys())
+        or bool(rule.when_intake & INTAKE_FACT_LABELS.keys())
+    )
+
+
+def clinicians_choice_only(library: Library, findings: frozenset[str] = SELECTABLE_FINDINGS) -> frozenset[str]:
+    """The keys of the interventions no rule of ``library`` can choose: only a clinician adds them to a plan."""
+    reachable = {item.intervention for rule in library.rules if can_select(rule, findings) for item in rule.items}
+    return frozenset(key for key in library.interventions if key not in reachable)
+
+
+CLINICIANS_CHOICE = "clinician's choice only"
+
+
+def add_item_marks(contraindicated: Sequence[Contraindicated], clinicians_choice: Iterable[str]) -> dict[str, str]:
+    """What the add-item list says beside an item, by key: whether the patient's facts contraindicate it (and
+    whether a written reason can keep it), and whether only a clinician ever adds it."""
+    marks: dict[str, list[str]] = {}
+    for entry in contraindicated:
+        marks.setdefault(entry.intervention, []).append(
+            "contraindicated, cannot be added" if entry.hard else "contraindicated, needs a written reason"
+        )
+    for key in clinicians_choice:
+        marks.setdefault(key, []).append(CLINICIANS_CHOICE)
+    return {key: "; ".join(parts) for key, parts in marks.items()}

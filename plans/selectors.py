@@ -39,6 +39,7 @@ def as_intervention(row: Intervention) -> library.Intervention:
         cautions=row.cautions,
         illustration=row.shipped_illustration,
         source=row.source,
+        patient_side=row.patient_side,
     )
 
 
@@ -175,6 +176,12 @@ def thresholds_for_goals(clinic) -> dict[str, Decimal]:
         "rom_mdc_deg": values["rom_mdc_deg"],
         "fms_low_composite": values["fms_low_composite"],
     }
+
+
+def contraindicated_for(plan: TreatmentPlan, lib: rules.Library) -> tuple[rules.Contraindicated, ...]:
+    """Every item of the clinic's active library the plan's current facts contraindicate."""
+    facts = facts_for(plan.assessment)
+    return rules.contraindicated(findings=facts["findings"], red_flags=facts["red_flags"], library=lib)
 
 
 def current_version(plan: TreatmentPlan):

@@ -76,6 +76,7 @@ def library_seed(*, clinic: Clinic) -> int:
                 patient_cautions=item.patient_cautions,
                 shipped_illustration=item.illustration,
                 source=item.source,
+                patient_side=item.patient_side,
                 **_dosage_values(item.dosage),
             )
             created += 1
@@ -179,6 +180,7 @@ def plan_draft(*, actor: User, assessment: Assessment) -> TreatmentPlan:
                 home_program=row.home_program,
                 order=orders[item.prong.value],
                 because=list(item.because),
+                side=item.side or "",
                 **_dosage_values(item.dosage),
             )
         audit.record(actor=actor, action="plan.drafted", obj=plan)
@@ -376,6 +378,8 @@ def snapshot(plan: TreatmentPlan, signer: User, screen: selectors.Screen) -> dic
                 "dosage": item.dosage_text,
                 **{name: getattr(item, name) for name in DOSAGE_FIELDS},
                 "instructions": item.instructions,
+                "side": item.side,
+                "side_note": item.side_note,
                 "progression": item.intervention.patient_progression if item.intervention else "",
                 "cautions": item.intervention.patient_cautions if item.intervention else "",
                 "home_program": item.home_program,

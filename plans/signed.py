@@ -58,6 +58,8 @@ class SignedItem:
     # Bodies signed before these were recorded lack them.
     override_contraindication_reason: str = ""  # what the overridden contraindications said when overridden
     override_by: str = ""  # the name of the clinician who overrode them
+    side: str = ""  # "left" / "right" for an item done on one side
+    side_note: str = ""  # which side, in the patient's words, as signed
 
     @classmethod
     def of(cls, item: Mapping) -> SignedItem:
@@ -80,6 +82,8 @@ class SignedItem:
             override_reason=item.get("override_reason") or "",
             override_contraindication_reason=item.get("override_contraindication_reason") or "",
             override_by=item.get("override_by") or "",
+            side=item.get("side") or "",
+            side_note=item.get("side_note") or "",
         )
 
     @property

@@ -2,7 +2,7 @@
 
 Pure Python (no Django). A plan body is the mapping stored when a version is signed:
 
-    {"items": [{"intervention", "name", "prong", "dosage" (text), "instructions"}, ...],
+    {"items": [{"intervention", "name", "prong", "dosage" (text), "instructions", "side_note"}, ...],
      "visits_per_week", "weeks", "running_advice": [str], "goals": [str],
      "missing_prong_reasons": {prong: reason} (or [{"prong", "reason"}])}
 
@@ -23,7 +23,13 @@ from plans.library import PRONG_LABELS
 Kind = Literal["added", "removed", "changed"]
 
 # Item fields compared for an item in both versions, with the word used in the subject.
-_ITEM_FIELDS = (("name", "name"), ("prong", "prong"), ("dosage", "dosage"), ("instructions", "instructions"))
+_ITEM_FIELDS = (
+    ("name", "name"),
+    ("prong", "prong"),
+    ("dosage", "dosage"),
+    ("instructions", "instructions"),
+    ("side_note", "side"),
+)
 
 
 @dataclass(frozen=True)

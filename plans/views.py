@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments import selectors as assessment_selectors
 from clinic import access, audit, permissions
-from plans import handouts, library, library_words, selectors, services
+from plans import handouts, library, library_words, rules, selectors, services
 from plans.forms import (
     AddItemForm,
     ContraindicationForm,
@@ -88,6 +88,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         for prong in Prong
     ]
+    clinic = plan.episode.patient.clinic
+    lib = selectors.library_for(clinic)
+    contraindicated = selectors.contraindicated_for(plan, lib)
+    in_plan = {item.intervention.key for item in items if item.intervention}
+    proposed = {entry["intervention"] for entry in plan.excluded}
     return render(
         request,
         "plans/plan_detail.html",
@@ -100,7 +105,12 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "own_words_findings": assessment_selectors.own_words_findings(plan.assessment),
             "missing": [library.PRONG_LABELS[prong] for prong in services.missing_prongs(plan)],
             "settings_form": settings_form,
-            "add_form": AddItemForm(clinic=plan.episode.patient.clinic),
+            "contraindicated": [
+                (entry, entry.intervention in in_plan, entry.intervention in proposed) for entry in contraindicated
+            ],
+            "add_form": AddItemForm(
+                clinic=clinic, marks=rules.add_item_marks(contraindicated, rules.clinicians_choice_only(lib))
+            ),
             "versions": plan.versions.select_related("signed_by"),
             "can_change": can_change,
         },
@@ -208,12 +218,13 @@ def library_index(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if not permissions.scoped(user, Intervention).exists():
         services.library_seed(clinic=user.clinic)
+    clinicians_choice = rules.clinicians_choice_only(selectors.library_for(user.clinic))
     return render(
         request,
         "plans/library.html",
         {
             "interventions": [
-                (row, library_words.words(row.tags, library_words.TAG_LABELS))
+                (row, library_words.words(row.tags, library_words.TAG_LABELS), row.key in clinicians_choice)
                 for row in permissions.scoped(user, Intervention).order_by("prong", "name")
             ],
             "rules": [

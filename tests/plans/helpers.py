@@ -107,6 +107,7 @@ def item_data(item: PlanItem, **changes) -> dict[str, str]:
         "reps": item.reps,
         "hold_seconds": item.hold_seconds,
         "frequency": item.frequency,
+        "side": item.side,
         "instructions": item.instructions,
         **changes,
     }

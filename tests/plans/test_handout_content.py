@@ -16,7 +16,12 @@ from pypdf import PdfReader
 from intake import rules as intake_rules
 from plans import handouts, library
 from plans.models import Handout, HandoutStatus
+from plans.signed import SignedPlan
+from tests.assessments.helpers import login
+from tests.factories import AssessmentFactory, PlanFactory
 from tests.plans.handout_helpers import signed_version
+from tests.plans.helpers import article, item_data, item_of, text_of
+from tests.plans.helpers import sign as sign_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +165,33 @@ def test_the_same_version_gives_the_same_file(episode):
     # Once ready it is never made again.
     assert handouts.render(handout_id=handout.pk) is False
     assert Handout.objects.get(pk=handout.pk).attempts == 2
+
+
+def test_sided_advice_says_which_side_in_the_patients_words(client, episode):
+    """The factory's exam with hip extension reduced on the left only: hip-flexor tightness on the left (Thomas
+    test) and a structural leg-length difference with the right leg short. The clinician moves the stretch to the
+    right side before signing."""
+    plan = PlanFactory(assessment=AssessmentFactory(episode=episode, exam={"rom_extension_right": 28}))
+    stretch = item_of(plan, "hip-flexor-stretch")
+    assert stretch.side == "left"
+    assert item_of(plan, "glute-bridge").side == ""
+    login(client, episode.lead_clinician)
+    page = text_of(article(client.get(f"/plans/{plan.pk}/").content.decode(), stretch))
+    assert "Side: Left (the handout says: “Stretch your left hip: kneel on your left knee.”)" in page
+
+    assert client.post(f"/plan-items/{stretch.pk}/", item_data(stretch, side="right")).status_code == 302
+    assert sign_plan(client, plan).status_code == 302
+
+    version = plan.versions.get()
+    signed = next(item for item in SignedPlan.of(version).items if item.intervention == "hip-flexor-stretch")
+    assert (signed.side, signed.side_note) == ("right", "Stretch your right hip: kneel on your right knee.")
+    handout = Handout.objects.get(version=version)
+    assert handouts.render(handout_id=handout.pk) is True
+    handout.refresh_from_db()
+    text = _text(_reader(handout))
+    assert "Your side: Stretch your right hip: kneel on your right knee." in text
+    assert "A thin lift inside your right shoe, under your right heel, may help even out your leg lengths." in text
+    assert "{side}" not in text
+    # An item with no side says nothing about sides.
+    markup = handouts.html(version)
+    assert markup.count("Your side:") == 1

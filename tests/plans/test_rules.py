@@ -23,6 +23,7 @@ from plans.library import (
     PlanRule,
     Prong,
     RuleItem,
+    with_side,
 )
 from plans.rules import (
     GOAL_SETTING_DEFAULTS,
@@ -126,7 +127,7 @@ def test_every_seeded_rule_selects_its_items_and_advice_from_each_trigger(rule, 
         assert rule.key in chosen.rules
         assert label in chosen.because
     for advice in rule.running_advice:
-        assert advice in result.running_advice
+        assert with_side(advice, fact.side if fact else None) in result.running_advice
     for note in rule.notes:
         assert note in result.notes
 
@@ -315,7 +316,7 @@ def test_heel_lift_advice_only_for_a_structural_discrepancy(true, apparent, inte
     fact = _lld(true, apparent)
     assert finding_detail(fact) == interpretation
     result = draft([fact])
-    assert (HEEL_LIFT in result.running_advice) == (interpretation == "structural")
+    assert (with_side(HEEL_LIFT, fact.side) in result.running_advice) == (interpretation == "structural")
     assert "6 mm" in HEEL_LIFT
     assert "within a week" in HEEL_LIFT
 
@@ -334,7 +335,7 @@ def test_heel_lift_advice_only_for_a_structural_discrepancy(true, apparent, inte
 )
 def test_finding_detail_explicit_wins_and_free_labels_give_nothing(fact, detail):
     assert finding_detail(fact) == detail
-    assert (HEEL_LIFT in draft([fact]).running_advice) == (detail == "structural")
+    assert (with_side(HEEL_LIFT, "left") in draft([fact]).running_advice) == (detail == "structural")
 
 
 # --- Merging, ordering, dosage -----------------------------------------------------------------------------

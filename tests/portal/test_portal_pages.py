@@ -184,3 +184,20 @@ def test_a_patient_without_a_program_sees_empty_states(client, clinic):
 def test_an_unsigned_plan_shows_nothing(client, patient, episode):
     plan_of(episode)
     assert "Your clinician has not given you a home program yet." in _page(client.get(_portal(patient)))
+
+
+def test_a_sided_item_says_which_side_on_the_portal(client, patient, episode):
+    signed_version(
+        episode,
+        [
+            home_item(
+                "Half-kneeling hip-flexor stretch",
+                side="left",
+                side_note="Stretch your left hip: kneel on your left knee.",
+            ),
+            home_item("Glute bridge"),
+        ],
+    )
+    page = _page(client.get(_portal(patient)))
+    assert "<strong>Your side:</strong> Stretch your left hip: kneel on your left knee." in page
+    assert page.count("Your side:") == 1
