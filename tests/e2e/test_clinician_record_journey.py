@@ -238,25 +238,35 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
     plan_url = page.url
     journey.check(page, "05-plan-draft")
 
-    add = page.get_by_role("region", name="Add from the library")
-    add.get_by_label("Add from the library").select_option(label=name)
-    add.get_by_label("Reason for overriding a contraindication").fill(reason)
-    add.get_by_role("button", name="Add to plan").click()
-    page.wait_for_load_state()
+    # The stretch is not among the items left out (no rule chose it), but the positive SLR
+    # contraindicates it: added without a reason, it is refused and the reason asked for.
+    _add_from_library(page, name, "")
+    assert f"{name} is contraindicated" in page.locator(".messages").inner_text()
+    assert page.get_by_role("article", name=name).count() == 0
+    journey.screenshot(page, "06-plan-item-needs-a-reason")
+    _add_from_library(page, name, reason)
     item = page.get_by_role("article", name=name)
     assert f"Contraindication overridden: {reason}" in item.inner_text()
-    journey.screenshot(page, "06-plan-item-overridden")
+    journey.screenshot(page, "07-plan-item-overridden")
 
     record_clearance(page, journey, episode)
 
     page.goto(plan_url)
-    journey.screenshot(page, "08-plan-after-clearance")
+    journey.screenshot(page, "09-plan-after-clearance")
     _press(page, "Sign the plan")  # every prong has an item: no reason for an empty one is asked
     assert page.get_by_role("heading", level=1).inner_text() == "Treatment plan, version 1"
     version = PlanVersion.objects.get(plan__episode=episode)
     (kept,) = [item for item in version.body["items"] if item["name"] == name]
     assert kept["override_reason"] == reason
     return version
+
+
+def _add_from_library(page, name: str, override_reason: str) -> None:
+    add = page.get_by_role("region", name="Add from the library")
+    add.get_by_label("Add from the library").select_option(label=name)
+    add.get_by_label("Reason for overriding a contraindication").fill(override_reason)
+    add.get_by_role("button", name="Add to plan").click()
+    page.wait_for_load_state()
 
 
 def record_clearance(page, journey, episode) -> None:
@@ -269,7 +279,7 @@ def record_clearance(page, journey, episode) -> None:
     flags.get_by_role("button", name="Record clearance").click()
     page.wait_for_load_state()
     assert f"by Dana Lead: {CLEARANCE}" in _region(page, "Red flags")
-    journey.check(page, "07-red-flag-cleared")
+    journey.check(page, "08-red-flag-cleared")
     assert not RedFlag.objects.get(episode=episode, code="weight_loss").is_open
 
 
@@ -283,13 +293,13 @@ def signed_version_shows_override_and_notes(page, journey, version: PlanVersion)
     assert version.body["clinician_notes"]
     for note in version.body["clinician_notes"]:
         assert note in notes, note
-    journey.check(page, "09-plan-signed")
+    journey.check(page, "10-plan-signed")
 
 
 def handout_pdf_text(page, journey) -> str:
     """Step 5b: the handout, made while the page polls, downloaded from the version page."""
     page.wait_for_selector("#handout-status >> text=Download the handout", timeout=30000)
-    journey.screenshot(page, "10-handout-ready")
+    journey.screenshot(page, "11-handout-ready")
     with page.expect_download() as download_info:
         page.locator("#handout-status").get_by_role("link", name=re.compile("Download the handout")).click()
     pdf = download_info.value.path().read_bytes()
@@ -298,14 +308,20 @@ def handout_pdf_text(page, journey) -> str:
 
 
 def handout_has_the_program_not_the_clinician_notes(text: str, version: PlanVersion) -> None:
+    """Step 5b, continued: every home exercise (the overridden stretch included) and the
+    emergency-care box; nothing written for the clinician (the override and what it overrides,
+    the generator's notes, the clearance, the clinician's finding)."""
     home = [item["name"] for item in version.body["items"] if item["home_program"]]
-    assert home
+    assert OVERRIDE[0] in home
     for name in home:
         assert name in text, name
+    assert "When to call the clinic" in text
     assert "Seek emergency care at once if you have any of these" in text
-    _name, reason = OVERRIDE
-    for private in [reason, *version.body["clinician_notes"], CLEARANCE, FINDING[2]]:
-        assert _squash(private)[:60] not in _squash(text), private
+    (kept,) = [item for item in version.body["items"] if item["name"] == OVERRIDE[0]]
+    private = [kept["override_reason"], kept["override_contraindication_reason"], *version.body["clinician_notes"]]
+    for words in [*private, CLEARANCE, FINDING[2]]:
+        assert words
+        assert _squash(words)[:50] not in text, words
 
 
 def _squash(text: str) -> str:
@@ -357,14 +373,14 @@ def reassessment(page, journey, episode) -> None:
     _fill_fms(page, FMS_LATER)
     for section in ("Leg length", "Special tests", "Running form"):
         _mark_not_tested(page, section, "Not needed at this check.")
-    journey.check(page, "11-reassessment-form")
+    journey.check(page, "12-reassessment-form")
     _press(page, "Complete and derive findings")
     later = Assessment.objects.get(episode=episode, kind=AssessmentKind.REASSESSMENT)
     assert later.status == AssessmentStatus.COMPLETED, page.get_by_role("main").inner_text()[:2000]
     found = _region(page, "Findings")
     for section in ("Leg length", "Special tests", "Running form"):
         assert f"{section}: Not needed at this check." in found, section
-    journey.screenshot(page, "12-reassessment-completed")
+    journey.screenshot(page, "13-reassessment-completed")
 
 
 def progress_shows_the_change(page, journey, episode) -> None:
@@ -385,7 +401,7 @@ def progress_shows_the_change(page, journey, episode) -> None:
             measure,
             cells,
         )
-    journey.check(page, "13-progress")
+    journey.check(page, "14-progress")
 
 
 def test_clinician_records_the_whole_episode(journey):
