@@ -25,12 +25,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from assessments.findings import FINDING_CODES
+from assessments.findings import CLINICIAN_CONDITION_LABELS, FINDING_CODES
 from assessments.scoring import FMS_MAX_COMPOSITE, LLD_INTERPRETATION_LABELS, MOTION_LABELS
 from domain.facts import MCID_DEFAULTS, SCORE_RANGES, THRESHOLD_DEFAULTS
 from domain.numbers import plain
 from plans.library import (
-    CLINICIAN_CONDITION_LABELS,
     CONTRAINDICATIONS,
     DEFAULT_VISITS_PER_WEEK,
     DEFAULT_WEEKS,
