@@ -198,4 +198,5 @@ def readable(text: str) -> str:
     result = re.sub(r"^[;,]\s*|\s*[;,]$", "", result)
     if not result:
         return CLINIC_DEFAULT  # the text cited only our own reference: a clinic decision
-    return result[:1].upper() + result[1:] if text[:1].isupper() and not result[:1].isupper() else result
+    starts_a_sentence = text[:1].isupper() and not any(result.startswith(title) for title in CITATIONS.values())
+    return result[:1].upper() + result[1:] if starts_a_sentence else result
