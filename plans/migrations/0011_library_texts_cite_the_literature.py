@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 def readable_library(apps, schema_editor):
@@ -65,5 +65,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        *(
+            migrations.AlterField(
+                model_name=model_name, name="source", field=models.CharField(blank=True, max_length=600)
+            )
+            for model_name in ("intervention", "planrule", "contraindication")
+        ),
         migrations.RunPython(readable_library, migrations.RunPython.noop),
     ]
