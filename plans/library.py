@@ -3,7 +3,10 @@
 Pure Python (no Django). Both the database seeding and the plan generator (``plans.rules``) read these frozen
 tuples, so a clinic starts from the same library the tests check. Every entry names its DOMAIN section and
 source ids in ``source``. Where DOMAIN.md is silent the value is a clinic-editable default and ``source`` says
-"DOMAIN.md is silent: clinic default" (for the part it covers).
+"DOMAIN.md is silent: clinic default" (for the part it covers). That is how the ``CITED_*`` tuples are written,
+for checking against DOMAIN.md; ``INTERVENTIONS``, ``PLAN_RULES`` and ``CONTRAINDICATIONS``, which the seeding and
+the generator read, hold the same entries in the reader's words (``domain.citations.readable``): the literature's
+titles instead of source ids, no section codes, "clinic default".
 
 Conventions
 * Keys are stable slugs (hyphens); an exercise's illustration is "<key>.svg".

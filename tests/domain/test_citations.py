@@ -15,7 +15,7 @@ INTERNAL = re.compile(r"\bDOMAIN\b|\bB\d+(?:\.\d+)*\b|\bS\d{1,3}\b|Part A|DOMAIN
         ("Keep the spine neutral.", "Keep the spine neutral."),
         ("DOMAIN.md is silent: clinic default", "Clinic default"),
         ("dose: DOMAIN.md is silent: clinic default", "dose: clinic default"),
-        ("AAOS normal hip ROM (Goniometer.io)", "AAOS (Goniometer.io — AAOS normal hip ROM and landmarks)"),
+        ("AAOS (S20)", "AAOS (Goniometer.io — AAOS normal hip ROM and landmarks)"),
         ("Keep the spine neutral (B7.4).", "Keep the spine neutral."),
         ("No dosage source found (B7.3, unverified).", "No dosage source found (unverified)."),
         (
