@@ -156,7 +156,7 @@ class ExamInput:
 @dataclass(frozen=True)
 class Evidence:
     source: str  # e.g. "Thomas test", "Hip extension"
-    detail: str  # e.g. "positive, iliopsoas", "12° (norm 30°, AAOS (S20))"
+    detail: str  # e.g. "positive, iliopsoas", "12° (norm 30°, AAOS normal hip ROM (Goniometer.io))"
 
 
 @dataclass(frozen=True)

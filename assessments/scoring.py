@@ -53,8 +53,9 @@ class Norm:
     verified: bool  # False: show as "unverified" and let a clinic edit it (DOMAIN preamble)
 
 
-# DOMAIN A "Hip ROM norms" / B2.1 (S20): the AAOS handbook single values, the default norm set.
-AAOS_SOURCE = "AAOS (S20)"
+# DOMAIN A "Hip ROM norms" / B2.1 (S20): the AAOS handbook single values, the default norm set. The source
+# is shown with every norm, so it reads as the citation (S20's title), not the reference's id.
+AAOS_SOURCE = "AAOS normal hip ROM (Goniometer.io)"
 AAOS_NORMS: dict[str, Norm] = {
     motion: Norm(motion, value, AAOS_SOURCE, verified=True)
     for motion, value in (

@@ -12,6 +12,7 @@ from clinic import rules, selectors, services, text_input, thresholds
 from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
+from domain.citations import readable
 
 
 class DateInput(forms.DateInput):
@@ -182,7 +183,9 @@ class ThresholdsForm(text_input.Form):
     def __init__(self, *args, current: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for threshold in thresholds.THRESHOLDS:
-            help_text = f"Default {threshold.default} {threshold.unit}. Source: {threshold.source}. {threshold.help}"
+            help_text = (
+                f"Default {threshold.default} {threshold.unit}. Source: {readable(threshold.source)}. {threshold.help}"
+            )
             self.fields[threshold.key] = forms.DecimalField(
                 label=f"{threshold.label} ({threshold.unit})",
                 min_value=threshold.minimum,

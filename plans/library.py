@@ -3,7 +3,10 @@
 Pure Python (no Django). Both the database seeding and the plan generator (``plans.rules``) read these frozen
 tuples, so a clinic starts from the same library the tests check. Every entry names its DOMAIN section and
 source ids in ``source``. Where DOMAIN.md is silent the value is a clinic-editable default and ``source`` says
-"DOMAIN.md is silent: clinic default" (for the part it covers).
+"DOMAIN.md is silent: clinic default" (for the part it covers). That is how the ``CITED_*`` tuples are written,
+for checking against DOMAIN.md; ``INTERVENTIONS``, ``PLAN_RULES`` and ``CONTRAINDICATIONS``, which the seeding and
+the generator read, hold the same entries in the reader's words (``domain.citations.readable``): the literature's
+titles instead of source ids, no section codes, "clinic default".
 
 Conventions
 * Keys are stable slugs (hyphens); an exercise's illustration is "<key>.svg".
@@ -21,8 +24,11 @@ Conventions
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from typing import TypeVar
+
+from domain.citations import readable
 
 SILENT = "DOMAIN.md is silent: clinic default"
 
@@ -715,7 +721,31 @@ _EXERCISES: tuple[Intervention, ...] = (
 # B7.5); the hamstring stretch is Part A prevention advice with no finding for tight hamstrings, and B7.5 excludes
 # it with neural tension; B7.4 lists no ITB stretch, and B7.5 excludes it in gluteal tendinopathy, which overlaps
 # ITB / TFL pain (B7.1).
-INTERVENTIONS: tuple[Intervention, ...] = _MANIPULATION + _SOFT_TISSUE + _EXERCISES
+# As written, with DOMAIN's section codes and source ids; the library a clinic reads is ``INTERVENTIONS``.
+CITED_INTERVENTIONS: tuple[Intervention, ...] = _MANIPULATION + _SOFT_TISSUE + _EXERCISES
+
+
+_Entry = TypeVar("_Entry", Intervention, "PlanRule", "Contraindication")
+
+# Stable codes, not words: never rewritten.
+_CODE_FIELDS = frozenset({"key", "illustration", "when_detail", "intervention"})
+
+
+def in_readers_words(entry: _Entry) -> _Entry:
+    """``entry`` with every text a user can read passed through ``domain.citations.readable``."""
+    changes = {}
+    for item in fields(entry):
+        value = getattr(entry, item.name)
+        if item.name in _CODE_FIELDS:
+            continue
+        if type(value) is str:
+            changes[item.name] = readable(value)
+        elif isinstance(value, tuple) and all(type(text) is str for text in value):
+            changes[item.name] = tuple(readable(text) for text in value)
+    return replace(entry, **changes)
+
+
+INTERVENTIONS: tuple[Intervention, ...] = tuple(in_readers_words(item) for item in CITED_INTERVENTIONS)
 INTERVENTIONS_BY_KEY: dict[str, Intervention] = {item.key: item for item in INTERVENTIONS}
 
 
@@ -777,7 +807,7 @@ def _items(*keys: str) -> tuple[RuleItem, ...]:
 _REDUCE_MILEAGE = "Run less each week for now: cutting back your distance for a while can ease the pain."
 _SHORTER_STRIDE = "Take slightly shorter steps when you run, so your foot lands closer to under your body."
 
-PLAN_RULES: tuple[PlanRule, ...] = (
+CITED_PLAN_RULES: tuple[PlanRule, ...] = (
     PlanRule(
         key="hip-flexor-pattern",
         name="Tight hip flexors / reduced hip extension",
@@ -1038,6 +1068,7 @@ PLAN_RULES: tuple[PlanRule, ...] = (
         ),
     ),
 )
+PLAN_RULES: tuple[PlanRule, ...] = tuple(in_readers_words(rule) for rule in CITED_PLAN_RULES)
 PLAN_RULES_BY_KEY: dict[str, PlanRule] = {rule.key: rule for rule in PLAN_RULES}
 
 
@@ -1062,7 +1093,7 @@ class Contraindication:
     referral: str = ""
 
 
-CONTRAINDICATIONS: tuple[Contraindication, ...] = (
+CITED_CONTRAINDICATIONS: tuple[Contraindication, ...] = (
     Contraindication(
         key="emergency-red-flag",
         name="Emergency red flag",
@@ -1155,6 +1186,7 @@ CONTRAINDICATIONS: tuple[Contraindication, ...] = (
         source="DOMAIN B7.5 (unverified)",
     ),
 )
+CONTRAINDICATIONS: tuple[Contraindication, ...] = tuple(in_readers_words(item) for item in CITED_CONTRAINDICATIONS)
 CONTRAINDICATIONS_BY_KEY: dict[str, Contraindication] = {item.key: item for item in CONTRAINDICATIONS}
 
 # B7.5 / B7.2 rows not encoded, and why: shown in docs and checked by the library tests.

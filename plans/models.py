@@ -79,7 +79,7 @@ class Intervention(DosageFields):
         blank=True,
         help_text="Replaces the shipped drawing: a PNG, JPEG, WebP or SVG picture, at most 2 MB.",
     )
-    source = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=600, blank=True)  # citations of the literature, in full titles
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -110,7 +110,7 @@ class PlanRule(models.Model):
         blank=True,
         help_text="Reminders shown to the clinician with a draft this rule chose; never on the patient's handout.",
     )
-    source = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=600, blank=True)  # citations of the literature, in full titles
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -155,7 +155,7 @@ class Contraindication(models.Model):
     )
     reason = models.TextField(max_length=1000)
     referral = models.TextField(max_length=1000, blank=True)
-    source = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=600, blank=True)  # citations of the literature, in full titles
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -124,7 +124,7 @@ def test_completed_page_shows_every_recorded_value_read_only(as_clinician, episo
     assert rom["Hip adduction"] == [
         "Left: 25°",
         "Right: 26°",
-        "Norm: 30° (AAOS (S20))",
+        "Norm: 30° (AAOS normal hip ROM (Goniometer.io))",
         "L–R: 1°",
         "Position: Supine",
         "Device: Goniometer",

@@ -249,7 +249,7 @@ def test_reduced_rom(motion, norm, side):
         f"reduced_hip_{motion}",
         side,
         f"Reduced hip {label} – {side}",
-        (Evidence(f"Hip {label}", f"{norm - 6}° (norm {norm}°, AAOS (S20))"),),
+        (Evidence(f"Hip {label}", f"{norm - 6}° (norm {norm}°, AAOS normal hip ROM (Goniometer.io))"),),
     )
 
 
@@ -260,7 +260,9 @@ def test_reduced_rom_at_the_margin_is_not_a_finding(motion):
 
 def test_reduced_rom_painful_side_is_in_the_evidence():
     finding = only(ExamInput(rom=(RomReading("flexion", 100, None, left_painful=True),)))
-    assert finding.evidence == (Evidence("Hip flexion", "100° (norm 120°, AAOS (S20)), painful"),)
+    assert finding.evidence == (
+        Evidence("Hip flexion", "100° (norm 120°, AAOS normal hip ROM (Goniometer.io)), painful"),
+    )
 
 
 @pytest.mark.parametrize(("motion", "norm"), AAOS.items())
@@ -291,7 +293,7 @@ def test_hip_flexor_tightness_takes_reduced_extension_on_the_same_side():
     assert codes(findings) == [("hip_flexor_tightness", "left"), ("reduced_hip_extension", "left")]
     assert findings[0].evidence == (
         Evidence("Thomas test", "positive, iliopsoas"),
-        Evidence("Hip extension", "22° (norm 30°, AAOS (S20))"),
+        Evidence("Hip extension", "22° (norm 30°, AAOS normal hip ROM (Goniometer.io))"),
     )
 
 
@@ -346,7 +348,7 @@ def test_thomas_structures_on_each_side_are_read_separately():
     # Reduced extension supports the one-joint flexor finding only, on its own side.
     assert findings[0].evidence == (
         Evidence("Thomas test", "positive, iliopsoas"),
-        Evidence("Hip extension", "22° (norm 30°, AAOS (S20))"),
+        Evidence("Hip extension", "22° (norm 30°, AAOS normal hip ROM (Goniometer.io))"),
     )
     assert findings[1].evidence == (Evidence("Thomas test", "positive, rectus femoris"),)
 

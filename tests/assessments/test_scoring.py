@@ -51,7 +51,7 @@ def test_motion_catalogue():
 @pytest.mark.parametrize(("age", "sex"), [(None, None), (20, "female"), (80, "male")])
 def test_aaos_norms_ignore_age_and_sex(motion, value, age, sex):
     norm = norm_for(motion, age=age, sex=sex)
-    assert norm == Norm(motion, value, "AAOS (S20)", verified=True)
+    assert norm == Norm(motion, value, "AAOS normal hip ROM (Goniometer.io)", verified=True)
     assert norm is AAOS_NORMS[motion]
 
 

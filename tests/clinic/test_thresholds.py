@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,13 @@ def test_settings_page_lists_the_mcids(client, clinic_admin):
         assert f'name="{key}"' in html
     assert "LEFS: meaningful improvement of at least" in html
     assert "Binkley et al. 1999" in html
+
+
+def test_settings_page_cites_the_literature_not_our_reference_or_issues(client, clinic_admin):
+    client.force_login(clinic_admin)
+    html = client.get(reverse("clinic_settings")).content.decode()
+    assert "Nielsen 2014, JOSPT" in html  # the weekly distance threshold's source, S151
+    assert not re.search(r"\bDOMAIN\b|\bB\d+\.\d+\b|\bS\d{1,3}\b|Part A|\bissue \d+", html)
 
 
 def test_admin_changes_an_mcid(client, clinic_admin, clinic):

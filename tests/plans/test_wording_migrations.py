@@ -8,13 +8,17 @@ import importlib
 import pytest
 from django.apps import apps
 
+from assessments.models import Finding
 from plans import library, services
 from plans.models import Contraindication, Intervention, PlanRule
+from tests.factories import AssessmentFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
 SIDED = importlib.import_module("plans.migrations.0009_sided_wording_for_the_patient")
 PLAIN = importlib.import_module("plans.migrations.0010_contraindication_reasons_in_plain_words")
+CITING = importlib.import_module("plans.migrations.0011_library_texts_cite_the_literature")
+NORMS = importlib.import_module("assessments.migrations.0008_norm_source_cites_the_literature")
 
 
 def test_sided_wording_reaches_rows_seeded_before_it(clinic):
@@ -49,3 +53,68 @@ def test_cited_reasons_become_plain_unless_the_clinic_edited_them(clinic):
     reasons = dict(Contraindication.objects.filter(clinic=clinic).values_list("key", "reason"))
     expected = {key: library.CONTRAINDICATIONS_BY_KEY[key].reason for key in PLAIN.CITED_REASONS}
     assert reasons == {**expected, "fai-deep-flexion-adduction": "Our policy."}
+
+
+def test_texts_seeded_with_the_references_codes_cite_the_literature_unless_the_clinic_edited_them(clinic):
+    services.library_seed(clinic=clinic)
+    # As seeded before the shipped texts were put in the reader's words.
+    for cited in library.CITED_INTERVENTIONS:
+        Intervention.objects.filter(clinic=clinic, key=cited.key).update(source=cited.source, cautions=cited.cautions)
+    for cited in library.CITED_PLAN_RULES:
+        PlanRule.objects.filter(clinic=clinic, key=cited.key).update(source=cited.source, notes=list(cited.notes))
+    for cited in library.CITED_CONTRAINDICATIONS:
+        Contraindication.objects.filter(clinic=clinic, key=cited.key).update(source=cited.source)
+    Intervention.objects.filter(clinic=clinic, key="plank").update(source="Our own reading (B7.4).")
+
+    CITING.readable_library(apps, None)
+
+    sources = dict(Intervention.objects.filter(clinic=clinic).values_list("key", "source"))
+    expected = {item.key: item.source for item in library.INTERVENTIONS}
+    assert sources == {**expected, "plank": "Our own reading (B7.4)."}
+    thrust = Intervention.objects.get(clinic=clinic, key="lumbar-hvla-thrust")
+    assert thrust.cautions == library.INTERVENTIONS_BY_KEY["lumbar-hvla-thrust"].cautions
+    assert "S121" not in thrust.cautions
+    for rule in PlanRule.objects.filter(clinic=clinic):
+        shipped = library.PLAN_RULES_BY_KEY[rule.key]
+        assert (rule.source, rule.notes) == (shipped.source, list(shipped.notes))
+    for row in Contraindication.objects.filter(clinic=clinic):
+        assert row.source == library.CONTRAINDICATIONS_BY_KEY[row.key].source
+
+
+def test_a_drafts_copied_notes_cite_the_literature_and_the_clinicians_own_are_left_alone(episode):
+    plan = PlanFactory(assessment__episode=episode)
+    cited_note = library.CITED_PLAN_RULES[[rule.key for rule in library.CITED_PLAN_RULES].index("running-form")].notes[
+        0
+    ]
+    plan.clinician_notes = [cited_note, "The clinician's own note (B7.4)."]
+    plan.save()
+
+    CITING.readable_library(apps, None)
+
+    plan.refresh_from_db()
+    assert plan.clinician_notes == [
+        library.PLAN_RULES_BY_KEY["running-form"].notes[0],
+        "The clinician's own note (B7.4).",
+    ]
+    assert "Part A" not in plan.clinician_notes[0]
+
+
+def test_findings_evidence_names_the_norm_by_its_citation():
+    assessment = AssessmentFactory()
+    finding = Finding.objects.create(
+        assessment=assessment,
+        code="reduced_hip_extension",
+        label="Reduced hip extension",
+        evidence=[
+            {"source": "Hip extension", "detail": "12° (norm 30°, AAOS normal hip ROM (Goniometer.io))"},
+            {"source": "Clinician"},
+        ],
+    )
+
+    NORMS.readable_norm_source(apps, None)
+
+    finding.refresh_from_db()
+    assert finding.evidence == [
+        {"source": "Hip extension", "detail": "12° (norm 30°, AAOS normal hip ROM (Goniometer.io))"},
+        {"source": "Clinician"},
+    ]
