@@ -264,7 +264,7 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
 def _add_from_library(page, name: str, override_reason: str) -> None:
     add = page.get_by_role("region", name="Add from the library")
     add.get_by_label("Add from the library").select_option(label=name)
-    add.get_by_label("Reason for overriding a contraindication").fill(override_reason)
+    add.get_by_label("Reason for adding a contraindicated item").fill(override_reason)
     add.get_by_role("button", name="Add to plan").click()
     page.wait_for_load_state()
 
