@@ -344,6 +344,10 @@ def comparisons(
         return first, None, []
     last = later[-1]
     limits = records.limits
+
+    def not_tested(section: str) -> progress.NotTested:
+        return progress.NotTested(baseline=section in first.not_tested, current=section in last.not_tested)
+
     rows: list[progress.Comparison] = []
     first_rom = {row.motion: row for row in first.rom.all()}
     for row in last.rom.all():
@@ -359,15 +363,29 @@ def comparisons(
                     baseline_method=_rom_method(first, before or row),
                     current_method=_rom_method(last, row),
                     mdc=limits["rom_mdc_deg"],
+                    not_tested=not_tested("rom"),
                 )
             )
     first_fms, last_fms = summary(first, limits).fms, summary(last, limits).fms
-    rows.append(progress.compare_fms_total(first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"]))
+    rows.append(
+        progress.compare_fms_total(
+            first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"], not_tested=not_tested("fms")
+        )
+    )
     before_tests = first_fms.by_code
     for test in last_fms.tests:
-        rows.append(progress.compare_fms_test(test.code, before_tests[test.code].final, test.final))
+        rows.append(
+            progress.compare_fms_test(
+                test.code, before_tests[test.code].final, test.final, not_tested=not_tested("fms")
+            )
+        )
     rows.append(
-        progress.compare_leg_length(_lld(first, limits), _lld(last, limits), tolerance_mm=limits["lld_normal_below_mm"])
+        progress.compare_leg_length(
+            _lld(first, limits),
+            _lld(last, limits),
+            tolerance_mm=limits["lld_normal_below_mm"],
+            not_tested=not_tested("leg_length"),
+        )
     )
     outcomes = records.outcomes
     for instrument in ("nprs", "odi", "lefs"):

@@ -10,6 +10,7 @@ import pytest
 from assessments.progress import (
     Change,
     Comparison,
+    NotTested,
     RomMethod,
     comparable_with_latest,
     compare_fms_test,
@@ -298,6 +299,35 @@ def test_compare_leg_length(baseline, current, kwargs, change):
 @pytest.mark.parametrize(("baseline", "current"), [(None, 10), (10, None)])
 def test_compare_leg_length_missing(baseline, current):
     assert compare_leg_length(baseline, current).change == NOT_COMPARABLE
+
+
+@pytest.mark.parametrize(
+    ("compare", "not_tested", "rule"),
+    [
+        (lambda nt: compare_leg_length(None, 10, not_tested=nt), NotTested(baseline=True), "not tested at baseline"),
+        (
+            lambda nt: compare_leg_length(10, None, not_tested=nt),
+            NotTested(current=True),
+            "not tested at the latest visit",
+        ),
+        (
+            lambda nt: compare_leg_length(None, None, not_tested=nt),
+            NotTested(baseline=True, current=True),
+            "not tested at both visits",
+        ),
+        (lambda nt: compare_leg_length(None, 10, not_tested=nt), NotTested(), "a measurement is missing"),
+        (lambda nt: compare_fms_total(None, 14, not_tested=nt), NotTested(baseline=True), "not tested at baseline"),
+        (lambda nt: compare_fms_total(14, None, not_tested=nt), NotTested(), "a composite is missing"),
+        (
+            lambda nt: compare_fms_test("deep_squat", 2, None, not_tested=nt),
+            NotTested(current=True),
+            "not tested at the latest visit",
+        ),
+    ],
+)
+def test_a_section_not_tested_is_not_called_missing(compare, not_tested, rule):
+    result = compare(not_tested)
+    assert (result.change, result.rule) == (NOT_COMPARABLE, f"not comparable: {rule}")
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,33 @@ def test_leg_length_change_is_compared(as_clinician, episode):
     assert rows["Leg length discrepancy"][:4] == ["12", "2", "-10", "Improved"]
 
 
+LEG_LENGTH_NOT_TESTED = {
+    "true_left_cm": None,
+    "true_right_cm": None,
+    "apparent_left_cm": None,
+    "apparent_right_cm": None,
+    "leg_length_not_tested": True,
+    "leg_length_not_tested_reason": "Tape measure missing",
+}
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "rule"),
+    [
+        (LEG_LENGTH_NOT_TESTED, {}, "not comparable: not tested at baseline"),
+        ({}, LEG_LENGTH_NOT_TESTED, "not comparable: not tested at the latest visit"),
+        (LEG_LENGTH_NOT_TESTED, LEG_LENGTH_NOT_TESTED, "not comparable: not tested at both visits"),
+    ],
+)
+def test_leg_length_not_tested_says_so_rather_than_missing(as_clinician, episode, baseline, latest, rule):
+    AssessmentFactory(episode=episode, exam=baseline)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=latest)
+
+    row = _rows(_progress(as_clinician, episode))["Leg length discrepancy"]
+
+    assert row[3:] == ["Not comparable", rule]
+
+
 def test_page_shows_three_accessible_svg_charts(as_clinician, episode):
     AssessmentFactory(episode=episode)
     AssessmentFactory(episode=episode, kind="reassessment", exam=BETTER)
