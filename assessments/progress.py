@@ -8,7 +8,7 @@ gives NOT_COMPARABLE; impossible input raises ValueError.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -275,6 +275,24 @@ def compare_leg_length(
         change = Change.IMPROVED if difference < 0 else Change.WORSE
         rule = f"change of at least the {plain(tolerance)} mm normal variation"
     return Comparison(measure, baseline_mm, current_mm, difference, change, rule)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One outcome score and the day it describes: a visit's date, or the day an intake was submitted."""
+
+    instrument: str
+    day: datetime.date
+    source: str  # where it was read, as the page names it, e.g. "Intake, 3 Dec 2026"
+    value: Decimal
+    at_visit: bool  # measured at an assessment rather than answered in a questionnaire
+
+
+def in_day_order(readings: Iterable[Reading]) -> list[Reading]:
+    """The readings oldest first by the day they describe, whatever order they were entered in: visits
+    entered after the intake but dated before it come before it. On the same day the questionnaire comes
+    first, so the clinician's own measurement that day is the later reading."""
+    return sorted(readings, key=lambda reading: (reading.day, reading.at_visit))
 
 
 def _outcome_value(value: object, name: str, instrument: str) -> Decimal | None:
