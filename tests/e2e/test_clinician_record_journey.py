@@ -1,7 +1,9 @@
 """The clinician's record, end to end in the browser: an initial evaluation with every section of
-the exam filled through the form but one marked not tested, read back on the completed
-assessment; a finding the clinician adds; a plan drafted, given a contraindicated item with an
-override reason, the intake's red flag cleared, and signed; the signed version, the handout PDF
+the exam filled through the form but one marked not tested (two tight structures on one Thomas
+test, each rotation's position), read back on the completed assessment; a condition the clinician
+adds from the list, which drafts its programme and applies its contraindications; a plan drafted,
+given a contraindicated item with an override reason, the intake's red flag cleared (the draft
+follows at once), and signed; the signed version, the handout PDF
 and the FHIR export read back; a re-assessment and the progress page.
 
 Each step is a small function taking the page, so that further checks slot into the step they
@@ -56,6 +58,7 @@ LEG_LENGTH_REASON = "Tape measure not in the room today; measure at the next vis
 SLR_ANGLE = "48"
 CADENCE = "158"
 FORM_NOTES = "Heel strikes well ahead of the body; trunk upright."
+# A condition from the list: its programme is drafted and its contraindications apply.
 FINDING = ("Gluteal tendinopathy", "right", "Tender over the right greater trochanter; pain lying on that side.")
 OVERRIDE = ("Lying hamstring stretch", "Gentle stretch only, stopped short of any leg symptoms; tolerated in clinic.")
 CLEARANCE = "Cleared by Dr Lee (GP) on the phone: weight loss explained by marathon training."
@@ -96,13 +99,16 @@ def _special(page, test: str, side: str, result: str) -> None:
 
 
 def _fill_special_tests(page) -> None:
-    """Every test negative on both sides, then a positive Thomas (left, iliopsoas) and a positive
+    """Every test negative on both sides, then a positive Thomas (left: iliopsoas and rectus femoris
+    tight together) and a positive
     SLR (right, with its angle, reproducing leg symptoms)."""
     for code, _label in findings.SPECIAL_TESTS:
         for side in ("left", "right"):
             _special(page, code, side, "negative")
     _special(page, "thomas", "left", "positive")
-    page.get_by_label("Tight structure, left").select_option("iliopsoas")
+    tight = page.get_by_role("group", name="Tight structures, left (when positive)")
+    tight.get_by_label("Iliopsoas (one-joint flexor)").check()
+    tight.get_by_label("Rectus femoris").check()
     _special(page, "slr", "right", "positive")
     page.get_by_label("SLR angle, right (degrees)").fill(SLR_ANGLE)
     page.get_by_label("Reproduces leg symptoms, right").check()
@@ -180,6 +186,7 @@ def completed_assessment_shows_the_exam(page, journey) -> None:
             positive = (code, side) in {("thomas", "left"), ("slr", "right")}
             assert ("Positive" if positive else "Negative") in special[label][index], (code, side, special[label])
     assert "iliopsoas" in special["Thomas test"][0]
+    assert "rectus femoris" in special["Thomas test"][0]
     assert f"angle {SLR_ANGLE}°" in special["Straight-leg raise"][1]
     assert "reproduces leg symptoms" in special["Straight-leg raise"][1]
     running = record.get_by_role("region", name="Running form").inner_text()
@@ -191,6 +198,7 @@ def completed_assessment_shows_the_exam(page, journey) -> None:
     assert f"Not tested at this visit\nLeg length: {LEG_LENGTH_REASON}" in found
     for expected in [
         "Hip flexor tightness – left",
+        "Rectus femoris tightness – left",
         "Reduced hip extension – left",
         "Positive neural tension test – right",
         "FMS hurdle step asymmetry",
@@ -209,18 +217,19 @@ def _rows(region) -> dict[str, list[str]]:
 
 
 def clinician_adds_a_finding(page, journey) -> None:
-    """Step 3: a finding of the clinician's own, with its side and reason."""
+    """Step 3: a condition from the list, with its side and reason."""
     label, side, reason = FINDING
     page.get_by_text("Add a finding", exact=True).click()
     form = page.locator("form[action$='/findings/add/']")
-    form.get_by_label("Finding").fill(label)
+    form.get_by_label("Condition").select_option(label=f"{label} / greater trochanteric pain syndrome (GTPS)")
     form.get_by_label("Side").select_option(side)
     form.get_by_label("Why add it?").fill(reason)
     form.get_by_role("button", name="Add finding").click()
     page.wait_for_load_state()
     found = _region(page, "Findings")
-    assert label in found
+    assert f"{label} / greater trochanteric pain syndrome (GTPS) – right" in found
     assert "(added by Dana Lead)" in found
+    assert "not used by the rules" not in found
     journey.screenshot(page, "04-finding-added")
 
 
@@ -234,6 +243,9 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
     excluded = _region(page, "Left out by contraindications")
     assert "Lumbar spine manipulation (HVLA thrust): An urgent red flag is open" in excluded
     assert "cannot be overridden" in excluded
+    # The condition the clinician added drafts its programme and applies its contraindications.
+    assert page.get_by_role("article", name="Side-lying hip abduction").count() == 1
+    assert "Standing ITB stretch: Gluteal tendinopathy" in excluded
     name, reason = OVERRIDE
     plan_url = page.url
     journey.check(page, "05-plan-draft")
@@ -252,6 +264,9 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
     record_clearance(page, journey, episode)
 
     page.goto(plan_url)
+    # The draft follows the episode's flags as they stand: cleared, the referral and the block go.
+    assert page.get_by_role("alert").filter(has_text="Referral").count() == 0
+    assert "An urgent red flag is open" not in _region(page, "Left out by contraindications")
     journey.screenshot(page, "09-plan-after-clearance")
     _press(page, "Sign the plan")  # every prong has an item: no reason for an empty one is asked
     assert page.get_by_role("heading", level=1).inner_text() == "Treatment plan, version 1"
@@ -263,7 +278,10 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
 
 def _add_from_library(page, name: str, override_reason: str) -> None:
     add = page.get_by_role("region", name="Add from the library")
-    add.get_by_label("Add from the library").select_option(label=name)
+    # The option also says whether the item is contraindicated: chosen by the item's name.
+    option = add.get_by_label("Add from the library").locator("option", has_text=name)
+    assert "contraindicated, needs a written reason" in option.inner_text()
+    add.get_by_label("Add from the library").select_option(option.get_attribute("value"))
     add.get_by_label("Reason for adding a contraindicated item").fill(override_reason)
     add.get_by_role("button", name="Add to plan").click()
     page.wait_for_load_state()
@@ -286,6 +304,10 @@ def record_clearance(page, journey, episode) -> None:
 def signed_version_shows_override_and_notes(page, journey, version: PlanVersion) -> None:
     """Step 5a: the signed version keeps the override reason and the notes for the clinician."""
     name, reason = OVERRIDE
+    flags = _region(page, "Red flags and contraindications")
+    assert "reflects the red flags and clearance at that time" in flags
+    # Signed after the clearance: no referral for it, and the thrust no longer blocked.
+    assert "An urgent red flag is open" not in flags
     overrides = _region(page, "Contraindications overridden")
     assert name in overrides
     assert f"Reason: {reason}" in overrides
@@ -370,6 +392,8 @@ def reassessment(page, journey, episode) -> None:
     _start_assessment(page, journey.url(f"/episodes/{episode.pk}/"), kind="Re-assessment", on=REASSESSMENT_DAY)
     page.get_by_label("Pain today (NPRS 0–10)").select_option("2")
     _fill_rom(page, ROM_LATER)
+    # Internal rotation measured seated this time (prone, the clinic default, at the first visit).
+    page.get_by_label("Hip internal rotation: position").select_option("seated")
     _fill_fms(page, FMS_LATER)
     for section in ("Leg length", "Special tests", "Running form"):
         _mark_not_tested(page, section, "Not needed at this check.")
@@ -401,6 +425,10 @@ def progress_shows_the_change(page, journey, episode) -> None:
             measure,
             cells,
         )
+    # Readings taken in different positions are not compared.
+    cells = rows["Hip internal rotation left"].split("\t")
+    assert cells[4] == "Not comparable", cells
+    assert "taken prone then seated: not comparable" in rows["Hip internal rotation left"]
     journey.check(page, "14-progress")
 
 
