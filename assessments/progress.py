@@ -8,7 +8,7 @@ gives NOT_COMPARABLE; impossible input raises ValueError.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -88,6 +88,24 @@ def _beyond(
     return Comparison(measure, baseline, current, difference, change, f"{within} {name} {plain(limit)}{unit}")
 
 
+@dataclass(frozen=True)
+class NotTested:
+    """Whether the section was marked "not tested" at the baseline and at the latest visit."""
+
+    baseline: bool = False
+    current: bool = False
+
+    def reason(self, missing: str) -> str:
+        """Why a value is absent: a section left untested is not a measurement that went missing."""
+        if self.baseline and self.current:
+            return "not tested at both visits"
+        if self.baseline:
+            return "not tested at baseline"
+        if self.current:
+            return "not tested at the latest visit"
+        return missing
+
+
 def _not_comparable(
     measure: str, baseline: int | Decimal | None, current: int | Decimal | None, reason: str
 ) -> Comparison:
@@ -150,6 +168,7 @@ def compare_rom(
     baseline_method: RomMethod,
     current_method: RomMethod,
     mdc: int | Decimal = THRESHOLD_DEFAULTS["rom_mdc_deg"],
+    not_tested: NotTested = NotTested(),
 ) -> Comparison:
     """Hip ROM (whole degrees) on one side; more range is better.
 
@@ -166,7 +185,7 @@ def compare_rom(
     limit = _threshold(mdc, "mdc")
     measure = f"hip_{motion}_{side}"
     if baseline is None or current is None:
-        return _not_comparable(measure, baseline, current, "a reading is missing")
+        return _not_comparable(measure, baseline, current, not_tested.reason("a reading is missing"))
     if difference := rom_method_difference(baseline_method, current_method):
         return Comparison(measure, baseline, current, None, Change.NOT_COMPARABLE, difference)
     return _beyond(measure, baseline, current, limit=limit, unit="°", name="MDC", higher_is_better=True)
@@ -192,7 +211,11 @@ def comparable_with_latest(
 
 
 def compare_fms_total(
-    baseline: int | None, current: int | None, *, mdc: int | Decimal = THRESHOLD_DEFAULTS["fms_total_mdc"]
+    baseline: int | None,
+    current: int | None,
+    *,
+    mdc: int | Decimal = THRESHOLD_DEFAULTS["fms_total_mdc"],
+    not_tested: NotTested = NotTested(),
 ) -> Comparison:
     """FMS composite (0-21); higher is better. Real only beyond the MDC95 of about 2.5 points (DOMAIN B1.4,
     S10 - secondary; the primary study was not identified), so with whole scores 3 points is the least change.
@@ -201,11 +224,13 @@ def compare_fms_total(
     current = _whole_in_range(current, "current", 0, FMS_MAX_COMPOSITE)
     limit = _threshold(mdc, "mdc")
     if baseline is None or current is None:
-        return _not_comparable("fms_composite", baseline, current, "a composite is missing")
+        return _not_comparable("fms_composite", baseline, current, not_tested.reason("a composite is missing"))
     return _beyond("fms_composite", baseline, current, limit=limit, unit=" points", name="MDC", higher_is_better=True)
 
 
-def compare_fms_test(code: str, baseline: int | None, current: int | None) -> Comparison:
+def compare_fms_test(
+    code: str, baseline: int | None, current: int | None, *, not_tested: NotTested = NotTested()
+) -> Comparison:
     """One FMS test's final score (0-3); higher is better.
 
     DOMAIN.md is silent on a change threshold for a single test: any change of the 0-3 ordinal score (one
@@ -217,7 +242,7 @@ def compare_fms_test(code: str, baseline: int | None, current: int | None) -> Co
     current = _whole_in_range(current, "current", 0, 3)
     measure = f"fms_{code}"
     if baseline is None or current is None:
-        return _not_comparable(measure, baseline, current, "a score is missing")
+        return _not_comparable(measure, baseline, current, not_tested.reason("a score is missing"))
     comparison = _beyond(measure, baseline, current, limit=0, unit="", name="", higher_is_better=True)
     rule = "any change of the 0-3 score counts" if comparison.change != Change.NO_CHANGE else "same score"
     return Comparison(measure, baseline, current, comparison.difference, comparison.change, rule)
@@ -228,6 +253,7 @@ def compare_leg_length(
     current_mm: int | None,
     *,
     tolerance_mm: int | Decimal = THRESHOLD_DEFAULTS["lld_normal_below_mm"],
+    not_tested: NotTested = NotTested(),
 ) -> Comparison:
     """Leg-length discrepancy in whole mm (a size, 0 or more); smaller is better.
 
@@ -241,7 +267,7 @@ def compare_leg_length(
     tolerance = _threshold(tolerance_mm, "tolerance_mm")
     measure = "leg_length_discrepancy"
     if baseline_mm is None or current_mm is None:
-        return _not_comparable(measure, baseline_mm, current_mm, "a measurement is missing")
+        return _not_comparable(measure, baseline_mm, current_mm, not_tested.reason("a measurement is missing"))
     difference = current_mm - baseline_mm
     if abs(difference) < tolerance:
         change, rule = Change.NO_CHANGE, f"change under the {plain(tolerance)} mm normal variation"
@@ -249,6 +275,24 @@ def compare_leg_length(
         change = Change.IMPROVED if difference < 0 else Change.WORSE
         rule = f"change of at least the {plain(tolerance)} mm normal variation"
     return Comparison(measure, baseline_mm, current_mm, difference, change, rule)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One outcome score and the day it describes: a visit's date, or the day an intake was submitted."""
+
+    instrument: str
+    day: datetime.date
+    source: str  # where it was read, as the page names it, e.g. "Intake, 3 Dec 2026"
+    value: Decimal
+    at_visit: bool  # measured at an assessment rather than answered in a questionnaire
+
+
+def in_day_order(readings: Iterable[Reading]) -> list[Reading]:
+    """The readings oldest first by the day they describe, whatever order they were entered in: visits
+    entered after the intake but dated before it come before it. On the same day the questionnaire comes
+    first, so the clinician's own measurement that day is the later reading."""
+    return sorted(readings, key=lambda reading: (reading.day, reading.at_visit))
 
 
 def _outcome_value(value: object, name: str, instrument: str) -> Decimal | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
@@ -300,22 +301,32 @@ def _lld(assessment: Assessment, limits) -> int | None:
     ).discrepancy_mm
 
 
-def _outcomes(episode: EpisodeOfCare, assessments: list[Assessment]) -> list[tuple[str, object, str, Decimal]]:
-    """(instrument, date, source label, value) for every scored outcome in the episode."""
+def _day_text(day: datetime.date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _outcomes(episode: EpisodeOfCare, assessments: list[Assessment]) -> list[progress.Reading]:
+    """Every scored outcome in the episode, in ``progress.in_day_order``."""
     points = []
     intake = getattr(episode, "intake", None)  # no intake: the reverse accessor raises AttributeError
     if intake is not None and intake.submitted_at:
         day = timezone.localdate(intake.submitted_at)
+        source = f"Intake, {_day_text(day)}"
         for score in intake.scores.filter(scored=True):
-            points.append((score.instrument, day, "Intake", score.value))
+            points.append(progress.Reading(score.instrument, day, source, score.value, at_visit=False))
     prefetch_related_objects(assessments, "outcome_scores")
     for assessment in assessments:
+        source = f"{assessment.get_kind_display()}, {_day_text(assessment.assessed_on)}"
         if assessment.pain_today is not None:
-            points.append(("nprs", assessment.assessed_on, str(assessment), Decimal(assessment.pain_today)))
+            points.append(
+                progress.Reading("nprs", assessment.assessed_on, source, Decimal(assessment.pain_today), at_visit=True)
+            )
         for score in assessment.outcome_scores.all():
             if score.scored:
-                points.append((score.instrument, assessment.assessed_on, str(assessment), score.value))
-    return sorted(points, key=lambda point: point[1])
+                points.append(
+                    progress.Reading(score.instrument, assessment.assessed_on, source, score.value, at_visit=True)
+                )
+    return progress.in_day_order(points)
 
 
 @dataclass(frozen=True)
@@ -323,7 +334,7 @@ class ProgressRecords:
     """What the progress page reads, loaded once for the comparisons and the charts."""
 
     assessments: list[Assessment]  # completed, in visit order, with their measurements
-    outcomes: list[tuple[str, object, str, Decimal]]
+    outcomes: list[progress.Reading]
     limits: dict
 
 
@@ -344,6 +355,10 @@ def comparisons(
         return first, None, []
     last = later[-1]
     limits = records.limits
+
+    def not_tested(section: str) -> progress.NotTested:
+        return progress.NotTested(baseline=section in first.not_tested, current=section in last.not_tested)
+
     rows: list[progress.Comparison] = []
     first_rom = {row.motion: row for row in first.rom.all()}
     for row in last.rom.all():
@@ -359,21 +374,37 @@ def comparisons(
                     baseline_method=_rom_method(first, before or row),
                     current_method=_rom_method(last, row),
                     mdc=limits["rom_mdc_deg"],
+                    not_tested=not_tested("rom"),
                 )
             )
     first_fms, last_fms = summary(first, limits).fms, summary(last, limits).fms
-    rows.append(progress.compare_fms_total(first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"]))
+    rows.append(
+        progress.compare_fms_total(
+            first_fms.composite, last_fms.composite, mdc=limits["fms_total_mdc"], not_tested=not_tested("fms")
+        )
+    )
     before_tests = first_fms.by_code
     for test in last_fms.tests:
-        rows.append(progress.compare_fms_test(test.code, before_tests[test.code].final, test.final))
+        rows.append(
+            progress.compare_fms_test(
+                test.code, before_tests[test.code].final, test.final, not_tested=not_tested("fms")
+            )
+        )
     rows.append(
-        progress.compare_leg_length(_lld(first, limits), _lld(last, limits), tolerance_mm=limits["lld_normal_below_mm"])
+        progress.compare_leg_length(
+            _lld(first, limits),
+            _lld(last, limits),
+            tolerance_mm=limits["lld_normal_below_mm"],
+            not_tested=not_tested("leg_length"),
+        )
     )
-    outcomes = records.outcomes
     for instrument in ("nprs", "odi", "lefs"):
-        values = [value for code, _, _, value in outcomes if code == instrument]
-        if len(values) >= 2:
-            rows.append(progress.compare_outcome(instrument, values[0], values[-1], **thresholds.mcid(limits)))
+        readings = [reading for reading in records.outcomes if reading.instrument == instrument]
+        if len(readings) >= 2:
+            before, now = readings[0], readings[-1]
+            row = progress.compare_outcome(instrument, before.value, now.value, **thresholds.mcid(limits))
+            # The readings need not be the two visits compared above (an intake can be older or newer).
+            rows.append(replace(row, rule=f"{row.rule}; {before.source} to {now.source}"))
     return first, last, rows
 
 
@@ -404,8 +435,8 @@ def chart_series(episode: EpisodeOfCare, records: ProgressRecords | None = None)
         (scoring.MOTION_LABELS[motion], left_out[motion]) for motion in scoring.MOTIONS if left_out.get(motion)
     ]
     outcomes: dict[str, list[tuple[object, Decimal]]] = {}
-    for instrument, day, _, value in records.outcomes:
-        outcomes.setdefault(instrument, []).append((day, value))
+    for reading in records.outcomes:
+        outcomes.setdefault(reading.instrument, []).append((reading.day, reading.value))
     limits = records.limits
     fms = [(assessment.assessed_on, summary(assessment, limits).fms) for assessment in series]
     return {"rom": rom, "rom_left_out": rom_left_out, "outcomes": outcomes, "fms": fms}

@@ -52,20 +52,29 @@ class MarkedChoiceField(forms.ModelChoiceField):
 
 
 class AddItemForm(text_input.Form):
-    intervention = MarkedChoiceField(queryset=Intervention.objects.none(), label="Add from the library")
+    intervention = MarkedChoiceField(
+        queryset=Intervention.objects.none(),
+        label="Add from the library",
+        error_messages={
+            "required": "Choose an item from the library.",
+            "invalid_choice": "Choose an item from your clinic's library.",
+        },
+    )
     override_reason = forms.CharField(
-        label="Reason for overriding a contraindication (only if the item was excluded)",
+        label="Reason for adding a contraindicated item (needed only for items marked contraindicated)",
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, clinic, marks: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["intervention"].queryset = Intervention.objects.filter(clinic=clinic, active=True).order_by(
             "prong", "name"
         )
-        self.fields["intervention"].marks = marks or {}
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        self.fields["intervention"].marks = marks
 
 
 class PlanSettingsForm(text_input.ModelForm):

@@ -197,6 +197,11 @@ def _edited(plan: TreatmentPlan) -> None:
     plan.save()
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _exclusions(plan: TreatmentPlan, intervention: Intervention) -> tuple[bool, list[rules.Excluded]]:
     """Whether the plan is blocked, and every contraindication that excludes ``intervention``
     for this patient now, whichever rule (or none) would choose it.
@@ -244,9 +249,10 @@ def item_add(*, actor: User, plan: TreatmentPlan, intervention: Intervention, ov
     override = override_text = ""
     if exclusions:
         if not override_reason.strip():
-            reasons = " ".join(entry.reason for entry in exclusions)
+            # Each reason is a sentence of its own: wrapping them in brackets doubled their full stops.
+            reasons = " ".join(dict.fromkeys(_sentence(entry.reason) for entry in exclusions))
             raise ValidationError(
-                {"override_reason": f"{intervention.name} is contraindicated ({reasons}). Give a reason."}
+                {"override_reason": f"{intervention.name} is contraindicated. {reasons} Give a reason."}
             )
         override = ",".join(entry.contraindication for entry in exclusions)[:60]
         override_text = " ".join(dict.fromkeys(entry.reason for entry in exclusions))

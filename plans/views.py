@@ -78,6 +78,19 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Plan details saved.")
                 return redirect("plan_detail", pk=plan.pk)
+    return _plan_page(request, plan, settings_form=settings_form, can_change=can_change)
+
+
+def _plan_page(
+    request: HttpRequest,
+    plan: TreatmentPlan,
+    *,
+    settings_form: PlanSettingsForm,
+    can_change: bool,
+    add_form: AddItemForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The draft page; ``add_form`` is a refused add-item form, shown again with what was chosen and typed."""
     audit.record_read(actor=request.user, action=audit.Read.PLAN_VIEWED, obj=plan)
     items = list(plan.items.select_related("intervention", "override_by").order_by("prong", "order", "id"))
     prongs = [
@@ -93,6 +106,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contraindicated = selectors.contraindicated_for(plan, lib)
     in_plan = {item.intervention.key for item in items if item.intervention}
     proposed = {entry["intervention"] for entry in plan.excluded}
+    if add_form is None:
+        add_form = AddItemForm(clinic=clinic)
+    add_form.set_marks(rules.add_item_marks(contraindicated, rules.clinicians_choice_only(lib)))
     return render(
         request,
         "plans/plan_detail.html",
@@ -108,12 +124,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contraindicated": [
                 (entry, entry.intervention in in_plan, entry.intervention in proposed) for entry in contraindicated
             ],
-            "add_form": AddItemForm(
-                clinic=clinic, marks=rules.add_item_marks(contraindicated, rules.clinicians_choice_only(lib))
-            ),
+            "add_form": add_form,
             "versions": plan.versions.select_related("signed_by"),
             "can_change": can_change,
         },
+        status=status,
     )
 
 
@@ -157,12 +172,19 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             item = services.item_add(actor=request.user, plan=plan, **form.cleaned_data)
         except ValidationError as error:
-            _messages_from(request, error)
+            form.add_error(None, error)
         else:
             messages.success(request, f"{item.name} added.")
-    else:
-        messages.error(request, "Choose an item from the library.")
-    return redirect("plan_detail", pk=plan.pk)
+            return redirect("plan_detail", pk=plan.pk)
+    # Shown again rather than redirected, so the choice and the reason typed are not lost.
+    return _plan_page(
+        request,
+        plan,
+        settings_form=PlanSettingsForm(instance=TreatmentPlan.objects.get(pk=plan.pk), prefix="plan"),
+        can_change=True,
+        add_form=form,
+        status=400,
+    )
 
 
 @login_required

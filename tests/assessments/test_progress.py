@@ -10,6 +10,8 @@ import pytest
 from assessments.progress import (
     Change,
     Comparison,
+    NotTested,
+    Reading,
     RomMethod,
     comparable_with_latest,
     compare_fms_test,
@@ -17,6 +19,7 @@ from assessments.progress import (
     compare_leg_length,
     compare_outcome,
     compare_rom,
+    in_day_order,
     rom_method_difference,
 )
 
@@ -301,6 +304,35 @@ def test_compare_leg_length_missing(baseline, current):
 
 
 @pytest.mark.parametrize(
+    ("compare", "not_tested", "rule"),
+    [
+        (lambda nt: compare_leg_length(None, 10, not_tested=nt), NotTested(baseline=True), "not tested at baseline"),
+        (
+            lambda nt: compare_leg_length(10, None, not_tested=nt),
+            NotTested(current=True),
+            "not tested at the latest visit",
+        ),
+        (
+            lambda nt: compare_leg_length(None, None, not_tested=nt),
+            NotTested(baseline=True, current=True),
+            "not tested at both visits",
+        ),
+        (lambda nt: compare_leg_length(None, 10, not_tested=nt), NotTested(), "a measurement is missing"),
+        (lambda nt: compare_fms_total(None, 14, not_tested=nt), NotTested(baseline=True), "not tested at baseline"),
+        (lambda nt: compare_fms_total(14, None, not_tested=nt), NotTested(), "a composite is missing"),
+        (
+            lambda nt: compare_fms_test("deep_squat", 2, None, not_tested=nt),
+            NotTested(current=True),
+            "not tested at the latest visit",
+        ),
+    ],
+)
+def test_a_section_not_tested_is_not_called_missing(compare, not_tested, rule):
+    result = compare(not_tested)
+    assert (result.change, result.rule) == (NOT_COMPARABLE, f"not comparable: {rule}")
+
+
+@pytest.mark.parametrize(
     ("baseline", "current", "kwargs"), [(-1, 5, {}), (5, 5.0, {}), (5, True, {}), (5, 6, {"tolerance_mm": -1})]
 )
 def test_compare_leg_length_refuses(baseline, current, kwargs):
@@ -394,3 +426,28 @@ def test_compare_outcome_missing(baseline, current):
 def test_compare_outcome_refuses(instrument, baseline, current, kwargs):
     with pytest.raises(ValueError):  # noqa: PT011
         compare_outcome(instrument, baseline, current, **kwargs)
+
+
+# --- Outcome readings in the order of the days they describe ------------------------------------------------
+
+
+def _reading(day: int, at_visit: bool, value: int = 5) -> Reading:
+    source = "visit" if at_visit else "intake"
+    return Reading("nprs", datetime.date(2026, 11, day), f"{source} {day}", D(value), at_visit=at_visit)
+
+
+@pytest.mark.parametrize(
+    ("readings", "order"),
+    [
+        # Visits dated before an intake submitted later (entered afterwards): the intake is the newest.
+        ([_reading(20, False), _reading(1, True), _reading(15, True)], ["visit 1", "visit 15", "intake 20"]),
+        # The usual case: the intake before the visits.
+        ([_reading(1, False), _reading(3, True), _reading(20, True)], ["intake 1", "visit 3", "visit 20"]),
+        # The same day: the clinician's measurement is the later one, in whatever order they were given.
+        ([_reading(15, True), _reading(15, False), _reading(1, True)], ["visit 1", "intake 15", "visit 15"]),
+        ([_reading(1, True), _reading(1, False)], ["intake 1", "visit 1"]),
+        ([], []),
+    ],
+)
+def test_outcome_readings_are_in_the_order_of_the_days_they_describe(readings, order):
+    assert [reading.source for reading in in_day_order(readings)] == order

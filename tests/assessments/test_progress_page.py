@@ -189,6 +189,50 @@ def test_nprs_baseline_comes_from_the_intake_score_when_there_is_one(as_clinicia
     assert nprs[3] == "Improved"  # 8 -> 5: 3 points, beyond the MCID of 2
 
 
+def _intake_submitted(episode, day: datetime.date, nprs: int) -> None:
+    """An intake submitted at noon, clinic time, on ``day``."""
+    zone = episode.patient.clinic.zone
+    noon = datetime.datetime.combine(day, datetime.time(12), tzinfo=zone)
+    intake = Intake.objects.create(episode=episode, status=IntakeStatus.SUBMITTED, submitted_at=noon)
+    QuestionnaireScore.objects.create(
+        intake=intake,
+        instrument="nprs",
+        version="own wording v1",
+        display=f"{nprs} / 10",
+        value=nprs,
+        items_answered=3,
+        items_total=3,
+        complete=True,
+        scored=True,
+    )
+
+
+def test_an_intake_submitted_after_the_visits_is_the_newest_pain_reading_and_says_so(as_clinician, episode):
+    """Past visits entered after the online intake: the dates decide, so the intake submitted after the
+    re-assessment is "now", and the row names the readings compared."""
+    baseline = AssessmentFactory(episode=episode, exam={"pain_today": 5})
+    later = AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "pain_today": 2})
+    _intake_submitted(episode, later.assessed_on + datetime.timedelta(days=3), nprs=5)
+
+    nprs = _rows(_progress(as_clinician, episode))["NPRS"]
+
+    assert nprs[:4] == ["5", "5", "0", "No change"]
+    day = later.assessed_on + datetime.timedelta(days=3)
+    first = baseline.assessed_on
+    assert nprs[4].endswith(f"; Initial evaluation, {first.day} {first:%b %Y} to Intake, {day.day} {day:%b %Y}")
+
+
+def test_on_the_intakes_day_the_reassessments_own_pain_reading_is_now(as_clinician, episode):
+    AssessmentFactory(episode=episode, exam={"pain_today": 5})
+    later = AssessmentFactory(episode=episode, kind="reassessment", exam={**BETTER, "pain_today": 2})
+    _intake_submitted(episode, later.assessed_on, nprs=5)
+
+    nprs = _rows(_progress(as_clinician, episode))["NPRS"]
+
+    assert nprs[:4] == ["5", "2", "-3", "Improved"]
+    assert nprs[4].endswith(f"to Re-assessment, {later.assessed_on.day} {later.assessed_on:%b %Y}")
+
+
 def test_leg_length_change_is_compared(as_clinician, episode):
     AssessmentFactory(episode=episode)
     AssessmentFactory(
@@ -200,6 +244,33 @@ def test_leg_length_change_is_compared(as_clinician, episode):
     rows = _rows(_progress(as_clinician, episode))
 
     assert rows["Leg length discrepancy"][:4] == ["12", "2", "-10", "Improved"]
+
+
+LEG_LENGTH_NOT_TESTED = {
+    "true_left_cm": None,
+    "true_right_cm": None,
+    "apparent_left_cm": None,
+    "apparent_right_cm": None,
+    "leg_length_not_tested": True,
+    "leg_length_not_tested_reason": "Tape measure missing",
+}
+
+
+@pytest.mark.parametrize(
+    ("baseline", "latest", "rule"),
+    [
+        (LEG_LENGTH_NOT_TESTED, {}, "not comparable: not tested at baseline"),
+        ({}, LEG_LENGTH_NOT_TESTED, "not comparable: not tested at the latest visit"),
+        (LEG_LENGTH_NOT_TESTED, LEG_LENGTH_NOT_TESTED, "not comparable: not tested at both visits"),
+    ],
+)
+def test_leg_length_not_tested_says_so_rather_than_missing(as_clinician, episode, baseline, latest, rule):
+    AssessmentFactory(episode=episode, exam=baseline)
+    AssessmentFactory(episode=episode, kind="reassessment", exam=latest)
+
+    row = _rows(_progress(as_clinician, episode))["Leg length discrepancy"]
+
+    assert row[3:] == ["Not comparable", rule]
 
 
 def test_page_shows_three_accessible_svg_charts(as_clinician, episode):

@@ -253,9 +253,12 @@ def draft_override_clear_and_sign(page, journey, episode) -> PlanVersion:
     # The stretch is not among the items left out (no rule chose it), but the positive SLR
     # contraindicates it: added without a reason, it is refused and the reason asked for.
     _add_from_library(page, name, "")
-    assert f"{name} is contraindicated" in page.locator(".messages").inner_text()
+    add = page.get_by_role("region", name="Add from the library")
+    # Refused, the form keeps the choice and says what is needed beside the reason field.
+    assert name in add.get_by_label("Add from the library").locator("option:checked").inner_text()
+    assert f"{name} is contraindicated" in add.locator("#id_override_reason_errors").inner_text()
     assert page.get_by_role("article", name=name).count() == 0
-    journey.screenshot(page, "06-plan-item-needs-a-reason")
+    journey.check(page, "06-plan-item-needs-a-reason")
     _add_from_library(page, name, reason)
     item = page.get_by_role("article", name=name)
     assert f"Contraindication overridden: {reason}" in item.inner_text()
@@ -282,7 +285,7 @@ def _add_from_library(page, name: str, override_reason: str) -> None:
     option = add.get_by_label("Add from the library").locator("option", has_text=name)
     assert "contraindicated, needs a written reason" in option.inner_text()
     add.get_by_label("Add from the library").select_option(option.get_attribute("value"))
-    add.locator("textarea[name=override_reason]").fill(override_reason)
+    add.get_by_label("Reason for adding a contraindicated item").fill(override_reason)
     add.get_by_role("button", name="Add to plan").click()
     page.wait_for_load_state()
 

@@ -129,6 +129,16 @@ def section(html: str, labelled_by: str) -> str:
     return match.group(0)
 
 
+def add_form_errors(html: str) -> dict[str, str]:
+    """The errors the "Add from the library" form shows beside its fields: field id -> text."""
+    return {
+        field: text_of(text)
+        for field, text in re.findall(
+            r'<p class="field-error" id="id_(\w+)_errors">(.*?)</p>', section(html, "add-h"), re.S
+        )
+    }
+
+
 def article(html: str, item: PlanItem) -> str:
     """One item's block on the plan page."""
     match = re.search(rf'<article class="plan-item" aria-labelledby="item-{item.pk}">.*?</article>', html, re.S)

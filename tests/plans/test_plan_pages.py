@@ -4,7 +4,10 @@ override; who may see what; bad input; audit rows; query counts."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +21,7 @@ from tests.factories import AssessmentFactory, EpisodeFactory, PatientFactory, P
 from tests.html_forms import form_data
 from tests.plans.helpers import (
     NO_NEURAL_TENSION,
+    add_form_errors,
     article,
     audit_rows,
     draft,
@@ -202,13 +206,13 @@ def test_neural_tension_hamstring_stretch_needs_a_reason_to_be_added(as_clinicia
     whether or not a rule picked it for this plan."""
     hamstring = _intervention(clinic, "hamstring-stretch")
 
-    response = _add(as_clinician, plan, hamstring, follow=True)
+    response = _add(as_clinician, plan, hamstring)
 
+    assert response.status_code == 400
     assert "hamstring-stretch" not in item_keys(plan)
-    assert any(
-        "Lying hamstring stretch" in message and "reason" in message.lower()
-        for message in page_messages(response.content.decode())
-    ), page_messages(response.content.decode())
+    error = add_form_errors(response.content.decode())["override_reason"]
+    assert error.startswith("Lying hamstring stretch is contraindicated")
+    assert "reason" in error.lower()
 
     _add(as_clinician, plan, hamstring, "Symptoms centralised; gentle stretch only")
 
@@ -239,12 +243,11 @@ def test_excluded_stretch_is_listed_and_kept_only_with_a_written_reason(as_clini
     assert "may be overridden with a reason" in excluded
 
     for reason in ("", "   "):
-        response = _add(as_clinician, plan, hamstring, reason, follow=True)
+        response = _add(as_clinician, plan, hamstring, reason)
         assert "hamstring-stretch" not in item_keys(plan)
-        assert any(
-            message.startswith("Lying hamstring stretch is contraindicated") and message.endswith("Give a reason.")
-            for message in page_messages(response.content.decode())
-        )
+        error = add_form_errors(response.content.decode())["override_reason"]
+        assert error.startswith("Lying hamstring stretch is contraindicated")
+        assert error.endswith("Give a reason.")
     assert not AuditEvent.objects.filter(action="plan.contraindication_overridden").exists()
 
     response = _add(as_clinician, plan, hamstring, "  Leg symptoms settled; gentle, short holds only  ", follow=True)
@@ -260,6 +263,78 @@ def test_excluded_stretch_is_listed_and_kept_only_with_a_written_reason(as_clini
     assert "Contraindication overridden: Leg symptoms settled; gentle, short holds only" in block
 
 
+def test_a_refused_add_keeps_the_choice_and_shows_the_error_beside_the_reason(as_clinician, clinic, plan):
+    """Refused for want of a reason, the form comes back with the item still chosen, the error beside the
+    reason field and the other forms on the page still posting to their own addresses."""
+    hamstring = _intervention(clinic, "hamstring-stretch")
+    before = sorted(plan.items.values_list("id", flat=True))
+
+    response = _add(as_clinician, plan, hamstring, "   ")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    add = section(html, "add-h")
+    assert re.search(rf'<option value="{hamstring.pk}" selected>', add), "the chosen item is not kept"
+    assert "contraindicated, needs a written reason" in text_of(add)
+    assert add_form_errors(html) == {
+        "override_reason": (
+            "Lying hamstring stretch is contraindicated. Positive SLR / slump or radicular leg pain: tensioning an "
+            "irritated nerve can increase radiating symptoms; use gentle nerve glides instead (weak evidence; the "
+            "clinic's method: stretching the hamstring aggravates sciatica). Give a reason."
+        )
+    }
+    assert 'href="#id_override_reason"' in html
+    assert f'<form method="post" action="/plans/{plan.pk}/" novalidate>' in section(html, "settings-h")
+    assert sorted(plan.items.values_list("id", flat=True)) == before
+
+
+def test_a_refused_add_keeps_the_typed_reason(as_clinician, clinic, assessment):
+    """A hard exclusion refuses the item whatever the reason: the reason typed stays in the form."""
+    red_flag(assessment.episode, code="cancer_history", tier="urgent", label="History of cancer")
+    plan = PlanFactory(assessment=assessment)
+    thrust = _intervention(clinic, "lumbar-hvla-thrust")
+
+    response = _add(as_clinician, plan, thrust, "Patient asks & it helped before")
+
+    add = section(response.content.decode(), "add-h")
+    assert re.search(rf'<option value="{thrust.pk}" selected>', add)
+    assert re.search(r">\s*Patient asks &amp; it helped before</textarea>", add)
+    assert add_form_errors(response.content.decode())["intervention"].startswith(f"{thrust.name} cannot be added")
+
+
+def test_the_reason_field_says_it_is_for_any_contraindicated_item(as_clinician, plan):
+    add = text_of(section(_html(as_clinician, plan), "add-h"))
+
+    assert "Reason for adding a contraindicated item (needed only for items marked contraindicated)" in add
+    assert "excluded" not in add
+
+
+@pytest.mark.parametrize(
+    ("reasons", "expected"),
+    [
+        (["Ends with a bracket (weak)."], "Cat-cow is contraindicated. Ends with a bracket (weak). Give a reason."),
+        (["No full stop"], "Cat-cow is contraindicated. No full stop. Give a reason."),
+        (["Asks? ", "Asks? "], "Cat-cow is contraindicated. Asks? Give a reason."),
+        (["One.", "Two (S1)"], "Cat-cow is contraindicated. One. Two (S1). Give a reason."),
+    ],
+)
+def test_the_missing_reason_message_has_no_doubled_punctuation(clinician, clinic, plan, reasons, expected):
+    for number, reason in enumerate(reasons):
+        Contraindication.objects.create(
+            clinic=clinic,
+            key=f"test-{number}",
+            name=f"Test {number}",
+            when_findings=["neural_tension_positive"],
+            excludes_tags=["flexion"],
+            hard=False,
+            reason=reason,
+        )
+    with pytest.raises(ValidationError) as refused:
+        services.item_add(actor=clinician, plan=plan, intervention=_intervention(clinic, "cat-cow"))
+
+    assert refused.value.message_dict == {"override_reason": [expected]}
+
+
 @pytest.mark.parametrize("key", sorted(THRUSTS))
 def test_hard_excluded_thrust_cannot_be_added_even_with_a_reason(as_clinician, clinic, episode, key):
     assessment = AssessmentFactory(episode=episode, exam=NO_NEURAL_TENSION)
@@ -268,10 +343,9 @@ def test_hard_excluded_thrust_cannot_be_added_even_with_a_reason(as_clinician, c
     thrust = _intervention(clinic, key)
 
     for reason in ("", "The patient asks for it"):
-        response = _add(as_clinician, plan, thrust, reason, follow=True)
-        assert any(
-            message.startswith(f"{thrust.name} cannot be added") for message in page_messages(response.content.decode())
-        ), page_messages(response.content.decode())
+        response = _add(as_clinician, plan, thrust, reason)
+        errors = add_form_errors(response.content.decode())
+        assert errors["intervention"].startswith(f"{thrust.name} cannot be added"), errors
 
     assert not item_keys(plan) & THRUSTS
     assert not AuditEvent.objects.filter(action__in=["plan.item_added", "plan.contraindication_overridden"]).exists()
@@ -296,10 +370,10 @@ def test_one_hard_exclusion_blocks_an_item_a_soft_one_also_excludes(as_clinician
         if entry["intervention"] == "lumbopelvic-thrust"
     ] == [("radicular-thrust-relative", False), ("no-si-thrust", True)]
 
-    response = _add(as_clinician, plan, _intervention(clinic, "lumbopelvic-thrust"), "Reasoned override", follow=True)
+    response = _add(as_clinician, plan, _intervention(clinic, "lumbopelvic-thrust"), "Reasoned override")
 
     assert "lumbopelvic-thrust" not in item_keys(plan)
-    assert any("cannot be added" in message for message in page_messages(response.content.decode()))
+    assert "cannot be added" in add_form_errors(response.content.decode())["intervention"]
 
 
 def test_adding_an_item_that_nothing_excludes(as_clinician, clinician, clinic, plan):
@@ -314,8 +388,8 @@ def test_adding_an_item_that_nothing_excludes(as_clinician, clinician, clinic, p
     assert item.dosage_text == cat_cow.dosage_text
     assert [row.actor for row in audit_rows("plan.item_added", item)] == [clinician]
 
-    again = _add(as_clinician, plan, cat_cow, follow=True)
-    assert "Cat-cow is already in the plan." in page_messages(again.content.decode())
+    again = _add(as_clinician, plan, cat_cow)
+    assert add_form_errors(again.content.decode()) == {"intervention": "Cat-cow is already in the plan."}
     assert plan.items.filter(intervention=cat_cow).count() == 1
 
 
@@ -329,10 +403,11 @@ def test_adding_an_unknown_intervention_is_refused(as_clinician, clinic, other_c
         value = str(_intervention(clinic, "cat-cow").pk)
     before = sorted(plan.items.values_list("id", flat=True))
 
-    response = as_clinician.post(f"/plans/{plan.pk}/items/add/", {"intervention": value}, follow=True)
+    response = as_clinician.post(f"/plans/{plan.pk}/items/add/", {"intervention": value})
 
-    assert response.status_code == 200
-    assert "Choose an item from the library." in page_messages(response.content.decode())
+    assert response.status_code == 400
+    (error,) = add_form_errors(response.content.decode()).values()
+    assert error in {"Choose an item from the library.", "Choose an item from your clinic's library."}
     assert sorted(plan.items.values_list("id", flat=True)) == before
 
 
