@@ -27,36 +27,16 @@ import platform
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+import embedded
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 HOME_EXERCISES = ("glute-bridge", "clamshell", "hip-flexor-stretch")
 CLINIC_TREATMENTS = ("lumbopelvic-thrust", "gluteal-piriformis-release")
-
-
-def _django(var_dir: Path) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-        VAR_DIR=str(var_dir),
-        MEDIA_ROOT=str(var_dir / "media"),
-        DEBUG="true",
-        CELERY_TASK_ALWAYS_EAGER="true",
-        EMAIL_URL="memorymail://",
-        LOG_LEVEL="WARNING",
-    )
-    for variable in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(variable, None)
-    sys.path.insert(0, str(REPOSITORY))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _signed_handout():
@@ -116,7 +96,7 @@ def main() -> None:
 
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-handouts-"))
     try:
-        _django(var_dir)
+        embedded.setup(var_dir)
         from weasyprint import HTML
         from weasyprint import __version__ as weasyprint_version
 

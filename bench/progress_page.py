@@ -29,36 +29,15 @@ import platform
 import pstats
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import embedded
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 VISITS = 6
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
-
-
-def _django(var_dir: Path) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-        VAR_DIR=str(var_dir),
-        MEDIA_ROOT=str(var_dir / "media"),
-        DEBUG="true",
-        ALLOWED_HOSTS="testserver",
-        CELERY_TASK_ALWAYS_EAGER="true",
-        EMAIL_URL="memorymail://",
-        LOG_LEVEL="WARNING",
-    )
-    for variable in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(variable, None)
-    sys.path.insert(0, str(REPOSITORY))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _seeded_episode():
@@ -129,7 +108,7 @@ def main() -> None:
 
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-progress-"))
     try:
-        _django(var_dir)
+        embedded.setup(var_dir, ALLOWED_HOSTS="testserver")
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
