@@ -134,9 +134,14 @@ class PlanSerializer(ScopedModelSerializer):
     missing_prong_reasons = serializers.DictField(child=serializers.CharField(max_length=500), required=False)
 
     def _screen(self, plan: TreatmentPlan) -> selectors.Screen:
+        # A page of plans is one clinic's: its library is read once for the page, not once per plan.
         screens = self.context.setdefault("screens", {})
+        libraries = self.context.setdefault("libraries", {})
         if plan.pk not in screens:
-            screens[plan.pk] = selectors.screen(plan)
+            clinic = plan.episode.patient.clinic
+            if clinic.pk not in libraries:
+                libraries[clinic.pk] = selectors.library_for(clinic)
+            screens[plan.pk] = selectors.screen(plan, libraries[clinic.pk])
         return screens[plan.pk]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -158,15 +158,24 @@ class Screen:
     blocked: bool  # an emergency red flag is open
     referrals: tuple[str, ...]
     excluded: tuple[dict, ...]  # as ``excluded_rows``
+    # Every item of the clinic's active library these facts contraindicate, chosen by a rule or not.
+    contraindicated: tuple[rules.Contraindicated, ...]
 
 
-def screen(plan: TreatmentPlan) -> Screen:
+def screen(plan: TreatmentPlan, lib: rules.Library | None = None) -> Screen:
     """The referrals and exclusions a plan's page, the API and signing show: computed when asked, never stored
-    with the draft, since red flags are raised and cleared on the episode after a plan is drafted."""
-    lib = library_for(plan.episode.patient.clinic)
+    with the draft, since red flags are raised and cleared on the episode after a plan is drafted. One reading
+    of the facts and of the library (``lib``, when the caller has it already) serves both the rules' screening
+    and the list of contraindicated items."""
+    lib = lib or library_for(plan.episode.patient.clinic)
     facts = _conditions(plan.assessment, intake_selectors.planning_facts(plan.episode))
     draft = rules.generate(library=lib, baseline=rules.BaselineFacts(), **facts)
-    return Screen(blocked=draft.blocked, referrals=draft.referrals, excluded=tuple(excluded_rows(draft, lib)))
+    return Screen(
+        blocked=draft.blocked,
+        referrals=draft.referrals,
+        excluded=tuple(excluded_rows(draft, lib)),
+        contraindicated=rules.contraindicated(findings=facts["findings"], red_flags=facts["red_flags"], library=lib),
+    )
 
 
 def thresholds_for_goals(clinic) -> dict[str, Decimal]:
@@ -176,12 +185,6 @@ def thresholds_for_goals(clinic) -> dict[str, Decimal]:
         "rom_mdc_deg": values["rom_mdc_deg"],
         "fms_low_composite": values["fms_low_composite"],
     }
-
-
-def contraindicated_for(plan: TreatmentPlan, lib: rules.Library) -> tuple[rules.Contraindicated, ...]:
-    """Every item of the clinic's active library the plan's current facts contraindicate."""
-    facts = facts_for(plan.assessment)
-    return rules.contraindicated(findings=facts["findings"], red_flags=facts["red_flags"], library=lib)
 
 
 def current_version(plan: TreatmentPlan):

@@ -103,12 +103,12 @@ def _plan_page(
     ]
     clinic = plan.episode.patient.clinic
     lib = selectors.library_for(clinic)
-    contraindicated = selectors.contraindicated_for(plan, lib)
+    screen = selectors.screen(plan, lib)
     in_plan = {item.intervention.key for item in items if item.intervention}
     proposed = {entry["intervention"] for entry in plan.excluded}
     if add_form is None:
         add_form = AddItemForm(clinic=clinic)
-    add_form.set_marks(rules.add_item_marks(contraindicated, rules.clinicians_choice_only(lib)))
+    add_form.set_marks(rules.add_item_marks(screen.contraindicated, rules.clinicians_choice_only(lib)))
     return render(
         request,
         "plans/plan_detail.html",
@@ -117,12 +117,13 @@ def _plan_page(
             "episode": plan.episode,
             "patient": plan.episode.patient,
             "prongs": prongs,
-            "screen": selectors.screen(plan),
+            "screen": screen,
             "own_words_findings": assessment_selectors.own_words_findings(plan.assessment),
             "missing": [library.PRONG_LABELS[prong] for prong in services.missing_prongs(plan)],
             "settings_form": settings_form,
             "contraindicated": [
-                (entry, entry.intervention in in_plan, entry.intervention in proposed) for entry in contraindicated
+                (entry, entry.intervention in in_plan, entry.intervention in proposed)
+                for entry in screen.contraindicated
             ],
             "add_form": add_form,
             "versions": plan.versions.select_related("signed_by"),

@@ -5,13 +5,15 @@ adding from the library, signing and reading versions. Clinicians of the clinic 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AuditEvent
 from plans import library, services
 from plans.models import Intervention, PlanItem, TreatmentPlan
 from tests.assessments.helpers import login
-from tests.factories import AssessmentFactory
+from tests.factories import AssessmentFactory, PlanFactory
 from tests.plans.helpers import (
     NO_NEURAL_TENSION,
     api_client,
@@ -473,3 +475,13 @@ def test_another_clinics_plan_visits_are_not_found(front_desk, foreign_episode):
 
     assert desk.get(f"/api/plan-visits/{other.pk}/").status_code == 404
     assert desk.get("/api/plan-visits/").data["count"] == 0
+
+
+def test_a_page_of_plans_reads_the_clinic_library_once(api, assessment):
+    for _ in range(3):
+        PlanFactory(assessment=assessment)
+    with CaptureQueriesContext(connection) as context:
+        response = api.get("/api/plans/")
+    assert response.status_code == 200
+    assert len(response.data["results"]) >= 3
+    assert sum('FROM "plans_contraindication"' in query["sql"] for query in context.captured_queries) == 1

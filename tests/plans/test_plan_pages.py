@@ -667,3 +667,17 @@ def test_other_patients_plans_do_not_leak_into_the_page(as_clinician, clinic, cl
     for item in other_plan.items.all():
         assert f'id="item-{item.pk}"' not in html
     assert html.count('class="plan-item"') == plan.items.count()
+
+
+def _reads_of(table: str, queries) -> int:
+    return sum(1 for query in queries if f'FROM "{table}"' in query["sql"])
+
+
+def test_plan_page_reads_the_library_and_the_intake_once(as_clinician, plan):
+    # The page's screening (referrals, exclusions) and its list of contraindicated items come from one
+    # reading of the facts and of the clinic's library, not one each.
+    with CaptureQueriesContext(connection) as context:
+        response = as_clinician.get(f"/plans/{plan.pk}/")
+    assert response.status_code == 200
+    assert _reads_of("plans_contraindication", context.captured_queries) == 1
+    assert _reads_of("intake_intake", context.captured_queries) == 1
