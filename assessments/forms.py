@@ -74,6 +74,26 @@ class StartAssessmentForm(text_input.Form):
         return _visit_date(self.cleaned_data["assessed_on"])
 
 
+def _start_form_key(episode_pk: int) -> str:
+    return f"start_assessment_form:{episode_pk}"
+
+
+def keep_start_form(request, episode_pk: int, form: StartAssessmentForm) -> None:
+    """Keep a refused start form's input for the episode page the clinician is sent back to."""
+    request.session[_start_form_key(episode_pk)] = {name: str(form[name].data or "")[:40] for name in form.fields}
+
+
+def start_form_for(request, episode_pk: int, initial: dict) -> StartAssessmentForm:
+    """The episode page's start form: the refused input once, bound so its errors show beside the fields;
+    else a blank form with ``initial``."""
+    kept = request.session.pop(_start_form_key(episode_pk), None)
+    if isinstance(kept, dict):
+        form = StartAssessmentForm(kept)
+        form.is_valid()
+        return form
+    return StartAssessmentForm(initial=initial)
+
+
 # --- Sections of the exam form ----------------------------------------------------------------------
 # Each section adds its fields to the page's form, checks what contradicts within it (a message on the
 # field concerned), reads its cleaned values into the typed value the service stores, and groups its

@@ -7,12 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from assessments import charts, finding_order, progress, selectors, services
-from assessments.forms import AddFindingForm, AssessmentForm, DismissFindingForm, StartAssessmentForm, initial_from
+from assessments.forms import (
+    AddFindingForm,
+    AssessmentForm,
+    DismissFindingForm,
+    StartAssessmentForm,
+    initial_from,
+    keep_start_form,
+)
 from clinic import access, audit, permissions
 
 CHANGE_LABELS = {
@@ -33,17 +41,17 @@ def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
 def assessment_start(request: HttpRequest, episode_pk: int) -> HttpResponse:
     episode = access.clinical_episode_for(request.user, episode_pk)
     form = StartAssessmentForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-        return redirect("episode_detail", pk=episode.pk)
-    try:
-        assessment = services.assessment_start(actor=request.user, episode=episode, **form.cleaned_data)
-    except ValidationError as error:
-        _errors_to_messages(request, error)
-        return redirect("episode_detail", pk=episode.pk)
-    return redirect("assessment_detail", pk=assessment.pk)
+    if form.is_valid():
+        try:
+            assessment = services.assessment_start(actor=request.user, episode=episode, **form.cleaned_data)
+        except ValidationError as error:
+            _errors_to_messages(request, error)
+        else:
+            return redirect("assessment_detail", pk=assessment.pk)
+    # Back to the episode page, where the start form shows what was typed with each error beside its field.
+    keep_start_form(request, episode.pk, form)
+    page = reverse("episode_detail", args=[episode.pk])
+    return redirect(f"{page}#start-assessment" if form.errors else page)
 
 
 @login_required

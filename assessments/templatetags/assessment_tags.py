@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 
-from assessments.forms import StartAssessmentForm
+from assessments.forms import start_form_for
 from assessments.models import AssessmentKind
 from clinic import permissions
 
@@ -24,11 +24,13 @@ def assessments_panel(context, episode):
         "assessments": assessments,
         "clinical": permissions.can_view_clinical(user, episode.patient),
         "can_start": permissions.can_change_clinical(user, episode.patient),
-        "start_form": StartAssessmentForm(
+        "start_form": start_form_for(
+            context["request"],
+            episode.pk,
             initial={
                 "kind": AssessmentKind.REASSESSMENT if has_initial else AssessmentKind.INITIAL,
                 "assessed_on": timezone.localdate(),
-            }
+            },
         ),
         "completed_count": sum(assessment.is_completed for assessment in assessments),
     }

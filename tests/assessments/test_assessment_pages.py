@@ -109,15 +109,33 @@ def test_reassessment_is_started_once_the_baseline_is_completed(as_clinician, ep
     assert reassessment.status == AssessmentStatus.DRAFT
 
 
-def test_start_with_a_future_visit_date_is_refused(as_clinician, episode):
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (days_ago(-3).isoformat(), "The visit date cannot be in the future."),
+        ("2025-02-30", "Enter a valid date."),
+        ("", "This field is required."),
+    ],
+    ids=["future", "impossible", "blank"],
+)
+def test_a_refused_visit_date_is_shown_beside_the_field_with_what_was_typed(as_clinician, episode, typed, message):
     response = as_clinician.post(
         f"/episodes/{episode.pk}/assessments/new/",
-        {"kind": "initial", "assessed_on": days_ago(-3).isoformat()},
+        {"kind": "reassessment", "assessed_on": typed},
         follow=True,
     )
 
-    assert "The visit date cannot be in the future." in page_messages(response.content.decode())
+    assert response.redirect_chain[-1][0] == f"/episodes/{episode.pk}/#start-assessment"
+    html = response.content.decode()
+    start_form = re.search(r'<form[^>]*id="start-assessment".*?</form>', html, re.S).group(0)
+    assert f'<p class="field-error" id="id_assessed_on_errors">{message}</p>' in start_form
+    if typed:
+        assert f'value="{typed}"' in start_form
+    assert re.search(r'value="reassessment"[^>]*checked', start_form)
     assert not episode.assessments.exists()
+    # Shown once: the page read again has the blank form back.
+    again = as_clinician.get(f"/episodes/{episode.pk}/").content.decode()
+    assert "field-error" not in re.search(r'<form[^>]*id="start-assessment".*?</form>', again, re.S).group(0)
 
 
 # --- Saving a draft ---------------------------------------------------------------------------------
