@@ -172,6 +172,7 @@ class IntakeSerializer(ScopedModelSerializer):
             "status",
             "submitted_at",
             "consent_name",
+            "consent_relationship",
             "consent_signed_at",
             "answers",
             "load_facts",

@@ -36,7 +36,7 @@ def _answers(rng: random.Random, patient, regions: list[str], red_flag: str | No
             "preferred_contact_channel": patient.preferred_contact_channel,
             "emergency_contact": "",
         },
-        "consent": {"agree": True, "signature": "Synthetic Demo Patient"},
+        "consent": {"agree": True, "signer": "patient", "signature": f"{patient.first_name} {patient.last_name}"},
         "complaint": {
             "regions": regions,
             "began": rng.choice([code for code, _ in forms.SINCE_CHOICES]),

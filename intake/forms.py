@@ -9,12 +9,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic import plausible_dates, text_input
 from clinic.models import ContactChannel
-from intake import instruments, rules
+from intake import consent, instruments, rules
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -81,10 +82,18 @@ class AboutForm(text_input.Form):
         return cleaned
 
 
+class Signer(models.TextChoices):
+    PATIENT = "patient", "I am the patient"
+    GUARDIAN = "guardian", "I am the patient's parent or guardian, signing for them"
+
+
 class ConsentForm(text_input.Form):
     agree = forms.BooleanField(
         label="I have read this and I agree",
         error_messages={"required": "Tick the box to agree, or contact the clinic if you have questions."},
+    )
+    signer = forms.ChoiceField(
+        label="Who is signing?", choices=Signer.choices, initial=Signer.PATIENT, widget=forms.RadioSelect
     )
     signature = forms.CharField(
         label="Type your full name to sign",
@@ -92,6 +101,33 @@ class ConsentForm(text_input.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": "Type your full name to sign."},
     )
+    relationship = forms.CharField(
+        label="Your relationship to the patient",
+        help_text="Only when signing for the patient, e.g. mother, father, legal guardian.",
+        max_length=60,
+        required=False,
+    )
+
+    def __init__(self, *args, patient_name: tuple[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient_name = patient_name
+
+    def clean(self):
+        cleaned = super().clean()
+        signer, signature = cleaned.get("signer"), cleaned.get("signature")
+        if signer == Signer.PATIENT and signature and self.patient_name:
+            first, last = self.patient_name
+            if not consent.signature_matches(signature, first_name=first, last_name=last):
+                self.add_error(
+                    "signature",
+                    f"Type your name as the clinic has it ({first} {last}). If you are signing for the patient "
+                    "as their parent or guardian, choose that above and type your own name.",
+                )
+        if signer == Signer.GUARDIAN and not cleaned.get("relationship", "").strip():
+            self.add_error("relationship", "Say how you are related to the patient, e.g. mother or legal guardian.")
+        if signer == Signer.PATIENT:
+            cleaned["relationship"] = ""
+        return cleaned
 
 
 ONSET_CHOICES = [("sudden", "Suddenly (I remember when it started)"), ("gradual", "Gradually, over days or weeks")]

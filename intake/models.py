@@ -30,6 +30,7 @@ class Intake(models.Model):
     # kept so that nothing entered is lost when they leave and come back.
     drafts = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     consent_name = models.CharField(max_length=150, blank=True)
+    consent_relationship = models.CharField(max_length=60, blank=True)
     consent_signed_at = models.DateTimeField(null=True, blank=True)
     consent_ip = models.GenericIPAddressField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)

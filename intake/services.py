@@ -114,9 +114,11 @@ def step_save(*, intake: Intake, step_code: str, answers: dict, client_ip: str |
         fields = ["answers", "drafts", "status", "updated_at"]
         if step_code == "consent":
             intake.consent_name = answers["signature"]
+            # Empty when the patient signed; a parent or guardian says how they are related.
+            intake.consent_relationship = answers.get("relationship", "")
             intake.consent_signed_at = timezone.now()
             intake.consent_ip = client_ip
-            fields += ["consent_name", "consent_signed_at", "consent_ip"]
+            fields += ["consent_name", "consent_relationship", "consent_signed_at", "consent_ip"]
         intake.save(update_fields=fields)
         audit.record(actor=None, action=f"intake.step_saved.{step_code}", obj=intake, changed_fields=answers.keys())
         if step_code == "red_flags":

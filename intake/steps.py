@@ -61,7 +61,12 @@ def _about_initial(intake: Intake) -> dict:
 def build_form(step: Step, intake: Intake, data=None) -> django_forms.Form:
     """The step's form: bound to ``data`` when posted, else to an unfinished draft, else
     filled with the saved answers."""
-    kwargs = {"chosen": chosen_instruments(intake)} if step.form_class is forms.QuestionnaireForm else {}
+    kwargs = {}
+    if step.form_class is forms.QuestionnaireForm:
+        kwargs = {"chosen": chosen_instruments(intake)}
+    elif step.form_class is forms.ConsentForm:
+        patient = intake.episode.patient
+        kwargs = {"patient_name": (patient.first_name, patient.last_name)}
     if data is None and step.code in intake.drafts:
         data = MultiValueDict(intake.drafts[step.code])
     if data is not None:

@@ -273,7 +273,7 @@ def _build_side(key: str) -> Side:
     link = send_invitation(episode, actor=front_desk)
     answers = {
         "about": {"emergency_contact": text("emergency contact", "Sam Lakeshore")},
-        "consent": {"signature": text("signature", "Robin Lakeshore")},
+        "consent": {"signature": f"{patient.first_name} {patient.last_name}"},
         "complaint": {"onset_story": text("onset story", "Long run on a cambered road")},
         "running": {"shoes": text("shoes", "Daily trainers"), "goal_race": text("goal race", "Lakefront Half")},
         "daily": {"work": text("work", "Accountant")},

@@ -33,6 +33,7 @@ def test_patient_completes_the_intake_on_a_phone_in_two_sittings(journey):
     episode = EpisodeFactory(
         patient__clinic=clinician.clinic,
         patient__first_name="Robin",
+        patient__last_name="Example",
         patient__email="robin@example.test",
         patient__date_of_birth="1988-04-02",
         lead_clinician=clinician,
@@ -51,7 +52,13 @@ def test_patient_completes_the_intake_on_a_phone_in_two_sittings(journey):
     assert _heading(page) == "Consent"
     journey.check(page, "02-consent")
     page.get_by_label("I have read this and I agree").check()
-    page.get_by_label("Type your full name to sign").fill("Robin Example")
+    # Another name is not a signature: the step asks again, keeping the tick.
+    page.get_by_label("Type your full name to sign").fill("Mickey Mouse")
+    _continue(page)
+    assert _heading(page) == "Consent"
+    assert "Type your name as the clinic has it (Robin Example)" in page.locator(".field-error").first.inner_text()
+    assert page.get_by_label("I have read this and I agree").is_checked()
+    page.get_by_label("Type your full name to sign").fill("robin  example")
     _continue(page)
 
     # The complaint: tap the body picture, then answer the rest.

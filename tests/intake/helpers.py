@@ -11,7 +11,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from clinic import messaging
-from intake import rules, services
+from intake import rules, selectors, services
 from intake.instruments import LEFS, ODI
 from intake.models import IntakeInvitation
 from tests.html_forms import read_form
@@ -68,7 +68,7 @@ VALID = {
         "preferred_contact_channel": "email",
         "emergency_contact": "Sam Runner +1 312 555 0177",
     },
-    "consent": {"agree": "on", "signature": "Robin Runner"},
+    "consent": {"agree": "on", "signer": "patient", "signature": "Robin Runner"},
     "complaint": {
         "regions": ["low_back_left"],
         "began": "1_to_6_weeks",
@@ -109,6 +109,20 @@ def step_data(code: str, changes: dict | None = None) -> dict:
     return {name: value for name, value in data.items() if value is not None}
 
 
+def patient_signature(link: str) -> str:
+    """The name the patient of ``link`` signs the consent with: their own, as the clinic has it."""
+    invitation, _ = selectors.invitation_for_link(token_of(link))
+    patient = invitation.intake.episode.patient
+    return f"{patient.first_name} {patient.last_name}"
+
+
+def link_step_data(link: str, code: str, changes: dict | None = None) -> dict:
+    """``step_data`` for the patient of ``link``: the consent is signed with their name unless changed."""
+    if code == "consent":
+        changes = {"signature": patient_signature(link), **(changes or {})}
+    return step_data(code, changes)
+
+
 def post_step(client, link: str, code: str, data: dict, *, go: str = "next", **extra):
     return client.post(step_url(link, code), {**data, "go": go}, **extra)
 
@@ -123,7 +137,11 @@ def fill_steps(client, link: str, *, until: str | None = None, answers: dict | N
     for code in STEP_CODES:
         if code == (until or "review"):
             return
-        data = answers[code] if code == "questionnaires" and code in answers else step_data(code, answers.get(code))
+        data = (
+            answers[code]
+            if code == "questionnaires" and code in answers
+            else link_step_data(link, code, answers.get(code))
+        )
         response = post_step(client, link, code, data)
         assert response.status_code == 302 or is_emergency_page(response), (code, response.status_code)
 

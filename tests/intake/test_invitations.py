@@ -27,6 +27,7 @@ from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.intake.helpers import (
     last_link,
     latest_invitation,
+    link_step_data,
     post_step,
     send_invitation,
     step_data,
@@ -236,7 +237,7 @@ def test_resend_replaces_the_old_link_and_keeps_the_answers(
 ):
     old = send_invitation(episode, actor=front_desk)
     for code in ("about", "consent"):
-        assert post_step(client, old, code, step_data(code)).status_code == 302
+        assert post_step(client, old, code, link_step_data(old, code)).status_code == 302
 
     staff = _login(Client(), clinician)
     with django_capture_on_commit_callbacks(execute=True):

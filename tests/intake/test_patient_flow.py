@@ -29,6 +29,8 @@ from tests.intake.helpers import (
     field_errors,
     fill_steps,
     is_emergency_page,
+    link_step_data,
+    patient_signature,
     post_step,
     questionnaire_data,
     send_invitation,
@@ -95,7 +97,7 @@ def test_whole_intake_is_submitted_scored_and_locked(
     assert intake.submitted_at is not None
     assert set(intake.answers) == set(STEP_CODES) - {"review"}
     assert intake.drafts == {}
-    assert intake.consent_name == "Robin Runner"
+    assert intake.consent_name == patient_signature(link)
     assert intake.consent_signed_at is not None
     scores = {score.instrument: score for score in intake.scores.all()}
     assert set(scores) == {"nprs", "odi"}
@@ -344,7 +346,7 @@ def test_resume_on_another_device_at_the_first_unfinished_step_with_answers_show
     for code in ("about", "consent", "complaint"):
         page = other_device.get(step_url(link, code))
         assert page.status_code == 200
-        posted = step_data(code)
+        posted = link_step_data(link, code)
         assert shown_values(page.content.decode(), posted) == as_lists(posted), code
 
 
@@ -401,6 +403,15 @@ BAD_INPUT = [
     ),
     ("consent unticked", "consent", {"agree": None}, "agree", "Tick the box to agree"),
     ("not signed", "consent", {"signature": "  "}, "signature", "Type your full name to sign."),
+    ("someone else's name", "consent", {"signature": "Mickey Mouse"}, "signature", "Type your name as the clinic"),
+    (
+        "guardian without relationship",
+        "consent",
+        {"signer": "guardian", "signature": "Sam Runner"},
+        "relationship",
+        "Say how you are related to the patient",
+    ),
+    ("signer unknown", "consent", {"signer": "friend"}, "signer", "Select a valid choice."),
     ("no region", "complaint", {"regions": None}, "regions", "Choose at least one area where it hurts."),
     ("unknown region", "complaint", {"regions": ["knee_left"]}, "regions", "Select a valid choice. knee_left"),
     ("pain 11", "complaint", {"pain_now": "11"}, "pain_now", "Select a valid choice. 11 is not one of"),
@@ -438,7 +449,7 @@ BAD_INPUT = [
 def test_bad_input_is_shown_kept_as_a_draft_and_not_saved(client, link, episode, step, changes, field, message):
     fill_steps(client, link, until=step)
     before = _intake(episode).answers
-    posted = step_data(step, changes)
+    posted = link_step_data(link, step, changes)
 
     response = post_step(client, link, step, posted)
 
@@ -579,6 +590,30 @@ def test_consent_records_name_time_and_address(client, link, episode):
     before = timezone.now()
     fill_steps(client, link, until="complaint")
     intake = _intake(episode)
-    assert intake.consent_name == "Robin Runner"
+    assert intake.consent_name == patient_signature(link)
     assert intake.consent_signed_at >= before
     assert intake.consent_ip == "127.0.0.1"
+
+
+def test_a_parent_signs_for_the_patient_with_their_name_and_relationship(client, link, episode):
+    fill_steps(client, link, until="consent")
+    posted = link_step_data(
+        link, "consent", {"signer": "guardian", "signature": "Sam Runner", "relationship": "Mother"}
+    )
+
+    assert post_step(client, link, "consent", posted).status_code == 302
+
+    intake = _intake(episode)
+    assert (intake.consent_name, intake.consent_relationship) == ("Sam Runner", "Mother")
+
+
+def test_the_patient_signs_with_their_name_in_any_case_accents_and_spacing(client, link, episode):
+    patient = episode.patient
+    patient.first_name, patient.last_name = "Zoë", "Núñez"
+    patient.save(update_fields=["first_name", "last_name"])
+    fill_steps(client, link, until="consent")
+
+    response = post_step(client, link, "consent", link_step_data(link, "consent", {"signature": "  zoe   NUNEZ "}))
+
+    assert response.status_code == 302
+    assert _intake(episode).consent_relationship == ""
