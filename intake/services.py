@@ -214,6 +214,17 @@ def _rounded(value: Decimal | None, places: str) -> Decimal | None:
     return None if value is None else value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+def unscorable_questionnaires(intake: Intake) -> list[tuple[str, str]]:
+    """The chosen questionnaires the saved answers cannot score yet, as (name, why), so the patient can go back
+    before submitting; scored exactly as submitting will score them."""
+    names = {instrument.code: instrument.name for instrument in steps.chosen_instruments(intake)}
+    return [
+        (names[row.instrument], row.display.removeprefix("Not scored: "))
+        for row in _score_rows(intake)
+        if not row.scored and row.instrument in names
+    ]
+
+
 def _score_rows(intake: Intake) -> list[QuestionnaireScore]:
     odi_min = int(thresholds.for_clinic(intake.episode.patient.clinic)["odi_min_sections"])
     rows = []

@@ -107,13 +107,41 @@ def _render_step(request: HttpRequest, invitation, step: steps.Step, form) -> Ht
     )
     if step.code == "review":
         context["review"] = _review_rows(intake)
+        context["unscorable"] = services.unscorable_questionnaires(intake)
     if step.code == "complaint":
         context["regions"] = instruments.BODY_REGIONS
     return render(request, "intake/step.html", context)
 
 
-def _review_rows(intake: Intake) -> list[tuple[steps.Step, bool]]:
-    return [(step, step.code in intake.answers) for step in steps.STEPS[:-1]]
+def _review_rows(intake: Intake) -> list[tuple[steps.Step, bool, list[tuple[str, str]]]]:
+    """Each step, whether it is saved, and the patient's answers to check before submitting."""
+    groups = dict(_answer_groups(intake.answers))
+    rows = []
+    for step in steps.STEPS[:-1]:
+        answers = groups.get(step.title, [])
+        if step.code == "consent" and step.code in intake.answers:
+            answers = [("Signed by", _signed_by(intake.answers["consent"]))]
+        elif step.code == "questionnaires" and step.code in intake.answers:
+            answers = _questionnaire_counts(intake)
+        rows.append((step, step.code in intake.answers, answers))
+    return rows
+
+
+def _signed_by(consent: dict) -> str:
+    signature, relationship = consent["signature"], consent.get("relationship")
+    return f"{signature} ({relationship}, for the patient)" if relationship else signature
+
+
+def _questionnaire_counts(intake: Intake) -> list[tuple[str, str]]:
+    answers = intake.answers.get("questionnaires", {})
+    return [
+        (
+            instrument.name,
+            f"{sum(answers.get(f'{instrument.code}__{item.code}') not in (None, '') for item in instrument.items)} "
+            f"of {len(instrument.items)} answered",
+        )
+        for instrument in steps.chosen_instruments(intake)
+    ]
 
 
 @never_cache

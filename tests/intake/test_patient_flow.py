@@ -509,7 +509,7 @@ def test_submit_with_a_missing_step_says_which(client, link, episode):
     assert intake.submitted_at is None
     assert not intake.scores.exists()
     assert not RedFlag.objects.filter(episode=episode).exists()
-    assert "(not answered yet)" in response.content.decode()
+    assert response.content.decode().count("Not answered yet.") == 2
 
 
 # --- After submission -----------------------------------------------------------------------------
@@ -617,3 +617,30 @@ def test_the_patient_signs_with_their_name_in_any_case_accents_and_spacing(clien
 
     assert response.status_code == 302
     assert _intake(episode).consent_relationship == ""
+
+
+def test_the_review_step_shows_the_answers_to_check(client, link, episode):
+    fill_steps(client, link)
+
+    html = client.get(step_url(link, "review")).content.decode()
+
+    assert "Not answered yet." not in html
+    assert "Long run on a cambered road" in html  # the onset story, as typed
+    assert f"<dt>Signed by</dt><dd>{patient_signature(link)}</dd>" in html
+    assert "<dt>Oswestry Disability Index</dt><dd>10 of 10 answered</dd>" in html
+    assert "cannot be scored yet" not in html
+
+
+def test_too_few_odi_sections_are_told_before_submitting(client, link, episode):
+    few = {name: value for name, value in VALID["questionnaires"].items() if name.startswith("odi__")}
+    for name in list(few)[:3]:
+        few.pop(name)
+    fill_steps(client, link, answers={"questionnaires": few})
+
+    html = client.get(step_url(link, "review")).content.decode()
+
+    assert "Some questionnaires cannot be scored yet" in html
+    assert "Oswestry Disability Index: 7 of 10 sections answered (needs 8)." in html
+    assert f'href="{step_url(link, "questionnaires")}"' in html
+    # Submitting anyway is the patient's choice.
+    assert submit(client, link).status_code == 302
