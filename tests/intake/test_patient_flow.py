@@ -199,6 +199,8 @@ def test_each_yes_raises_its_coded_flag_and_alerts_the_lead_once(
     alerts = _alerts_to(clinician)
     assert len(alerts) == 1
     assert f"/episodes/{episode.pk}/intake/" in alerts[0].body
+    # The signs are named, in the clinician's words, as written (no HTML entities in a text e-mail).
+    assert f": {question.staff_label}\n" in alerts[0].body + "\n"
     assert patient.last_name not in alerts[0].body + alerts[0].subject
 
 
