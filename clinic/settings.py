@@ -470,10 +470,17 @@ PHONENUMBER_DEFAULT_REGION = env.str("PHONE_REGION", default="US")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_patient_links": {"()": "clinic.log_redaction.RedactPatientLinks"}},
+    "filters": {
+        "quiet_refusals": {"()": "clinic.quiet_refusals.QuietRefusals"},
+        "redact_patient_links": {"()": "clinic.log_redaction.RedactPatientLinks"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_patient_links"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["quiet_refusals", "redact_patient_links"],
+        }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

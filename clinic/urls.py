@@ -64,6 +64,8 @@ account_urls = [
 ]
 
 urlpatterns = [
+    # Browsers and API tools ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path("favicon.ico", views.favicon),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("readyz/worker", health.worker_readyz, name="readyz-worker"),

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -52,6 +53,11 @@ def _attempt(form, write):
 # A large clinic books hundreds of visits a day: the dashboard lists the next ones, the
 # schedule the whole day.
 DASHBOARD_VISITS = 20
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # The icon's hashed static name is only known once static files are collected, so it is looked up here.
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_required

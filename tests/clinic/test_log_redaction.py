@@ -225,3 +225,14 @@ def test_an_error_report_shows_no_local_variable_posted_value_or_query(settings)
     assert "history_notes" in report
     for secret in (HISTORY, "Robin", FORGED, "a-session-id"):
         assert secret not in report
+
+
+def test_a_refused_request_logs_one_line_without_a_traceback(client, front_desk, log_output):
+    client.force_login(front_desk, backend="clinic.backends.StaffBackend")
+
+    assert client.get("/staff/").status_code == 403
+
+    written = log_output.getvalue()
+    assert "Forbidden (Permission denied): /staff/" in written
+    assert "Traceback" not in written
+    assert written.count("\n") == 1
