@@ -410,9 +410,11 @@ def _best_week(
     length: timedelta,
     reassessment_length: timedelta | None,
     previous_day: date | None,
+    fixed: Sequence[date] = (),
 ) -> tuple[tuple[date, ...], list[_Pick], bool]:
     """(days, their picks, whether the last is the reassessment) by the order of ``propose_series``;
-    ``reassessment_length`` is None outside a reassessment week. Nothing fits: ((), [], False)."""
+    ``reassessment_length`` is None outside a reassessment week; ``fixed`` are days of the week that already have
+    a visit (the spread keeps away from them). Nothing fits: ((), [], False)."""
     best_key: tuple | None = None
     best: tuple[tuple[date, ...], list[_Pick], bool] = ((), [], False)
     for with_reassessment in (True, False) if reassessment_length is not None else (False,):
@@ -423,7 +425,7 @@ def _best_week(
                 week_picks = [picks[day, each] for day, each in zip(chosen, wanted, strict=True)]
                 if any(pick is None for pick in week_picks):
                     continue
-                sequence = ([] if previous_day is None else [previous_day]) + list(chosen)
+                sequence = sorted(([] if previous_day is None else [previous_day]) + [*fixed, *chosen])
                 close = sum(1 for a, b in pairwise(sequence) if (b - a).days < SPREAD_DAYS)
                 key = (
                     not with_reassessment,
@@ -606,7 +608,8 @@ def propose_plan_series(
     * A re-assessment among the existing visits is not proposed again; otherwise the last proposed visit is the
       re-assessment (in the week that completes the plan, or the last week).
     * Week w is the 7 days from ``first_day + 7 * (w - 1)``, for ``need.weeks`` weeks; a week takes at most
-      ``visits_per_week`` less the existing visits in it, on different days, chosen as ``propose_series`` does.
+      ``visits_per_week`` less the existing visits in it, on different days, chosen as ``propose_series`` does
+      (its spread also keeps away from the existing visits' days).
     * No proposal overlaps ``clinician_busy`` (the clinician's visits and time off) or ``patient_busy`` (the
       patient's visits with any clinician); none falls on a clinic-zone day on which the patient already has a
       visit, unless ``two_a_day`` (the front desk asked for it).
@@ -642,18 +645,19 @@ def propose_plan_series(
         if wanted <= 0:
             continue
         days = [day for day in week_days if day not in blocked]
-        # Spread also keeps away from the episode's own visits just before this week.
+        # Spread also keeps away from the episode's own visits, in this week and just before it.
         earlier = [day for day in existing_days if day < week_days[0]]
         anchor = max([day for day in (previous_day, *earlier[-1:]) if day is not None], default=None)
+        fixed = [day for day in existing_days if day in week_days]
         finishing = reassessment_owed and (wanted == left or week == need.weeks)
         lengths = {length, reassessment_length} if finishing else {length}
         picks = _day_picks(days, lengths, hours, zone, taken, earliest, preference)
         chosen, week_picks, with_reassessment = _best_week(
-            days, picks, wanted, length, reassessment_length if finishing else None, anchor
+            days, picks, wanted, length, reassessment_length if finishing else None, anchor, fixed
         )
         if with_reassessment and len(chosen) < wanted and week < need.weeks:
             # The re-assessment stays the last visit: not in a week that leaves visits for later weeks.
-            chosen, week_picks, with_reassessment = _best_week(days, picks, wanted, length, None, anchor)
+            chosen, week_picks, with_reassessment = _best_week(days, picks, wanted, length, None, anchor, fixed)
         for index, pick in enumerate(week_picks):
             is_reassessment = with_reassessment and index == len(week_picks) - 1
             proposed.append(
