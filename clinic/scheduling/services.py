@@ -387,7 +387,9 @@ def plan_series_book(
             )
             for start, kind in visits
         ]
-        Appointment.objects.filter(pk__in=[visit.pk for visit in booked]).update(series=series)
+        for visit in booked:
+            visit.series = series
+            visit.save(update_fields=["series"])
         audit.record(actor=actor, action="appointment.series_booked", obj=series, patient=episode.patient)
         outbox.enqueue(kind=MessageKind.VISIT_SERIES, episode=episode, subject_id=series.pk)
     return booked
