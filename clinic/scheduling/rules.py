@@ -567,6 +567,8 @@ class EpisodeVisit:
 
 @dataclass(frozen=True)
 class SeriesProposal:
+    """What the plan has (held, done), what is proposed for the rest, and why any of it fell short."""
+
     total: int  # the plan's visits
     held: tuple[EpisodeVisit, ...]  # booked or checked in, time order
     done: tuple[EpisodeVisit, ...]  # completed, time order
