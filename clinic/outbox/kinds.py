@@ -21,6 +21,7 @@ from clinic.outbox.models import MessageKind
 KINDS: dict[str, str] = {
     MessageKind.HANDOUT_READY: "clinic.portal.home_program_messages",
     MessageKind.VISIT_NOTICE: "clinic.scheduling.notices",
+    MessageKind.VISIT_SERIES: "clinic.scheduling.series_notices",
     MessageKind.INTAKE_LINK: "intake.link_messages",
     MessageKind.FIRST: "clinic.scheduling.visit_reminders",
     MessageKind.SECOND: "clinic.scheduling.visit_reminders",

@@ -26,6 +26,7 @@ from clinic.outbox import wording
 class MessageKind(models.TextChoices):
     HANDOUT_READY = "handout_ready", "Home program ready"
     VISIT_NOTICE = "visit_notice", "Visit booked, moved or cancelled"
+    VISIT_SERIES = "visit_series", "Visits of a plan booked together"
     INTAKE_LINK = "intake_link", "Intake link"
     CONTACT_CHANGE = "contact_change", "Contact details change asked for"
     FIRST = "first", "First visit reminder"

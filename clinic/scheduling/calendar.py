@@ -17,13 +17,9 @@ def uid(appointment: Appointment) -> str:
     return f"appointment-{appointment.pk}@{host}"
 
 
-def appointment_ics(appointment: Appointment) -> bytes:
+def _event(appointment: Appointment) -> Event:
     clinic = appointment.episode.patient.clinic
     cancelled = appointment.status == AppointmentStatus.CANCELLED
-    calendar = Calendar()
-    calendar.add("prodid", "-//Stride clinic//appointments//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", uid(appointment))
     event.add("sequence", appointment.sequence)
@@ -34,7 +30,29 @@ def appointment_ics(appointment: Appointment) -> bytes:
     event.add("location", clinic.address.replace("\n", ", ") if clinic.address else clinic.name)
     event.add("description", f"With {appointment.clinician.full_name}. To change it, contact {clinic.name}.")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    calendar.add_component(event)
+    return event
+
+
+def _calendar(method: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Stride clinic//appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    return calendar
+
+
+def appointment_ics(appointment: Appointment) -> bytes:
+    calendar = _calendar("CANCEL" if appointment.status == AppointmentStatus.CANCELLED else "PUBLISH")
+    calendar.add_component(_event(appointment))
+    return calendar.to_ical()
+
+
+def series_ics(appointments) -> bytes:
+    """One file with every visit of a series, each its own event (its own UID and SEQUENCE), so a
+    later change to one visit updates that event alone."""
+    calendar = _calendar("PUBLISH")
+    for appointment in appointments:
+        calendar.add_component(_event(appointment))
     return calendar.to_ical()
 
 

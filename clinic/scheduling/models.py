@@ -104,6 +104,17 @@ def plausible_moments(row: models.Model, *fields: str) -> None:
             raise ValidationError({name: problem})
 
 
+class VisitSeries(models.Model):
+    """Visits of a plan booked together: the patient is told of them in one message."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="visit_series")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Visit series {self.pk} of episode {self.episode_id}"
+
+
 class Appointment(models.Model):
     episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="appointments")
     clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="appointments")
@@ -124,6 +135,8 @@ class Appointment(models.Model):
     # broker, records what message is still owed.
     sequence = models.PositiveIntegerField(default=0)
     notified_sequence = models.PositiveIntegerField(default=0)
+    # Booked with others of its plan: the first notice goes for the whole series at once.
+    series = models.ForeignKey(VisitSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="visits")
     # Set when the patient confirms from a reminder's link; moving the visit clears it.
     confirmed_at = models.DateTimeField(null=True, blank=True)
     # The visit's version for the API's ETag and If-Match (a patient's confirmation leaves it).

@@ -410,9 +410,11 @@ def _best_week(
     length: timedelta,
     reassessment_length: timedelta | None,
     previous_day: date | None,
+    fixed: Sequence[date] = (),
 ) -> tuple[tuple[date, ...], list[_Pick], bool]:
     """(days, their picks, whether the last is the reassessment) by the order of ``propose_series``;
-    ``reassessment_length`` is None outside a reassessment week. Nothing fits: ((), [], False)."""
+    ``reassessment_length`` is None outside a reassessment week; ``fixed`` are days of the week that already have
+    a visit (the spread keeps away from them). Nothing fits: ((), [], False)."""
     best_key: tuple | None = None
     best: tuple[tuple[date, ...], list[_Pick], bool] = ((), [], False)
     for with_reassessment in (True, False) if reassessment_length is not None else (False,):
@@ -423,7 +425,7 @@ def _best_week(
                 week_picks = [picks[day, each] for day, each in zip(chosen, wanted, strict=True)]
                 if any(pick is None for pick in week_picks):
                     continue
-                sequence = ([] if previous_day is None else [previous_day]) + list(chosen)
+                sequence = sorted(([] if previous_day is None else [previous_day]) + [*fixed, *chosen])
                 close = sum(1 for a, b in pairwise(sequence) if (b - a).days < SPREAD_DAYS)
                 key = (
                     not with_reassessment,
@@ -526,6 +528,206 @@ def propose_series(
             week, len(chosen), visits_per_week, reassess and not with_reassessment, reassessment_length
         )
     return proposed, messages
+
+
+# --- What a signed plan still needs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanNeed:
+    """A signed plan's visits: ``visits_per_week`` for ``weeks`` weeks, the last a re-assessment when
+    ``reassessment``. The re-assessment is one of the plan's visits, not one more."""
+
+    visits_per_week: int
+    weeks: int
+    reassessment: bool = True
+
+    def __post_init__(self) -> None:
+        _whole(self.visits_per_week, "visits_per_week", 1, 7)
+        _whole(self.weeks, "weeks", 1, MAX_WEEKS)
+
+    @property
+    def total(self) -> int:
+        return self.visits_per_week * self.weeks
+
+
+@dataclass(frozen=True)
+class EpisodeVisit:
+    """A visit of the episode that counts toward its plan: held (booked or checked in) or done (completed).
+    Cancelled visits and no-shows are not given: they delivered nothing of the plan and hold no time."""
+
+    start: datetime
+    end: datetime
+    reassessment: bool = False
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        _interval(self.start, self.end, "Visit")
+
+
+@dataclass(frozen=True)
+class SeriesProposal:
+    """What the plan has (held, done), what is proposed for the rest, and why any of it fell short."""
+
+    total: int  # the plan's visits
+    held: tuple[EpisodeVisit, ...]  # booked or checked in, time order
+    done: tuple[EpisodeVisit, ...]  # completed, time order
+    proposed: tuple[ProposedVisit, ...]  # time order
+    messages: tuple[str, ...]
+
+    @property
+    def booked(self) -> int:
+        return len(self.held) + len(self.done)
+
+    @property
+    def still_needed(self) -> int:
+        return max(0, self.total - self.booked)
+
+
+def _local_days(intervals: Iterable[_Interval], zone: ZoneInfo) -> set[date]:
+    # A visit that runs past midnight occupies both days.
+    return {day for start, end in intervals for day in (start.astimezone(zone).date(), end.astimezone(zone).date())}
+
+
+def propose_plan_series(
+    *,
+    need: PlanNeed,
+    existing: Sequence[EpisodeVisit],
+    first_day: date,
+    length: timedelta,
+    reassessment_length: timedelta,
+    hours: Sequence[WorkingHours],
+    clinician_busy: Sequence[Busy],
+    patient_busy: Sequence[Busy],
+    zone: ZoneInfo,
+    preference: Preference = Preference(),
+    not_before: datetime | None = None,
+    two_a_day: bool = False,
+) -> SeriesProposal:
+    """Propose only what ``need`` still lacks after the ``existing`` visits of the episode.
+
+    * Every existing visit (held or done) counts toward the plan's total; at most ``total - existing`` are proposed.
+    * A re-assessment among the existing visits is not proposed again; otherwise the last proposed visit is the
+      re-assessment (in the week that completes the plan, or the last week).
+    * Week w is the 7 days from ``first_day + 7 * (w - 1)``, for ``need.weeks`` weeks; a week takes at most
+      ``visits_per_week`` less the existing visits in it, on different days, chosen as ``propose_series`` does
+      (its spread also keeps away from the existing visits' days).
+    * No proposal overlaps ``clinician_busy`` (the clinician's visits and time off) or ``patient_busy`` (the
+      patient's visits with any clinician); none falls on a clinic-zone day on which the patient already has a
+      visit, unless ``two_a_day`` (the front desk asked for it).
+    """
+    if not isinstance(need, PlanNeed):
+        raise ValueError(f"need must be a PlanNeed, not {need!r}")
+    existing = sorted(_all_of(existing, EpisodeVisit, "existing"), key=lambda visit: visit.start)
+    first_day = _day(first_day, "first_day")
+    length = _positive(length, "length")
+    reassessment_length = _positive(reassessment_length, "reassessment_length")
+    hours = _all_of(hours, WorkingHours, "hours")
+    zone = _zone(zone)
+    if not isinstance(preference, Preference):
+        raise ValueError(f"preference must be a Preference, not {preference!r}")
+    earliest = None if not_before is None else _utc(not_before, "not_before")
+    patient = [(entry.start, entry.end) for entry in _all_of(patient_busy, Busy, "patient_busy")]
+    own = [(_utc(visit.start, "start"), _utc(visit.end, "end")) for visit in existing]
+    taken = [(entry.start, entry.end) for entry in _all_of(clinician_busy, Busy, "clinician_busy")] + patient + own
+    blocked = set() if two_a_day else _local_days(patient + own, zone)
+    existing_days = sorted(_local_days(own, zone))
+
+    left = max(0, need.total - len(existing))
+    reassessment_owed = need.reassessment and not any(visit.reassessment for visit in existing)
+    proposed: list[ProposedVisit] = []
+    messages: list[str] = []
+    previous_day: date | None = None
+    for week in range(1, need.weeks + 1):
+        if left == 0:
+            break
+        week_days = [first_day + timedelta(days=7 * (week - 1) + offset) for offset in range(7)]
+        already = sum(1 for visit in existing if visit.start.astimezone(zone).date() in week_days)
+        wanted = min(need.visits_per_week - already, left)
+        if wanted <= 0:
+            continue
+        days = [day for day in week_days if day not in blocked]
+        # Spread also keeps away from the episode's own visits, in this week and just before it.
+        earlier = [day for day in existing_days if day < week_days[0]]
+        anchor = max([day for day in (previous_day, *earlier[-1:]) if day is not None], default=None)
+        fixed = [day for day in existing_days if day in week_days]
+        finishing = reassessment_owed and (wanted == left or week == need.weeks)
+        lengths = {length, reassessment_length} if finishing else {length}
+        picks = _day_picks(days, lengths, hours, zone, taken, earliest, preference)
+        chosen, week_picks, with_reassessment = _best_week(
+            days, picks, wanted, length, reassessment_length if finishing else None, anchor, fixed
+        )
+        if with_reassessment and len(chosen) < wanted and week < need.weeks:
+            # The re-assessment stays the last visit: not in a week that leaves visits for later weeks.
+            chosen, week_picks, with_reassessment = _best_week(days, picks, wanted, length, None, anchor, fixed)
+        for index, pick in enumerate(week_picks):
+            is_reassessment = with_reassessment and index == len(week_picks) - 1
+            proposed.append(
+                ProposedVisit(
+                    start=pick.start.astimezone(zone),
+                    end=pick.end.astimezone(zone),
+                    kind=REASSESSMENT if is_reassessment else FOLLOW_UP,
+                    week=week,
+                    preferred=pick.preferred,
+                )
+            )
+            taken.append((pick.start, pick.end))
+        if chosen:
+            previous_day = chosen[-1]
+        reassessment_owed = reassessment_owed and not with_reassessment
+        left -= len(chosen)
+        missing = reassessment_owed and finishing and (left == 0 or week == need.weeks)
+        messages += _week_messages(week, len(chosen), wanted, missing, reassessment_length)
+    if left:
+        messages.append(f"{_visits(left)} of the plan did not fit in its {need.weeks} weeks")
+    return SeriesProposal(
+        total=need.total,
+        held=tuple(visit for visit in existing if not visit.done),
+        done=tuple(visit for visit in existing if visit.done),
+        proposed=tuple(proposed),
+        messages=tuple(messages),
+    )
+
+
+def series_problems(
+    *,
+    need: PlanNeed,
+    existing: Sequence[EpisodeVisit],
+    chosen: Sequence[EpisodeVisit],
+    patient_busy: Sequence[Busy],
+    zone: ZoneInfo,
+    two_a_day: bool = False,
+) -> list[str]:
+    """Why the ``chosen`` visits cannot be booked for the plan now (empty: they can).
+
+    The same limits ``propose_plan_series`` keeps, checked again against the current state when the front desk
+    books: the plan's total, one re-assessment, one visit a day for the patient (unless ``two_a_day``) and no
+    overlap with the patient's other visits. The clinician's time is checked where the visits are written.
+    """
+    existing = _all_of(existing, EpisodeVisit, "existing")
+    chosen = sorted(_all_of(chosen, EpisodeVisit, "chosen"), key=lambda visit: visit.start)
+    zone = _zone(zone)
+    problems = []
+    if len(existing) + len(chosen) > need.total:
+        room = max(0, need.total - len(existing))
+        problems.append(
+            f"The plan has {_visits(need.total)} and {len(existing)} are booked already: choose at most {room} more."
+        )
+    if any(visit.reassessment for visit in chosen) and sum(visit.reassessment for visit in [*existing, *chosen]) > 1:
+        problems.append("The plan has one re-assessment; it is booked already or chosen twice.")
+    patient = [(entry.start, entry.end) for entry in _all_of(patient_busy, Busy, "patient_busy")]
+    patient += [(_utc(visit.start, "start"), _utc(visit.end, "end")) for visit in existing]
+    booked_days = _local_days(patient, zone)
+    seen: list[_Interval] = []
+    for visit in chosen:
+        interval = _interval(visit.start, visit.end, "Visit")
+        when = f"{visit.start.astimezone(zone):%a %d %b %H:%M}"
+        if any(_overlap(interval, other) for other in patient + seen):
+            problems.append(f"The patient already has a visit at {when}.")
+        elif not two_a_day and _local_days([interval], zone) & (booked_days | _local_days(seen, zone)):
+            problems.append(f"The patient already has a visit on the day of {when}.")
+        seen.append(interval)
+    return problems
 
 
 # --- Calendar feeds ------------------------------------------------------------------------------

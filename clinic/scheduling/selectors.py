@@ -201,3 +201,26 @@ def episodes_without_next_visit(*, user: User, lead_clinician: User | None = Non
     if lead_clinician is not None:
         episodes = episodes.filter(lead_clinician=lead_clinician)
     return episodes
+
+
+def plan_visits(episode: EpisodeOfCare) -> list[Appointment]:
+    """The episode's visits that count toward its plan: booked, checked in or completed, starting
+    once its first plan version was signed (as ``under_scheduled`` counts them). Cancelled visits
+    and no-shows delivered nothing of the plan."""
+    first = PlanVersion.objects.filter(plan__episode=episode).order_by("signed_at").first()
+    if first is None:
+        return []
+    return list(
+        Appointment.objects.filter(episode=episode, status__in=COUNTED, starts_at__gte=first.signed_at).order_by(
+            "starts_at"
+        )
+    )
+
+
+def patient_busy(patient, start, end) -> list[rules.Busy]:
+    """The patient's visits with any clinician between ``start`` and ``end`` (cancelled visits and
+    no-shows hold no time)."""
+    visits = Appointment.objects.filter(episode__patient=patient, starts_at__lt=end, ends_at__gt=start).exclude(
+        status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW]
+    )
+    return [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits]

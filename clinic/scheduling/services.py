@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clinic import audit, permissions, plausible_dates, text_input
-from clinic.models import EpisodeOfCare, User
+from clinic.models import EpisodeOfCare, Patient, User
 from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind, MessageLink
 from clinic.permissions import Role
@@ -31,6 +31,7 @@ from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
     TimeOff,
+    VisitSeries,
     WaitListEntry,
 )
 from clinic.webhooks import services as webhooks
@@ -124,7 +125,9 @@ def appointment_book(
     kind: str = AppointmentKind.FOLLOW_UP,
     minutes: int | None = None,
     override_reason: str = "",
+    notice: bool = True,
 ) -> Appointment:
+    """Book one visit; ``notice=False`` when the caller tells the patient of it with others."""
     _require_scheduler(actor, episode)
     text_input.refuse_in(override_reason, field="override_reason")
     _plausible_start(starts_at)
@@ -151,7 +154,8 @@ def appointment_book(
         visit_reminders.sync(appointment)
         _emit(EventType.APPOINTMENT_BOOKED, appointment)
         audit.record(actor=actor, action="appointment.booked", obj=appointment)
-        _queue_notice(appointment)
+        if notice:
+            _queue_notice(appointment)
     return appointment
 
 
@@ -286,49 +290,109 @@ def _minutes_for(clinic, kind: str) -> datetime.timedelta:
     return _length(clinic, kind, None)
 
 
+def _episode_visits(episode: EpisodeOfCare) -> list[rules.EpisodeVisit]:
+    return [
+        rules.EpisodeVisit(
+            visit.starts_at,
+            visit.ends_at,
+            reassessment=visit.kind == AppointmentKind.REASSESSMENT,
+            done=visit.status == AppointmentStatus.COMPLETED,
+        )
+        for visit in schedule.plan_visits(episode)
+    ]
+
+
 def plan_series_proposal(
     *,
     episode: EpisodeOfCare,
     clinician: User,
-    visits_per_week: int,
-    weeks: int,
+    need: rules.PlanNeed,
     preference: rules.Preference | None = None,
-):
-    """Visits that fit the clinician's free time from tomorrow, with a re-assessment in the
-    last week: (proposed visits, messages about weeks that do not fill).
+    two_a_day: bool = False,
+) -> rules.SeriesProposal:
+    """What the plan still needs, fitted to the clinician's free time from tomorrow: the visits
+    already booked or held count, and none lands on a day the patient already comes (unless
+    ``two_a_day``) or over any of the patient's visits.
 
-    DOMAIN.md says nothing of when to re-assess; the last week of the plan is the default.
+    DOMAIN.md says nothing of when to re-assess; the last visit of the plan is the default.
     """
     clinic = episode.patient.clinic
     zone = clinic.zone
     first_day = timezone.localdate(timezone.now(), zone) + datetime.timedelta(days=1)
     horizon_start = datetime.datetime.combine(first_day, datetime.time.min, tzinfo=zone)
-    horizon_end = horizon_start + datetime.timedelta(weeks=weeks + 1)
-    return rules.propose_series(
+    horizon_end = horizon_start + datetime.timedelta(weeks=need.weeks + 1)
+    return rules.propose_plan_series(
+        need=need,
+        existing=_episode_visits(episode),
         first_day=first_day,
-        visits_per_week=visits_per_week,
-        weeks=weeks,
-        reassess_every_weeks=weeks,
         length=_minutes_for(clinic, AppointmentKind.FOLLOW_UP),
         reassessment_length=_minutes_for(clinic, AppointmentKind.REASSESSMENT),
         hours=schedule.working_hours(clinician),
-        busy=schedule.busy(clinician, horizon_start, horizon_end),
+        clinician_busy=schedule.busy(clinician, horizon_start, horizon_end),
+        patient_busy=schedule.patient_busy(episode.patient, horizon_start, horizon_end),
         zone=zone,
         preference=preference or rules.Preference(),
+        two_a_day=two_a_day,
     )
 
 
+PLAN_VISIT_KINDS = (AppointmentKind.FOLLOW_UP, AppointmentKind.REASSESSMENT)
+
+
 def plan_series_book(
-    *, actor: User, episode: EpisodeOfCare, clinician: User, visits: list[tuple[datetime.datetime, str]]
+    *,
+    actor: User,
+    episode: EpisodeOfCare,
+    clinician: User,
+    need: rules.PlanNeed,
+    visits: list[tuple[datetime.datetime, str]],
+    two_a_day: bool = False,
 ) -> list[Appointment]:
-    """Book the chosen visits in one step: all of them, or none if any no longer fits."""
+    """Book the chosen visits in one step: all of them, or none if any no longer fits the plan,
+    the patient's other visits or the clinician's time. The patient is told of them in one
+    message."""
+    _require_scheduler(actor, episode)
     if not visits:
         raise ValidationError("Choose at least one visit to book.")
+    if any(kind not in PLAN_VISIT_KINDS for _, kind in visits):
+        raise ValidationError("A plan's visits are follow-ups and its re-assessment.")
+    clinic = episode.patient.clinic
+    for start, _ in visits:
+        _plausible_start(start)
+    chosen = [
+        rules.EpisodeVisit(start, start + _minutes_for(clinic, kind), reassessment=kind == AppointmentKind.REASSESSMENT)
+        for start, kind in visits
+    ]
     with transaction.atomic():
-        return [
-            appointment_book(actor=actor, episode=episode, clinician=clinician, starts_at=start, kind=kind)
+        # One series at a time per patient: two front-desk tabs booking the same plan would
+        # each see the other's visits as not yet there.
+        Patient.objects.select_for_update().filter(pk=episode.patient_id).first()
+        first, last = min(visit.start for visit in chosen), max(visit.end for visit in chosen)
+        problems = rules.series_problems(
+            need=need,
+            existing=_episode_visits(episode),
+            chosen=chosen,
+            patient_busy=schedule.patient_busy(
+                episode.patient, first - datetime.timedelta(days=1), last + datetime.timedelta(days=1)
+            ),
+            zone=clinic.zone,
+            two_a_day=two_a_day,
+        )
+        if problems:
+            raise ValidationError(problems)
+        series = VisitSeries.objects.create(episode=episode, created_by=actor)
+        booked = [
+            appointment_book(
+                actor=actor, episode=episode, clinician=clinician, starts_at=start, kind=kind, notice=False
+            )
             for start, kind in visits
         ]
+        for visit in booked:
+            visit.series = series
+            visit.save(update_fields=["series"])
+        audit.record(actor=actor, action="appointment.series_booked", obj=series, patient=episode.patient)
+        outbox.enqueue(kind=MessageKind.VISIT_SERIES, episode=episode, subject_id=series.pk)
+    return booked
 
 
 def calendar_feed_create(*, actor: User, clinician: User) -> str:

@@ -327,6 +327,11 @@ class PreferenceForm(text_input.Form):
     latest = forms.TimeField(
         label="Start no later than", required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
+    two_a_day = forms.BooleanField(
+        label="Allow two visits on one day",
+        required=False,
+        help_text="Otherwise no visit is proposed on a day the patient already comes.",
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -352,32 +357,36 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
         return redirect("episode_detail", pk=episode.pk)
     clinician = episode.lead_clinician
     preference_form = PreferenceForm(request.GET or None)
-    preference = preference_form.preference() if preference_form.is_valid() else None
+    valid = preference_form.is_valid()
+    preference = preference_form.preference() if valid else None
+    two_a_day = valid and preference_form.cleaned_data["two_a_day"]
     signed = SignedPlan.of(version)
-    proposed, notes = services.plan_series_proposal(
-        episode=episode,
-        clinician=clinician,
-        visits_per_week=signed.visits_per_week,
-        weeks=signed.weeks,
-        preference=preference,
-    )
+    need = rules.PlanNeed(visits_per_week=signed.visits_per_week, weeks=signed.weeks)
     if request.method == "POST":
         chosen = []
         for value in request.POST.getlist("visit"):
             start_text, _, kind = value.partition("|")
             try:
-                chosen.append((datetime.datetime.fromisoformat(start_text), AppointmentKind(kind)))
+                start = datetime.datetime.fromisoformat(start_text)
+                if timezone.is_naive(start):
+                    raise ValueError(start_text)
+                chosen.append((start, AppointmentKind(kind)))
             except ValueError:
                 messages.error(request, "A chosen visit was not understood; choose again.")
                 return redirect("schedule_book_plan", episode_pk=episode.pk)
         try:
-            booked = services.plan_series_book(actor=request.user, episode=episode, clinician=clinician, visits=chosen)
+            booked = services.plan_series_book(
+                actor=request.user, episode=episode, clinician=clinician, need=need, visits=chosen, two_a_day=two_a_day
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, f"{len(booked)} visits booked; the patient's confirmations are on their way.")
+            messages.success(request, f"{len(booked)} visits booked; the patient's confirmation is on its way.")
             return redirect("episode_detail", pk=episode.pk)
+    proposal = services.plan_series_proposal(
+        episode=episode, clinician=clinician, need=need, preference=preference, two_a_day=two_a_day
+    )
     audit.record_read(actor=request.user, action=audit.Read.PLAN_SERIES_VIEWED, obj=episode)
     return render(
         request,
@@ -387,8 +396,8 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
             "version": version,
             "signed": signed,
             "clinician": clinician,
-            "proposed": proposed,
-            "notes": notes,
+            "proposal": proposal,
+            "already": sorted([*proposal.held, *proposal.done], key=lambda visit: visit.start),
             "preference_form": preference_form,
         },
     )
