@@ -65,6 +65,8 @@ class WorkingHours(models.Model):
 
     class Meta:
         ordering = ["clinician", "weekday", "start"]
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="working_hours_end_after_start"),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="working_hours_weekday"),
@@ -72,6 +74,51 @@ class WorkingHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class HoursException(models.Model):
+    """A change of a clinician's hours on one date: the date's rows replace the weekly ones.
+
+    A row without times is a day off; rows with times are that date's working windows
+    (several make a split day). On PostgreSQL the windows of one date cannot overlap
+    (migration 0021); the service refuses a day off beside windows of the same date.
+    """
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="hours_exceptions")
+    day = models.DateField()
+    start = models.TimeField(null=True, blank=True)
+    end = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["clinician", "day", "start"]
+        verbose_name = "change of hours"
+        verbose_name_plural = "changes of hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True) | Q(start__isnull=False, end__gt=F("start")),
+                name="hours_exception_end_after_start",
+                violation_error_message="Give both times, the end after the start, or neither for a day off.",
+            ),
+            models.UniqueConstraint(
+                fields=["clinician", "day"], condition=Q(start__isnull=True), name="hours_exception_one_day_off"
+            ),
+            plausible_date_constraint("hours_exception_day_plausible", "day"),
+        ]
+
+    def __str__(self) -> str:
+        if self.start is None:
+            return f"{self.day:%Y-%m-%d} day off"
+        return f"{self.day:%Y-%m-%d} {self.start:%H:%M}–{self.end:%H:%M}"
+
+    @property
+    def is_day_off(self) -> bool:
+        return self.start is None
+
+    @property
+    def clinic_id(self) -> int | None:
+        # The audit trail files the row under its clinician's clinic.
+        return self.clinician.clinic_id
 
 
 class TimeOff(models.Model):
@@ -82,6 +129,8 @@ class TimeOff(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        verbose_name = "time off"
+        verbose_name_plural = "time off"
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="time_off_ends_after_start"),
             plausible_date_constraint("time_off_dates_plausible", "starts_at", "ends_at", moment=True),
@@ -89,6 +138,11 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"Time off {self.starts_at:%Y-%m-%d}"
+
+    @property
+    def clinic_id(self) -> int | None:
+        # The audit trail files the row under its clinician's clinic.
+        return self.clinician.clinic_id
 
     def clean(self) -> None:
         super().clean()
