@@ -21,7 +21,15 @@ from django.utils import timezone
 from clinic import audit, permissions, plausible_dates, text_input
 from clinic.models import User
 from clinic.scheduling import rules
-from clinic.scheduling.models import Appointment, AppointmentStatus, HoursException, TimeOff, WorkingHours
+from clinic.scheduling import selectors as schedule
+from clinic.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    HoursException,
+    TimeOff,
+    WorkingHours,
+    overlap_message,
+)
 
 # Visits still to happen or happening: a cancelled or finished visit needs no move.
 _OPEN = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN)
@@ -49,10 +57,6 @@ def _hm(moment: datetime.time) -> str:
     return f"{moment:%H:%M}"
 
 
-def overlap_message(start: datetime.time, end: datetime.time) -> str:
-    return f"This overlaps {_hm(start)}–{_hm(end)} on the same day. Change one of the two times."
-
-
 def weekly_hours_replace(*, actor: User, clinician: User, windows: Sequence[Window]) -> list[WorkingHours]:
     """Make ``windows`` the clinician's whole week (an empty list: no weekly hours kept)."""
     _require_editor(actor, clinician)
@@ -66,12 +70,13 @@ def weekly_hours_replace(*, actor: User, clinician: User, windows: Sequence[Wind
             first = day_windows[clashes[0][0]]
             raise ValidationError(overlap_message(first.start, first.end))
     rows = [WorkingHours(clinician=clinician, weekday=w.weekday, start=w.start, end=w.end) for w in windows]
-    for row in rows:
-        row.full_clean(exclude=["clinician"])
     with transaction.atomic():
         _locked(clinician)
         before = sorted((row.weekday, row.start, row.end) for row in clinician.working_hours.all())
         clinician.working_hours.all().delete()
+        for row in rows:
+            # After the old week is gone: each row is checked against the database's (now none).
+            row.full_clean(exclude=["clinician"])
         WorkingHours.objects.bulk_create(rows)
         if before != sorted((row.weekday, row.start, row.end) for row in rows):
             audit.record(actor=actor, action="working_hours.changed", obj=clinician, changed_fields=["working_hours"])
@@ -88,10 +93,8 @@ def visits_outside_hours(clinician: User, day: datetime.date) -> int:
     # Read afresh: the clinician's relations may hold rows prefetched before the change.
     weekly = WorkingHours.objects.filter(clinician=clinician, weekday=day.weekday())
     changes = HoursException.objects.filter(clinician=clinician, day=day)
-    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in weekly] + [
-        rules.WorkingHours.day_off(day) if row.is_day_off else rules.WorkingHours.on_date(day, row.start, row.end)
-        for row in changes
-    ]
+    hours = [rules.WorkingHours(row.weekday, row.start, row.end) for row in weekly]
+    hours += [schedule.hours_change(row) for row in changes]
     return sum(1 for visit in visits if not rules.is_within_working_hours(visit.starts_at, visit.ends_at, hours, zone))
 
 
@@ -108,23 +111,12 @@ def hours_exception_add(
     answer the row and how many booked visits that day now fall outside the clinician's hours."""
     _require_editor(actor, clinician)
     text_input.refuse_in(note, field="note")
-    if (start is None) != (end is None):
-        raise ValidationError({"end" if end is None else "start": "Give both times, or neither for a day off."})
-    if start is not None and end <= start:
-        raise ValidationError({"end": "The end must be after the start."})
     if problem := plausible_dates.problem(day, timezone.localdate(timezone.now(), clinician.clinic.zone)):
         raise ValidationError({"day": problem})
     row = HoursException(clinician=clinician, day=day, start=start, end=end, note=note.strip())
     with transaction.atomic():
         _locked(clinician)
-        same_day = list(clinician.hours_exceptions.filter(day=day))
-        if any(other.is_day_off for other in same_day):
-            raise ValidationError({"day": "This day is already a day off. Remove the day off to give it hours."})
-        if same_day and row.is_day_off:
-            raise ValidationError({"day": "This day already has changed hours. Remove them to make it a day off."})
-        for other in same_day:
-            if rules.clashing_windows([(other.start, other.end), (start, end)]):
-                raise ValidationError({"start": overlap_message(other.start, other.end)})
+        # The model's clean compares with the date's other changes, now that no one else can add one.
         row.full_clean()
         try:
             with transaction.atomic():
@@ -169,23 +161,10 @@ def time_off_save(
     row = row or TimeOff(clinician=clinician)
     before = (row.starts_at, row.ends_at, row.reason)
     row.starts_at, row.ends_at, row.reason = starts_at, ends_at, reason.strip()
-    row.full_clean(exclude=["clinician"])
     with transaction.atomic():
         _locked(clinician)
-        clash = (
-            TimeOff.objects.filter(clinician=clinician, starts_at__lt=ends_at, ends_at__gt=starts_at)
-            .exclude(pk=row.pk)
-            .first()
-        )
-        if clash is not None:
-            zone = clinician.clinic.zone
-            raise ValidationError(
-                {
-                    "starts_at": "This overlaps time off from "
-                    f"{timezone.localtime(clash.starts_at, zone):%d %b %Y %H:%M} to "
-                    f"{timezone.localtime(clash.ends_at, zone):%d %b %Y %H:%M}. Change that time off instead."
-                }
-            )
+        # The model's clean refuses overlapping time off, now that no one else can add some.
+        row.full_clean(exclude=["clinician"])
         try:
             with transaction.atomic():
                 row.save()

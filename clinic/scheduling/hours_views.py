@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from clinic import access, permissions, plausible_dates, selectors, text_input
 from clinic.scheduling import hours_services, rules
 from clinic.scheduling import selectors as schedule
-from clinic.scheduling.models import HoursException, TimeOff, WorkingHours
+from clinic.scheduling.models import HoursException, TimeOff, WorkingHours, overlap_message
 
 WEEKDAYS = WorkingHours._meta.get_field("weekday").choices
 PREVIEW_DAYS = 7
@@ -96,7 +96,7 @@ class BaseWeekFormSet(forms.BaseFormSet):
             windows = [(form.cleaned_data["start"], form.cleaned_data["end"]) for form in day_forms]
             for first, second in rules.clashing_windows(windows):
                 start, end = windows[first]
-                day_forms[second].add_error("start", hours_services.overlap_message(start, end))
+                day_forms[second].add_error("start", overlap_message(start, end))
 
     def windows(self) -> list[hours_services.Window]:
         return [window for form in self.forms if (window := form.window()) is not None]
@@ -193,17 +193,15 @@ def _preview(clinician, first: datetime.date, time_off: list[TimeOff]) -> list[P
 # --- Pages ---------------------------------------------------------------------------------
 
 
+def _by_weekday(clinician) -> list[tuple[str, list[WorkingHours]]]:
+    return [(name, [row for row in clinician.working_hours.all() if row.weekday == n]) for n, name in WEEKDAYS]
+
+
 @login_required
 def hours_list(request: HttpRequest) -> HttpResponse:
     _require_viewer(request)
     clinicians = list(selectors.clinicians_of(user=request.user).prefetch_related("working_hours"))
-    rows = [
-        (
-            clinician,
-            [(name, [row for row in clinician.working_hours.all() if row.weekday == n]) for n, name in WEEKDAYS],
-        )
-        for clinician in clinicians
-    ]
+    rows = [(clinician, _by_weekday(clinician)) for clinician in clinicians]
     return render(
         request,
         "scheduling/hours/list.html",
@@ -269,9 +267,7 @@ def clinician_hours(request: HttpRequest, clinician_pk: int) -> HttpResponse:
             "clinician": clinician,
             "can_edit": can_edit,
             "week_form": week_form,
-            "weekly": [
-                (name, [row for row in clinician.working_hours.all() if row.weekday == n]) for n, name in WEEKDAYS
-            ],
+            "weekly": _by_weekday(clinician),
             "change_form": change_form,
             "changes": list(clinician.hours_exceptions.all()),
             "time_off": time_off,

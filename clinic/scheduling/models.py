@@ -75,6 +75,19 @@ class WorkingHours(models.Model):
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.clinician_id is None or self.start is None or self.end is None:
+            return
+        others = WorkingHours.objects.filter(clinician_id=self.clinician_id, weekday=self.weekday).exclude(pk=self.pk)
+        if clash := others.filter(start__lt=self.end, end__gt=self.start).first():
+            raise ValidationError({"start": overlap_message(clash.start, clash.end)})
+
+
+def overlap_message(start, end) -> str:
+    """Two working windows of one day that overlap: almost always one of them mistyped."""
+    return f"This overlaps {start:%H:%M}–{end:%H:%M} on the same day. Change one of the two times."
+
 
 class HoursException(models.Model):
     """A change of a clinician's hours on one date: the date's rows replace the weekly ones.
@@ -115,6 +128,25 @@ class HoursException(models.Model):
     def is_day_off(self) -> bool:
         return self.start is None
 
+    def clean(self) -> None:
+        super().clean()
+        if self.clinician_id is None or self.day is None:
+            return
+        if (self.start is None) != (self.end is None):
+            raise ValidationError(
+                {"end" if self.end is None else "start": "Give both times, or neither for a day off."}
+            )
+        if self.start is not None and self.end <= self.start:
+            raise ValidationError({"end": "The end must be after the start."})
+        same_day = list(HoursException.objects.filter(clinician_id=self.clinician_id, day=self.day).exclude(pk=self.pk))
+        if any(other.is_day_off for other in same_day):
+            raise ValidationError({"day": "This day is already a day off. Remove the day off to give it hours."})
+        if same_day and self.is_day_off:
+            raise ValidationError({"day": "This day already has changed hours. Remove them to make it a day off."})
+        for other in same_day:
+            if other.start < self.end and self.start < other.end:
+                raise ValidationError({"start": overlap_message(other.start, other.end)})
+
     @property
     def clinic_id(self) -> int | None:
         # The audit trail files the row under its clinician's clinic.
@@ -147,6 +179,18 @@ class TimeOff(models.Model):
     def clean(self) -> None:
         super().clean()
         plausible_moments(self, "starts_at", "ends_at")
+        if self.clinician_id is None or self.starts_at is None or self.ends_at is None:
+            return
+        others = TimeOff.objects.filter(clinician_id=self.clinician_id).exclude(pk=self.pk)
+        if clash := others.filter(starts_at__lt=self.ends_at, ends_at__gt=self.starts_at).first():
+            zone = self.clinician.clinic.zone
+            raise ValidationError(
+                {
+                    "starts_at": "This overlaps time off from "
+                    f"{timezone.localtime(clash.starts_at, zone):%d %b %Y %H:%M} to "
+                    f"{timezone.localtime(clash.ends_at, zone):%d %b %Y %H:%M}. Change that time off instead."
+                }
+            )
 
 
 def plausible_moments(row: models.Model, *fields: str) -> None:
@@ -215,6 +259,18 @@ class Appointment(models.Model):
     def clean(self) -> None:
         super().clean()
         plausible_moments(self, "starts_at", "ends_at")
+        if self.clinician_id is None or self.starts_at is None or self.ends_at is None:
+            return
+        others = TimeOff.objects.filter(clinician_id=self.clinician_id).exclude(pk=self.pk)
+        if clash := others.filter(starts_at__lt=self.ends_at, ends_at__gt=self.starts_at).first():
+            zone = self.clinician.clinic.zone
+            raise ValidationError(
+                {
+                    "starts_at": "This overlaps time off from "
+                    f"{timezone.localtime(clash.starts_at, zone):%d %b %Y %H:%M} to "
+                    f"{timezone.localtime(clash.ends_at, zone):%d %b %Y %H:%M}. Change that time off instead."
+                }
+            )
 
     @property
     def patient(self):

@@ -16,6 +16,7 @@ from clinic.scheduling import reminder_status, rules
 from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
+    HoursException,
     TimeOff,
 )
 from clinic.signed_links import LinkProblem
@@ -30,12 +31,14 @@ def working_hours(clinician) -> list[rules.WorkingHours]:
     scheduling rules read them (a date's changes replace its weekly windows). Both relations
     may be prefetched (``HOURS_PREFETCH``) for a page of clinicians."""
     weekly = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
-    return weekly + [
-        rules.WorkingHours.day_off(row.day)
-        if row.is_day_off
-        else rules.WorkingHours.on_date(row.day, row.start, row.end)
-        for row in clinician.hours_exceptions.all()
-    ]
+    return weekly + [hours_change(row) for row in clinician.hours_exceptions.all()]
+
+
+def hours_change(row: HoursException) -> rules.WorkingHours:
+    """A change of hours on one date, as the scheduling rules read it."""
+    if row.is_day_off:
+        return rules.WorkingHours.day_off(row.day)
+    return rules.WorkingHours.on_date(row.day, row.start, row.end)
 
 
 HOURS_PREFETCH = ("working_hours", "hours_exceptions")
