@@ -109,7 +109,8 @@ class HoursException(models.Model):
         verbose_name_plural = "changes of hours"
         constraints = [
             models.CheckConstraint(
-                condition=Q(start__isnull=True, end__isnull=True) | Q(start__isnull=False, end__gt=F("start")),
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, end__gt=F("start")),
                 name="hours_exception_end_after_start",
                 violation_error_message="Give both times, the end after the start, or neither for a day off.",
             ),
