@@ -85,6 +85,11 @@ class WindowForm(text_input.Form):
 
 
 class BaseWeekFormSet(forms.BaseFormSet):
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this window"
+
     def clean(self):
         if any(self.errors):
             return
@@ -268,6 +273,7 @@ def clinician_hours(request: HttpRequest, clinician_pk: int) -> HttpResponse:
             "can_edit": can_edit,
             "week_form": week_form,
             "weekly": _by_weekday(clinician),
+            "weekly_kept": bool(clinician.working_hours.all()),
             "change_form": change_form,
             "changes": list(clinician.hours_exceptions.all()),
             "time_off": time_off,
