@@ -286,6 +286,13 @@ def local_window(day: date, hours: WorkingHours, zone: ZoneInfo) -> tuple[dateti
     return start.astimezone(zone), end.astimezone(zone)
 
 
+def keeps_hours(day: date, hours: Sequence[WorkingHours]) -> bool:
+    """Whether ``hours`` say anything about ``day``: some weekly rows are kept, or the date has its own.
+    A clinician with no weekly hours can be booked at any time, except on a date given its own hours."""
+    _day(day, "day")
+    return any(row.on is None or row.on == day for row in _all_of(hours, WorkingHours, "hours"))
+
+
 def working_windows(day: date, hours: Sequence[WorkingHours], zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
     """The working time of ``day`` as ``free_slots`` reads it: the date's exceptions if it has any, else the
     weekday's rows; merged where they touch or overlap, aware in ``zone``, in time order."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.permissions import Role
-from clinic.scheduling import rules, services
+from clinic.scheduling import hours_services, rules, services
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment, HoursException, TimeOff, WorkingHours
 from tests.factories import AppointmentFactory, UserFactory
@@ -462,3 +462,15 @@ def test_the_day_view_costs_the_same_with_changes_of_hours(client, clinic, front
         other = UserFactory(clinic=clinic, roles=[Role.CLINICIAN])
         HoursException.objects.create(clinician=other, day=_today())
     assert _queries(client, reverse("schedule_day")) == few
+
+
+def test_without_weekly_hours_only_a_changed_day_is_checked(clinic_admin, clinician, front_desk, episode):
+    day = _next(3)
+    hours_services.hours_exception_add(
+        actor=clinic_admin, clinician=clinician, day=day, start=datetime.time(12), end=datetime.time(16)
+    )
+    with pytest.raises(ValidationError, match="outside the clinician's working hours"):
+        services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=_at(day, 9))
+    # Any other day: no hours kept, any time may be booked, as before.
+    other = day + datetime.timedelta(days=1)
+    assert services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=_at(other, 7))

@@ -12,6 +12,7 @@ from clinic.scheduling.rules import (
     clashing_windows,
     free_slots,
     is_within_working_hours,
+    keeps_hours,
     local_window,
     propose_series,
     working_windows,
@@ -207,3 +208,17 @@ def test_impossible_rows_are_refused(make):
 def test_clashing_windows(rows, expected):
     parsed = [(time.fromisoformat(start), time.fromisoformat(end)) for start, end in rows]
     assert clashing_windows(parsed) == expected
+
+
+@pytest.mark.parametrize(
+    ("hours", "day", "expected"),
+    [
+        ([], CHRISTMAS_EVE, False),
+        (EVERY_DAY, CHRISTMAS_EVE, True),
+        ([WorkingHours(0, time(9), time(17))], CHRISTMAS_EVE, True),  # weekly hours kept, none that weekday
+        ([WorkingHours.day_off(CHRISTMAS_EVE)], CHRISTMAS_EVE, True),
+        ([WorkingHours.day_off(CHRISTMAS_EVE)], CHRISTMAS_EVE + timedelta(days=1), False),
+    ],
+)
+def test_keeps_hours(hours, day, expected):
+    assert keeps_hours(day, hours) is expected
