@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.permissions import Role
 from clinic.scheduling.models import HoursException, WorkingHours
+from tests.e2e.conftest import PHONE
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,6 +59,8 @@ def test_admin_adds_a_lunch_break_and_a_day_off(journey):
     assert "Course" in day_row.inner_text()
     assert "08:00–12:00, 13:00–17:00" in week.inner_text()
     journey.check(page, "06-day-off")
+    page.set_viewport_size(PHONE["viewport"])
+    journey.check(page, "07-on-a-phone")
 
     assert [(row.start, row.end) for row in WorkingHours.objects.filter(clinician=clinician, weekday=0)] == [
         (datetime.time(8), datetime.time(12)),

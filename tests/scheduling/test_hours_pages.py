@@ -337,6 +337,15 @@ def test_the_database_refuses_a_half_given_change_and_a_second_day_off(clinician
         HoursException.objects.create(clinician=clinician, day=day)
 
 
+@pytest.mark.postgres
+def test_the_database_refuses_overlapping_windows_of_one_date(clinician):
+    day = _next(1)
+    HoursException.objects.create(clinician=clinician, day=day, start=datetime.time(8), end=datetime.time(12))
+    HoursException.objects.create(clinician=clinician, day=day, start=datetime.time(12), end=datetime.time(13))
+    with pytest.raises(IntegrityError, match="hours_exception_no_overlap"), transaction.atomic():
+        HoursException.objects.create(clinician=clinician, day=day, start=datetime.time(9), end=datetime.time(10))
+
+
 # --- Time off ----------------------------------------------------------------------------------
 
 
