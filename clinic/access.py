@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from clinic import permissions
@@ -118,6 +119,26 @@ def episode_to_schedule(user: User, pk: int) -> EpisodeOfCare:
         raise PermissionDenied
     rows = permissions.scoped_episodes(user).select_related("lead_clinician", "patient__clinic")
     return get_object_or_404(rows, pk=pk)
+
+
+def clinician_for(user: User, pk: int) -> User:
+    """An active clinician of the user's clinic, whose hours the user may read: 403 for the
+    role first, then 404 for anyone else's id."""
+    if not permissions.can_view_working_hours(user):
+        raise PermissionDenied
+    rows = permissions.clinic_rows(user, User).filter(is_active=True, groups__name=permissions.Role.CLINICIAN.value)
+    return get_object_or_404(rows.select_related("clinic"), pk=pk)
+
+
+def hours_row_for(user: User, clinician: User, rows: str, pk: int) -> models.Model:
+    """A change of hours or time off (``rows``: its model label) of ``clinician``, for whoever
+    edits hours: 403 for the role, 404 for an id of another clinician or clinic."""
+    if not permissions.can_edit_working_hours(user):
+        raise PermissionDenied
+    row = _one(user, rows, pk)
+    if row.clinician_id != clinician.pk:
+        raise Http404
+    return row
 
 
 def appointment_type_for(user: User, pk: int) -> AppointmentType:

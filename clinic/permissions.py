@@ -82,6 +82,10 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "scheduling.add_timeoff",
         "scheduling.change_timeoff",
         "scheduling.delete_timeoff",
+        "scheduling.view_hoursexception",
+        "scheduling.add_hoursexception",
+        "scheduling.change_hoursexception",
+        "scheduling.delete_hoursexception",
         # The wording of messages to patients (its own page under Clinic settings, and the Django admin).
         "outbox.view_messagewording",
         "outbox.add_messagewording",
@@ -139,6 +143,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.appointmenttype": "clinic",
     "scheduling.workinghours": "clinician__clinic",
     "scheduling.timeoff": "clinician__clinic",
+    "scheduling.hoursexception": "clinician__clinic",
     "scheduling.appointment": "episode__patient__clinic",
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
@@ -340,6 +345,16 @@ def can_schedule(user: User) -> bool:
 
 def can_view_schedule(user: User) -> bool:
     return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.view_appointment")
+
+
+def can_edit_working_hours(user: User) -> bool:
+    """Clinicians' weekly hours, changes of hours and time off: the clinic admin."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("scheduling.change_workinghours")
+
+
+def can_view_working_hours(user: User) -> bool:
+    """Whoever edits them, and whoever books against them (front desk, clinicians), who read them."""
+    return can_edit_working_hours(user) or can_schedule(user)
 
 
 def can_book_for(user: User, episode: EpisodeOfCare) -> bool:

@@ -73,6 +73,7 @@ from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
+    HoursException,
     TimeOff,
     WorkingHours,
 )
@@ -357,6 +358,13 @@ def _build_side(key: str) -> Side:
         ends_at=_tomorrow_at(clinic, 19),
         reason=text("time off reason", "Conference"),
     )
+    hours_change = HoursException.objects.create(
+        clinician=clinician,
+        day=_tomorrow_at(clinic, 9).date() + datetime.timedelta(days=7),
+        start=datetime.time(12),
+        end=datetime.time(16),
+        note=text("change of hours note", "Holiday hours"),
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         appointment = schedule_services.appointment_book(
             actor=front_desk,
@@ -492,6 +500,7 @@ def _build_side(key: str) -> Side:
         visit_type,
         working_hours,
         time_off,
+        hours_change,
         entry,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
@@ -731,6 +740,7 @@ KWARG_MODELS = {
     "type_pk": ("scheduling.appointmenttype", "pk"),
     "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
+    "clinician_pk": ("clinic.user", "pk"),  # (the hours pages name their clinician in _special)
 }
 # Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
 TOKEN_LINKS = {
@@ -775,6 +785,16 @@ def _admin_model(route: Route) -> type[models.Model] | None:
         return None
 
 
+# A clinician's hours pages -> the model of the row the route's pk names (None: no pk).
+HOURS_ROUTES = {
+    "working_hours_clinician": None,
+    "time_off_add": None,
+    "time_off_edit": "scheduling.timeoff",
+    "time_off_remove": "scheduling.timeoff",
+    "hours_exception_remove": "scheduling.hoursexception",
+}
+
+
 def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
     """Routes whose kwargs depend on each other; None for every other route."""
     name = route.name or ""
@@ -801,6 +821,10 @@ def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
         return [{"app_label": label} for label in sorted({m._meta.app_label for m in admin.site._registry})]
     if route.pattern.endswith("(?P<url>.*)$"):
         return [{"url": "no-such-page/"}]
+    if name in HOURS_ROUTES:
+        clinician_pk = side.users["clinician"].pk
+        row = HOURS_ROUTES[name]
+        return [{"clinician_pk": clinician_pk, **({} if row is None else {"pk": side.row(_model(row)).pk})}]
     if name == "password_reset_confirm":
         return [{"uidb64": side.links["password_uid"], "token": a.links["password_token"]}]
     return None

@@ -1,4 +1,5 @@
-"""Scheduling in the Django admin (appointments, appointment types, working hours, time off),
+"""Scheduling in the Django admin (appointments, appointment types, working hours, changes of
+hours, time off; the clinic admin's own pages for the last three are under Clinic settings),
 limited to the admin's own clinic like every list there."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from django.contrib import admin
 from clinic import audit
 from clinic.admin import AuditedPHIAdmin
 from clinic.admin_site import ClinicScopedAdmin
-from clinic.scheduling.models import Appointment, AppointmentType, TimeOff, WorkingHours
+from clinic.scheduling.models import Appointment, AppointmentType, HoursException, TimeOff, WorkingHours
 
 
 @admin.register(Appointment)
@@ -41,4 +42,10 @@ class WorkingHoursAdmin(ClinicScopedAdmin):
 @admin.register(TimeOff)
 class TimeOffAdmin(WorkingHoursAdmin):
     list_display = ["clinician", "starts_at", "ends_at", "reason"]
+    list_filter = []
+
+
+@admin.register(HoursException)
+class HoursExceptionAdmin(WorkingHoursAdmin):
+    list_display = ["clinician", "day", "start", "end", "note"]
     list_filter = []

@@ -22,6 +22,9 @@ Time, the one thing that is easy to get wrong here:
 * Rows of the same weekday that overlap or touch (08:00–12:00 and 12:00–16:00) are one continuous window: working
   time is their union. A gap between rows (a lunch break) splits the day into separate windows.
 * A window cannot cross midnight (start < end); a night shift is two rows.
+* A row with a date (``on``) is an exception for that date: when any row names a date, that date's windows are
+  those rows and the weekly rows of its weekday are ignored. A dated row with start == end holds no time: it
+  marks a day off (``WorkingHours.day_off``). The dated windows follow the same time rules as weekly ones.
 """
 
 from __future__ import annotations
@@ -118,14 +121,27 @@ class WorkingHours:
 
     weekday: int  # 0 = Monday ... 6 = Sunday
     start: time
-    end: time  # exclusive; after start (no window crosses midnight)
+    end: time  # exclusive; after start (no window crosses midnight), or equal to it on a day off
+    on: date | None = None  # set: an exception for this date only, replacing the weekly rows of that date
 
     def __post_init__(self) -> None:
         _weekday(self.weekday, "weekday")
         _wall_time(self.start, "start")
         _wall_time(self.end, "end")
-        if self.end <= self.start:
+        if self.on is not None and _day(self.on, "on").weekday() != self.weekday:
+            raise ValueError(f"{self.on} is not on weekday {self.weekday}")
+        if self.end < self.start or (self.end == self.start and self.on is None):
             raise ValueError(f"Working hours must end after they start, not {self.start} – {self.end}")
+
+    @classmethod
+    def on_date(cls, on: date, start: time, end: time) -> WorkingHours:
+        """A window for one date only."""
+        return cls(_day(on, "on").weekday(), start, end, on)
+
+    @classmethod
+    def day_off(cls, on: date) -> WorkingHours:
+        """No working time at all on ``on``, whatever the weekly hours say."""
+        return cls.on_date(on, time.min, time.min)
 
 
 @dataclass(frozen=True)
@@ -233,10 +249,16 @@ def _window(day: date, hours: WorkingHours, zone: ZoneInfo) -> _Interval:
     return _instant(day, hours.start, zone), _instant(day, hours.end, zone)
 
 
+def _rows_of(day: date, hours: Sequence[WorkingHours]) -> list[WorkingHours]:
+    """The rows that make ``day``: its dated rows when it has any, else the weekly rows of its weekday."""
+    dated = [row for row in hours if row.on == day]
+    return dated or [row for row in hours if row.on is None and row.weekday == day.weekday()]
+
+
 def _windows(day: date, hours: Sequence[WorkingHours], zone: ZoneInfo) -> list[_Interval]:
     """The day's working windows in UTC, sorted; overlapping or touching rows merged, empty ones dropped."""
     merged: list[_Interval] = []
-    for start, end in sorted(_window(day, row, zone) for row in hours if row.weekday == day.weekday()):
+    for start, end in sorted(_window(day, row, zone) for row in _rows_of(day, hours)):
         if start == end:
             continue
         if merged and start <= merged[-1][1]:
@@ -258,10 +280,38 @@ def local_window(day: date, hours: WorkingHours, zone: ZoneInfo) -> tuple[dateti
     if not isinstance(hours, WorkingHours):
         raise ValueError(f"hours must be WorkingHours, not {hours!r}")
     zone = _zone(zone)
-    if hours.weekday != day.weekday():
+    if hours.weekday != day.weekday() or hours.on not in (None, day):
         raise ValueError(f"Working hours for weekday {hours.weekday} do not apply to {day} (weekday {day.weekday()})")
     start, end = _window(day, hours, zone)
     return start.astimezone(zone), end.astimezone(zone)
+
+
+def keeps_hours(day: date, hours: Sequence[WorkingHours]) -> bool:
+    """Whether ``hours`` say anything about ``day``: some weekly rows are kept, or the date has its own.
+    A clinician with no weekly hours can be booked at any time, except on a date given its own hours."""
+    _day(day, "day")
+    return any(row.on is None or row.on == day for row in _all_of(hours, WorkingHours, "hours"))
+
+
+def working_windows(day: date, hours: Sequence[WorkingHours], zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The working time of ``day`` as ``free_slots`` reads it: the date's exceptions if it has any, else the
+    weekday's rows; merged where they touch or overlap, aware in ``zone``, in time order."""
+    _day(day, "day")
+    zone = _zone(zone)
+    return [
+        (start.astimezone(zone), end.astimezone(zone))
+        for start, end in _windows(day, _all_of(hours, WorkingHours, "hours"), zone)
+    ]
+
+
+def clashing_windows(rows: Sequence[tuple[time, time]]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of windows of one day that share a moment; touching (12:00–13:00 and 13:00–17:00)
+    is not clashing. For the forms that edit hours: the rules merge such rows, but a person typing two
+    overlapping windows has almost always mistyped one."""
+    for index, (start, end) in enumerate(rows):
+        _wall_time(start, f"start of window {index + 1}")
+        _wall_time(end, f"end of window {index + 1}")
+    return [(i, j) for (i, a), (j, b) in combinations(enumerate(rows), 2) if a[0] < b[1] and b[0] < a[1]]
 
 
 # --- Intervals --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from clinic.scheduling import reminder_status, rules
 from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
+    HoursException,
     TimeOff,
 )
 from clinic.signed_links import LinkProblem
@@ -26,8 +27,21 @@ COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentSt
 
 
 def working_hours(clinician) -> list[rules.WorkingHours]:
-    """The clinician's weekly working windows, as the scheduling rules read them."""
-    return [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    """The clinician's weekly working windows and changes of hours on given dates, as the
+    scheduling rules read them (a date's changes replace its weekly windows). Both relations
+    may be prefetched (``HOURS_PREFETCH``) for a page of clinicians."""
+    weekly = [rules.WorkingHours(row.weekday, row.start, row.end) for row in clinician.working_hours.all()]
+    return weekly + [hours_change(row) for row in clinician.hours_exceptions.all()]
+
+
+def hours_change(row: HoursException) -> rules.WorkingHours:
+    """A change of hours on one date, as the scheduling rules read it."""
+    if row.is_day_off:
+        return rules.WorkingHours.day_off(row.day)
+    return rules.WorkingHours.on_date(row.day, row.start, row.end)
+
+
+HOURS_PREFETCH = ("working_hours", "hours_exceptions")
 
 
 def busy(clinician, start, end, *, visits=None, time_off=None) -> list[rules.Busy]:

@@ -87,7 +87,8 @@ def _check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> N
         return
     zone = clinician.clinic.zone
     hours = schedule.working_hours(clinician)
-    if hours and not rules.is_within_working_hours(starts_at, ends_at, hours, zone):
+    day = starts_at.astimezone(zone).date()
+    if rules.keeps_hours(day, hours) and not rules.is_within_working_hours(starts_at, ends_at, hours, zone):
         raise ValidationError(
             {"override_reason": "This is outside the clinician's working hours. Give a reason to book it anyway."}
         )

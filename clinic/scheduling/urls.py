@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.scheduling import patient_views, reminder_views, views
+from clinic.scheduling import hours_views, patient_views, reminder_views, views
 
 urlpatterns = [
     path("schedule/", views.day_view, name="schedule_day"),
@@ -25,6 +25,22 @@ urlpatterns = [
         "settings/reminder-wording/<str:kind>/<int:type_pk>/",
         reminder_views.wording_edit,
         name="reminder_wording_edit_type",
+    ),
+    path("settings/working-hours/", hours_views.hours_list, name="working_hours_list"),
+    path("settings/working-hours/<int:clinician_pk>/", hours_views.clinician_hours, name="working_hours_clinician"),
+    path(
+        "settings/working-hours/<int:clinician_pk>/changes/<int:pk>/remove/",
+        hours_views.hours_exception_remove,
+        name="hours_exception_remove",
+    ),
+    path("settings/working-hours/<int:clinician_pk>/time-off/new/", hours_views.time_off_edit, name="time_off_add"),
+    path(
+        "settings/working-hours/<int:clinician_pk>/time-off/<int:pk>/", hours_views.time_off_edit, name="time_off_edit"
+    ),
+    path(
+        "settings/working-hours/<int:clinician_pk>/time-off/<int:pk>/remove/",
+        hours_views.time_off_remove,
+        name="time_off_remove",
     ),
     # A reminder's links: the token is the only key, so no patient detail is in the address.
     path("visit/confirm/<str:token>/", patient_views.confirm, name="reminder_confirm"),

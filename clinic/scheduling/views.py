@@ -93,7 +93,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
     everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
     # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
-    prefetch_related_objects(clinicians, "working_hours")
+    prefetch_related_objects(clinicians, *schedule.HOURS_PREFETCH)
     visits = list(
         schedule.with_reminders(schedule.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
     )
