@@ -38,6 +38,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0020_hours_exceptions")]
+    dependencies = [("scheduling", "0021_hours_exceptions")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0019_reminders_leave_for_the_outbox'),
+        ('scheduling', '0020_visit_series'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
