@@ -16,6 +16,7 @@ from django.utils import timezone
 from clinic import services
 from clinic.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD, PATIENT_COUNT
 from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
+from clinic.outbox import quiet_hours
 from clinic.permissions import Role, roles_of
 from clinic.scheduling.models import Appointment, AppointmentStatus
 
@@ -285,3 +286,12 @@ def test_demo_clinician_and_admin_sign_in_with_the_published_key(seeded, setting
         assert re.fullmatch(r"\d{6}\n", code.getvalue())
         assert client.post("/accounts/login/code/", {"code": code.getvalue().strip()})["Location"] == "/"
         assert client.get("/").status_code == 200, login.email
+
+
+def test_the_demo_clinic_sends_reminders_at_any_hour(seeded):
+    # Whoever tries the demo, at whatever hour it is in Chicago, sees a due reminder go out.
+    clinic = Clinic.objects.get()
+    midnight = datetime.datetime(2026, 12, 3, tzinfo=clinic.zone)
+    for hour in range(24):
+        moment = midnight + datetime.timedelta(hours=hour)
+        assert quiet_hours.window_around(moment, clinic.quiet_hours_start, clinic.quiet_hours_end, clinic.zone) is None

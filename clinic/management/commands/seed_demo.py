@@ -66,12 +66,16 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("admin@demo.test", "Morgan Ellis", Role.CLINIC_ADMIN),
 )
 
-DEMO_CLINIC: dict[str, str] = {
+DEMO_CLINIC: dict[str, object] = {
     "name": "Stride Sports Chiropractic & Physio",
     "address": "100 Demo Street, Suite 5\nChicago, IL 60601",
     "phone": "+13125550100",
     "email": "hello@example.com",
     "time_zone": "America/Chicago",
+    # No quiet hours (equal times): whoever tries the demo, at whatever hour in Chicago, sees a reminder
+    # go out once it is due. A real clinic keeps the default overnight window.
+    "quiet_hours_start": datetime.time(0, 0),
+    "quiet_hours_end": datetime.time(0, 0),
 }
 
 # Two generators: who the patients are must not depend on the calendar or on how the
