@@ -17,6 +17,11 @@ def uid(appointment: Appointment) -> str:
     return f"appointment-{appointment.pk}@{host}"
 
 
+def one_line(address: str) -> str:
+    """An address typed on several lines (a browser sends CR LF), as one line for a calendar's LOCATION."""
+    return ", ".join(line.strip() for line in address.splitlines() if line.strip())
+
+
 def _event(appointment: Appointment) -> Event:
     clinic = appointment.episode.patient.clinic
     cancelled = appointment.status == AppointmentStatus.CANCELLED
@@ -27,7 +32,7 @@ def _event(appointment: Appointment) -> Event:
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
     event.add("summary", f"{appointment.get_kind_display()} at {clinic.name}")
-    event.add("location", clinic.address.replace("\n", ", ") if clinic.address else clinic.name)
+    event.add("location", one_line(clinic.address) or clinic.name)
     event.add("description", f"With {appointment.clinician.full_name}. To change it, contact {clinic.name}.")
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event

@@ -51,6 +51,22 @@ def test_booking_sends_an_email_with_a_calendar_file(
     assert str(event["status"]) == "CONFIRMED"
 
 
+@pytest.mark.parametrize(
+    "address", ["1 Lake Street\r\nSuite 5\r\n\r\nChicago, IL", "1 Lake Street\nSuite 5\n Chicago, IL \n"]
+)
+def test_the_calendar_location_is_the_address_on_one_line(
+    front_desk, episode, clinician, django_capture_on_commit_callbacks, address
+):
+    clinic = episode.patient.clinic
+    clinic.address = address
+    clinic.save(update_fields=["address"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_book(actor=front_desk, episode=episode, clinician=clinician, starts_at=NINE)
+
+    (message,) = mail.outbox
+    assert str(_event(message)["event"]["location"]) == "1 Lake Street, Suite 5, Chicago, IL"
+
+
 def test_moving_and_cancelling_update_the_same_event(
     front_desk, episode, clinician, django_capture_on_commit_callbacks
 ):
