@@ -139,6 +139,8 @@ _WORDING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bDOMAIN\b"), ""),
     # Our issue numbers: "Product default (issue 7)".
     (re.compile(r"\s*\(issues? #?\d+\)|\bissues? #?\d+\b"), ""),
+    # Our own decisions, with no published value behind them.
+    (re.compile(r"\bProduct (?:decision|default)\b"), CLINIC_DEFAULT),
 )
 
 _TIDY: tuple[tuple[re.Pattern[str], str], ...] = (

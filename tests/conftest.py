@@ -5,6 +5,7 @@ import os
 import pytest
 
 from clinic.permissions import Role
+from tests import internal_labels
 from tests.factories import ClinicFactory, EpisodeFactory, PatientFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -22,6 +23,17 @@ def _require_service(variable: str, what: str, needed_prefix: str) -> None:
     if IN_CI:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_internal_labels_in_rendered_templates():
+    internal_labels.install()
+
+
+@pytest.fixture(autouse=True)
+def _no_internal_labels_in_sent_messages():
+    yield
+    internal_labels.check_sent_messages()
 
 
 @pytest.fixture(autouse=True)

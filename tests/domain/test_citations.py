@@ -50,7 +50,8 @@ INTERNAL = re.compile(r"\bDOMAIN\b|\bB\d+(?:\.\d+)*\b|\bS\d{1,3}\b|Part A|DOMAIN
             "frequency: ACSM stretching guidelines; ACSM 1998 position stand summary anchors",
         ),
         ("DOMAIN B1.4 (S10, secondary)", "Digglicious summary (lower raw score; SEM/MDC) — secondary"),
-        ("Product default (issue 7); not clinical", "Product default; not clinical"),
+        ("Product default (issue 7); not clinical", "Clinic default; not clinical"),
+        ("Product decision (issue 3)", "Clinic default"),
         (
             "DOMAIN.md is silent: clinic default (DOMAIN gives no visit frequency or plan length)",
             "Clinic default (the clinical reference gives no visit frequency or plan length)",
