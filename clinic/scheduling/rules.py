@@ -43,7 +43,7 @@ VISIT_KINDS = (FOLLOW_UP, REASSESSMENT)
 DEFAULT_STEP = timedelta(minutes=15)
 MAX_WEEKS = 52
 
-# Two visits less than this many calendar days apart are "close together" (the spread rule of propose_series).
+# Two visits less than this many calendar days apart are "close together" (the spread rule of _best_week).
 SPREAD_DAYS = 2
 
 # A UTC interval [start, end): the internal form of every window, busy time and slot.
@@ -462,9 +462,18 @@ def _best_week(
     previous_day: date | None,
     fixed: Sequence[date] = (),
 ) -> tuple[tuple[date, ...], list[_Pick], bool]:
-    """(days, their picks, whether the last is the reassessment) by the order of ``propose_series``;
-    ``reassessment_length`` is None outside a reassessment week; ``fixed`` are days of the week that already have
-    a visit (the spread keeps away from them). Nothing fits: ((), [], False)."""
+    """(days, their picks, whether the last is the reassessment) for one week; nothing fits: ((), [], False).
+
+    The week's visits fall on different days, the set of days chosen by, in order:
+    1. when ``reassessment_length`` is given (None: no reassessment this week), a set whose last visit can be the
+       reassessment;
+    2. as many visits as fit (at most ``visits_per_week``);
+    3. as many visits meeting the preference as possible (``_Pick.preferred``);
+    4. spread: as few visits as possible less than ``SPREAD_DAYS`` after the one before, counting
+       ``previous_day`` and the ``fixed`` days of the week that already have a visit;
+    5. the earliest starts (deterministic: the earliest suitable slot wins ties).
+    The patient's stated availability outranks spreading, so preference comes before spread.
+    """
     best_key: tuple | None = None
     best: tuple[tuple[date, ...], list[_Pick], bool] = ((), [], False)
     for with_reassessment in (True, False) if reassessment_length is not None else (False,):
@@ -502,82 +511,6 @@ def _week_messages(
             f"Week {week}: no free time is long enough for the reassessment ({_minutes(reassessment_length)})"
         )
     return messages
-
-
-def propose_series(
-    *,
-    first_day: date,
-    visits_per_week: int,
-    weeks: int,
-    reassess_every_weeks: int | None,
-    length: timedelta,
-    reassessment_length: timedelta,
-    hours: Sequence[WorkingHours],
-    busy: Sequence[Busy],
-    zone: ZoneInfo,
-    preference: Preference = Preference(),
-    not_before: datetime | None = None,
-) -> tuple[list[ProposedVisit], list[str]]:
-    """Propose ``visits_per_week`` visits a week for ``weeks`` weeks; return (visits in time order, messages).
-
-    Week w is the 7 days from ``first_day + 7 * (w - 1)``. Each week takes its visits on different days, choosing
-    among all sets of days by, in order:
-    1. in a reassessment week, a set whose last visit can be the reassessment (``reassessment_length``);
-    2. as many visits as fit (at most ``visits_per_week``);
-    3. as many visits meeting ``preference`` as possible (``preferred``; an empty Preference is met by any slot);
-    4. spread: as few visits as possible less than 2 days after the one before, counting the previous week's last;
-    5. the earliest starts (deterministic: the earliest suitable slot wins ties).
-    The patient's stated availability outranks spreading, so preference comes before spread.
-
-    Week w is a reassessment week when ``reassess_every_weeks`` is given and w is a multiple of it or the final
-    week; its last visit is a "reassessment", every other visit a "follow_up" of ``length``. Slots start on the
-    15-minute grid of each working window, respect ``busy`` and ``not_before``, and each chosen visit is busy for
-    the choices after it. A week that cannot hold all its visits keeps what fits and adds a message; when no slot
-    is long enough for the reassessment the week gets follow-ups only and a message saying so.
-    """
-    first_day = _day(first_day, "first_day")
-    visits_per_week = _whole(visits_per_week, "visits_per_week", 1, 7)
-    weeks = _whole(weeks, "weeks", 1, MAX_WEEKS)
-    if reassess_every_weeks is not None:
-        reassess_every_weeks = _whole(reassess_every_weeks, "reassess_every_weeks", 1, MAX_WEEKS)
-    length = _positive(length, "length")
-    reassessment_length = _positive(reassessment_length, "reassessment_length")
-    hours = _all_of(hours, WorkingHours, "hours")
-    zone = _zone(zone)
-    if not isinstance(preference, Preference):
-        raise ValueError(f"preference must be a Preference, not {preference!r}")
-    earliest = None if not_before is None else _utc(not_before, "not_before")
-    taken = [(entry.start, entry.end) for entry in _all_of(busy, Busy, "busy")]
-
-    proposed: list[ProposedVisit] = []
-    messages: list[str] = []
-    previous_day: date | None = None
-    for week in range(1, weeks + 1):
-        days = [first_day + timedelta(days=7 * (week - 1) + offset) for offset in range(7)]
-        reassess = reassess_every_weeks is not None and (week % reassess_every_weeks == 0 or week == weeks)
-        lengths = {length, reassessment_length} if reassess else {length}
-        picks = _day_picks(days, lengths, hours, zone, taken, earliest, preference)
-        chosen, week_picks, with_reassessment = _best_week(
-            days, picks, visits_per_week, length, reassessment_length if reassess else None, previous_day
-        )
-        for index, pick in enumerate(week_picks):
-            is_reassessment = with_reassessment and index == len(week_picks) - 1
-            proposed.append(
-                ProposedVisit(
-                    start=pick.start.astimezone(zone),
-                    end=pick.end.astimezone(zone),
-                    kind=REASSESSMENT if is_reassessment else FOLLOW_UP,
-                    week=week,
-                    preferred=pick.preferred,
-                )
-            )
-            taken.append((pick.start, pick.end))
-        if chosen:
-            previous_day = chosen[-1]
-        messages += _week_messages(
-            week, len(chosen), visits_per_week, reassess and not with_reassessment, reassessment_length
-        )
-    return proposed, messages
 
 
 # --- What a signed plan still needs ------------------------------------------------------------------------
@@ -660,8 +593,11 @@ def propose_plan_series(
     * A re-assessment among the existing visits is not proposed again; otherwise the last proposed visit is the
       re-assessment (in the week that completes the plan, or the last week).
     * Week w is the 7 days from ``first_day + 7 * (w - 1)``, for ``need.weeks`` weeks; a week takes at most
-      ``visits_per_week`` less the existing visits in it, on different days, chosen as ``propose_series`` does
-      (its spread also keeps away from the existing visits' days).
+      ``visits_per_week`` less the existing visits in it, on different days, chosen by ``_best_week`` (its
+      spread also keeps away from the existing visits' days). Slots start on the 15-minute grid of each working
+      window and respect ``not_before``; each chosen visit is busy for the choices after it.
+    * A week that cannot hold what it wants keeps what fits and adds a message; when no slot is long enough for
+      the re-assessment, follow-ups only and a message saying so.
     * No proposal overlaps ``clinician_busy`` (the clinician's visits and time off) or ``patient_busy`` (the
       patient's visits with any clinician); none falls on a clinic-zone day on which the patient already has a
       visit, unless ``two_a_day`` (the front desk asked for it).

@@ -12,8 +12,10 @@ from clinic.scheduling.rules import (
     FOLLOW_UP,
     REASSESSMENT,
     Busy,
+    PlanNeed,
     Preference,
     ProposedVisit,
+    SeriesProposal,
     Slot,
     WorkingHours,
     conflicts,
@@ -21,7 +23,7 @@ from clinic.scheduling.rules import (
     is_within_working_hours,
     local_window,
     overlaps,
-    propose_series,
+    propose_plan_series,
 )
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -323,40 +325,48 @@ def test_nine_o_clock_stays_nine_o_clock(day, expected):
     ],
 )
 def test_series_across_a_change_keeps_the_wall_clock_time(first_day, expected):
-    visits, messages = propose_series(
+    proposal = propose_plan_series(
+        need=PlanNeed(visits_per_week=1, weeks=2, reassessment=False),
+        existing=[],
         first_day=first_day,
-        visits_per_week=1,
-        weeks=2,
-        reassess_every_weeks=None,
         length=HOUR,
         reassessment_length=HOUR,
         hours=[WorkingHours(0, time(9), time(10))],
-        busy=[],
+        clinician_busy=[],
+        patient_busy=[],
         zone=CHICAGO,
     )
-    assert ([visit.start.isoformat() for visit in visits], messages) == (expected, [])
+    visits = proposal.proposed
+    assert ([visit.start.isoformat() for visit in visits], proposal.messages) == (expected, ())
     assert [visit.start.astimezone(UTC).astimezone(CHICAGO).time() for visit in visits] == [time(9), time(9)]
 
 
-# --- propose_series ---------------------------------------------------------------------------------------
+# --- propose_plan_series with nothing booked yet: how a series is laid out -------------------------------
 
 
-def propose(**overrides) -> tuple[list[ProposedVisit], list[str]]:
+def need(visits_per_week: int = 2, weeks: int = 3, reassessment: bool = False) -> PlanNeed:
+    return PlanNeed(visits_per_week=visits_per_week, weeks=weeks, reassessment=reassessment)
+
+
+def propose(**overrides) -> tuple[tuple[ProposedVisit, ...], list[str]]:
+    """The proposal for a plan with no visits yet, as (visits in time order, messages)."""
     arguments = {
+        "need": need(),
+        "existing": [],
         "first_day": MONDAY,
-        "visits_per_week": 2,
-        "weeks": 3,
-        "reassess_every_weeks": None,
         "length": THIRTY,
         "reassessment_length": HOUR,
         "hours": WEEKDAYS,
-        "busy": [],
+        "clinician_busy": [],
+        "patient_busy": [],
         "zone": CHICAGO,
     }
-    return propose_series(**(arguments | overrides))
+    proposal = propose_plan_series(**(arguments | overrides))
+    assert isinstance(proposal, SeriesProposal)
+    return proposal.proposed, list(proposal.messages)
 
 
-def summary(visits: list[ProposedVisit]) -> list[tuple[int, str, str, bool]]:
+def summary(visits: tuple[ProposedVisit, ...]) -> list[tuple[int, str, str, bool]]:
     return [(visit.week, visit.start.strftime("%a %m-%d %H:%M"), visit.kind, visit.preferred) for visit in visits]
 
 
@@ -378,16 +388,19 @@ def test_two_a_week_for_three_weeks():
     ("overrides", "expected"),
     [
         # Three a week spread to Mon, Wed, Fri.
-        ({"visits_per_week": 3, "weeks": 1}, ["Mon 01-05 09:00", "Wed 01-07 09:00", "Fri 01-09 09:00"]),
+        ({"need": need(3, weeks=1)}, ["Mon 01-05 09:00", "Wed 01-07 09:00", "Fri 01-09 09:00"]),
         # Five in five working days cannot be spread; all are taken.
         (
-            {"visits_per_week": 5, "weeks": 1},
+            {"need": need(5, weeks=1)},
             ["Mon 01-05 09:00", "Tue 01-06 09:00", "Wed 01-07 09:00", "Thu 01-08 09:00", "Fri 01-09 09:00"],
         ),
         # A busy Monday morning: Monday afternoon is still earlier than any other day.
-        ({"weeks": 1, "busy": [busy(MONDAY, "09:00", "12:00")]}, ["Mon 01-05 12:00", "Wed 01-07 09:00"]),
+        (
+            {"need": need(weeks=1), "clinician_busy": [busy(MONDAY, "09:00", "12:00")]},
+            ["Mon 01-05 12:00", "Wed 01-07 09:00"],
+        ),
         # not_before Wednesday noon: Wednesday afternoon and Friday.
-        ({"weeks": 1, "not_before": local("2026-01-07", "12:00")}, ["Wed 01-07 12:00", "Fri 01-09 09:00"]),
+        ({"need": need(weeks=1), "not_before": local("2026-01-07", "12:00")}, ["Wed 01-07 12:00", "Fri 01-09 09:00"]),
     ],
 )
 def test_series_spread_busy_and_not_before(overrides, expected):
@@ -399,7 +412,7 @@ def test_series_spread_busy_and_not_before(overrides, expected):
 def test_spread_counts_the_previous_weeks_last_visit():
     # Week 1 (Mon 5 - Sun 11 January) is free only on Sunday 11; week 2 then skips Monday 12, the next day.
     week_one_busy = [busy(date(2026, 1, day), "00:00", "23:59") for day in range(5, 11)]
-    visits, _ = propose(visits_per_week=1, weeks=2, hours=EVERY_DAY, busy=week_one_busy)
+    visits, _ = propose(need=need(1, weeks=2), hours=EVERY_DAY, clinician_busy=week_one_busy)
     assert [visit.start.strftime("%a %m-%d %H:%M") for visit in visits] == ["Sun 01-11 09:00", "Tue 01-13 09:00"]
 
 
@@ -425,32 +438,36 @@ def test_spread_counts_the_previous_weeks_last_visit():
     ],
 )
 def test_series_preference(preference, expected):
-    visits, messages = propose(weeks=1, preference=preference)
+    visits, messages = propose(need=need(weeks=1), preference=preference)
     assert [(visit.start.strftime("%a %m-%d %H:%M"), visit.preferred) for visit in visits] == expected
     assert messages == []
 
 
 def test_preference_with_a_busy_preferred_slot_takes_the_next_preferred_one():
     preference = Preference(weekdays=frozenset({1, 3}), earliest=time(16), latest=time(16, 30))
-    visits, _ = propose(weeks=1, preference=preference, busy=[busy("2026-01-06", "16:00", "16:20")])
+    visits, _ = propose(
+        need=need(weeks=1), preference=preference, clinician_busy=[busy("2026-01-06", "16:00", "16:20")]
+    )
     assert [(visit.start.strftime("%a %H:%M"), visit.preferred) for visit in visits] == [
         ("Tue 16:30", True),
         ("Thu 16:00", True),
     ]
 
 
+# A plan has one re-assessment, its last visit: the re-assessment every n weeks that the older series rule
+# placed (weeks 3 and 6 of 6, ...) is gone, so these cases expect it in the final week only.
 @pytest.mark.parametrize(
-    ("weeks", "every", "reassessment_weeks"),
+    ("weeks", "reassessment", "reassessment_weeks"),
     [
-        (6, 3, [3, 6]),
-        (7, 3, [3, 6, 7]),  # and the final week
-        (2, 3, [2]),  # shorter than the interval: the final week only
-        (3, 1, [1, 2, 3]),
-        (4, None, []),
+        (6, True, [6]),
+        (7, True, [7]),
+        (2, True, [2]),
+        (1, True, [1]),
+        (4, False, []),
     ],
 )
-def test_reassessment_placement(weeks, every, reassessment_weeks):
-    visits, messages = propose(weeks=weeks, reassess_every_weeks=every)
+def test_reassessment_placement(weeks, reassessment, reassessment_weeks):
+    visits, messages = propose(need=need(weeks=weeks, reassessment=reassessment))
     assert messages == []
     assert len(visits) == 2 * weeks
     for week in range(1, weeks + 1):
@@ -464,7 +481,7 @@ def test_reassessment_placement(weeks, every, reassessment_weeks):
 
 
 def test_reassessment_is_the_last_visit_of_the_week():
-    visits, _ = propose(weeks=1, visits_per_week=3, reassess_every_weeks=1)
+    visits, _ = propose(need=need(3, weeks=1, reassessment=True))
     assert [(visit.start.strftime("%a %H:%M"), visit.kind) for visit in visits] == [
         ("Mon 09:00", FOLLOW_UP),
         ("Wed 09:00", FOLLOW_UP),
@@ -475,7 +492,7 @@ def test_reassessment_is_the_last_visit_of_the_week():
 def test_reassessment_goes_where_it_fits():
     # Only 45 minutes free on Wednesday: the 60-minute reassessment moves to Thursday.
     wednesday = [busy("2026-01-07", "09:00", "16:15")]
-    visits, _ = propose(weeks=1, reassess_every_weeks=1, busy=wednesday)
+    visits, _ = propose(need=need(weeks=1, reassessment=True), clinician_busy=wednesday)
     assert [(visit.start.strftime("%a %H:%M"), visit.kind) for visit in visits] == [
         ("Mon 09:00", FOLLOW_UP),
         ("Thu 09:00", REASSESSMENT),
@@ -484,7 +501,7 @@ def test_reassessment_goes_where_it_fits():
 
 def test_reassessment_that_fits_nowhere_leaves_follow_ups_and_a_message():
     short_days = [WorkingHours(weekday, time(9), time(9, 45)) for weekday in range(5)]
-    visits, messages = propose(weeks=1, reassess_every_weeks=1, hours=short_days)
+    visits, messages = propose(need=need(weeks=1, reassessment=True), hours=short_days)
     assert [(visit.start.strftime("%a %H:%M"), visit.kind) for visit in visits] == [
         ("Mon 09:00", FOLLOW_UP),
         ("Wed 09:00", FOLLOW_UP),
@@ -492,18 +509,33 @@ def test_reassessment_that_fits_nowhere_leaves_follow_ups_and_a_message():
     assert messages == ["Week 1: no free time is long enough for the reassessment (60 min)"]
 
 
+# The plan rule also says how many of the plan's visits are left over in the end (the last message).
 @pytest.mark.parametrize(
     ("busy_days", "expected_weeks", "expected_messages"),
     [
         # Week 2 (12-16 January) fully booked.
-        (range(12, 17), [1, 1, 3, 3], ["Week 2: no visit fits the clinician's free time (2 visits wanted)"]),
+        (
+            range(12, 17),
+            [1, 1, 3, 3],
+            [
+                "Week 2: no visit fits the clinician's free time (2 visits wanted)",
+                "2 visits of the plan did not fit in its 3 weeks",
+            ],
+        ),
         # Week 3 (19-23 January) free only on Thursday 22.
-        ([19, 20, 21, 23], [1, 1, 2, 2, 3], ["Week 3: only 1 of 2 visits fit the clinician's free time"]),
+        (
+            [19, 20, 21, 23],
+            [1, 1, 2, 2, 3],
+            [
+                "Week 3: only 1 of 2 visits fit the clinician's free time",
+                "1 visit of the plan did not fit in its 3 weeks",
+            ],
+        ),
     ],
 )
 def test_booked_weeks_give_messages(busy_days, expected_weeks, expected_messages):
     booked = [busy(date(2026, 1, day), "08:00", "18:00") for day in busy_days]
-    visits, messages = propose(busy=booked)
+    visits, messages = propose(clinician_busy=booked)
     assert [visit.week for visit in visits] == expected_weeks
     assert messages == expected_messages
     assert all(not conflicts(visit.start, visit.end, booked) for visit in visits)
@@ -511,30 +543,36 @@ def test_booked_weeks_give_messages(busy_days, expected_weeks, expected_messages
 
 def test_booked_reassessment_week_says_both():
     booked = [busy(date(2026, 1, day), "08:00", "18:00") for day in range(5, 10)]
-    visits, messages = propose(weeks=1, reassess_every_weeks=1, busy=booked)
-    assert visits == []
+    visits, messages = propose(need=need(weeks=1, reassessment=True), clinician_busy=booked)
+    assert visits == ()
     assert messages == [
         "Week 1: no visit fits the clinician's free time (2 visits wanted)",
         "Week 1: no free time is long enough for the reassessment (60 min)",
+        "2 visits of the plan did not fit in its 1 weeks",
     ]
 
 
 def test_series_is_deterministic_whatever_the_input_order():
     booked = [busy(date(2026, 1, day), "09:00", hh) for day, hh in ((5, "11:00"), (7, "10:00"), (13, "17:00"))]
     hours = [*WEEKDAYS, WorkingHours(2, time(18), time(20))]
-    arguments = {"hours": hours, "busy": booked, "reassess_every_weeks": 2, "preference": Preference(latest=time(12))}
+    arguments = {
+        "hours": hours,
+        "clinician_busy": booked,
+        "need": need(reassessment=True),
+        "preference": Preference(latest=time(12)),
+    }
     expected = propose(**arguments)
     shuffler = random.Random(7)
     for _ in range(5):
         hours_shuffled, busy_shuffled = hours[:], booked[:]
         shuffler.shuffle(hours_shuffled)
         shuffler.shuffle(busy_shuffled)
-        assert propose(**(arguments | {"hours": hours_shuffled, "busy": busy_shuffled})) == expected
+        assert propose(**(arguments | {"hours": hours_shuffled, "clinician_busy": busy_shuffled})) == expected
 
 
 def test_series_visits_never_overlap_each_other_or_busy_time():
     booked = [busy(date(2026, 1, day), "09:00", "13:00") for day in range(5, 31)]
-    visits, _ = propose(visits_per_week=4, weeks=3, reassess_every_weeks=3, busy=booked)
+    visits, _ = propose(need=need(4, weeks=3, reassessment=True), clinician_busy=booked)
     for index, visit in enumerate(visits):
         assert is_within_working_hours(visit.start, visit.end, WEEKDAYS, CHICAGO)
         assert conflicts(visit.start, visit.end, booked) == []
@@ -549,13 +587,13 @@ def test_series_visits_never_overlap_each_other_or_busy_time():
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"visits_per_week": 0}, "visits_per_week"),
-        ({"visits_per_week": 8}, "visits_per_week"),
-        ({"visits_per_week": True}, "visits_per_week"),
-        ({"visits_per_week": 2.0}, "visits_per_week"),
-        ({"weeks": 0}, "weeks"),
-        ({"weeks": 53}, "weeks"),
-        ({"reassess_every_weeks": 0}, "reassess_every_weeks"),
+        ({"need": lambda: need(visits_per_week=0)}, "visits_per_week"),
+        ({"need": lambda: need(visits_per_week=8)}, "visits_per_week"),
+        ({"need": lambda: need(visits_per_week=True)}, "visits_per_week"),
+        ({"need": lambda: need(visits_per_week=2.0)}, "visits_per_week"),
+        ({"need": lambda: need(weeks=0)}, "weeks"),
+        ({"need": lambda: need(weeks=53)}, "weeks"),
+        ({"need": lambda: (2, 3)}, "need"),
         ({"length": timedelta(0)}, "length"),
         ({"length": -THIRTY}, "length"),
         ({"length": 30}, "length"),
@@ -565,13 +603,16 @@ def test_series_visits_never_overlap_each_other_or_busy_time():
         ({"not_before": datetime(2026, 1, 5, 9)}, "not_before"),
         ({"zone": "America/Chicago"}, "zone"),
         ({"hours": [(0, time(9), time(17))]}, "hours"),
-        ({"busy": [(local(MONDAY, "09:00"), local(MONDAY, "10:00"))]}, "busy"),
+        ({"clinician_busy": [(local(MONDAY, "09:00"), local(MONDAY, "10:00"))]}, "clinician_busy"),
+        ({"patient_busy": [(local(MONDAY, "09:00"), local(MONDAY, "10:00"))]}, "patient_busy"),
+        ({"existing": [(local(MONDAY, "09:00"), local(MONDAY, "10:00"))]}, "existing"),
         ({"preference": {"weekdays": {1}}}, "preference"),
     ],
 )
-def test_propose_series_refuses_impossible_input(overrides, match):
+def test_series_proposal_refuses_impossible_input(overrides, match):
+    # A PlanNeed is checked when it is made, so it is built inside the raises block.
     with pytest.raises(ValueError, match=match):
-        propose(**overrides)
+        propose(**{name: value() if callable(value) else value for name, value in overrides.items()})
 
 
 @pytest.mark.parametrize(

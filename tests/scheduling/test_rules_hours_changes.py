@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinic.scheduling.rules import (
+    PlanNeed,
     WorkingHours,
     clashing_windows,
     free_slots,
     is_within_working_hours,
     keeps_hours,
     local_window,
-    propose_series,
+    propose_plan_series,
     working_windows,
 )
 
@@ -142,34 +143,38 @@ def test_free_slots_on_a_changed_spring_forward_day():
 
 def test_a_series_skips_a_day_off():
     monday_only = [WorkingHours(0, time(9), time(10))]
-    visits, messages = propose_series(
+    proposal = propose_plan_series(
+        need=PlanNeed(visits_per_week=1, weeks=2, reassessment=False),
+        existing=[],
         first_day=MONDAY,
-        visits_per_week=1,
-        weeks=2,
-        reassess_every_weeks=None,
         length=HOUR,
         reassessment_length=HOUR,
         hours=[*monday_only, WorkingHours.day_off(MONDAY + timedelta(days=7))],
-        busy=[],
+        clinician_busy=[],
+        patient_busy=[],
         zone=CHICAGO,
     )
-    assert [visit.start.date() for visit in visits] == [MONDAY]
-    assert messages == ["Week 2: no visit fits the clinician's free time (1 visit wanted)"]
+    assert [visit.start.date() for visit in proposal.proposed] == [MONDAY]
+    # The plan rule closes with what is left over of the plan.
+    assert list(proposal.messages) == [
+        "Week 2: no visit fits the clinician's free time (1 visit wanted)",
+        "1 visit of the plan did not fit in its 2 weeks",
+    ]
 
 
 def test_a_series_uses_a_changed_day():
-    visits, _ = propose_series(
+    proposal = propose_plan_series(
+        need=PlanNeed(visits_per_week=1, weeks=1, reassessment=False),
+        existing=[],
         first_day=MONDAY,
-        visits_per_week=1,
-        weeks=1,
-        reassess_every_weeks=None,
         length=HOUR,
         reassessment_length=HOUR,
         hours=[WorkingHours(0, time(9), time(10)), WorkingHours.on_date(MONDAY, time(15), time(16))],
-        busy=[],
+        clinician_busy=[],
+        patient_busy=[],
         zone=CHICAGO,
     )
-    assert [visit.start.isoformat() for visit in visits] == ["2026-01-05T15:00:00-06:00"]
+    assert [visit.start.isoformat() for visit in proposal.proposed] == ["2026-01-05T15:00:00-06:00"]
 
 
 def test_local_window_of_a_dated_row_only_on_its_date():
