@@ -22,6 +22,9 @@ from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
 from plans.signed import SignedPlan
 
+# Free slots are offered on the half hour, as on the day view.
+SLOT_STEP = datetime.timedelta(minutes=30)
+
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
 
 
@@ -201,3 +204,45 @@ def episodes_without_next_visit(*, user: User, lead_clinician: User | None = Non
     if lead_clinician is not None:
         episodes = episodes.filter(lead_clinician=lead_clinician)
     return episodes
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    day: datetime.date
+    slots: list[rules.Slot]
+
+
+def free_days_ahead(
+    clinician: User,
+    *,
+    length: datetime.timedelta,
+    horizon_days: int = 14,
+    most_days: int = 5,
+    ignore: Appointment | None = None,
+) -> list[FreeDay]:
+    """The clinician's free slots of ``length`` from now on, by local day: the first
+    ``most_days`` days with a free slot within ``horizon_days`` days. ``ignore`` is a visit
+    being moved, whose own time counts as free. A fixed number of queries, whatever the range."""
+    zone = clinician.clinic.zone
+    now = timezone.now()
+    today = timezone.localdate(now, zone)
+    start = datetime.datetime.combine(today, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=horizon_days), datetime.time.min, tzinfo=zone)
+    visits = Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    if ignore is not None:
+        visits = visits.exclude(pk=ignore.pk)
+    blocked = busy(clinician, start, end, visits=list(visits))
+    hours = working_hours(clinician)
+    found = []
+    for offset in range(horizon_days):
+        day = today + datetime.timedelta(days=offset)
+        slots = rules.free_slots(
+            day, length=length, hours=hours, busy=blocked, zone=zone, step=SLOT_STEP, not_before=now
+        )
+        if slots:
+            found.append(FreeDay(day=day, slots=slots))
+            if len(found) == most_days:
+                break
+    return found

@@ -213,8 +213,68 @@ def _day_url(starts_at: datetime.datetime, clinician) -> str:
     return f"{reverse('schedule_day')}?day={timezone.localtime(starts_at, clinician.clinic.zone):%Y-%m-%d}"
 
 
-def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel_reason="", status=200):
+class MoveForm(text_input.Form):
+    """A visit's new start, in the clinic's local time (``YYYY-MM-DDTHH:MM``), and clinician
+    (the same one when left out). The calendar's drag-and-drop posts these same fields."""
+
+    starts_at = forms.CharField(
+        label="New date and time",
+        max_length=30,
+        error_messages={"required": "Enter the new date and time."},
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": "Choose a clinician of this clinic."},
+    )
+    override_reason = forms.CharField(
+        label="Reason, if outside working hours or in time off", max_length=200, required=False
+    )
+
+    def __init__(self, *args, user, zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["clinician"].queryset = selectors.clinicians_of(user=user).select_related("clinic")
+
+    def clean_starts_at(self) -> datetime.datetime:
+        try:
+            starts_at = datetime.datetime.fromisoformat(self.cleaned_data["starts_at"])
+        except ValueError:
+            raise ValidationError("Enter the new date and time, as a date and a time of day.") from None
+        return timezone.make_aware(starts_at, self.zone) if timezone.is_naive(starts_at) else starts_at
+
+
+def _move_clinician(request: HttpRequest, visit: Appointment, move_form: MoveForm | None):
+    """Whose free times the move offers: the clinician the refused move named, or the one asked
+    for (``?clinician=``) if of this clinic, else the visit's own."""
+    named = getattr(move_form, "cleaned_data", {}).get("clinician")
+    if named is not None:
+        return named
+    wanted = request.GET.get("clinician", "")
+    if wanted.isdigit():
+        chosen = selectors.clinicians_of(user=request.user).select_related("clinic").filter(pk=wanted).first()
+        if chosen is not None:
+            return chosen
+    return visit.clinician
+
+
+def _render_visit(request: HttpRequest, visit: Appointment, *, move_form=None, cancel_reason="", status=200):
     audit.record_read(actor=request.user, action=audit.Read.APPOINTMENT_VIEWED, obj=visit)
+    zone = visit.clinician.clinic.zone
+    if move_form is None:
+        move_form = MoveForm(
+            user=request.user,
+            zone=zone,
+            initial={"starts_at": f"{timezone.localtime(visit.starts_at, zone):%Y-%m-%dT%H:%M}"},
+        )
+    clinician = _move_clinician(request, visit, move_form)
+    free_days = (
+        schedule.free_days_ahead(clinician, length=visit.ends_at - visit.starts_at, ignore=visit)
+        if visit.status == AppointmentStatus.BOOKED
+        else []
+    )
     return render(
         request,
         "scheduling/visit.html",
@@ -222,7 +282,10 @@ def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel
             "visit": schedule.with_reminders(
                 Appointment.objects.filter(pk=visit.pk).select_related("episode__patient", "clinician__clinic")
             )[0],
-            "move": move or {},
+            "move_form": move_form,
+            "move_clinician": clinician,
+            "clinicians": move_form.fields["clinician"].queryset,
+            "free_days": free_days,
             "cancel_reason": cancel_reason,
         },
         status=status,
@@ -482,31 +545,34 @@ def my_calendar_feed(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reschedule a visit to another time the same clinician is free."""
+    """Move a visit to another time, and to another clinician of the clinic if one is named, with
+    the booking's checks. A refusal shows the visit's page again with the reason beside the field
+    and what was typed kept (400)."""
     visit = access.visit_for(request.user, pk)
     zone = visit.clinician.clinic.zone
-    # What was typed goes back into the form if the move is refused.
-    typed = {
-        "starts_at": request.POST.get("starts_at", "")[:30],
-        "override_reason": request.POST.get("override_reason", "")[:200],
-    }
-    try:
-        starts_at = datetime.datetime.fromisoformat(typed["starts_at"])
-    except ValueError:
-        messages.error(request, "Enter the new date and time.")
-        return _render_visit(request, visit, move=typed, status=400)
-    if timezone.is_naive(starts_at):
-        starts_at = timezone.make_aware(starts_at, zone)
-    try:
-        services.appointment_reschedule(
-            actor=request.user,
-            appointment=visit,
-            starts_at=starts_at,
-            override_reason=typed["override_reason"],
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return _render_visit(request, visit, move=typed, status=400)
-    messages.success(request, f"Visit moved to {timezone.localtime(starts_at, zone):%a %d %b %H:%M}.")
-    return redirect(_day_url(starts_at, visit.clinician))
+    form = MoveForm(request.POST, user=request.user, zone=zone)
+    if form.is_valid():
+        try:
+            services.appointment_reschedule(
+                actor=request.user,
+                appointment=visit,
+                starts_at=form.cleaned_data["starts_at"],
+                clinician=form.cleaned_data["clinician"],
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            when = timezone.localtime(visit.starts_at, zone)
+            messages.success(request, f"Visit moved to {when:%a %d %b %H:%M} with {visit.clinician.full_name}.")
+            return redirect(_day_url(visit.starts_at, visit.clinician))
+    return _render_visit(request, access.visit_for(request.user, pk), move_form=form, status=400)
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal beside the form's field it names, or above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
