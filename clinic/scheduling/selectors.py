@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from clinic import permissions
+from clinic import permissions, selectors
 from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from clinic.outbox import reminders
 from clinic.outbox.models import VISIT_REMINDERS, MessageLink, MessageStatus, PatientMessage
@@ -246,3 +246,31 @@ def free_days_ahead(
             if len(found) == most_days:
                 break
     return found
+
+
+def open_episodes_found(*, user: User, query: str) -> list[EpisodeOfCare]:
+    """The open episodes of the patients a booking search finds (the first 20 patients), each
+    with ``visit_count``, its visits not cancelled; nothing for an empty search. Two queries."""
+    if not query.strip():
+        return []
+    counted = EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN).annotate(
+        visit_count=Count("appointments", filter=~Q(appointments__status=AppointmentStatus.CANCELLED))
+    )
+    patients = selectors.patient_search(user=user, query=query).prefetch_related(
+        Prefetch("episodes", queryset=counted, to_attr="open")
+    )[:20]
+    return [episode for patient in patients for episode in patient.open]
+
+
+def visit_count(episode: EpisodeOfCare) -> int:
+    """The episode's visits not cancelled."""
+    return episode.appointments.exclude(status=AppointmentStatus.CANCELLED).count()
+
+
+def episode_visits(*, user: User, episodes) -> QuerySet[Appointment]:
+    """The visits of these episodes, latest first, with what a list of them shows."""
+    return (
+        Appointment.objects.filter(episode__in=permissions.scoped_episodes(user).filter(pk__in=episodes))
+        .select_related("clinician", "episode")
+        .order_by("-starts_at", "-id")
+    )

@@ -59,6 +59,11 @@ def _length(clinic, kind: str, minutes: int | None) -> datetime.timedelta:
     return datetime.timedelta(minutes=row.minutes if row else DEFAULT_MINUTES[kind])
 
 
+def visit_length(*, clinic, kind: str) -> datetime.timedelta:
+    """How long a visit of this type lasts in the clinic (its visit types, else the default)."""
+    return _length(clinic, kind, None)
+
+
 def _clash_message(clash: Appointment) -> str:
     zone = clash.clinician.clinic.zone  # the clinic's clock, whoever or whatever is asking
     start, end = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)

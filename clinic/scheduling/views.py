@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import access, audit, permissions, plausible_dates, selectors, text_input
-from clinic.models import EpisodeOfCare, EpisodeStatus
+from clinic.models import EpisodeOfCare
 from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
 from clinic.scheduling import selectors as schedule
@@ -127,30 +127,62 @@ def day_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class BookingForm(text_input.Form):
+class BookingSearchForm(text_input.Form):
     q = forms.CharField(
         label="Find the patient", max_length=100, required=False, help_text="Name, date of birth or mobile number."
     )
-    episode = forms.TypedChoiceField(label="Episode of care", coerce=int, required=False, widget=forms.RadioSelect)
-    kind = forms.ChoiceField(label="Visit", choices=AppointmentKind.choices, initial=AppointmentKind.FOLLOW_UP)
+
+
+class BookingForm(text_input.Form):
+    """The visit to book in a slot: which of the open episodes the search found, the visit type,
+    and the reason for booking outside working hours or in time off."""
+
+    episode = forms.TypedChoiceField(
+        label="Episode of care",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the patient's episode of care.",
+            "invalid_choice": "Find the patient and choose one of their open episodes.",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="Visit",
+        choices=AppointmentKind.choices,
+        error_messages={"required": "Choose the type of visit.", "invalid_choice": "Choose one of the visit types."},
+    )
     override_reason = forms.CharField(
         label="Reason, if booking outside working hours or in time off", max_length=200, required=False
     )
 
-    def search_query(self) -> str:
-        """What to search for: the q field's value once it passes the field's own checks (the
-        form shows a refusal as the field's error), else nothing."""
-        text_input.guard_form_field(self.fields["q"])
-        try:
-            return self.fields["q"].clean(self["q"].data)
-        except ValidationError:
-            return ""
+    def __init__(self, *args, episodes: list[EpisodeOfCare], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["episode"].choices = [
+            (
+                episode.pk,
+                f"{episode.patient.full_name} ({episode.patient.date_of_birth:%Y-%m-%d}), "
+                f"{episode.presenting_complaint}",
+            )
+            for episode in episodes
+        ]
+
+
+def _booking_start(request: HttpRequest, episodes: list[EpisodeOfCare]) -> dict:
+    """A booking form as a search leaves it: the one episode found chosen, its default visit type
+    (several found: a follow-up, the usual visit), the reason typed so far kept."""
+    only = episodes[0] if len(episodes) == 1 else None
+    return {
+        "episode": only.pk if only else None,
+        "kind": rules.default_visit_kind(only.visit_count) if only else AppointmentKind.FOLLOW_UP,
+        "override_reason": text_input.without_control_characters(request.POST.get("override_reason", ""))[:200],
+    }
 
 
 @login_required
 def book(request: HttpRequest) -> HttpResponse:
     """Book one visit. The slot (clinician and start) comes from the day view; the patient
-    is found with a search sent by POST, so no name is ever in the address."""
+    is found with a search sent by POST, so no name is ever in the address. A search shows
+    no error of the fields below it: those are checked when the visit is booked."""
     _require_scheduler(request.user)
     clinician = get_object_or_404(selectors.clinicians_of(user=request.user), pk=request.GET.get("clinician"))
     try:
@@ -160,34 +192,20 @@ def book(request: HttpRequest) -> HttpResponse:
         return redirect("schedule_day")
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at, clinician.clinic.zone)
-    form = BookingForm(request.POST or None)
+    search = BookingSearchForm(request.POST or None)
     episodes = []
+    form = None
     if request.method == "POST":
-        query = form.search_query()
-        patients = (
-            selectors.patient_search(user=request.user, query=query).prefetch_related(
-                Prefetch("episodes", queryset=EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN), to_attr="open")
-            )[:20]
-            if query.strip()
-            else []
-        )
-        episodes = [episode for patient in patients for episode in patient.open]
+        query = search.cleaned_data["q"] if search.is_valid() else ""
+        episodes = schedule.open_episodes_found(user=request.user, query=query)
         audit.record_shown(
             actor=request.user, action=audit.Read.PATIENT_SEARCHED, patients=[episode.patient for episode in episodes]
         )
-        form.fields["episode"].choices = [
-            (
-                episode.pk,
-                f"{episode.patient.full_name} ({episode.patient.date_of_birth:%Y-%m-%d}), "
-                f"{episode.presenting_complaint}",
-            )
-            for episode in episodes
-        ]
-        if "book" in request.POST and form.is_valid():
-            chosen = permissions.scoped_episodes(request.user).filter(pk=form.cleaned_data["episode"]).first()
-            if chosen is None:
-                form.add_error("episode", "Find the patient and choose one of their open episodes.")
-            else:
+        if "book" in request.POST:
+            form = BookingForm(request.POST, episodes=episodes)
+            if form.is_valid():
+                # One of the episodes found: the search is scoped to the user's clinic.
+                chosen = next(episode for episode in episodes if episode.pk == form.cleaned_data["episode"])
                 try:
                     services.appointment_book(
                         actor=request.user,
@@ -198,14 +216,16 @@ def book(request: HttpRequest) -> HttpResponse:
                         override_reason=form.cleaned_data["override_reason"],
                     )
                 except ValidationError as error:
-                    form.add_error(None, " ".join(error.messages))
+                    _add_errors(form, error)
                 else:
                     messages.success(request, "Visit booked; the patient's confirmation is on its way.")
                     return redirect(_day_url(starts_at, clinician))
+    if form is None:
+        form = BookingForm(episodes=episodes, initial=_booking_start(request, episodes))
     return render(
         request,
         "scheduling/book.html",
-        {"form": form, "clinician": clinician, "starts_at": starts_at, "episodes": episodes},
+        {"search": search, "form": form, "clinician": clinician, "starts_at": starts_at, "episodes": episodes},
     )
 
 

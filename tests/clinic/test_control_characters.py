@@ -134,6 +134,7 @@ FORM_ARGUMENTS = {
     "CheckInForm": lambda staff: {"items": [SignedItem.of({"name": "Glute bridge", "prong": "exercise"})]},
     "WaitListForm": lambda staff: {"user": staff},
     "MoveForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
+    "BookingForm": lambda staff: {"episodes": []},
     "OwnPasswordSetForm": lambda staff: {"user": staff},
     "OwnPasswordChangeForm": lambda staff: {"user": staff},
 }
