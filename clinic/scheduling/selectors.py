@@ -267,10 +267,32 @@ def visit_count(episode: EpisodeOfCare) -> int:
     return episode.appointments.exclude(status=AppointmentStatus.CANCELLED).count()
 
 
-def episode_visits(*, user: User, episodes) -> QuerySet[Appointment]:
-    """The visits of these episodes, latest first, with what a list of them shows."""
-    return (
-        Appointment.objects.filter(episode__in=permissions.scoped_episodes(user).filter(pk__in=episodes))
-        .select_related("clinician", "episode")
-        .order_by("-starts_at", "-id")
+@dataclass(frozen=True)
+class VisitsOf:
+    """A patient's or an episode's visits: the next ones, soonest first, and the latest past
+    ones, latest first; each list cut at a page's worth."""
+
+    upcoming: list[Appointment]
+    recent: list[Appointment]
+    more_upcoming: bool
+    more_recent: bool
+
+
+VISITS_SHOWN = 10
+
+
+def visits_of(*, user: User, patient=None, episode: EpisodeOfCare | None = None) -> VisitsOf:
+    """The visits of one episode, or of every episode of one patient, that the user's clinic
+    holds (cancelled ones included: the front desk sees what happened). Two queries."""
+    episodes = permissions.scoped_episodes(user)
+    episodes = episodes.filter(pk=episode.pk) if episode is not None else episodes.filter(patient=patient)
+    visits = Appointment.objects.filter(episode__in=episodes).select_related("clinician", "episode")
+    now = timezone.now()
+    upcoming = list(visits.filter(starts_at__gte=now).order_by("starts_at", "id")[: VISITS_SHOWN + 1])
+    recent = list(visits.filter(starts_at__lt=now).order_by("-starts_at", "-id")[: VISITS_SHOWN + 1])
+    return VisitsOf(
+        upcoming=upcoming[:VISITS_SHOWN],
+        recent=recent[:VISITS_SHOWN],
+        more_upcoming=len(upcoming) > VISITS_SHOWN,
+        more_recent=len(recent) > VISITS_SHOWN,
     )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic import access, audit, permissions, plausible_dates, selectors, text_input
-from clinic.models import EpisodeOfCare
+from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.permissions import Role
 from clinic.scheduling import calendar, rules, services
 from clinic.scheduling import selectors as schedule
@@ -229,6 +229,97 @@ def book(request: HttpRequest) -> HttpResponse:
     )
 
 
+class FreeTimesForm(text_input.Form):
+    """Whose free times to show for a booking, and for which visit type (its length)."""
+
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": "Choose a clinician.",
+            "invalid_choice": "Choose a clinician of this clinic.",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="Visit",
+        choices=AppointmentKind.choices,
+        error_messages={"required": "Choose the type of visit.", "invalid_choice": "Choose one of the visit types."},
+    )
+
+    def __init__(self, *args, user, zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["clinician"].queryset = selectors.clinicians_of(user=user).select_related("clinic")
+
+
+class EpisodeBookingForm(FreeTimesForm):
+    starts_at = forms.CharField(
+        label="Free times", max_length=30, error_messages={"required": "Choose one of the free times."}
+    )
+
+    def clean_starts_at(self) -> datetime.datetime:
+        return _local_start(self.cleaned_data["starts_at"], self.zone, "Choose one of the free times.")
+
+
+@login_required
+def book_episode(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    """Book a visit for one episode (from the patient's or the episode's page): the lead
+    clinician's free times over the coming days, or another clinician's, and one of them booked
+    with the same checks as any booking."""
+    episode = access.episode_to_schedule(request.user, episode_pk)
+    zone = episode.patient.clinic.zone
+    clinicians = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
+    lead = next((person for person in clinicians if person.pk == episode.lead_clinician_id), None)
+    defaults = {
+        "clinician": lead or (clinicians[0] if clinicians else None),
+        "kind": rules.default_visit_kind(schedule.visit_count(episode)),
+    }
+    status = 200
+    if request.method == "POST":
+        form = EpisodeBookingForm(request.POST, user=request.user, zone=zone)
+        if form.is_valid():
+            try:
+                services.appointment_book(
+                    actor=request.user,
+                    episode=episode,
+                    clinician=form.cleaned_data["clinician"],
+                    starts_at=form.cleaned_data["starts_at"],
+                    kind=form.cleaned_data["kind"],
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                when = timezone.localtime(form.cleaned_data["starts_at"], zone)
+                messages.success(
+                    request, f"Visit booked for {when:%a %d %b %H:%M}; the patient's confirmation is on its way."
+                )
+                return redirect("episode_detail", pk=episode.pk)
+        status = 400
+    else:
+        form = FreeTimesForm(request.GET or None, user=request.user, zone=zone, initial=defaults)
+    # The free times of the clinician and visit type asked for, where they are valid.
+    asked = {}
+    if form.is_bound:
+        form.is_valid()  # the fields that are valid land in cleaned_data even when another is not
+        asked = form.cleaned_data
+    chosen = {**defaults, **{name: value for name, value in asked.items() if value}}
+    free_days = (
+        schedule.free_days_ahead(
+            chosen["clinician"], length=services.visit_length(clinic=episode.patient.clinic, kind=chosen["kind"])
+        )
+        if chosen["clinician"] is not None and episode.status == EpisodeStatus.OPEN
+        else []
+    )
+    audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
+    return render(
+        request,
+        "scheduling/book_episode.html",
+        {"episode": episode, "form": form, "chosen": chosen, "free_days": free_days},
+        status=status,
+    )
+
+
 def _day_url(starts_at: datetime.datetime, clinician) -> str:
     return f"{reverse('schedule_day')}?day={timezone.localtime(starts_at, clinician.clinic.zone):%Y-%m-%d}"
 
@@ -259,11 +350,16 @@ class MoveForm(text_input.Form):
         self.fields["clinician"].queryset = selectors.clinicians_of(user=user).select_related("clinic")
 
     def clean_starts_at(self) -> datetime.datetime:
-        try:
-            starts_at = datetime.datetime.fromisoformat(self.cleaned_data["starts_at"])
-        except ValueError:
-            raise ValidationError("Enter the new date and time, as a date and a time of day.") from None
-        return timezone.make_aware(starts_at, self.zone) if timezone.is_naive(starts_at) else starts_at
+        return _local_start(self.cleaned_data["starts_at"], self.zone, "Enter the new date and time.")
+
+
+def _local_start(text: str, zone, problem: str) -> datetime.datetime:
+    """A start typed or chosen as ``YYYY-MM-DDTHH:MM``, in the clinic's local time."""
+    try:
+        starts_at = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{problem} Use a date and a time of day.") from None
+    return timezone.make_aware(starts_at, zone) if timezone.is_naive(starts_at) else starts_at
 
 
 def _move_clinician(request: HttpRequest, visit: Appointment, move_form: MoveForm | None):

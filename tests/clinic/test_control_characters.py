@@ -135,6 +135,8 @@ FORM_ARGUMENTS = {
     "WaitListForm": lambda staff: {"user": staff},
     "MoveForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
     "BookingForm": lambda staff: {"episodes": []},
+    "FreeTimesForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
+    "EpisodeBookingForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
     "OwnPasswordSetForm": lambda staff: {"user": staff},
     "OwnPasswordChangeForm": lambda staff: {"user": staff},
 }
