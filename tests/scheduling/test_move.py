@@ -200,3 +200,33 @@ def test_a_refusal_is_shown_beside_the_field_with_what_was_typed(client, front_d
     assert "outside the clinician&#x27;s working hours" in html
     assert f'value="{typed}"' in html
     assert "Free times with Sam Second" in html
+
+
+def test_the_visit_pages_queries_do_not_grow_with_the_clinicians_visits(
+    client, front_desk, clinic, episode, clinician, second, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    visit = _visit(episode, clinician)
+    url = reverse("schedule_visit", args=[visit.pk])
+    client.force_login(front_desk)
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for days in range(1, 8):
+        start = _tomorrow_at(13) + datetime.timedelta(days=days)
+        AppointmentFactory(
+            episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician),
+            clinician=clinician,
+            starts_at=start,
+            ends_at=start + datetime.timedelta(minutes=30),
+        )
+        TimeOff.objects.create(
+            clinician=clinician,
+            starts_at=start + datetime.timedelta(hours=1),
+            ends_at=start + datetime.timedelta(hours=2),
+        )
+    with django_assert_max_num_queries(len(few)):
+        html = client.get(url).content.decode()
+    assert f'name="starts_at" value="{_tomorrow_at(13) + datetime.timedelta(days=1):%Y-%m-%dT%H:%M}"' not in html
