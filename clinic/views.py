@@ -26,11 +26,10 @@ from clinic.forms import (
     StaffForm,
     ThresholdsForm,
 )
-from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, Patient
+from clinic.models import AuditEvent, ContactChange, ContactChangeStatus, EpisodeOfCare, EpisodeStatus, Patient
 from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
 from clinic.scheduling import selectors as schedule
-from clinic.scheduling.models import Appointment
 from clinic.two_factor import services as two_factor_services
 
 PAGE_SIZE = 25
@@ -136,12 +135,19 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_view_patient(request.user, patient))
     audit.record_read(actor=request.user, action=audit.Read.PATIENT_VIEWED, obj=patient)
     user = request.user
+    episodes = list(selectors.patient_episodes(patient=patient))
+    can_schedule = permissions.can_schedule(user)
     return render(
         request,
         "clinic/patient_detail.html",
         {
             "patient": patient,
-            "episodes": selectors.patient_episodes(patient=patient),
+            "episodes": episodes,
+            "visits": schedule.visits_of(user=user, patient=patient),
+            "can_schedule": can_schedule,
+            "bookable": [episode for episode in episodes if episode.status == EpisodeStatus.OPEN]
+            if can_schedule
+            else [],
             "can_edit": permissions.can_change_patient(user, patient),
             "can_add_episode": permissions.can_add_episode(user, patient),
             "can_view_audit": permissions.can_view_audit_trail(user, patient),
@@ -222,15 +228,17 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = episode.patient
     _require(permissions.can_view_patient(request.user, patient))
     audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
-    visits = Appointment.objects.filter(episode=episode).select_related("clinician").order_by("-starts_at")
     can_view_clinical = permissions.can_view_clinical(request.user, patient)
+    can_schedule = permissions.can_book_for(request.user, episode)
     return render(
         request,
         "clinic/episode_detail.html",
         {
             "episode": episode,
             "patient": patient,
-            "visits": visits,
+            "visits": schedule.visits_of(user=request.user, episode=episode),
+            "can_schedule": can_schedule,
+            "bookable": [episode] if can_schedule and episode.status == EpisodeStatus.OPEN else [],
             "can_edit": permissions.can_change_episode(request.user, episode),
             "can_view_clinical": can_view_clinical,
             # The patient's home-program log is clinical content: not for the front desk.

@@ -36,6 +36,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations, pairwise
 from zoneinfo import ZoneInfo
 
+INITIAL = "initial"
 FOLLOW_UP = "follow_up"
 REASSESSMENT = "reassessment"
 VISIT_KINDS = (FOLLOW_UP, REASSESSMENT)
@@ -400,6 +401,20 @@ def free_slots(
         Slot(start.astimezone(zone), end.astimezone(zone))
         for start, end in _free(windows, length, taken, step, earliest)
     ]
+
+
+# --- Booking one visit -------------------------------------------------------------------------------------
+
+
+def default_visit_kind(visits_in_episode: int) -> str:
+    """The visit type a booking form starts with, for an episode holding this many visits not
+    cancelled. The first visit of an episode is where the clinician reviews the intake and
+    records the first assessment (the product's flow from intake to assessment to plan), so it
+    starts as an initial evaluation; any later visit as a follow-up. The front desk changes it
+    for a re-assessment, which only the plan's timing tells.
+    """
+    _whole(visits_in_episode, "visits_in_episode", 0, 10**9)
+    return INITIAL if visits_in_episode == 0 else FOLLOW_UP
 
 
 # --- A series of visits -----------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from clinic import permissions
+from clinic import permissions, selectors
 from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from clinic.outbox import reminders
 from clinic.outbox.models import VISIT_REMINDERS, MessageLink, MessageStatus, PatientMessage
@@ -22,6 +22,9 @@ from clinic.scheduling.models import (
 from clinic.signed_links import LinkProblem
 from plans.models import PlanVersion
 from plans.signed import SignedPlan
+
+# Free slots are offered on the half hour, as on the day view.
+SLOT_STEP = datetime.timedelta(minutes=30)
 
 COUNTED = (AppointmentStatus.BOOKED, AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
 
@@ -238,3 +241,95 @@ def patient_busy(patient, start, end) -> list[rules.Busy]:
         status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW]
     )
     return [rules.Busy(visit.starts_at, visit.ends_at) for visit in visits]
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    day: datetime.date
+    slots: list[rules.Slot]
+
+
+def free_days_ahead(
+    clinician: User,
+    *,
+    length: datetime.timedelta,
+    horizon_days: int = 14,
+    most_days: int = 5,
+    ignore: Appointment | None = None,
+) -> list[FreeDay]:
+    """The clinician's free slots of ``length`` from now on, by local day: the first
+    ``most_days`` days with a free slot within ``horizon_days`` days. ``ignore`` is a visit
+    being moved, whose own time counts as free. A fixed number of queries, whatever the range."""
+    zone = clinician.clinic.zone
+    now = timezone.now()
+    today = timezone.localdate(now, zone)
+    start = datetime.datetime.combine(today, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=horizon_days), datetime.time.min, tzinfo=zone)
+    visits = Appointment.objects.filter(clinician=clinician, starts_at__lt=end, ends_at__gt=start).exclude(
+        status=AppointmentStatus.CANCELLED
+    )
+    if ignore is not None:
+        visits = visits.exclude(pk=ignore.pk)
+    blocked = busy(clinician, start, end, visits=list(visits))
+    hours = working_hours(clinician)
+    found = []
+    for offset in range(horizon_days):
+        day = today + datetime.timedelta(days=offset)
+        slots = rules.free_slots(
+            day, length=length, hours=hours, busy=blocked, zone=zone, step=SLOT_STEP, not_before=now
+        )
+        if slots:
+            found.append(FreeDay(day=day, slots=slots))
+            if len(found) == most_days:
+                break
+    return found
+
+
+def open_episodes_found(*, user: User, query: str) -> list[EpisodeOfCare]:
+    """The open episodes of the patients a booking search finds (the first 20 patients), each
+    with ``visit_count``, its visits not cancelled; nothing for an empty search. Two queries."""
+    if not query.strip():
+        return []
+    counted = EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN).annotate(
+        visit_count=Count("appointments", filter=~Q(appointments__status=AppointmentStatus.CANCELLED))
+    )
+    patients = selectors.patient_search(user=user, query=query).prefetch_related(
+        Prefetch("episodes", queryset=counted, to_attr="open")
+    )[:20]
+    return [episode for patient in patients for episode in patient.open]
+
+
+def visit_count(episode: EpisodeOfCare) -> int:
+    """The episode's visits not cancelled."""
+    return episode.appointments.exclude(status=AppointmentStatus.CANCELLED).count()
+
+
+@dataclass(frozen=True)
+class VisitsOf:
+    """A patient's or an episode's visits: the next ones, soonest first, and the latest past
+    ones, latest first; each list cut at a page's worth."""
+
+    upcoming: list[Appointment]
+    recent: list[Appointment]
+    more_upcoming: bool
+    more_recent: bool
+
+
+VISITS_SHOWN = 10
+
+
+def visits_of(*, user: User, patient=None, episode: EpisodeOfCare | None = None) -> VisitsOf:
+    """The visits of one episode, or of every episode of one patient, that the user's clinic
+    holds (cancelled ones included: the front desk sees what happened). Two queries."""
+    episodes = permissions.scoped_episodes(user)
+    episodes = episodes.filter(pk=episode.pk) if episode is not None else episodes.filter(patient=patient)
+    visits = Appointment.objects.filter(episode__in=episodes).select_related("clinician", "episode")
+    now = timezone.now()
+    upcoming = list(visits.filter(starts_at__gte=now).order_by("starts_at", "id")[: VISITS_SHOWN + 1])
+    recent = list(visits.filter(starts_at__lt=now).order_by("-starts_at", "-id")[: VISITS_SHOWN + 1])
+    return VisitsOf(
+        upcoming=upcoming[:VISITS_SHOWN],
+        recent=recent[:VISITS_SHOWN],
+        more_upcoming=len(upcoming) > VISITS_SHOWN,
+        more_recent=len(recent) > VISITS_SHOWN,
+    )

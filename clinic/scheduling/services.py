@@ -60,6 +60,11 @@ def _length(clinic, kind: str, minutes: int | None) -> datetime.timedelta:
     return datetime.timedelta(minutes=row.minutes if row else DEFAULT_MINUTES[kind])
 
 
+def visit_length(*, clinic, kind: str) -> datetime.timedelta:
+    """How long a visit of this type lasts in the clinic (its visit types, else the default)."""
+    return _length(clinic, kind, None)
+
+
 def _clash_message(clash: Appointment) -> str:
     zone = clash.clinician.clinic.zone  # the clinic's clock, whoever or whatever is asking
     start, end = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)
@@ -172,18 +177,43 @@ def _queue_notice(appointment: Appointment) -> None:
     outbox.enqueue(kind=MessageKind.VISIT_NOTICE, episode=appointment.episode, subject_id=appointment.pk)
 
 
+def _require_clinician_of(clinician: User, episode: EpisodeOfCare) -> None:
+    """The visit's clinician sees the episode's patients: an active clinician of its clinic."""
+    if (
+        clinician.clinic_id != episode.patient.clinic_id
+        or not clinician.is_active
+        or Role.CLINICIAN not in permissions.roles_of(clinician)
+    ):
+        raise ValidationError({"clinician": "Choose a clinician of this clinic."})
+
+
 def appointment_reschedule(
-    *, actor: User, appointment: Appointment, starts_at: datetime.datetime, override_reason: str = ""
+    *,
+    actor: User,
+    appointment: Appointment,
+    starts_at: datetime.datetime,
+    clinician: User | None = None,
+    override_reason: str = "",
 ) -> Appointment:
+    """Move a booked visit to another start and, if given, another clinician of the clinic, with
+    the booking's checks (their hours and time off, no overlap); reminders follow the visit and
+    the patient is told the new time and clinician."""
     _require_scheduler(actor, appointment.episode)
     text_input.refuse_in(override_reason, field="override_reason")
     _plausible_start(starts_at)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ValidationError("Only a booked visit can be moved.")
+    clinician = clinician or appointment.clinician
+    if clinician.pk != appointment.clinician_id:
+        _require_clinician_of(clinician, appointment.episode)
+    changed = ["starts_at"] if starts_at != appointment.starts_at else []
+    if clinician.pk != appointment.clinician_id:
+        changed.append("clinician")
     length = appointment.ends_at - appointment.starts_at
     with transaction.atomic():
-        _check_hours(appointment.clinician, starts_at, starts_at + length, override_reason)
-        _check_free(appointment.clinician, starts_at, starts_at + length, ignore=appointment.pk)
+        _check_hours(clinician, starts_at, starts_at + length, override_reason)
+        _check_free(clinician, starts_at, starts_at + length, ignore=appointment.pk)
+        appointment.clinician = clinician
         appointment.starts_at, appointment.ends_at = starts_at, starts_at + length
         appointment.override_reason = override_reason.strip()
         appointment.sequence += 1
@@ -192,7 +222,7 @@ def appointment_reschedule(
         _insert(appointment)
         visit_reminders.sync(appointment)
         _emit(EventType.APPOINTMENT_RESCHEDULED, appointment)
-        audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=["starts_at"])
+        audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=changed)
         _queue_notice(appointment)
     return appointment
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("schedule/visits/<int:pk>/move/", views.move, name="schedule_visit_move"),
     path("schedule/episodes/<int:episode_pk>/wait-list/", views.wait_list_add, name="schedule_wait_list_add"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),
+    path("schedule/episodes/<int:episode_pk>/book/", views.book_episode, name="schedule_book_episode"),
     path(
         "schedule/patients/<int:patient_pk>/reminders/resume/",
         reminder_views.reminders_resume,

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -127,30 +127,62 @@ def day_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class BookingForm(text_input.Form):
+class BookingSearchForm(text_input.Form):
     q = forms.CharField(
         label="Find the patient", max_length=100, required=False, help_text="Name, date of birth or mobile number."
     )
-    episode = forms.TypedChoiceField(label="Episode of care", coerce=int, required=False, widget=forms.RadioSelect)
-    kind = forms.ChoiceField(label="Visit", choices=AppointmentKind.choices, initial=AppointmentKind.FOLLOW_UP)
+
+
+class BookingForm(text_input.Form):
+    """The visit to book in a slot: which of the open episodes the search found, the visit type,
+    and the reason for booking outside working hours or in time off."""
+
+    episode = forms.TypedChoiceField(
+        label="Episode of care",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the patient's episode of care.",
+            "invalid_choice": "Find the patient and choose one of their open episodes.",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="Visit",
+        choices=AppointmentKind.choices,
+        error_messages={"required": "Choose the type of visit.", "invalid_choice": "Choose one of the visit types."},
+    )
     override_reason = forms.CharField(
         label="Reason, if booking outside working hours or in time off", max_length=200, required=False
     )
 
-    def search_query(self) -> str:
-        """What to search for: the q field's value once it passes the field's own checks (the
-        form shows a refusal as the field's error), else nothing."""
-        text_input.guard_form_field(self.fields["q"])
-        try:
-            return self.fields["q"].clean(self["q"].data)
-        except ValidationError:
-            return ""
+    def __init__(self, *args, episodes: list[EpisodeOfCare], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["episode"].choices = [
+            (
+                episode.pk,
+                f"{episode.patient.full_name} ({episode.patient.date_of_birth:%Y-%m-%d}), "
+                f"{episode.presenting_complaint}",
+            )
+            for episode in episodes
+        ]
+
+
+def _booking_start(request: HttpRequest, episodes: list[EpisodeOfCare]) -> dict:
+    """A booking form as a search leaves it: the one episode found chosen, its default visit type
+    (several found: a follow-up, the usual visit), the reason typed so far kept."""
+    only = episodes[0] if len(episodes) == 1 else None
+    return {
+        "episode": only.pk if only else None,
+        "kind": rules.default_visit_kind(only.visit_count) if only else AppointmentKind.FOLLOW_UP,
+        "override_reason": text_input.without_control_characters(request.POST.get("override_reason", ""))[:200],
+    }
 
 
 @login_required
 def book(request: HttpRequest) -> HttpResponse:
     """Book one visit. The slot (clinician and start) comes from the day view; the patient
-    is found with a search sent by POST, so no name is ever in the address."""
+    is found with a search sent by POST, so no name is ever in the address. A search shows
+    no error of the fields below it: those are checked when the visit is booked."""
     _require_scheduler(request.user)
     clinician = get_object_or_404(selectors.clinicians_of(user=request.user), pk=request.GET.get("clinician"))
     try:
@@ -160,34 +192,20 @@ def book(request: HttpRequest) -> HttpResponse:
         return redirect("schedule_day")
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at, clinician.clinic.zone)
-    form = BookingForm(request.POST or None)
+    search = BookingSearchForm(request.POST or None)
     episodes = []
+    form = None
     if request.method == "POST":
-        query = form.search_query()
-        patients = (
-            selectors.patient_search(user=request.user, query=query).prefetch_related(
-                Prefetch("episodes", queryset=EpisodeOfCare.objects.filter(status=EpisodeStatus.OPEN), to_attr="open")
-            )[:20]
-            if query.strip()
-            else []
-        )
-        episodes = [episode for patient in patients for episode in patient.open]
+        query = search.cleaned_data["q"] if search.is_valid() else ""
+        episodes = schedule.open_episodes_found(user=request.user, query=query)
         audit.record_shown(
             actor=request.user, action=audit.Read.PATIENT_SEARCHED, patients=[episode.patient for episode in episodes]
         )
-        form.fields["episode"].choices = [
-            (
-                episode.pk,
-                f"{episode.patient.full_name} ({episode.patient.date_of_birth:%Y-%m-%d}), "
-                f"{episode.presenting_complaint}",
-            )
-            for episode in episodes
-        ]
-        if "book" in request.POST and form.is_valid():
-            chosen = permissions.scoped_episodes(request.user).filter(pk=form.cleaned_data["episode"]).first()
-            if chosen is None:
-                form.add_error("episode", "Find the patient and choose one of their open episodes.")
-            else:
+        if "book" in request.POST:
+            form = BookingForm(request.POST, episodes=episodes)
+            if form.is_valid():
+                # One of the episodes found: the search is scoped to the user's clinic.
+                chosen = next(episode for episode in episodes if episode.pk == form.cleaned_data["episode"])
                 try:
                     services.appointment_book(
                         actor=request.user,
@@ -198,14 +216,107 @@ def book(request: HttpRequest) -> HttpResponse:
                         override_reason=form.cleaned_data["override_reason"],
                     )
                 except ValidationError as error:
-                    form.add_error(None, " ".join(error.messages))
+                    _add_errors(form, error)
                 else:
                     messages.success(request, "Visit booked; the patient's confirmation is on its way.")
                     return redirect(_day_url(starts_at, clinician))
+    if form is None:
+        form = BookingForm(episodes=episodes, initial=_booking_start(request, episodes))
     return render(
         request,
         "scheduling/book.html",
-        {"form": form, "clinician": clinician, "starts_at": starts_at, "episodes": episodes},
+        {"search": search, "form": form, "clinician": clinician, "starts_at": starts_at, "episodes": episodes},
+    )
+
+
+class FreeTimesForm(text_input.Form):
+    """Whose free times to show for a booking, and for which visit type (its length)."""
+
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=None,
+        empty_label=None,
+        error_messages={
+            "required": "Choose a clinician.",
+            "invalid_choice": "Choose a clinician of this clinic.",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="Visit",
+        choices=AppointmentKind.choices,
+        error_messages={"required": "Choose the type of visit.", "invalid_choice": "Choose one of the visit types."},
+    )
+
+    def __init__(self, *args, user, zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["clinician"].queryset = selectors.clinicians_of(user=user).select_related("clinic")
+
+
+class EpisodeBookingForm(FreeTimesForm):
+    starts_at = forms.CharField(
+        label="Free times", max_length=30, error_messages={"required": "Choose one of the free times."}
+    )
+
+    def clean_starts_at(self) -> datetime.datetime:
+        return _local_start(self.cleaned_data["starts_at"], self.zone, "Choose one of the free times.")
+
+
+@login_required
+def book_episode(request: HttpRequest, episode_pk: int) -> HttpResponse:
+    """Book a visit for one episode (from the patient's or the episode's page): the lead
+    clinician's free times over the coming days, or another clinician's, and one of them booked
+    with the same checks as any booking."""
+    episode = access.episode_to_schedule(request.user, episode_pk)
+    zone = episode.patient.clinic.zone
+    clinicians = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
+    lead = next((person for person in clinicians if person.pk == episode.lead_clinician_id), None)
+    defaults = {
+        "clinician": lead or (clinicians[0] if clinicians else None),
+        "kind": rules.default_visit_kind(schedule.visit_count(episode)),
+    }
+    status = 200
+    if request.method == "POST":
+        form = EpisodeBookingForm(request.POST, user=request.user, zone=zone)
+        if form.is_valid():
+            try:
+                services.appointment_book(
+                    actor=request.user,
+                    episode=episode,
+                    clinician=form.cleaned_data["clinician"],
+                    starts_at=form.cleaned_data["starts_at"],
+                    kind=form.cleaned_data["kind"],
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                when = timezone.localtime(form.cleaned_data["starts_at"], zone)
+                messages.success(
+                    request, f"Visit booked for {when:%a %d %b %H:%M}; the patient's confirmation is on its way."
+                )
+                return redirect("episode_detail", pk=episode.pk)
+        status = 400
+    else:
+        form = FreeTimesForm(request.GET or None, user=request.user, zone=zone, initial=defaults)
+    # The free times of the clinician and visit type asked for, where they are valid.
+    asked = {}
+    if form.is_bound:
+        form.is_valid()  # the fields that are valid land in cleaned_data even when another is not
+        asked = form.cleaned_data
+    chosen = {**defaults, **{name: value for name, value in asked.items() if value}}
+    free_days = (
+        schedule.free_days_ahead(
+            chosen["clinician"], length=services.visit_length(clinic=episode.patient.clinic, kind=chosen["kind"])
+        )
+        if chosen["clinician"] is not None and episode.status == EpisodeStatus.OPEN
+        else []
+    )
+    audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
+    return render(
+        request,
+        "scheduling/book_episode.html",
+        {"episode": episode, "form": form, "chosen": chosen, "free_days": free_days},
+        status=status,
     )
 
 
@@ -213,8 +324,73 @@ def _day_url(starts_at: datetime.datetime, clinician) -> str:
     return f"{reverse('schedule_day')}?day={timezone.localtime(starts_at, clinician.clinic.zone):%Y-%m-%d}"
 
 
-def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel_reason="", status=200):
+class MoveForm(text_input.Form):
+    """A visit's new start, in the clinic's local time (``YYYY-MM-DDTHH:MM``), and clinician
+    (the same one when left out). The calendar's drag-and-drop posts these same fields."""
+
+    starts_at = forms.CharField(
+        label="New date and time",
+        max_length=30,
+        error_messages={"required": "Enter the new date and time."},
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    clinician = forms.ModelChoiceField(
+        label="Clinician",
+        queryset=None,
+        required=False,
+        error_messages={"invalid_choice": "Choose a clinician of this clinic."},
+    )
+    override_reason = forms.CharField(
+        label="Reason, if outside working hours or in time off", max_length=200, required=False
+    )
+
+    def __init__(self, *args, user, zone, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["clinician"].queryset = selectors.clinicians_of(user=user).select_related("clinic")
+
+    def clean_starts_at(self) -> datetime.datetime:
+        return _local_start(self.cleaned_data["starts_at"], self.zone, "Enter the new date and time.")
+
+
+def _local_start(text: str, zone, problem: str) -> datetime.datetime:
+    """A start typed or chosen as ``YYYY-MM-DDTHH:MM``, in the clinic's local time."""
+    try:
+        starts_at = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{problem} Use a date and a time of day.") from None
+    return timezone.make_aware(starts_at, zone) if timezone.is_naive(starts_at) else starts_at
+
+
+def _move_clinician(request: HttpRequest, visit: Appointment, move_form: MoveForm | None):
+    """Whose free times the move offers: the clinician the refused move named, or the one asked
+    for (``?clinician=``) if of this clinic, else the visit's own."""
+    named = getattr(move_form, "cleaned_data", {}).get("clinician")
+    if named is not None:
+        return named
+    wanted = request.GET.get("clinician", "")
+    if wanted.isdigit():
+        chosen = selectors.clinicians_of(user=request.user).select_related("clinic").filter(pk=wanted).first()
+        if chosen is not None:
+            return chosen
+    return visit.clinician
+
+
+def _render_visit(request: HttpRequest, visit: Appointment, *, move_form=None, cancel_reason="", status=200):
     audit.record_read(actor=request.user, action=audit.Read.APPOINTMENT_VIEWED, obj=visit)
+    zone = visit.clinician.clinic.zone
+    if move_form is None:
+        move_form = MoveForm(
+            user=request.user,
+            zone=zone,
+            initial={"starts_at": f"{timezone.localtime(visit.starts_at, zone):%Y-%m-%dT%H:%M}"},
+        )
+    clinician = _move_clinician(request, visit, move_form)
+    free_days = (
+        schedule.free_days_ahead(clinician, length=visit.ends_at - visit.starts_at, ignore=visit)
+        if visit.status == AppointmentStatus.BOOKED
+        else []
+    )
     return render(
         request,
         "scheduling/visit.html",
@@ -222,7 +398,10 @@ def _render_visit(request: HttpRequest, visit: Appointment, *, move=None, cancel
             "visit": schedule.with_reminders(
                 Appointment.objects.filter(pk=visit.pk).select_related("episode__patient", "clinician__clinic")
             )[0],
-            "move": move or {},
+            "move_form": move_form,
+            "move_clinician": clinician,
+            "clinicians": move_form.fields["clinician"].queryset,
+            "free_days": free_days,
             "cancel_reason": cancel_reason,
         },
         status=status,
@@ -491,31 +670,34 @@ def my_calendar_feed(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reschedule a visit to another time the same clinician is free."""
+    """Move a visit to another time, and to another clinician of the clinic if one is named, with
+    the booking's checks. A refusal shows the visit's page again with the reason beside the field
+    and what was typed kept (400)."""
     visit = access.visit_for(request.user, pk)
     zone = visit.clinician.clinic.zone
-    # What was typed goes back into the form if the move is refused.
-    typed = {
-        "starts_at": request.POST.get("starts_at", "")[:30],
-        "override_reason": request.POST.get("override_reason", "")[:200],
-    }
-    try:
-        starts_at = datetime.datetime.fromisoformat(typed["starts_at"])
-    except ValueError:
-        messages.error(request, "Enter the new date and time.")
-        return _render_visit(request, visit, move=typed, status=400)
-    if timezone.is_naive(starts_at):
-        starts_at = timezone.make_aware(starts_at, zone)
-    try:
-        services.appointment_reschedule(
-            actor=request.user,
-            appointment=visit,
-            starts_at=starts_at,
-            override_reason=typed["override_reason"],
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return _render_visit(request, visit, move=typed, status=400)
-    messages.success(request, f"Visit moved to {timezone.localtime(starts_at, zone):%a %d %b %H:%M}.")
-    return redirect(_day_url(starts_at, visit.clinician))
+    form = MoveForm(request.POST, user=request.user, zone=zone)
+    if form.is_valid():
+        try:
+            services.appointment_reschedule(
+                actor=request.user,
+                appointment=visit,
+                starts_at=form.cleaned_data["starts_at"],
+                clinician=form.cleaned_data["clinician"],
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            when = timezone.localtime(visit.starts_at, zone)
+            messages.success(request, f"Visit moved to {when:%a %d %b %H:%M} with {visit.clinician.full_name}.")
+            return redirect(_day_url(visit.starts_at, visit.clinician))
+    return _render_visit(request, access.visit_for(request.user, pk), move_form=form, status=400)
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal beside the form's field it names, or above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

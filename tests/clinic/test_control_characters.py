@@ -133,6 +133,10 @@ FORM_ARGUMENTS = {
     "AddItemForm": lambda staff: {"clinic": staff.clinic},
     "CheckInForm": lambda staff: {"items": [SignedItem.of({"name": "Glute bridge", "prong": "exercise"})]},
     "WaitListForm": lambda staff: {"user": staff},
+    "MoveForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
+    "BookingForm": lambda staff: {"episodes": []},
+    "FreeTimesForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
+    "EpisodeBookingForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
     "OwnPasswordSetForm": lambda staff: {"user": staff},
     "OwnPasswordChangeForm": lambda staff: {"user": staff},
 }
