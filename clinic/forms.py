@@ -165,6 +165,7 @@ class ClinicSettingsForm(text_input.ModelForm):
             "cancellation_policy",
             "quiet_hours_start",
             "quiet_hours_end",
+            "calendar_slot_minutes",
             "email_handout_attachment",
             "front_desk_two_factor",
         ]
