@@ -45,6 +45,15 @@ class Opening:
     row: int
     start: datetime.datetime
 
+    # Written here rather than with template filters: a day of five clinicians has some 200.
+    @property
+    def iso(self) -> str:
+        return self.start.isoformat()
+
+    @property
+    def clock(self) -> str:
+        return f"{self.start:%H:%M}"
+
 
 @dataclass
 class Track:

@@ -549,8 +549,10 @@ def _clinicians_week(request: HttpRequest, clinicians, days, visits, time_off) -
     slot = clinicians[0].clinic.calendar_slot_minutes
     cells = defaultdict(list)
     for visit in visits:
+        local = timezone.localtime(visit["starts_at"], zone)
         visit["cancelled"] = visit["status"] == AppointmentStatus.CANCELLED
-        cells[visit["clinician_id"], timezone.localtime(visit["starts_at"], zone).date()].append(visit)
+        visit["clock"] = f"{local:%H:%M}"
+        cells[visit["clinician_id"], local.date()].append(visit)
     audit.record_shown(
         actor=request.user, action=audit.Read.SCHEDULE_WEEK_VIEWED, patients=[visit["patient_id"] for visit in visits]
     )
