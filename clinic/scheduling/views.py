@@ -126,7 +126,7 @@ def _grid(shown: list[tracks.Track], visits: list[list], time_off, busy) -> dict
     }
 
 
-def _busy_of(visits: list, time_off: list):
+def _busy_of(time_off: list):
     """What blocks a track: its visits that are not cancelled, and the clinician's time off."""
 
     def busy(one: tracks.Track, own: list) -> list[rules.Busy]:
@@ -177,7 +177,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
             for clinician in clinicians
         ]
         own = [[visit for visit in visits if visit.clinician_id == clinician.pk] for clinician in clinicians]
-        context = _grid(shown, own, time_off, _busy_of(visits, time_off))
+        context = _grid(shown, own, time_off, _busy_of(time_off))
     audit.record_shown(
         actor=request.user, action=audit.Read.SCHEDULE_DAY_VIEWED, patients=[visit.episode.patient for visit in visits]
     )
@@ -527,7 +527,7 @@ def _one_clinicians_week(request: HttpRequest, clinician, days, visits, time_off
     audit.record_shown(
         actor=request.user, action=audit.Read.SCHEDULE_WEEK_VIEWED, patients=[visit.episode.patient for visit in visits]
     )
-    return {"one": clinician, **_grid(shown, own, time_off, _busy_of(visits, time_off))}
+    return {"one": clinician, **_grid(shown, own, time_off, _busy_of(time_off))}
 
 
 def _clinicians_week(request: HttpRequest, clinicians, days, visits, time_off) -> dict:
