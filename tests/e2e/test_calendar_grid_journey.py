@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinic.permissions import Role
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
-from tests.e2e.conftest import TABLET
+from tests.e2e.conftest import PHONE, TABLET
 from tests.factories import AppointmentFactory, EpisodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -203,3 +203,12 @@ def test_the_grid_on_a_tablet(journey):
         page.get_by_role("region", name="Casey Lead").get_by_role("link", name="Book 10:00").tap()
     assert "/schedule/book/" in page.url
     journey.check(page, "02-tablet-book")
+
+    # On a phone the grid scrolls sideways inside itself; the page does not.
+    phone = journey.open(**PHONE)
+    journey.sign_in(phone, front_desk)
+    journey.check(phone, "03-phone-dashboard")
+    phone.goto(journey.url(f"/schedule/?day={day:%Y-%m-%d}"))
+    assert phone.locator(f"#visit-{visit.pk}").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    journey.check(phone, "04-phone-day")
