@@ -340,6 +340,7 @@ def main() -> None:
             ("day view, a day 400 days ago", lambda: client.get(f"/schedule/?day={past_day}")),
             ("day view, today, one clinician (16)", lambda: client.get(f"/schedule/?clinician={clinician.pk}")),
             ("week view (5 clinicians, 560 visits)", lambda: client.get("/schedule/week/")),
+            ("week view, one clinician (112)", lambda: client.get(f"/schedule/week/?clinician={clinician.pk}")),
             (
                 "availability API, one clinician",
                 lambda: client.get(

@@ -150,6 +150,14 @@ class StaffEditForm(StaffForm):
 class ClinicSettingsForm(text_input.ModelForm):
     time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(zoneinfo.available_timezones())])
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["calendar_slot_minutes"].required = False
+
+    def clean_calendar_slot_minutes(self):
+        # A form sent without it (one from before the setting existed) keeps the clinic's value.
+        return self.cleaned_data.get("calendar_slot_minutes") or self.instance.calendar_slot_minutes
+
     class Meta:
         model = Clinic
         fields = [
@@ -165,6 +173,7 @@ class ClinicSettingsForm(text_input.ModelForm):
             "cancellation_policy",
             "quiet_hours_start",
             "quiet_hours_end",
+            "calendar_slot_minutes",
             "email_handout_attachment",
             "front_desk_two_factor",
         ]

@@ -44,6 +44,10 @@ DEFAULT_CANCELLATION_POLICY = (
 )
 
 
+# Each divides an hour, so every hour of the calendar starts a row.
+CALENDAR_SLOT_MINUTES = (5, 10, 15, 20, 30)
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=120)
     address = models.TextField(max_length=500, blank=True)
@@ -89,6 +93,19 @@ class Clinic(models.Model):
         help_text="Clinicians and clinic admins always do. On: front-desk staff set up an authenticator app "
         "at their next sign-in and then enter a code from it each time.",
     )
+    calendar_slot_minutes = models.PositiveSmallIntegerField(
+        "calendar slot minutes",
+        choices=[(minutes, f"{minutes} minutes") for minutes in CALENDAR_SLOT_MINUTES],
+        default=15,
+        help_text="One row of the day and week calendars, and the step between the free times offered.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(calendar_slot_minutes__in=CALENDAR_SLOT_MINUTES), name="clinic_calendar_slot_minutes"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

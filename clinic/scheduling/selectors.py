@@ -181,16 +181,17 @@ def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetim
     return start, start + datetime.timedelta(days=1)
 
 
-def appointments_on(*, user: User, day: datetime.date, clinician: User | None = None) -> QuerySet[Appointment]:
-    """The clinic's visits on one local day (one clinician's if given), cancelled ones left out."""
+def appointments_on(
+    *, user: User, day: datetime.date, clinician: User | None = None, cancelled: bool = False
+) -> QuerySet[Appointment]:
+    """The clinic's visits on one local day (one clinician's if given), cancelled ones left out
+    unless asked for (the calendar shows them, marked)."""
     start, end = _day_bounds(day)
-    visits = (
-        Appointment.objects.filter(
-            episode__in=permissions.scoped_episodes(user), starts_at__gte=start, starts_at__lt=end
-        )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .select_related("episode__patient", "clinician")
-    )
+    visits = Appointment.objects.filter(
+        episode__in=permissions.scoped_episodes(user), starts_at__gte=start, starts_at__lt=end
+    ).select_related("episode__patient", "clinician")
+    if not cancelled:
+        visits = visits.exclude(status=AppointmentStatus.CANCELLED)
     if clinician is not None:
         visits = visits.filter(clinician=clinician)
     return visits

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from clinic import access, audit, permissions, plausible_dates, selectors, text_input
 from clinic.models import EpisodeOfCare, EpisodeStatus
 from clinic.permissions import Role
-from clinic.scheduling import calendar, rules, services
+from clinic.scheduling import calendar, grid, rules, services, tracks
 from clinic.scheduling import selectors as schedule
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from plans.models import PlanVersion
@@ -72,43 +72,112 @@ def _day_start(clinician, day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=clinician.clinic.zone)
 
 
-def _free_slots(clinician, day: datetime.date, visits, time_off) -> list[rules.Slot]:
-    zone = clinician.clinic.zone
-    start = _day_start(clinician, day)
+def _free_slots(clinician, day: datetime.date, busy: list[rules.Busy], step: int) -> list[rules.Slot]:
+    """Where a follow-up fits, one start per row of the calendar."""
     return rules.free_slots(
         day,
         length=datetime.timedelta(minutes=services.DEFAULT_MINUTES[AppointmentKind.FOLLOW_UP]),
         hours=schedule.working_hours(clinician),
-        busy=schedule.busy(clinician, start, start + datetime.timedelta(days=1), visits=visits, time_off=time_off),
-        zone=zone,
-        step=datetime.timedelta(minutes=30),
+        busy=busy,
+        zone=clinician.clinic.zone,
+        step=datetime.timedelta(minutes=step),
         not_before=timezone.now(),
     )
 
 
+CANCELLED_CHOICE = "schedule_cancelled"
+
+
+def _show_cancelled(request: HttpRequest) -> bool:
+    """Whether the calendar shows cancelled visits: ?cancelled=hide or =show, remembered for the
+    session; shown until hidden."""
+    asked = request.GET.get("cancelled")
+    if asked in ("hide", "show"):
+        request.session[CANCELLED_CHOICE] = asked
+    return request.session.get(CANCELLED_CHOICE, "show") != "hide"
+
+
+def _grid(shown: list[tracks.Track], visits: list[list], time_off, busy) -> dict:
+    """Rows for the tracks, each track filled, and the current time's place when today is shown:
+    what day.html and week.html draw the grid from."""
+    clinic = shown[0].clinician.clinic
+    rows = grid.rows_for(tracks.spans_of(shown, visits), clinic.calendar_slot_minutes)
+    for one, own in zip(shown, visits, strict=True):
+        tracks.fill(
+            one,
+            rows,
+            visits=own,
+            time_off=[row for row in time_off if row.clinician_id == one.clinician.pk],
+            free=_free_slots(one.clinician, one.day, busy(one, own), rows.slot),
+        )
+    now = None
+    if any(one.today for one in shown):
+        local = timezone.localtime(timezone.now(), clinic.zone)
+        minute = local.hour * 60 + local.minute
+        if rows.first <= minute < rows.last:
+            row = rows.row(minute)
+            now = {"row": row, "time": local, "offset": (minute - rows.at(row)) / rows.slot}
+    return {
+        "tracks": shown,
+        "rows": rows,
+        "row_numbers": range(1, rows.count + 1),
+        "hours": rows.hours(),
+        "now": now,
+    }
+
+
+def _busy_of(time_off: list):
+    """What blocks a track: its visits that are not cancelled, and the clinician's time off."""
+
+    def busy(one: tracks.Track, own: list) -> list[rules.Busy]:
+        start = _day_start(one.clinician, one.day)
+        return schedule.busy(
+            one.clinician,
+            start,
+            start + datetime.timedelta(days=1),
+            visits=[visit for visit in own if visit.status != AppointmentStatus.CANCELLED],
+            time_off=time_off,
+        )
+
+    return busy
+
+
 @login_required
 def day_view(request: HttpRequest) -> HttpResponse:
+    """The day as a time grid: a column per clinician, visits as blocks as long as they last,
+    free times to book, time outside working hours and time off shaded."""
     _require_scheduler(request.user)
     day = _day(request)
+    show_cancelled = _show_cancelled(request)
     everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
     # Only the shown clinicians' hours and visits: one page of the clinic need not load the whole clinic's.
     prefetch_related_objects(clinicians, *schedule.HOURS_PREFETCH)
     visits = list(
-        schedule.with_reminders(schedule.appointments_on(user=request.user, day=day).filter(clinician__in=clinicians))
+        schedule.with_reminders(
+            schedule.appointments_on(user=request.user, day=day, cancelled=show_cancelled)
+            .filter(clinician__in=clinicians)
+            .order_by("starts_at", "id")
+        )
     )
-    time_off = []
+    context = {}
     if clinicians:
         start = _day_start(clinicians[0], day)
         time_off = schedule.time_off_between(clinicians, start, start + datetime.timedelta(days=1))
-    columns = [
-        (
-            clinician,
-            [visit for visit in visits if visit.clinician_id == clinician.pk],
-            _free_slots(clinician, day, visits, time_off),
-        )
-        for clinician in clinicians
-    ]
+        today = timezone.localdate()
+        shown = [
+            tracks.track(
+                clinician,
+                day,
+                label=clinician.full_name,
+                today=today,
+                hours=schedule.working_hours(clinician),
+                zone=clinician.clinic.zone,
+            )
+            for clinician in clinicians
+        ]
+        own = [[visit for visit in visits if visit.clinician_id == clinician.pk] for clinician in clinicians]
+        context = _grid(shown, own, time_off, _busy_of(time_off))
     audit.record_shown(
         actor=request.user, action=audit.Read.SCHEDULE_DAY_VIEWED, patients=[visit.episode.patient for visit in visits]
     )
@@ -116,13 +185,16 @@ def day_view(request: HttpRequest) -> HttpResponse:
         request,
         "scheduling/day.html",
         {
+            **context,
             "day": day,
+            "is_today": day == timezone.localdate(),
             "previous": day - datetime.timedelta(days=1),
             "next": day + datetime.timedelta(days=1),
-            "columns": columns,
             "clinicians": everyone,
             "chosen": request.GET.get("clinician", ""),
             "page": page,
+            "show_cancelled": show_cancelled,
+            "is_clinician": Role.CLINICIAN in permissions.roles_of(request.user),
         },
     )
 
@@ -584,29 +656,76 @@ def book_plan(request: HttpRequest, episode_pk: int) -> HttpResponse:
 
 @login_required
 def week_view(request: HttpRequest) -> HttpResponse:
-    """Seven days from a Monday: every clinician's visits, and the patients whose signed
-    plan still needs visits booked."""
+    """Seven days from a Monday: one clinician's week as a time grid (a column a day), or a page
+    of clinicians as a compact grid (a row each, a cell a day: visit times and free times);
+    and the patients whose signed plan still needs visits booked."""
     _require_scheduler(request.user)
     day = _day(request)
+    show_cancelled = _show_cancelled(request)
     monday = day - datetime.timedelta(days=day.weekday())
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
-    everyone = list(selectors.clinicians_of(user=request.user))
+    everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
-    zone = request.user.clinic.zone
-    start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
-    visits = (
-        Appointment.objects.filter(
+    prefetch_related_objects(clinicians, "working_hours")
+    context = {}
+    if clinicians:
+        start = _day_start(clinicians[0], monday)
+        end = start + datetime.timedelta(days=7)
+        time_off = schedule.time_off_between(clinicians, start, end)
+        visits = Appointment.objects.filter(
             episode__in=permissions.scoped_episodes(request.user),
             clinician__in=clinicians,
             starts_at__gte=start,
-            starts_at__lt=start + datetime.timedelta(days=7),
-        )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .order_by("starts_at")
-        # A week of a clinic is hundreds of visits, each shown as a time and a surname: plain
-        # rows of those few columns, not whole visits, episodes and patients.
-        .values(
+            starts_at__lt=end,
+        ).order_by("starts_at", "id")
+        if not show_cancelled:
+            visits = visits.exclude(status=AppointmentStatus.CANCELLED)
+        if page is None:
+            context = _one_clinicians_week(request, clinicians[0], days, visits, time_off)
+        else:
+            context = _clinicians_week(request, clinicians, days, visits, time_off)
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            **context,
+            "day": day,
+            "days": days,
+            "today": timezone.localdate(),
+            "previous": monday - datetime.timedelta(days=7),
+            "next": monday + datetime.timedelta(days=7),
+            "clinicians": everyone,
+            "chosen": request.GET.get("clinician", ""),
+            "page": page,
+            "show_cancelled": show_cancelled,
+        },
+    )
+
+
+def _one_clinicians_week(request: HttpRequest, clinician, days, visits, time_off) -> dict:
+    visits = list(visits.select_related("episode__patient", "clinician"))
+    zone = clinician.clinic.zone
+    today = timezone.localdate()
+    hours = schedule.working_hours(clinician)
+    shown = [
+        tracks.track(clinician, day, label=f"{day:%a} {day.day} {day:%b}", today=today, hours=hours, zone=zone)
+        for day in days
+    ]
+    own = [[visit for visit in visits if timezone.localtime(visit.starts_at, zone).date() == day] for day in days]
+    audit.record_shown(
+        actor=request.user, action=audit.Read.SCHEDULE_WEEK_VIEWED, patients=[visit.episode.patient for visit in visits]
+    )
+    return {"one": clinician, **_grid(shown, own, time_off, _busy_of(time_off))}
+
+
+def _clinicians_week(request: HttpRequest, clinicians, days, visits, time_off) -> dict:
+    # A week of a clinic is hundreds of visits, each shown as a time and a surname: plain rows of
+    # those few columns, not whole visits, episodes and patients.
+    visits = list(
+        visits.values(
+            "pk",
             "starts_at",
+            "ends_at",
             "status",
             "episode_id",
             "clinician_id",
@@ -614,26 +733,32 @@ def week_view(request: HttpRequest) -> HttpResponse:
             last_name=F("episode__patient__last_name"),
         )
     )
+    zone = clinicians[0].clinic.zone
+    slot = clinicians[0].clinic.calendar_slot_minutes
     cells = defaultdict(list)
     for visit in visits:
-        cells[visit["clinician_id"], timezone.localtime(visit["starts_at"], zone).date()].append(visit)
+        local = timezone.localtime(visit["starts_at"], zone)
+        visit["cancelled"] = visit["status"] == AppointmentStatus.CANCELLED
+        visit["clock"] = f"{local:%H:%M}"
+        cells[visit["clinician_id"], local.date()].append(visit)
     audit.record_shown(
         actor=request.user, action=audit.Read.SCHEDULE_WEEK_VIEWED, patients=[visit["patient_id"] for visit in visits]
     )
-    grid = [(clinician, [(day, cells[clinician.pk, day]) for day in days]) for clinician in clinicians]
-    return render(
-        request,
-        "scheduling/week.html",
-        {
-            "days": days,
-            "grid": grid,
-            "previous": monday - datetime.timedelta(days=7),
-            "next": monday + datetime.timedelta(days=7),
-            "clinicians": everyone,
-            "chosen": request.GET.get("clinician", ""),
-            "page": page,
-        },
-    )
+    grid_rows = []
+    for clinician in clinicians:
+        busy = [rules.Busy(row.starts_at, row.ends_at) for row in time_off if row.clinician_id == clinician.pk]
+        busy += [
+            rules.Busy(visit["starts_at"], visit["ends_at"])
+            for visit in visits
+            if visit["clinician_id"] == clinician.pk and not visit["cancelled"]
+        ]
+        grid_rows.append(
+            (
+                clinician,
+                [(day, cells[clinician.pk, day], _free_slots(clinician, day, busy, slot)) for day in days],
+            )
+        )
+    return {"grid": grid_rows}
 
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:

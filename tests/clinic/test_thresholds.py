@@ -124,6 +124,7 @@ def test_clinic_details_form_saves_consent_text(client, clinic_admin, clinic):
             "cancellation_policy": "Cancel 48 hours ahead or pay a fee.",
             "quiet_hours_start": "22:00",
             "quiet_hours_end": "07:30",
+            "calendar_slot_minutes": "30",
             "email_handout_attachment": "on",
             "save_clinic": "",
         },
@@ -134,6 +135,7 @@ def test_clinic_details_form_saves_consent_text(client, clinic_admin, clinic):
     assert clinic.cancellation_policy == "Cancel 48 hours ahead or pay a fee."
     assert (clinic.quiet_hours_start, clinic.quiet_hours_end) == (datetime.time(22, 0), datetime.time(7, 30))
     assert clinic.email_handout_attachment is True
+    assert clinic.calendar_slot_minutes == 30
 
 
 def test_clinic_details_form_keeps_what_was_typed_when_quiet_hours_are_not_times(client, clinic_admin, clinic):
