@@ -78,12 +78,10 @@ class Track:
 
 
 def local_windows(day: datetime.date, hours: list[rules.WorkingHours], zone) -> list[grid.Span]:
-    windows = []
-    for row in hours:
-        if row.weekday == day.weekday():
-            start, end = rules.local_window(day, row, zone)
-            windows.append((grid.minute_of(start, day), grid.minute_of(end, day)))
-    return windows
+    """The day's working time as the booking rules read it (a date's own hours replace its weekly ones)."""
+    return [
+        (grid.minute_of(start, day), grid.minute_of(end, day)) for start, end in rules.working_windows(day, hours, zone)
+    ]
 
 
 def track(
@@ -96,7 +94,7 @@ def track(
     zone,
 ) -> Track:
     windows = local_windows(day, hours, zone)
-    return Track(clinician, day, label, day == today, windows, bool(hours))
+    return Track(clinician, day, label, day == today, windows, rules.keeps_hours(day, hours))
 
 
 def spans_of(tracks: list[Track], visits_by_track: list[list]) -> list[grid.Span]:

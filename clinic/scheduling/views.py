@@ -666,7 +666,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
     days = [monday + datetime.timedelta(days=offset) for offset in range(7)]
     everyone = list(selectors.clinicians_of(user=request.user).select_related("clinic"))
     clinicians, page = _chosen(request, everyone)
-    prefetch_related_objects(clinicians, "working_hours")
+    prefetch_related_objects(clinicians, *schedule.HOURS_PREFETCH)
     context = {}
     if clinicians:
         start = _day_start(clinicians[0], monday)

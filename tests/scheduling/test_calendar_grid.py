@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from clinic.permissions import Role
 from clinic.scheduling import grid
-from clinic.scheduling.models import AppointmentStatus, TimeOff, WorkingHours
+from clinic.scheduling.models import AppointmentStatus, HoursException, TimeOff, WorkingHours
 from tests.factories import AppointmentFactory, EpisodeFactory, UserFactory
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -161,6 +161,24 @@ def test_time_outside_working_hours_and_time_off_is_shaded(client, front_desk, c
     assert "Not working 08:30–09:00" in html
     assert "Time off 12:00–13:00 (Course)" in html
     assert "Book 12:" not in html
+
+
+@pytest.mark.parametrize("view", ["schedule_day", "schedule_week"])
+def test_a_dates_own_hours_replace_its_weekly_hours_on_the_grid(client, front_desk, clinician, week_of_hours, view):
+    tomorrow = _tomorrow_at(9).date()
+    # Tomorrow only 12:00-14:00; a week later (same weekday) a day off: neither may disturb the other.
+    HoursException.objects.create(clinician=clinician, day=tomorrow, start=datetime.time(12), end=datetime.time(14))
+    HoursException.objects.create(clinician=clinician, day=tomorrow + datetime.timedelta(days=7))
+    client.force_login(front_desk)
+
+    response = client.get(reverse(view), {"day": f"{tomorrow:%Y-%m-%d}", "clinician": clinician.pk})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    if view == "schedule_day":
+        assert "Book 12:00</a>" in html
+        assert "Book 09:00</a>" not in html
+        assert "Book 14:00</a>" not in html
 
 
 def test_cancelled_visits_are_shown_marked_and_can_be_hidden(client, front_desk, episode, clinician, week_of_hours):
