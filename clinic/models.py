@@ -8,7 +8,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -82,6 +82,20 @@ class Clinic(models.Model):
         default=False,
         help_text="Off: patients get a secure portal link only. On: the PDF is also attached to the e-mail.",
     )
+    # How patients may change their own visits (portal, reminder links); clinic defaults, not
+    # clinical facts. Cancelling stays open until the visit: a refused cancellation is a no-show.
+    patient_change_notice_hours = models.PositiveSmallIntegerField(
+        "patients may move a visit until (hours before it)",
+        default=24,
+        validators=[MaxValueValidator(720)],
+        help_text="Closer to the visit, patients are asked to call the clinic instead.",
+    )
+    patient_reschedule_horizon_days = models.PositiveSmallIntegerField(
+        "patients may move a visit up to (days ahead)",
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="The latest new time a patient can choose, counted from today.",
+    )
     # Clinicians and clinic admins always sign in with a second factor (clinic/two_factor/rules.py).
     front_desk_two_factor = models.BooleanField(
         "front desk signs in with a second factor",
@@ -89,6 +103,17 @@ class Clinic(models.Model):
         help_text="Clinicians and clinic admins always do. On: front-desk staff set up an authenticator app "
         "at their next sign-in and then enter a code from it each time.",
     )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(patient_change_notice_hours__lte=720), name="clinic_patient_change_notice_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(patient_reschedule_horizon_days__gte=1, patient_reschedule_horizon_days__lte=365),
+                name="clinic_patient_reschedule_horizon_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -57,6 +57,7 @@ from clinic.contact_changes import services as contact_changes
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
 from clinic.outbox.models import (
     PER_VISIT_TYPE,
+    LinkAction,
     MessageKind,
     MessageLink,
     MessageStatus,
@@ -65,6 +66,7 @@ from clinic.outbox.models import (
     WordingKind,
 )
 from clinic.outbox.reminders import LINKS as REMINDER_LINKS
+from clinic.outbox.reminders import SHORT_LINKS as SHORT_REMINDER_LINKS
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
@@ -73,6 +75,8 @@ from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
+    PatientChange,
+    PatientVisitChange,
     TimeOff,
     WorkingHours,
 )
@@ -381,6 +385,20 @@ def _build_side(key: str) -> Side:
             message=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
         )
         side.links[f"reminder_{action}"] = raw
+    # A text message's short link; and a visit the patient moved themselves.
+    raw, token_hash = SHORT_REMINDER_LINKS.new()
+    MessageLink.objects.create(
+        message=reminder, action=LinkAction.CONFIRM, token_hash=token_hash, expires_at=appointment.starts_at
+    )
+    side.links["reminder_short"] = raw
+    patient_change = PatientVisitChange.objects.create(
+        appointment=appointment,
+        change=PatientChange.RESCHEDULED,
+        old_starts_at=appointment.starts_at - datetime.timedelta(days=1),
+        old_ends_at=appointment.ends_at - datetime.timedelta(days=1),
+        old_override_reason=text("moved visit override reason", "Early start"),
+        new_starts_at=appointment.starts_at,
+    )
     template = MessageWording.objects.create(
         clinic=clinic,
         kind=MessageKind.FIRST,
@@ -493,6 +511,7 @@ def _build_side(key: str) -> Side:
         working_hours,
         time_off,
         entry,
+        patient_change,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -718,6 +737,7 @@ SEGMENT_MODELS = {
     "visits": "scheduling.appointment",
     "appointments": "scheduling.appointment",
     "webhooks": "webhooks.webhookendpoint",
+    "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
 }
 # Kwargs named after what they hold -> the model whose id (or attribute) they are.
@@ -729,6 +749,7 @@ KWARG_MODELS = {
     "version_id": ("plans.planversion", "pk"),
     "number": ("plans.planversion", "number"),
     "type_pk": ("scheduling.appointmenttype", "pk"),
+    "visit_id": ("scheduling.appointment", "pk"),
     "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
 }
@@ -745,6 +766,10 @@ TOKEN_LINKS = {
     "reminder_confirm": "reminder_confirm",
     "reminder_cancel": "reminder_cancel",
     "reminder_opt_out": "reminder_opt_out",
+    "reminder_reschedule": "reminder_reschedule",
+    "reminder_short": "reminder_short",
+    "portal_visit_cancel": "portal",
+    "portal_visit_reschedule": "portal",
     "password_reset_confirm": "password_token",
 }
 # Kwargs that are not ids but choose a page: every value is tried.
