@@ -235,14 +235,13 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
 # --- The patient's own visits: cancel or move one, within the clinic's policy ----------------
 
 
-def _own_visit(request: HttpRequest, link, visit_id: int) -> tuple[Appointment, dict]:
+def _own_visit(link, token: str, visit_id: int) -> tuple[Appointment, dict]:
     """One of the patient's own booked, upcoming visits (anyone else's answers 404), and the
     context its pages share; showing it is a read of the visit."""
     visit = selectors.upcoming_appointment(link.patient, visit_id)
     if visit is None:
         raise Http404
     audit.record_read(actor=None, action=audit.Read.VISIT_VIEWED_BY_PATIENT, obj=visit, patient=link.patient)
-    token = request.resolver_match.kwargs["token"]
     return visit, {
         "clinic": link.patient.clinic,
         "appointment": visit,
@@ -256,7 +255,7 @@ def visit_cancel(request: HttpRequest, token: str, visit_id: int) -> HttpRespons
     link, problem = _open(request, token)
     if problem:
         return problem
-    visit, context = _own_visit(request, link, visit_id)
+    visit, context = _own_visit(link, token, visit_id)
     if request.method == "POST":
         try:
             cancelled = patient_services.appointment_cancel_from_portal(appointment=visit)
@@ -272,5 +271,5 @@ def visit_reschedule(request: HttpRequest, token: str, visit_id: int) -> HttpRes
     link, problem = _open(request, token)
     if problem:
         return problem
-    visit, context = _own_visit(request, link, visit_id)
+    visit, context = _own_visit(link, token, visit_id)
     return patient_views.reschedule_page(request, visit, link=None, context=context)

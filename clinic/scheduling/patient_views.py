@@ -165,8 +165,9 @@ def _page_number(request: HttpRequest, pages: int) -> int:
     return min(number, pages - 1)
 
 
-def _choices(appointment: Appointment, request: HttpRequest) -> dict:
-    """One week of the times the patient may move the visit to, and the other weeks' numbers."""
+def _choices(appointment: Appointment, request: HttpRequest, *, chosen: str) -> dict:
+    """One week of the times the patient may move the visit to (the day of the ``chosen`` one,
+    if any, shown open), and the other weeks' numbers."""
     clinic = appointment.episode.patient.clinic
     policy = selectors.patient_policy(clinic)
     earliest, end = rules.patient_window(timezone.now(), policy.notice, policy.horizon_days, clinic.zone)
@@ -177,12 +178,14 @@ def _choices(appointment: Appointment, request: HttpRequest) -> dict:
     number = _page_number(request, pages)
     days = every_day[number * DAYS_A_PAGE : (number + 1) * DAYS_A_PAGE]
     slots = selectors.patient_slots(appointment, days, earliest=earliest, end=end) if days else {}
+    days = []
+    for day, found in slots.items():
+        if found:
+            listed = [{"value": slot.start.isoformat(), "start": slot.start, "end": slot.end} for slot in found]
+            days.append({"day": day, "slots": listed, "chosen": any(slot["value"] == chosen for slot in listed)})
     return {
-        "days": [
-            (day, [{"value": slot.start.isoformat(), "start": slot.start, "end": slot.end} for slot in found])
-            for day, found in slots.items()
-            if found
-        ],
+        "days": days,
+        "chosen": chosen,
         "week": number,
         "earlier": number - 1 if number > 0 else None,
         "later": number + 1 if number + 1 < pages else None,
@@ -226,7 +229,7 @@ def reschedule_page(
     return render(
         request,
         "scheduling/patient/reschedule.html",
-        {**context, **_choices(appointment, request), "error": error, "chosen": raw},
+        {**context, **_choices(appointment, request, chosen=raw), "error": error},
         status=400 if error else 200,
     )
 

@@ -42,7 +42,8 @@ def test_a_patient_moves_a_visit_from_the_portal_on_a_phone(journey):
     journey.check(phone, "02-choose-a-time")
 
     new_day = day + datetime.timedelta(days=1)
-    group = phone.get_by_role("group", name=f"{new_day:%A} {new_day.day} {new_day:%B}")
+    phone.locator("summary", has_text=f"{new_day:%A} {new_day.day} {new_day:%B}").click()
+    group = phone.get_by_role("group", name=f"{new_day:%A} {new_day.day} {new_day:%B}", exact=True)
     group.get_by_label("11:00 to 11:30").check()
     phone.get_by_role("button", name="Continue").click()
     assert phone.get_by_role("heading", level=1).inner_text() == "Move your visit?"

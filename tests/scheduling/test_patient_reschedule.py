@@ -241,13 +241,16 @@ def test_a_reminder_link_moves_the_visit_once(client, move_link, visit, clinic):
         "\x00",
         "9999-12-31T23:30:00+00:00",
         "0001-01-01T00:00:00+00:00",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:00-05:00",
         "x" * 5000,
     ],
 )
 def test_hostile_input_gets_a_clear_message_and_keeps_the_link(client, move_link, visit, slot):
-    response = client.post(move_link, {"slot": slot, "confirm": "1"})
-    assert response.status_code == 400
-    assert 'role="alert"' in response.content.decode()
+    for data in ({"slot": slot}, {"slot": slot, "confirm": "1"}):
+        response = client.post(move_link, data)
+        assert response.status_code == 400
+        assert 'role="alert"' in response.content.decode()
     assert MessageLink.objects.get(action=LinkAction.RESCHEDULE).used_at is None
     assert Appointment.objects.get(pk=visit.pk).starts_at == visit.starts_at
 
@@ -383,3 +386,47 @@ def test_a_forged_short_link_opens_nothing(client, texted):
     forged = f"/r/{raw}.{'A' * len(signature)}"
     assert client.post(forged).status_code == 404
     assert client.get("/r/\x00").status_code == 404
+
+
+# --- The policy on the clinic settings page ----------------------------------------------------------
+
+
+def _settings_form(clinic, **policy) -> dict:
+    return {
+        "name": clinic.name,
+        "time_zone": clinic.time_zone,
+        "accent_color": "#1d5c7a",
+        "paper_size": "letter",
+        "intake_consent_text": "Consent.",
+        "cancellation_policy": clinic.cancellation_policy,
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "08:00",
+        "save_clinic": "",
+        **policy,
+    }
+
+
+def test_the_clinic_admin_sets_the_patients_policy(client, clinic_admin, clinic):
+    assert (clinic.patient_change_notice_hours, clinic.patient_reschedule_horizon_days) == (24, 28)
+    client.force_login(clinic_admin)
+    page = client.get("/settings/").content.decode()
+    assert "Patients may move a visit until (hours before it)" in page
+    response = client.post(
+        "/settings/",
+        _settings_form(clinic, patient_change_notice_hours="48", patient_reschedule_horizon_days="14"),
+    )
+    assert response.status_code == 302
+    clinic.refresh_from_db()
+    assert (clinic.patient_change_notice_hours, clinic.patient_reschedule_horizon_days) == (48, 14)
+
+
+@pytest.mark.parametrize(("hours", "days"), [("-1", "28"), ("24", "0"), ("24", "366"), ("721", "28"), ("x", "28")])
+def test_an_impossible_policy_is_a_form_error_beside_the_field(client, clinic_admin, clinic, hours, days):
+    client.force_login(clinic_admin)
+    response = client.post(
+        "/settings/", _settings_form(clinic, patient_change_notice_hours=hours, patient_reschedule_horizon_days=days)
+    )
+    assert response.status_code == 200
+    assert 'class="field-error"' in response.content.decode()
+    clinic.refresh_from_db()
+    assert (clinic.patient_change_notice_hours, clinic.patient_reschedule_horizon_days) == (24, 28)
