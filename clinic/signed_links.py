@@ -65,13 +65,14 @@ class SignedLinks:
 class ShortSignedLinks(SignedLinks):
     """Link tokens short enough for a text message (one or two segments with several links).
 
-    72 random bits (what the database knows, hashed) and a 36-bit signature: a made-up token is
-    still refused before any lookup, a guessed one is rate-limited per address (``link_pages``)
-    and the links live only until the visit and open once.
+    48 random bits (what the database knows, hashed) and a 30-bit signature: a made-up token is
+    still refused before any lookup (a guess must hit both, 78 bits), bad tokens are
+    rate-limited per address (``link_pages``), and the links live only until the visit and
+    open once.
     """
 
-    RANDOM_BYTES = 9
-    SIGNATURE_CHARS = 6
+    RANDOM_BYTES = 6
+    SIGNATURE_CHARS = 5
 
     def __init__(self, salt: str) -> None:
         self._salt = salt

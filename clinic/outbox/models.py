@@ -178,7 +178,11 @@ class MessageWording(models.Model):
     )
     subject = models.CharField("e-mail subject", max_length=150)
     body = models.TextField("e-mail text", max_length=2000)
-    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
+    sms_body = models.CharField(
+        "text message",
+        max_length=300,
+        help_text="Plain and short: links to stop reminders (and to confirm, cancel or move a visit) are added.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -176,8 +176,8 @@ def _choices(appointment: Appointment, request: HttpRequest, *, chosen: str) -> 
     every_day = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
     pages = max(1, math.ceil(len(every_day) / DAYS_A_PAGE))
     number = _page_number(request, pages)
-    days = every_day[number * DAYS_A_PAGE : (number + 1) * DAYS_A_PAGE]
-    slots = selectors.patient_slots(appointment, days, earliest=earliest, end=end) if days else {}
+    shown = every_day[number * DAYS_A_PAGE : (number + 1) * DAYS_A_PAGE]
+    slots = selectors.patient_slots(appointment, shown, earliest=earliest, end=end) if shown else {}
     days = []
     for day, found in slots.items():
         if found:
@@ -186,10 +186,8 @@ def _choices(appointment: Appointment, request: HttpRequest, *, chosen: str) -> 
     return {
         "days": days,
         "chosen": chosen,
-        "week": number,
         "earlier": number - 1 if number > 0 else None,
         "later": number + 1 if number + 1 < pages else None,
-        "policy": policy,
     }
 
 
@@ -198,7 +196,6 @@ def reschedule_page(
 ) -> HttpResponse:
     """Choose a new time (GET), check it and ask to confirm (POST), move the visit (POST with
     ``confirm``). Inside the clinic's notice window: the policy and the phone number instead."""
-    context = {**context, "policy": selectors.patient_policy(appointment.episode.patient.clinic)}
     if patient_services.too_late_to_move(appointment):
         return render(request, "scheduling/patient/reschedule_too_late.html", context)
     error, raw = "", ""

@@ -31,7 +31,7 @@ from clinic.scheduling.models import (
 from tests.factories import EpisodeFactory
 
 MOVE_LINK = re.compile(r"https?://[^/\s]+(/visit/move/[^/\s]+/)")
-SHORT_LINK = re.compile(r"(Confirm|Cancel|New time|Stop reminders): https?://[^/\s]+(/r/[^\s]+)")
+SHORT_LINK = re.compile(r"(Confirm|Cancel|New time|Stop): https?://[^/\s]+(/r/[^\s]+)")
 
 
 @pytest.fixture(autouse=True)
@@ -353,9 +353,15 @@ def texted(visit):
     return text["body"]
 
 
+@pytest.fixture
+def _a_real_address(settings):
+    settings.SITE_URL = "https://stride.example.org"
+
+
+@pytest.mark.usefixtures("_a_real_address")
 def test_a_text_reminder_carries_short_single_use_links_in_at_most_two_segments(texted):
     links = dict(SHORT_LINK.findall(texted))
-    assert set(links) == {"Confirm", "Cancel", "New time", "Stop reminders"}
+    assert set(links) == {"Confirm", "Cancel", "New time", "Stop"}
     assert len(set(links.values())) == 4
     assert texted.isascii()
     assert len(texted) <= 306  # two GSM-7 segments
