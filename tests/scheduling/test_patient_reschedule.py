@@ -436,3 +436,39 @@ def test_an_impossible_policy_is_a_form_error_beside_the_field(client, clinic_ad
     assert 'class="field-error"' in response.content.decode()
     clinic.refresh_from_db()
     assert (clinic.patient_change_notice_hours, clinic.patient_reschedule_horizon_days) == (24, 28)
+
+
+# --- Two patients at once, on PostgreSQL with real locks -------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_patients_moving_to_the_same_time_at_once_get_it_once(front_desk, clinician, clinic):
+    from tests.scheduling.test_reminder_concurrency import _in_parallel
+
+    visits = [
+        services.appointment_book(
+            actor=front_desk,
+            episode=EpisodeFactory(patient__clinic=clinic, lead_clinician=clinician),
+            clinician=clinician,
+            starts_at=_at(clinic, 3, hour),
+        )
+        for hour in (9, 11)
+    ]
+    wanted = _at(clinic, 4, 14)
+    queue = list(visits)
+
+    def move():
+        try:
+            patient_services.appointment_reschedule_by_patient(appointment=queue.pop(), starts_at=wanted)
+        except ValidationError as refused:
+            # Taken meanwhile: the database's exclusion constraint, or the re-check after the
+            # other's commit; either way a message for the patient.
+            return " ".join(refused.messages)
+        return "moved"
+
+    outcomes = _in_parallel(2, move)
+    assert outcomes.count("moved") == 1
+    assert any("another time" in outcome or "not free" in outcome for outcome in outcomes if outcome != "moved")
+    assert Appointment.objects.filter(starts_at=wanted).count() == 1
+    assert PatientVisitChange.objects.count() == 1
