@@ -93,6 +93,7 @@ class Read(StrEnum):
     APPOINTMENT_VIEWED = "appointment.viewed"
     APPOINTMENT_LISTED = "appointment.listed"
     REMINDER_VIEWED_BY_PATIENT = "reminder.viewed_by_patient"
+    VISIT_VIEWED_BY_PATIENT = "appointment.viewed_by_patient"
     WAIT_LIST_VIEWED = "wait_list.viewed"
     UNDER_SCHEDULED_VIEWED = "schedule.under_scheduled_viewed"
     REMINDER_PROBLEMS_VIEWED = "reminder.problems_viewed"

@@ -171,6 +171,8 @@ class ClinicSettingsForm(text_input.ModelForm):
             "paper_size",
             "intake_consent_text",
             "cancellation_policy",
+            "patient_change_notice_hours",
+            "patient_reschedule_horizon_days",
             "quiet_hours_start",
             "quiet_hours_end",
             "calendar_slot_minutes",

@@ -8,7 +8,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -86,6 +86,20 @@ class Clinic(models.Model):
         default=False,
         help_text="Off: patients get a secure portal link only. On: the PDF is also attached to the e-mail.",
     )
+    # How patients may change their own visits (portal, reminder links); clinic defaults, not
+    # clinical facts. Cancelling stays open until the visit: a refused cancellation is a no-show.
+    patient_change_notice_hours = models.PositiveSmallIntegerField(
+        "patients may move a visit until (hours before it)",
+        default=24,
+        validators=[MaxValueValidator(720)],
+        help_text="Closer to the visit, patients are asked to call the clinic instead.",
+    )
+    patient_reschedule_horizon_days = models.PositiveSmallIntegerField(
+        "patients may move a visit up to (days ahead)",
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="The latest new time a patient can choose, counted from today.",
+    )
     # Clinicians and clinic admins always sign in with a second factor (clinic/two_factor/rules.py).
     front_desk_two_factor = models.BooleanField(
         "front desk signs in with a second factor",
@@ -104,7 +118,14 @@ class Clinic(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(calendar_slot_minutes__in=CALENDAR_SLOT_MINUTES), name="clinic_calendar_slot_minutes"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(patient_change_notice_hours__lte=720), name="clinic_patient_change_notice_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(patient_reschedule_horizon_days__gte=1, patient_reschedule_horizon_days__lte=365),
+                name="clinic_patient_reschedule_horizon_range",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -147,6 +147,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.appointment": "episode__patient__clinic",
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
+    "scheduling.patientvisitchange": "appointment__episode__patient__clinic",
     "outbox.patientmessage": "patient__clinic",
     "outbox.messagewording": "clinic",
     "outbox.messagelink": "message__patient__clinic",
@@ -218,7 +219,13 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
         _CLINICAL,
     ),
     **dict.fromkeys(
-        ["scheduling.appointment", "scheduling.waitlistentry", "outbox.patientmessage", "outbox.messagelink"],
+        [
+            "scheduling.appointment",
+            "scheduling.waitlistentry",
+            "scheduling.patientvisitchange",
+            "outbox.patientmessage",
+            "outbox.messagelink",
+        ],
         _SCHEDULE_VIEW,
     ),
     **dict.fromkeys(["webhooks.webhookendpoint", "webhooks.webhookdelivery", "webhooks.webhookattempt"], _WEBHOOKS),

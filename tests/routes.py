@@ -57,6 +57,7 @@ from clinic.contact_changes import services as contact_changes
 from clinic.models import AccountNotice, ApiToken, AuditEvent, Clinic, ClinicianProfile, ContactChange, Patient
 from clinic.outbox.models import (
     PER_VISIT_TYPE,
+    LinkAction,
     MessageKind,
     MessageLink,
     MessageStatus,
@@ -65,6 +66,7 @@ from clinic.outbox.models import (
     WordingKind,
 )
 from clinic.outbox.reminders import LINKS as REMINDER_LINKS
+from clinic.outbox.reminders import SHORT_LINKS as SHORT_REMINDER_LINKS
 from clinic.permissions import Role
 from clinic.portal import services as portal_services
 from clinic.portal.models import HomeProgramCheckIn, PortalLink
@@ -74,6 +76,8 @@ from clinic.scheduling.models import (
     AppointmentType,
     CalendarFeed,
     HoursException,
+    PatientChange,
+    PatientVisitChange,
     TimeOff,
     WorkingHours,
 )
@@ -389,6 +393,20 @@ def _build_side(key: str) -> Side:
             message=reminder, action=action, token_hash=token_hash, expires_at=appointment.starts_at
         )
         side.links[f"reminder_{action}"] = raw
+    # A text message's short link; and a visit the patient moved themselves.
+    raw, token_hash = SHORT_REMINDER_LINKS.new()
+    MessageLink.objects.create(
+        message=reminder, action=LinkAction.CONFIRM, token_hash=token_hash, expires_at=appointment.starts_at
+    )
+    side.links["reminder_short"] = raw
+    patient_change = PatientVisitChange.objects.create(
+        appointment=appointment,
+        change=PatientChange.RESCHEDULED,
+        old_starts_at=appointment.starts_at - datetime.timedelta(days=1),
+        old_ends_at=appointment.ends_at - datetime.timedelta(days=1),
+        old_override_reason=text("moved visit override reason", "Early start"),
+        new_starts_at=appointment.starts_at,
+    )
     template = MessageWording.objects.create(
         clinic=clinic,
         kind=MessageKind.FIRST,
@@ -502,6 +520,7 @@ def _build_side(key: str) -> Side:
         time_off,
         hours_change,
         entry,
+        patient_change,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -727,6 +746,7 @@ SEGMENT_MODELS = {
     "visits": "scheduling.appointment",
     "appointments": "scheduling.appointment",
     "webhooks": "webhooks.webhookendpoint",
+    "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
 }
 # Kwargs named after what they hold -> the model whose id (or attribute) they are.
@@ -738,6 +758,7 @@ KWARG_MODELS = {
     "version_id": ("plans.planversion", "pk"),
     "number": ("plans.planversion", "number"),
     "type_pk": ("scheduling.appointmenttype", "pk"),
+    "visit_id": ("scheduling.appointment", "pk"),
     "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
     "clinician_pk": ("clinic.user", "pk"),  # (the hours pages name their clinician in _special)
@@ -755,6 +776,10 @@ TOKEN_LINKS = {
     "reminder_confirm": "reminder_confirm",
     "reminder_cancel": "reminder_cancel",
     "reminder_opt_out": "reminder_opt_out",
+    "reminder_reschedule": "reminder_reschedule",
+    "reminder_short": "reminder_short",
+    "portal_visit_cancel": "portal",
+    "portal_visit_reschedule": "portal",
     "password_reset_confirm": "password_token",
 }
 # Kwargs that are not ids but choose a page: every value is tried.

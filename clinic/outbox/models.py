@@ -113,15 +113,17 @@ class LinkAction(models.TextChoices):
     CONFIRM = "confirm", "Confirm the visit"
     CANCEL = "cancel", "Cancel the visit"
     OPT_OUT = "opt_out", "Stop reminders"
+    RESCHEDULE = "reschedule", "Move the visit"
 
 
 class MessageLink(models.Model):
-    """A single-use action link in a sent message (a reminder's "confirm", "cancel" and "stop
-    reminders"). Only the SHA-256 of its token is stored; the raw token exists only in the
-    message the patient received."""
+    """A single-use action link in a sent message (a reminder's "confirm", "cancel", "move" and
+    "stop reminders"). Only the SHA-256 of its token is stored; the raw token exists only in the
+    message the patient received. A text message carries the short form of the token
+    (``clinic.signed_links.SHORT``), found by the same hash."""
 
     message = models.ForeignKey(PatientMessage, on_delete=models.CASCADE, related_name="links")
-    action = models.CharField(max_length=7, choices=LinkAction.choices)
+    action = models.CharField(max_length=10, choices=LinkAction.choices)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -177,7 +179,11 @@ class MessageWording(models.Model):
     )
     subject = models.CharField("e-mail subject", max_length=150)
     body = models.TextField("e-mail text", max_length=2000)
-    sms_body = models.CharField("text message", max_length=300, help_text="Plain and short; no links are added.")
+    sms_body = models.CharField(
+        "text message",
+        max_length=300,
+        help_text="Plain and short: links to stop reminders (and to confirm, cancel or move a visit) are added.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,7 +1,8 @@
 """What every reminder has in common, whatever it is about: placed outside the clinic's quiet
 hours when it is owed, worded by the clinic (or the shipped default) by channel, and carrying
 fresh single-use links made as the message is composed (stored hashed, so the raw tokens
-exist only in the message): always "stop reminders", and for a visit "confirm" and "cancel".
+exist only in the message): always "stop reminders", and for a visit "confirm", "cancel" and
+"move" (short ones in a text message).
 
 Each kind's module (beside its subject) decides whether the reminder is still owed and which
 values fill its wording, then calls ``compose``.
@@ -22,12 +23,16 @@ from clinic.outbox import quiet_hours, wording
 from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import LinkAction, MessageLink, MessageStatus, PatientMessage
-from clinic.signed_links import SignedLinks
+from clinic.signed_links import ShortSignedLinks, SignedLinks
 
 LINKS = {action: SignedLinks(f"reminder.{action}") for action in LinkAction.values}
+# A text message's links: one short path for every action, the link's row says which it is.
+SHORT_LINKS = ShortSignedLinks("reminder.short")
+SHORT_PATH = "reminder_short"
 LINK_PATHS = {
     LinkAction.CONFIRM: "reminder_confirm",
     LinkAction.CANCEL: "reminder_cancel",
+    LinkAction.RESCHEDULE: "reminder_reschedule",
     LinkAction.OPT_OUT: "reminder_opt_out",
 }
 
@@ -61,9 +66,11 @@ def values_of(patient) -> dict[str, str]:
 
 
 def _link(message: PatientMessage, action: str, expires_at: datetime.datetime) -> str:
-    link_token, token_hash = LINKS[action].new()
+    short = message.channel == ContactChannel.SMS
+    link_token, token_hash = (SHORT_LINKS if short else LINKS[action]).new()
     MessageLink.objects.create(message=message, action=action, token_hash=token_hash, expires_at=expires_at)
-    return settings.SITE_URL.rstrip("/") + reverse(LINK_PATHS[action], args=[link_token])
+    path = reverse(SHORT_PATH, args=[link_token]) if short else reverse(LINK_PATHS[action], args=[link_token])
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def compose(
@@ -75,7 +82,8 @@ def compose(
     portal: str = "",
 ) -> Outgoing:
     """The reminder in the clinic's wording by the message's channel. A reminder about a visit
-    (``visit_starts_at``) carries links to confirm and cancel it, valid until it starts."""
+    (``visit_starts_at``) carries links to confirm, cancel and move it, valid until it starts; a
+    text message carries their short form."""
     clinic = message.patient.clinic
     text = wording_for(clinic=clinic, kind=message.kind, appointment_type_id=appointment_type_id)
     link_days = thresholds.for_clinic(clinic)["reminder_opt_out_link_days"]
@@ -87,6 +95,7 @@ def compose(
     if visit_starts_at is not None:
         context["confirm"] = _link(message, LinkAction.CONFIRM, visit_starts_at)
         context["cancel"] = _link(message, LinkAction.CANCEL, visit_starts_at)
+        context["reschedule"] = _link(message, LinkAction.RESCHEDULE, visit_starts_at)
     if message.channel == ContactChannel.SMS:
         context["text"] = wording.fill(text.sms_body, values)
         return Outgoing(subject="", body=render_to_string("scheduling/messages/reminder_sms.txt", context).strip())

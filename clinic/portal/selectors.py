@@ -40,6 +40,17 @@ def upcoming_appointments(patient) -> QuerySet[Appointment]:
     )
 
 
+def upcoming_appointment(patient, visit_id: int) -> Appointment | None:
+    """One of the patient's own booked visits still to come, or None (another patient's
+    answers 404, as does a visit that has passed or was cancelled)."""
+    return (
+        upcoming_appointments(patient)
+        .select_related("clinician__clinic", "episode__patient__clinic")
+        .filter(pk=visit_id)
+        .first()
+    )
+
+
 def split_current(versions: list[PlanVersion]) -> tuple[list[PlanVersion], list[PlanVersion]]:
     """(current, past): the newest version of each plan is current; earlier ones stay for
     the record. ``versions`` must be newest first, as ``home_programs`` gives them."""

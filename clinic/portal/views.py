@@ -18,6 +18,8 @@ from django.views.decorators.cache import never_cache
 from clinic import audit, link_pages
 from clinic.portal import adherence, selectors, services
 from clinic.portal.forms import CheckInForm
+from clinic.scheduling import patient_services, patient_views
+from clinic.scheduling.models import Appointment
 from plans import handouts
 from plans import services as plan_services
 from plans.models import HandoutStatus, PlanVersion
@@ -228,3 +230,46 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
             "item_count": len(items),
         },
     )
+
+
+# --- The patient's own visits: cancel or move one, within the clinic's policy ----------------
+
+
+def _own_visit(link, token: str, visit_id: int) -> tuple[Appointment, dict]:
+    """One of the patient's own booked, upcoming visits (anyone else's answers 404), and the
+    context its pages share; showing it is a read of the visit."""
+    visit = selectors.upcoming_appointment(link.patient, visit_id)
+    if visit is None:
+        raise Http404
+    audit.record_read(actor=None, action=audit.Read.VISIT_VIEWED_BY_PATIENT, obj=visit, patient=link.patient)
+    return visit, {
+        "clinic": link.patient.clinic,
+        "appointment": visit,
+        "back_url": reverse("portal_home", args=[token]),
+        "reschedule_url": reverse("portal_visit_reschedule", args=[token, visit.pk]),
+    }
+
+
+@never_cache
+def visit_cancel(request: HttpRequest, token: str, visit_id: int) -> HttpResponse:
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    visit, context = _own_visit(link, token, visit_id)
+    if request.method == "POST":
+        try:
+            cancelled = patient_services.appointment_cancel_from_portal(appointment=visit)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+            return redirect("portal_home", token=token)
+        return render(request, "scheduling/patient/cancelled.html", {**context, "appointment": cancelled})
+    return render(request, "scheduling/patient/cancel.html", context)
+
+
+@never_cache
+def visit_reschedule(request: HttpRequest, token: str, visit_id: int) -> HttpResponse:
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    visit, context = _own_visit(link, token, visit_id)
+    return patient_views.reschedule_page(request, visit, link=None, context=context)

@@ -337,3 +337,56 @@ class WaitListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Wait list: episode {self.episode_id}"
+
+
+class PatientChange(models.TextChoices):
+    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", "Moved"
+
+
+class PatientVisitChange(models.Model):
+    """A visit the patient cancelled or moved themselves (portal or reminder link): the front
+    desk sees it with its old and new time, and offers the freed old time to the wait list.
+
+    The old time is kept here because a moved visit's row no longer holds it."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="patient_changes")
+    change = models.CharField(max_length=11, choices=PatientChange.choices)
+    old_starts_at = models.DateTimeField()
+    old_ends_at = models.DateTimeField()
+    # The old time's reason for being outside working hours, offered with it to the wait list.
+    old_override_reason = models.CharField(max_length=200, blank=True)
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_starts_at", "id"]
+        indexes = [models.Index(fields=["old_starts_at"], name="patient_change_old_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(change__in=PatientChange.values), name="patient_change_known"),
+            models.CheckConstraint(
+                condition=Q(old_ends_at__gt=F("old_starts_at")), name="patient_change_old_ends_after_start"
+            ),
+            # A move has a new time; a cancellation has none.
+            models.CheckConstraint(
+                condition=(Q(change=PatientChange.RESCHEDULED) & Q(new_starts_at__isnull=False))
+                | (Q(change=PatientChange.CANCELLED) & Q(new_starts_at__isnull=True)),
+                name="patient_change_new_time_iff_moved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Visit {self.appointment_id} {self.get_change_display().lower()} by the patient"
+
+    @property
+    def freed(self) -> Appointment:
+        """The freed old time as an unsaved visit: what the wait list's offer books against."""
+        visit = self.appointment
+        return Appointment(
+            episode=visit.episode,
+            clinician=visit.clinician,
+            kind=visit.kind,
+            starts_at=self.old_starts_at,
+            ends_at=self.old_ends_at,
+            override_reason=self.old_override_reason,
+        )

@@ -741,3 +741,37 @@ def feed_alive(
     Clinician role in the clinic the feed was made in: it dies with the account, the role or
     a move to another clinic, at once and for good (the service revokes it)."""
     return owner_active and owner_is_clinician and owner_clinic_id is not None and owner_clinic_id == feed_clinic_id
+
+
+# --- A patient moving their own visit ---------------------------------------------------------------
+
+
+def patient_may_move(starts_at: datetime, now: datetime, notice: timedelta) -> bool:
+    """A patient may move a visit that is still at least ``notice`` away (the clinic's policy)."""
+    return starts_at.astimezone(UTC) - now.astimezone(UTC) >= notice
+
+
+def patient_window(now: datetime, notice: timedelta, horizon_days: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(earliest, end): a new time the patient chooses starts at or after ``earliest`` (not closer
+    than the notice) and before ``end``, the close of the clinic's day ``horizon_days`` after today."""
+    last_day = now.astimezone(zone).date() + timedelta(days=horizon_days)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=zone)
+    return now + notice, end
+
+
+def patient_slot_problem(
+    start: datetime, *, offered: Sequence[Slot], now: datetime, earliest: datetime, end: datetime
+) -> str | None:
+    """Why a patient cannot move their visit to ``start``, in words for them; None when they can.
+
+    ``offered`` are the free slots of the clinician on that day, as the page listed them."""
+    start, now, earliest, end = (moment.astimezone(UTC) for moment in (start, now, earliest, end))
+    if start <= now:
+        return "That time has already passed. Please choose another time."
+    if start < earliest:
+        return "That time is too close to book yourself. Please choose a later time."
+    if start >= end:
+        return "That time is further ahead than you can book yourself. Please choose an earlier time."
+    if not any(slot.start.astimezone(UTC) == start for slot in offered):
+        return "That time is not free. Please choose one of the times listed."
+    return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from clinic import permissions, selectors
@@ -17,6 +19,7 @@ from clinic.scheduling.models import (
     Appointment,
     AppointmentStatus,
     HoursException,
+    PatientVisitChange,
     TimeOff,
 )
 from clinic.signed_links import LinkProblem
@@ -149,30 +152,95 @@ class OpenedLink:
 def reminder_link(action: str, link_token: str) -> tuple[OpenedLink | None, LinkProblem | None]:
     """The reminder link a token opens, or why it opens nothing."""
     rows = MessageLink.objects.select_related("message__patient__clinic").filter(action=action)
-    link, problem = reminders.LINKS[action].find(rows, link_token)
+    return _opened(*reminders.LINKS[action].find(rows, link_token))
+
+
+def reminder_short_link(link_token: str) -> tuple[OpenedLink | None, LinkProblem | None]:
+    """The link of a text message a short token opens (its row says what it does), or why it
+    opens nothing."""
+    rows = MessageLink.objects.select_related("message__patient__clinic")
+    return _opened(*reminders.SHORT_LINKS.find(rows, link_token))
+
+
+def _opened(link: MessageLink | None, problem: LinkProblem | None) -> tuple[OpenedLink | None, LinkProblem | None]:
     if link is None:
         return None, problem
     appointment = None
     if link.message.kind in VISIT_REMINDERS:
-        appointment = Appointment.objects.select_related("clinician").filter(pk=link.message.subject_id).first()
+        appointment = (
+            Appointment.objects.select_related("clinician__clinic", "episode__patient__clinic")
+            .filter(pk=link.message.subject_id)
+            .first()
+        )
     return OpenedLink(link=link, appointment=appointment), problem
 
 
-def patient_cancellations(*, user) -> QuerySet[Appointment]:
-    """Upcoming visits patients cancelled from a reminder: the front desk offers the freed
-    slots to the wait list from here, as it does after cancelling one itself."""
-    from clinic.scheduling.services import PATIENT_CANCEL_REASON
-
+def patient_changes(*, user) -> QuerySet[PatientVisitChange]:
+    """Visits patients cancelled or moved themselves whose old or new time is still to come: the
+    front desk offers the freed old times to the wait list from here, as it does after
+    cancelling a visit itself."""
+    now = timezone.now()
     return (
-        Appointment.objects.filter(
-            episode__in=permissions.scoped_episodes(user),
-            status=AppointmentStatus.CANCELLED,
-            cancel_reason=PATIENT_CANCEL_REASON,
-            starts_at__gte=timezone.now(),
-        )
-        .select_related("episode__patient", "clinician")
-        .order_by("starts_at", "id")
+        PatientVisitChange.objects.filter(appointment__episode__in=permissions.scoped_episodes(user))
+        .filter(Q(old_starts_at__gte=now) | Q(new_starts_at__gte=now))
+        .select_related("appointment__episode__patient", "appointment__clinician")
+        .order_by("old_starts_at", "id")
     )
+
+
+def patient_change(*, user, pk: int) -> PatientVisitChange:
+    """One patient's change, for whoever schedules in its clinic (else 404)."""
+    if not permissions.can_schedule(user):
+        raise PermissionDenied
+    return get_object_or_404(
+        PatientVisitChange.objects.select_related("appointment__episode__patient", "appointment__clinician__clinic"),
+        pk=pk,
+        appointment__episode__in=permissions.scoped_episodes(user),
+    )
+
+
+@dataclass(frozen=True)
+class PatientPolicy:
+    """How a patient may move their own visit, from the clinic's settings."""
+
+    notice: datetime.timedelta
+    horizon_days: int
+
+
+def patient_policy(clinic) -> PatientPolicy:
+    return PatientPolicy(
+        notice=datetime.timedelta(hours=clinic.patient_change_notice_hours),
+        horizon_days=clinic.patient_reschedule_horizon_days,
+    )
+
+
+def patient_slots(visit: Appointment, days: list[datetime.date], *, earliest, end) -> dict[datetime.date, list]:
+    """The times a patient may move ``visit`` to on each of ``days``: free slots of its clinician
+    of the visit's length, within working hours, clear of time off and other visits, not before
+    ``earliest``, starting before ``end`` and not at the visit's own time. A slot every visit
+    length keeps the list short enough to read on a phone."""
+    clinician = visit.clinician
+    zone = clinician.clinic.zone
+    length = visit.ends_at - visit.starts_at
+    start = datetime.datetime.combine(days[0], datetime.time.min, tzinfo=zone)
+    stop = datetime.datetime.combine(days[-1] + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+    others = (
+        Appointment.objects.filter(clinician=clinician, starts_at__lt=stop, ends_at__gt=start)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .exclude(pk=visit.pk)
+    )
+    blocked = busy(clinician, start, stop, visits=list(others))
+    hours = working_hours(clinician)
+    return {
+        day: [
+            slot
+            for slot in rules.free_slots(
+                day, length=length, hours=hours, busy=blocked, zone=zone, step=length, not_before=earliest
+            )
+            if slot.start < end and slot.start != visit.starts_at
+        ]
+        for day in days
+    }
 
 
 def _day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:

@@ -30,6 +30,8 @@ from clinic.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     CalendarFeed,
+    PatientChange,
+    PatientVisitChange,
     TimeOff,
     VisitSeries,
     WaitListEntry,
@@ -287,8 +289,21 @@ def appointment_cancel_by_patient(*, link: MessageLink) -> Appointment:
         if appointment.status != AppointmentStatus.BOOKED:
             raise ValidationError("This visit is no longer booked.", code="not_booked")
         use_reminder_link(link)
-        _cancel(appointment, reason=PATIENT_CANCEL_REASON, actor=None)
+        cancel_for_patient(appointment, reason=PATIENT_CANCEL_REASON)
     return appointment
+
+
+def cancel_for_patient(appointment: Appointment, *, reason: str) -> None:
+    """The patient's own cancellation, inside the caller's transaction: noted for the front
+    desk, who offers the freed time to the wait list."""
+    PatientVisitChange.objects.create(
+        appointment=appointment,
+        change=PatientChange.CANCELLED,
+        old_starts_at=appointment.starts_at,
+        old_ends_at=appointment.ends_at,
+        old_override_reason=appointment.override_reason,
+    )
+    _cancel(appointment, reason=reason, actor=None)
 
 
 ALLOWED_STATUS_CHANGES = {

@@ -11,6 +11,7 @@ urlpatterns = [
     path("schedule/visits/<int:pk>/", views.visit_detail, name="schedule_visit"),
     path("schedule/visits/<int:pk>/status/", views.set_status, name="schedule_visit_status"),
     path("schedule/visits/<int:pk>/offer/", views.offer, name="schedule_offer"),
+    path("schedule/patient-changes/<int:pk>/offer/", views.offer_moved, name="schedule_offer_moved"),
     path("schedule/visits/<int:pk>/move/", views.move, name="schedule_visit_move"),
     path("schedule/episodes/<int:episode_pk>/wait-list/", views.wait_list_add, name="schedule_wait_list_add"),
     path("schedule/episodes/<int:episode_pk>/plan/", views.book_plan, name="schedule_book_plan"),
@@ -46,5 +47,8 @@ urlpatterns = [
     # A reminder's links: the token is the only key, so no patient detail is in the address.
     path("visit/confirm/<str:token>/", patient_views.confirm, name="reminder_confirm"),
     path("visit/cancel/<str:token>/", patient_views.cancel, name="reminder_cancel"),
+    path("visit/move/<str:token>/", patient_views.reschedule, name="reminder_reschedule"),
+    # A text message's links, kept short: the link's row says what it does.
+    path("r/<str:token>", patient_views.short, name="reminder_short"),
     path("reminders/stop/<str:token>/", patient_views.opt_out, name="reminder_opt_out"),
 ]

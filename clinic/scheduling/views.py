@@ -515,7 +515,16 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def offer(request: HttpRequest, pk: int) -> HttpResponse:
     """A visit was cancelled: who on the wait list fits, and offer the slot in one step."""
-    freed = access.visit_for(request.user, pk)
+    return _offer(request, access.visit_for(request.user, pk))
+
+
+@login_required
+def offer_moved(request: HttpRequest, pk: int) -> HttpResponse:
+    """A patient moved their visit: its old time is offered as a cancelled visit's is."""
+    return _offer(request, schedule.patient_change(user=request.user, pk=pk).freed)
+
+
+def _offer(request: HttpRequest, freed: Appointment) -> HttpResponse:
     entries = services.wait_list_for_slot(user=request.user, freed=freed)
     if request.method == "POST":
         entry = next((row for row in entries if str(row.pk) == request.POST.get("entry")), None)

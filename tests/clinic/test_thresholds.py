@@ -126,6 +126,8 @@ def test_clinic_details_form_saves_consent_text(client, clinic_admin, clinic):
             "quiet_hours_end": "07:30",
             "calendar_slot_minutes": "30",
             "email_handout_attachment": "on",
+            "patient_change_notice_hours": "24",
+            "patient_reschedule_horizon_days": "28",
             "save_clinic": "",
         },
     )
@@ -150,6 +152,8 @@ def test_clinic_details_form_keeps_what_was_typed_when_quiet_hours_are_not_times
             "intake_consent_text": "Consent.",
             "quiet_hours_start": "late",
             "quiet_hours_end": "07:30",
+            "patient_change_notice_hours": "24",
+            "patient_reschedule_horizon_days": "28",
             "save_clinic": "",
         },
     )

@@ -115,6 +115,8 @@ def test_clinic_admin_turns_the_front_desk_setting_on_audited(client, clinic_adm
             "quiet_hours_start": "21:00",
             "quiet_hours_end": "08:00",
             "front_desk_two_factor": "on",
+            "patient_change_notice_hours": "24",
+            "patient_reschedule_horizon_days": "28",
             "save_clinic": "",
         },
     )

@@ -17,7 +17,7 @@ from clinic.scheduling import services, visit_reminders
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.signed_links import hash_token
 
-LINK = re.compile(r"https?://[^/\s]+(/(visit/confirm|visit/cancel|reminders/stop)/([^/\s]+)/)")
+LINK = re.compile(r"https?://[^/\s]+(/(visit/confirm|visit/cancel|visit/move|reminders/stop)/([^/\s]+)/)")
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +50,13 @@ def links(visit):
     mail.outbox.clear()
     assert _deliver_now(_reminder(visit, MessageKind.FIRST)) is True
     found = {match.group(2): match.group(1) for match in LINK.finditer(mail.outbox[-1].body)}
-    assert set(found) == {"visit/confirm", "visit/cancel", "reminders/stop"}
-    return {"confirm": found["visit/confirm"], "cancel": found["visit/cancel"], "stop": found["reminders/stop"]}
+    assert set(found) == {"visit/confirm", "visit/cancel", "visit/move", "reminders/stop"}
+    return {
+        "confirm": found["visit/confirm"],
+        "cancel": found["visit/cancel"],
+        "move": found["visit/move"],
+        "stop": found["reminders/stop"],
+    }
 
 
 def test_the_reminder_prints_the_clinics_cancellation_policy(links, clinic):
@@ -145,7 +150,7 @@ def test_a_patient_cancellation_appears_free_on_the_day_view_and_can_be_offered(
     assert f'aria-label="{local:%H:%M} {visit.episode.patient.full_name}"' not in day
     # The dashboard lists the patient's cancellation with the way to offer the slot.
     dashboard = client.get("/").content.decode()
-    assert "Visits patients cancelled from a reminder" in dashboard
+    assert "Visits patients changed themselves" in dashboard
     assert f"/schedule/visits/{visit.pk}/offer/" in dashboard
     offer = client.get(f"/schedule/visits/{visit.pk}/offer/")
     assert waiting.patient.full_name in offer.content.decode()

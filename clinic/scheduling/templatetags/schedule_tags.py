@@ -49,19 +49,20 @@ def failed_messages(context):
     if not permissions.can_schedule(user):
         return {"show": False}
     rows = outbox.recent_failed_messages(user=user, limit=FAILED_SHOWN + 1)
-    cancelled = list(selectors.patient_cancellations(user=user)[: FAILED_SHOWN + 1])
+    changes = list(selectors.patient_changes(user=user)[: FAILED_SHOWN + 1])
     audit.record_shown(
         actor=user,
         action=audit.Read.REMINDER_PROBLEMS_VIEWED,
         patients=[row.patient for row in rows[:FAILED_SHOWN]]
-        + [visit.episode.patient for visit in cancelled[:FAILED_SHOWN]],
+        + [change.appointment.episode.patient for change in changes[:FAILED_SHOWN]],
     )
     return {
         "show": True,
         "rows": rows[:FAILED_SHOWN],
         "more": len(rows) > FAILED_SHOWN,
-        "cancelled": cancelled[:FAILED_SHOWN],
-        "more_cancelled": len(cancelled) > FAILED_SHOWN,
+        "changes": changes[:FAILED_SHOWN],
+        "more_changes": len(changes) > FAILED_SHOWN,
+        "now": timezone.now(),
     }
 
 
