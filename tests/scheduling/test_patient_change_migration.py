@@ -14,7 +14,7 @@ from clinic.scheduling import services
 from clinic.scheduling.models import Appointment, PatientChange, PatientVisitChange
 from tests.factories import AppointmentFactory
 
-BEFORE = [("scheduling", "0019_reminders_leave_for_the_outbox")]
+BEFORE = [("scheduling", "0022_hours_do_not_overlap")]
 
 
 def _migrate(target) -> None:
