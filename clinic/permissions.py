@@ -147,6 +147,7 @@ CLINIC_PATHS: dict[str, str] = {
     "scheduling.appointment": "episode__patient__clinic",
     "scheduling.calendarfeed": "clinician__clinic",
     "scheduling.waitlistentry": "episode__patient__clinic",
+    "scheduling.visitseries": "episode__patient__clinic",
     "scheduling.patientvisitchange": "appointment__episode__patient__clinic",
     "outbox.patientmessage": "patient__clinic",
     "outbox.messagewording": "clinic",
@@ -222,6 +223,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
         [
             "scheduling.appointment",
             "scheduling.waitlistentry",
+            "scheduling.visitseries",
             "scheduling.patientvisitchange",
             "outbox.patientmessage",
             "outbox.messagelink",

@@ -73,12 +73,14 @@ from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from clinic.scheduling import services as schedule_services
 from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
+    Appointment,
     AppointmentType,
     CalendarFeed,
     HoursException,
     PatientChange,
     PatientVisitChange,
     TimeOff,
+    VisitSeries,
     WorkingHours,
 )
 from clinic.webhooks import rules as webhook_rules
@@ -407,6 +409,8 @@ def _build_side(key: str) -> Side:
         old_override_reason=text("moved visit override reason", "Early start"),
         new_starts_at=appointment.starts_at,
     )
+    series = VisitSeries.objects.create(episode=episode, created_by=front_desk)
+    Appointment.objects.filter(pk=appointment.pk).update(series=series)
     template = MessageWording.objects.create(
         clinic=clinic,
         kind=MessageKind.FIRST,
@@ -521,6 +525,7 @@ def _build_side(key: str) -> Side:
         hours_change,
         entry,
         patient_change,
+        series,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),

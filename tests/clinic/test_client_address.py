@@ -17,7 +17,7 @@ from clinic.client_address import client_ip
 from clinic.models import AuditEvent
 from intake.models import Intake
 from tests.clinic.test_settings import _run
-from tests.intake.helpers import post_step, send_invitation, step_data
+from tests.intake.helpers import link_step_data, post_step, send_invitation
 
 PROXY = "127.0.0.1"
 CLIENT = "203.0.113.66"
@@ -165,7 +165,7 @@ def test_behind_a_proxy_the_intake_consent_records_the_patients_address(client, 
     link = send_invitation(episode, actor=front_desk)
     client.get(link, **_via_proxy(CLIENT))
     response = post_step(
-        client, link, "consent", step_data("consent"), **_via_proxy(CLIENT, sent_by_client="192.0.2.1")
+        client, link, "consent", link_step_data(link, "consent"), **_via_proxy(CLIENT, sent_by_client="192.0.2.1")
     )
     assert response.status_code == 302
     assert Intake.objects.get(episode=episode).consent_ip == CLIENT

@@ -30,7 +30,11 @@ def submitted_intake(episode, *, actor, answers: dict | None = None) -> Intake:
         if code == "review":
             break
         step = steps.BY_CODE[code]
-        posted = step_data(code, (answers or {}).get(code))
+        changes = (answers or {}).get(code)
+        if code == "consent":
+            patient = episode.patient
+            changes = {"signature": f"{patient.first_name} {patient.last_name}", **(changes or {})}
+        posted = step_data(code, changes)
         form = steps.build_form(
             step,
             intake,
