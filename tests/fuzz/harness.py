@@ -7,7 +7,10 @@ is fuzzed as soon as the schema shows it):
 - **coverage**: schemathesis's deterministic boundary and negative values for every parameter
   and body field (lengths at and past the limits, numbers at and past the bounds, wrong types,
   missing required fields, unexpected methods), on the clinic's real records, for the
-  operations the role may use;
+  operations the role may use; a value is sent once for all the fields declared alike (the
+  twenty LEFS items take the same values through the same serializer field), and without the
+  generated If-Match (an empty ETag, which would make every write a 412 that never reads the
+  body) but on the first case;
 - **fuzzing**: ``FUZZ_EXAMPLES`` Hypothesis cases per operation (50 unless set; an operation
   the role may not use gets ``FUZZ_REFUSED_EXAMPLES``, 17 unless set): schema-valid and
   schema-violating ones, on real ids of our clinic, on the other clinic's ids and on made-up
@@ -281,6 +284,52 @@ def operations_of(schema, group: str) -> list:
     return sorted(operations, key=lambda operation: operation.path.endswith("/revoke/"))
 
 
+# The coverage phase's cases about one body field name it at the start of their description.
+_FIELD_CASE = re.compile(
+    r"^(?:(\w+): |Object with valid '(\w+)' value: |Object with all required properties and '(\w+)'$)"
+)
+
+
+def _body_fields(operation) -> dict[str, dict[str, dict]]:
+    """The body's fields per media type, each as the schema declares it less its description."""
+    document = operation.schema.raw_schema
+    content = document["paths"][operation.path][operation.method.lower()].get("requestBody", {}).get("content", {})
+    fields = {}
+    for media_type, body in content.items():
+        definition = body.get("schema", {})
+        if "$ref" in definition:
+            definition = document["components"]["schemas"][definition["$ref"].rsplit("/", 1)[1]]
+        fields[media_type] = {
+            name: {key: value for key, value in declared.items() if key != "description"}
+            for name, declared in definition.get("properties", {}).items()
+        }
+    return fields
+
+
+def _same_as_another_field(case, fields: dict[str, dict[str, dict]]) -> tuple | None:
+    """For a coverage case about one body field, what it sends in terms of that field's schema:
+    two fields declared alike (the twenty LEFS items, the left and right of a measurement) are
+    read by the same serializer field, so the same value in the same scenario sends nothing new.
+    None for every other case, which is always sent."""
+    data = case.meta.phase.data if case.meta else None
+    match = _FIELD_CASE.match(getattr(data, "description", "") or "")
+    declared = fields.get(getattr(data, "parameter", None), {})
+    name = match and next(group for group in match.groups() if group)
+    if not name or name not in declared or not isinstance(case.body, dict):
+        return None
+    # The rest of the body is the scenario's base (a valid object, or only the required fields),
+    # the same for every field, so the field's schema and value tell such cases apart.
+    return (
+        case.meta.generation.mode,
+        data.parameter,
+        data.description.replace(name, "<field>"),
+        json.dumps(declared[name], sort_keys=True),
+        json.dumps(case.body.get(name, "<missing>"), sort_keys=True, default=str),
+        json.dumps(case.path_parameters, sort_keys=True, default=str),
+        json.dumps(case.query, sort_keys=True, default=str),
+    )
+
+
 # --- Checks -----------------------------------------------------------------------------------
 
 
@@ -422,7 +471,8 @@ class Run:
     def coverage(self, operation) -> None:
         """schemathesis's coverage phase on the operation, on the first real record of its route.
         An operation the role may not use is left out: its boundary values would only test the
-        same refusal again (its fuzzing cases still do)."""
+        same refusal again (its fuzzing cases still do). A field's case whose value and scenario
+        another field declared alike already sent is skipped (``_same_as_another_field``)."""
         if self.refused(operation):
             return
         override = Override()
@@ -436,8 +486,19 @@ class Run:
             override=override,
             feedback=FeedbackSources(),
         )
+        fields = _body_fields(operation)
+        seen: set[tuple] = set()
         try:
-            for case in generator:
+            for number, case in enumerate(generator):
+                if (same := _same_as_another_field(case, fields)) is not None:
+                    if same in seen:
+                        continue
+                    seen.add(same)
+                if number:
+                    # Only the first case keeps the generated If-Match (an empty ETag: the
+                    # documented 412); the rest leave it out, as the schema allows, so that their
+                    # boundary values reach the body's fields instead of all answering 412.
+                    case.headers = {key: value for key, value in (case.headers or {}).items() if key != "If-Match"}
                 self._real_references(case)
                 self.send(case, phase="coverage")
         except (Exception, FailureGroup) as error:

@@ -43,6 +43,21 @@ def test_a_response_the_schema_does_not_document_fails_the_run(clinician_run, ph
     assert "curl -X POST" in failure
 
 
+def test_the_coverage_phase_reaches_the_body_of_a_write_that_takes_if_match(clinician_run):
+    """The generated If-Match (an empty ETag) would answer every case 412 before the body is read:
+    with the 400 of a patient's change left out of the schema, the boundary values must still get
+    it, as an undocumented status code."""
+    document = harness.api_document()
+    del document["paths"]["/api/patients/{id}/"]["patch"]["responses"]["400"]
+    operation = clinician_run.schema(document)["/api/patients/{id}/"]["PATCH"]
+
+    clinician_run.coverage(operation)
+
+    [failure] = clinician_run.failures
+    assert failure.startswith("[clinician, coverage] PATCH /api/patients/{id}/")
+    assert "Undocumented status code" in failure
+
+
 def test_the_stateful_phase_follows_links_and_fails_on_a_created_record_it_cannot_find(clinician_run, monkeypatch):
     """Invitations created during the run are hidden from their own routes: only a scenario that
     takes the id a create returned to the next call (the schema's links) can tell."""
