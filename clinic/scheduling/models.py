@@ -273,18 +273,6 @@ class Appointment(models.Model):
     def clean(self) -> None:
         super().clean()
         plausible_moments(self, "starts_at", "ends_at")
-        if self.clinician_id is None or self.starts_at is None or self.ends_at is None:
-            return
-        others = TimeOff.objects.filter(clinician_id=self.clinician_id).exclude(pk=self.pk)
-        if clash := others.filter(starts_at__lt=self.ends_at, ends_at__gt=self.starts_at).first():
-            zone = self.clinician.clinic.zone
-            raise ValidationError(
-                {
-                    "starts_at": "This overlaps time off from "
-                    f"{timezone.localtime(clash.starts_at, zone):%d %b %Y %H:%M} to "
-                    f"{timezone.localtime(clash.ends_at, zone):%d %b %Y %H:%M}. Change that time off instead."
-                }
-            )
 
     @property
     def patient(self):

@@ -73,8 +73,10 @@ def test_outside_working_hours_needs_a_reason(front_desk, episode, working_clini
 
 def test_time_off_needs_a_reason(front_desk, episode, working_clinician):
     TimeOff.objects.create(clinician=working_clinician, starts_at=at(2, 0), ends_at=at(3, 0), reason="Course")
-    with pytest.raises(ValidationError, match="time off"):
+    with pytest.raises(ValidationError, match="Give a reason to book it anyway"):
         _book(front_desk, episode, working_clinician, at(2, 10))
+    booked = _book(front_desk, episode, working_clinician, at(2, 10), override_reason="Seen between sessions")
+    assert booked.override_reason == "Seen between sessions"
 
 
 def test_time_is_stored_in_utc_and_keeps_its_wall_clock(front_desk, episode, working_clinician):
