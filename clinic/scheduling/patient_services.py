@@ -42,7 +42,7 @@ def _locked(appointment: Appointment) -> Appointment:
 def check_new_time(appointment: Appointment, starts_at: datetime.datetime) -> None:
     """Refuse a time the patient may not move the visit to (``ValidationError`` in words for
     them); writes nothing. The move checks again as it writes."""
-    services._plausible_start(starts_at)
+    services.plausible_start(starts_at)
     _check_new_time(appointment, starts_at, timezone.now())
 
 
@@ -69,15 +69,15 @@ def appointment_reschedule_by_patient(
     From a reminder, ``link`` is used up only when the move succeeds: a refused time leaves it
     working. The freed old time is noted for the front desk to offer to the wait list.
     """
-    services._plausible_start(starts_at)
+    services.plausible_start(starts_at)
     with transaction.atomic():
         visit = _locked(appointment)
         now = timezone.now()
         _check_new_time(visit, starts_at, now)
         length = visit.ends_at - visit.starts_at
         # The same checks as the front desk's booking, with no reason to book outside hours.
-        services._check_hours(visit.clinician, starts_at, starts_at + length, "")
-        services._check_free(visit.clinician, starts_at, starts_at + length, ignore=visit.pk)
+        services.check_hours(visit.clinician, starts_at, starts_at + length, "")
+        services.check_free(visit.clinician, starts_at, starts_at + length, ignore=visit.pk)
         if link is not None:
             services.use_reminder_link(link)
         change = PatientVisitChange(
@@ -93,12 +93,12 @@ def appointment_reschedule_by_patient(
         visit.sequence += 1
         # A confirmation was for the old time.
         visit.confirmed_at = None
-        services._insert(visit)
+        services.insert_without_clash(visit)
         change.save()
         visit_reminders.sync(visit)
-        services._emit(EventType.APPOINTMENT_RESCHEDULED, visit)
+        services.emit_event(EventType.APPOINTMENT_RESCHEDULED, visit)
         audit.record(actor=None, action="appointment.rescheduled_by_patient", obj=visit, changed_fields=["starts_at"])
-        services._queue_notice(visit)
+        services.queue_notice(visit)
     return visit
 
 

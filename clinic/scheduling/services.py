@@ -76,7 +76,7 @@ def _clash_message(clash: Appointment) -> str:
     )
 
 
-def _check_free(clinician: User, starts_at, ends_at, *, ignore: int | None = None) -> None:
+def check_free(clinician: User, starts_at, ends_at, *, ignore: int | None = None) -> None:
     clashes = (
         Appointment.objects.filter(clinician=clinician, starts_at__lt=ends_at, ends_at__gt=starts_at)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -88,7 +88,7 @@ def _check_free(clinician: User, starts_at, ends_at, *, ignore: int | None = Non
         raise ValidationError({"starts_at": _clash_message(clash)}, code="conflict")
 
 
-def _check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> None:
+def check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> None:
     """Outside working hours or in time off only with the front desk's stated reason."""
     if override_reason.strip():
         return
@@ -103,7 +103,7 @@ def _check_hours(clinician: User, starts_at, ends_at, override_reason: str) -> N
         raise ValidationError({"override_reason": "The clinician has time off then. Give a reason to book it anyway."})
 
 
-def _insert(appointment: Appointment) -> Appointment:
+def insert_without_clash(appointment: Appointment) -> Appointment:
     try:
         with transaction.atomic():
             appointment.save()
@@ -118,7 +118,7 @@ def _insert(appointment: Appointment) -> Appointment:
     return appointment
 
 
-def _plausible_start(starts_at: datetime.datetime) -> None:
+def plausible_start(starts_at: datetime.datetime) -> None:
     # Before any arithmetic on it: a start in year 1 or 9999 has no room for its length.
     if problem := plausible_dates.problem(starts_at.date(), timezone.localdate()):
         raise ValidationError({"starts_at": problem})
@@ -138,7 +138,7 @@ def appointment_book(
     """Book one visit; ``notice=False`` when the caller tells the patient of it with others."""
     _require_scheduler(actor, episode)
     text_input.refuse_in(override_reason, field="override_reason")
-    _plausible_start(starts_at)
+    plausible_start(starts_at)
     if clinician.clinic_id != episode.patient.clinic_id:
         raise ValidationError({"clinician": "Choose a clinician of this clinic."})
     if episode.status != "open":
@@ -156,18 +156,18 @@ def appointment_book(
     appointment.sequence = 1
     appointment.full_clean()
     with transaction.atomic():
-        _check_hours(clinician, starts_at, ends_at, override_reason)
-        _check_free(clinician, starts_at, ends_at)
-        _insert(appointment)
+        check_hours(clinician, starts_at, ends_at, override_reason)
+        check_free(clinician, starts_at, ends_at)
+        insert_without_clash(appointment)
         visit_reminders.sync(appointment)
-        _emit(EventType.APPOINTMENT_BOOKED, appointment)
+        emit_event(EventType.APPOINTMENT_BOOKED, appointment)
         audit.record(actor=actor, action="appointment.booked", obj=appointment)
         if notice:
-            _queue_notice(appointment)
+            queue_notice(appointment)
     return appointment
 
 
-def _emit(event_type: EventType, appointment: Appointment) -> None:
+def emit_event(event_type: EventType, appointment: Appointment) -> None:
     webhooks.emit(
         event_type,
         clinic_id=appointment.episode.patient.clinic_id,
@@ -175,7 +175,7 @@ def _emit(event_type: EventType, appointment: Appointment) -> None:
     )
 
 
-def _queue_notice(appointment: Appointment) -> None:
+def queue_notice(appointment: Appointment) -> None:
     outbox.enqueue(kind=MessageKind.VISIT_NOTICE, episode=appointment.episode, subject_id=appointment.pk)
 
 
@@ -202,7 +202,7 @@ def appointment_reschedule(
     the patient is told the new time and clinician."""
     _require_scheduler(actor, appointment.episode)
     text_input.refuse_in(override_reason, field="override_reason")
-    _plausible_start(starts_at)
+    plausible_start(starts_at)
     if appointment.status != AppointmentStatus.BOOKED:
         raise ValidationError("Only a booked visit can be moved.")
     clinician = clinician or appointment.clinician
@@ -213,19 +213,19 @@ def appointment_reschedule(
         changed.append("clinician")
     length = appointment.ends_at - appointment.starts_at
     with transaction.atomic():
-        _check_hours(clinician, starts_at, starts_at + length, override_reason)
-        _check_free(clinician, starts_at, starts_at + length, ignore=appointment.pk)
+        check_hours(clinician, starts_at, starts_at + length, override_reason)
+        check_free(clinician, starts_at, starts_at + length, ignore=appointment.pk)
         appointment.clinician = clinician
         appointment.starts_at, appointment.ends_at = starts_at, starts_at + length
         appointment.override_reason = override_reason.strip()
         appointment.sequence += 1
         # A confirmation was for the old time.
         appointment.confirmed_at = None
-        _insert(appointment)
+        insert_without_clash(appointment)
         visit_reminders.sync(appointment)
-        _emit(EventType.APPOINTMENT_RESCHEDULED, appointment)
+        emit_event(EventType.APPOINTMENT_RESCHEDULED, appointment)
         audit.record(actor=actor, action="appointment.rescheduled", obj=appointment, changed_fields=changed)
-        _queue_notice(appointment)
+        queue_notice(appointment)
     return appointment
 
 
@@ -248,8 +248,8 @@ def _cancel(appointment: Appointment, *, reason: str, actor: User | None) -> Non
     appointment.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
     visit_reminders.sync(appointment)
     audit.record(actor=actor, action="appointment.cancelled", obj=appointment)
-    _emit(EventType.APPOINTMENT_CANCELLED, appointment)
-    _queue_notice(appointment)
+    emit_event(EventType.APPOINTMENT_CANCELLED, appointment)
+    queue_notice(appointment)
 
 
 PATIENT_CANCEL_REASON = "Cancelled by the patient from a reminder"
@@ -404,7 +404,7 @@ def plan_series_book(
         raise ValidationError("A plan's visits are follow-ups and its re-assessment.")
     clinic = episode.patient.clinic
     for start, _ in visits:
-        _plausible_start(start)
+        plausible_start(start)
     chosen = [
         rules.EpisodeVisit(start, start + _minutes_for(clinic, kind), reassessment=kind == AppointmentKind.REASSESSMENT)
         for start, kind in visits
