@@ -58,6 +58,7 @@ class BookSerializer(text_input.Serializer):
 @extend_schema_serializer(component_name="AppointmentReschedule")
 class RescheduleSerializer(text_input.Serializer):
     starts_at = serializers.DateTimeField()
+    clinician = serializers.IntegerField(required=False, help_text="Another clinician of the clinic; absent: the same.")
     override_reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -148,9 +149,11 @@ class AppointmentViewSet(
     def reschedule(self, request, pk=None):
         payload = RescheduleSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        clinician = self._clinician(data.pop("clinician")) if "clinician" in data else None
         appointment = _call(
             lambda: services.appointment_reschedule(
-                actor=request.user, appointment=self.get_object(), **payload.validated_data
+                actor=request.user, appointment=self.get_object(), clinician=clinician, **data
             )
         )
         return Response(self.get_serializer(appointment).data)

@@ -7,7 +7,9 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
+from clinic.permissions import Role
 from clinic.scheduling.models import Appointment, WorkingHours
+from tests.factories import UserFactory
 
 START = "2026-12-01T09:00:00-06:00"
 
@@ -92,3 +94,40 @@ def test_other_clinics_visits_are_not_found(api, front_desk, foreign_episode):
     assert api.get(f"/api/appointments/{other.pk}/").status_code == 404
     assert api.post(f"/api/appointments/{other.pk}/cancel/", {"reason": "x"}).status_code == 404
     assert api.get("/api/appointments/").data["count"] == 0
+
+
+def test_reschedule_to_another_clinician_of_the_clinic(api, front_desk, episode, clinician, clinic, hours):
+    other = UserFactory(clinic=clinic, roles=[Role.CLINICIAN], full_name="Robin Other")
+    for weekday in range(7):
+        WorkingHours.objects.create(clinician=other, weekday=weekday, start=datetime.time(8), end=datetime.time(17))
+    api.force_authenticate(front_desk)
+    visit = _book(api, episode, clinician).data
+
+    moved = api.post(
+        f"/api/appointments/{visit['id']}/reschedule/",
+        {"starts_at": "2026-12-02T10:00:00-06:00", "clinician": other.pk},
+        format="json",
+    )
+
+    assert moved.status_code == 200
+    assert moved.data["clinician"] == other.pk
+
+
+@pytest.mark.parametrize("clinician_id", ["foreign", 999999, "abc"])
+def test_reschedule_refuses_a_clinician_not_of_the_clinic(
+    api, front_desk, episode, clinician, hours, foreign_episode, clinician_id
+):
+    api.force_authenticate(front_desk)
+    visit = _book(api, episode, clinician).data
+    if clinician_id == "foreign":
+        clinician_id = foreign_episode.lead_clinician_id
+
+    refused = api.post(
+        f"/api/appointments/{visit['id']}/reschedule/",
+        {"starts_at": "2026-12-02T10:00:00-06:00", "clinician": clinician_id},
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    assert "clinician" in refused.data
+    assert Appointment.objects.get(pk=visit["id"]).clinician == clinician
