@@ -23,6 +23,29 @@ QUIET_UNTIL_TOO_LATE = "Quiet hours lasted until the visit."
 REMINDER_KINDS = frozenset({"first", "second", "intake_nudge", "check_in", "reassessment"})
 
 
+# Each kind of message in the patient's words. The page where a patient stops reminders lists, from
+# these, what stops and what still arrives, so what it promises is exactly what ``refusal`` does.
+PATIENT_WORDS = {
+    "first": "reminders before your visits",
+    "second": "reminders before your visits",
+    "intake_nudge": "reminders to finish your form before your first visit",
+    "check_in": "reminders to log your home program",
+    "reassessment": "reminders that a check-up visit is due",
+    "visit_notice": "confirmations when a visit is booked, moved or cancelled",
+    "visit_series": "confirmations when a series of visits is booked",
+    "handout_ready": "your home program, when your clinician gives you one or changes it",
+    "intake_link": "the link to your form, when the clinic sends it",
+    "contact_change": "a check when a change of your contact details is asked for",
+}
+
+
+def opt_out_covers(kinds) -> tuple[list[str], list[str]]:
+    """(what stopping reminders stops, what still arrives), each in the patient's words, once each."""
+    stops = [PATIENT_WORDS[kind] for kind in kinds if refusal(kind=kind, consent=True, opted_out=True)]
+    still = [PATIENT_WORDS[kind] for kind in kinds if not refusal(kind=kind, consent=True, opted_out=True)]
+    return list(dict.fromkeys(stops)), list(dict.fromkeys(still))
+
+
 @dataclass(frozen=True)
 class Clock:
     """The clinic's quiet window (local wall-clock times in its zone)."""

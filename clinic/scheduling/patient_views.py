@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from clinic import audit, link_pages
-from clinic.outbox.models import LinkAction, MessageLink
+from clinic.outbox import rules as outbox_rules
+from clinic.outbox.models import LinkAction, MessageKind, MessageLink
 from clinic.scheduling import patient_services, reminder_services, rules, selectors, services
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.signed_links import LinkProblem
@@ -95,13 +96,15 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _opt_out(request: HttpRequest, opened) -> HttpResponse:
+    stops, still = outbox_rules.opt_out_covers(MessageKind.values)
+    covers = {"stops": stops, "still": still}
     if request.method == "POST":
         try:
             reminder_services.reminders_opt_out(link=opened.link)
         except ValidationError:
             return render(request, PROBLEM_PAGE, {"problem": "used", **_context(opened)}, status=410)
-        return render(request, "scheduling/patient/opted_out.html", _context(opened))
-    return render(request, "scheduling/patient/opt_out.html", _context(opened))
+        return render(request, "scheduling/patient/opted_out.html", _context(opened, **covers))
+    return render(request, "scheduling/patient/opt_out.html", _context(opened, **covers))
 
 
 @never_cache

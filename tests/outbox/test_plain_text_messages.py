@@ -17,6 +17,7 @@ from assessments.models import Assessment, AssessmentStatus
 from clinic import messaging
 from clinic.contact_changes import services as contact_changes
 from clinic.models import Clinic, Patient
+from clinic.outbox import rules as outbox_rules
 from clinic.outbox import services as outbox
 from clinic.outbox import tasks
 from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
@@ -232,3 +233,30 @@ def test_names_reach_the_patient_as_written(
     if (kind, channel) in GREETS_BY_NAME:
         assert FIRST_NAME in body
     assert [entity for entity in ENTITIES if entity in text] == []
+
+
+@pytest.mark.parametrize("kind", list(MessageKind))
+def test_stopping_reminders_does_what_the_page_promises(
+    kind, episode, front_desk, clinician, django_capture_on_commit_callbacks
+):
+    # The stop-reminders page lists each kind under "What stops" or "What still arrives"
+    # (outbox_rules.opt_out_covers); a patient who stopped reminders gets exactly the second.
+    stops, still = outbox_rules.opt_out_covers(MessageKind.values)
+    promised_to_arrive = outbox_rules.PATIENT_WORDS[kind] in still
+    assert promised_to_arrive != (outbox_rules.PATIENT_WORDS[kind] in stops)
+    Patient.objects.filter(pk=episode.patient_id).update(reminders_opted_out_at=timezone.now())
+    episode.patient.refresh_from_db()
+
+    try:
+        SEND[kind](
+            episode=episode,
+            channel="email",
+            capture=django_capture_on_commit_callbacks,
+            front_desk=front_desk,
+            clinician=clinician,
+        )
+    except AssertionError:
+        # A reminder's send task reports that it did not send.
+        assert not promised_to_arrive
+    sent = bool(mail.outbox)
+    assert sent == promised_to_arrive, f"{kind}: promised {'to arrive' if promised_to_arrive else 'to stop'}"

@@ -202,7 +202,14 @@ def test_a_confirm_link_of_a_cancelled_visit_says_so(client, links, visit, front
 def test_stopping_reminders_needs_a_post_and_then_no_reminder_is_sent(client, links, visit, episode):
     page = client.get(links["stop"])
     assert page.status_code == 200
-    assert '<form method="post">' in page.content.decode()
+    html = page.content.decode()
+    assert '<form method="post">' in html
+    # The page says exactly what stops and what still arrives (every kind is checked in
+    # tests/outbox/test_plain_text_messages.py): the home program is not among what stops.
+    stops, still = html.split("What still arrives")
+    assert "Reminders before your visits" in stops
+    assert "Your home program" not in stops
+    assert "Your home program, when your clinician gives you one or changes it" in still
     episode.patient.refresh_from_db()
     assert episode.patient.reminders_opted_out_at is None
     assert client.post(links["stop"]).status_code == 200
