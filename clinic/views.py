@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from assessments import selectors as assessment_selectors
 from clinic import access, api_tokens, audit, permissions, selectors, services, thresholds
 from clinic.contact_changes import services as contact_changes
 from clinic.forms import (
@@ -52,6 +53,8 @@ def _attempt(form, write):
 # A large clinic books hundreds of visits a day: the dashboard lists the next ones, the
 # schedule the whole day.
 DASHBOARD_VISITS = 20
+# A clinician back from leave may find dozens of intakes waiting: they come a page at a time.
+DASHBOARD_INTAKES = 10
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -73,6 +76,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         shown += [visit.episode.patient for visit in context["my_visits"]]
         shown += [episode.patient for episode in context["my_episodes_without_visit"]]
+        to_review = Paginator(assessment_selectors.intakes_to_review(user=user), DASHBOARD_INTAKES)
+        context["intakes_to_review"] = to_review.get_page(request.GET.get("intakes_page"))
+        shown += [intake.episode.patient for intake in context["intakes_to_review"]]
     if Role.FRONT_DESK in roles:
         today_visits = schedule.appointments_on(user=user, day=today)
         context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])
