@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from drf_spectacular.views import SpectacularSwaggerView
 
 from assessments import selectors as assessment_selectors
 from clinic import access, api_tokens, audit, permissions, selectors, services, thresholds
@@ -157,6 +158,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": permissions.can_change_patient(user, patient),
             "can_add_episode": permissions.can_add_episode(user, patient),
             "can_view_audit": permissions.can_view_audit_trail(user, patient),
+            # The page is a signed-in session's, the credentials the export takes without a token.
+            "can_export": permissions.can_export_clinical(user, None, patient),
             "age": patient.age_on(timezone.localdate()),
             "contact_change": patient.contact_changes.filter(status=ContactChangeStatus.PENDING).first(),
         },
@@ -456,6 +459,17 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_manage_staff(request.user))
     return _token_revoke(request, api_tokens.api_tokens_of_clinic(user=request.user), pk, own=False)
+
+
+_swagger_page = SpectacularSwaggerView.as_view(url_name="api-schema", template_name="clinic/api_docs.html")
+
+
+# A person opening the docs without a session is sent to sign in, like every staff page.
+@login_required
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's reference: for whoever may hold API tokens to use it, the staff of a clinic."""
+    _require(permissions.can_hold_api_tokens(request.user))
+    return _swagger_page(request)
 
 
 @login_required
