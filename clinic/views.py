@@ -467,8 +467,8 @@ _swagger_page = SpectacularSwaggerView.as_view(url_name="api-schema", template_n
 # A person opening the docs without a session is sent to sign in, like every staff page.
 @login_required
 def api_docs(request: HttpRequest) -> HttpResponse:
-    """The API's reference: for whoever may hold API tokens to use it, the staff of a clinic."""
-    _require(permissions.can_hold_api_tokens(request.user))
+    """The API's reference, for the staff who may use the API."""
+    _require(permissions.can_read_api_docs(request.user))
     return _swagger_page(request)
 
 

@@ -21,6 +21,8 @@ def _nav(html: str) -> str:
 def _user(clinic, role):
     if role == "superuser without a clinic":
         return UserFactory(clinic=None, roles=[], is_staff=True, is_superuser=True)
+    if role == "no role yet":
+        return UserFactory(clinic=clinic, roles=[])
     return UserFactory(clinic=clinic, roles=[role])
 
 
@@ -30,6 +32,7 @@ def _user(clinic, role):
         (Role.CLINICIAN, True),
         (Role.FRONT_DESK, True),
         (Role.CLINIC_ADMIN, True),
+        ("no role yet", False),
         ("superuser without a clinic", False),
     ],
 )
