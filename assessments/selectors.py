@@ -6,7 +6,19 @@ import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from assessments import finding_order, findings, progress, scoring, sections
@@ -20,9 +32,10 @@ from assessments.models import (
     SpecialTestResult,
 )
 from assessments.records import OUTCOME_INSTRUMENTS
-from clinic import thresholds
-from clinic.models import EpisodeOfCare
+from clinic import permissions, thresholds
+from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from intake.instruments import item_label
+from intake.models import Intake, IntakeStatus, ReviewNote
 
 _CHILDREN = ("rom", "fms", "special_tests")
 
@@ -440,3 +453,24 @@ def chart_series(episode: EpisodeOfCare, records: ProgressRecords | None = None)
     limits = records.limits
     fms = [(assessment.assessed_on, summary(assessment, limits).fms) for assessment in series]
     return {"rom": rom, "rom_left_out": rom_left_out, "outcomes": outcomes, "fms": fms}
+
+
+def intakes_to_review(*, user: User) -> QuerySet[Intake]:
+    """Submitted intakes waiting for their lead clinician, newest first.
+
+    An intake has no "reviewed" mark of its own: the clinician has looked at it once they have
+    written a review note on it or started an assessment of the episode. Until then it waits
+    here, red flag or not, for as long as the episode is open.
+    """
+    if not permissions.can_view_clinical_records(user):
+        return Intake.objects.none()
+    return (
+        Intake.objects.filter(
+            episode__in=permissions.scoped_episodes(user).filter(lead_clinician=user, status=EpisodeStatus.OPEN),
+            status=IntakeStatus.SUBMITTED,
+        )
+        .exclude(Exists(ReviewNote.objects.filter(intake=OuterRef("pk"))))
+        .exclude(Exists(Assessment.objects.filter(episode=OuterRef("episode_id"))))
+        .select_related("episode__patient")
+        .order_by("-submitted_at", "-id")
+    )

@@ -18,6 +18,7 @@ def navigation(request):
             "admin": user.is_staff,
             "schedule": permissions.can_schedule(user),
             "library": permissions.can_view_library(user),
+            "api_docs": permissions.can_read_api_docs(user),
             "is_clinician": Role.CLINICIAN in roles,
         },
     }

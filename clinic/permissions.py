@@ -403,6 +403,12 @@ def can_hold_api_tokens(user: User) -> bool:
     return _in_clinic(user, getattr(user, "clinic_id", None))
 
 
+def can_read_api_docs(user: User) -> bool:
+    """The API's reference: staff of a clinic with a role, the ones a token lets do anything.
+    An account with no role yet would find nothing there it may call."""
+    return can_hold_api_tokens(user) and bool(roles_of(user))
+
+
 def can_manage_api_tokens_of(user: User, owner: User) -> bool:
     """Make and revoke tokens acting as ``owner``: the owner themselves, or a clinic admin of
     the owner's clinic. Which scopes the token may have is the rule of ``api_tokens.scope_problem``."""

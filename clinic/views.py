@@ -12,7 +12,9 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from drf_spectacular.views import SpectacularSwaggerView
 
+from assessments import selectors as assessment_selectors
 from clinic import access, api_tokens, audit, permissions, selectors, services, thresholds
 from clinic.contact_changes import services as contact_changes
 from clinic.forms import (
@@ -52,6 +54,8 @@ def _attempt(form, write):
 # A large clinic books hundreds of visits a day: the dashboard lists the next ones, the
 # schedule the whole day.
 DASHBOARD_VISITS = 20
+# A clinician back from leave may find dozens of intakes waiting: they come a page at a time.
+DASHBOARD_INTAKES = 10
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -73,6 +77,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         shown += [visit.episode.patient for visit in context["my_visits"]]
         shown += [episode.patient for episode in context["my_episodes_without_visit"]]
+        to_review = Paginator(assessment_selectors.intakes_to_review(user=user), DASHBOARD_INTAKES)
+        context["intakes_to_review"] = to_review.get_page(request.GET.get("intakes_page"))
+        shown += [intake.episode.patient for intake in context["intakes_to_review"]]
     if Role.FRONT_DESK in roles:
         today_visits = schedule.appointments_on(user=user, day=today)
         context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])
@@ -151,6 +158,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": permissions.can_change_patient(user, patient),
             "can_add_episode": permissions.can_add_episode(user, patient),
             "can_view_audit": permissions.can_view_audit_trail(user, patient),
+            # The page is a signed-in session's, the credentials the export takes without a token.
+            "can_export": permissions.can_export_clinical(user, None, patient),
             "age": patient.age_on(timezone.localdate()),
             "contact_change": patient.contact_changes.filter(status=ContactChangeStatus.PENDING).first(),
         },
@@ -450,6 +459,17 @@ def api_token_create(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     _require(permissions.can_manage_staff(request.user))
     return _token_revoke(request, api_tokens.api_tokens_of_clinic(user=request.user), pk, own=False)
+
+
+_swagger_page = SpectacularSwaggerView.as_view(url_name="api-schema", template_name="clinic/api_docs.html")
+
+
+# A person opening the docs without a session is sent to sign in, like every staff page.
+@login_required
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """The API's reference, for the staff who may use the API."""
+    _require(permissions.can_read_api_docs(request.user))
+    return _swagger_page(request)
 
 
 @login_required

@@ -144,9 +144,9 @@ def test_forbidden_html_write_is_403_and_changes_nothing(client, clinic, world, 
     ("role", "links"),
     [
         ("no_role", ["Dashboard"]),
-        ("clinician", ["Dashboard", "Patients", "Schedule", "Library"]),
-        ("front_desk", ["Dashboard", "Patients", "Schedule"]),
-        ("clinic_admin", ["Dashboard", "Patients", "Library", "Staff", "Clinic settings", "Admin"]),
+        ("clinician", ["Dashboard", "Patients", "Schedule", "Library", "API docs"]),
+        ("front_desk", ["Dashboard", "Patients", "Schedule", "API docs"]),
+        ("clinic_admin", ["Dashboard", "Patients", "Library", "Staff", "Clinic settings", "API docs", "Admin"]),
     ],
 )
 def test_navigation_matches_role(client, clinic, role, links):

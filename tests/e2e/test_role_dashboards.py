@@ -12,9 +12,19 @@ from tests.two_factor import give_authenticator
 @pytest.mark.parametrize(
     ("role", "sections", "nav_links", "hidden_links"),
     [
-        (Role.CLINICIAN, ["My visits today", "My open episodes"], ["Patients"], ["Staff", "Clinic settings"]),
-        (Role.FRONT_DESK, ["Today's schedule", "Open episodes with no next visit"], ["Patients"], ["Staff"]),
-        (Role.CLINIC_ADMIN, ["Staff accounts"], ["Staff", "Clinic settings", "Admin"], []),
+        (
+            Role.CLINICIAN,
+            ["My visits today", "New intakes to review", "My open episodes"],
+            ["Patients", "API docs"],
+            ["Staff", "Clinic settings"],
+        ),
+        (
+            Role.FRONT_DESK,
+            ["Today's schedule", "Open episodes with no next visit"],
+            ["Patients", "API docs"],
+            ["Staff"],
+        ),
+        (Role.CLINIC_ADMIN, ["Staff accounts"], ["Staff", "Clinic settings", "Admin", "API docs"], []),
     ],
 )
 @pytest.mark.django_db(transaction=True)
