@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clinic import rules, selectors, services, text_input, thresholds
+from clinic import phone_display, rules, selectors, services, text_input, thresholds, time_zones
 from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
@@ -148,10 +147,13 @@ class StaffEditForm(StaffForm):
 
 
 class ClinicSettingsForm(text_input.ModelForm):
-    time_zone = forms.ChoiceField(choices=lambda: [(name, name) for name in sorted(zoneinfo.available_timezones())])
+    time_zone = forms.ChoiceField(help_text="Your clinic's country is listed first, then each part of the world.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = time_zones.choices(
+            phone_display.clinic_region(self.instance), current=self.instance.time_zone
+        )
         self.fields["calendar_slot_minutes"].required = False
 
     def clean_calendar_slot_minutes(self):

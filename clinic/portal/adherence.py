@@ -54,6 +54,20 @@ def check_in_day_problem(day: datetime.date, first_day: datetime.date, weeks: in
     return ""
 
 
+NOTHING_ANSWERED = "Tick the exercises you did, or “I did none of them”, or choose your pain score."
+NONE_AND_SOME = "You ticked exercises you did and “I did none of them”; untick one of them."
+
+
+def check_in_answers_problem(done_items: list[int], pain: int | None, did_none: bool) -> tuple[str, str] | None:
+    """(field, message) when a day's log says nothing or contradicts itself; None when it is
+    fine. A blank log is no answer, not "none done": only an explicit "none" counts as zero."""
+    if did_none and done_items:
+        return "did_none", NONE_AND_SOME
+    if not done_items and pain is None and not did_none:
+        return "done_items", NOTHING_ANSWERED
+    return None
+
+
 def sessions_per_period(frequency: str) -> tuple[int, int] | None:
     """(sessions, period in days) for a frequency text, or None when it cannot be read."""
     text = " ".join(frequency.lower().replace("×", "x").split())

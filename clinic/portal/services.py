@@ -63,11 +63,13 @@ def check_in_save(
     day: datetime.date,
     done_items: list[int],
     pain: int | None,
+    did_none: bool = False,
 ) -> HomeProgramCheckIn:
     """Save the patient's log of one day of a current home program (one row per day).
 
     The day must be in the check-in window of ``adherence.check_in_day_problem``, counted in
-    the clinic's time zone; the items are indexes into the version's home program.
+    the clinic's time zone; the items are indexes into the version's home program. A log
+    with no item and no pain is stored only when the patient said they did none.
     """
     patient = link.patient
     if version.plan.episode.patient_id != patient.pk or selectors.current_version_id(version.plan_id) != version.pk:
@@ -79,6 +81,9 @@ def check_in_save(
     )
     if problem:
         raise ValidationError({"day": problem})
+    answers = adherence.check_in_answers_problem(done_items, pain, did_none)
+    if answers:
+        raise ValidationError({answers[0]: answers[1]})
     item_count = len(signed.home_items)
     if any(index not in range(item_count) for index in done_items):
         raise ValidationError({"done_items": "Tick only exercises of this home program."})

@@ -64,6 +64,7 @@ def _program(
                     "day": today,
                     "done_items": logged_today.done_items if logged_today else [],
                     "pain": logged_today.pain if logged_today else None,
+                    "did_none": bool(logged_today) and not logged_today.done_items,
                 },
                 prefix=f"v{version.pk}",
             )
@@ -186,6 +187,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
                     day=form.cleaned_data["day"],
                     done_items=form.cleaned_data["done_items"],
                     pain=form.cleaned_data["pain"],
+                    did_none=form.cleaned_data["did_none"],
                 )
             except ValidationError as error:
                 form.add_error(None, error.messages)
@@ -210,6 +212,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
                 "day": day,
                 "done_items": existing.done_items if existing else [],
                 "pain": existing.pain if existing else None,
+                "did_none": bool(existing) and not existing.done_items,
             },
             prefix=f"v{version.pk}",
         )

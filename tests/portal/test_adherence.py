@@ -7,8 +7,11 @@ import datetime
 import pytest
 
 from clinic.portal.adherence import (
+    NONE_AND_SOME,
+    NOTHING_ANSWERED,
     Adherence,
     adherence,
+    check_in_answers_problem,
     check_in_day_problem,
     check_in_days,
     pain_trend,
@@ -141,3 +144,19 @@ def test_pain_trend(points, first_average, recent_average, change):
     trend = pain_trend(points)
     assert (trend.first_average, trend.recent_average, trend.change) == (first_average, recent_average, change)
     assert [day for day, _ in trend.points] == sorted(day for day, pain in points if pain is not None)
+
+
+@pytest.mark.parametrize(
+    ("done_items", "pain", "did_none", "problem"),
+    [
+        ([], None, False, ("done_items", NOTHING_ANSWERED)),
+        ([], None, True, None),
+        ([], 0, False, None),
+        ([0], None, False, None),
+        ([0, 2], 3, False, None),
+        ([1], None, True, ("did_none", NONE_AND_SOME)),
+        ([1], 5, True, ("did_none", NONE_AND_SOME)),
+    ],
+)
+def test_check_in_answers_problem(done_items, pain, did_none, problem):
+    assert check_in_answers_problem(done_items, pain, did_none) == problem

@@ -8,13 +8,14 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.portal import services
-from clinic.portal.models import HomeProgramCheckIn
+from clinic.portal.models import HomeProgramCheckIn, PortalLink
 from tests.plans.handout_helpers import home_item, signed_version
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +262,48 @@ def test_the_episode_page_query_count_does_not_grow_with_versions_and_logs(
     with django_assert_max_num_queries(len(few)):
         page = client.get(f"/episodes/{episode.pk}/").content.decode()
     assert "Plan version 4" in page
+
+
+def test_a_blank_log_is_refused_beside_the_exercises_and_nothing_is_stored(client, patient, portal, program):
+    response = _log(client, portal, program, _today(patient))
+    assert response.status_code == 200
+    page = _page(response)
+    assert (
+        f'<p class="field-error" id="id_v{program.pk}-done_items_errors">'
+        "Tick the exercises you did, or “I did none of them”, or choose your pain score.</p>"
+    ) in page
+    assert not HomeProgramCheckIn.objects.exists()
+
+
+def test_i_did_none_stores_zero_done_and_is_shown_ticked_again(client, patient, portal, program):
+    today = _today(patient)
+    data = {f"v{program.pk}-day": today.isoformat(), f"v{program.pk}-did_none": "on"}
+    assert client.post(f"{portal}programs/{program.pk}/log/", data).status_code == 302
+    check_in = HomeProgramCheckIn.objects.get()
+    assert (check_in.day, check_in.done_items, check_in.pain) == (today, [], None)
+    page = _page(client.get(f"{portal}programs/{program.pk}/log/?day={today:%Y-%m-%d}"))
+    assert re.search(rf'name="v{program.pk}-did_none"[^>]*checked', page)
+
+
+def test_none_done_and_exercises_ticked_together_is_refused(client, patient, portal, program):
+    data = {
+        f"v{program.pk}-day": _today(patient).isoformat(),
+        f"v{program.pk}-did_none": "on",
+        f"v{program.pk}-done_items": ["1"],
+    }
+    page = _page(client.post(f"{portal}programs/{program.pk}/log/", data))
+    assert "You ticked exercises you did and “I did none of them”; untick one of them." in page
+    assert re.search(rf'name="v{program.pk}-done_items" value="1"[^>]*checked', page)
+    assert not HomeProgramCheckIn.objects.exists()
+
+
+def test_a_pain_score_alone_is_an_answer(client, patient, portal, program):
+    assert _log(client, portal, program, _today(patient), pain=4).status_code == 302
+    assert HomeProgramCheckIn.objects.get().pain == 4
+
+
+def test_the_service_refuses_a_blank_log_too(patient, portal, program):
+    link = PortalLink.objects.get(patient=patient)
+    with pytest.raises(ValidationError, match="Tick the exercises you did"):
+        services.check_in_save(link=link, version=program, day=_today(patient), done_items=[], pain=None)
+    assert not HomeProgramCheckIn.objects.exists()

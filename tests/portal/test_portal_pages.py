@@ -88,6 +88,17 @@ def test_an_amended_plan_shows_the_new_version_and_keeps_the_old_one(client, pat
     assert newer.pk != program.pk
 
 
+def test_earlier_programs_are_told_apart_by_version_and_signed_date(client, patient, episode, program):
+    # Amended twice on one day: the complaint and the date alone would give two identical entries.
+    second = signed_version(episode, [home_item("Clamshell")], plan=program.plan, signed_at=program.signed_at)
+    signed_version(episode, [home_item("Calf raise")], plan=program.plan, signed_at=program.signed_at)
+    page = _page(client.get(_portal(patient)))
+    day = timezone.localtime(program.signed_at, patient.clinic.zone).strftime("%-d %B %Y")
+    complaint = episode.presenting_complaint
+    for version in (program, second):
+        assert f"{complaint}, version {version.number}, signed {day}</a>" in page
+
+
 def test_home_lists_upcoming_visits_only(client, patient, episode, clinician):
     AppointmentFactory(episode=episode, starts_at=timezone.now() + datetime.timedelta(days=2))
     AppointmentFactory(episode=episode, starts_at=timezone.now() - datetime.timedelta(days=2))
