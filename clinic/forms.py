@@ -156,6 +156,11 @@ class ClinicSettingsForm(text_input.ModelForm):
         )
         self.fields["calendar_slot_minutes"].required = False
 
+    def clean_logo(self):
+        # "Remove" ticked: an empty name clears the field in ``services.clinic_update``.
+        logo = self.cleaned_data.get("logo")
+        return "" if logo is False else logo
+
     def clean_calendar_slot_minutes(self):
         # A form sent without it (one from before the setting existed) keeps the clinic's value.
         return self.cleaned_data.get("calendar_slot_minutes") or self.instance.calendar_slot_minutes
@@ -169,6 +174,7 @@ class ClinicSettingsForm(text_input.ModelForm):
             "email",
             "time_zone",
             "accent_color",
+            "logo",
             "handout_footer",
             "paper_size",
             "intake_consent_text",

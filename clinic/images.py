@@ -37,6 +37,11 @@ XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 RASTER_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 
+# The clinic's logo sits in the portal's header and on every handout: a small raster picture.
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_MAX_SIDE = 1000
+LOGO_FORMATS = frozenset({"PNG", "JPEG"})
+
 ELEMENTS = frozenset(
     {
         "svg", "g", "defs", "symbol", "use", "title", "desc", "style",
@@ -97,7 +102,25 @@ def clean_image(content: bytes) -> CleanImage:
     return CleanImage(content=sanitise_svg(content), extension=".svg", content_type="image/svg+xml")
 
 
-def _raster(content: bytes) -> CleanImage | None:
+def clean_logo(content: bytes) -> CleanImage:
+    """The clinic's logo to store: a PNG or JPEG of at most ``LOGO_MAX_BYTES`` and
+    ``LOGO_MAX_SIDE`` pixels a side, checked by Pillow. Raises ``RefusedImage``."""
+    if len(content) > LOGO_MAX_BYTES:
+        raise RefusedImage(f"The file is larger than {LOGO_MAX_BYTES // 1024} KB; use a smaller picture.")
+    if not content.strip():
+        raise RefusedImage("The file is empty.")
+    try:
+        raster = _raster(content, max_side=LOGO_MAX_SIDE)
+    except RefusedImage as refused:
+        if "pixels" in str(refused):
+            raise
+        raster = None
+    if raster is None or raster.extension not in {RASTER_FORMATS[kind] for kind in LOGO_FORMATS}:
+        raise RefusedImage("Use a PNG or JPEG picture.")
+    return raster
+
+
+def _raster(content: bytes, *, max_side: int = MAX_SIDE) -> CleanImage | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -105,13 +128,13 @@ def _raster(content: bytes) -> CleanImage | None:
                 kind, (width, height) = image.format, image.size
                 image.verify()
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise RefusedImage(f"The picture is too large; use at most {MAX_SIDE} × {MAX_SIDE} pixels.") from None
+        raise RefusedImage(f"The picture is too large; use at most {max_side} × {max_side} pixels.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
     if kind not in RASTER_FORMATS:
         raise RefusedImage("Use a PNG, JPEG, WebP or SVG picture.")
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise RefusedImage(f"The picture is {width} × {height} pixels; use at most {MAX_SIDE} × {MAX_SIDE}.")
+    if width > max_side or height > max_side:
+        raise RefusedImage(f"The picture is {width} × {height} pixels; use at most {max_side} × {max_side}.")
     extension = RASTER_FORMATS[kind]
     return CleanImage(content=content, extension=extension, content_type=Image.MIME[kind])
 

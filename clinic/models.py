@@ -16,7 +16,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic import plausible_dates
-from clinic.picture_fields import PictureField
+from clinic.picture_fields import LogoField, logo_path
 
 
 def validate_time_zone(name: str) -> None:
@@ -55,7 +55,7 @@ class Clinic(models.Model):
     email = models.EmailField(blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     # Branding, used on handouts and patient-facing pages.
-    logo = PictureField(upload_to="clinic-logos/", blank=True)
+    logo = LogoField(upload_to=logo_path, blank=True)
     accent_color = models.CharField(
         max_length=7,
         default="#1d5c7a",

@@ -86,8 +86,14 @@ def _looks_like_xml(content: bytes) -> bool:
 
 def render(html: str) -> bytes:
     """The PDF of ``html``; relative URLs resolve inside the static folder, and only the app's
-    own files and ``data:`` URLs are read."""
+    own files and ``data:`` URLs are read.
+
+    Every PDF is tagged (PDF/UA-1): patients read handouts with screen readers, which need the
+    structure tree, the language, the title and the pictures' alternative text that the variant
+    writes from the HTML's ``lang``, ``<title>``, headings and ``alt``."""
     from weasyprint import HTML
 
     base = Path(settings.STATICFILES_DIRS[0] if settings.STATICFILES_DIRS else settings.STATIC_ROOT)
-    return HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=LocalFilesFetcher()).write_pdf()
+    return HTML(string=html, base_url=base.as_uri() + "/", url_fetcher=LocalFilesFetcher()).write_pdf(
+        pdf_variant="pdf/ua-1"
+    )

@@ -5,6 +5,7 @@ the rebuilt SVG, or the checked raster image, named after the kind its content i
 from __future__ import annotations
 
 import os
+import secrets
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,3 +42,44 @@ class PictureFormField(forms.FileField):
 class PictureField(models.FileField):
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PictureFormField, **kwargs})
+
+
+class LogoFormField(PictureFormField):
+    default_error_messages = {
+        "too_large": f"The file is larger than {images.LOGO_MAX_BYTES // 1024} KB; use a smaller picture.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            f"A PNG or JPEG picture, at most {images.LOGO_MAX_BYTES // 1024} KB and "
+            f"{images.LOGO_MAX_SIDE} × {images.LOGO_MAX_SIDE} pixels.",
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs["accept"] = "image/png,image/jpeg"
+
+    def to_python(self, data):
+        uploaded = forms.FileField.to_python(self, data)
+        if uploaded is None:
+            return None
+        if uploaded.size is not None and uploaded.size > images.LOGO_MAX_BYTES:
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
+        uploaded.seek(0)
+        try:
+            picture = images.clean_logo(uploaded.read(images.LOGO_MAX_BYTES + 1))
+        except images.RefusedImage as refused:
+            raise forms.ValidationError(str(refused), code="refused_picture") from None
+        return SimpleUploadedFile("logo" + picture.extension, picture.content, picture.content_type)
+
+
+def logo_path(instance, filename: str) -> str:
+    # A random name: a logo's address says nothing of the clinic and cannot be guessed from
+    # another clinic's.
+    return f"clinic-logos/{secrets.token_urlsafe(18)}{os.path.splitext(filename)[1].lower()}"
+
+
+class LogoField(PictureField):
+    """The clinic's logo: a small PNG or JPEG (``clinic.images.clean_logo``) under a random name."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": LogoFormField, **kwargs})

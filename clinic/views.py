@@ -363,8 +363,11 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     _require(permissions.can_change_clinic_settings(request.user))
     clinic = request.user.clinic
     posted = request.POST if request.method == "POST" else None
+    saving_clinic = bool(posted and "save_clinic" in posted)
     form = ClinicSettingsForm(
-        posted if posted and "save_clinic" in posted else None, instance=type(clinic).objects.get(pk=clinic.pk)
+        posted if saving_clinic else None,
+        request.FILES if saving_clinic else None,
+        instance=type(clinic).objects.get(pk=clinic.pk),
     )
     threshold_form = ThresholdsForm(
         posted if posted and "save_thresholds" in posted else None, current=thresholds.for_clinic(clinic)

@@ -68,6 +68,11 @@ def _illustration_uri(reference: str) -> str:
     return ""
 
 
+def title(version: PlanVersion) -> str:
+    """The handout's title: the PDF's document title, which a screen reader announces first."""
+    return f"Home program – {version.plan.episode.patient.full_name}"
+
+
 def html(version: PlanVersion) -> str:
     plan = version.plan
     episode = plan.episode
@@ -85,6 +90,7 @@ def html(version: PlanVersion) -> str:
     return render_to_string(
         "pdf/home_program.html",
         {
+            "title": title(version),
             "clinic": clinic,
             "patient": episode.patient,
             "clinician": signed.clinician,

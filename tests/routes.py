@@ -777,6 +777,7 @@ TOKEN_LINKS = {
     "portal_program": "portal",
     "portal_handout": "portal",
     "portal_check_in": "portal",
+    "portal_logo": "portal",
     "calendar_feed": "calendar",
     "reminder_confirm": "reminder_confirm",
     "reminder_cancel": "reminder_cancel",

@@ -6,6 +6,7 @@ The token is in the path only: never in a query string, a log message or an audi
 from __future__ import annotations
 
 import datetime
+import mimetypes
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -35,6 +36,25 @@ def _open(request: HttpRequest, token: str):
         template="portal/link_problem.html",
         clinic_of=lambda link: link.patient.clinic,
     )
+
+
+def _logo_url(clinic, token: str) -> str:
+    return reverse("portal_logo", args=[token]) if clinic.logo else ""
+
+
+def clinic_logo(request: HttpRequest, token: str) -> HttpResponse:
+    """The clinic's logo for the portal's header, only to someone holding a link of that clinic."""
+    link, problem = _open(request, token)
+    if problem:
+        return problem
+    logo = link.patient.clinic.logo
+    if not logo or not logo.storage.exists(logo.name):
+        raise Http404
+    response = FileResponse(logo.open("rb"), content_type=mimetypes.guess_type(logo.name)[0])
+    # Cached by the patient's browser only, and never run as a document if opened on its own.
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _today(link) -> datetime.date:
@@ -93,6 +113,7 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             "clinic": patient.clinic,
             "patient": patient,
             "token": token,
+            "logo_url": _logo_url(patient.clinic, token),
             "current": [
                 _program(version, zone=zone, current=True, today=today, check_ins=check_ins[version.pk])
                 for version in current
@@ -130,6 +151,7 @@ def program(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
         {
             "clinic": link.patient.clinic,
             "token": token,
+            "logo_url": _logo_url(link.patient.clinic, token),
             "program": _program(
                 version, zone=link.patient.clinic.zone, current=current, today=_today(link), check_ins={}
             ),
@@ -223,6 +245,7 @@ def check_in(request: HttpRequest, token: str, version_id: int) -> HttpResponse:
         {
             "clinic": link.patient.clinic,
             "token": token,
+            "logo_url": _logo_url(link.patient.clinic, token),
             "version": version,
             "signed": signed,
             "form": form,

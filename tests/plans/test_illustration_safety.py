@@ -315,7 +315,7 @@ def test_a_clinic_logo_too_large_is_refused_in_the_django_admin(clinic_admin, cl
 
     form = form_class(data={}, files={"logo": huge}, instance=clinic)
 
-    assert "use at most 4000 × 4000" in " ".join(form.errors.get("logo", []))
+    assert "use at most 1000 × 1000" in " ".join(form.errors.get("logo", []))
 
 
 # --- The renderer, whatever is on disk -----------------------------------------------------------
