@@ -336,3 +336,17 @@ def test_queries_do_not_grow_with_the_rows(client, clinic, clinic_admin, clinici
     assert _count(client, url, {}) <= few + 1
     assert _count(client, url, query) <= few
     assert few <= 16
+
+
+def test_the_page_and_the_export_record_a_read_of_each_patient_they_name(client, clinic_admin, world):
+    login(client, clinic_admin)
+    named = {world["patient"].pk, world["other_patient"].pk}
+    for url in (PAGE, EXPORT):
+        before = AuditEvent.objects.filter(action="patient.audit_trail_viewed").count()
+        response = client.get(url)
+        if isinstance(response, StreamingHttpResponse):
+            b"".join(response.streaming_content)
+        rows = AuditEvent.objects.filter(action="patient.audit_trail_viewed").order_by("-id")
+        assert rows.count() == before + 2
+        assert {row.patient_id for row in rows[:2]} == named
+        assert {row.actor_id for row in rows[:2]} == {clinic_admin.pk}
