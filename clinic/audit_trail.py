@@ -184,8 +184,16 @@ def csv_lines(events: QuerySet[AuditEvent], zone) -> Iterator[str]:
     return (writer.writerow(row) for row in csv_rows(events, zone))
 
 
-def record_export(*, actor: User, terms: list[str], patient: Patient | None) -> AuditEvent:
-    """The export is itself on the trail: by whom, with which filter (ids and dates only), and
-    against the patient it is about when the filter names one."""
+def record_export(*, actor: User, terms: list[str], events: QuerySet[AuditEvent]) -> AuditEvent:
+    """The export is itself on the trail: by whom, with which filter (ids and dates only), with
+    a read of each patient the file names; returns the export's row, which the file ends before."""
     logger.info("audit trail exported by staff %s with filter %s", actor.pk, " ".join(terms) or "none")
-    return audit.record(actor=actor, action=EXPORTED, obj=actor, patient=patient, changed_fields=terms)
+    named = events.exclude(patient_id=None).order_by().values_list("patient_id", flat=True).distinct()
+    return audit.record_with_reads(
+        actor=actor,
+        action=EXPORTED,
+        obj=actor,
+        changed_fields=terms,
+        read=audit.Read.PATIENT_AUDIT_TRAIL_VIEWED,
+        patients=list(named),
+    )

@@ -241,15 +241,9 @@ def clinic_audit_export(request: HttpRequest) -> HttpResponse:
     if trail.is_bound and not trail.is_valid():
         return clinic_audit(request)
     # The file holds the trail as it was when asked for: not the export's own row, nor the reads
-    # of it, written once this view returns and before the file is read from the database.
-    export = audit_trail.record_export(actor=request.user, terms=trail.used(), patient=trail.chosen())
+    # of the patients it names, written with it.
+    export = audit_trail.record_export(actor=request.user, terms=trail.used(), events=trail.rows())
     events = trail.rows().filter(pk__lt=export.pk)
-    # The file names each of its patients: a read of each, as a page's rows are.
-    audit.record_shown(
-        actor=request.user,
-        action=audit.Read.PATIENT_AUDIT_TRAIL_VIEWED,
-        patients=events.exclude(patient_id=None).order_by().values_list("patient_id", flat=True).distinct(),
-    )
     response = StreamingHttpResponse(
         audit_trail.csv_lines(events, request.user.clinic.zone),
         content_type="text/csv; charset=utf-8",
