@@ -78,13 +78,12 @@ class AuditTrailFilter(django_filters.FilterSet):
         fields = ["staff", "patient", "action", "start", "end"]
 
     def __init__(self, data=None, *, user: User, found: Iterable[Patient] = ()):
-        self.user = user
         self.zone = user.clinic.zone
         events = permissions.scoped(user, AuditEvent)
         super().__init__(data, queryset=events.select_related("actor"))
         fields = self.form.fields
         fields["staff"].queryset = User.objects.filter(clinic_id=user.clinic_id).order_by("full_name", "pk")
-        # Any patient of the clinic is a valid choice (the patient page's link names one by id);
+        # Any patient of the clinic is a valid choice (a link may name one by id);
         # the select lists only the patients a search found, and the one chosen.
         fields["patient"].queryset = permissions.scoped_patients(user)
         fields["patient"].widget.choices = [("", "Any patient"), *((p.pk, f"{p.full_name} (#{p.pk})") for p in found)]
@@ -98,12 +97,13 @@ class AuditTrailFilter(django_filters.FilterSet):
             return AuditEvent.objects.none()
         return self.qs
 
-    def chosen(self) -> Patient | None:
-        return self.form.cleaned_data.get("patient") if self.is_valid() else None
-
     def show_chosen(self) -> Patient | None:
-        """The chosen patient, added to the select if a search did not find them."""
-        chosen = self.chosen()
+        """The chosen patient, added to the select if a search did not find them (kept while
+        another field has an error)."""
+        # ``errors`` cleans the form once; a valid field is in ``cleaned_data`` whatever the others.
+        if not self.is_bound or "patient" in self.form.errors:
+            return None
+        chosen = self.form.cleaned_data.get("patient")
         widget = self.form.fields["patient"].widget
         if chosen is not None and chosen.pk not in {value for value, _ in widget.choices}:
             widget.choices = [*widget.choices, (chosen.pk, f"{chosen.full_name} (#{chosen.pk})")]

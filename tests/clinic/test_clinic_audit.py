@@ -194,10 +194,12 @@ def test_bad_dates_are_errors_beside_the_field_and_kept(client, clinic_admin, wo
     assert f'value="{query[field]}"' in response.content.decode()
 
 
-def test_a_start_after_the_end_is_an_error(client, clinic_admin, world):
+def test_a_start_after_the_end_is_an_error_and_the_chosen_patient_is_kept(client, clinic_admin, world):
     login(client, clinic_admin)
-    today = world["today"]
-    response = client.get(PAGE, {"start": today.isoformat(), "end": (today - datetime.timedelta(days=1)).isoformat()})
+    today, patient = world["today"], world["other_patient"]
+    end = (today - datetime.timedelta(days=1)).isoformat()
+    response = client.get(PAGE, {"start": today.isoformat(), "end": end, "patient": patient.pk})
+    assert f'<option value="{patient.pk}" selected>' in response.content.decode()
     assert response.context["trail"].form.errors["end"] == ["The end date is before the start date."]
     assert 'id="id_end_errors"' in response.content.decode()
     assert _ids(response) == []
