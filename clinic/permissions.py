@@ -329,6 +329,11 @@ def can_view_audit_trail(user: User, patient: Patient) -> bool:
     return _in_clinic(user, patient.clinic_id) and user.has_perm("clinic.view_audit_trail")
 
 
+def can_view_clinic_audit(user: User) -> bool:
+    """The whole clinic's audit trail: its clinic admins."""
+    return bool(user.is_authenticated and user.clinic_id) and user.has_perm("clinic.view_audit_trail")
+
+
 def can_manage_staff(user: User, clinic: Clinic | None = None) -> bool:
     # An anonymous user has no clinic (the Django admin's sign-in page asks too).
     clinic_id = clinic.pk if clinic else getattr(user, "clinic_id", None)

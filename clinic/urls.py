@@ -91,6 +91,8 @@ urlpatterns = [
     path("staff/api-tokens/new/", views.api_token_create, name="api_token_create"),
     path("staff/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("settings/", views.clinic_settings, name="clinic_settings"),
+    path("settings/audit/", views.clinic_audit, name="clinic_audit"),
+    path("settings/audit/export/", views.clinic_audit_export, name="clinic_audit_export"),
     path("intake/", include(intake_urls.urlpatterns)),
     path("portal/", include(portal_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.views import SpectacularSwaggerView
 
 from assessments import selectors as assessment_selectors
-from clinic import access, api_tokens, audit, permissions, selectors, services, thresholds
+from clinic import access, api_tokens, audit, audit_trail, permissions, selectors, services, thresholds
 from clinic.contact_changes import services as contact_changes
 from clinic.forms import (
     ApiTokenForm,
@@ -35,6 +35,8 @@ from clinic.scheduling import selectors as schedule
 from clinic.two_factor import services as two_factor_services
 
 PAGE_SIZE = 25
+# Patients a search on the clinic's audit trail offers to choose from.
+AUDIT_SEARCH_MATCHES = 20
 
 
 def _require(allowed: bool) -> None:
@@ -210,6 +212,53 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse:
     lines = [(event, audit.describe(event)) for event in page.object_list]
     audit.record_read(actor=request.user, action=audit.Read.PATIENT_AUDIT_TRAIL_VIEWED, obj=patient)
     return render(request, "clinic/patient_audit.html", {"patient": patient, "page": page, "lines": lines})
+
+
+@login_required
+def clinic_audit(request: HttpRequest) -> HttpResponse:
+    """The clinic's whole trail. The filter goes by GET (ids and dates only); finding a patient
+    by name goes by POST, so names never appear in URLs, and narrows the patient select."""
+    _require(permissions.can_view_clinic_audit(request.user))
+    search = PatientSearchForm(request.POST if request.method == "POST" else None)
+    found = []
+    if search.is_bound and search.is_valid() and search.cleaned_data["q"]:
+        found = list(selectors.patient_search(user=request.user, query=search.cleaned_data["q"])[:AUDIT_SEARCH_MATCHES])
+        audit.record_shown(actor=request.user, action=audit.Read.PATIENT_SEARCHED, patients=found)
+    trail = audit_trail.AuditTrailFilter(request.GET or None, user=request.user, found=found)
+    chosen = trail.show_chosen()
+    events = audit_trail.with_patient_names(trail.rows())
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    lines = [(event, audit.describe(event)) for event in page.object_list]
+    shown = {event.patient_id for event in page.object_list if event.patient_id is not None}
+    audit.record_shown(
+        actor=request.user,
+        action=audit.Read.PATIENT_AUDIT_TRAIL_VIEWED,
+        patients=sorted(shown | ({chosen.pk} if chosen else set())),
+    )
+    return render(
+        request,
+        "clinic/clinic_audit.html",
+        {"trail": trail, "search": search, "found": found, "page": page, "lines": lines},
+    )
+
+
+@login_required
+def clinic_audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered trail as CSV, streamed row by row; the export is itself recorded."""
+    _require(permissions.can_view_clinic_audit(request.user))
+    trail = audit_trail.AuditTrailFilter(request.GET or None, user=request.user)
+    if trail.is_bound and not trail.is_valid():
+        return clinic_audit(request)
+    # The file holds the trail as it was when asked for: not the export's own row, nor the reads
+    # of the patients it names, written with it.
+    export = audit_trail.record_export(actor=request.user, terms=trail.used(), events=trail.rows())
+    events = trail.rows().filter(pk__lt=export.pk)
+    response = StreamingHttpResponse(
+        audit_trail.csv_lines(events, request.user.clinic.zone),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response
 
 
 # --- Episodes of care ---------------------------------------------------------------------

@@ -940,9 +940,9 @@ def urls_for(route: Route, world: World, key: str) -> list[str]:
 
 def queries_for(route: Route, world: World, key: str) -> list[str]:
     """Query strings naming clinic ``key``'s rows, on routes that read ids from the query: the
-    day and week views, booking, availability, every model filter of an API list, the Django
-    admin's changelists (search, raw-id popup), add forms (pre-filled foreign keys) and
-    autocomplete."""
+    day and week views, booking, availability, the clinic's audit trail and its export, every
+    model filter of an API list, the Django admin's changelists (search, raw-id popup), add forms
+    (pre-filled foreign keys) and autocomplete."""
     side = world.side(key)
     clinician = side.users["clinician"]
     day = timezone.localtime(side.appointment.starts_at, side.clinic.zone).date().isoformat()
@@ -953,6 +953,8 @@ def queries_for(route: Route, world: World, key: str) -> list[str]:
         return [urlencode({"clinician": clinician.pk, "start": side.appointment.starts_at.isoformat()})]
     if name == "api-appointment-availability":
         return [urlencode({"clinician": clinician.pk, "day": day})]
+    if name in {"clinic_audit", "clinic_audit_export"}:
+        return [urlencode({"staff": clinician.pk}), urlencode({"patient": side.patient.pk})]
     if route.viewset is not None and name.endswith("-list"):
         return [urlencode({field_name: value}) for field_name, value in filter_values(route.viewset, side)]
     if name == "admin:autocomplete":
