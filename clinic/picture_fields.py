@@ -24,19 +24,27 @@ class PictureFormField(forms.FileField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/webp,image/svg+xml")
 
+    max_bytes = images.MAX_BYTES
+
+    @staticmethod
+    def clean_picture(content: bytes) -> images.CleanImage:
+        return images.clean_image(content)
+
+    def file_stem(self, uploaded) -> str:
+        return os.path.splitext(os.path.basename(uploaded.name))[0][:60] or "picture"
+
     def to_python(self, data):
         uploaded = super().to_python(data)
         if uploaded is None:
             return None
-        if uploaded.size is not None and uploaded.size > images.MAX_BYTES:
+        if uploaded.size is not None and uploaded.size > self.max_bytes:
             raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
         uploaded.seek(0)
         try:
-            picture = images.clean_image(uploaded.read(images.MAX_BYTES + 1))
+            picture = self.clean_picture(uploaded.read(self.max_bytes + 1))
         except images.RefusedImage as refused:
             raise forms.ValidationError(str(refused), code="refused_picture") from None
-        stem = os.path.splitext(os.path.basename(uploaded.name))[0][:60] or "picture"
-        return SimpleUploadedFile(stem + picture.extension, picture.content, picture.content_type)
+        return SimpleUploadedFile(self.file_stem(uploaded) + picture.extension, picture.content, picture.content_type)
 
 
 class PictureField(models.FileField):
@@ -58,18 +66,14 @@ class LogoFormField(PictureFormField):
         super().__init__(**kwargs)
         self.widget.attrs["accept"] = "image/png,image/jpeg"
 
-    def to_python(self, data):
-        uploaded = forms.FileField.to_python(self, data)
-        if uploaded is None:
-            return None
-        if uploaded.size is not None and uploaded.size > images.LOGO_MAX_BYTES:
-            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
-        uploaded.seek(0)
-        try:
-            picture = images.clean_logo(uploaded.read(images.LOGO_MAX_BYTES + 1))
-        except images.RefusedImage as refused:
-            raise forms.ValidationError(str(refused), code="refused_picture") from None
-        return SimpleUploadedFile("logo" + picture.extension, picture.content, picture.content_type)
+    max_bytes = images.LOGO_MAX_BYTES
+
+    @staticmethod
+    def clean_picture(content: bytes) -> images.CleanImage:
+        return images.clean_logo(content)
+
+    def file_stem(self, uploaded) -> str:
+        return "logo"
 
 
 def logo_path(instance, filename: str) -> str:
