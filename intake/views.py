@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.phonenumber import to_python
 
-from clinic import access, audit, link_pages, permissions
+from clinic import access, audit, link_pages, permissions, phone_display
 from clinic.client_address import client_ip
 from intake import instruments, rules, selectors, services, steps
 from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km
@@ -115,7 +117,7 @@ def _render_step(request: HttpRequest, invitation, step: steps.Step, form) -> Ht
 
 def _review_rows(intake: Intake) -> list[tuple[steps.Step, bool, list[tuple[str, str]]]]:
     """Each step, whether it is saved, and the patient's answers to check before submitting."""
-    groups = dict(_answer_groups(intake.answers))
+    groups = dict(_answer_groups(intake.answers, intake.episode.patient.clinic))
     rows = []
     for step in steps.STEPS[:-1]:
         answers = groups.get(step.title, [])
@@ -248,7 +250,7 @@ def intake_summary(request: HttpRequest, episode_pk: int) -> HttpResponse:
         ],
         "distance_rows": _distance_rows(answers.get("running", {})),
         "ten_percent": rules.TEN_PERCENT_GUIDANCE,
-        "groups": _answer_groups(answers),
+        "groups": _answer_groups(answers, episode.patient.clinic),
         "note_form": note_form,
         "clear_form": RedFlagClearForm(),
         "can_change": permissions.can_change_clinical(request.user, episode.patient),
@@ -256,8 +258,10 @@ def intake_summary(request: HttpRequest, episode_pk: int) -> HttpResponse:
     return render(request, "intake/summary.html", context)
 
 
-def _answer_groups(answers: dict) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Each step's answers as (question, answer) pairs, labelled as the patient saw them."""
+def _answer_groups(answers: dict, clinic) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each step's answers as (question, answer) pairs, labelled as the patient saw them; a phone
+    number as dialled from the clinic's country."""
+    region = phone_display.clinic_region(clinic)
     groups = []
     for step in steps.STEPS:
         if step.code in {"review", "questionnaires", "consent"} or step.code not in answers:
@@ -269,7 +273,9 @@ def _answer_groups(answers: dict) -> list[tuple[str, list[tuple[str, str]]]]:
             if field is None:
                 continue
             choices = dict(getattr(field, "choices", []) or [])
-            if isinstance(value, list):
+            if isinstance(field, PhoneNumberField) and value:
+                shown = phone_display.display(to_python(value, region=region), region)
+            elif isinstance(value, list):
                 shown = ", ".join(str(choices.get(item, item)) for item in value) or "—"
             else:
                 shown = str(choices.get(value, choices.get(str(value), value))) if value not in (None, "") else "—"

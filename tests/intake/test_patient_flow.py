@@ -631,6 +631,9 @@ def test_the_review_step_shows_the_answers_to_check(client, link, episode):
     assert f"<dt>Signed by</dt><dd>{patient_signature(link)}</dd>" in html
     assert "<dt>Oswestry Disability Index</dt><dd>10 of 10 answered</dd>" in html
     assert "cannot be scored yet" not in html
+    # As dialled in the clinic's country, not as stored.
+    assert "<dt>Mobile phone number</dt><dd>(312) 555-0134</dd>" in html
+    assert "+13125550134" not in html
 
 
 def test_too_few_odi_sections_are_told_before_submitting(client, link, episode):

@@ -155,6 +155,7 @@ def test_summary_shows_regions_load_and_grouped_answers(clinician_client, episod
     ]
     for title, question, answer in [
         ("About you", "How should we contact you?", "E-mail"),
+        ("About you", "Mobile phone number", "(312) 555-0134"),
         ("Your pain", "How did it start?", "Gradually, over days or weeks"),
         ("Your pain", "What makes it worse?", "Running downhill, Sitting"),
         ("Your pain", "Does the pain wake you at night?", "No"),
