@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic import phone_display, rules, selectors, services, text_input, thresholds, time_zones
 from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
@@ -59,7 +60,7 @@ class PatientForm(text_input.ModelForm):
     mobile_phone = PhoneNumberField(
         required=False,
         help_text="Include the area code, e.g. (555) 201-0134 or +1 555 201 0134.",
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
     class Meta:

@@ -12,6 +12,7 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic import plausible_dates, text_input
 from clinic.models import ContactChannel
@@ -61,7 +62,7 @@ class AboutForm(text_input.Form):
         label="Mobile phone number",
         required=False,
         help_text="With the area code, for example (312) 555-0134.",
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        widget=RegionalPhoneNumberWidget(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     preferred_contact_channel = forms.ChoiceField(
         label="How should we contact you?", choices=ContactChannel.choices, widget=forms.RadioSelect

@@ -69,3 +69,12 @@ def test_the_portal_shows_the_clinics_number_nationally(client, patient, clinic)
     page = _page(client.get(urlsplit(portal_services.link_issue(patient=patient)).path))
     assert "on (312) 555-0100" in page
     assert "+13125550100 " not in page
+
+
+@pytest.mark.django_db
+def test_the_patient_edit_form_offers_the_number_as_dialled(client, front_desk, clinic):
+    patient = PatientFactory(clinic=clinic, mobile_phone="+13125550199")
+    client.force_login(front_desk, backend=STAFF_BACKEND)
+    page = _page(client.get(f"/patients/{patient.pk}/edit/"))
+    assert 'value="(312) 555-0199"' in page
+    assert "+13125550199" not in page

@@ -64,7 +64,7 @@ def questionnaire_data(*, odi: int | None = 2, lefs: int | None = 3) -> dict[str
 VALID = {
     "about": {
         "email": "robin.runner@example.test",
-        "mobile_phone": "+13125550134",
+        "mobile_phone": "(312) 555-0134",
         "preferred_contact_channel": "email",
         "emergency_contact": "Sam Runner +1 312 555 0177",
     },

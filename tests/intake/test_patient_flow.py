@@ -649,3 +649,11 @@ def test_too_few_odi_sections_are_told_before_submitting(client, link, episode):
     assert f'href="{step_url(link, "questionnaires")}"' in html
     # Submitting anyway is the patient's choice.
     assert submit(client, link).status_code == 302
+
+
+def test_the_about_step_offers_the_saved_number_as_dialled(client, link, episode):
+    post_step(client, link, "about", {**VALID["about"], "mobile_phone": "+1 312 555 0134"})
+    assert _intake(episode).answers["about"]["mobile_phone"] == "+13125550134"
+    html = client.get(step_url(link, "about")).content.decode()
+    assert 'value="(312) 555-0134"' in html
+    assert "+13125550134" not in html
