@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clinic import messaging
-from clinic.models import AuditEvent, Patient
+from clinic.models import AuditEvent, EpisodeOfCare, Patient
 from clinic.permissions import Role
 from intake import rules, services
 from intake.instruments import BODY_REGION_LABELS
@@ -23,6 +23,7 @@ from tests.factories import EpisodeFactory, PatientFactory, UserFactory
 from tests.intake.helpers import (
     born_aged,
     complete_intake,
+    fill_steps,
     post_step,
     questionnaire_data,
     send_invitation,
@@ -414,3 +415,14 @@ def test_front_desk_dashboard_queries_do_not_grow_with_pending_intakes(
     with django_assert_max_num_queries(small):
         response = client.get("/")
     assert _section(_page(response), "pending-intakes").count("<td>Sent</td>") == 5
+
+
+def test_a_summary_before_submitting_says_so_in_words(clinician_client, episode, front_desk):
+    EpisodeOfCare.objects.filter(pk=episode.pk).update(presenting_complaint="")
+    link = send_invitation(episode, actor=front_desk)
+    fill_steps(Client(), link, until="running")
+
+    html = " ".join(_page(clinician_client.get(_summary_url(episode))).split())
+
+    assert '<p class="muted">not submitted yet · consent signed' in html
+    assert "submitted —" not in html
