@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import F, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -256,10 +256,14 @@ def book(request: HttpRequest) -> HttpResponse:
     is found with a search sent by POST, so no name is ever in the address. A search shows
     no error of the fields below it: those are checked when the visit is booked."""
     _require_scheduler(request.user)
-    clinician = get_object_or_404(selectors.clinicians_of(user=request.user), pk=request.GET.get("clinician"))
+    wanted = request.GET.get("clinician", "")
+    clinician = selectors.clinicians_of(user=request.user).filter(pk=wanted).first() if wanted.isdigit() else None
     try:
         starts_at = datetime.datetime.fromisoformat(request.GET.get("start", ""))
     except ValueError:
+        starts_at = None
+    if clinician is None or starts_at is None:
+        # An address typed, bookmarked or cut short: the slot is chosen on the day view.
         messages.error(request, "Choose a free slot on the day view.")
         return redirect("schedule_day")
     if timezone.is_naive(starts_at):

@@ -153,3 +153,29 @@ def test_the_chosen_episode_is_booked_with_the_chosen_type(
         )
     assert response.status_code == 302
     assert Appointment.objects.get().kind == "initial"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?start=2026-12-04T10:00",
+        "?clinician=abc&start=2026-12-04T10:00",
+        "?clinician=1%00&start=2026-12-04T10:00",
+        "?clinician=99999999999999999999&start=2026-12-04T10:00",
+        "?clinician={clinician}",
+        "?clinician={clinician}&start=tomorrow",
+        "?clinician={foreign}&start=2026-12-04T10:00",
+    ],
+    ids=["nothing", "no-clinician", "letters", "nul", "huge", "no-start", "bad-start", "other-clinic"],
+)
+def test_a_booking_address_without_a_usable_slot_goes_back_to_the_day_view(
+    client, front_desk, clinician, foreign_episode, query
+):
+    client.force_login(front_desk)
+    query = query.format(clinician=clinician.pk, foreign=foreign_episode.lead_clinician_id)
+
+    response = client.get(reverse("schedule_book") + query, follow=True)
+
+    assert response.redirect_chain[0] == (reverse("schedule_day"), 302)
+    assert "Choose a free slot on the day view." in response.content.decode()
