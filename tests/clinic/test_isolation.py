@@ -295,6 +295,45 @@ def test_hostile_api_bodies_never_answer_5xx(world, db, role):
     assert problems == []
 
 
+def _query_names() -> list[str]:
+    """Every query parameter a page reads: by name in the views, and the fields of the forms
+    and filters that pages fill from the query string."""
+    from pathlib import Path
+
+    from clinic.audit_trail import AuditTrailFilter
+    from clinic.scheduling.views import FreeTimesForm, PreferenceForm
+
+    root = Path(__file__).resolve().parents[2]
+    names = {
+        name
+        for app in ("clinic", "intake", "assessments", "plans")
+        for source in (root / app).rglob("*.py")
+        for name in re.findall(r"request\.(?:GET|query_params)\.get(?:list)?\(\"(\w+)\"", source.read_text())
+    }
+    names |= set(FreeTimesForm.base_fields) | set(PreferenceForm.base_fields) | set(AuditTrailFilter.base_filters)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("role", ["clinician", "front_desk", "clinic_admin", PATIENT])
+def test_hostile_query_strings_never_answer_5xx(world, db, role):
+    """Every page and API read (clinic A's ids) with letters and a NUL byte, a huge number and an
+    impossible date in every query parameter any page reads: an answer, never a 5xx."""
+    client = client_for(world, role)
+    heartbeat.record()  # /readyz/worker's 503 is its deliberate "no worker", not a failure
+    names = _query_names()
+    assert {"clinician", "start", "page", "day"} <= set(names)
+    problems = []
+    for route in iter_routes():
+        if "GET" not in route.methods or not _walks(route, role, world) or route.is_admin:
+            continue
+        for url in urls_for(route, world, "a"):
+            for value in ("abc\x00", "9" * 40, "2026-02-30"):
+                response = client.get(url, dict.fromkeys(names, value))
+                if response.status_code >= 500:
+                    problems.append(f"{role} GET {url} ?…={value[:10]!r}: {response.status_code}")
+    assert problems == [], "\n".join(problems)
+
+
 def test_hostile_form_posts_never_answer_5xx(world, db):
     """A sample of the HTML writes with huge strings and NUL bytes: a page with errors, never a 5xx."""
     a = world.a

@@ -138,6 +138,19 @@ def describe(violations: list[dict]) -> str:
     )
 
 
+# On a phone-sized screen, the elements that push the page wider than the screen (the reader
+# would have to scroll sideways); content inside its own scrolling box does not count.
+# A mobile browser shrinks a too-wide page to fit, so the screen, not the window, is the measure.
+SIDEWAYS_OVERFLOW = """() => {
+  const width = Math.min(window.screen.width, window.innerWidth);
+  if (width > 480 || document.documentElement.scrollWidth <= width + 1) return [];
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > width + 1)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${(e.innerText || "").slice(0, 40)}`);
+}"""
+
+
 class Journey:
     """The browser side of one journey: its contexts, its screenshots, its accessibility checks."""
 
@@ -178,9 +191,11 @@ class Journey:
         page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
 
     def check(self, page, name: str) -> None:
-        """Screenshot the page and fail on serious or critical accessibility problems, and on any
-        Content-Security-Policy violation."""
+        """Screenshot the page and fail on serious or critical accessibility problems, on any
+        Content-Security-Policy violation, and on a page wider than a phone's screen."""
         self.screenshot(page, name)
+        overflow = page.evaluate(SIDEWAYS_OVERFLOW)
+        assert not overflow, f"{name} ({urlsplit(page.url).path}) is wider than the screen: {overflow}"
         self.checked.add(route_of(page.url))
         blocked = csp_violations(page)
         assert not blocked, f"Content-Security-Policy on {name} ({urlsplit(page.url).path}):\n" + "\n".join(blocked)
