@@ -195,6 +195,7 @@ def day_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "show_cancelled": show_cancelled,
             "is_clinician": Role.CLINICIAN in permissions.roles_of(request.user),
+            "can_view_hours": permissions.can_view_working_hours(request.user),
         },
     )
 
@@ -711,6 +712,7 @@ def week_view(request: HttpRequest) -> HttpResponse:
             "chosen": request.GET.get("clinician", ""),
             "page": page,
             "show_cancelled": show_cancelled,
+            "can_view_hours": permissions.can_view_working_hours(request.user),
         },
     )
 

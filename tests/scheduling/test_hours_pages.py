@@ -98,6 +98,14 @@ def test_the_clinic_admin_edits_the_front_desk_and_clinicians_read(
     assert WorkingHours.objects.filter(clinician=clinician).exists() is (role == Role.CLINIC_ADMIN)
 
 
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.CLINICIAN])
+@pytest.mark.parametrize("view", ["schedule_day", "schedule_week"])
+def test_who_books_finds_the_hours_from_the_schedule(client, clinic, role, view):
+    client.force_login(UserFactory(clinic=clinic, roles=[role]))
+    html = client.get(reverse(view)).content.decode()
+    assert f'<a href="{reverse("working_hours_list")}">Working hours</a>' in html
+
+
 def test_signed_out_is_sent_to_sign_in(client, clinician):
     assert client.get(reverse("working_hours_list")).status_code == 302
     assert client.get(_page(clinician)).status_code == 302
