@@ -268,6 +268,10 @@ OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=9
 # ("may not have arrived") for the front desk, never sent again. Far above the longest send (the
 # text-message provider's timeout, TWILIO_TIMEOUT_SECONDS, and the mail server's).
 OUTBOX_INTERRUPTED_AFTER_SECONDS = env.int("OUTBOX_INTERRUPTED_AFTER_SECONDS", default=600)
+# The dispatcher's sends go this many to a task: prepared, sent one by one and recorded together,
+# so a worker killed mid-batch leaves up to this many rows "sending" (failed after the threshold
+# above, which stays above a whole batch of sends at the provider's timeout: 25 x 10 s).
+OUTBOX_SEND_BATCH = env.int("OUTBOX_SEND_BATCH", default=25)
 # A handout queued or rendering this long is queued again by the sweep (every minute). Far above
 # the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s; the recovery
 # bench's 30-week plan with every home exercise, 6 s); a render queued twice is rendered once, the

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from clinic import thresholds
 from clinic.models import ContactChannel, EpisodeStatus
-from clinic.outbox import quiet_hours, wording
+from clinic.outbox import batch, quiet_hours, wording
 from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import LinkAction, MessageLink, MessageStatus, PatientMessage
@@ -68,7 +68,7 @@ def values_of(patient) -> dict[str, str]:
 def _link(message: PatientMessage, action: str, expires_at: datetime.datetime) -> str:
     short = message.channel == ContactChannel.SMS
     link_token, token_hash = (SHORT_LINKS if short else LINKS[action]).new()
-    MessageLink.objects.create(message=message, action=action, token_hash=token_hash, expires_at=expires_at)
+    batch.stage(MessageLink(message=message, action=action, token_hash=token_hash, expires_at=expires_at))
     path = reverse(SHORT_PATH, args=[link_token]) if short else reverse(LINK_PATHS[action], args=[link_token])
     return settings.SITE_URL.rstrip("/") + path
 
@@ -86,7 +86,9 @@ def compose(
     text message carries their short form."""
     clinic = message.patient.clinic
     text = wording_for(clinic=clinic, kind=message.kind, appointment_type_id=appointment_type_id)
-    link_days = thresholds.for_clinic(clinic)["reminder_opt_out_link_days"]
+    link_days = batch.once(("thresholds", clinic.pk), lambda: thresholds.for_clinic(clinic))[
+        "reminder_opt_out_link_days"
+    ]
     context = {
         "clinic": clinic,
         "opt_out": _link(message, LinkAction.OPT_OUT, timezone.now() + days(link_days)),
