@@ -126,7 +126,18 @@ def settle_interrupted(*, older_than: datetime.timedelta | None = None) -> int:
 # --- Sending ------------------------------------------------------------------------------------
 
 
-_SETTLED_FIELDS = ["status", "reason", "due_at", "queued_at", "sending_at", "attempts", "channel", "updated_at"]
+_SETTLED_FIELDS = ("status", "reason", "due_at", "queued_at", "sending_at", "attempts", "channel", "updated_at")
+
+
+def _update(messages: list[PatientMessage], fields) -> None:
+    """Write ``fields`` of the messages with one UPDATE per distinct set of values: a batch's
+    rows share their few outcomes and times, so a handful of statements whatever its size
+    (``bulk_update`` writes a CASE per field and row, and took most of a batch's time)."""
+    groups: dict[tuple, list[int]] = {}
+    for message in messages:
+        groups.setdefault(tuple(getattr(message, name) for name in fields), []).append(message.pk)
+    for values, ids in groups.items():
+        PatientMessage.objects.filter(pk__in=ids).update(**dict(zip(fields, values, strict=True)))
 
 
 def _settle(message: PatientMessage, status: str, reason: str = "", **fields) -> None:
@@ -183,7 +194,7 @@ def _decide(message: PatientMessage, now: datetime.datetime) -> Outgoing | None:
     if isinstance(prepared, NotOwed):
         message.status, message.reason, message.channel = prepared.status, prepared.reason[:200], channel
         return None
-    message.status, message.sending_at = MessageStatus.SENDING, timezone.now()
+    message.status, message.sending_at = MessageStatus.SENDING, now
     message.attempts += 1
     return prepared
 
@@ -218,7 +229,7 @@ def _prepare(message_ids) -> dict[int, tuple[PatientMessage, _Send]]:
                 )
             message.updated_at = now
         batch.write_staged(prepared_batch)
-        PatientMessage.objects.bulk_update(owed, _SETTLED_FIELDS)
+        _update(owed, _SETTLED_FIELDS)
         for message in owed:
             if message.status not in (MessageStatus.SENDING, MessageStatus.PENDING):
                 _tell_subject(message)
@@ -245,8 +256,12 @@ def _record(outcomes: dict[int, tuple[PatientMessage, str, str]]) -> None:
             message.status, message.reason, message.updated_at = status, reason[:200], now
             if status == MessageStatus.QUEUED:
                 message.queued_at = now
+            elif status == MessageStatus.SENT:
+                # When the batch's outcomes are recorded: after the provider took it by at most
+                # the batch's remaining sends, and one time for the batch's single update.
+                message.sent_at = now
             recorded.append(message)
-        PatientMessage.objects.bulk_update(recorded, ["status", "reason", "queued_at", "sent_at", "updated_at"])
+        _update(recorded, ("status", "reason", "queued_at", "sent_at", "updated_at"))
         for message in recorded:
             if message.status != MessageStatus.QUEUED:
                 _tell_subject(message)
@@ -312,7 +327,6 @@ def deliver_many(message_ids) -> Delivered:
             outcomes[pk] = (message, MessageStatus.FAILED, f"Unexpected error ({type(error).__name__}).")
             delivered.unexpected = delivered.unexpected or error
         else:
-            message.sent_at = timezone.now()
             outcomes[pk] = (message, MessageStatus.SENT, "")
             delivered.sent.append(pk)
     _record(outcomes)
