@@ -193,3 +193,16 @@ def test_a_message_the_batch_cannot_prepare_does_not_hold_back_the_others(front_
     assert len(mail.outbox) == 2
     statuses = dict(PatientMessage.objects.filter(kind=MessageKind.FIRST).values_list("pk", "status"))
     assert statuses == {broken.pk: MessageStatus.PENDING} | {message.pk: MessageStatus.SENT for message in others}
+
+
+def test_a_links_path_is_the_one_reverse_gives():
+    from django.urls import reverse
+
+    from clinic.outbox import batch, reminders
+
+    for name in (*reminders.LINK_PATHS.values(), reminders.SHORT_PATH):
+        for link_token in (reminders.LINKS["confirm"].new()[0], reminders.SHORT_LINKS.new()[0]):
+            with batch.preparing():
+                assert reminders._path(name, link_token) == reverse(name, args=[link_token])
+                assert reminders._path(name, link_token) == reverse(name, args=[link_token])  # as memoised
+            assert reminders._path(name, link_token) == reverse(name, args=[link_token])
