@@ -40,6 +40,7 @@ from pathlib import Path
 import embedded
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
 HOME_EXERCISES = ("glute-bridge", "clamshell", "hip-flexor-stretch")
 # The anchor: a plain sheet that WeasyPrint lays out on exactly two pages (checked at the start).
 SHEET = (
@@ -187,12 +188,15 @@ def main() -> None:
         medians = {name: statistics.median(values) for name, values in timings.items()}
         per_page = {"ours": medians["ours"] / handout_pages, "sheet": medians["sheet"] / sheet_pages}
         ratio = per_page["ours"] / per_page["sheet"]
-        print(f"Handout benchmark: {count} renders of each kind, interleaved")
-        print(
+        report: list[str] = []
+        report.append(f"Handout benchmark: {count} renders of each kind, interleaved")
+        report.append(
             f"  machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"WeasyPrint {weasyprint_version}; load average {load_before} before, {_load()} after"
         )
-        print(f"  handout: {handout_pages} pages, {handout.file.size / 1024:.0f} KiB, HTML {len(html) / 1024:.0f} KiB")
+        report.append(
+            f"  handout: {handout_pages} pages, {handout.file.size / 1024:.0f} KiB, HTML {len(html) / 1024:.0f} KiB"
+        )
         labels = (
             ("ours", "project render path"),
             ("bare", "bare WeasyPrint, same HTML"),
@@ -200,19 +204,22 @@ def main() -> None:
         )
         for name, label in labels:
             values = timings[name]
-            print(
+            report.append(
                 f"  {label + ':':<30} median {medians[name]:.0f} ms "
                 f"(min {min(values):.0f}, max {max(values):.0f}); tracemalloc peak {peaks[name] / 2**20:.1f} MiB"
             )
-        print(
+        report.append(
             f"  time per page: handout {per_page['ours']:.0f} ms, anchor sheet {per_page['sheet']:.0f} ms; "
             f"ratio {ratio:.2f}x (goal <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})"
         )
-        print(f"  our code over bare WeasyPrint on the same HTML: {medians['ours'] / medians['bare']:.2f}")
-        print(
+        report.append(f"  our code over bare WeasyPrint on the same HTML: {medians['ours'] / medians['bare']:.2f}")
+        report.append(
             f"  RSS: {rss_before:.0f} MiB before the timed renders, {rss_after:.0f} MiB after "
             f"(peak {peak_before:.0f} -> {peak_after:.0f} MiB)"
         )
+        print("\n".join(report))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "handouts.txt").write_text("\n".join(report) + "\n")
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
