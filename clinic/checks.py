@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes.util
 import re
 
 from django.conf import settings
@@ -16,14 +17,19 @@ ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 
 
+# The system libraries WeasyPrint loads on import. Looked up rather than WeasyPrint imported:
+# the import takes a second and some 40 MiB, which every process running the checks (each
+# Celery worker as it starts) would then carry, though only a handout's render needs it.
+WEASYPRINT_LIBRARIES = ("gobject-2.0", "pango-1.0", "pangoft2-1.0", "harfbuzz", "fontconfig")
+
+
 @register()
 def weasyprint_libraries(app_configs, **kwargs):
-    try:
-        import weasyprint  # noqa: F401
-    except OSError as error:
+    missing = [name for name in WEASYPRINT_LIBRARIES if ctypes.util.find_library(name) is None]
+    if missing:
         return [
             Error(
-                f"WeasyPrint cannot load a system library it needs ({error}).",
+                f"WeasyPrint cannot find system libraries it needs ({', '.join(missing)}).",
                 hint=f"On Debian or Ubuntu run: sudo apt-get install {WEASYPRINT_PACKAGES}",
                 id="clinic.E001",
             )

@@ -261,15 +261,19 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Lost background work (a task message gone with the broker, a worker killed mid-task) is made
 # good by a sweep; the database row, not the broker, says what is still to do. A patient message
 # queued this long without its task running is claimed again by the next dispatch (every
-# minute). Well above the usual wait of a queued send (the reminder bench: 48 sends a second on
-# two worker processes); a second task for a message sends nothing, the row being its record.
+# minute). Well above the usual wait of a queued send (the reminder bench: 165 reminders a second
+# or more on two worker processes); a second task for a message sends nothing, the row being its record.
 OUTBOX_REQUEUE_AFTER_SECONDS = env.int("OUTBOX_REQUEUE_AFTER_SECONDS", default=90)
 # A patient message left "sending" this long was cut off by a dead worker: it is marked failed
 # ("may not have arrived") for the front desk, never sent again. Far above the longest send (the
 # text-message provider's timeout, TWILIO_TIMEOUT_SECONDS, and the mail server's).
 OUTBOX_INTERRUPTED_AFTER_SECONDS = env.int("OUTBOX_INTERRUPTED_AFTER_SECONDS", default=600)
+# The dispatcher's sends go this many to a task: prepared, sent one by one and recorded together,
+# so a worker killed mid-batch leaves up to this many rows "sending" (failed after the threshold
+# above, which stays above a whole batch of sends at the provider's timeout: 25 x 10 s).
+OUTBOX_SEND_BATCH = env.int("OUTBOX_SEND_BATCH", default=25)
 # A handout queued or rendering this long is queued again by the sweep (every minute). Far above
-# the longest render (the handout bench: a three-page PDF in 0.5 s, at most 0.8 s; the recovery
+# the longest render (the handout bench: a three-page PDF in 0.6 s, at most 0.7 s; the recovery
 # bench's 30-week plan with every home exercise, 6 s); a render queued twice is rendered once, the
 # row being locked and a ready handout never rendered again.
 HANDOUT_REQUEUE_AFTER_SECONDS = env.int("HANDOUT_REQUEUE_AFTER_SECONDS", default=90)

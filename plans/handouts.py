@@ -107,9 +107,16 @@ def html(version: PlanVersion) -> str:
             "when_to_call": WHEN_TO_CALL,
             "emergency_signs": EMERGENCY_SIGNS,
             "paper": "A4" if clinic.paper_size == "a4" else "letter",
-            # One table a week for the plan's duration: a box per exercise per day.
+            # One grid for the whole plan, a row a week and a box a day: ticked on the days the
+            # exercises were done, with the pain written beside the tick. A box per exercise per
+            # day (six weekly tables) took most of the render and two pages for the same ticks.
+            "log_days": [first_day + datetime.timedelta(days=day) for day in range(7)],
             "log_weeks": [
-                [first_day + datetime.timedelta(days=week * 7 + day) for day in range(7)]
+                (
+                    week + 1,
+                    first_day + datetime.timedelta(days=week * 7),
+                    first_day + datetime.timedelta(days=week * 7 + 6),
+                )
                 for week in range(signed.weeks)
             ],
         },

@@ -11,15 +11,17 @@ values fill its wording, then calls ``compose``.
 from __future__ import annotations
 
 import datetime
+from urllib.parse import quote
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 
-from clinic import thresholds
+from clinic import phone_display, thresholds
 from clinic.models import ContactChannel, EpisodeStatus
-from clinic.outbox import quiet_hours, wording
+from clinic.outbox import batch, quiet_hours, wording
 from clinic.outbox.clinic_wording import wording_for
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import LinkAction, MessageLink, MessageStatus, PatientMessage
@@ -29,6 +31,7 @@ LINKS = {action: SignedLinks(f"reminder.{action}") for action in LinkAction.valu
 # A text message's links: one short path for every action, the link's row says which it is.
 SHORT_LINKS = ShortSignedLinks("reminder.short")
 SHORT_PATH = "reminder_short"
+_PLACEHOLDER = "LINKTOKEN"
 LINK_PATHS = {
     LinkAction.CONFIRM: "reminder_confirm",
     LinkAction.CANCEL: "reminder_cancel",
@@ -61,16 +64,29 @@ def values_of(patient) -> dict[str, str]:
     return {
         "first_name": patient.first_name,
         "clinic_name": clinic.name,
-        "clinic_phone": clinic.phone.as_national if clinic.phone else "",
+        "clinic_phone": batch.once(("clinic_phone", clinic.pk), lambda: _national(clinic.phone)),
     }
+
+
+def _national(phone) -> str:
+    # Each test of a phone number validates it (phonenumbers' metadata, a fraction of a
+    # millisecond): a batch's messages of one clinic format its number once.
+    return phone.as_national if phone else ""
 
 
 def _link(message: PatientMessage, action: str, expires_at: datetime.datetime) -> str:
     short = message.channel == ContactChannel.SMS
     link_token, token_hash = (SHORT_LINKS if short else LINKS[action]).new()
-    MessageLink.objects.create(message=message, action=action, token_hash=token_hash, expires_at=expires_at)
-    path = reverse(SHORT_PATH, args=[link_token]) if short else reverse(LINK_PATHS[action], args=[link_token])
-    return settings.SITE_URL.rstrip("/") + path
+    batch.stage(MessageLink(message=message, action=action, token_hash=token_hash, expires_at=expires_at))
+    return settings.SITE_URL.rstrip("/") + _path(SHORT_PATH if short else LINK_PATHS[action], link_token)
+
+
+def _path(name: str, link_token: str) -> str:
+    """``reverse(name, args=[link_token])``. Reversing walks the resolver, four times a reminder:
+    a batch reverses each kind of link once and quotes each token into its place as
+    ``reverse`` does (a token never holds "/", which the ``str`` converter refuses)."""
+    prefix, suffix = batch.once(("link_path", name), lambda: reverse(name, args=[_PLACEHOLDER]).split(_PLACEHOLDER))
+    return prefix + quote(link_token, safe=RFC3986_SUBDELIMS + "/~:@") + suffix
 
 
 def compose(
@@ -86,9 +102,15 @@ def compose(
     text message carries their short form."""
     clinic = message.patient.clinic
     text = wording_for(clinic=clinic, kind=message.kind, appointment_type_id=appointment_type_id)
-    link_days = thresholds.for_clinic(clinic)["reminder_opt_out_link_days"]
+    link_days = batch.once(("thresholds", clinic.pk), lambda: thresholds.for_clinic(clinic))[
+        "reminder_opt_out_link_days"
+    ]
     context = {
         "clinic": clinic,
+        "clinic_phone": batch.once(
+            ("clinic_phone_display", clinic.pk),
+            lambda: phone_display.display(clinic.phone, phone_display.clinic_region(clinic)),
+        ),
         "opt_out": _link(message, LinkAction.OPT_OUT, timezone.now() + days(link_days)),
         "portal": portal,
     }

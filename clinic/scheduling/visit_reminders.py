@@ -13,7 +13,7 @@ import datetime
 from django.utils import timezone
 
 from clinic import thresholds
-from clinic.outbox import reminders, services
+from clinic.outbox import batch, reminders, services
 from clinic.outbox.dispatch import NotOwed, Outgoing
 from clinic.outbox.models import UNSENT, VISIT_REMINDERS, MessageKind, MessageStatus, PatientMessage
 from clinic.scheduling.models import Appointment, AppointmentStatus
@@ -76,7 +76,22 @@ def sync(appointment: Appointment) -> None:
 
 
 def _visit(message: PatientMessage) -> Appointment | None:
-    return Appointment.objects.select_related("clinician").filter(pk=message.subject_id).first()
+    return batch.once(
+        ("visit", message.subject_id),
+        lambda: Appointment.objects.select_related("clinician").filter(pk=message.subject_id).first(),
+    )
+
+
+def load(messages: list[PatientMessage]) -> None:
+    """The visits of a batch's reminders in one query (None for a visit since deleted)."""
+    ids = {message.subject_id for message in messages}
+    found = Appointment.objects.select_related("clinician").in_bulk(ids)
+    batch.remember({("visit", pk): found.get(pk) for pk in ids})
+
+
+def _visit_types(clinic) -> dict[str, int]:
+    """The clinic's visit type for each kind of visit, whose own wording a reminder may use."""
+    return dict(clinic.appointment_types.values_list("kind", "pk"))
 
 
 def obsolete(message: PatientMessage) -> NotOwed | None:
@@ -109,5 +124,5 @@ def prepare(message: PatientMessage) -> Outgoing:
         message,
         values=values,
         visit_starts_at=visit.starts_at,
-        appointment_type_id=clinic.appointment_types.filter(kind=visit.kind).values_list("pk", flat=True).first(),
+        appointment_type_id=batch.once(("visit_types", clinic.pk), lambda: _visit_types(clinic)).get(visit.kind),
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clinic.models import ClinicThreshold
 from clinic.outbox import dispatch
-from clinic.outbox.tasks import dispatch_patient_messages, send_patient_message
+from clinic.outbox.tasks import dispatch_patient_messages, send_patient_messages
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment
 from tests.factories import EpisodeFactory
@@ -103,11 +103,11 @@ def test_a_claim_rolled_back_sends_nothing_and_a_committed_one_sends_once(front_
 
 @contextlib.contextmanager
 def _sends_published() -> Iterator[list[tuple[str, tuple]]]:
-    """The (task id, arguments) of every send_patient_message message published meanwhile."""
+    """The (task id, arguments) of every batch of sends (send_patient_messages) published meanwhile."""
     published: list[tuple[str, tuple]] = []
 
     def record(sender=None, headers=None, body=None, **kwargs):
-        if sender == send_patient_message.name:
+        if sender == send_patient_messages.name:
             published.append((headers["id"], tuple(body[0])))
 
     before_task_publish.connect(record, weak=False, dispatch_uid="reliability-sends-published")
@@ -147,7 +147,7 @@ def test_the_same_send_delivered_twice_at_once_sends_one_reminder(front_desk, cl
                 dispatch.dispatch_due(now=visit.starts_at - SECOND_REMINDER)
             assert len(published) == 1
             task_id, arguments = published[0]
-            send_patient_message.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
+            send_patient_messages.apply_async(arguments, task_id=task_id)  # the broker hands the same message out again
             assert wait_for(lambda task_id=task_id: runs[task_id] == 2), runs
     assert _recipients() == sorted(episode.patient.email for episode in episodes)
 

@@ -114,6 +114,54 @@ def test_the_handout_holds_everything_issue_7_lists(episode):
         assert f'src="file://{finders.find(f"plans/exercises/{key}.svg")}"' in markup
 
 
+def test_the_log_is_one_grid_with_a_box_a_day_whatever_the_number_of_exercises(episode):
+    handout = _rendered(episode, weeks=6)
+    markup = handouts.html(handout.version)
+    log = re.search(r'<table class="log">(.*?)</table>', markup, re.S).group(1)
+    assert markup.count('<table class="log">') == 1
+    # A row a week (6) of seven day boxes, headed by the week and its dates; not a box per exercise.
+    assert log.count("<td>") == 6 * 7
+    assert log.count('<th scope="row"') == 6
+    assert "Week 6<br>" in log
+    assert "6 Apr – 12 Apr" in log
+    # The first day is the Monday the plan was signed on: the columns follow from it.
+    assert re.findall(r'<th scope="col">(\w+)</th>', log) == [
+        "Week",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+    # Which exercises a tick stands for is said above the grid.
+    names = ", ".join(
+        library.INTERVENTIONS_BY_KEY[key].name for key in ("glute-bridge", "hip-flexor-stretch", "damp-heat")
+    )
+    assert f"On each day you do your home program ({names}), tick that day's box" in _text(_reader(handout))
+
+
+def test_the_garbage_collector_is_paused_while_weasyprint_renders_and_resumed_after(monkeypatch):
+    import gc
+
+    import weasyprint
+
+    from clinic import pdf
+
+    seen = []
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", lambda self, **kwargs: seen.append(gc.isenabled()) or b"%PDF")
+    assert gc.isenabled()
+    assert pdf.render("<p>Hello</p>") == b"%PDF"
+    assert seen == [False]
+    assert gc.isenabled()
+    # A render that fails resumes it too.
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", lambda self, **kwargs: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pdf.render("<p>Hello</p>")
+    assert gc.isenabled()
+
+
 def test_the_when_to_call_box_lists_every_emergency_sign_of_the_red_flag_catalogue(episode):
     handout = _rendered(episode, weeks=1)
     markup = handouts.html(handout.version)

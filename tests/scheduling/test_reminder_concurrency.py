@@ -107,9 +107,10 @@ def test_two_beats_dispatching_at_once_claim_each_message_once_and_send_it_once(
     published: list[int] = []
     lock = threading.Lock()
 
-    def publish(task, *ids):
+    def publish(task, batch):
+        # The dispatcher queues its sends in batches: one task a batch of ids.
         with lock:
-            published.extend(ids)
+            published.extend(batch)
         return True
 
     monkeypatch.setattr("clinic.queueing.publish", publish)

@@ -124,15 +124,15 @@ def test_a_worker_dying_after_the_send_never_sends_twice(monkeypatch, reminder):
     class WorkerLost(BaseException):
         pass
 
-    real = dispatch._after_send
+    real = dispatch._record
 
-    def die(message_id, *outcome, **fields):
+    def die(outcomes):
         raise WorkerLost
 
-    monkeypatch.setattr(dispatch, "_after_send", die)
+    monkeypatch.setattr(dispatch, "_record", die)
     with pytest.raises(WorkerLost):
         dispatch.deliver(message_id=reminder.pk)
-    monkeypatch.setattr(dispatch, "_after_send", real)
+    monkeypatch.setattr(dispatch, "_record", real)
     assert len(mail.outbox) == 1
     reminder.refresh_from_db()
     assert reminder.status == MessageStatus.SENDING
