@@ -13,8 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.backends import StaffBackend
 from clinic.models import User
-from tests.factories import PASSWORD
+from clinic.permissions import Role
+from tests.factories import PASSWORD, UserFactory
 
 
 def _login(client, email, password):
@@ -113,6 +115,29 @@ def test_any_request_of_a_signed_in_browser_keeps_the_session_alive(client, clin
         assert client.get(reverse("healthz")).status_code == 200
         clock.shift(idle - datetime.timedelta(minutes=1))
         assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_the_backend_gives_the_permissions_of_the_user_and_their_roles_in_one_query(clinic, django_assert_num_queries):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    desk = UserFactory(clinic=clinic, roles=[Role.FRONT_DESK, Role.CLINIC_ADMIN])
+    desk.user_permissions.add(Permission.objects.get(codename="view_clinical_record"))
+    expected = ModelBackend().get_all_permissions(User.objects.get(pk=desk.pk))
+    assert "clinic.view_clinical_record" in expected
+    assert "scheduling.add_appointment" in expected  # the front desk's
+    with django_assert_num_queries(1):
+        assert StaffBackend().get_all_permissions(desk) == expected
+        assert desk.has_perm("clinic.view_clinical_record")
+        assert desk.has_perm("scheduling.add_appointment")
+        assert not desk.has_perm("clinic.change_clinical_record")
+    superuser = UserFactory(clinic=None, is_superuser=True)
+    assert StaffBackend().get_all_permissions(superuser) == ModelBackend().get_all_permissions(
+        User.objects.get(pk=superuser.pk)
+    )
+    inactive = User.objects.get(pk=desk.pk)
+    inactive.is_active = False
+    assert StaffBackend().get_all_permissions(inactive) == set()
 
 
 def test_inactive_account_cannot_sign_in(client, clinician):

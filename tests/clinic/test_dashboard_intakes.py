@@ -97,7 +97,7 @@ def test_many_intakes_come_a_page_at_a_time(client, clinic, clinician):
 
 
 # The clinician's dashboard (tests/clinic/test_pages.py), with its intakes to review.
-DASHBOARD_QUERIES = 11
+DASHBOARD_QUERIES = 10
 
 
 def test_the_query_count_does_not_grow_with_intakes(client, clinic, clinician, django_assert_num_queries):

@@ -21,15 +21,15 @@ from tests.factories import AppointmentFactory, UserFactory
 from tests.plans.handout_helpers import home_item, signed_version
 
 # Session, user, the episode with its patient, clinic, lead clinician and intake, the user's
-# permissions (their own, their roles'), their roles for the navigation, the upcoming and the
+# permissions (their own and their roles', in one query), their roles for the navigation, the upcoming and the
 # recent visits, the plans with their assessments and their newest versions, then each panel's
 # own: the latest intake link, open red flags, assessments, the home-program logs, the open
 # wait-list entry and the clinicians the wait-list form offers; the audit row.
-CLINICIAN_QUERIES = 17
+CLINICIAN_QUERIES = 16
 # No clinical content: no red flags, no home-program logs.
-FRONT_DESK_QUERIES = 15
+FRONT_DESK_QUERIES = 14
 # No intake link and no wait list (neither is theirs), nor clinical content.
-CLINIC_ADMIN_QUERIES = 12
+CLINIC_ADMIN_QUERIES = 11
 
 
 @pytest.fixture(autouse=True)

@@ -157,7 +157,7 @@ def _add_patients(clinic, count: int) -> None:
         EpisodeFactory(patient=PatientFactory(clinic=clinic))
 
 
-PATIENT_LIST_QUERIES = 8
+PATIENT_LIST_QUERIES = 7
 
 
 def test_patient_list_queries_do_not_grow_with_patients(client, clinic, front_desk, django_assert_num_queries):
@@ -197,7 +197,7 @@ def morning(clinic):
 
 
 # Each dashboard's queries, the same however many visits, episodes and staff it lists.
-DASHBOARD_QUERIES = {"clinician": 10, "front_desk": 13, "clinic_admin": 7}
+DASHBOARD_QUERIES = {"clinician": 9, "front_desk": 12, "clinic_admin": 6}
 
 
 @pytest.mark.parametrize("role", ["clinician", "front_desk", "clinic_admin"])

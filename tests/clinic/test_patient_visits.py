@@ -91,7 +91,7 @@ def test_a_closed_episode_is_not_offered_for_booking(client, front_desk, episode
 
 
 # The front desk's patient and episode pages, the same however many visits they list.
-PAGE_QUERIES = {"patient_detail": 11, "episode_detail": 13}
+PAGE_QUERIES = {"patient_detail": 10, "episode_detail": 12}
 
 
 @pytest.mark.parametrize(("page", "pk"), PAGES)

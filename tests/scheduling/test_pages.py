@@ -127,7 +127,7 @@ def test_move_a_visit_from_the_day_view(client, front_desk, episode, clinician, 
 
 
 # The day view's queries, the same however many visits the day holds.
-DAY_VIEW_QUERIES = 14
+DAY_VIEW_QUERIES = 13
 
 
 def test_day_view_queries_do_not_grow_with_visits(
