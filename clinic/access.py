@@ -51,9 +51,10 @@ def patient_for(user: User, pk: int) -> Patient:
     return _one(user, Patient, pk)
 
 
-def episode_for(user: User, pk: int) -> EpisodeOfCare:
-    """The episode if the user's clinic holds it; the caller checks the role next."""
-    return _one(user, EpisodeOfCare, pk, "patient__clinic", "lead_clinician")
+def episode_for(user: User, pk: int, *also: str) -> EpisodeOfCare:
+    """The episode if the user's clinic holds it; the caller checks the role next. ``also``
+    names more relations to load with it (the episode page's intake)."""
+    return _one(user, EpisodeOfCare, pk, "patient__clinic", "lead_clinician", *also)
 
 
 def staff_member_for(user: User, pk: int) -> User:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import Q
 from django.http import HttpRequest
 
 from clinic.models import canonical_email
@@ -18,6 +20,23 @@ class StaffBackend(ModelBackend):
     def get_user(self, user_id):
         user = get_user_model()._default_manager.select_related("clinic").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        """The permissions ``ModelBackend`` gives, the user's own and their roles', read in one
+        query where it takes two on every page; cached on the user for the request as it does."""
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            rows = (
+                Permission.objects.all()
+                if user_obj.is_superuser
+                else Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+            )
+            user_obj._perm_cache = {
+                f"{app_label}.{codename}"
+                for app_label, codename in rows.values_list("content_type__app_label", "codename").order_by()
+            }
+        return user_obj._perm_cache
 
 
 def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
@@ -26,6 +29,36 @@ class AuditContextMiddleware:
         finally:
             audit.finish_response(reads, delivered=delivered)
             audit.reset_client_ip(token)
+
+
+class IdleSessionMiddleware:
+    """Ends a session after ``SESSION_IDLE_MINUTES`` without a request, without a write per request.
+
+    Each save of a session sets its row's expiry to now + ``SESSION_COOKIE_AGE`` (the idle
+    window), and the database refuses a session past it. Saving on every request
+    (``SESSION_SAVE_EVERY_REQUEST``) cost every page an UPDATE and a commit; here a request saves
+    the session only when its last save is ``SESSION_TOUCH_SECONDS`` old or more, so a session
+    ends between the window less those seconds and the window after its last request, never
+    later. Placed after ``SessionMiddleware``, so that its response part runs first."""
+
+    KEY = "_idle_touched_at"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        # Loads the session if the view did not: any request from a signed-in browser is activity.
+        touched = session.get(self.KEY, 0)
+        if session.is_empty():  # the cookie named no live session: nothing to keep alive
+            return response
+        now = int(time.time())
+        if session.modified or now - touched >= settings.SESSION_TOUCH_SECONDS:
+            session[self.KEY] = now
+        return response
 
 
 class ClinicTimezoneMiddleware:

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     # After WhiteNoise, which answers static files itself: those keep their long cache.
     "clinic.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "clinic.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -165,11 +166,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Inactivity expiry: every request pushes the expiry forward, so the session ends after
-# this many idle minutes rather than a fixed time after login.
+# Inactivity expiry: requests push the expiry forward, so the session ends after this many
+# idle minutes rather than a fixed time after login. clinic.middleware.IdleSessionMiddleware
+# saves the session (pushing its expiry) when its last save is SESSION_TOUCH_SECONDS old, not on
+# every request: a session ends up to that much before the idle window is over, never after.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_TOUCH_SECONDS = 60
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -33,6 +33,7 @@ from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
 from clinic.scheduling import selectors as schedule
 from clinic.two_factor import services as two_factor_services
+from plans import selectors as plan_selectors
 
 PAGE_SIZE = 25
 # Patients a search on the clinic's audit trail offers to choose from.
@@ -282,12 +283,15 @@ def episode_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
 
 @login_required
 def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    episode = access.episode_for(request.user, pk)
+    """A fixed number of queries whatever the episode holds (tests/clinic/test_episode_page.py):
+    the panels' template tags get what they show loaded here or load it in one query each."""
+    episode = access.episode_for(request.user, pk, "intake")
     patient = episode.patient
     _require(permissions.can_view_patient(request.user, patient))
     audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
     can_view_clinical = permissions.can_view_clinical(request.user, patient)
     can_schedule = permissions.can_book_for(request.user, episode)
+    plans = plan_selectors.episode_plans(episode)
     return render(
         request,
         "clinic/episode_detail.html",
@@ -299,9 +303,10 @@ def episode_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bookable": [episode] if can_schedule and episode.status == EpisodeStatus.OPEN else [],
             "can_edit": permissions.can_change_episode(request.user, episode),
             "can_view_clinical": can_view_clinical,
+            "plans": plans,
             # The patient's home-program log is clinical content: not for the front desk.
             "home_program_logs": (
-                portal_selectors.episode_adherence(episode, timezone.localdate(timezone.now(), patient.clinic.zone))
+                portal_selectors.episode_adherence(plans, timezone.localdate(timezone.now(), patient.clinic.zone))
                 if can_view_clinical
                 else []
             ),

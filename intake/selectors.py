@@ -55,7 +55,8 @@ def latest_invitation(intake: Intake | None) -> IntakeInvitation | None:
 
 
 def intake_of(episode: EpisodeOfCare) -> Intake | None:
-    return Intake.objects.filter(episode=episode).first()
+    """The episode's intake: no query if the episode was loaded with it (``select_related``)."""
+    return getattr(episode, "intake", None)
 
 
 @dataclass(frozen=True)

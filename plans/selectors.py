@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import OuterRef, Prefetch, Subquery
+
 from assessments import scoring
 from assessments import selectors as assessment_selectors
 from assessments.models import Assessment
 from clinic import thresholds
 from intake import selectors as intake_selectors
 from plans import library, rules
-from plans.models import Contraindication, Intervention, PlanRule, TreatmentPlan
+from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, TreatmentPlan
 
 
 def _dosage(row) -> library.Dosage:
@@ -189,3 +191,19 @@ def thresholds_for_goals(clinic) -> dict[str, Decimal]:
 
 def current_version(plan: TreatmentPlan):
     return plan.versions.order_by("-number").first()
+
+
+def episode_plans(episode) -> list[TreatmentPlan]:
+    """The episode's plans for its page, each with the assessment it was drafted from and, in
+    ``latest``, its newest version (a list of one; empty while it was never signed).
+
+    Two queries whatever the number of plans and versions; older versions, whose frozen bodies
+    grow with every re-signing, are not read.
+    """
+    newest_number = PlanVersion.objects.filter(plan=OuterRef("plan")).order_by("-number").values("number")[:1]
+    newest = PlanVersion.objects.filter(number=Subquery(newest_number))
+    return list(
+        episode.plans.select_related("assessment").prefetch_related(
+            Prefetch("versions", queryset=newest, to_attr="latest")
+        )
+    )

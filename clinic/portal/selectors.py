@@ -83,17 +83,14 @@ def check_ins(versions: list[PlanVersion]) -> dict[int, dict[datetime.date, Home
     return by_version
 
 
-def episode_adherence(episode, today: datetime.date) -> list[dict]:
+def episode_adherence(plans, today: datetime.date) -> list[dict]:
     """For the clinician: each plan's current home program with its adherence and pain trend.
 
-    Two queries whatever the number of plans and days: the versions, then their check-ins.
+    ``plans`` are an episode's, each with its newest version in ``latest``
+    (``plans.selectors.episode_plans``): one query more whatever the number of plans and days,
+    their check-ins.
     """
-    versions = list(
-        PlanVersion.objects.filter(plan__episode=episode)
-        .select_related("plan__episode__patient__clinic")
-        .order_by("plan_id", "-number")
-    )
-    current, _ = split_current(versions)
+    current = sorted((plan.latest[0] for plan in plans if plan.latest), key=lambda version: version.plan_id)
     logged = check_ins(current)
     panels = []
     for version in current:

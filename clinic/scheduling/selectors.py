@@ -392,7 +392,9 @@ def visits_of(*, user: User, patient=None, episode: EpisodeOfCare | None = None)
     holds (cancelled ones included: the front desk sees what happened). Two queries."""
     episodes = permissions.scoped_episodes(user)
     episodes = episodes.filter(pk=episode.pk) if episode is not None else episodes.filter(patient=patient)
-    visits = Appointment.objects.filter(episode__in=episodes).select_related("clinician", "episode")
+    # A patient's visits name their episode; an episode's need not.
+    related = ("clinician",) if episode is not None else ("clinician", "episode")
+    visits = Appointment.objects.filter(episode__in=episodes).select_related(*related)
     now = timezone.now()
     upcoming = list(visits.filter(starts_at__gte=now).order_by("starts_at", "id")[: VISITS_SHOWN + 1])
     recent = list(visits.filter(starts_at__lt=now).order_by("-starts_at", "-id")[: VISITS_SHOWN + 1])

@@ -12,11 +12,10 @@ register = template.Library()
 
 
 @register.inclusion_tag("plans/includes/episode_panel.html", takes_context=True)
-def plans_panel(context, episode):
+def plans_panel(context, episode, plans):
+    """``plans``: ``selectors.episode_plans(episode)``, which the page also reads the home programs from."""
     user = context["request"].user
-    plans = list(episode.plans.prefetch_related("versions"))
-    latest = [(plan, plan.versions.all()[0]) for plan in plans if plan.versions.all()]
-    signed = [(plan, version, SignedPlan.of(version)) for plan, version in latest]
+    signed = [(plan, plan.latest[0], SignedPlan.of(plan.latest[0])) for plan in plans if plan.latest]
     return {
         "plans": plans,
         "signed": signed,

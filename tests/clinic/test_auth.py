@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.auth.hashers import identify_hasher
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.backends import StaffBackend
 from clinic.models import User
-from tests.factories import PASSWORD
+from clinic.permissions import Role
+from tests.factories import PASSWORD, UserFactory
 
 
 def _login(client, email, password):
@@ -62,6 +67,77 @@ def test_session_expires_after_inactivity(client, clinician, settings):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def _session_writes(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [query["sql"] for query in queries if "django_session" in query["sql"] and "SELECT" not in query["sql"]]
+
+
+def test_a_request_soon_after_the_last_save_does_not_write_the_session(client, clinician, settings):
+    client.force_login(clinician)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        assert _session_writes(client, reverse("dashboard"))  # the first request notes when it saved
+        saved = Session.objects.get(session_key=client.session.session_key).expire_date
+        clock.shift(datetime.timedelta(seconds=settings.SESSION_TOUCH_SECONDS - 1))
+        assert _session_writes(client, reverse("dashboard")) == []
+        assert Session.objects.get(session_key=client.session.session_key).expire_date == saved
+        # Once the last save is that old, the next request pushes the expiry again.
+        clock.shift(datetime.timedelta(seconds=1))
+        assert len(_session_writes(client, reverse("dashboard"))) == 1
+        renewed = Session.objects.get(session_key=client.session.session_key).expire_date
+    assert renewed == saved + datetime.timedelta(seconds=settings.SESSION_TOUCH_SECONDS)
+
+
+def test_a_session_ends_at_most_the_idle_window_after_the_last_request(client, clinician, settings):
+    """Requests that wrote nothing still end the session no later than the window after them."""
+    client.force_login(clinician)
+    idle = datetime.timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(5):  # a request every 50 seconds, most of them writing nothing
+            assert client.get(reverse("dashboard")).status_code == 200
+            clock.shift(datetime.timedelta(seconds=50))
+        clock.shift(idle - datetime.timedelta(seconds=50))
+        response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_any_request_of_a_signed_in_browser_keeps_the_session_alive(client, clinician, settings):
+    """A page that never reads the session (the health probe here) is activity all the same."""
+    client.force_login(clinician)
+    idle = datetime.timedelta(minutes=settings.SESSION_IDLE_MINUTES)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert client.get(reverse("dashboard")).status_code == 200
+        clock.shift(idle - datetime.timedelta(minutes=1))
+        assert client.get(reverse("healthz")).status_code == 200
+        clock.shift(idle - datetime.timedelta(minutes=1))
+        assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_the_backend_gives_the_permissions_of_the_user_and_their_roles_in_one_query(clinic, django_assert_num_queries):
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    desk = UserFactory(clinic=clinic, roles=[Role.FRONT_DESK, Role.CLINIC_ADMIN])
+    desk.user_permissions.add(Permission.objects.get(codename="view_clinical_record"))
+    expected = ModelBackend().get_all_permissions(User.objects.get(pk=desk.pk))
+    assert "clinic.view_clinical_record" in expected
+    assert "scheduling.add_appointment" in expected  # the front desk's
+    with django_assert_num_queries(1):
+        assert StaffBackend().get_all_permissions(desk) == expected
+        assert desk.has_perm("clinic.view_clinical_record")
+        assert desk.has_perm("scheduling.add_appointment")
+        assert not desk.has_perm("clinic.change_clinical_record")
+    superuser = UserFactory(clinic=None, is_superuser=True)
+    assert StaffBackend().get_all_permissions(superuser) == ModelBackend().get_all_permissions(
+        User.objects.get(pk=superuser.pk)
+    )
+    inactive = User.objects.get(pk=desk.pk)
+    inactive.is_active = False
+    assert StaffBackend().get_all_permissions(inactive) == set()
 
 
 def test_inactive_account_cannot_sign_in(client, clinician):

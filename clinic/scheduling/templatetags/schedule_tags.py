@@ -25,11 +25,14 @@ def wait_list_panel(context, episode):
     from clinic.scheduling.views import WaitListForm
 
     user = context["request"].user
+    # The panel shows nothing to whoever does not schedule, or once the episode is closed.
+    if not (permissions.can_schedule(user) and episode.status == "open"):
+        return {"can_schedule": False}
     return {
         "episode": episode,
         "entry": episode.wait_list_entries.filter(closed_at__isnull=True).select_related("clinician").first(),
         "form": WaitListForm(user=user) if user.clinic_id else None,
-        "can_schedule": permissions.can_schedule(user) and episode.status == "open",
+        "can_schedule": True,
         "request": context["request"],
     }
 
