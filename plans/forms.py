@@ -198,6 +198,7 @@ class InterventionForm(text_input.ModelForm):
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["prong"].choices = [("", "Choose a prong"), *Prong.choices]
         self.fields["tags"] = CodesChoiceField(
             label="Tags",
             noun="tag",
@@ -297,6 +298,11 @@ class PlanRuleForm(text_input.ModelForm):
         return cleaned
 
 
+def _intervention_label(intervention: Intervention) -> str:
+    inactive = ", inactive" if not intervention.active else ""
+    return f"{intervention.name} ({intervention.get_prong_display().lower()}{inactive})"
+
+
 class RuleItemForm(text_input.ModelForm):
     intervention = forms.ModelChoiceField(
         queryset=Intervention.objects.none(),
@@ -315,13 +321,24 @@ class RuleItemForm(text_input.ModelForm):
             "frequency": "",
         }
 
-    def __init__(self, *args, clinic, **kwargs):
+    def __init__(self, *args, clinic, interventions: list[Intervention], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["intervention"].queryset = Intervention.objects.filter(clinic=clinic).order_by("prong", "name")
-        self.fields["intervention"].empty_label = "Choose an intervention"
+        field = self.fields["intervention"]
+        # Validated against the clinic's rows; listed from the formset's one reading of them.
+        field.queryset = Intervention.objects.filter(clinic=clinic)
+        field.choices = [("", "Choose an intervention"), *((row.pk, _intervention_label(row)) for row in interventions)]
 
 
 class BaseRuleItemFormSet(forms.BaseInlineFormSet):
+    """A rule's interventions. ``clinic``: whose library the rows choose from (read once for every row)."""
+
+    def __init__(self, *args, clinic, **kwargs):
+        interventions = list(Intervention.objects.filter(clinic=clinic).order_by("prong", "name"))
+        kwargs["form_kwargs"] = {"clinic": clinic, "interventions": interventions}
+        kwargs.setdefault("queryset", RuleItem.objects.select_related("intervention"))
+        kwargs.setdefault("prefix", "items")
+        super().__init__(*args, **kwargs)
+
     def add_fields(self, form, index):
         super().add_fields(form, index)
         if "DELETE" in form.fields:

@@ -311,9 +311,7 @@ def _library_page(request: HttpRequest, kind: str, row) -> HttpResponse:
     clinic = request.user.clinic
     data = request.POST if request.method == "POST" else None
     form = form_class(data, request.FILES or None, instance=row, clinic=clinic)
-    items = (
-        RuleItemFormSet(data, instance=row, prefix="items", form_kwargs={"clinic": clinic}) if kind == "rules" else None
-    )
+    items = RuleItemFormSet(data, instance=row, clinic=clinic) if kind == "rules" else None
     preview = None
     if request.method == "POST":
         valid = [form.is_valid(), items is None or items.is_valid()]
