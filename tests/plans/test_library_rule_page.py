@@ -273,10 +273,13 @@ def test_preview_shows_the_cases_the_rule_as_typed_fires_on_without_saving(as_ad
     assert response.status_code == 200
     preview = text_of(section(response.content.decode(), "preview-h"))
     assert f"Fires on 2 of {len(rule_preview.SAMPLE_CASES)} sample cases." in preview
-    assert "Positive neural tension test Bird dog Lying hamstring stretch" in preview
     assert (
-        "A recent run was much longer than the longest run of the previous 30 days Bird dog; Lying hamstring stretch —"
+        "Positive neural tension test The draft gets: Bird dog Kept out by a contraindication: Lying hamstring stretch"
         in preview
+    )
+    assert (
+        "A recent run was much longer than the longest run of the previous 30 days The draft gets: Bird dog; Lying "
+        "hamstring stretch Kept out by a contraindication: none" in preview
     )
     assert "not saved yet" in preview
     assert "Does not fire on" in preview
