@@ -219,6 +219,14 @@ class InterventionForm(text_input.ModelForm):
             )
         return tags
 
+    @property
+    def changed_data(self) -> list[str]:
+        # A new tag is a change of the tags (as the audit row names it).
+        changed = super().changed_data
+        if "new_tags" not in changed:
+            return changed
+        return list(dict.fromkeys(["tags" if name == "new_tags" else name for name in changed]))
+
     def clean(self):
         cleaned = super().clean()
         if "tags" in cleaned and "new_tags" in cleaned:

@@ -82,6 +82,32 @@ def test_clinic_admin_adds_an_intervention(as_admin, seeded, clinic_admin):
     assert "Intervention added. Signed plans are not affected." in page_messages(page)
 
 
+def test_a_new_tag_alone_is_audited_as_a_change_of_the_tags(as_admin, seeded):
+    stretch = Intervention.objects.get(clinic=seeded, key="hip-flexor-stretch")
+    url = f"/library/interventions/{stretch.pk}/"
+
+    assert as_admin.post(url, form_data(as_admin, url, new_tags="hip")).status_code == 302
+
+    stretch.refresh_from_db()
+    assert stretch.tags[-1] == "hip"
+    (event,) = AuditEvent.objects.filter(action="library.intervention_updated", object_id=stretch.pk)
+    assert event.changed_fields == ["tags"]
+
+
+def _stored(row) -> dict:
+    # The order of the tags means nothing: compared as sets.
+    stored = type(row).objects.filter(pk=row.pk).values().get()
+    return {name: set(value) if isinstance(value, list) else value for name, value in stored.items()}
+
+
+def test_every_seeded_intervention_saves_unchanged(as_admin, seeded):
+    for row in Intervention.objects.filter(clinic=seeded):
+        url = f"/library/interventions/{row.pk}/"
+        before = _stored(row)
+        assert as_admin.post(url, form_data(as_admin, url)).status_code == 302, row.key
+        assert _stored(row) == before, row.key
+
+
 def test_a_new_tag_is_offered_among_the_tags_afterwards(as_admin, seeded):
     _add(as_admin, "interventions", name="Cupping", prong="soft_tissue", new_tags="cupping")
 
@@ -242,7 +268,9 @@ def test_an_unknown_code_in_a_contraindication_is_refused(as_admin, seeded, fiel
 def test_every_seeded_contraindication_saves_unchanged(as_admin, seeded):
     for row in Contraindication.objects.filter(clinic=seeded):
         url = f"/library/contraindications/{row.pk}/"
+        before = _stored(row)
         assert as_admin.post(url, form_data(as_admin, url)).status_code == 302, row.key
+        assert _stored(row) == before, row.key
 
 
 def test_a_code_saved_outside_the_lists_is_shown_ticked_and_must_be_unticked(as_admin, seeded):

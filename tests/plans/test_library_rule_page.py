@@ -115,6 +115,23 @@ def test_the_rule_page_offers_conditions_in_words_grouped_and_the_clinics_interv
     assert "Clamshell (corrective exercise)" in html
 
 
+def _stored_rule(rule: PlanRule) -> tuple:
+    # The order of a rule's codes means nothing (any one selects the rule): compared as sets.
+    row = PlanRule.objects.filter(pk=rule.pk).values().get()
+    return {name: set(value) if isinstance(value, list) else value for name, value in row.items()}, list(
+        rule.items.values()
+    )
+
+
+def test_every_seeded_rule_saves_unchanged(as_admin, seeded):
+    for rule in PlanRule.objects.filter(clinic=seeded):
+        url = f"/library/rules/{rule.pk}/"
+        before = _stored_rule(rule)
+        response = as_admin.post(url, form_data(as_admin, url))
+        assert response.status_code == 302, (rule.key, _errors(response))
+        assert _stored_rule(rule) == before, rule.key
+
+
 def test_an_item_is_removed_and_another_added(as_admin, seeded):
     rule = PlanRule.objects.get(clinic=seeded, key="gluteal-tendinopathy")
     url = f"/library/rules/{rule.pk}/"
