@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -328,10 +329,8 @@ def _library_page(request: HttpRequest, kind: str, row) -> HttpResponse:
                 messages.success(request, f"{label} {saved}. Signed plans are not affected.")
                 return redirect("library_index")
     elif items is not None and row.pk is not None:
-        lib = selectors.library_for(clinic)
-        saved_rule = next((rule for rule in lib.rules if rule.key == row.key), None)
-        if saved_rule is not None:
-            preview = rule_preview.preview(saved_rule, lib)
+        prefetch_related_objects([row], "items__intervention")
+        preview = rule_preview.preview(selectors.as_rule(row), selectors.library_for(clinic))
     return render(
         request,
         "plans/library_edit.html",

@@ -319,6 +319,16 @@ def test_a_saved_rules_page_previews_it(as_admin, seeded):
     assert "Leg-length discrepancy, structural" in preview
 
 
+def test_an_inactive_rule_is_previewed_too(as_admin, seeded):
+    rule = PlanRule.objects.get(clinic=seeded, key="over-pronation")
+    rule.active = False
+    rule.save()
+
+    preview = text_of(section(as_admin.get(f"/library/rules/{rule.pk}/").content.decode(), "preview-h"))
+
+    assert f"Fires on 1 of {len(rule_preview.SAMPLE_CASES)} sample cases." in preview
+
+
 def test_preview_of_a_rule_with_errors_shows_the_errors_not_a_preview(as_admin, seeded):
     response = _post(as_admin, ADD, preview="1", name="")
 
@@ -376,9 +386,11 @@ def test_the_library_page_queries_do_not_grow_with_added_rows(as_admin, seeded, 
 def test_the_rule_page_queries_do_not_grow_with_its_items(as_admin, seeded, django_assert_max_num_queries):
     rule = PlanRule.objects.get(clinic=seeded, key="over-pronation")
     url = f"/library/rules/{rule.pk}/"
+    interventions = list(Intervention.objects.filter(clinic=seeded)[:12])
+    RuleItem.objects.create(rule=rule, intervention=interventions[0])
     _queries(as_admin, url)  # warm-up
     few = _queries(as_admin, url)
-    for order, intervention in enumerate(Intervention.objects.filter(clinic=seeded)[:12]):
+    for order, intervention in enumerate(interventions[1:], start=1):
         RuleItem.objects.create(rule=rule, intervention=intervention, order=order)
 
     with django_assert_max_num_queries(few):
