@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from assessments.finding_order import FINDING_CODE_LABELS
+from assessments.finding_order import FINDING_CODE_LABELS, PLACES, TIERS
+from assessments.scoring import LLD_INTERPRETATION_LABELS
 from intake.rules import AGE_CAUTION_CODE, LEG_WEAKNESS_STABLE_CODE, RED_FLAG_QUESTIONS, Tier
 from plans.library import INTAKE_FACT_LABELS, LOAD_FACT_LABELS, PRONG_LABELS
 
@@ -51,6 +52,30 @@ TAG_LABELS: dict[str, str] = {
     "adducted_piriformis_stretch": "Piriformis stretch with the hip across the body",
     "deep_hip_flexion_adduction": "Deep hip flexion with adduction",
 }
+
+
+# A rule's "when_detail": today only the leg-length interpretation qualifies a finding (plans.rules.finding_detail).
+DETAIL_LABELS: dict[str, str] = {
+    code: f"Only a leg-length discrepancy read as {text}"
+    for code, text in LLD_INTERPRETATION_LABELS.items()
+    if code != "none"
+}
+
+Choices = list[tuple[str, str]]
+
+
+def finding_groups() -> list[tuple[str, Choices]]:
+    """The findings a rule or contraindication may name, grouped by tier in the clinicians' reading order."""
+    return [
+        (tier_label, [(code, FINDING_LABELS[code]) for code, place in PLACES.items() if place.tier == tier])
+        for tier, tier_label in TIERS
+    ]
+
+
+def tag_choices(in_use: Iterable[str] = ()) -> Choices:
+    """The tags contraindications match: the library's, then any other tag the clinic already uses."""
+    others = sorted(set(in_use) - TAG_LABELS.keys())
+    return [*TAG_LABELS.items(), *((tag, tag.replace("_", " ")) for tag in others)]
 
 
 def words(codes: Iterable[str], labels: Mapping[str, str]) -> list[str]:

@@ -191,10 +191,12 @@ def _unique(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _rule_because(
+def rule_because(
     rule: PlanRule, findings: Sequence[FindingFact], load_facts: Sequence[str], intake_facts: Sequence[str]
 ) -> tuple[str, ...] | None:
-    """The labels that select ``rule``, or None when it does not apply (any one condition suffices)."""
+    """The labels that select ``rule``, or None when it does not apply (any one condition suffices).
+
+    ``generate`` matches every rule with this; the library's rule preview asks it about sample cases."""
     if rule.always:
         return (rule.name,)
     because = [
@@ -471,7 +473,7 @@ def generate(
     matched = [
         (rule, because)
         for rule in library.rules
-        if (because := _rule_because(rule, findings, loads, intakes)) is not None
+        if (because := rule_because(rule, findings, loads, intakes)) is not None
     ]
 
     candidates = _candidates(matched, library, findings)

@@ -45,29 +45,35 @@ def as_intervention(row: Intervention) -> library.Intervention:
     )
 
 
+def as_rule(row: PlanRule) -> library.PlanRule:
+    """A rule as the generator reads it: its items of active interventions only (read ``items__intervention``
+    in advance for many rules)."""
+    return library.PlanRule(
+        key=row.key,
+        name=row.name,
+        always=row.always,
+        when_findings=frozenset(row.when_findings),
+        when_load_facts=frozenset(row.when_load_facts),
+        when_intake=frozenset(row.when_intake),
+        when_detail=row.when_detail,
+        items=tuple(
+            library.RuleItem(item.intervention.key, _dosage(item) if _has_dosage(item) else None)
+            for item in row.items.all()
+            if item.intervention.active
+        ),
+        visits_per_week=row.visits_per_week,
+        weeks=row.weeks,
+        running_advice=tuple(row.running_advice),
+        notes=tuple(row.notes),
+        source=row.source,
+    )
+
+
 def library_for(clinic) -> rules.Library:
     """The clinic's active library, as the generator reads it."""
     interventions = {row.key: as_intervention(row) for row in Intervention.objects.filter(clinic=clinic, active=True)}
     plan_rules = [
-        library.PlanRule(
-            key=row.key,
-            name=row.name,
-            always=row.always,
-            when_findings=frozenset(row.when_findings),
-            when_load_facts=frozenset(row.when_load_facts),
-            when_intake=frozenset(row.when_intake),
-            when_detail=row.when_detail,
-            items=tuple(
-                library.RuleItem(item.intervention.key, _dosage(item) if _has_dosage(item) else None)
-                for item in row.items.all()
-                if item.intervention.active
-            ),
-            visits_per_week=row.visits_per_week,
-            weeks=row.weeks,
-            running_advice=tuple(row.running_advice),
-            notes=tuple(row.notes),
-            source=row.source,
-        )
+        as_rule(row)
         for row in PlanRule.objects.filter(clinic=clinic, active=True).prefetch_related("items__intervention")
     ]
     contraindications = [

@@ -6,10 +6,11 @@ import dataclasses
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.text import slugify
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Assessment
@@ -460,15 +461,57 @@ def home_program(signed: SignedPlan) -> list[tuple[SignedItem, str]]:
     return [(item, illustration_url(item.illustration)) for item in signed.home_items]
 
 
-def library_update(*, actor: User, row, form) -> None:
-    """Save a clinic admin's edit of an intervention, rule or contraindication.
+KEY_LENGTH = 60
 
-    Signed plans keep their own snapshot, so an edit here never changes them.
+
+def _free_key(model, clinic: Clinic, name: str, fallback: str) -> str:
+    """A key for a new row, from its name: a slug, numbered when the clinic already holds it."""
+    base = slugify(name)[: KEY_LENGTH - 4].strip("-") or fallback
+    taken = set(model.objects.filter(clinic=clinic, key__startswith=base).values_list("key", flat=True))
+    number = 1
+    key = base
+    while key in taken:
+        number += 1
+        key = f"{base}-{number}"
+    return key
+
+
+def library_save(*, actor: User, form, items=None):
+    """Save a clinic admin's new or edited intervention, rule or contraindication (``items``: a rule's
+    interventions, an inline formset), with its audit row.
+
+    A new row gets a key made from its name, unique in the clinic. Signed plans keep their own snapshot,
+    so a change here never reaches them. A clash with a row saved at the same moment (the same key, or
+    the same intervention twice in a rule) is a ValidationError, not a database error.
     """
-    if not permissions.can_edit_library_row(actor, row):
+    row = form.instance
+    adding = row.pk is None
+    if adding:
+        if not permissions.can_edit_library(actor):
+            raise PermissionDenied
+        row.clinic = actor.clinic
+    elif not permissions.can_edit_library_row(actor, row):
         raise PermissionDenied
-    with transaction.atomic():
-        form.save()
-        audit.record(
-            actor=actor, action=f"library.{row._meta.model_name}_updated", obj=row, changed_fields=form.changed_data
-        )
+    model = type(row)
+    try:
+        with transaction.atomic():
+            if adding:
+                row.key = _free_key(model, actor.clinic, form.cleaned_data["name"], model._meta.model_name)
+            form.save()
+            if items is not None:
+                items.instance = row
+                items.save()
+            changed = [*form.changed_data, *(["items"] if items is not None and items.has_changed() else [])]
+            audit.record(
+                actor=actor,
+                action=f"library.{model._meta.model_name}_{'added' if adding else 'updated'}",
+                obj=row,
+                changed_fields=changed,
+            )
+    except IntegrityError as error:
+        if adding:
+            row.pk = None
+        raise ValidationError(
+            "Someone saved a change to the library at the same moment. Check the form and save again."
+        ) from error
+    return row

@@ -16,5 +16,6 @@ urlpatterns = [
     path("plan-items/<int:pk>/remove/", views.item_remove, name="plan_item_remove"),
     path("plan-items/<int:pk>/move/<str:direction>/", views.item_move, name="plan_item_move"),
     path("library/", views.library_index, name="library_index"),
+    path("library/<str:kind>/new/", views.library_add, name="library_add"),
     path("library/<str:kind>/<int:pk>/", views.library_edit, name="library_edit"),
 ]

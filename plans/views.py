@@ -5,20 +5,23 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments import selectors as assessment_selectors
 from clinic import access, audit, permissions
-from plans import handouts, library, library_words, rules, selectors, services
+from plans import handouts, library, library_words, rule_preview, rules, selectors, services
 from plans.forms import (
     AddItemForm,
+    BaseRuleItemFormSet,
     ContraindicationForm,
     InterventionForm,
     ItemForm,
     PlanRuleForm,
     PlanSettingsForm,
+    RuleItemFormSet,
 )
 from plans.models import (
     Contraindication,
@@ -283,18 +286,82 @@ def library_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _rule_as_planned(form: PlanRuleForm, items: BaseRuleItemFormSet) -> library.PlanRule:
+    """The rule as the form holds it, unsaved, as the generator reads a rule."""
+    cleaned = form.cleaned_data
+    return library.PlanRule(
+        key=form.instance.key or "preview",
+        name=cleaned["name"],
+        always=cleaned["always"],
+        when_findings=frozenset(cleaned["when_findings"]),
+        when_load_facts=frozenset(cleaned["when_load_facts"]),
+        when_intake=frozenset(cleaned["when_intake"]),
+        when_detail=cleaned["when_detail"],
+        items=tuple(library.RuleItem(row["intervention"].key) for row in items.chosen()),
+        visits_per_week=cleaned["visits_per_week"],
+        weeks=cleaned["weeks"],
+        running_advice=(),
+        source="",
+    )
+
+
+def _library_page(request: HttpRequest, kind: str, row) -> HttpResponse:
+    """The add and edit page of a library row; a rule's page also lists its interventions and previews
+    which sample cases it fires on (the saved rule, or the form's as typed with "Preview")."""
+    _, form_class, label = LIBRARY_KINDS[kind]
+    clinic = request.user.clinic
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, request.FILES or None, instance=row, clinic=clinic)
+    items = RuleItemFormSet(data, instance=row, clinic=clinic) if kind == "rules" else None
+    preview = None
+    if request.method == "POST":
+        valid = [form.is_valid(), items is None or items.is_valid()]
+        if all(valid) and "preview" in request.POST and items is not None:
+            preview = rule_preview.preview(_rule_as_planned(form, items), selectors.library_for(clinic))
+        elif all(valid):
+            adding = row.pk is None
+            try:
+                services.library_save(actor=request.user, form=form, items=items)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                saved = "added" if adding else "saved"
+                messages.success(request, f"{label} {saved}. Signed plans are not affected.")
+                return redirect("library_index")
+    elif items is not None and row.pk is not None:
+        prefetch_related_objects([row], "items__intervention")
+        preview = rule_preview.preview(selectors.as_rule(row), selectors.library_for(clinic))
+    return render(
+        request,
+        "plans/library_edit.html",
+        {
+            "form": form,
+            "items": items,
+            "row": row,
+            "label": label,
+            "kind": kind,
+            "preview": preview,
+            "fires": [outcome for outcome in preview or [] if outcome.fires],
+            "quiet": [outcome for outcome in preview or [] if not outcome.fires],
+            "previewing": request.method == "POST",
+        },
+    )
+
+
 @login_required
 def library_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if kind not in LIBRARY_KINDS:
         raise PermissionDenied
-    model, form_class, label = LIBRARY_KINDS[kind]
-    row = access.library_row_for(request.user, model, pk)
-    form = form_class(request.POST or None, request.FILES or None, instance=row)
-    if request.method == "POST" and form.is_valid():
-        services.library_update(actor=request.user, row=row, form=form)
-        messages.success(request, f"{label} saved. Signed plans are not affected.")
-        return redirect("library_index")
-    return render(request, "plans/library_edit.html", {"form": form, "row": row, "label": label})
+    model, _, _ = LIBRARY_KINDS[kind]
+    return _library_page(request, kind, access.library_row_for(request.user, model, pk))
+
+
+@login_required
+def library_add(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in LIBRARY_KINDS or not permissions.can_edit_library(request.user):
+        raise PermissionDenied
+    model, _, _ = LIBRARY_KINDS[kind]
+    return _library_page(request, kind, model(clinic=request.user.clinic))
 
 
 @login_required

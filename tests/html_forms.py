@@ -3,8 +3,12 @@ as shown with a few changes, or check what the page shows again after an error."
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from html.parser import HTMLParser
+
+# A formset's hidden inputs (its management form, each row's id) are part of what the form posts.
+FORMSET_HIDDEN = re.compile(r"^\w+-(?:TOTAL_FORMS|INITIAL_FORMS|MIN_NUM_FORMS|MAX_NUM_FORMS|\d+-\w+)$")
 
 
 class FormReader(HTMLParser):
@@ -47,7 +51,7 @@ class FormReader(HTMLParser):
             return
         if tag == "input":
             kind = attributes.get("type", "text")
-            if kind in {"hidden", "submit"}:
+            if kind == "submit" or (kind == "hidden" and not FORMSET_HIDDEN.match(name)):
                 return
             self.controls.add(name)
             if kind in {"radio", "checkbox"}:

@@ -831,6 +831,8 @@ def _special(route: Route, side: Side, a: Side) -> list[dict] | None:
     name = route.name or ""
     if name == "library_edit":
         return [{"kind": kind, "pk": side.row(model).pk} for kind, (model, _, _) in LIBRARY_KINDS.items()]
+    if name == "library_add":
+        return [{"kind": kind} for kind in LIBRARY_KINDS]
     if name == "reminder_wording_edit":
         return [{"kind": kind} for kind in WordingKind.values]
     if name == "reminder_wording_edit_type":

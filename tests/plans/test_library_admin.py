@@ -139,7 +139,12 @@ def test_clinic_admin_edits_an_intervention(client, seeded, clinic_admin):
     response = client.post(
         f"/library/interventions/{stretch.pk}/",
         form_data(
-            client, f"/library/interventions/{stretch.pk}/", sets="3", reps="5 holds each side", tags="stretch, hip"
+            client,
+            f"/library/interventions/{stretch.pk}/",
+            sets="3",
+            reps="5 holds each side",
+            tags=["stretch"],
+            new_tags="hip",
         ),
         follow=True,
     )
@@ -160,13 +165,15 @@ def test_a_contraindication_with_an_unknown_prong_is_refused(client, seeded, cli
 
     response = client.post(
         f"/library/contraindications/{contraindication.pk}/",
-        form_data(client, f"/library/contraindications/{contraindication.pk}/", excludes_prongs="exercise, massage"),
+        form_data(
+            client, f"/library/contraindications/{contraindication.pk}/", excludes_prongs=["exercise", "massage"]
+        ),
     )
 
     assert response.status_code == 200
     errors = error_summary(response.content.decode())
     assert "id_excludes_prongs" in errors
-    assert "Unknown prong: massage" in " ".join(errors["id_excludes_prongs"])
+    assert "Not a known prong: “massage”" in " ".join(errors["id_excludes_prongs"])
     assert _stored(contraindication) == before
     assert not AuditEvent.objects.filter(action__startswith="library.").exists()
 
@@ -178,7 +185,9 @@ def test_a_contraindication_with_known_prongs_is_saved(client, seeded, clinic_ad
     response = client.post(
         f"/library/contraindications/{contraindication.pk}/",
         form_data(
-            client, f"/library/contraindications/{contraindication.pk}/", excludes_prongs="manipulation, soft_tissue"
+            client,
+            f"/library/contraindications/{contraindication.pk}/",
+            excludes_prongs=["manipulation", "soft_tissue"],
         ),
     )
 

@@ -111,3 +111,18 @@ def test_contraindication_conditions():
         "Any urgent red flag",
         "Age with back pain – raised prior probability of serious pathology",
     ]
+
+
+def test_every_finding_is_offered_once_under_its_tier():
+    groups = library_words.finding_groups()
+
+    offered = [code for _, choices in groups for code, _ in choices]
+    assert sorted(offered) == sorted(library_words.FINDING_LABELS)
+    assert next(legend for legend, _ in groups).startswith("Red flags")
+
+
+def test_tags_in_use_are_offered_after_the_librarys_in_words():
+    choices = library_words.tag_choices({"thrust", "dry_needling"})
+
+    assert choices[: len(library_words.TAG_LABELS)] == list(library_words.TAG_LABELS.items())
+    assert choices[len(library_words.TAG_LABELS) :] == [("dry_needling", "dry needling")]
