@@ -646,3 +646,26 @@ def test_too_few_odi_sections_are_told_before_submitting(client, link, episode):
     assert f'href="{step_url(link, "questionnaires")}"' in html
     # Submitting anyway is the patient's choice.
     assert submit(client, link).status_code == 302
+
+
+# --- Queries per step ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", STEP_CODES[:-1])
+def test_a_step_page_costs_the_same_few_queries_whichever_step(client, link, code, django_assert_num_queries):
+    """The link (with its intake, episode, patient and clinic in one query), the questionnaires'
+    licensed wording on their step, and the patient's read written to the audit trail; nothing
+    per field or per choice. (The test's transaction hides the INSERT's BEGIN and COMMIT.)"""
+    fill_steps(client, link, until=code)
+    with django_assert_num_queries(3 if code == "questionnaires" else 2):
+        assert client.get(step_url(link, code)).status_code == 200
+
+
+def test_saving_a_step_costs_a_fixed_number_of_queries(client, link, episode, django_assert_num_queries):
+    """The link, then in one transaction the intake locked and read, its answers written and the
+    save audited (BEGIN and COMMIT counted: the save's transaction is a savepoint in a test)."""
+    client.get(step_url(link, "about"))
+    with django_assert_num_queries(6):
+        response = post_step(client, link, "complaint", link_step_data(link, "complaint"))
+    assert response.status_code == 302
+    assert "complaint" in _intake(episode).answers
