@@ -3,24 +3,8 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from clinic import audit, health
+from clinic import audit
 from clinic.client_address import client_ip
-
-
-class LivenessProbeMiddleware:
-    """Answers ``/healthz`` first, before the rest of the stack: the probe asks only whether the
-    process serves requests, and the policy headers, session, CSRF, messages, user, audit and
-    time zone of a page (four fifths of its cost) tell it nothing, and a probe calling the
-    process by its own address need not be in ALLOWED_HOSTS. The view is the one the URL names,
-    so its answer and its refusal of anything but GET and HEAD stay the same."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.path_info == "/healthz":
-            return health.healthz(request)
-        return self.get_response(request)
 
 
 class AuditContextMiddleware:

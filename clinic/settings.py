@@ -77,7 +77,7 @@ RATELIMIT_BAD_INTAKE_LINKS = env.str("RATELIMIT_BAD_INTAKE_LINKS", default="10/1
 
 MIDDLEWARE = [
     # The liveness probe's answer, before everything else (it needs none of it).
-    "clinic.middleware.LivenessProbeMiddleware",
+    "clinic.health.LivenessProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Browser hardening headers on every response (the policies are under "HTTPS and browser hardening").
     "csp.middleware.CSPMiddleware",
