@@ -1,8 +1,11 @@
-"""``{{ choice|choice_input }}``: the ``<input>`` of one radio button or check box of a field,
-the same markup as ``{{ choice.tag }}`` (Django's ``input.html`` and ``attrs.html``), built in
-Python. Through the templates each option is a template render of its own; the intake's pain
-scales and body regions have some eighty on one page, and rendering them was most of its time.
-A widget with templates of its own still goes through them.
+"""The radio buttons and check boxes of a field, built in Python.
+
+``{{ choice|choice_input }}`` is the ``<input>`` of one option, the same markup as
+``{{ choice.tag }}`` (Django's ``input.html`` and ``attrs.html``); ``{{ field|choice_labels }}``
+is every option of a field, each input in its label, as ``includes/field.html`` shows them.
+Through the templates each option is a template render of its own and a loop step of several
+lookups; the intake's pain scales and body regions have some eighty on one page, and rendering
+them was most of its time. A widget with templates of its own still goes through them.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import html
 
 from django import template
-from django.forms.boundfield import BoundWidget
+from django.forms.boundfield import BoundField, BoundWidget
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -40,3 +43,15 @@ def choice_input(choice: BoundWidget) -> SafeString:
             parts.append(f' {_escaped(name)}="{_escaped(value)}"')
     parts.append(">")
     return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
+@register.filter
+def choice_labels(field: BoundField) -> SafeString:
+    """``<label class="choice" for="{id}">{input} {label}</label>`` for every option, in order."""
+    return mark_safe(  # noqa: S308 - every value escaped
+        "".join(
+            f'<label class="choice" for="{_escaped(choice.id_for_label)}">{choice_input(choice)} '
+            f"{_escaped(choice.choice_label)}</label>"
+            for choice in field
+        )
+    )

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from clinic.templatetags.choice_inputs import choice_input
+from clinic.templatetags.choice_inputs import choice_input, choice_labels
 
 
 class OwnOption(forms.RadioSelect):
@@ -35,6 +35,18 @@ def test_every_option_is_written_as_the_widget_template_writes_it(data):
     for name in ("scale", "tricky", "regions", "own"):
         for choice in form[name]:
             assert choice_input(choice) == choice.tag()
+
+
+@pytest.mark.parametrize("name", ["scale", "tricky", "regions", "own"])
+def test_a_fields_labelled_options_are_written_as_the_template_loop_wrote_them(name):
+    from django.template import Context, Template
+
+    loop = Template(
+        '{% for choice in field %}<label class="choice" for="{{ choice.id_for_label }}">{{ choice.tag }} '
+        "{{ choice.choice_label }}</label>{% endfor %}"
+    )
+    form = Sample({"scale": "1", "regions": ["hip"], "tricky": 'a"b'})
+    assert choice_labels(form[name]) == loop.render(Context({"field": form[name]}))
 
 
 def test_the_field_template_writes_the_inputs_through_the_filter():
