@@ -6,6 +6,7 @@ Sync workers, one request each at a time: put a buffering reverse proxy (nginx, 
 balancer) in front, so a slow client never holds a worker.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -40,9 +41,26 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
 
+def when_ready(server):
+    """The URL configuration (which imports every view) and the template engines are loaded
+    in the master too, once: a worker replaced under load then serves its first request at
+    once instead of spending its first second importing them while requests queue for it."""
+    if not preload_app:
+        return
+    from django.template import engines
+    from django.urls import get_resolver
+
+    patterns = get_resolver().url_patterns
+    engines.all()
+    server.log.debug("Loaded %d URL patterns and the template engines before forking", len(patterns))
+
+
 def pre_fork(server, worker):
     """Nothing the master opened while loading the app is handed to a worker: two processes
     talking over one database connection would mix their queries."""
     from django.db import connections
 
     connections.close_all()
+    # What the master loaded is left out of the workers' garbage collections: a collection
+    # walking it would write to every object and so copy every shared page into the worker.
+    gc.freeze()
