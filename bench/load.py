@@ -66,7 +66,8 @@ VISITS_PER_CLINICIAN = 12
 # The steps a virtual patient goes round: each posted with answers that pass its form.
 STEP_ANSWERS = {
     "about": {"email": "runner@bench.example.test", "preferred_contact_channel": "email"},
-    "consent": {"agree": "on", "signature": "Bench Runner"},
+    # Signed by a parent: the patient's own signature must match each patient's name.
+    "consent": {"agree": "on", "signer": "guardian", "relationship": "Parent", "signature": "Bench Parent"},
     "complaint": {
         "regions": ["hip_side_left", "low_back_left"],
         "began": "1_to_6_weeks",

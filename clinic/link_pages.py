@@ -2,8 +2,12 @@
 for a link that opens nothing, and a limit on bad links per client address (the address
 behind the trusted proxies, ``clinic.client_address``, through ``RATELIMIT_IP_META_KEY``).
 
-Once an address has used up its bad links, no link is even looked up from it until the
-window ends, so tokens cannot be guessed at speed.
+Only a bad link touches the limit's counter (in the cache): it is counted, and once the address
+has used up its bad links every bad link from it is refused until the window ends. A link that
+opens something costs no cache call. Its signature (HMAC-SHA256 with the secret key) cannot be
+made by guessing, so refusing a genuine link to a limited address would stop no guesser. Text
+message links (``ShortSignedLinks``) have a 30-bit signature that a guess can hit: for those
+(``guessable``) a limited address gets no lookup at all, as the limit is checked first.
 """
 
 from __future__ import annotations
@@ -31,18 +35,23 @@ def open_link(
     template: str,
     clinic_of: Callable,
     accept: Collection[LinkProblem] = (),
+    guessable: bool = False,
 ):
     """(row, None) for the row the link opens, or (None, the page saying why it opens nothing).
 
     ``found`` looks the link up (a ``SignedLinks.find``); ``accept`` lists problems the view
-    handles itself. The clinic's time zone is activated, so the page's dates are the clinic's.
+    handles itself; ``guessable`` is for short links, whose address is checked before any
+    lookup. The clinic's time zone is activated, so the page's dates are the clinic's.
     """
-    usage = _bad_links(request, group, count=False)
-    if usage and usage["count"] >= usage["limit"]:
-        return None, render(request, template, {"problem": "limited"}, status=429)
+    if guessable:
+        usage = _bad_links(request, group, count=False)
+        if usage and usage["count"] >= usage["limit"]:
+            return None, render(request, template, {"problem": "limited"}, status=429)
     row, problem = found()
     if problem == LinkProblem.INVALID:
-        _bad_links(request, group, count=True)
+        usage = _bad_links(request, group, count=True)
+        if usage and usage["should_limit"]:
+            return None, render(request, template, {"problem": "limited"}, status=429)
         return None, render(request, template, {"problem": problem}, status=404)
     clinic = clinic_of(row)
     timezone.activate(clinic.zone)

@@ -17,17 +17,16 @@ from __future__ import annotations
 import datetime
 import smtplib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http import HttpClient
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from clinic.models import ContactChannel
+
+if TYPE_CHECKING:
+    from twilio.http import HttpClient
 
 outbox: list[dict[str, str]] = []
 
@@ -108,6 +107,11 @@ class TwilioSmsBackend:
     """
 
     def __init__(self, *, http_client: HttpClient | None = None) -> None:
+        # Twilio's client and requests under it (12 MiB) are loaded by the process that sends
+        # texts, the worker, not by every web worker that only imports this module.
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
         self.client = Client(
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
@@ -115,6 +119,9 @@ class TwilioSmsBackend:
         )
 
     def send(self, *, to: str, body: str) -> None:
+        import requests
+        from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+
         if settings.TWILIO_MESSAGING_SERVICE_SID:
             sender = {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
         else:

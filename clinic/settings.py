@@ -76,6 +76,8 @@ INSTALLED_APPS.insert(INSTALLED_APPS.index("django.contrib.auth"), "clinic.staff
 RATELIMIT_BAD_INTAKE_LINKS = env.str("RATELIMIT_BAD_INTAKE_LINKS", default="10/15m")
 
 MIDDLEWARE = [
+    # The liveness probe's answer, before everything else (it needs none of it).
+    "clinic.health.LivenessProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Browser hardening headers on every response (the policies are under "HTTPS and browser hardening").
     "csp.middleware.CSPMiddleware",

@@ -137,6 +137,7 @@ def short(request: HttpRequest, token: str) -> HttpResponse:
         template=PROBLEM_PAGE,
         clinic_of=lambda opened: opened.patient.clinic,
         accept=[LinkProblem.USED],
+        guessable=True,
     )
     if problem:
         return problem

@@ -21,6 +21,23 @@ def test_healthz_answers_ok_without_a_query(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_healthz_is_answered_before_the_rest_of_the_middleware(client, monkeypatch):
+    """Session, CSRF, messages, policy headers: nothing of a page's stack runs for the probe."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a page's middleware ran for /healthz")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", fail)
+    monkeypatch.setattr(CsrfViewMiddleware, "process_view", fail)
+    response = client.get("/healthz", HTTP_HOST="10.0.0.5")
+    assert (response.status_code, response.content) == (200, b"ok")
+    assert "no-store" in response["Cache-Control"]
+    assert client.post("/healthz").status_code == 405
+    assert client.head("/healthz").status_code == 200
+
+
 @pytest.mark.django_db
 def test_readyz_answers_ok_when_database_and_cache_answer(client):
     heartbeat.record()

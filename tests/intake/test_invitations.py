@@ -465,37 +465,66 @@ NEIGHBOUR = {"REMOTE_ADDR": "198.51.100.2"}
 
 
 def test_the_limit_is_the_number_of_bad_links_allowed(client, settings, episode, front_desk, frozen_rate_clock):
-    """With "3/15m", three bad links are answered; from then on the address is refused."""
+    """With "3/15m", three bad links are answered; from then on the address's bad links are refused."""
+    settings.RATELIMIT_BAD_INTAKE_LINKS = f"{LIMIT}/15m"
+    for attempt in range(LIMIT):
+        assert client.get(f"/intake/guess-{attempt}/", **ATTACKER).status_code == 404
+
+    assert client.get("/intake/guess-again/", **ATTACKER).status_code == 429
+
+
+def test_a_refused_address_gets_429_for_every_bad_link_until_the_window_ends(
+    client, settings, episode, front_desk, frozen_rate_clock
+):
     settings.RATELIMIT_BAD_INTAKE_LINKS = f"{LIMIT}/15m"
     link = send_invitation(episode, actor=front_desk)
     for attempt in range(LIMIT):
         assert client.get(f"/intake/guess-{attempt}/", **ATTACKER).status_code == 404
 
-    assert client.get(link, **ATTACKER).status_code == 429
-    assert client.get("/intake/guess-again/", **ATTACKER).status_code == 429
-
-
-def test_a_refused_address_gets_429_even_for_a_good_link_until_the_window_ends(
-    client, settings, episode, front_desk, frozen_rate_clock
-):
-    settings.RATELIMIT_BAD_INTAKE_LINKS = f"{LIMIT}/15m"
-    link = send_invitation(episode, actor=front_desk)
-    for attempt in range(LIMIT + 2):
-        assert client.get(f"/intake/guess-{attempt}/", **ATTACKER).status_code in {404, 429}
-
-    for url in (link, step_url(link, "about"), f"{link}done/"):
+    forged = f"{token_of(link)[:-4]}AAAA"
+    for url in (
+        "/intake/guess-again/",
+        f"/intake/{forged}/",
+        f"/intake/{forged}/step/about/",
+        f"/intake/{forged}/done/",
+    ):
         refused = client.get(url, **ATTACKER)
         assert refused.status_code == 429, url
         assert "Please wait a moment" in _page(refused)
-    assert post_step(client, link, "about", step_data("about"), **ATTACKER).status_code == 429
-    intake = Intake.objects.get(episode=episode)
-    assert intake.opened_at is None
-    assert intake.answers == {}
+    assert post_step(client, f"/intake/{forged}/", "about", step_data("about"), **ATTACKER).status_code == 429
 
     # Another address is not affected; the same address may try again in the next window.
-    assert Client().get(link, **NEIGHBOUR).status_code == 302
+    assert Client().get("/intake/guess-again/", **NEIGHBOUR).status_code == 404
     frozen_rate_clock.now += 15 * 60
+    assert client.get("/intake/guess-again/", **ATTACKER).status_code == 404
+
+
+def test_a_genuine_link_opens_even_from_a_refused_address(client, settings, episode, front_desk, frozen_rate_clock):
+    """Its signature cannot be made without the secret key: refusing it would stop no guesser,
+    only the patient behind the same address (a clinic's guest network, a phone carrier)."""
+    settings.RATELIMIT_BAD_INTAKE_LINKS = f"{LIMIT}/15m"
+    link = send_invitation(episode, actor=front_desk)
+    for attempt in range(LIMIT + 2):
+        client.get(f"/intake/guess-{attempt}/", **ATTACKER)
+
     assert client.get(link, **ATTACKER).status_code == 302
+    assert client.get(step_url(link, "about"), **ATTACKER).status_code == 200
+
+
+def test_a_genuine_link_makes_no_call_to_the_limits_cache(client, settings, episode, front_desk, monkeypatch):
+    """Only bad links are counted: a patient's pages and answers cost no cache round trip."""
+    from clinic import link_pages
+
+    link = send_invitation(episode, actor=front_desk)
+    calls = []
+    monkeypatch.setattr(link_pages, "get_usage", lambda *args, **kwargs: calls.append(kwargs))
+
+    assert client.get(link).status_code == 302
+    assert client.get(step_url(link, "about")).status_code == 200
+    assert post_step(client, link, "about", link_step_data(link, "about")).status_code == 302
+    assert calls == []
+    assert client.get("/intake/guess/").status_code == 404
+    assert [call["increment"] for call in calls] == [True]
 
 
 def test_good_links_and_bad_links_below_the_limit_are_not_refused(client, settings, episode, front_desk):

@@ -657,3 +657,26 @@ def test_the_about_step_offers_the_saved_number_as_dialled(client, link, episode
     html = client.get(step_url(link, "about")).content.decode()
     assert 'value="(312) 555-0134"' in html
     assert "+13125550134" not in html
+
+
+# --- Queries per step ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", STEP_CODES[:-1])
+def test_a_step_page_costs_the_same_few_queries_whichever_step(client, link, code, django_assert_num_queries):
+    """The link (with its intake, episode, patient and clinic in one query), the questionnaires'
+    licensed wording on their step, and the patient's read written to the audit trail; nothing
+    per field or per choice. (The test's transaction hides the INSERT's BEGIN and COMMIT.)"""
+    fill_steps(client, link, until=code)
+    with django_assert_num_queries(3 if code == "questionnaires" else 2):
+        assert client.get(step_url(link, code)).status_code == 200
+
+
+def test_saving_a_step_costs_a_fixed_number_of_queries(client, link, episode, django_assert_num_queries):
+    """The link, then in one transaction the intake locked and read, its answers written and the
+    save audited (BEGIN and COMMIT counted: the save's transaction is a savepoint in a test)."""
+    client.get(step_url(link, "about"))
+    with django_assert_num_queries(6):
+        response = post_step(client, link, "complaint", link_step_data(link, "complaint"))
+    assert response.status_code == 302
+    assert "complaint" in _intake(episode).answers

@@ -472,3 +472,19 @@ def test_two_patients_moving_to_the_same_time_at_once_get_it_once(front_desk, cl
     assert any("another time" in outcome or "not free" in outcome for outcome in outcomes if outcome != "moved")
     assert Appointment.objects.filter(starts_at=wanted).count() == 1
     assert PatientVisitChange.objects.count() == 1
+
+
+def test_a_text_messages_link_is_refused_to_an_address_that_used_up_its_bad_links(
+    client, texted, settings, monkeypatch
+):
+    """Its 30-bit signature can be hit by a guess: a limited address has no link looked up."""
+    import types
+
+    import django_ratelimit.core
+
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: 1_800_000_000.0))
+    settings.RATELIMIT_BAD_INTAKE_LINKS = "3/15m"
+    move = dict(SHORT_LINK.findall(texted))["New time"]
+    for n in range(3):
+        assert client.get(f"/r/guess{n}.AAAAA").status_code == 404
+    assert client.get(move).status_code == 429
