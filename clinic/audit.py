@@ -126,6 +126,8 @@ class Read(StrEnum):
     PORTAL_PROGRAM_VIEWED = "portal.program_viewed"
     PORTAL_HANDOUT_DOWNLOADED = "portal.handout_downloaded"
     PORTAL_CHECK_INS_VIEWED = "portal.home_program_log_viewed"
+    VISIT_NOTE_VIEWED = "visit_note.viewed"
+    NOTES_TO_FINISH_VIEWED = "visit_note.to_finish_viewed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -141,6 +143,7 @@ CLINICAL_READS = frozenset(
         Read.PLAN_LISTED,
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
+        Read.NOTES_TO_FINISH_VIEWED,
     }
 )
 
@@ -162,6 +165,9 @@ CLINICAL_RECORD_KINDS = {
     "plans.planversion": "Treatment plan",
     "plans.handout": "Treatment plan",
     "portal.homeprogramcheckin": "Treatment plan",
+    "notes.visitnote": "Visit note",
+    "notes.noteitem": "Visit note",
+    "notes.noteaddendum": "Visit note",
 }
 
 
