@@ -127,7 +127,6 @@ class Read(StrEnum):
     PORTAL_HANDOUT_DOWNLOADED = "portal.handout_downloaded"
     PORTAL_CHECK_INS_VIEWED = "portal.home_program_log_viewed"
     VISIT_NOTE_VIEWED = "visit_note.viewed"
-    NOTES_TO_FINISH_VIEWED = "visit_note.to_finish_viewed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -143,7 +142,6 @@ CLINICAL_READS = frozenset(
         Read.PLAN_LISTED,
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
-        Read.NOTES_TO_FINISH_VIEWED,
     }
 )
 
