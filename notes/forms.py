@@ -58,6 +58,11 @@ LINE_FIELDS = [
 ]
 
 
+# Sets × reps, load and the progression made are an exercise's dose; the other prongs' lines take
+# minutes (Part A "Daily note": sets × reps, load or minutes), which keeps their form short on a phone.
+EXERCISE_ONLY = ("sets", "reps", "load", "progression")
+
+
 class NoteItemForm(text_input.ModelForm):
     """One line of the note; which line it is comes from the note, never from the form."""
 
@@ -65,6 +70,12 @@ class NoteItemForm(text_input.ModelForm):
         model = NoteItem
         fields = LINE_FIELDS
         widgets = {"status": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.prong != Prong.EXERCISE:
+            for name in EXERCISE_ONLY:
+                del self.fields[name]
 
 
 class NewLineForm(text_input.ModelForm):

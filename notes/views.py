@@ -71,20 +71,18 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _draft(form) -> rules.LineDraft:
-    data = form.cleaned_data
-    instance = form.instance
+    """The line as typed; a field the form did not show (another prong's dose) keeps its value."""
+
+    def value(name: str):
+        if name not in form.fields:
+            return getattr(form.instance, name)
+        typed = form.cleaned_data.get(name)
+        return "" if typed is None and name not in ("minutes", "sets") else typed
+
     return rules.LineDraft(
-        prong=data.get("prong") or instance.prong,
-        name=data.get("name") or instance.name,
-        status=data["status"],
-        not_done_reason=data.get("not_done_reason") or "",
-        region=data.get("region") or "",
-        technique=data.get("technique") or "",
-        minutes=data.get("minutes"),
-        sets=data.get("sets"),
-        reps=data.get("reps") or "",
-        load=data.get("load") or "",
-        progression=data.get("progression") or "",
+        prong=value("prong") if "prong" in form.fields else form.instance.prong,
+        name=value("name") if "name" in form.fields else form.instance.name,
+        **{name: value(name) for name in services.LINE_FIELDS},
     )
 
 

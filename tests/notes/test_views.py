@@ -51,7 +51,7 @@ def _form(note, **changes) -> dict:
             f"line-{index}-technique": "side posture",
             f"line-{index}-sets": "3",
             f"line-{index}-reps": "10",
-            f"line-{index}-minutes": "",
+            f"line-{index}-minutes": "5",
         }
     return data | changes
 
@@ -300,3 +300,19 @@ def test_dashboard_queries_do_not_grow_with_notes(client, clinic, clinician):
     html = client.get("/").content.decode()
     assert f"Notes to finish ({selectors.DASHBOARD_NOTES + 3})" in html
     assert _queries(client, "/") == few + 1  # the count, once the list is full
+
+
+def test_a_line_of_another_prong_keeps_its_exercise_fields(client, clinician, visit, note):
+    line = note.items.exclude(prong="exercise").order_by("order").first()
+    NoteItem.objects.filter(pk=line.pk).update(load="kept")
+    index = list(note.items.all()).index(line)
+    form = _form(note)
+    form.pop(f"line-{index}-sets")
+    form.pop(f"line-{index}-reps")
+    html = _as(client, clinician).get(_url(visit)).content.decode()
+    assert f'name="line-{index}-minutes"' in html
+    assert f'name="line-{index}-sets"' not in html
+    form[f"line-{index}-minutes"] = "5"
+    assert client.post(_url(visit), form).status_code == 302
+    line.refresh_from_db()
+    assert (line.load, line.minutes, line.region) == ("kept", 5, "L4")
