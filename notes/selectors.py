@@ -44,7 +44,6 @@ class NoteStart:
     version: PlanVersion | None
     lines: list[rules.LineDraft]
     portal: rules.PortalSummary
-    last_note: VisitNote | None
 
 
 def _current_version(appointment: Appointment) -> PlanVersion | None:
@@ -95,7 +94,7 @@ def note_start(appointment: Appointment) -> NoteStart:
                 version__plan__episode_id=appointment.episode_id, day__gte=since, day__lte=until
             )
         ]
-    return NoteStart(version=version, lines=lines, portal=rules.portal_summary(logs, since, until), last_note=before)
+    return NoteStart(version=version, lines=lines, portal=rules.portal_summary(logs, since, until))
 
 
 def note_for_page(appointment: Appointment) -> VisitNote | None:

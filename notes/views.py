@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit
@@ -25,7 +26,13 @@ def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=N
     patient = visit.episode.patient
     audit.record_read(actor=request.user, action=audit.Read.VISIT_NOTE_VIEWED, obj=note or visit, patient=patient)
     editable = note is not None and not note.is_signed and note.author_id == request.user.pk
-    context = {"visit": visit, "note": note, "editable": editable}
+    overdue = editable and rules.to_finish(
+        created_at=note.created_at,
+        signed=False,
+        now=timezone.now(),
+        limit_hours=selectors.unsigned_limit_hours(patient.clinic),
+    )
+    context = {"visit": visit, "note": note, "editable": editable, "overdue": overdue}
     if editable:
         context |= {
             "note_form": note_form or NoteForm(instance=note),

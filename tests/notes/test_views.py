@@ -316,3 +316,10 @@ def test_a_line_of_another_prong_keeps_its_exercise_fields(client, clinician, vi
     assert client.post(_url(visit), form).status_code == 302
     line.refresh_from_db()
     assert (line.load, line.minutes, line.region) == ("kept", 5, "L4")
+
+
+def test_a_draft_past_the_limit_says_so(client, clinician, visit, note):
+    _as(client, clinician)
+    assert "past your clinic's limit" not in client.get(_url(visit)).content.decode()
+    VisitNote.objects.filter(pk=note.pk).update(created_at=timezone.now() - datetime.timedelta(hours=49))
+    assert "past your clinic's limit" in client.get(_url(visit)).content.decode()
