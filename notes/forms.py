@@ -41,7 +41,8 @@ class NoteForm(text_input.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # An unanswered response is fine while the note is a draft; signing asks for it.
+        # Three radio buttons, without the empty choice a blank field gets: left unanswered, the
+        # draft saves, and signing asks for it.
         self.fields["response"].choices = list(Response.choices)
 
 
