@@ -103,6 +103,14 @@ def plan_item_for(user: User, pk: int, *, change: bool = False) -> PlanItem:
     return item
 
 
+def clinical_visit_for(user: User, pk: int, *, change: bool = False) -> Appointment:
+    """A visit whose clinical note the user reads (or writes): 404 unless the user's clinic
+    holds it, then 403 unless the role sees clinical records."""
+    visit = _one(user, "scheduling.Appointment", pk, "episode__patient__clinic", "clinician__clinic")
+    _require_clinical(user, visit.episode.patient, change=change)
+    return visit
+
+
 # --- The clinic's own settings and schedule: 403 for the role first, then 404 --------------
 
 

@@ -131,6 +131,7 @@ class Read(StrEnum):
     PORTAL_PROGRAM_VIEWED = "portal.program_viewed"
     PORTAL_HANDOUT_DOWNLOADED = "portal.handout_downloaded"
     PORTAL_CHECK_INS_VIEWED = "portal.home_program_log_viewed"
+    VISIT_NOTE_VIEWED = "visit_note.viewed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -167,6 +168,9 @@ CLINICAL_RECORD_KINDS = {
     "plans.planversion": "Treatment plan",
     "plans.handout": "Treatment plan",
     "portal.homeprogramcheckin": "Treatment plan",
+    "notes.visitnote": "Visit note",
+    "notes.noteitem": "Visit note",
+    "notes.noteaddendum": "Visit note",
 }
 
 

@@ -177,6 +177,9 @@ CLINIC_PATHS: dict[str, str] = {
     "plans.planitem": "plan__episode__patient__clinic",
     "plans.planversion": "plan__episode__patient__clinic",
     "plans.handout": "version__plan__episode__patient__clinic",
+    "notes.visitnote": "appointment__episode__patient__clinic",
+    "notes.noteitem": "note__appointment__episode__patient__clinic",
+    "notes.noteaddendum": "note__appointment__episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -216,6 +219,9 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "plans.planversion",
             "plans.handout",
             "portal.homeprogramcheckin",
+            "notes.visitnote",
+            "notes.noteitem",
+            "notes.noteaddendum",
         ],
         _CLINICAL,
     ),

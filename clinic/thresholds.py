@@ -224,6 +224,19 @@ THRESHOLDS += (
     ),
 )
 
+THRESHOLDS += (
+    Threshold(
+        "note_unsigned_hours",
+        _clinical("note_unsigned_hours"),
+        "Visit notes: list an unsigned note as to finish after",
+        "hours",
+        Decimal(1),
+        Decimal(336),
+        "DOMAIN A; B12.2 (S221, S222)",
+        "Sign on the day of the visit where you can; one payer's guidance accepts 24 to 48 hours.",
+    ),
+)
+
 
 def _mcid(key: str) -> Decimal:
     return Decimal(MCID_DEFAULTS[key])

@@ -20,6 +20,7 @@ from clinic.webhooks import api as webhook_api
 from clinic.webhooks import urls as webhook_urls
 from intake import api as intake_api
 from intake import urls as intake_urls
+from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
 
@@ -99,6 +100,7 @@ urlpatterns = [
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
+    path("", include(note_urls.urlpatterns)),
     path("", include(outbox_urls.urlpatterns)),
     path("", include(webhook_urls.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

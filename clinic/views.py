@@ -33,6 +33,7 @@ from clinic.permissions import Role
 from clinic.portal import selectors as portal_selectors
 from clinic.scheduling import selectors as schedule
 from clinic.two_factor import services as two_factor_services
+from notes import selectors as note_selectors
 from plans import selectors as plan_selectors
 
 PAGE_SIZE = 25
@@ -83,6 +84,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         to_review = Paginator(assessment_selectors.intakes_to_review(user=user), DASHBOARD_INTAKES)
         context["intakes_to_review"] = to_review.get_page(request.GET.get("intakes_page"))
         shown += [intake.episode.patient for intake in context["intakes_to_review"]]
+        to_finish = note_selectors.notes_to_finish(
+            user=user, limit_hours=note_selectors.unsigned_limit_hours(user.clinic)
+        )
+        context["notes_to_finish"] = list(to_finish[: note_selectors.DASHBOARD_NOTES])
+        context["notes_to_finish_count"] = (
+            len(context["notes_to_finish"])
+            if len(context["notes_to_finish"]) < note_selectors.DASHBOARD_NOTES
+            else to_finish.count()
+        )
+        shown += [note.appointment.episode.patient for note in context["notes_to_finish"]]
     if Role.FRONT_DESK in roles:
         today_visits = schedule.appointments_on(user=user, day=today)
         context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])

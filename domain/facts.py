@@ -36,4 +36,6 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     "fms_total_mdc": Decimal("2.5"),  # DOMAIN B1.4 (S10, secondary)
     "lld_normal_below_mm": 5,  # DOMAIN A; B3.2
     "lld_significant_from_mm": 20,  # DOMAIN A; B3.2 (S43, S46)
+    # One contractor's guidance, not a rule: CMS sets no fixed period.
+    "note_unsigned_hours": 48,  # DOMAIN A "Signing and corrections"; B12.2 (S221, S222)
 }

@@ -88,6 +88,9 @@ from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 from intake import services as intake_services
 from intake.models import LicensedInstrumentText, QuestionnaireScore, RedFlag, ReviewNote
 from intake.steps import STEPS
+from notes import rules as note_rules
+from notes import services as note_services
+from notes.models import NoteItem
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
@@ -410,6 +413,36 @@ def _build_side(key: str) -> Side:
         new_starts_at=appointment.starts_at,
     )
     series = VisitSeries.objects.create(episode=episode, created_by=front_desk)
+    # The visit's note, signed, with an addendum: the note's pages show each of them.
+    visit_note = note_services.note_open(actor=clinician, appointment=appointment)
+    note_lines = list(visit_note.items.order_by("id"))
+    note_line = note_lines[0]
+    note_services.note_save(
+        actor=clinician,
+        note=visit_note,
+        values={
+            "function": text("note function", "Runs 5 km"),
+            "response": "better",
+            "next_visit": text("note next visit", "Repeat"),
+            "total_minutes": 30,
+            "timed_minutes": 20,
+        },
+        lines=[
+            (
+                line,
+                note_rules.LineDraft(
+                    prong=line.prong,
+                    name=line.name,
+                    region=text("note region", "L4"),
+                    technique=text("note technique", "Side posture"),
+                    minutes=5,
+                ),
+            )
+            for line in note_lines
+        ],
+    )
+    note_services.note_sign(actor=clinician, note=visit_note)
+    addendum = note_services.addendum_add(actor=clinician, note=visit_note, text=text("addendum", "Ice advised"))
     Appointment.objects.filter(pk=appointment.pk).update(series=series)
     template = MessageWording.objects.create(
         clinic=clinic,
@@ -526,6 +559,9 @@ def _build_side(key: str) -> Side:
         entry,
         patient_change,
         series,
+        visit_note,
+        NoteItem.objects.get(pk=note_line.pk),
+        addendum,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),

@@ -19,6 +19,7 @@ from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus
 from clinic.outbox import quiet_hours
 from clinic.permissions import Role, roles_of
 from clinic.scheduling.models import Appointment, AppointmentStatus
+from notes.models import NoteAddendum, VisitNote
 
 CLINICIAN_EMAILS = [login.email for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
 
@@ -30,6 +31,8 @@ def _counts() -> dict[str, int]:
         "patients": Patient.objects.count(),
         "episodes": EpisodeOfCare.objects.count(),
         "appointments": Appointment.objects.count(),
+        "visit notes": VisitNote.objects.count(),
+        "addenda": NoteAddendum.objects.count(),
     }
 
 
@@ -295,3 +298,12 @@ def test_the_demo_clinic_sends_reminders_at_any_hour(seeded):
     for hour in range(24):
         moment = midnight + datetime.timedelta(hours=hour)
         assert quiet_hours.window_around(moment, clinic.quiet_hours_start, clinic.quiet_hours_end, clinic.zone) is None
+
+
+def test_demo_has_visit_notes_signed_with_an_addendum_and_one_to_finish(seeded):
+    notes = VisitNote.objects.all()
+    assert notes.filter(signed_at__isnull=False).count() >= 2
+    assert notes.filter(signed_at__isnull=True).count() == 1
+    assert NoteAddendum.objects.count() == 1
+    assert all(note.items.exists() for note in notes)
+    assert set(notes.values_list("appointment__status", flat=True)) == {"completed"}

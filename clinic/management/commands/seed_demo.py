@@ -41,6 +41,7 @@ from clinic.services import sync_role_groups
 from clinic.two_factor import demo as two_factor_demo
 from clinic.two_factor import services as two_factor_services
 from intake.demo import seed_intakes
+from notes import demo as notes_demo
 from plans import handouts
 from plans.demo import seed_plans
 from plans.models import Handout, HandoutStatus
@@ -438,6 +439,7 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
 
     episode_ids = [episode.pk for episode, _ in planned]
     # Rebuilt rather than matched: yesterday's "today" visits would otherwise pile up.
+    notes_demo.clear(episode_ids)
     Appointment.objects.filter(episode_id__in=episode_ids).delete()
     diary = Diary(clinic.zone)
     for other in Appointment.objects.filter(clinician__in=clinicians).exclude(status=AppointmentStatus.CANCELLED):
@@ -517,13 +519,15 @@ class Command(BaseCommand):
             seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
             seed_email_reader(clinic)
             seed_plans(clinic=clinic)
+            notes_made = notes_demo.seed_notes(clinic=clinic)
         handouts_made, handouts_sent = seed_handouts(clinic)
 
         visits = Appointment.objects.filter(episode_id__in=episode_ids)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {clinic}: {len(staff)} staff, {len(patients)} patients, {len(episode_ids)} episodes, "
-                f"{visits.count()} appointments, {handouts_made} handouts made and {handouts_sent} sent. "
+                f"{visits.count()} appointments, {notes_made} visit notes, "
+                f"{handouts_made} handouts made and {handouts_sent} sent. "
                 "All people are synthetic."
             )
         )

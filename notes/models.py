@@ -1,0 +1,174 @@
+"""Visit notes: what was done at a follow-up visit, how the patient responded, what comes next.
+
+One note per visit. A signed note is never changed: corrections and late entries are addenda
+with their own author and time, the original kept as it was (DOMAIN B12.2, S223). The services
+enforce it; ``save`` refuses an update of a signed note as a last guard.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.scheduling.models import Appointment
+from plans.models import PlanVersion, Prong
+
+NPRS_RANGE = [MaxValueValidator(10)]
+# A visit longer than a working day is a typing slip, not a visit.
+MINUTES_RANGE = [MaxValueValidator(600)]
+
+
+class Response(models.TextChoices):
+    BETTER = "better", "Better"
+    SAME = "same", "Same"
+    WORSE = "worse", "Worse"
+
+
+class ItemStatus(models.TextChoices):
+    DELIVERED = "delivered", "Delivered as planned"
+    MODIFIED = "modified", "Delivered, modified"
+    NOT_DONE = "not_done", "Not done today"
+
+
+class VisitNote(models.Model):
+    appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="note")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The signed plan the note's lines were pre-filled from (none when the episode had none).
+    plan_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The signer's credentials as they were at the signature.
+    signed_credentials = models.CharField(max_length=80, blank=True)
+
+    # Subjective.
+    pain_now = models.PositiveSmallIntegerField("pain now (0–10)", null=True, blank=True, validators=NPRS_RANGE)
+    pain_since_last = models.PositiveSmallIntegerField(
+        "worst pain since the last visit (0–10)", null=True, blank=True, validators=NPRS_RANGE
+    )
+    function = models.TextField("function", max_length=2000, blank=True)
+    adherence = models.TextField("home-program adherence", max_length=2000, blank=True)
+    new_symptoms = models.TextField("new symptoms", max_length=2000, blank=True)
+    # Assessment.
+    response = models.CharField("response to treatment", max_length=6, choices=Response.choices, blank=True)
+    response_text = models.TextField("in what", max_length=2000, blank=True)
+    # Plan.
+    next_visit = models.TextField("plan for the next visit", max_length=2000, blank=True)
+    changes = models.TextField("changes to the plan or home program", max_length=2000, blank=True)
+    total_minutes = models.PositiveSmallIntegerField(
+        "total treatment minutes", null=True, blank=True, validators=MINUTES_RANGE
+    )
+    timed_minutes = models.PositiveSmallIntegerField(
+        "timed-code minutes", null=True, blank=True, validators=MINUTES_RANGE
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The clinician's "notes to finish": their unsigned notes, oldest first; signed
+            # notes (nearly all of them) stay out of the index.
+            models.Index(fields=["author", "created_at"], condition=Q(signed_at__isnull=True), name="note_unsigned"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True, signed_by__isnull=True)
+                | Q(signed_at__isnull=False, signed_by__isnull=False),
+                name="note_signed_with_signer",
+            ),
+            models.CheckConstraint(condition=Q(pain_now__isnull=True) | Q(pain_now__lte=10), name="note_pain_now_0_10"),
+            models.CheckConstraint(
+                condition=Q(pain_since_last__isnull=True) | Q(pain_since_last__lte=10), name="note_pain_since_0_10"
+            ),
+            models.CheckConstraint(condition=Q(response__in=["", *Response.values]), name="note_response_known"),
+            models.CheckConstraint(
+                condition=Q(total_minutes__isnull=True)
+                | Q(timed_minutes__isnull=True)
+                | Q(timed_minutes__lte=F("total_minutes")),
+                name="note_timed_within_total",
+                violation_error_message="Timed minutes cannot be more than the total minutes.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note of visit {self.appointment_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and type(self).objects.filter(pk=self.pk, signed_at__isnull=False).exists():
+            raise PermissionError("A signed note cannot be changed; add an addendum instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def patient(self):
+        return self.appointment.episode.patient
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class NoteItem(models.Model):
+    """One intervention of the visit: a line of the signed plan, or one added at the visit."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField(default=0)
+    prong = models.CharField(max_length=12, choices=Prong.choices)
+    name = models.CharField("intervention", max_length=120)
+    from_plan = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.DELIVERED)
+    not_done_reason = models.CharField("reason not done", max_length=300, blank=True)
+    region = models.CharField("region or segment", max_length=80, blank=True, help_text="For example: L4, SIJ R.")
+    technique = models.CharField(max_length=120, blank=True)
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True, validators=MINUTES_RANGE)
+    sets = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(50)])
+    reps = models.CharField(max_length=40, blank=True)
+    load = models.CharField(max_length=60, blank=True, help_text="For example: 5 kg, red band.")
+    progression = models.CharField("progression made", max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["note", "order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(prong__in=Prong.values), name="note_item_prong_known"),
+            models.CheckConstraint(condition=Q(status__in=ItemStatus.values), name="note_item_status_known"),
+            models.CheckConstraint(
+                condition=~Q(status=ItemStatus.NOT_DONE) | ~Q(not_done_reason=""),
+                name="note_item_not_done_has_reason",
+                violation_error_message="Say why the intervention was not done.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def patient(self):
+        return self.note.patient
+
+
+class NoteAddendum(models.Model):
+    """A correction or late entry to a signed note: its own author and time; never edited."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField(max_length=4000)
+
+    class Meta:
+        ordering = ["note", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="addendum_has_text")]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.pk} to {self.note}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("An addendum cannot be changed; add another one.")
+        super().save(*args, **kwargs)
+
+    @property
+    def patient(self):
+        return self.note.patient

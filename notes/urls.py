@@ -1,0 +1,9 @@
+from django.urls import path
+
+from notes import views
+
+urlpatterns = [
+    path("schedule/visits/<int:pk>/note/", views.note, name="visit_note"),
+    path("schedule/visits/<int:pk>/note/open/", views.note_open, name="visit_note_open"),
+    path("schedule/visits/<int:pk>/note/addenda/", views.addendum_add, name="visit_note_addendum"),
+]

@@ -1,0 +1,126 @@
+"""The visit note's pages: clinicians of the visit's clinic only (404 for another clinic's visit,
+then 403 for a role without clinical records). The front desk sees a note's state on the visit
+page through ``notes.templatetags``, never its content."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic import access, audit
+from notes import rules, selectors, services
+from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm
+from notes.models import VisitNote
+
+
+def _line_forms(note: VisitNote, data=None) -> list[NoteItemForm]:
+    return [NoteItemForm(data, instance=item, prefix=f"line-{index}") for index, item in enumerate(note.items.all())]
+
+
+def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=None, addendum_form=None, status=200):
+    patient = visit.episode.patient
+    audit.record_read(actor=request.user, action=audit.Read.VISIT_NOTE_VIEWED, obj=note or visit, patient=patient)
+    editable = note is not None and not note.is_signed and note.author_id == request.user.pk
+    overdue = editable and rules.to_finish(
+        created_at=note.created_at,
+        signed=False,
+        now=timezone.now(),
+        limit_hours=selectors.unsigned_limit_hours(patient.clinic),
+    )
+    context = {"visit": visit, "note": note, "editable": editable, "overdue": overdue}
+    if editable:
+        context |= {
+            "note_form": note_form or NoteForm(instance=note),
+            "line_forms": line_forms if line_forms is not None else _line_forms(note),
+            "new_line": new_line or NewLineForm(prefix="new"),
+        }
+    elif note is not None and note.is_signed:
+        context["addendum_form"] = addendum_form or AddendumForm()
+    return render(request, "notes/note.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    """The note of a visit: to start, to edit and sign, or to read with its addenda once signed."""
+    visit = access.clinical_visit_for(request.user, pk, change=request.method == "POST")
+    note = selectors.note_for_page(visit)
+    if request.method == "GET" or note is None:
+        return _render(request, visit, note)
+    if note.is_signed:
+        messages.error(request, services.SIGNED_NOTE)
+        return _render(request, visit, note, status=400)
+    note_form = NoteForm(request.POST, instance=note)
+    line_forms = _line_forms(note, request.POST)
+    new_line = NewLineForm(request.POST, prefix="new")
+    forms_valid = [form.is_valid() for form in (note_form, *line_forms, new_line)]
+    if all(forms_valid):
+        lines = [(form.instance, _draft(form)) for form in line_forms]
+        if not new_line.is_blank():
+            lines.append((None, _draft(new_line)))
+        try:
+            services.note_save(actor=request.user, note=note, values=note_form.cleaned_data, lines=lines)
+            if request.POST.get("action") == "sign":
+                services.note_sign(actor=request.user, note=note)
+        except ValidationError as error:
+            note_form.add_error(None, error)
+        else:
+            signed = request.POST.get("action") == "sign"
+            messages.success(request, "Note signed." if signed else "Note saved.")
+            return redirect("visit_note", pk=visit.pk)
+    # Shown with what was typed; the note's lines as they were stored.
+    return _render(request, visit, note, note_form=note_form, line_forms=line_forms, new_line=new_line, status=400)
+
+
+def _draft(form) -> rules.LineDraft:
+    """The line as typed; a field the form did not show (another prong's dose) keeps its value."""
+
+    def value(name: str):
+        if name not in form.fields:
+            return getattr(form.instance, name)
+        typed = form.cleaned_data.get(name)
+        return "" if typed is None and name not in ("minutes", "sets") else typed
+
+    return rules.LineDraft(
+        prong=value("prong") if "prong" in form.fields else form.instance.prong,
+        name=value("name") if "name" in form.fields else form.instance.name,
+        **{name: value(name) for name in services.LINE_FIELDS},
+    )
+
+
+@login_required
+@require_POST
+def note_open(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.clinical_visit_for(request.user, pk, change=True)
+    try:
+        services.note_open(actor=request.user, appointment=visit)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("schedule_visit", pk=visit.pk)
+    return redirect("visit_note", pk=visit.pk)
+
+
+@login_required
+@require_POST
+def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = access.clinical_visit_for(request.user, pk, change=True)
+    note = selectors.note_for_page(visit)
+    if note is None:
+        messages.error(request, "This visit has no note yet.")
+        return redirect("visit_note", pk=visit.pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.addendum_add(actor=request.user, note=note, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect("visit_note", pk=visit.pk)
+    return _render(request, visit, note, addendum_form=form, status=400)
