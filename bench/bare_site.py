@@ -1,4 +1,4 @@
-"""The anchor of ``bench/http.py``: a bare Django site (settings, URLconf and WSGI application in
+"""The anchor of ``bench/http_bench.py``: a bare Django site (settings, URLconf and WSGI application in
 this one module) with one view, served by gunicorn with Stride's own ``gunicorn.conf.py``:
 
     DJANGO_SETTINGS_MODULE=bench.bare_site gunicorn -c gunicorn.conf.py bench.bare_site:application

@@ -435,16 +435,21 @@ def main() -> None:
                 server.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
-        if "django.db" in sys.modules:
-            from django.db import connections
+        clean_up(options, var_dir, SERVER_LOG)
 
-            connections.close_all()
-        drop_database(options.database)
-        _flush_redis(options.redis)
-        if (var_dir / "server.log").exists():
-            SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(var_dir / "server.log", SERVER_LOG)
-        shutil.rmtree(var_dir, ignore_errors=True)
+
+def clean_up(options, var_dir: Path, server_log: Path) -> None:
+    """After a run: drop the database, empty Redis, keep the server's log, remove its files."""
+    if "django.db" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    drop_database(options.database)
+    _flush_redis(options.redis)
+    if (var_dir / "server.log").exists():
+        server_log.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(var_dir / "server.log", server_log)
+    shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from clinic import text_input
-from notes.models import ItemStatus, NoteAddendum, NoteItem, Response, VisitNote
+from notes.models import NOTE_FIELDS, ItemStatus, NoteAddendum, NoteItem, Response, VisitNote
 from plans.models import Prong
 
 _SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
@@ -12,19 +12,7 @@ _SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
 class NoteForm(text_input.ModelForm):
     class Meta:
         model = VisitNote
-        fields = [
-            "pain_now",
-            "pain_since_last",
-            "function",
-            "adherence",
-            "new_symptoms",
-            "response",
-            "response_text",
-            "next_visit",
-            "changes",
-            "total_minutes",
-            "timed_minutes",
-        ]
+        fields = NOTE_FIELDS
         widgets = {
             "function": _SHORT_TEXT,
             "adherence": _SHORT_TEXT,

@@ -32,6 +32,22 @@ class ItemStatus(models.TextChoices):
     NOT_DONE = "not_done", "Not done today"
 
 
+# What the clinician writes on a note (its form's fields, and what saving a draft may change).
+NOTE_FIELDS = (
+    "pain_now",
+    "pain_since_last",
+    "function",
+    "adherence",
+    "new_symptoms",
+    "response",
+    "response_text",
+    "next_visit",
+    "changes",
+    "total_minutes",
+    "timed_minutes",
+)
+
+
 class VisitNote(models.Model):
     appointment = models.OneToOneField(Appointment, on_delete=models.PROTECT, related_name="note")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -15,23 +15,10 @@ from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from notes import rules, selectors
-from notes.models import NoteAddendum, NoteItem, VisitNote
+from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, VisitNote
 
 SIGNED_NOTE = "This note is signed and cannot be changed; add an addendum instead."
 NOT_YOURS = "Only the note's author can change or sign it; add an addendum once it is signed."
-NOTE_FIELDS = (
-    "pain_now",
-    "pain_since_last",
-    "function",
-    "adherence",
-    "new_symptoms",
-    "response",
-    "response_text",
-    "next_visit",
-    "changes",
-    "total_minutes",
-    "timed_minutes",
-)
 LINE_FIELDS = tuple(name for name in rules.LineDraft.__dataclass_fields__ if name not in ("prong", "name", "from_plan"))
 
 

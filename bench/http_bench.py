@@ -5,8 +5,8 @@ wrk is the Debian package (``apt-get install wrk``); locust tops out near 1,000 
 kind of machine and cannot measure the anchor. Run by hand from the repository root (never part
 of the test suite), with PostgreSQL and Redis answering; it takes about eight minutes:
 
-    .venv/bin/python bench/http.py
-    .venv/bin/python bench/http.py --pairs 3 --seconds 10 --stall-seconds 60 \\
+    .venv/bin/python bench/http_bench.py
+    .venv/bin/python bench/http_bench.py --pairs 3 --seconds 10 --stall-seconds 60 \\
         --database postgres://postgres@127.0.0.1:5432/bench_http --redis redis://127.0.0.1:6379/8
 
 It drops and creates the ``--database`` database, empties the ``--redis`` database and starts
@@ -38,16 +38,6 @@ database is dropped and the Redis database emptied.
 
 from __future__ import annotations
 
-# ruff: noqa: E402 - the imports follow the path fix below
-import sys
-from pathlib import Path
-
-# This file's name is the standard library's ``http``: with its folder first on the path (as
-# Python puts a script's), ``import http.client`` (urllib does) would find this file instead.
-# The folder goes last, where ``databases`` and ``load`` are still found.
-_BENCH = str(Path(__file__).resolve().parent)
-sys.path[:] = [entry for entry in sys.path if str(Path(entry or ".").resolve()) != _BENCH] + [_BENCH]
-
 import argparse
 import json
 import os
@@ -56,13 +46,15 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import psutil
-from databases import drop_database, recreate_database
+from databases import recreate_database
 from load import (
     _answers,
     _flush_redis,
@@ -70,6 +62,7 @@ from load import (
     _production_environment,
     _seed,
     _wait_for,
+    clean_up,
 )
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -328,7 +321,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8", help="Redis database to use and empty")
     options = parser.parse_args()
     if shutil.which("wrk") is None:
-        raise SystemExit("bench/http.py needs wrk: apt-get install wrk")
+        raise SystemExit("bench/http_bench.py needs wrk: apt-get install wrk")
 
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-http-"))
     port, anchor_port = _free_port(), _free_port()
@@ -446,16 +439,7 @@ def main() -> None:
     finally:
         _stop(anchor)
         _stop(server)
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(options.database)
-        _flush_redis(options.redis)
-        if (var_dir / "server.log").exists():
-            SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(var_dir / "server.log", SERVER_LOG)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        clean_up(options, var_dir, SERVER_LOG)
 
 
 if __name__ == "__main__":
