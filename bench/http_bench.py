@@ -54,15 +54,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psutil
-from databases import recreate_database
 from load import (
     _answers,
-    _flush_redis,
     _free_port,
     _production_environment,
     _seed,
     _wait_for,
     clean_up,
+    start_production,
 )
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -329,18 +328,7 @@ def main() -> None:
     environment = _production_environment(options, var_dir, port)
     server = anchor = None
     try:
-        recreate_database(options.database)
-        _flush_redis(options.redis)
-        server_log = var_dir / "server.log"
-        with server_log.open("ab") as output:
-            server = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-                [str(REPOSITORY / "bin" / "production")],
-                cwd=REPOSITORY,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = start_production(options, var_dir, environment)
         anchor = _start_anchor(environment, anchor_port, var_dir / "anchor.log")
         _wait_for(lambda: _answers(f"{base}/readyz"), 300, "the production run to answer /readyz", server)
         _wait_for(lambda: _answers(f"{anchor_base}/bare/"), 60, "the anchor to answer", anchor)

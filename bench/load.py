@@ -382,18 +382,7 @@ def main() -> None:
     environment = _production_environment(options, var_dir, port)
     server = None
     try:
-        recreate_database(options.database)
-        _flush_redis(options.redis)
-        server_log = var_dir / "server.log"
-        with server_log.open("ab") as output:
-            server = subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-                [str(REPOSITORY / "bin" / "production")],
-                cwd=REPOSITORY,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = start_production(options, var_dir, environment)
         _wait_for(lambda: _answers(f"{host}/readyz"), 300, "the production run to answer /readyz", server)
         static_line = _static_check(host, var_dir)
 
@@ -424,7 +413,7 @@ def main() -> None:
             environment["STRIDE_LINK_OFFSET"] = str(len(phases) * users)
             phases[phase.name] = phase.run(options, host, var_dir, environment)
         load_after = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-        report = _report(options, phases, load_before, load_after, server_log) + "\n" + static_line
+        report = _report(options, phases, load_before, load_after, var_dir / "server.log") + "\n" + static_line
         print(report)
         REPORT.parent.mkdir(parents=True, exist_ok=True)
         REPORT.write_text(report + "\n")
@@ -436,6 +425,21 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
         clean_up(options, var_dir, SERVER_LOG)
+
+
+def start_production(options, var_dir: Path, environment: dict[str, str]) -> subprocess.Popen:
+    """A fresh database and Redis, then ``bin/production`` started, its output in ``var_dir``."""
+    recreate_database(options.database)
+    _flush_redis(options.redis)
+    with (var_dir / "server.log").open("ab") as output:
+        return subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
+            [str(REPOSITORY / "bin" / "production")],
+            cwd=REPOSITORY,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def clean_up(options, var_dir: Path, server_log: Path) -> None:
