@@ -28,10 +28,12 @@ is dropped at the end unless ``--keep`` is given.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime
 import json
 import os
 import platform
+import pstats
 import secrets
 import shutil
 import statistics
@@ -207,12 +209,17 @@ def _explain(sql: str) -> tuple[float, str]:
     return plan[0]["Execution Time"], text
 
 
-def _measure(client, label: str, call, repeat: int, check) -> dict:
+def _measure(client, label: str, call, repeat: int, check, profile: bool = False) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(3):
         check(call())
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [check(call()) for _ in range(repeat)])
+        print(f"== profile: {label}, {repeat} requests")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
     timings, cpu = [], []
     for _ in range(repeat):
         started, cpu_started = time.perf_counter(), time.thread_time()
@@ -248,6 +255,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database kept with --keep (migrated, not regenerated)"
+    )
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the measured pages' timed requests with cProfile (top 40 by own time, per page)",
     )
     options = parser.parse_args()
 
@@ -350,7 +363,8 @@ def main() -> None:
         ]
         with open("/proc/loadavg") as load:
             load_before = " ".join(load.read().split()[:3])
-        results = [_measure(client, label, call, options.repeat, html_ok) for label, call in pages]
+        pages = [(label, call) for label, call in pages if options.only in label]
+        results = [_measure(client, label, call, options.repeat, html_ok, options.profile) for label, call in pages]
 
         with open("/proc/loadavg") as load:
             load_average = " ".join(load.read().split()[:3])

@@ -120,7 +120,6 @@ def _grid(shown: list[tracks.Track], visits: list[list], time_off, busy) -> dict
     return {
         "tracks": shown,
         "rows": rows,
-        "row_numbers": range(1, rows.count + 1),
         "hours": rows.hours(),
         "now": now,
     }
