@@ -7,7 +7,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self) -> None:
-        from clinic import api_schema, checks  # noqa: F401  (register the schema extensions and system checks)
+        from clinic import checks  # noqa: F401  (register the system checks)
 
         post_migrate.connect(_sync_roles, dispatch_uid="clinic.sync_roles")
 
