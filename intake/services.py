@@ -184,12 +184,14 @@ def red_flags_raise(
         for flag in flags
         if flag.code not in open_codes
     ]
+    # The event names the intake when the intake raised the flag (webhook data holds ids only).
+    source = {"intake": intake.pk} if intake else {}
     for flag in new:
         audit.record(actor=actor, action="red_flag.raised", obj=flag)
         webhooks.emit(
             EventType.RED_FLAG_RAISED,
             clinic_id=episode.patient.clinic_id,
-            data={"episode": episode.pk, "intake": intake.pk if intake else None, "red_flag": flag.pk},
+            data={"episode": episode.pk, **source, "red_flag": flag.pk},
         )
     if new:
         from intake.tasks import notify_red_flags
