@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clinic.models import AuditEvent
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.models import WebhookDelivery
 from intake import rules as intake_rules
 from intake import services as intake_services
 from intake.models import RedFlag
@@ -297,3 +299,23 @@ def test_the_service_refuses_unknown_symptoms(clinician, note):
     with pytest.raises(ValidationError):
         services.note_save(actor=clinician, note=note, values={"red_flag_symptoms": ["age_caution"]}, lines=[])
     assert not RedFlag.objects.exists()
+
+
+# --- The alert and the event, as for an intake's flag --------------------------------------------
+
+
+def test_a_flag_from_a_note_alerts_the_lead_clinician_and_owes_its_event(
+    clinician, clinic_admin, visit, note, mailoutbox, django_capture_on_commit_callbacks
+):
+    hooks = "https://receiver.example.test/hooks"
+    webhooks.endpoint_create(actor=clinic_admin, url=hooks, event_types=["red_flag.raised"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.note_save(actor=clinician, note=note, values={"red_flag_symptoms": ["bladder_problems"]}, lines=[])
+    flag = RedFlag.objects.get(episode=visit.episode)
+    (delivery,) = WebhookDelivery.objects.filter(event_type="red_flag.raised")
+    assert delivery.payload["data"] == {"episode": visit.episode_id, "red_flag": flag.pk}
+    (message,) = mailoutbox
+    assert message.to == [visit.episode.lead_clinician.email]
+    assert "New symptoms recorded in a visit note raised 1 red flag" in message.body
+    # No intake on this episode: the link is the episode's page, not an intake summary that is not there.
+    assert f"/episodes/{visit.episode_id}/" in message.body
