@@ -196,12 +196,16 @@ def safety_lines(clinic, lines) -> list[safety.SafetyLine]:
 
 
 def safety_screen(note: VisitNote, lines) -> safety.Screen:
-    """What the episode's open red flags and findings say about these lines of the note now."""
+    """What the episode's open red flags and findings say about these lines (``rules.LineDraft``)
+    of the note now."""
+    return screen_safety_lines(note, safety_lines(note.appointment.episode.patient.clinic, lines))
+
+
+def screen_safety_lines(note: VisitNote, lines: list[safety.SafetyLine]) -> safety.Screen:
     episode = note.appointment.episode
-    clinic = episode.patient.clinic
     return safety.screen(
-        safety_lines(clinic, lines),
-        contraindications=plan_selectors.library_for(clinic).contraindications,
+        lines,
+        contraindications=plan_selectors.library_for(episode.patient.clinic).contraindications,
         **plan_contraindication_facts(episode, _assessment_of(note)),
     )
 

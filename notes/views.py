@@ -28,10 +28,9 @@ def _new_line(visit, data=None) -> NewLineForm:
 
 def _with_safety(note: VisitNote, line_forms: list[NoteItemForm]) -> None:
     """Beside each line, what the episode's contraindications say about it as it is stored."""
-    items = [form.instance for form in line_forms]
-    lines = [selectors.line_of(item) for item in items]
-    screen = selectors.safety_screen(note, lines)
+    lines = [selectors.line_of(form.instance) for form in line_forms]
     kinds = selectors.safety_lines(note.appointment.episode.patient.clinic, lines)
+    screen = selectors.screen_safety_lines(note, kinds)
     for position, form in enumerate(line_forms):
         form.refused = screen.hard(position)
         form.cautions = screen.soft(position)

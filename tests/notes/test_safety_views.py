@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinic.models import AuditEvent
 from clinic.webhooks import services as webhooks
@@ -319,3 +321,27 @@ def test_a_flag_from_a_note_alerts_the_lead_clinician_and_owes_its_event(
     assert "New symptoms recorded in a visit note raised 1 red flag" in message.body
     # No intake on this episode: the link is the episode's page, not an intake summary that is not there.
     assert f"/episodes/{visit.episode_id}/" in message.body
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_draft_page_queries_do_not_grow_with_thrust_lines_or_flags(client, clinician, visit, note):
+    _as(client, clinician)
+    RedFlag.objects.create(episode=visit.episode, code="aaa_signs", tier="emergency", label="Zebraquail aneurysm")
+    client.get(_url(visit))  # the first page of a session also saves the session
+    few = _queries(client, _url(visit))
+    for index, code in enumerate(["weight_loss", "night_pain", "cancer_history"]):
+        RedFlag.objects.create(episode=visit.episode, code=code, tier="urgent", label=f"Zebraquail {code}")
+        thrust = "lumbopelvic-thrust"
+        NoteItem.objects.create(
+            note=note, order=50 + index, prong="manipulation", name=f"Thrust {index}", intervention_key=thrust
+        )
+        NoteItem.objects.create(note=note, order=60 + index, prong="manipulation", name=f"Hip {index}", thrust="other")
+    html = client.get(_url(visit)).content.decode()
+    assert html.count('class="tier tier-') == 4
+    assert html.count("Zebraquail aneurysm") > 1  # in the list, and beside each line it refuses
+    assert _queries(client, _url(visit)) == few
