@@ -99,7 +99,7 @@ def _check_added(note: VisitNote, lines: Sequence[tuple[NoteItem | None, rules.L
     keys = {line.intervention_key for item, line in lines if item is None and line.intervention_key}
     clinic = note.appointment.episode.patient.clinic
     if keys and len(keys) != Intervention.objects.filter(clinic=clinic, active=True, key__in=keys).count():
-        raise ValidationError({"intervention_key": "Choose an intervention from your clinic's library."})
+        raise ValidationError("Choose the added intervention from your clinic's library, or name it.")
 
 
 def note_save(

@@ -27,7 +27,8 @@ def _new_line(visit, data=None) -> NewLineForm:
 
 
 def _with_safety(note: VisitNote, line_forms: list[NoteItemForm]) -> None:
-    """Beside each line, what the episode's contraindications say about it as it is stored."""
+    """Beside each line, what the episode's contraindications say about it: as stored, or as typed
+    when a save was refused (a validated form has put the typed values on its line)."""
     lines = [selectors.line_of(form.instance) for form in line_forms]
     kinds = selectors.safety_lines(note.appointment.episode.patient.clinic, lines)
     screen = selectors.screen_safety_lines(note, kinds)

@@ -14,8 +14,9 @@ from clinic.webhooks.models import WebhookDelivery
 from intake import rules as intake_rules
 from intake import services as intake_services
 from intake.models import RedFlag
-from notes import services
+from notes import rules, services
 from notes.models import NoteItem, VisitNote
+from plans.models import Intervention
 from tests.factories import UserFactory
 from tests.notes.conftest import complete
 
@@ -345,3 +346,11 @@ def test_the_draft_page_queries_do_not_grow_with_thrust_lines_or_flags(client, c
     assert html.count('class="tier tier-') == 4
     assert html.count("Zebraquail aneurysm") > 1  # in the list, and beside each line it refuses
     assert _queries(client, _url(visit)) == few
+
+
+def test_an_added_line_from_a_retired_library_item_is_refused(clinician, visit, note):
+    Intervention.objects.filter(clinic=visit.episode.patient.clinic, key="lumbar-hvla-thrust").update(active=False)
+    line = rules.LineDraft(prong="manipulation", name="HVLA", intervention_key="lumbar-hvla-thrust")
+    with pytest.raises(ValidationError, match="library"):
+        services.note_save(actor=clinician, note=note, values={}, lines=[(None, line)])
+    assert not note.items.filter(intervention_key="lumbar-hvla-thrust").exists()
