@@ -168,19 +168,30 @@ def _red_flags(intake: Intake) -> list[rules.RaisedFlag]:
 
 
 def _raise_flags(intake: Intake, flags: list[rules.RaisedFlag]) -> list[RedFlag]:
-    """Store flags not already open on the episode, and alert the lead clinician after commit."""
-    open_codes = set(intake.episode.red_flags.filter(cleared_at__isnull=True).values_list("code", flat=True))
+    return red_flags_raise(episode=intake.episode, flags=flags, intake=intake)
+
+
+def red_flags_raise(
+    *, episode: EpisodeOfCare, flags: list[rules.RaisedFlag], actor: User | None = None, intake: Intake | None = None
+) -> list[RedFlag]:
+    """Store flags not already open on the episode, and alert the lead clinician after commit.
+
+    The one way a red flag is raised, from the intake (no ``actor``: the patient answered) or from
+    a clinician's record of new symptoms (``actor``, no ``intake``)."""
+    open_codes = set(episode.red_flags.filter(cleared_at__isnull=True).values_list("code", flat=True))
     new = [
-        RedFlag.objects.create(episode=intake.episode, intake=intake, code=flag.code, tier=flag.tier, label=flag.label)
+        RedFlag.objects.create(episode=episode, intake=intake, code=flag.code, tier=flag.tier, label=flag.label)
         for flag in flags
         if flag.code not in open_codes
     ]
+    # The event names the intake when the intake raised the flag (webhook data holds ids only).
+    source = {"intake": intake.pk} if intake else {}
     for flag in new:
-        audit.record(actor=None, action="red_flag.raised", obj=flag)
+        audit.record(actor=actor, action="red_flag.raised", obj=flag)
         webhooks.emit(
             EventType.RED_FLAG_RAISED,
-            clinic_id=intake.episode.patient.clinic_id,
-            data={"episode": intake.episode_id, "intake": intake.pk, "red_flag": flag.pk},
+            clinic_id=episode.patient.clinic_id,
+            data={"episode": episode.pk, **source, "red_flag": flag.pk},
         )
     if new:
         from intake.tasks import notify_red_flags
@@ -303,7 +314,10 @@ def notify_red_flags(*, red_flag_ids: list[int]) -> int:
         for episode_id in {flag.episode_id for flag in flags}:
             of_episode = [flag for flag in flags if flag.episode_id == episode_id]
             clinician = of_episode[0].episode.lead_clinician
-            link = settings.SITE_URL.rstrip("/") + reverse("intake_summary", args=[episode_id])
+            # Flags are cleared on the intake summary; an episode without an intake (a flag raised
+            # from a visit note) has only its own page to link to.
+            page = "intake_summary" if Intake.objects.filter(episode_id=episode_id).exists() else "episode_detail"
+            link = settings.SITE_URL.rstrip("/") + reverse(page, args=[episode_id])
             tiers = sorted({flag.get_tier_display() for flag in of_episode})
             send_mail(
                 subject=f"Red flag ({', '.join(tiers).lower()}) on one of your episodes",

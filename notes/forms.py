@@ -3,13 +3,25 @@ from __future__ import annotations
 from django import forms
 
 from clinic import text_input
-from notes.models import NOTE_FIELDS, ItemStatus, NoteAddendum, NoteItem, Response, VisitNote
+from notes import safety
+from notes.models import NOTE_FIELDS, ItemStatus, NoteAddendum, NoteItem, Response, ThrustMark, VisitNote
 from plans.models import Prong
 
 _SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
 
 
 class NoteForm(text_input.ModelForm):
+    red_flag_symptoms = forms.MultipleChoiceField(
+        label="New red-flag symptoms",
+        choices=[(symptom.code, symptom.label) for symptom in safety.SYMPTOMS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=(
+            "Tick each one the patient reports as new since the last visit; the same red flags as the "
+            "intake are raised on the episode. Describe them in the box above."
+        ),
+    )
+
     class Meta:
         model = VisitNote
         fields = NOTE_FIELDS
@@ -32,6 +44,11 @@ class NoteForm(text_input.ModelForm):
         # Three radio buttons, without the empty choice a blank field gets: left unanswered, the
         # draft saves, and signing asks for it.
         self.fields["response"].choices = list(Response.choices)
+        self.initial["red_flag_symptoms"] = list(self.instance.red_flag_symptoms or [])
+
+    def clean_red_flag_symptoms(self) -> list[str]:
+        ticked = set(self.cleaned_data["red_flag_symptoms"])
+        return [symptom.code for symptom in safety.SYMPTOMS if symptom.code in ticked]
 
 
 LINE_FIELDS = [
@@ -44,7 +61,11 @@ LINE_FIELDS = [
     "reps",
     "load",
     "progression",
+    "thrust",
 ]
+
+_THRUST_CHOICES = [("", "No"), *ThrustMark.choices]
+_THRUST_HELP = "Thrust techniques are refused while the episode's red flags or findings contraindicate them."
 
 
 # Sets × reps, load and the progression made are an exercise's dose; the other prongs' lines take
@@ -58,33 +79,60 @@ class NoteItemForm(text_input.ModelForm):
     class Meta:
         model = NoteItem
         fields = LINE_FIELDS
-        widgets = {"status": forms.RadioSelect}
+        widgets = {"status": forms.RadioSelect, "thrust": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.prong != Prong.EXERCISE:
             for name in EXERCISE_ONLY:
                 del self.fields[name]
+        if self.instance.prong == Prong.MANIPULATION:
+            self.fields["thrust"].choices = _THRUST_CHOICES
+            self.fields["thrust"].help_text = _THRUST_HELP
+        else:
+            del self.fields["thrust"]
 
 
 class NewLineForm(text_input.ModelForm):
-    """An intervention added at the visit; left blank, nothing is added."""
+    """An intervention added at the visit, picked from the clinic's library (which says which are
+    thrust techniques) or named; left blank, nothing is added."""
 
     class Meta:
         model = NoteItem
-        fields = ["prong", "name", *LINE_FIELDS]
-        labels = {"name": "Intervention added at this visit"}
+        fields = ["intervention_key", "prong", "name", *LINE_FIELDS]
+        labels = {"name": "Or name the intervention added at this visit", "intervention_key": "From your library"}
+        widgets = {"thrust": forms.RadioSelect}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, picks: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.picks = {pick.key: pick for pick in picks or []}
         for field in self.fields.values():
             field.required = False
         self.fields["prong"].choices = [("", "Choose a prong"), *Prong.choices]
+        groups = [
+            (label, [(pick.key, pick.label) for pick in self.picks.values() if pick.prong == prong])
+            for prong, label in Prong.choices
+        ]
+        self.fields["intervention_key"] = forms.ChoiceField(
+            label="From your library",
+            choices=[("", "None: name it below"), *((label, group) for label, group in groups if group)],
+            required=False,
+        )
+        self.fields["thrust"].choices = _THRUST_CHOICES
+        self.fields["thrust"].help_text = f"For a manipulation named below. {_THRUST_HELP}"
 
     def clean(self):
         cleaned = super().clean()
         if self.is_blank():
             return cleaned
+        pick = self.picks.get(cleaned.get("intervention_key") or "")
+        if pick is not None:
+            cleaned["name"] = cleaned.get("name") or pick.name
+            cleaned["prong"] = cleaned.get("prong") or pick.prong
+            if cleaned["prong"] != pick.prong:
+                self.add_error("prong", f"{pick.name} is in another prong; leave the prong empty to take its own.")
+        if cleaned.get("thrust") and cleaned.get("prong") not in (None, "", Prong.MANIPULATION):
+            self.add_error("thrust", "Only a manipulation can be a thrust technique.")
         if not cleaned.get("name"):
             self.add_error("name", "Name the intervention, or leave this line empty.")
         if not cleaned.get("prong"):
@@ -95,7 +143,9 @@ class NewLineForm(text_input.ModelForm):
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return not any(data.get(name) for name in ("prong", "name", "region", "technique", "reps", "load"))
+        return not any(
+            data.get(name) for name in ("intervention_key", "prong", "name", "region", "technique", "reps", "load")
+        )
 
     def _post_clean(self):
         if not self.is_blank():

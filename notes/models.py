@@ -8,11 +8,13 @@ enforce it; ``save`` refuses an update of a signed note as a last guard.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from clinic.scheduling.models import Appointment
+from notes import safety
 from plans.models import PlanVersion, Prong
 
 NPRS_RANGE = [MaxValueValidator(10)]
@@ -39,6 +41,7 @@ NOTE_FIELDS = (
     "function",
     "adherence",
     "new_symptoms",
+    "red_flag_symptoms",
     "response",
     "response_text",
     "next_visit",
@@ -46,6 +49,18 @@ NOTE_FIELDS = (
     "total_minutes",
     "timed_minutes",
 )
+
+
+def validate_symptom_codes(value) -> None:
+    # A JSON list's contents cannot be checked by the database on every backend the product runs
+    # on (SQLite has no containment test): checked here and by the form.
+    if not isinstance(value, list) or not all(isinstance(code, str) and code in safety.SYMPTOM_CODES for code in value):
+        raise ValidationError("Choose symptoms from the list.")
+
+
+class ThrustMark(models.TextChoices):
+    SPINAL = "spinal", "Yes, spinal (lumbar or sacroiliac)"
+    OTHER = "other", "Yes, another joint (for example the hip)"
 
 
 class VisitNote(models.Model):
@@ -70,6 +85,11 @@ class VisitNote(models.Model):
     function = models.TextField("function", max_length=2000, blank=True)
     adherence = models.TextField("home-program adherence", max_length=2000, blank=True)
     new_symptoms = models.TextField("new symptoms", max_length=2000, blank=True)
+    # The intake's red-flag items the clinician ticked as new (notes.safety.SYMPTOMS codes); they raise
+    # the episode's red flags through the intake's rule.
+    red_flag_symptoms = models.JSONField(
+        "new red-flag symptoms", default=list, blank=True, validators=[validate_symptom_codes]
+    )
     # Assessment.
     response = models.CharField("response to treatment", max_length=6, choices=Response.choices, blank=True)
     response_text = models.TextField("in what", max_length=2000, blank=True)
@@ -144,10 +164,21 @@ class NoteItem(models.Model):
     reps = models.CharField(max_length=40, blank=True)
     load = models.CharField(max_length=60, blank=True, help_text="For example: 5 kg, red band.")
     progression = models.CharField("progression made", max_length=300, blank=True)
+    # The clinic library's intervention the line is (from the plan, or chosen at the visit), by key as a
+    # signed plan names it; empty for a line typed in by name. Its tags say whether it is a thrust.
+    intervention_key = models.CharField(max_length=60, blank=True)
+    thrust = models.CharField(
+        "thrust technique",
+        max_length=6,
+        choices=ThrustMark.choices,
+        blank=True,
+        help_text="Whether the technique delivered is a thrust (high-velocity, low-amplitude) manipulation.",
+    )
 
     class Meta:
         ordering = ["note", "order", "id"]
         constraints = [
+            models.CheckConstraint(condition=Q(thrust__in=["", *ThrustMark.values]), name="note_item_thrust_known"),
             models.CheckConstraint(condition=Q(prong__in=Prong.values), name="note_item_prong_known"),
             models.CheckConstraint(condition=Q(status__in=ItemStatus.values), name="note_item_status_known"),
             models.CheckConstraint(

@@ -31,6 +31,7 @@ class PlannedItem:
     name: str
     sets: int | None = None
     reps: str = ""
+    intervention_key: str = ""  # the library's, as the signed plan names it
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,31 @@ class LineDraft:
     load: str = ""
     progression: str = ""
     from_plan: bool = False
+    intervention_key: str = ""
+    thrust: str = ""  # the clinician's mark: "", "spinal" or "other" (notes.safety)
 
 
 def prefill_lines(planned: Sequence[PlannedItem], last_lines: Sequence[LineDraft]) -> list[LineDraft]:
     """The lines of a new note: every item of the signed plan, in the plan's order, marked as
     delivered. Where the last note had the same intervention (same prong and name), its region,
-    technique, minutes, sets × reps and load carry over, as the visit most likely repeats it;
-    otherwise the plan's own sets and reps. A progression is never carried: it is what changed
+    technique (and whether it was a thrust), minutes, sets × reps and load carry over, as the visit
+    most likely repeats it; otherwise the plan's own sets and reps. A progression is never carried: it is what changed
     at that visit. Lines the last note added outside the plan are not repeated."""
     last = {(line.prong, line.name): line for line in last_lines}
     lines = []
     for item in planned:
         before = last.get((item.prong, item.name))
         if before is None:
-            lines.append(LineDraft(prong=item.prong, name=item.name, sets=item.sets, reps=item.reps, from_plan=True))
+            lines.append(
+                LineDraft(
+                    prong=item.prong,
+                    name=item.name,
+                    sets=item.sets,
+                    reps=item.reps,
+                    from_plan=True,
+                    intervention_key=item.intervention_key,
+                )
+            )
             continue
         lines.append(
             LineDraft(
@@ -75,6 +87,8 @@ def prefill_lines(planned: Sequence[PlannedItem], last_lines: Sequence[LineDraft
                 reps=before.reps or item.reps,
                 load=before.load,
                 from_plan=True,
+                intervention_key=item.intervention_key,
+                thrust=before.thrust,
             )
         )
     return lines
@@ -150,6 +164,9 @@ class NoteContent:
     response: str
     next_visit: str
     signer_credentials: str
+    # An emergency red flag blocks every intervention (notes.safety): the note of a visit that
+    # referred the patient on records nothing delivered.
+    blocked: bool = False
 
 
 def _dose_given(line: LineDraft) -> bool:
@@ -160,7 +177,7 @@ def sign_problems(content: NoteContent) -> list[str]:
     """Why the note cannot be signed yet, one message a missing element; empty when it can."""
     problems = []
     given = [line for line in content.lines if line.status in GIVEN]
-    if not given:
+    if not given and not content.blocked:
         problems.append("Record at least one intervention delivered at this visit.")
     for line in given:
         missing = []

@@ -14,12 +14,16 @@ from django.utils import timezone
 from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
-from notes import rules, selectors
+from intake import services as intake_services
+from notes import rules, safety, selectors
 from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, VisitNote
+from plans.models import Intervention
 
 SIGNED_NOTE = "This note is signed and cannot be changed; add an addendum instead."
 NOT_YOURS = "Only the note's author can change or sign it; add an addendum once it is signed."
-LINE_FIELDS = tuple(name for name in rules.LineDraft.__dataclass_fields__ if name not in ("prong", "name", "from_plan"))
+# What a line's form may change; which intervention it is stays as the line was made.
+_FIXED = ("prong", "name", "from_plan", "intervention_key")
+LINE_FIELDS = tuple(name for name in rules.LineDraft.__dataclass_fields__ if name not in _FIXED)
 
 
 class Action(StrEnum):
@@ -72,6 +76,32 @@ def _lock_for_change(actor: User, note: VisitNote) -> VisitNote:
     return locked
 
 
+class RefusedLines(ValidationError):
+    """Lines marked delivered that a contraindication refuses: ``refusals`` maps each one's position
+    in the lines given to ``note_save`` to its messages."""
+
+    def __init__(self, refusals: Mapping[int, Sequence[str]]):
+        self.refusals = dict(refusals)
+        super().__init__([message for messages in self.refusals.values() for message in messages])
+
+
+def _raise_red_flags(actor: User, note: VisitNote) -> None:
+    """Raise on the episode, as the intake does, the red flags of the new symptoms the note records.
+    Unticking a symptom later clears nothing: a flag is cleared by a clinician's recorded clearance."""
+    episode = note.appointment.episode
+    flags = safety.raised_flags(note.red_flag_symptoms)
+    if flags:
+        intake_services.red_flags_raise(episode=episode, flags=flags, actor=actor)
+
+
+def _check_added(note: VisitNote, lines: Sequence[tuple[NoteItem | None, rules.LineDraft]]) -> None:
+    """A line added at the visit names an intervention of the clinic's own active library, or none."""
+    keys = {line.intervention_key for item, line in lines if item is None and line.intervention_key}
+    clinic = note.appointment.episode.patient.clinic
+    if keys and len(keys) != Intervention.objects.filter(clinic=clinic, active=True, key__in=keys).count():
+        raise ValidationError("Choose the added intervention from your clinic's library, or name it.")
+
+
 def note_save(
     *,
     actor: User,
@@ -80,7 +110,13 @@ def note_save(
     lines: Sequence[tuple[NoteItem | None, rules.LineDraft]],
 ) -> VisitNote:
     """Save the note's sections and its lines (``None``: a line added at the visit); refused
-    once the note is signed."""
+    once the note is signed.
+
+    The new symptoms raise their red flags first. Then, if a contraindication of the episode (an
+    open red flag, a finding) refuses a line marked delivered, the lines are not saved and
+    ``RefusedLines`` says why, beside each; the sections and the flags are kept, as a red flag is
+    raised the moment it is recorded."""
+    _check_added(note, lines)
     with transaction.atomic():
         _lock_for_change(actor, note)
         for name in NOTE_FIELDS:
@@ -88,22 +124,34 @@ def note_save(
                 setattr(note, name, values[name])
         note.full_clean(exclude=["appointment", "author", "plan_version", "signed_by"])
         note.save()
-        order = note.items.count()
-        for item, line in lines:
-            if item is None:
-                item = NoteItem(note=note, order=order, prong=line.prong, name=line.name)
-                order += 1
-            elif item.note_id != note.pk:
-                raise PermissionDenied
-            for name in LINE_FIELDS:
-                setattr(item, name, getattr(line, name))
-            item.full_clean(exclude=["note"])
-            item.save()
+        _raise_red_flags(actor, note)
+        screen = selectors.safety_screen(note, [line for _, line in lines])
+        refused = {position: screen.hard(position) for position in range(len(lines)) if screen.hard(position)}
+        if not refused:
+            _save_lines(note, lines)
         audit.record(actor=actor, action=Action.SAVED, obj=note, patient=note.appointment.episode.patient)
+    if refused:
+        raise RefusedLines(refused)
     return note
 
 
-def _content(note: VisitNote, credentials: str) -> rules.NoteContent:
+def _save_lines(note: VisitNote, lines: Sequence[tuple[NoteItem | None, rules.LineDraft]]) -> None:
+    order = note.items.count()
+    for item, line in lines:
+        if item is None:
+            item = NoteItem(
+                note=note, order=order, prong=line.prong, name=line.name, intervention_key=line.intervention_key
+            )
+            order += 1
+        elif item.note_id != note.pk:
+            raise PermissionDenied
+        for name in LINE_FIELDS:
+            setattr(item, name, getattr(line, name))
+        item.full_clean(exclude=["note"])
+        item.save()
+
+
+def _content(note: VisitNote, credentials: str, blocked: bool) -> rules.NoteContent:
     return rules.NoteContent(
         lines=tuple(selectors.line_of(item) for item in note.items.all()),
         total_minutes=note.total_minutes,
@@ -111,16 +159,20 @@ def _content(note: VisitNote, credentials: str) -> rules.NoteContent:
         response=note.response,
         next_visit=note.next_visit,
         signer_credentials=credentials,
+        blocked=blocked,
     )
 
 
 def note_sign(*, actor: User, note: VisitNote) -> VisitNote:
     """Sign the note as it is saved: refused, with every missing element named, until it has
-    what a visit note must; read-only afterwards."""
+    what a visit note must, and while a contraindication refuses a line marked delivered (the
+    reason named); read-only afterwards."""
     with transaction.atomic():
         locked = _lock_for_change(actor, note)
         credentials = ClinicianProfile.objects.filter(user=actor).values_list("credentials", flat=True).first() or ""
-        problems = rules.sign_problems(_content(locked, credentials))
+        lines = [selectors.line_of(item) for item in locked.items.all()]
+        screen = selectors.safety_screen(locked, lines)
+        problems = rules.sign_problems(_content(locked, credentials, screen.blocked)) + safety.sign_problems(screen)
         if problems:
             raise ValidationError(problems)
         note.signed_at = timezone.now()

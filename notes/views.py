@@ -13,13 +13,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit
-from notes import rules, selectors, services
+from notes import rules, safety, selectors, services
 from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm
 from notes.models import VisitNote
 
 
 def _line_forms(note: VisitNote, data=None) -> list[NoteItemForm]:
     return [NoteItemForm(data, instance=item, prefix=f"line-{index}") for index, item in enumerate(note.items.all())]
+
+
+def _new_line(visit, data=None) -> NewLineForm:
+    return NewLineForm(data, prefix="new", picks=selectors.library_picks(visit.episode.patient.clinic))
+
+
+def _with_safety(note: VisitNote, line_forms: list[NoteItemForm]) -> None:
+    """Beside each line, what the episode's contraindications say about it: as stored, or as typed
+    when a save was refused (a validated form has put the typed values on its line)."""
+    lines = [selectors.line_of(form.instance) for form in line_forms]
+    kinds = selectors.safety_lines(note.appointment.episode.patient.clinic, lines)
+    screen = selectors.screen_safety_lines(note, kinds)
+    for position, form in enumerate(line_forms):
+        form.refused = screen.hard(position)
+        form.cautions = screen.soft(position)
+        form.is_thrust = safety.is_thrust(kinds[position].tags)
 
 
 def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=None, addendum_form=None, status=200):
@@ -33,11 +49,15 @@ def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=N
         limit_hours=selectors.unsigned_limit_hours(patient.clinic),
     )
     context = {"visit": visit, "note": note, "editable": editable, "overdue": overdue}
+    if note is not None:
+        context["red_flags"] = selectors.note_red_flags(note)
     if editable:
+        line_forms = line_forms if line_forms is not None else _line_forms(note)
+        _with_safety(note, line_forms)
         context |= {
             "note_form": note_form or NoteForm(instance=note),
-            "line_forms": line_forms if line_forms is not None else _line_forms(note),
-            "new_line": new_line or NewLineForm(prefix="new"),
+            "line_forms": line_forms,
+            "new_line": new_line or _new_line(visit),
         }
     elif note is not None and note.is_signed:
         context["addendum_form"] = addendum_form or AddendumForm()
@@ -57,7 +77,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
         return _render(request, visit, note, status=400)
     note_form = NoteForm(request.POST, instance=note)
     line_forms = _line_forms(note, request.POST)
-    new_line = NewLineForm(request.POST, prefix="new")
+    new_line = _new_line(visit, request.POST)
     forms_valid = [form.is_valid() for form in (note_form, *line_forms, new_line)]
     if all(forms_valid):
         lines = [(form.instance, _draft(form)) for form in line_forms]
@@ -67,6 +87,12 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
             services.note_save(actor=request.user, note=note, values=note_form.cleaned_data, lines=lines)
             if request.POST.get("action") == "sign":
                 services.note_sign(actor=request.user, note=note)
+        except services.RefusedLines as refused:
+            # Beside the line's status; the sections and any red flag raised were saved.
+            for position, line_messages in refused.refusals.items():
+                form = line_forms[position] if position < len(line_forms) else new_line
+                form.add_error("status", line_messages)
+            messages.error(request, "The rest of the note was saved; the treatment lines were not.")
         except ValidationError as error:
             note_form.add_error(None, error)
         else:
@@ -89,6 +115,7 @@ def _draft(form) -> rules.LineDraft:
     return rules.LineDraft(
         prong=value("prong") if "prong" in form.fields else form.instance.prong,
         name=value("name") if "name" in form.fields else form.instance.name,
+        intervention_key=value("intervention_key"),
         **{name: value(name) for name in services.LINE_FIELDS},
     )
 
