@@ -181,7 +181,7 @@ class MeasureComparison:
     def text(self) -> str:
         """ "changed beyond MDC: better", "within MDC", "changed: worse", "unchanged", or why not comparable."""
         if self.change == progress.Change.NOT_COMPARABLE:
-            return self.rule if self.rule.startswith("not comparable") else f"not comparable: {self.rule}"
+            return self.rule if "not comparable" in self.rule else f"not comparable: {self.rule}"
         if self.change == progress.Change.NO_CHANGE:
             return "within MDC" if self.has_mdc else "unchanged"
         direction = "better" if self.change == progress.Change.IMPROVED else "worse"

@@ -171,7 +171,8 @@ def note_measures(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, "Nothing to save: choose what to add or remove.")
     except ValidationError as error:
-        if form is not None:
+        # A signed note, or another's, shows no form to hold the refusal: it is a message.
+        if form is not None and not note.is_signed and note.author_id == request.user.pk:
             form.add_error(None, error)
         else:
             for message in error.messages:
