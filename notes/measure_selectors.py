@@ -87,6 +87,16 @@ def _method_text(row) -> str:
     )
 
 
+def _measure_row(row, value: measures.Remeasure, baseline: measures.Baseline, mdc) -> MeasureRow:
+    return MeasureRow(
+        pk=row.pk,
+        label=value.label,
+        shown=value.shown,
+        method=_method_text(row),
+        comparison=measures.compare(value, baseline, rom_mdc=mdc),
+    )
+
+
 def objectives(episode: EpisodeOfCare, notes: list[VisitNote] | None = None) -> list[NoteObjective]:
     """Every note of the episode (``episode_notes``) with its re-measures compared with the
     baseline, using the clinic's ROM MDC, and its PART rows compared with the first exam of the
@@ -103,16 +113,7 @@ def objectives(episode: EpisodeOfCare, notes: list[VisitNote] | None = None) -> 
     first_part: dict[str, measures.PartExam] = {}
     result = []
     for note in notes:
-        rows = tuple(
-            MeasureRow(
-                pk=row.pk,
-                label=row.value.label,
-                shown=row.value.shown,
-                method=_method_text(row),
-                comparison=measures.compare(row.value, baseline, rom_mdc=mdc),
-            )
-            for row in note.measures.all()
-        )
+        rows = tuple(_measure_row(row, row.value, baseline, mdc) for row in note.measures.all())
         part = tuple(
             PartRow(
                 pk=row.pk,
@@ -132,7 +133,7 @@ def objectives(episode: EpisodeOfCare, notes: list[VisitNote] | None = None) -> 
 
 def pain_chart(rows: list[NoteObjective]) -> str:
     """The pain the patient reported at each visit (NPRS, 0-10), drawn as the progress page draws
-    its charts; empty with fewer than one rating."""
+    its charts; empty when no note has a rating."""
     points = [(row.day, row.note.pain_now) for row in rows if row.note.pain_now is not None]
     if not points:
         return ""

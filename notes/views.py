@@ -177,7 +177,9 @@ def note_measures(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             for message in error.messages:
                 messages.error(request, message)
-    extra = {"measure_form": form} if isinstance(form, RemeasureForm) else {"part_form": form} if form else {}
+    extra = {}
+    if form is not None:
+        extra["measure_form" if isinstance(form, RemeasureForm) else "part_form"] = form
     return _render(request, visit, note, extra=extra, status=400)
 
 
