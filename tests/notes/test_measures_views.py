@@ -103,7 +103,10 @@ def test_measuring_again_replaces_the_value(client, clinician, visit, note):
 
 def test_another_position_is_not_compared(client, clinician, visit, note):
     _as(client, clinician).post(_url(visit, "measures/"), _measure(**{"measure-position": "seated"}))
-    assert "taken supine then seated: not comparable" in client.get(_url(visit)).content.decode()
+    assert (
+        "<strong>Taken supine then seated: not comparable</strong>; baseline 110°"
+        in client.get(_url(visit)).content.decode()
+    )
 
 
 def test_slr_angle_and_special_test(client, clinician, visit, note):
@@ -438,3 +441,14 @@ def test_queries_do_not_grow_with_notes(client, clinician, episode, signed_plan,
         assert "SLR angle right</strong>: 50°" in html  # the note's own re-measure, among eight notes
     else:
         assert html.count("Hip flexion left") == 7
+
+
+def test_a_colleague_reads_a_drafts_remeasures_without_its_forms(client, clinic, clinician, visit, note):
+    # The baseline's SLR on the left was negative with no angle: nothing to compare with.
+    services.measure_save(actor=clinician, note=note, measure=Remeasure("slr", "slr", "left", 70))
+    colleague = UserFactory(clinic=clinic, roles=["Clinician"])
+    html = _as(client, colleague).get(_url(visit)).content.decode()
+    assert "SLR angle left</strong>: 70°" in html
+    assert "<strong>Not comparable: a reading is missing</strong>" in html
+    assert "Add a re-measure" not in html
+    assert "remove-measure" not in html
