@@ -116,6 +116,7 @@ CITATIONS: dict[int, str] = {
     221: "Palmetto GBA, signature timeliness",
     222: "AAPC, contractor views on timely records (secondary)",
     223: "NGS Medicare, amendments, corrections and delayed entries",
+    225: "PART criteria text (secondary)",
 }
 
 SILENT = "DOMAIN.md is silent: clinic default"

@@ -13,9 +13,10 @@ import datetime
 
 from django.utils import timezone
 
+from assessments.progress import RomMethod
 from clinic.models import Clinic
 from clinic.scheduling.models import Appointment, AppointmentKind, AppointmentStatus
-from notes import rules, services
+from notes import measures, rules, services
 from notes.models import NoteAddendum, VisitNote
 from plans.models import PlanVersion
 
@@ -78,6 +79,7 @@ def seed_notes(*, clinic: Clinic) -> int:
                 },
                 lines=[(None, _line(item)) for item in version.signed.items],
             )
+            _remeasure(clinician, note, number)
             made += 1
             if not left_unsigned:
                 # Written two days after the visit's limit would flag it: the dashboard's example.
@@ -90,3 +92,16 @@ def seed_notes(*, clinic: Clinic) -> int:
                     actor=clinician, note=note, text="Late entry: advised ice after long runs for the next week."
                 )
     return made
+
+
+def _remeasure(clinician, note: VisitNote, number: int) -> None:
+    """Re-measures of what the demo's initial exams find (the left hip's extension, tight at about
+    17°, and a positive Thomas test on the left), taken as those exams take them, and a PART exam
+    at L5 that eases from one visit to the next."""
+    method = RomMethod(position="prone", device="goniometer", mode="passive")
+    extension = measures.Remeasure(kind="rom", code="extension", side="left", degrees=20 + 6 * number, method=method)
+    thomas = measures.Remeasure(kind="special_test", code="thomas", side="left", result="negative")
+    for measure in (extension, thomas):
+        services.measure_save(actor=clinician, note=note, measure=measure)
+    part = measures.PartExam(pain=True, asymmetry=number == 0, range_of_motion=True)
+    services.part_save(actor=clinician, note=note, segment="L5", exam=part)

@@ -7,14 +7,18 @@ enforce it; ``save`` refuses an update of a signed note as a last guard.
 
 from __future__ import annotations
 
+import functools
+import operator
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from assessments import findings, progress, scoring
 from clinic.scheduling.models import Appointment
-from notes import safety
+from notes import measures, safety
 from plans.models import PlanVersion, Prong
 
 NPRS_RANGE = [MaxValueValidator(10)]
@@ -215,6 +219,139 @@ class NoteAddendum(models.Model):
         if self.pk is not None:
             raise PermissionError("An addendum cannot be changed; add another one.")
         super().save(*args, **kwargs)
+
+    @property
+    def patient(self):
+        return self.note.patient
+
+
+# --- Re-measures at the visit (the note's Objective section) -------------------------------------------
+
+_SIDES = [("left", "Left"), ("right", "Right")]
+
+
+class MeasureKind(models.TextChoices):
+    ROM = measures.ROM, "Hip range of motion"
+    SLR = measures.SLR, "Straight-leg raise angle"
+    SPECIAL_TEST = measures.SPECIAL_TEST, "Special test"
+
+
+def _degrees_in(low: int, high: int) -> Q:
+    return Q(degrees__isnull=False, degrees__gte=low, degrees__lte=high)
+
+
+class NoteMeasure(models.Model):
+    """A quick re-measure at the visit, on one side: a hip motion (with how it was taken, as the
+    exam keeps it), the SLR angle, or a special test's result. Codes and plausible ranges are the
+    exam's (``assessments.scoring``, ``assessments.findings``); the comparison with the baseline is
+    ``notes.measures``'s. One row per note, measure and side: measuring again replaces it."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.CASCADE, related_name="measures")
+    kind = models.CharField(max_length=12, choices=MeasureKind.choices)
+    # A hip motion (scoring.MOTIONS), "slr", or a special test (findings.SPECIAL_TESTS).
+    code = models.CharField(max_length=20)
+    side = models.CharField(max_length=5, choices=_SIDES)
+    degrees = models.SmallIntegerField(null=True, blank=True)
+    result = models.CharField(max_length=8, blank=True, choices=list(measures.RESULT_LABELS.items()))
+    position = models.CharField(max_length=10, blank=True, choices=list(scoring.ROM_POSITIONS.items()))
+    device = models.CharField(max_length=12, blank=True, choices=list(scoring.ROM_DEVICES.items()))
+    mode = models.CharField(max_length=7, blank=True, choices=list(scoring.ROM_MODES.items()))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["note", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "kind", "code", "side"],
+                name="note_measure_one_per_side",
+                violation_error_message="This measure is already recorded for that side.",
+            ),
+            models.CheckConstraint(condition=Q(side__in=scoring.SIDES), name="note_measure_side_known"),
+            models.CheckConstraint(
+                condition=Q(kind=MeasureKind.ROM, code__in=scoring.MOTIONS)
+                | Q(kind=MeasureKind.SLR, code=measures.SLR)
+                | Q(kind=MeasureKind.SPECIAL_TEST, code__in=list(findings.SPECIAL_TEST_LABELS)),
+                name="note_measure_code_known",
+            ),
+            # A motion's degrees within the exam's plausible range for it, taken in a known way.
+            models.CheckConstraint(
+                condition=~Q(kind=MeasureKind.ROM)
+                | (
+                    Q(
+                        result="",
+                        position__in=list(scoring.ROM_POSITIONS),
+                        device__in=list(scoring.ROM_DEVICES),
+                        mode__in=list(scoring.ROM_MODES),
+                    )
+                    & functools.reduce(
+                        operator.or_,
+                        (Q(code=motion) & _degrees_in(*scoring.PLAUSIBLE_ROM[motion]) for motion in scoring.MOTIONS),
+                    )
+                ),
+                name="note_measure_rom_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=MeasureKind.SLR)
+                | (Q(result="", position="", device="", mode="") & _degrees_in(*measures.SLR_RANGE)),
+                name="note_measure_slr_shape",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=MeasureKind.SPECIAL_TEST)
+                | Q(degrees__isnull=True, result__in=measures.RESULTS, position="", device="", mode=""),
+                name="note_measure_test_shape",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value.label
+
+    @property
+    def value(self) -> measures.Remeasure:
+        method = None
+        if self.kind == MeasureKind.ROM:
+            method = progress.RomMethod(position=self.position, device=self.device, mode=self.mode)
+        return measures.Remeasure(
+            kind=self.kind, code=self.code, side=self.side, degrees=self.degrees, result=self.result, method=method
+        )
+
+    @property
+    def patient(self):
+        return self.note.patient
+
+
+class NotePartFinding(models.Model):
+    """The chiropractic PART exam at one segment (DOMAIN B12.1; S225, secondary): which of the four
+    criteria were found. All four unticked: the segment was examined and none was found."""
+
+    note = models.ForeignKey(VisitNote, on_delete=models.CASCADE, related_name="part_findings")
+    segment = models.CharField(max_length=10, choices=measures.SEGMENTS)
+    pain = models.BooleanField("pain / tenderness", default=False)
+    asymmetry = models.BooleanField("asymmetry / misalignment", default=False)
+    range_of_motion = models.BooleanField("range-of-motion abnormality", default=False)
+    tissue_tone = models.BooleanField("tissue / tone change", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["note", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "segment"],
+                name="note_part_one_per_segment",
+                violation_error_message="This segment is already recorded on the note.",
+            ),
+            models.CheckConstraint(
+                condition=Q(segment__in=list(measures.SEGMENT_LABELS)), name="note_part_segment_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PART {self.get_segment_display()}: {self.exam.letters}"
+
+    @property
+    def exam(self) -> measures.PartExam:
+        return measures.PartExam(
+            pain=self.pain, asymmetry=self.asymmetry, range_of_motion=self.range_of_motion, tissue_tone=self.tissue_tone
+        )
 
     @property
     def patient(self):

@@ -15,8 +15,8 @@ from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import services as intake_services
-from notes import rules, safety, selectors
-from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, VisitNote
+from notes import measures, rules, safety, selectors
+from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, NoteMeasure, NotePartFinding, VisitNote
 from plans.models import Intervention
 
 SIGNED_NOTE = "This note is signed and cannot be changed; add an addendum instead."
@@ -196,3 +196,68 @@ def addendum_add(*, actor: User, note: VisitNote, text: str) -> NoteAddendum:
         addendum.save()
         audit.record(actor=actor, action=Action.ADDENDUM_ADDED, obj=addendum, patient=note.appointment.episode.patient)
     return addendum
+
+
+# --- Re-measures and PART findings (the note's Objective section) -------------------------------------
+
+
+class MeasureAction(StrEnum):
+    MEASURE_SAVED = "visit_note.measure_saved"
+    MEASURE_REMOVED = "visit_note.measure_removed"
+    PART_SAVED = "visit_note.part_saved"
+    PART_REMOVED = "visit_note.part_removed"
+
+
+def measure_save(*, actor: User, note: VisitNote, measure: measures.Remeasure) -> NoteMeasure:
+    """Record a re-measure on the note; the same measure on the same side measured again replaces
+    the earlier value. Only the author, only while the note is unsigned."""
+    with transaction.atomic():
+        _lock_for_change(actor, note)
+        row = NoteMeasure.objects.filter(note=note, kind=measure.kind, code=measure.code, side=measure.side).first()
+        row = row or NoteMeasure(note=note, kind=measure.kind, code=measure.code, side=measure.side)
+        row.degrees = measure.degrees
+        row.result = measure.result
+        method = measure.method
+        row.position, row.device, row.mode = (method.position, method.device, method.mode) if method else ("", "", "")
+        row.full_clean(exclude=["note"])
+        row.save()
+        audit.record(actor=actor, action=MeasureAction.MEASURE_SAVED, obj=row, patient=note.appointment.episode.patient)
+    return row
+
+
+def measure_remove(*, actor: User, note: VisitNote, measure_id: int) -> None:
+    """Take a re-measure off the unsigned note (a typing slip); refused for another note's."""
+    with transaction.atomic():
+        _lock_for_change(actor, note)
+        row = NoteMeasure.objects.filter(note=note, pk=measure_id).first()
+        if row is None:
+            raise ValidationError("That re-measure is not on this note.")
+        audit.record(
+            actor=actor, action=MeasureAction.MEASURE_REMOVED, obj=row, patient=note.appointment.episode.patient
+        )
+        row.delete()
+
+
+def part_save(*, actor: User, note: VisitNote, segment: str, exam: measures.PartExam) -> NotePartFinding:
+    """Record the PART exam at one segment; the segment examined again replaces the earlier row."""
+    with transaction.atomic():
+        _lock_for_change(actor, note)
+        row = NotePartFinding.objects.filter(note=note, segment=segment).first() or NotePartFinding(
+            note=note, segment=segment
+        )
+        for name, _ in measures.PART_CRITERIA:
+            setattr(row, name, getattr(exam, name))
+        row.full_clean(exclude=["note"])
+        row.save()
+        audit.record(actor=actor, action=MeasureAction.PART_SAVED, obj=row, patient=note.appointment.episode.patient)
+    return row
+
+
+def part_remove(*, actor: User, note: VisitNote, part_id: int) -> None:
+    with transaction.atomic():
+        _lock_for_change(actor, note)
+        row = NotePartFinding.objects.filter(note=note, pk=part_id).first()
+        if row is None:
+            raise ValidationError("That segment is not on this note.")
+        audit.record(actor=actor, action=MeasureAction.PART_REMOVED, obj=row, patient=note.appointment.episode.patient)
+        row.delete()

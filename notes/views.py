@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic import access, audit
 from notes import rules, safety, selectors, services
 from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm
+from notes.measure_forms import PartForm, RemeasureForm
 from notes.models import VisitNote
 
 
@@ -38,7 +39,9 @@ def _with_safety(note: VisitNote, line_forms: list[NoteItemForm]) -> None:
         form.is_thrust = safety.is_thrust(kinds[position].tags)
 
 
-def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=None, addendum_form=None, status=200):
+def _render(
+    request, visit, note, *, note_form=None, line_forms=None, new_line=None, addendum_form=None, extra=None, status=200
+):
     patient = visit.episode.patient
     audit.record_read(actor=request.user, action=audit.Read.VISIT_NOTE_VIEWED, obj=note or visit, patient=patient)
     editable = note is not None and not note.is_signed and note.author_id == request.user.pk
@@ -61,6 +64,8 @@ def _render(request, visit, note, *, note_form=None, line_forms=None, new_line=N
         }
     elif note is not None and note.is_signed:
         context["addendum_form"] = addendum_form or AddendumForm()
+    # A section's own forms, bound, when its POST is answered with the page (notes.measure_views).
+    context |= extra or {}
     return render(request, "notes/note.html", context, status=status)
 
 
@@ -151,3 +156,62 @@ def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Addendum added.")
             return redirect("visit_note", pk=visit.pk)
     return _render(request, visit, note, addendum_form=form, status=400)
+
+
+# --- The Objective section's re-measures and PART rows -------------------------------------------------
+
+
+@login_required
+@require_POST
+def note_measures(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add (or measure again) a re-measure or a segment's PART exam, or take one off, on the
+    author's unsigned note. Answered with the note page, what was typed kept, on any problem."""
+    visit = access.clinical_visit_for(request.user, pk, change=True)
+    note = selectors.note_for_page(visit)
+    if note is None:
+        messages.error(request, "This visit has no note yet.")
+        return redirect("visit_note", pk=visit.pk)
+    action = request.POST.get("action", "")
+    form = None
+    try:
+        if action == "add-measure":
+            form = RemeasureForm(request.POST)
+            if form.is_valid():
+                services.measure_save(actor=request.user, note=note, measure=form.remeasure())
+                messages.success(request, "Re-measure saved.")
+                return redirect("visit_note", pk=visit.pk)
+        elif action == "add-part":
+            form = PartForm(request.POST)
+            if form.is_valid():
+                services.part_save(
+                    actor=request.user, note=note, segment=form.cleaned_data["segment"], exam=form.exam()
+                )
+                messages.success(request, "PART findings saved.")
+                return redirect("visit_note", pk=visit.pk)
+        elif action in ("remove-measure", "remove-part") and (row := _row_id(request.POST.get("row"))):
+            if action == "remove-measure":
+                services.measure_remove(actor=request.user, note=note, measure_id=row)
+            else:
+                services.part_remove(actor=request.user, note=note, part_id=row)
+            messages.success(request, "Removed from the note.")
+            return redirect("visit_note", pk=visit.pk)
+        else:
+            messages.error(request, "Nothing to save: choose what to add or remove.")
+    except ValidationError as error:
+        # A signed note, or another's, shows no form to hold the refusal: it is a message.
+        if form is not None and not note.is_signed and note.author_id == request.user.pk:
+            form.add_error(None, error)
+        else:
+            for message in error.messages:
+                messages.error(request, message)
+    extra = {}
+    if form is not None:
+        extra["measure_form" if isinstance(form, RemeasureForm) else "part_form"] = form
+    return _render(request, visit, note, extra=extra, status=400)
+
+
+def _row_id(value: str | None) -> int | None:
+    """A row's id as posted; None for anything that is not one."""
+    if value and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None

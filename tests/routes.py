@@ -88,6 +88,7 @@ from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 from intake import services as intake_services
 from intake.models import LicensedInstrumentText, QuestionnaireScore, RedFlag, ReviewNote
 from intake.steps import STEPS
+from notes import measures as note_measures
 from notes import rules as note_rules
 from notes import services as note_services
 from notes.models import NoteItem
@@ -441,6 +442,15 @@ def _build_side(key: str) -> Side:
             for line in note_lines
         ],
     )
+    # A re-measure and a segment's PART exam on it (they hold no free text).
+    note_measure = note_services.measure_save(
+        actor=clinician,
+        note=visit_note,
+        measure=note_measures.Remeasure(kind="special_test", code="thomas", side="left", result="negative"),
+    )
+    note_part = note_services.part_save(
+        actor=clinician, note=visit_note, segment="L4", exam=note_measures.PartExam(pain=True, asymmetry=True)
+    )
     note_services.note_sign(actor=clinician, note=visit_note)
     addendum = note_services.addendum_add(actor=clinician, note=visit_note, text=text("addendum", "Ice advised"))
     Appointment.objects.filter(pk=appointment.pk).update(series=series)
@@ -562,6 +572,8 @@ def _build_side(key: str) -> Side:
         visit_note,
         NoteItem.objects.get(pk=note_line.pk),
         addendum,
+        note_measure,
+        note_part,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),

@@ -12,10 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus
+from assessments.progress import RomMethod
 from clinic.permissions import Role
 from clinic.portal.models import HomeProgramCheckIn
 from clinic.scheduling.models import WaitListEntry
 from intake.models import Intake, IntakeInvitation, IntakeStatus, RedFlag
+from notes import services as note_services
+from notes.measures import PartExam, Remeasure
 from plans.models import TreatmentPlan
 from tests.factories import AppointmentFactory, UserFactory
 from tests.plans.handout_helpers import home_item, signed_version
@@ -24,8 +27,12 @@ from tests.plans.handout_helpers import home_item, signed_version
 # permissions (their own and their roles', in one query), their roles for the navigation, the upcoming and the
 # recent visits, the plans with their assessments and their newest versions, then each panel's
 # own: the latest intake link, open red flags, assessments, the home-program logs, the open
-# wait-list entry and the clinicians the wait-list form offers; the audit row.
-CLINICIAN_QUERIES = 16
+# wait-list entry and the clinicians the wait-list form offers; the audit row. Then the visit
+# notes' timeline: the notes with their visits and authors, their re-measures, their PART rows,
+# and, as there are re-measures to compare, the baseline assessment with its ROM rows and
+# special tests and the clinic's thresholds (7 queries; the front desk and the clinic admin see
+# no note, so theirs do not change).
+CLINICIAN_QUERIES = 23
 # No clinical content: no red flags, no home-program logs.
 FRONT_DESK_QUERIES = 14
 # No intake link and no wait list (neither is theirs), nor clinical content.
@@ -85,9 +92,15 @@ def _add_care(episode, rounds: int, first: int = 0) -> None:
         )
         for days in (number + 1, -number - 1):
             start = _noon(episode, days)
-            AppointmentFactory(
+            visit = AppointmentFactory(
                 episode=episode, clinician=clinician, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
             )
+        # The past visit's note, with a re-measure and a segment's PART exam.
+        note = note_services.note_open(actor=clinician, appointment=visit)
+        method = RomMethod(position="supine", device="goniometer", mode="passive")
+        measure = Remeasure(kind="rom", code="flexion", side="left", degrees=110 + number, method=method)
+        note_services.measure_save(actor=clinician, note=note, measure=measure)
+        note_services.part_save(actor=clinician, note=note, segment="L4", exam=PartExam(pain=True, asymmetry=True))
         UserFactory(clinic=episode.patient.clinic, roles=[Role.CLINICIAN])  # one more to choose on the wait list
 
 
@@ -123,6 +136,8 @@ def test_the_episode_page_runs_the_same_queries_however_much_the_episode_holds(
     if role == Role.CLINICIAN:
         assert large.count("Plan version 2") == 6  # every plan's newest version, with its log
         assert large.count("Flag</li>") == 6
+        assert large.count("Hip flexion left: ") == 6  # every note's re-measure in the timeline
+        assert large.count("PART L4: P, A") == 6
 
 
 def test_the_page_shows_the_plans_newest_versions_and_the_open_wait_list_entry(client, episode, frozen):
