@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from clinic.scheduling.models import Appointment
-from plans.models import PlanVersion, Prong
+from plans.models import PlanVersion, Prong, TreatmentPlan
 
 NPRS_RANGE = [MaxValueValidator(10)]
 # A visit longer than a working day is a typing slip, not a visit.
@@ -184,6 +184,34 @@ class NoteAddendum(models.Model):
         if self.pk is not None:
             raise PermissionError("An addendum cannot be changed; add another one.")
         super().save(*args, **kwargs)
+
+    @property
+    def patient(self):
+        return self.note.patient
+
+
+class NotePlanDraft(models.Model):
+    """A new plan version a note's progressions drafted: the plan's working copy, changed from the signed
+    version ``from_version`` and waiting for the clinician's signature as version ``number``. Never signed
+    here: the plan's own signing makes the version, its handout and the portal's home program."""
+
+    note = models.OneToOneField(VisitNote, on_delete=models.PROTECT, related_name="plan_draft")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
+    from_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    # The changes as the note's page lists them ("Glute bridge: 2 × 10 → 3 × 12").
+    changes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One note drafts a given version: a second note finds the plan already in draft.
+            models.UniqueConstraint(fields=["plan", "number"], name="note_plan_draft_one_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} version {self.number} drafted from {self.note}"
 
     @property
     def patient(self):

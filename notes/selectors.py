@@ -12,9 +12,9 @@ from clinic import permissions, thresholds
 from clinic.models import User
 from clinic.portal.models import HomeProgramCheckIn
 from clinic.scheduling.models import Appointment
-from notes import rules
-from notes.models import NoteAddendum, NoteItem, VisitNote
-from plans.models import PlanVersion
+from notes import progression, rules
+from notes.models import NoteAddendum, NoteItem, NotePlanDraft, VisitNote
+from plans.models import Intervention, PlanStatus, PlanVersion, Prong
 
 # The dashboard lists this many notes to finish; the count says how many there are in all.
 DASHBOARD_NOTES = 10
@@ -128,4 +128,50 @@ def notes_to_finish(*, user: User, limit_hours: float, now: datetime.datetime | 
         .filter(author=user, signed_at__isnull=True, created_at__lt=boundary)
         .select_related("appointment__episode__patient")
         .order_by("created_at", "pk")
+    )
+
+
+def home_program_changes(note: VisitNote, version: PlanVersion | None) -> progression.Progression:
+    """What the note's progressions change in ``version``'s home program (the plan's current signed version)."""
+    if version is None:
+        return progression.Progression()
+    home_program = [
+        progression.HomeExercise(name=item.name, sets=item.sets, reps=item.reps)
+        for item in version.signed.items
+        if item.prong == Prong.EXERCISE and item.home_program
+    ]
+    library = Intervention.objects.filter(
+        clinic_id=note.appointment.episode.patient.clinic_id, prong=Prong.EXERCISE
+    ).values_list("name", flat=True)
+    return progression.home_program_changes([line_of(item) for item in note.items.all()], home_program, list(library))
+
+
+NO_CHANGES = progression.Progression()
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    """The note page's part about the plan: the draft the note made (and whether it is signed yet), or the
+    changes it would make and whether the plan can take them now."""
+
+    draft: NotePlanDraft | None = None
+    draft_signed: bool = False
+    found: progression.Progression = NO_CHANGES
+    plan_id: int | None = None
+    plan_in_draft: bool = False
+
+
+def plan_progress(note: VisitNote) -> PlanProgress:
+    draft = NotePlanDraft.objects.filter(note=note).first()
+    if draft is not None:
+        signed = PlanVersion.objects.filter(plan_id=draft.plan_id, number=draft.number).exists()
+        return PlanProgress(draft=draft, draft_signed=signed, plan_id=draft.plan_id)
+    if note.plan_version_id is None:
+        return PlanProgress()
+    plan = note.plan_version.plan
+    current = plan.versions.order_by("-number").first()
+    return PlanProgress(
+        found=home_program_changes(note, current),
+        plan_id=plan.pk,
+        plan_in_draft=plan.status == PlanStatus.DRAFT,
     )

@@ -14,8 +14,10 @@ from django.utils import timezone
 from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
-from notes import rules, selectors
-from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, VisitNote
+from notes import progression, rules, selectors
+from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, NotePlanDraft, VisitNote
+from plans import services as plan_services
+from plans.models import Intervention, PlanStatus, Prong, TreatmentPlan
 
 SIGNED_NOTE = "This note is signed and cannot be changed; add an addendum instead."
 NOT_YOURS = "Only the note's author can change or sign it; add an addendum once it is signed."
@@ -27,6 +29,7 @@ class Action(StrEnum):
     SAVED = "visit_note.saved"
     SIGNED = "visit_note.signed"
     ADDENDUM_ADDED = "visit_note.addendum_added"
+    PLAN_DRAFTED = "visit_note.plan_drafted"
 
 
 def _require_clinician(actor: User, appointment: Appointment) -> None:
@@ -144,3 +147,67 @@ def addendum_add(*, actor: User, note: VisitNote, text: str) -> NoteAddendum:
         addendum.save()
         audit.record(actor=actor, action=Action.ADDENDUM_ADDED, obj=addendum, patient=note.appointment.episode.patient)
     return addendum
+
+
+def _progression_error(exercise: str, error: ValidationError) -> ValidationError:
+    """A refusal of the plans' editing (a contraindication, a dose too long), said for the note's page."""
+    return ValidationError(f"{exercise}: {' '.join(error.messages)} Make this change on the plan's page.")
+
+
+def note_plan_draft(*, actor: User, note: VisitNote) -> NotePlanDraft:
+    """Draft a new version of the episode's plan with the home-program changes the note's progressions
+    make (``notes.progression``): the plan's working copy, copied from its current signed version, with
+    each progressed exercise's dose changed or the exercise replaced through the plans' own editing (so
+    contraindications are checked as when the plan was drafted). Never signed here.
+
+    Idempotent: a note drafts once; asked again, its draft is returned. Refused while the plan already
+    has a draft awaiting signature (edited on its page or drafted from another note), and when nothing in
+    the note changes the home program."""
+    _require_clinician(actor, note.appointment)
+    existing = NotePlanDraft.objects.filter(note=note).first()
+    if existing is not None:
+        return existing
+    if note.plan_version_id is None:
+        raise ValidationError("The episode had no signed plan when this note was started: there is no plan to change.")
+    patient = note.appointment.episode.patient
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=note.plan_version.plan_id)
+        existing = NotePlanDraft.objects.filter(note=note).first()
+        if existing is not None:
+            return existing
+        current = plan.versions.order_by("-number").first()
+        if plan.status == PlanStatus.DRAFT:
+            raise ValidationError(
+                f"The plan already has changes awaiting signature as version {current.number + 1}: "
+                "sign or finish them on the plan's page first."
+            )
+        found = selectors.home_program_changes(note, current)
+        if found.problems:
+            raise ValidationError(list(found.problems))
+        if not found.changes:
+            raise ValidationError("Nothing in this note changes the home program.")
+        items = {item.name: item for item in plan.items.filter(prong=Prong.EXERCISE)}
+        exercises = Intervention.objects.filter(clinic_id=patient.clinic_id, prong=Prong.EXERCISE)
+        library = {row.name: row for row in exercises}
+        for change in found.changes:
+            item = items[change.name]
+            try:
+                if change.kind == progression.REPLACE:
+                    added = plan_services.item_add(actor=actor, plan=plan, intervention=library[change.replacement])
+                    if change.sets is not None or change.reps:
+                        plan_services.item_update(actor=actor, item=added, sets=change.sets, reps=change.reps)
+                    plan_services.item_remove(actor=actor, item=item)
+                else:
+                    plan_services.item_update(actor=actor, item=item, sets=change.sets, reps=change.reps)
+            except ValidationError as error:
+                raise _progression_error(change.name, error) from error
+        draft = NotePlanDraft.objects.create(
+            note=note,
+            plan=plan,
+            from_version=current,
+            number=current.number + 1,
+            changes=[change.text for change in found.changes],
+            created_by=actor,
+        )
+        audit.record(actor=actor, action=Action.PLAN_DRAFTED, obj=draft, patient=patient)
+    return draft

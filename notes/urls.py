@@ -6,4 +6,5 @@ urlpatterns = [
     path("schedule/visits/<int:pk>/note/", views.note, name="visit_note"),
     path("schedule/visits/<int:pk>/note/open/", views.note_open, name="visit_note_open"),
     path("schedule/visits/<int:pk>/note/addenda/", views.addendum_add, name="visit_note_addendum"),
+    path("schedule/visits/<int:pk>/note/plan-draft/", views.plan_draft, name="visit_note_plan_draft"),
 ]

@@ -124,3 +124,22 @@ def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Addendum added.")
             return redirect("visit_note", pk=visit.pk)
     return _render(request, visit, note, addendum_form=form, status=400)
+
+
+@login_required
+@require_POST
+def plan_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft a new plan version with the home-program changes of the note's progressions."""
+    visit = access.clinical_visit_for(request.user, pk, change=True)
+    note = selectors.note_for_page(visit)
+    if note is None:
+        messages.error(request, "This visit has no note yet.")
+        return redirect("visit_note", pk=visit.pk)
+    try:
+        draft = services.note_plan_draft(actor=request.user, note=note)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Drafted plan version {draft.number}, awaiting your signature on the plan's page.")
+    return redirect("visit_note", pk=visit.pk)
