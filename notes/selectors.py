@@ -11,7 +11,7 @@ from django.utils import timezone
 from clinic import permissions, thresholds
 from clinic.models import User
 from clinic.portal.models import HomeProgramCheckIn
-from clinic.scheduling.models import Appointment
+from clinic.scheduling.models import Appointment, AppointmentStatus
 from notes import progression, rules
 from notes.models import NoteAddendum, NoteItem, NotePlanDraft, VisitNote
 from plans.models import Intervention, PlanStatus, PlanVersion, Prong
@@ -174,4 +174,45 @@ def plan_progress(note: VisitNote) -> PlanProgress:
         found=home_program_changes(note, current),
         plan_id=plan.pk,
         plan_in_draft=plan.status == PlanStatus.DRAFT,
+    )
+
+
+def visits_without_signed_note(
+    *, user: User, limit_hours: float, now: datetime.datetime | None = None
+) -> QuerySet[Appointment]:
+    """The user's completed visits with no signed note, oldest first: no note at all, or a note not signed
+    yet. Marking a visit completed without one is allowed (the front desk checks visits out); this is the
+    list that catches the missing note. An unsigned note the user wrote and left past the clinic's limit is
+    left out here: "notes to finish" lists it already, so a visit is never listed twice."""
+    boundary = rules.unsigned_before(now or timezone.now(), limit_hours)
+    return (
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(user), clinician=user, status=AppointmentStatus.COMPLETED
+        )
+        .exclude(note__signed_at__isnull=False)
+        .exclude(note__author=user, note__created_at__lt=boundary)
+        .select_related("episode__patient", "note")
+        .order_by("starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class DashboardNotes:
+    """The clinician dashboard's lists that come from visit notes beyond "notes to finish"."""
+
+    missing: list[Appointment]
+    missing_count: int
+
+    @property
+    def patients(self) -> list:
+        return [visit.episode.patient for visit in self.missing]
+
+
+def dashboard_notes(*, user: User, limit_hours: float) -> DashboardNotes:
+    """A fixed number of queries whatever the number of visits: the first ``DASHBOARD_NOTES`` rows, and
+    a count only when there are more."""
+    visits = visits_without_signed_note(user=user, limit_hours=limit_hours)
+    missing = list(visits[:DASHBOARD_NOTES])
+    return DashboardNotes(
+        missing=missing, missing_count=len(missing) if len(missing) < DASHBOARD_NOTES else visits.count()
     )
