@@ -180,6 +180,8 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.visitnote": "appointment__episode__patient__clinic",
     "notes.noteitem": "note__appointment__episode__patient__clinic",
     "notes.noteaddendum": "note__appointment__episode__patient__clinic",
+    "notes.noteplandraft": "note__appointment__episode__patient__clinic",
+    "notes.progressreport": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -222,6 +224,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.visitnote",
             "notes.noteitem",
             "notes.noteaddendum",
+            "notes.noteplandraft",
+            "notes.progressreport",
         ],
         _CLINICAL,
     ),

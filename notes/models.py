@@ -12,6 +12,8 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from assessments.models import Assessment
+from clinic.models import EpisodeOfCare
 from clinic.scheduling.models import Appointment
 from plans.models import PlanVersion, Prong, TreatmentPlan
 
@@ -216,3 +218,34 @@ class NotePlanDraft(models.Model):
     @property
     def patient(self):
         return self.note.patient
+
+
+class ProgressReport(models.Model):
+    """A re-assessment recorded as the episode's progress report (US Medicare Part B, where the clinic turns
+    progress reports on): the progress toward each goal, the plans and any changes to the goals (DOMAIN
+    B12.3, S215). The count of treatment days toward the next report starts again after ``reported_on``."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="progress_reports")
+    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="progress_report")
+    # The re-assessment's day, copied so the dashboard's count reads one table.
+    reported_on = models.DateField()
+    goal_progress = models.TextField("progress toward each goal", max_length=4000)
+    plans = models.TextField("plans", max_length=2000)
+    goal_changes = models.TextField("changes to the goals", max_length=2000, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "-reported_on", "-id"]
+        indexes = [models.Index(fields=["episode", "reported_on"], name="progress_report_episode_day")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(goal_progress=""), name="progress_report_has_goal_progress"),
+            models.CheckConstraint(condition=~Q(plans=""), name="progress_report_has_plans"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress report of episode {self.episode_id} on {self.reported_on}"
+
+    @property
+    def patient(self):
+        return self.episode.patient

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from assessments.models import Assessment
 from clinic import permissions, thresholds
-from clinic.models import User
+from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from clinic.portal.models import HomeProgramCheckIn
 from clinic.scheduling.models import Appointment, AppointmentStatus
-from notes import progression, rules
-from notes.models import NoteAddendum, NoteItem, NotePlanDraft, VisitNote
+from notes import progression, reports, rules
+from notes.models import NoteAddendum, NoteItem, NotePlanDraft, ProgressReport, VisitNote
 from plans.models import Intervention, PlanStatus, PlanVersion, Prong
 
 # The dashboard lists this many notes to finish; the count says how many there are in all.
@@ -196,23 +197,84 @@ def visits_without_signed_note(
     )
 
 
+def progress_report_every(clinic) -> int:
+    return int(thresholds.for_clinic(clinic)["progress_report_treatment_days"])
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    episode: EpisodeOfCare
+    days: int
+    status: str  # reports.DUE or reports.OVERDUE
+
+
+def progress_reports_due(*, user: User, every: int) -> list[ReportDue]:
+    """The user's open episodes (as lead clinician) due or overdue a progress report, most treatment days
+    first. Three queries whatever the number of episodes and visits: the last report of each episode, the
+    days of their completed visits since, and the due episodes with their patients."""
+    episodes = permissions.scoped_episodes(user).filter(lead_clinician=user, status=EpisodeStatus.OPEN)
+    last_reports = dict(
+        ProgressReport.objects.filter(episode__in=episodes)
+        .values("episode_id")
+        .annotate(last=Max("reported_on"))
+        .values_list("episode_id", "last")
+    )
+    zone = user.clinic.zone
+    visits = Appointment.objects.filter(episode__in=episodes, status=AppointmentStatus.COMPLETED).values_list(
+        "episode_id", "starts_at"
+    )
+    counts = reports.episodes_due(
+        ((episode, timezone.localtime(starts, zone).date()) for episode, starts in visits), last_reports, every
+    )
+    found = episodes.select_related("patient").in_bulk([count.episode for count in counts])
+    return [ReportDue(episode=found[count.episode], days=count.days, status=count.status) for count in counts]
+
+
 @dataclass(frozen=True)
 class DashboardNotes:
     """The clinician dashboard's lists that come from visit notes beyond "notes to finish"."""
 
     missing: list[Appointment]
     missing_count: int
+    reports_enabled: bool = False
+    reports_due: list[ReportDue] | None = None
+    report_every: int = 0
 
     @property
     def patients(self) -> list:
-        return [visit.episode.patient for visit in self.missing]
+        return [visit.episode.patient for visit in self.missing] + [
+            due.episode.patient for due in self.reports_due or ()
+        ]
 
 
 def dashboard_notes(*, user: User, limit_hours: float) -> DashboardNotes:
     """A fixed number of queries whatever the number of visits: the first ``DASHBOARD_NOTES`` rows, and
-    a count only when there are more."""
+    a count only when there are more; where the clinic tracks progress reports, the episodes due one."""
     visits = visits_without_signed_note(user=user, limit_hours=limit_hours)
     missing = list(visits[:DASHBOARD_NOTES])
+    count = len(missing) if len(missing) < DASHBOARD_NOTES else visits.count()
+    if not user.clinic.progress_reports:
+        return DashboardNotes(missing=missing, missing_count=count)
+    every = progress_report_every(user.clinic)
     return DashboardNotes(
-        missing=missing, missing_count=len(missing) if len(missing) < DASHBOARD_NOTES else visits.count()
+        missing=missing,
+        missing_count=count,
+        reports_enabled=True,
+        reports_due=progress_reports_due(user=user, every=every),
+        report_every=every,
     )
+
+
+def is_reassessment(assessment: Assessment) -> bool:
+    """An assessment after the episode's first (by day, then by the order they were made)."""
+    return (
+        Assessment.objects.filter(episode_id=assessment.episode_id)
+        .filter(Q(assessed_on__lt=assessment.assessed_on) | Q(assessed_on=assessment.assessed_on, pk__lt=assessment.pk))
+        .exists()
+    )
+
+
+def report_goals(assessment: Assessment) -> list[str]:
+    """The goals of the episode's latest signed plan, for the report to assess progress toward each."""
+    version = PlanVersion.objects.filter(plan__episode_id=assessment.episode_id).order_by("-signed_at", "-pk").first()
+    return list(version.signed.goals) if version is not None else []

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from notes import progression, rules, selectors
-from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, NotePlanDraft, VisitNote
+from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, NotePlanDraft, ProgressReport, VisitNote
 from plans import services as plan_services
 from plans.models import Intervention, PlanStatus, Prong, TreatmentPlan
 
@@ -30,6 +31,7 @@ class Action(StrEnum):
     SIGNED = "visit_note.signed"
     ADDENDUM_ADDED = "visit_note.addendum_added"
     PLAN_DRAFTED = "visit_note.plan_drafted"
+    PROGRESS_REPORT_RECORDED = "progress_report.recorded"
 
 
 def _require_clinician(actor: User, appointment: Appointment) -> None:
@@ -211,3 +213,41 @@ def note_plan_draft(*, actor: User, note: VisitNote) -> NotePlanDraft:
         )
         audit.record(actor=actor, action=Action.PLAN_DRAFTED, obj=draft, patient=patient)
     return draft
+
+
+REPORTS_OFF = "Your clinic does not track progress reports; a clinic admin turns them on in the clinic settings."
+NOT_A_REASSESSMENT = "A progress report is recorded with a re-assessment, not with the episode's first assessment."
+
+
+def progress_report_record(
+    *, actor: User, assessment: Assessment, goal_progress: str, plans: str, goal_changes: str = ""
+) -> ProgressReport:
+    """Record a completed re-assessment (an assessment after the episode's first) as the episode's
+    progress report, with the progress toward each goal, the plans and any changes to the goals; the count
+    of treatment days toward the next report starts again after its day. Once per re-assessment."""
+    patient = assessment.episode.patient
+    if not permissions.can_change_clinical(actor, patient):
+        raise PermissionDenied
+    if not patient.clinic.progress_reports:
+        raise ValidationError(REPORTS_OFF)
+    if not assessment.is_completed:
+        raise ValidationError("Complete the re-assessment before recording it as the progress report.")
+    if not selectors.is_reassessment(assessment):
+        raise ValidationError(NOT_A_REASSESSMENT)
+    report = ProgressReport(
+        episode=assessment.episode,
+        assessment=assessment,
+        reported_on=assessment.assessed_on,
+        goal_progress=goal_progress.strip(),
+        plans=plans.strip(),
+        goal_changes=goal_changes.strip(),
+        author=actor,
+    )
+    report.full_clean(exclude=["episode", "assessment", "author"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            report.save()
+            audit.record(actor=actor, action=Action.PROGRESS_REPORT_RECORDED, obj=report, patient=patient)
+    except IntegrityError:
+        raise ValidationError("This re-assessment is already recorded as a progress report.") from None
+    return report
