@@ -90,7 +90,7 @@ from intake.models import LicensedInstrumentText, QuestionnaireScore, RedFlag, R
 from intake.steps import STEPS
 from notes import rules as note_rules
 from notes import services as note_services
-from notes.models import NoteItem
+from notes.models import NoteItem, NotePlanDraft, ProgressReport
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
@@ -443,6 +443,19 @@ def _build_side(key: str) -> Side:
     )
     note_services.note_sign(actor=clinician, note=visit_note)
     addendum = note_services.addendum_add(actor=clinician, note=visit_note, text=text("addendum", "Ice advised"))
+    # The plan version the note's progression drafted, and the assessment recorded as a progress report.
+    note_plan_draft = NotePlanDraft.objects.create(
+        note=visit_note, plan=plan, from_version=version, number=version.number + 1, created_by=clinician
+    )
+    progress_report = ProgressReport.objects.create(
+        episode=episode,
+        assessment=assessment,
+        reported_on=assessment.assessed_on,
+        goal_progress=text("progress report goals", "Pain-free 5 km: met"),
+        plans=text("progress report plans", "Two more weeks"),
+        goal_changes=text("progress report goal changes", "None"),
+        author=clinician,
+    )
     Appointment.objects.filter(pk=appointment.pk).update(series=series)
     template = MessageWording.objects.create(
         clinic=clinic,
@@ -562,6 +575,8 @@ def _build_side(key: str) -> Side:
         visit_note,
         NoteItem.objects.get(pk=note_line.pk),
         addendum,
+        note_plan_draft,
+        progress_report,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
