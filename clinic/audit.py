@@ -171,6 +171,8 @@ CLINICAL_RECORD_KINDS = {
     "notes.visitnote": "Visit note",
     "notes.noteitem": "Visit note",
     "notes.noteaddendum": "Visit note",
+    "notes.noteplandraft": "Visit note",
+    "notes.progressreport": "Progress report",
 }
 
 

@@ -187,6 +187,7 @@ class ClinicSettingsForm(text_input.ModelForm):
             "calendar_slot_minutes",
             "email_handout_attachment",
             "front_desk_two_factor",
+            "progress_reports",
         ]
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

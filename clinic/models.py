@@ -107,6 +107,15 @@ class Clinic(models.Model):
         help_text="Clinicians and clinic admins always do. On: front-desk staff set up an authenticator app "
         "at their next sign-in and then enter a code from it each time.",
     )
+    # Off by default: the 10-treatment-day progress report is a US Medicare Part B rule (clinic/thresholds.py has
+    # the interval), not one other payers or countries set.
+    progress_reports = models.BooleanField(
+        "track progress reports (US Medicare Part B)",
+        default=False,
+        help_text="On: the clinician's dashboard lists episodes due a progress report, counted in treatment days "
+        "(the interval is a clinical threshold below, 10 by default, the US Medicare Part B rule), and a "
+        "re-assessment can be recorded as the progress report. Other payers do not require it.",
+    )
     calendar_slot_minutes = models.PositiveSmallIntegerField(
         "calendar slot minutes",
         choices=[(minutes, f"{minutes} minutes") for minutes in CALENDAR_SLOT_MINUTES],

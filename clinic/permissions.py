@@ -182,6 +182,8 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteaddendum": "note__appointment__episode__patient__clinic",
     "notes.notemeasure": "note__appointment__episode__patient__clinic",
     "notes.notepartfinding": "note__appointment__episode__patient__clinic",
+    "notes.noteplandraft": "note__appointment__episode__patient__clinic",
+    "notes.progressreport": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -226,6 +228,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteaddendum",
             "notes.notemeasure",
             "notes.notepartfinding",
+            "notes.noteplandraft",
+            "notes.progressreport",
         ],
         _CLINICAL,
     ),

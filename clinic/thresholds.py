@@ -235,6 +235,17 @@ THRESHOLDS += (
         "DOMAIN A; B12.2 (S221, S222)",
         "Sign on the day of the visit where you can; one payer's guidance accepts 24 to 48 hours.",
     ),
+    Threshold(
+        "progress_report_treatment_days",
+        _clinical("progress_report_treatment_days"),
+        "Progress reports: one at least every",
+        "treatment days",
+        Decimal(2),
+        Decimal(60),
+        "DOMAIN A 'Progress report / recertification'; B12.3 (S215)",
+        "The US Medicare Part B rule, counted from the first day of the episode; used only when progress reports "
+        "are turned on in the clinic details. Other payers and countries set no such interval.",
+    ),
 )
 
 

@@ -84,9 +84,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         to_review = Paginator(assessment_selectors.intakes_to_review(user=user), DASHBOARD_INTAKES)
         context["intakes_to_review"] = to_review.get_page(request.GET.get("intakes_page"))
         shown += [intake.episode.patient for intake in context["intakes_to_review"]]
-        to_finish = note_selectors.notes_to_finish(
-            user=user, limit_hours=note_selectors.unsigned_limit_hours(user.clinic)
-        )
+        limit_hours = note_selectors.unsigned_limit_hours(user.clinic)
+        to_finish = note_selectors.notes_to_finish(user=user, limit_hours=limit_hours)
         context["notes_to_finish"] = list(to_finish[: note_selectors.DASHBOARD_NOTES])
         context["notes_to_finish_count"] = (
             len(context["notes_to_finish"])
@@ -94,6 +93,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             else to_finish.count()
         )
         shown += [note.appointment.episode.patient for note in context["notes_to_finish"]]
+        context["dashboard_notes"] = note_selectors.dashboard_notes(user=user, limit_hours=limit_hours)
+        shown += context["dashboard_notes"].patients
     if Role.FRONT_DESK in roles:
         today_visits = schedule.appointments_on(user=user, day=today)
         context["clinic_visits"] = list(schedule.still_to_come(today_visits)[:DASHBOARD_VISITS])

@@ -38,4 +38,7 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     "lld_significant_from_mm": 20,  # DOMAIN A; B3.2 (S43, S46)
     # One contractor's guidance, not a rule: CMS sets no fixed period.
     "note_unsigned_hours": 48,  # DOMAIN A "Signing and corrections"; B12.2 (S221, S222)
+    # US Medicare Part B: a progress report at least once every 10 treatment days, counted from the first day
+    # of the episode; used only where the clinic turns progress reports on (off by default for other payers).
+    "progress_report_treatment_days": 10,  # DOMAIN A "Progress report / recertification"; B12.3 (S215)
 }

@@ -4,7 +4,16 @@ from django import forms
 
 from clinic import text_input
 from notes import safety
-from notes.models import NOTE_FIELDS, ItemStatus, NoteAddendum, NoteItem, Response, ThrustMark, VisitNote
+from notes.models import (
+    NOTE_FIELDS,
+    ItemStatus,
+    NoteAddendum,
+    NoteItem,
+    ProgressReport,
+    Response,
+    ThrustMark,
+    VisitNote,
+)
 from plans.models import Prong
 
 _SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
@@ -159,3 +168,19 @@ class AddendumForm(text_input.ModelForm):
         labels = {"text": "Addendum"}
         help_texts = {"text": "A correction or late entry; the signed note stays as it was."}
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProgressReportForm(text_input.ModelForm):
+    class Meta:
+        model = ProgressReport
+        fields = ["goal_progress", "plans", "goal_changes"]
+        widgets = {
+            "goal_progress": forms.Textarea(attrs={"rows": 6}),
+            "plans": forms.Textarea(attrs={"rows": 3}),
+            "goal_changes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "goal_progress": "Each goal of the signed plan, with the progress toward it at this re-assessment.",
+            "plans": "What treatment continues, and for how long.",
+            "goal_changes": "Goals added, changed or met; leave empty if none.",
+        }

@@ -17,9 +17,11 @@ from django.db import models
 from django.db.models import F, Q
 
 from assessments import findings, progress, scoring
+from assessments.models import Assessment
+from clinic.models import EpisodeOfCare
 from clinic.scheduling.models import Appointment
 from notes import measures, safety
-from plans.models import PlanVersion, Prong
+from plans.models import PlanVersion, Prong, TreatmentPlan
 
 NPRS_RANGE = [MaxValueValidator(10)]
 # A visit longer than a working day is a typing slip, not a visit.
@@ -319,6 +321,34 @@ class NoteMeasure(models.Model):
         return self.note.patient
 
 
+class NotePlanDraft(models.Model):
+    """A new plan version a note's progressions drafted: the plan's working copy, changed from the signed
+    version ``from_version`` and waiting for the clinician's signature as version ``number``. Never signed
+    here: the plan's own signing makes the version, its handout and the portal's home program."""
+
+    note = models.OneToOneField(VisitNote, on_delete=models.PROTECT, related_name="plan_draft")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
+    from_version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveSmallIntegerField()
+    # The changes as the note's page lists them ("Glute bridge: 2 × 10 → 3 × 12").
+    changes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One note drafts a given version: a second note finds the plan already in draft.
+            models.UniqueConstraint(fields=["plan", "number"], name="note_plan_draft_one_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} version {self.number} drafted from {self.note}"
+
+    @property
+    def patient(self):
+        return self.note.patient
+
+
 class NotePartFinding(models.Model):
     """The chiropractic PART exam at one segment (DOMAIN B12.1; S225, secondary): which of the four
     criteria were found. All four unticked: the segment was examined and none was found."""
@@ -356,3 +386,34 @@ class NotePartFinding(models.Model):
     @property
     def patient(self):
         return self.note.patient
+
+
+class ProgressReport(models.Model):
+    """A re-assessment recorded as the episode's progress report (US Medicare Part B, where the clinic turns
+    progress reports on): the progress toward each goal, the plans and any changes to the goals (DOMAIN
+    B12.3, S215). The count of treatment days toward the next report starts again after ``reported_on``."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="progress_reports")
+    assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="progress_report")
+    # The re-assessment's day, copied so the dashboard's count reads one table.
+    reported_on = models.DateField()
+    goal_progress = models.TextField("progress toward each goal", max_length=4000)
+    plans = models.TextField("plans", max_length=2000)
+    goal_changes = models.TextField("changes to the goals", max_length=2000, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "-reported_on", "-id"]
+        indexes = [models.Index(fields=["episode", "reported_on"], name="progress_report_episode_day")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(goal_progress=""), name="progress_report_has_goal_progress"),
+            models.CheckConstraint(condition=~Q(plans=""), name="progress_report_has_plans"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress report of episode {self.episode_id} on {self.reported_on}"
+
+    @property
+    def patient(self):
+        return self.episode.patient

@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Assessment
 from clinic import permissions, thresholds
-from clinic.models import User
+from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from clinic.portal.models import HomeProgramCheckIn
-from clinic.scheduling.models import Appointment
-from notes import rules, safety
-from notes.models import NoteAddendum, NoteItem, VisitNote
+from clinic.scheduling.models import Appointment, AppointmentStatus
+from notes import progression, reports, rules, safety
+from notes.models import NoteAddendum, NoteItem, NotePlanDraft, ProgressReport, VisitNote
 from plans import rules as plan_rules
 from plans import selectors as plan_selectors
-from plans.models import Intervention, PlanVersion
+from plans.models import Intervention, PlanStatus, PlanVersion, Prong
 
 # The dashboard lists this many notes to finish; the count says how many there are in all.
 DASHBOARD_NOTES = 10
@@ -268,3 +268,151 @@ def note_red_flags(note: VisitNote) -> list[FlagRow]:
             )
         )
     return rows
+
+
+def home_program_changes(note: VisitNote, version: PlanVersion | None) -> progression.Progression:
+    """What the note's progressions change in ``version``'s home program (the plan's current signed version)."""
+    if version is None:
+        return progression.Progression()
+    home_program = [
+        progression.HomeExercise(name=item.name, sets=item.sets, reps=item.reps)
+        for item in version.signed.items
+        if item.prong == Prong.EXERCISE and item.home_program
+    ]
+    library = Intervention.objects.filter(
+        clinic_id=note.appointment.episode.patient.clinic_id, prong=Prong.EXERCISE
+    ).values_list("name", flat=True)
+    return progression.home_program_changes([line_of(item) for item in note.items.all()], home_program, list(library))
+
+
+NO_CHANGES = progression.Progression()
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    """The note page's part about the plan: the draft the note made (and whether it is signed yet), or the
+    changes it would make and whether the plan can take them now."""
+
+    draft: NotePlanDraft | None = None
+    draft_signed: bool = False
+    found: progression.Progression = NO_CHANGES
+    plan_id: int | None = None
+    plan_in_draft: bool = False
+
+
+def plan_progress(note: VisitNote) -> PlanProgress:
+    draft = NotePlanDraft.objects.filter(note=note).first()
+    if draft is not None:
+        signed = PlanVersion.objects.filter(plan_id=draft.plan_id, number=draft.number).exists()
+        return PlanProgress(draft=draft, draft_signed=signed, plan_id=draft.plan_id)
+    if note.plan_version_id is None:
+        return PlanProgress()
+    plan = note.plan_version.plan
+    current = plan.versions.order_by("-number").first()
+    return PlanProgress(
+        found=home_program_changes(note, current),
+        plan_id=plan.pk,
+        plan_in_draft=plan.status == PlanStatus.DRAFT,
+    )
+
+
+def visits_without_signed_note(
+    *, user: User, limit_hours: float, now: datetime.datetime | None = None
+) -> QuerySet[Appointment]:
+    """The user's completed visits with no signed note, oldest first: no note at all, or a note not signed
+    yet. Marking a visit completed without one is allowed (the front desk checks visits out); this is the
+    list that catches the missing note. An unsigned note the user wrote and left past the clinic's limit is
+    left out here: "notes to finish" lists it already, so a visit is never listed twice."""
+    boundary = rules.unsigned_before(now or timezone.now(), limit_hours)
+    return (
+        Appointment.objects.filter(
+            episode__in=permissions.scoped_episodes(user), clinician=user, status=AppointmentStatus.COMPLETED
+        )
+        .exclude(note__signed_at__isnull=False)
+        .exclude(note__author=user, note__created_at__lt=boundary)
+        .select_related("episode__patient", "note")
+        .order_by("starts_at", "pk")
+    )
+
+
+def progress_report_every(clinic) -> int:
+    return int(thresholds.for_clinic(clinic)["progress_report_treatment_days"])
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    episode: EpisodeOfCare
+    days: int
+    status: str  # reports.DUE or reports.OVERDUE
+
+
+def progress_reports_due(*, user: User, every: int) -> list[ReportDue]:
+    """The user's open episodes (as lead clinician) due or overdue a progress report, most treatment days
+    first. Three queries whatever the number of episodes and visits: the last report of each episode, the
+    days of their completed visits since, and the due episodes with their patients."""
+    episodes = permissions.scoped_episodes(user).filter(lead_clinician=user, status=EpisodeStatus.OPEN)
+    last_reports = dict(
+        ProgressReport.objects.filter(episode__in=episodes)
+        .values("episode_id")
+        .annotate(last=Max("reported_on"))
+        .values_list("episode_id", "last")
+    )
+    zone = user.clinic.zone
+    visits = Appointment.objects.filter(episode__in=episodes, status=AppointmentStatus.COMPLETED).values_list(
+        "episode_id", "starts_at"
+    )
+    counts = reports.episodes_due(
+        ((episode, timezone.localtime(starts, zone).date()) for episode, starts in visits), last_reports, every
+    )
+    found = episodes.select_related("patient").in_bulk([count.episode for count in counts])
+    return [ReportDue(episode=found[count.episode], days=count.days, status=count.status) for count in counts]
+
+
+@dataclass(frozen=True)
+class DashboardNotes:
+    """The clinician dashboard's lists that come from visit notes beyond "notes to finish"."""
+
+    missing: list[Appointment]
+    missing_count: int
+    reports_enabled: bool = False
+    reports_due: list[ReportDue] | None = None
+    report_every: int = 0
+
+    @property
+    def patients(self) -> list:
+        return [visit.episode.patient for visit in self.missing] + [
+            due.episode.patient for due in self.reports_due or ()
+        ]
+
+
+def dashboard_notes(*, user: User, limit_hours: float) -> DashboardNotes:
+    """A fixed number of queries whatever the number of visits: the first ``DASHBOARD_NOTES`` rows, and
+    a count only when there are more; where the clinic tracks progress reports, the episodes due one."""
+    visits = visits_without_signed_note(user=user, limit_hours=limit_hours)
+    missing = list(visits[:DASHBOARD_NOTES])
+    count = len(missing) if len(missing) < DASHBOARD_NOTES else visits.count()
+    if not user.clinic.progress_reports:
+        return DashboardNotes(missing=missing, missing_count=count)
+    every = progress_report_every(user.clinic)
+    return DashboardNotes(
+        missing=missing,
+        missing_count=count,
+        reports_enabled=True,
+        reports_due=progress_reports_due(user=user, every=every),
+        report_every=every,
+    )
+
+
+def is_reassessment(assessment: Assessment) -> bool:
+    """An assessment after the episode's first (by day, then by the order they were made)."""
+    return (
+        Assessment.objects.filter(episode_id=assessment.episode_id)
+        .filter(Q(assessed_on__lt=assessment.assessed_on) | Q(assessed_on=assessment.assessed_on, pk__lt=assessment.pk))
+        .exists()
+    )
+
+
+def report_goals(assessment: Assessment) -> list[str]:
+    """The goals of the episode's latest signed plan, for the report to assess progress toward each."""
+    version = PlanVersion.objects.filter(plan__episode_id=assessment.episode_id).order_by("-signed_at", "-pk").first()
+    return list(version.signed.goals) if version is not None else []

@@ -11,13 +11,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import services as intake_services
-from notes import measures, rules, safety, selectors
-from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, NoteMeasure, NotePartFinding, VisitNote
-from plans.models import Intervention
+from notes import measures, progression, rules, safety, selectors
+from notes.models import (
+    NOTE_FIELDS,
+    NoteAddendum,
+    NoteItem,
+    NoteMeasure,
+    NotePartFinding,
+    NotePlanDraft,
+    ProgressReport,
+    VisitNote,
+)
+from plans import services as plan_services
+from plans.models import Intervention, PlanStatus, Prong, TreatmentPlan
 
 SIGNED_NOTE = "This note is signed and cannot be changed; add an addendum instead."
 NOT_YOURS = "Only the note's author can change or sign it; add an addendum once it is signed."
@@ -31,6 +42,8 @@ class Action(StrEnum):
     SAVED = "visit_note.saved"
     SIGNED = "visit_note.signed"
     ADDENDUM_ADDED = "visit_note.addendum_added"
+    PLAN_DRAFTED = "visit_note.plan_drafted"
+    PROGRESS_REPORT_RECORDED = "progress_report.recorded"
 
 
 def _require_clinician(actor: User, appointment: Appointment) -> None:
@@ -261,3 +274,105 @@ def part_remove(*, actor: User, note: VisitNote, part_id: int) -> None:
             raise ValidationError("That segment is not on this note.")
         audit.record(actor=actor, action=MeasureAction.PART_REMOVED, obj=row, patient=note.appointment.episode.patient)
         row.delete()
+
+
+def _progression_error(exercise: str, error: ValidationError) -> ValidationError:
+    """A refusal of the plans' editing (a contraindication, a dose too long), said for the note's page."""
+    return ValidationError(f"{exercise}: {' '.join(error.messages)} Make this change on the plan's page.")
+
+
+def note_plan_draft(*, actor: User, note: VisitNote) -> NotePlanDraft:
+    """Draft a new version of the episode's plan with the home-program changes the note's progressions
+    make (``notes.progression``): the plan's working copy, copied from its current signed version, with
+    each progressed exercise's dose changed or the exercise replaced through the plans' own editing (so
+    contraindications are checked as when the plan was drafted). Never signed here.
+
+    Idempotent: a note drafts once; asked again, its draft is returned. Refused while the plan already
+    has a draft awaiting signature (edited on its page or drafted from another note), and when nothing in
+    the note changes the home program."""
+    _require_clinician(actor, note.appointment)
+    existing = NotePlanDraft.objects.filter(note=note).first()
+    if existing is not None:
+        return existing
+    if note.plan_version_id is None:
+        raise ValidationError("The episode had no signed plan when this note was started: there is no plan to change.")
+    patient = note.appointment.episode.patient
+    with transaction.atomic():
+        plan = TreatmentPlan.objects.select_for_update().get(pk=note.plan_version.plan_id)
+        existing = NotePlanDraft.objects.filter(note=note).first()
+        if existing is not None:
+            return existing
+        current = plan.versions.order_by("-number").first()
+        if plan.status == PlanStatus.DRAFT:
+            raise ValidationError(
+                f"The plan already has changes awaiting signature as version {current.number + 1}: "
+                "sign or finish them on the plan's page first."
+            )
+        found = selectors.home_program_changes(note, current)
+        if found.problems:
+            raise ValidationError(list(found.problems))
+        if not found.changes:
+            raise ValidationError("Nothing in this note changes the home program.")
+        items = {item.name: item for item in plan.items.filter(prong=Prong.EXERCISE)}
+        exercises = Intervention.objects.filter(clinic_id=patient.clinic_id, prong=Prong.EXERCISE)
+        library = {row.name: row for row in exercises}
+        for change in found.changes:
+            item = items[change.name]
+            try:
+                if change.kind == progression.REPLACE:
+                    added = plan_services.item_add(actor=actor, plan=plan, intervention=library[change.replacement])
+                    if change.sets is not None or change.reps:
+                        plan_services.item_update(actor=actor, item=added, sets=change.sets, reps=change.reps)
+                    plan_services.item_remove(actor=actor, item=item)
+                else:
+                    plan_services.item_update(actor=actor, item=item, sets=change.sets, reps=change.reps)
+            except ValidationError as error:
+                raise _progression_error(change.name, error) from error
+        draft = NotePlanDraft.objects.create(
+            note=note,
+            plan=plan,
+            from_version=current,
+            number=current.number + 1,
+            changes=[change.text for change in found.changes],
+            created_by=actor,
+        )
+        audit.record(actor=actor, action=Action.PLAN_DRAFTED, obj=draft, patient=patient)
+    return draft
+
+
+REPORTS_OFF = "Your clinic does not track progress reports; a clinic admin turns them on in the clinic settings."
+NOT_A_REASSESSMENT = "A progress report is recorded with a re-assessment, not with the episode's first assessment."
+
+
+def progress_report_record(
+    *, actor: User, assessment: Assessment, goal_progress: str, plans: str, goal_changes: str = ""
+) -> ProgressReport:
+    """Record a completed re-assessment (an assessment after the episode's first) as the episode's
+    progress report, with the progress toward each goal, the plans and any changes to the goals; the count
+    of treatment days toward the next report starts again after its day. Once per re-assessment."""
+    patient = assessment.episode.patient
+    if not permissions.can_change_clinical(actor, patient):
+        raise PermissionDenied
+    if not patient.clinic.progress_reports:
+        raise ValidationError(REPORTS_OFF)
+    if not assessment.is_completed:
+        raise ValidationError("Complete the re-assessment before recording it as the progress report.")
+    if not selectors.is_reassessment(assessment):
+        raise ValidationError(NOT_A_REASSESSMENT)
+    report = ProgressReport(
+        episode=assessment.episode,
+        assessment=assessment,
+        reported_on=assessment.assessed_on,
+        goal_progress=goal_progress.strip(),
+        plans=plans.strip(),
+        goal_changes=goal_changes.strip(),
+        author=actor,
+    )
+    report.full_clean(exclude=["episode", "assessment", "author"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            report.save()
+            audit.record(actor=actor, action=Action.PROGRESS_REPORT_RECORDED, obj=report, patient=patient)
+    except IntegrityError:
+        raise ValidationError("This re-assessment is already recorded as a progress report.") from None
+    return report

@@ -7,4 +7,6 @@ urlpatterns = [
     path("schedule/visits/<int:pk>/note/open/", views.note_open, name="visit_note_open"),
     path("schedule/visits/<int:pk>/note/addenda/", views.addendum_add, name="visit_note_addendum"),
     path("schedule/visits/<int:pk>/note/measures/", views.note_measures, name="visit_note_measures"),
+    path("schedule/visits/<int:pk>/note/plan-draft/", views.plan_draft, name="visit_note_plan_draft"),
+    path("assessments/<int:pk>/progress-report/", views.progress_report, name="progress_report"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit
 from notes import rules, safety, selectors, services
-from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm
+from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm, ProgressReportForm
 from notes.measure_forms import PartForm, RemeasureForm
 from notes.models import VisitNote
 
@@ -215,3 +215,47 @@ def _row_id(value: str | None) -> int | None:
     if value and value.isascii() and value.isdigit() and len(value) < 10:
         return int(value)
     return None
+
+
+@login_required
+@require_POST
+def plan_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft a new plan version with the home-program changes of the note's progressions."""
+    visit = access.clinical_visit_for(request.user, pk, change=True)
+    note = selectors.note_for_page(visit)
+    if note is None:
+        messages.error(request, "This visit has no note yet.")
+        return redirect("visit_note", pk=visit.pk)
+    try:
+        draft = services.note_plan_draft(actor=request.user, note=note)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Drafted plan version {draft.number}, awaiting your signature on the plan's page.")
+    return redirect("visit_note", pk=visit.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def progress_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a re-assessment as the episode's progress report: the form, pre-filled with the signed plan's
+    goals; once recorded, the assessment's page shows the report."""
+    assessment = access.assessment_for(request.user, pk, change=True)
+    if hasattr(assessment, "progress_report"):
+        return redirect("assessment_detail", pk=assessment.pk)
+    form = ProgressReportForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.progress_report_record(actor=request.user, assessment=assessment, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Progress report recorded; the count of treatment days starts again.")
+            return redirect("assessment_detail", pk=assessment.pk)
+    goals = selectors.report_goals(assessment)
+    if not form.is_bound:
+        form.initial["goal_progress"] = "\n".join(f"{goal}: " for goal in goals)
+    audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
+    context = {"assessment": assessment, "form": form, "goals": goals}
+    return render(request, "notes/progress_report.html", context, status=400 if form.is_bound else 200)

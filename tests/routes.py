@@ -91,7 +91,7 @@ from intake.steps import STEPS
 from notes import measures as note_measures
 from notes import rules as note_rules
 from notes import services as note_services
-from notes.models import NoteItem
+from notes.models import NoteItem, NotePlanDraft, ProgressReport
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
@@ -453,6 +453,19 @@ def _build_side(key: str) -> Side:
     )
     note_services.note_sign(actor=clinician, note=visit_note)
     addendum = note_services.addendum_add(actor=clinician, note=visit_note, text=text("addendum", "Ice advised"))
+    # The plan version the note's progression drafted, and the assessment recorded as a progress report.
+    note_plan_draft = NotePlanDraft.objects.create(
+        note=visit_note, plan=plan, from_version=version, number=version.number + 1, created_by=clinician
+    )
+    progress_report = ProgressReport.objects.create(
+        episode=episode,
+        assessment=assessment,
+        reported_on=assessment.assessed_on,
+        goal_progress=text("progress report goals", "Pain-free 5 km: met"),
+        plans=text("progress report plans", "Two more weeks"),
+        goal_changes=text("progress report goal changes", "None"),
+        author=clinician,
+    )
     Appointment.objects.filter(pk=appointment.pk).update(series=series)
     template = MessageWording.objects.create(
         clinic=clinic,
@@ -574,6 +587,8 @@ def _build_side(key: str) -> Side:
         addendum,
         note_measure,
         note_part,
+        note_plan_draft,
+        progress_report,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
