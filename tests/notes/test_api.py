@@ -46,9 +46,7 @@ def _later_visit(episode, days: int):
 # --- Opening and reading --------------------------------------------------------------------
 
 
-def test_opening_a_note_prefills_it_from_the_signed_plan_and_a_second_open_is_the_same_note(
-    api, visit, signed_plan
-):
+def test_opening_a_note_prefills_it_from_the_signed_plan_and_a_second_open_is_the_same_note(api, visit, signed_plan):
     response = api.post("/api/visit-notes/", {"appointment": visit.pk}, format="json")
 
     assert response.status_code == 201, response.data
