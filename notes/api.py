@@ -30,6 +30,7 @@ from clinic.models import EpisodeOfCare
 from clinic.scheduling.models import Appointment
 from notes import rules, selectors, services
 from notes.models import NOTE_FIELDS, NoteAddendum, NoteItem, VisitNote
+from notes.models import Response as TreatmentResponse
 
 NOTE_STATE_HELP = "signed: the visit has a signed note; draft: a note is being written; none: no note yet."
 # What a line added at the visit must name, and how the message calls it.
@@ -96,6 +97,10 @@ class NoteSerializer(ScopedModelSerializer):
     )
     plan_version = serializers.IntegerField(source="plan_version.number", read_only=True, allow_null=True)
     state = serializers.SerializerMethodField()
+    # Blank until the clinician records it (a read-only field built from the model would drop that).
+    response = serializers.ChoiceField(
+        choices=TreatmentResponse.choices, allow_blank=True, read_only=True, label="response to treatment"
+    )
     lines = LineSerializer(source="items", many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
 
@@ -201,6 +206,11 @@ class VisitNoteViewSet(
         appointment = payload.validated_data["appointment"]
         existed = VisitNote.objects.filter(appointment=appointment).exists()
         note = _call(lambda: services.note_open(actor=request.user, appointment=appointment))
+        if existed:
+            # Nothing was written: answering with the note is a read of it.
+            audit.record_read(
+                actor=request.user, action=audit.Read.VISIT_NOTE_VIEWED, obj=note, patient=appointment.episode.patient
+            )
         return Response(self._fresh(note), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -64,6 +64,8 @@ def test_opening_a_note_prefills_it_from_the_signed_plan_and_a_second_open_is_th
     assert again.status_code == 200
     assert again.data["id"] == note.pk
     assert VisitNote.objects.count() == 1
+    # The first answer was the write (audited as such), the second a read of the note.
+    assert AuditEvent.objects.filter(action="visit_note.viewed", object_id=note.pk).count() == 1
 
 
 def test_another_clinics_visit_cannot_be_opened_and_its_note_is_not_found(api, foreign_episode, other_clinic):
