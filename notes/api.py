@@ -99,7 +99,7 @@ class NoteSerializer(ScopedModelSerializer):
     state = serializers.SerializerMethodField()
     # Blank until the clinician records it (a read-only field built from the model would drop that).
     response = serializers.ChoiceField(
-        choices=TreatmentResponse.choices, allow_blank=True, read_only=True, label="response to treatment"
+        choices=TreatmentResponse.choices, allow_blank=True, read_only=True, label="Response to treatment"
     )
     lines = LineSerializer(source="items", many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
