@@ -132,6 +132,10 @@ class Read(StrEnum):
     PORTAL_HANDOUT_DOWNLOADED = "portal.handout_downloaded"
     PORTAL_CHECK_INS_VIEWED = "portal.home_program_log_viewed"
     VISIT_NOTE_VIEWED = "visit_note.viewed"
+    VISIT_NOTE_LISTED = "visit_note.listed"
+    # Whether a visit has a note, signed or not: what the front desk may know of it, no content.
+    VISIT_NOTE_STATE_VIEWED = "visit_note.state_viewed"
+    VISIT_NOTE_STATES_LISTED = "visit_note.states_listed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -147,6 +151,7 @@ CLINICAL_READS = frozenset(
         Read.PLAN_LISTED,
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
+        Read.VISIT_NOTE_LISTED,
     }
 )
 

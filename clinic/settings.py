@@ -468,6 +468,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentKindEnum": "clinic.scheduling.models.AppointmentKind",
         "AppointmentStatusChangeEnum": "clinic.scheduling.api.STATUS_CHANGES",
         "ApiTokenStatusEnum": "clinic.api.TOKEN_STATUSES",
+        "VisitNoteResponseEnum": "notes.models.Response",
     },
 }
 

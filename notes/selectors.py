@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import Case, CharField, Max, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
@@ -416,3 +416,34 @@ def report_goals(assessment: Assessment) -> list[str]:
     """The goals of the episode's latest signed plan, for the report to assess progress toward each."""
     version = PlanVersion.objects.filter(plan__episode_id=assessment.episode_id).order_by("-signed_at", "-pk").first()
     return list(version.signed.goals) if version is not None else []
+
+
+# What the API's note-state route answers for a visit, the front desk's whole view of its note.
+NOTE_STATES = ("signed", "draft", "none")
+
+
+def visits_with_note_state(user: User) -> QuerySet[Appointment]:
+    """The visits the user may see on the schedule, each annotated with ``note_state`` (one of
+    ``NOTE_STATES``) by the database: one query for a page of visits, and no note content read."""
+    return (
+        permissions.scoped(user, Appointment)
+        .select_related("episode__patient")
+        .annotate(
+            note_state=Case(
+                When(note__signed_at__isnull=False, then=Value("signed")),
+                When(note__isnull=False, then=Value("draft")),
+                default=Value("none"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def notes_for_api(user: User) -> QuerySet[VisitNote]:
+    """The notes the user may read, each with its visit, lines and addenda: the same number of
+    queries for a page of notes whatever their lines and addenda."""
+    return (
+        permissions.scoped(user, VisitNote)
+        .select_related("appointment__episode__patient", "author", "signed_by", "plan_version")
+        .prefetch_related("items", Prefetch("addenda", queryset=NoteAddendum.objects.select_related("author")))
+    )

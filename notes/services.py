@@ -15,6 +15,8 @@ from assessments.models import Assessment
 from clinic import audit, permissions
 from clinic.models import ClinicianProfile, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.webhooks import services as webhooks
+from clinic.webhooks.rules import EventType
 from intake import services as intake_services
 from notes import measures, progression, rules, safety, selectors
 from notes.models import (
@@ -193,6 +195,13 @@ def note_sign(*, actor: User, note: VisitNote) -> VisitNote:
         note.signed_credentials = credentials
         note.save(update_fields=["signed_at", "signed_by", "signed_credentials", "updated_at"])
         audit.record(actor=actor, action=Action.SIGNED, obj=note, patient=note.appointment.episode.patient)
+        # Owed with the signature (rolled back with it); sent after the commit. Ids only, as
+        # every event: the receiver reads the note through the API with its own credentials.
+        webhooks.emit(
+            EventType.VISIT_NOTE_SIGNED,
+            clinic_id=note.appointment.episode.patient.clinic_id,
+            data={"episode": note.appointment.episode_id, "appointment": note.appointment_id, "visit_note": note.pk},
+        )
     return note
 
 

@@ -74,6 +74,7 @@ from clinic.scheduling import services as schedule_services
 from clinic.scheduling import visit_reminders
 from clinic.scheduling.models import (
     Appointment,
+    AppointmentStatus,
     AppointmentType,
     CalendarFeed,
     HoursException,
@@ -466,7 +467,8 @@ def _build_side(key: str) -> Side:
         goal_changes=text("progress report goal changes", "None"),
         author=clinician,
     )
-    Appointment.objects.filter(pk=appointment.pk).update(series=series)
+    # Checked out once noted: the FHIR export shows a completed visit as an Encounter.
+    Appointment.objects.filter(pk=appointment.pk).update(series=series, status=AppointmentStatus.COMPLETED)
     template = MessageWording.objects.create(
         clinic=clinic,
         kind=MessageKind.FIRST,
@@ -813,6 +815,8 @@ SEGMENT_MODELS = {
     "interventions": "plans.intervention",
     "visits": "scheduling.appointment",
     "appointments": "scheduling.appointment",
+    "visit-notes": "notes.visitnote",
+    "visit-note-states": "scheduling.appointment",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
@@ -936,6 +940,8 @@ def _fhir_ids(side: Side) -> list[tuple[str, str]]:
         ("Appointment", side.appointment.pk),
         ("DocumentReference", side.handout.pk),
         ("Flag", side.redflag.pk),
+        ("Encounter", side.appointment.pk),
+        ("Procedure", side.noteitem.pk),
         ("Observation", f"rom-{side.rommeasurement.pk}"),
         ("Observation", f"score-{side.questionnairescore.pk}"),
         ("Observation", f"fms-composite-{side.assessment.pk}"),

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from clinic.fhir import mapping
 from clinic.fhir.selectors import PatientRows
+from clinic.scheduling.models import AppointmentStatus
 
 
 def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
@@ -33,6 +34,13 @@ def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
             if finding.is_active:
                 active_findings.setdefault(assessment.pk, []).append(str(finding.pk))
                 by_episode.setdefault(assessment.episode_id, []).append(str(finding.pk))
+    completed = [appointment for appointment in rows.appointments if appointment.status == AppointmentStatus.COMPLETED]
+    encountered = {appointment.pk for appointment in completed}
+    procedures = [
+        procedure
+        for note in rows.notes
+        for procedure in mapping.procedures(note, encounter_exported=note.appointment_id in encountered)
+    ]
     return [
         mapping.patient(rows.patient),
         *(mapping.episode_of_care(episode, by_episode.get(episode.pk, ())) for episode in rows.episodes),
@@ -41,6 +49,8 @@ def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
         *conditions,
         *(mapping.care_plan(plan, active_findings.get(plan.assessment_id, ())) for plan in rows.plans),
         *(mapping.appointment(appointment) for appointment in rows.appointments),
+        *(mapping.encounter(appointment) for appointment in completed),
+        *procedures,
         *(mapping.document_reference(handout, pdf_url=_pdf_url(handout, site_url)) for handout in rows.handouts),
         *(mapping.flag(red_flag) for red_flag in rows.red_flags),
     ]

@@ -21,6 +21,8 @@ from clinic.models import EpisodeOfCare, EpisodeStatus, Patient
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from intake import instruments
 from intake.models import Intake, QuestionnaireScore, RedFlag
+from notes import rules as note_rules
+from notes.models import ItemStatus, NoteItem, VisitNote
 from plans.models import Handout, Prong, TreatmentPlan
 from plans.signed import SignedPlan
 
@@ -39,6 +41,9 @@ CS_DOCUMENT = f"{CODE_SYSTEM_BASE}/document-type"
 CS_RED_FLAG = f"{CODE_SYSTEM_BASE}/red-flag"
 CS_RED_FLAG_TIER = f"{CODE_SYSTEM_BASE}/red-flag-tier"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+# FHIR's own code for the setting of an encounter (R4 Encounter.class, required): every Stride
+# visit is an outpatient one at the clinic.
+ENCOUNTER_CLASS = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory"}
 EXT_PRESENTING_COMPLAINT = f"{PROJECT_URI}/StructureDefinition/presenting-complaint"
 
 LOINC = "http://loinc.org"
@@ -528,6 +533,83 @@ def appointment(row: Appointment) -> dict:
     if row.status == AppointmentStatus.CANCELLED and row.cancel_reason:
         resource["cancelationReason"] = {"text": row.cancel_reason}
     return resource
+
+
+def encounter(row: Appointment) -> dict:
+    """A completed visit. Its period is the booked slot: the app records no separate start and
+    end of the visit itself."""
+    return {
+        "resourceType": "Encounter",
+        "id": str(row.pk),
+        "status": "finished",
+        "class": ENCOUNTER_CLASS,
+        "type": [_concept(CS_VISIT_KIND, row.kind, row.get_kind_display())],
+        "subject": ref("Patient", row.episode.patient_id),
+        "episodeOfCare": [ref("EpisodeOfCare", row.episode_id)],
+        "participant": [{"individual": {"display": row.clinician.full_name}}],
+        "appointment": [ref("Appointment", row.pk)],
+        "period": {"start": _instant(row.starts_at), "end": _instant(row.ends_at)},
+    }
+
+
+def _dose(item: NoteItem) -> str:
+    """The dose as the note gives it: sets × reps, load, minutes (whichever were recorded)."""
+    parts = []
+    if item.sets and item.reps:
+        parts.append(f"{item.sets} × {item.reps}")
+    elif item.sets:
+        parts.append(_count(item.sets, "set"))
+    elif item.reps:
+        parts.append(f"{item.reps} reps")
+    if item.load:
+        parts.append(item.load)
+    if item.minutes:
+        parts.append(f"{item.minutes} min")
+    return ", ".join(parts)
+
+
+def procedures(note: VisitNote, *, encounter_exported: bool) -> list[dict]:
+    """One Procedure per intervention a signed note records as delivered (as planned or
+    modified); lines not done that day are not procedures. The body site is the line's region
+    or segment as written (free text: DOMAIN 12.1 names the segment, e.g. L4 or SIJ R, but no
+    code system for it). ``basedOn`` is the CarePlan of the signed plan the note was pre-filled
+    from; ``encounter`` is the visit's Encounter when the visit is marked completed (only then is
+    one exported)."""
+    visit = note.appointment
+    resources = []
+    for item in note.items.all():
+        if item.status not in note_rules.GIVEN:
+            continue
+        resource = {
+            "resourceType": "Procedure",
+            "id": str(item.pk),
+            "status": "completed",
+            "category": _concept(CS_PRONG, item.prong, Prong(item.prong).label),
+            "code": {"text": item.name},
+            "subject": ref("Patient", visit.episode.patient_id),
+            "performedDateTime": _instant(visit.starts_at),
+            "performer": [{"actor": {"display": note.signed_by.full_name}}],
+        }
+        if encounter_exported:
+            resource["encounter"] = ref("Encounter", visit.pk)
+        if note.plan_version is not None:
+            resource["basedOn"] = [ref("CarePlan", note.plan_version.plan_id)]
+        if item.region:
+            resource["bodySite"] = [{"text": item.region}]
+        details = [
+            text
+            for text in (
+                f"Technique: {item.technique}" if item.technique else "",
+                f"Dose: {_dose(item)}" if _dose(item) else "",
+                f"Progression: {item.progression}" if item.progression else "",
+                ItemStatus.MODIFIED.label if item.status == ItemStatus.MODIFIED else "",
+            )
+            if text
+        ]
+        if details:
+            resource["note"] = [{"text": text} for text in details]
+        resources.append(resource)
+    return resources
 
 
 def document_reference(handout: Handout, *, pdf_url: str) -> dict:

@@ -14,6 +14,7 @@ from clinic import permissions
 from clinic.models import EpisodeOfCare, Patient, User
 from clinic.scheduling.models import Appointment
 from intake.models import Intake, IntakeStatus, QuestionnaireScore, RedFlag
+from notes.models import NoteItem, VisitNote
 from plans.models import Handout, HandoutStatus, PlanItem, TreatmentPlan
 
 
@@ -27,6 +28,7 @@ class PatientRows:
     appointments: list[Appointment]
     handouts: list[Handout]
     red_flags: list[RedFlag]
+    notes: list[VisitNote]
 
 
 def export_patient(*, user: User, patient_id: int) -> Patient | None:
@@ -50,7 +52,8 @@ def ready_handout(handout_id: str) -> tuple[Handout, int] | None:
 
 def patient_rows(patient: Patient) -> PatientRows:
     """Everything the export shows: submitted intakes, completed assessments, every plan, visit,
-    ready handout and red flag (open or cleared). Drafts of intakes and assessments are work in progress, not record."""
+    ready handout and red flag (open or cleared), signed visit notes. Drafts of intakes,
+    assessments and notes are work in progress, not record."""
     episodes = list(
         EpisodeOfCare.objects.filter(patient=patient).select_related("lead_clinician").order_by("opened_on", "id")
     )
@@ -91,6 +94,12 @@ def patient_rows(patient: Patient) -> PatientRows:
         red_flags=list(
             RedFlag.objects.filter(episode__patient=patient).select_related("episode").order_by("raised_at", "id")
         ),
+        notes=list(
+            VisitNote.objects.filter(appointment__episode__patient=patient, signed_at__isnull=False)
+            .select_related("appointment__episode", "plan_version", "signed_by")
+            .prefetch_related("items")
+            .order_by("appointment__starts_at", "id")
+        ),
     )
 
 
@@ -107,6 +116,9 @@ _OWNERS: dict[str, tuple[type[models.Model], str]] = {
     "Appointment": (Appointment, "episode__patient_id"),
     "DocumentReference": (Handout, "version__plan__episode__patient_id"),
     "Flag": (RedFlag, "episode__patient_id"),
+    # A completed visit is an Encounter; a delivered line of a signed note, a Procedure.
+    "Encounter": (Appointment, "episode__patient_id"),
+    "Procedure": (NoteItem, "note__appointment__episode__patient_id"),
 }
 _OBSERVATION_OWNERS: dict[str, tuple[type[models.Model], str]] = {
     "score": (QuestionnaireScore, "intake__episode__patient_id"),

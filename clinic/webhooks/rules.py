@@ -42,6 +42,7 @@ class EventType(StrEnum):
     APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     HANDOUT_READY = "handout.ready"
+    VISIT_NOTE_SIGNED = "visit_note.signed"
 
 
 # Sent only by "Send test event", to the one endpoint asked, whatever it subscribes to.
@@ -56,6 +57,7 @@ EVENT_LABELS = {
     EventType.APPOINTMENT_RESCHEDULED: "Appointment rescheduled",
     EventType.APPOINTMENT_CANCELLED: "Appointment cancelled",
     EventType.HANDOUT_READY: "Handout ready",
+    EventType.VISIT_NOTE_SIGNED: "Visit note signed",
 }
 
 

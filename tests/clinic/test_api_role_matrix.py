@@ -28,6 +28,8 @@ from clinic.webhooks import rules as webhook_rules
 from clinic.webhooks.models import WebhookEndpoint
 from intake import services as intake_services
 from intake.models import Intake, IntakeStatus
+from notes import rules as note_rules
+from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
 from tests.assessments.helpers import login, record
@@ -109,6 +111,17 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/appointments/{id}/cancel/", "post"): SCHEDULE,
     ("/api/appointments/{id}/status/", "post"): SCHEDULE,
     ("/api/appointments/availability/", "get"): SCHEDULE,
+    # README: visit notes are clinicians' (write and sign); the front desk sees only whether a
+    # visit has a signed note, to check it out; the clinic admin sees none of it.
+    ("/api/visit-notes/", "get"): CLINICAL,
+    ("/api/visit-notes/", "post"): CLINICAL,
+    ("/api/visit-notes/{id}/", "get"): CLINICAL,
+    ("/api/visit-notes/{id}/", "patch"): CLINICAL,
+    ("/api/visit-notes/{id}/sign/", "post"): CLINICAL,
+    ("/api/visit-notes/{id}/addenda/", "get"): CLINICAL,
+    ("/api/visit-notes/{id}/addenda/", "post"): CLINICAL,
+    ("/api/visit-note-states/", "get"): SCHEDULE,
+    ("/api/visit-note-states/{id}/", "get"): SCHEDULE,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -189,6 +202,8 @@ RECORD_OF = {
     "plan-items": "plan_item",
     "plan-visits": "plan",
     "appointments": "appointment",
+    "visit-notes": "visit_note",
+    "visit-note-states": "appointment",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
 }
@@ -259,6 +274,25 @@ class World:
     @functools.cached_property
     def appointment(self):
         return AppointmentFactory(episode=self.episode, clinician=self.lead)
+
+    @functools.cached_property
+    def visit_note(self):
+        """The visit's note, signed: its addenda may be listed and added."""
+        note = note_services.note_open(actor=self.lead, appointment=self.appointment)
+        note_services.note_save(
+            actor=self.lead,
+            note=note,
+            values={"response": "better", "next_visit": "Repeat", "total_minutes": 20, "timed_minutes": 10},
+            lines=[
+                (
+                    None,
+                    note_rules.LineDraft(
+                        prong="exercise", name="Bridge", region="Hips", technique="Supine", sets=3, reps="10"
+                    ),
+                )
+            ],
+        )
+        return note_services.note_sign(actor=self.lead, note=note)
 
     @functools.cached_property
     def webhook_endpoint(self):

@@ -279,6 +279,7 @@ def test_hostile_api_bodies_never_answer_5xx(world, db, role):
         "plans": a.plan.pk,
         "plan-items": a.planitem.pk,
         "appointments": a.appointment.pk,
+        "visit-notes": a.visitnote.pk,
         "webhooks": a.webhookendpoint.pk,
         "tokens": a.apitoken.pk,
     }

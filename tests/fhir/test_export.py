@@ -363,6 +363,8 @@ def test_metadata_is_a_public_capability_statement(client, db):
         "Appointment",
         "DocumentReference",
         "Flag",
+        "Encounter",
+        "Procedure",
         "Binary",
     }
 

@@ -74,6 +74,8 @@ from clinic.permissions import Role
 from clinic.webhooks import rules as webhook_rules
 from clinic.webhooks.models import WebhookEndpoint
 from intake.models import Intake, IntakeInvitation, IntakeStatus
+from notes import rules as note_rules
+from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
 from tests.assessments.helpers import login, record
@@ -114,6 +116,7 @@ GROUPS = {
     "records": ("/api/patients/", "/api/episodes/", "/api/intake-invitations/", "/api/intakes/"),
     "assessments": ("/api/assessments/", "/api/findings/"),
     "plans": ("/api/plans/", "/api/plan-", "/api/interventions/"),
+    "notes": ("/api/visit-note",),
     "schedule_and_admin": (),
 }
 
@@ -125,6 +128,7 @@ _REFERENCES = {
     "patient": "patients",
     "episode": "episodes",
     "assessment": "assessments",
+    "appointment": "appointments",
     "intervention": "interventions",
     "clinician": "clinicians",
     "lead_clinician": "clinicians",
@@ -166,7 +170,8 @@ class World:
 def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     """A realistic clinic: patients and episodes, a submitted intake and a link still pending, a
     completed assessment with findings and a draft one, a signed plan and a draft, booked visits,
-    a webhook endpoint and an API token. ``mark`` ends each free text (the other clinic's marker).
+    a signed visit note with an addendum and a draft one, a webhook endpoint and an API token.
+    ``mark`` ends each free text (the other clinic's marker).
     Returns the ids per router prefix, for the detail routes."""
 
     def text(words: str) -> str:
@@ -199,6 +204,30 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         AppointmentFactory(episode=episode, clinician=lead, starts_at=tomorrow + datetime.timedelta(hours=hour))
         for hour, episode in enumerate(episodes)
     ]
+    # A signed note with an addendum on the first visit, and a draft pre-filled from the signed plan.
+    noted = note_services.note_open(actor=lead, appointment=appointments[0])
+    note_services.note_save(
+        actor=lead,
+        note=noted,
+        values={"function": text("Runs 5 km"), "response": "better", "next_visit": text("Repeat")}
+        | {"total_minutes": 30, "timed_minutes": 20},
+        lines=[
+            (
+                None,
+                note_rules.LineDraft(
+                    prong="exercise",
+                    name=text("Bridge"),
+                    region=text("Gluteals"),
+                    technique="Supine",
+                    sets=3,
+                    reps="10",
+                ),
+            )
+        ],
+    )
+    note_services.note_sign(actor=lead, note=noted)
+    note_services.addendum_add(actor=lead, note=noted, text=text("Ice advised"))
+    draft_note = note_services.note_open(actor=lead, appointment=appointments[2])
     endpoint = WebhookEndpoint.objects.create(
         clinic=clinic,
         url=f"https://receiver{mark.lower()}.example.test/hooks",
@@ -225,6 +254,9 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "plan-items": list(draft.items.values_list("pk", flat=True)) + list(signed.items.values_list("pk", flat=True)),
         "plan-visits": [treated.pk],
         "appointments": [appointment.pk for appointment in appointments],
+        # The draft first: the coverage phase edits the first record of each kind.
+        "visit-notes": [draft_note.pk, noted.pk],
+        "visit-note-states": [appointment.pk for appointment in appointments],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "clinicians": [lead.pk],
