@@ -219,7 +219,7 @@ def _measure(client, label: str, call, repeat: int, check, profile: bool = False
         profiler = cProfile.Profile()
         profiler.runcall(lambda: [check(call()) for _ in range(repeat)])
         print(f"== profile: {label}, {repeat} requests")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
     timings, cpu = [], []
     for _ in range(repeat):
         started, cpu_started = time.perf_counter(), time.thread_time()

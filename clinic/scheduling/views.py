@@ -141,6 +141,17 @@ def _busy_of(time_off: list):
     return busy
 
 
+# What the day's grid shows of a visit and its patient: a day of a clinic is some eighty visits,
+# and loading each patient whole (contact details, phone numbers parsed) was a third of the page.
+DAY_VIEW_FIELDS = (
+    *(field.name for field in Appointment._meta.concrete_fields),
+    "episode__patient__clinic_id",
+    "episode__patient__first_name",
+    "episode__patient__last_name",
+    "episode__patient__reminders_opted_out_at",
+)
+
+
 @login_required
 def day_view(request: HttpRequest) -> HttpResponse:
     """The day as a time grid: a column per clinician, visits as blocks as long as they last,
@@ -156,6 +167,9 @@ def day_view(request: HttpRequest) -> HttpResponse:
         schedule.with_reminders(
             schedule.appointments_on(user=request.user, day=day, cancelled=show_cancelled)
             .filter(clinician__in=clinicians)
+            .select_related(None)
+            .select_related("episode__patient")
+            .only(*DAY_VIEW_FIELDS)
             .order_by("starts_at", "id")
         )
     )
