@@ -41,6 +41,8 @@ AXE_OPTIONS = {
 FAILING_IMPACTS = {"serious", "critical"}
 DESK = {"viewport": {"width": 1200, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+# The narrowest phone still common (iPhone SE and mini): a row of links that fits 390 may not.
+SMALL_PHONE = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
 TABLET = {"viewport": {"width": 1024, "height": 1366}, "has_touch": True}
 
 _AXE_RUN = """async (options) => {

@@ -1,6 +1,6 @@
 """A patient's record read on a phone: the patient page, the episode page and the intake summary
 fit the screen even with a long e-mail address and long answers (the journey's page check fails
-any page wider than a phone's screen)."""
+any page wider than a phone's screen); the schedule's pages fit the narrowest common phone."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from clinic.permissions import Role
-from tests.e2e.conftest import PHONE
-from tests.factories import EpisodeFactory, UserFactory
+from tests.e2e.conftest import PHONE, SMALL_PHONE
+from tests.factories import AppointmentFactory, EpisodeFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,3 +41,22 @@ def test_a_patients_record_fits_a_phone(journey):
         journey.check(page, name)
     page.goto(journey.url(f"/patients/{episode.patient_id}/"))
     assert LONG_EMAIL in page.locator("main").inner_text().replace("\n", "")
+
+
+def test_the_schedule_fits_a_small_phone(journey):
+    clinician = UserFactory(roles=[Role.CLINICIAN], full_name="Dana Lead")
+    UserFactory(clinic=clinician.clinic, roles=[Role.CLINICIAN], full_name="Sam Second")
+    episode = EpisodeFactory(patient__clinic=clinician.clinic, lead_clinician=clinician)
+    visit = AppointmentFactory(episode=episode, clinician=clinician)
+
+    page = journey.open(**SMALL_PHONE)
+    journey.sign_in(page, clinician)
+    journey.check(page, "dashboard-small-phone")
+    for name, path in [
+        ("day-small-phone", "/schedule/"),
+        ("week-small-phone", "/schedule/week/"),
+        ("one-week-small-phone", f"/schedule/week/?clinician={clinician.pk}"),
+        ("visit-small-phone", f"/schedule/visits/{visit.pk}/"),
+    ]:
+        page.goto(journey.url(path))
+        journey.check(page, name)
