@@ -244,6 +244,8 @@ def _build_side(key: str) -> Side:
         name=text("clinic name", "Lakeside Running Clinic"),
         email="desk@zebraquail.example.test" if b else "desk@lakeside.example.test",
         address=text("clinic address", "1 Lake Street"),
+        # Progress reports and plan re-certification on: their pages show the episode, not a 404.
+        progress_reports=True,
     )
     side = Side(key, clinic)
     emails = {role: f"{role.replace('_', '-')}@{'zebraquail' if b else 'lakeside'}.example.test" for role in ROLES}
