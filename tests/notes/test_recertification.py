@@ -264,6 +264,8 @@ def test_the_settings_page_explains_the_period_without_internal_codes(client, cl
     assert 'name="plan_certification_days"' in html
     assert "Plan of care: certified for at most (calendar days)" in html
     assert "Source: Medicare Benefit Policy Manual ch. 15 §220.1.3. The US Medicare Part B rule" in html
+    # The switch says what else it turns on.
+    assert "It also lists plans of care due a re-certification" in html
     assert "S216" not in html
     assert "B12" not in html
 
