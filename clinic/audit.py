@@ -178,6 +178,7 @@ CLINICAL_RECORD_KINDS = {
     "notes.noteaddendum": "Visit note",
     "notes.noteplandraft": "Visit note",
     "notes.progressreport": "Progress report",
+    "notes.plancertification": "Plan certification",
 }
 
 

@@ -107,14 +107,16 @@ class Clinic(models.Model):
         help_text="Clinicians and clinic admins always do. On: front-desk staff set up an authenticator app "
         "at their next sign-in and then enter a code from it each time.",
     )
-    # Off by default: the 10-treatment-day progress report is a US Medicare Part B rule (clinic/thresholds.py has
-    # the interval), not one other payers or countries set.
+    # Off by default: the 10-treatment-day progress report and the 90-day certified plan of care are US Medicare
+    # Part B rules (clinic/thresholds.py has the interval and the period), not ones other payers or countries set.
     progress_reports = models.BooleanField(
         "track progress reports (US Medicare Part B)",
         default=False,
         help_text="On: the clinician's dashboard lists episodes due a progress report, counted in treatment days "
         "(the interval is a clinical threshold below, 10 by default, the US Medicare Part B rule), and a "
-        "re-assessment can be recorded as the progress report. Other payers do not require it.",
+        "re-assessment can be recorded as the progress report. It also lists plans of care due a "
+        "re-certification (certified for 90 days by default, a threshold below), and the re-certification is "
+        "recorded from there. Other payers do not require them.",
     )
     calendar_slot_minutes = models.PositiveSmallIntegerField(
         "calendar slot minutes",

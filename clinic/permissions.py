@@ -184,6 +184,7 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.notepartfinding": "note__appointment__episode__patient__clinic",
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
+    "notes.plancertification": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -230,6 +231,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.notepartfinding",
             "notes.noteplandraft",
             "notes.progressreport",
+            "notes.plancertification",
         ],
         _CLINICAL,
     ),

@@ -246,6 +246,18 @@ THRESHOLDS += (
         "The US Medicare Part B rule, counted from the first day of the episode; used only when progress reports "
         "are turned on in the clinic details. Other payers and countries set no such interval.",
     ),
+    Threshold(
+        "plan_certification_days",
+        _clinical("plan_certification_days"),
+        "Plan of care: certified for at most",
+        "calendar days",
+        Decimal(30),
+        Decimal(90),
+        "DOMAIN A 'Progress report / recertification'; B12.3 (S216)",
+        "The US Medicare Part B rule: counted from the first treatment, and again from each re-certification by "
+        "the physician or non-physician practitioner; treatment beyond it needs a re-certification. Used only "
+        "when progress reports are turned on in the clinic details.",
+    ),
 )
 
 

@@ -112,6 +112,7 @@ CITATIONS: dict[int, str] = {
     170: "HL7 Belgium Patient Monitoring IG — pain 0–10 value set (LOINC 72514-3)",
     176: "FPnotebook ontology block — SNOMED 299238003",
     215: "Medicare Benefit Policy Manual ch. 15 §220.3",
+    216: "Medicare Benefit Policy Manual ch. 15 §220.1.3",
     218: "APTA Defensible Documentation, visit/encounter",
     221: "Palmetto GBA, signature timeliness",
     222: "AAPC, contractor views on timely records (secondary)",

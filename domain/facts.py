@@ -41,4 +41,7 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     # US Medicare Part B: a progress report at least once every 10 treatment days, counted from the first day
     # of the episode; used only where the clinic turns progress reports on (off by default for other payers).
     "progress_report_treatment_days": 10,  # DOMAIN A "Progress report / recertification"; B12.3 (S215)
+    # US Medicare Part B: the plan of care is certified for at most 90 calendar days from the initial treatment;
+    # treatment beyond needs a recertification. Same switch as the progress reports.
+    "plan_certification_days": 90,  # DOMAIN A "Progress report / recertification"; B12.3 (S216)
 }

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from clinic import text_input
 from notes import safety
 from notes.models import (
+    FUTURE_CERTIFICATION,
     NOTE_FIELDS,
     ItemStatus,
     NoteAddendum,
     NoteItem,
+    PlanCertification,
     ProgressReport,
     Response,
     ThrustMark,
@@ -184,3 +187,24 @@ class ProgressReportForm(text_input.ModelForm):
             "plans": "What treatment continues, and for how long.",
             "goal_changes": "Goals added, changed or met; leave empty if none.",
         }
+
+
+class PlanCertificationForm(text_input.ModelForm):
+    class Meta:
+        model = PlanCertification
+        fields = ["certified_on", "certified_by"]
+        widgets = {"certified_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        labels = {"certified_on": "Date of the certification", "certified_by": "Certified by"}
+        help_texts = {
+            "certified_on": "The day the physician or non-physician practitioner signed it; a new certified period "
+            "starts on this day.",
+            "certified_by": "Their name and credentials, as on the signed plan of care. A chiropractor may not "
+            "certify or re-certify a therapy plan of care (US Medicare Part B).",
+        }
+
+    def clean_certified_on(self):
+        # The clinic's day: the middleware activates the clinic's time zone for its staff.
+        certified_on = self.cleaned_data["certified_on"]
+        if certified_on > timezone.localdate():
+            raise forms.ValidationError(FUTURE_CERTIFICATION)
+        return certified_on

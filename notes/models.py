@@ -417,3 +417,33 @@ class ProgressReport(models.Model):
     @property
     def patient(self):
         return self.episode.patient
+
+
+FUTURE_CERTIFICATION = "A certification cannot be dated after today."
+
+
+class PlanCertification(models.Model):
+    """That the episode's plan of care was certified, or re-certified, by a physician or non-physician
+    practitioner (US Medicare Part B, where the clinic turns progress reports on; DOMAIN B12.3, S216). The
+    clinic does not certify: the clinician records who did and on which day; the certified period starts again
+    on ``certified_on``. A chiropractor may not certify or recertify a therapy plan of care (S216)."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="plan_certifications")
+    certified_on = models.DateField("certified on")
+    certified_by = models.CharField("certified by", max_length=200)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["episode", "-certified_on", "-id"]
+        indexes = [models.Index(fields=["episode", "certified_on"], name="plan_certification_episode_day")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(certified_by=""), name="plan_certification_has_certifier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan certification of episode {self.episode_id} on {self.certified_on}"
+
+    @property
+    def patient(self):
+        return self.episode.patient

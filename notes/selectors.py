@@ -15,7 +15,7 @@ from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from clinic.portal.models import HomeProgramCheckIn
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from notes import progression, reports, rules, safety
-from notes.models import NoteAddendum, NoteItem, NotePlanDraft, ProgressReport, VisitNote
+from notes.models import NoteAddendum, NoteItem, NotePlanDraft, PlanCertification, ProgressReport, VisitNote
 from plans import rules as plan_rules
 from plans import selectors as plan_selectors
 from plans.models import Intervention, PlanStatus, PlanVersion, Prong
@@ -335,10 +335,6 @@ def visits_without_signed_note(
     )
 
 
-def progress_report_every(clinic) -> int:
-    return int(thresholds.for_clinic(clinic)["progress_report_treatment_days"])
-
-
 @dataclass(frozen=True)
 class ReportDue:
     episode: EpisodeOfCare
@@ -346,26 +342,65 @@ class ReportDue:
     status: str  # reports.DUE or reports.OVERDUE
 
 
-def progress_reports_due(*, user: User, every: int) -> list[ReportDue]:
+@dataclass(frozen=True)
+class RecertificationDue:
+    episode: EpisodeOfCare
+    ends: datetime.date  # the certified period's last day
+    status: str  # reports.DUE or reports.OVERDUE
+
+
+def _my_open_episodes(user: User) -> QuerySet[EpisodeOfCare]:
+    return permissions.scoped_episodes(user).filter(lead_clinician=user, status=EpisodeStatus.OPEN)
+
+
+def _treatment_visits(user: User) -> list[tuple[int, datetime.date]]:
+    """(episode id, the clinic's day) of every completed visit of the user's open episodes: one query."""
+    zone = user.clinic.zone
+    visits = Appointment.objects.filter(
+        episode__in=_my_open_episodes(user), status=AppointmentStatus.COMPLETED
+    ).values_list("episode_id", "starts_at")
+    return [(episode, timezone.localtime(starts, zone).date()) for episode, starts in visits]
+
+
+def _last_days(rows: QuerySet, field: str) -> dict[int, datetime.date]:
+    """Episode id -> the latest ``field`` of its ``rows``: one query."""
+    return dict(rows.values("episode_id").annotate(last=Max(field)).values_list("episode_id", "last"))
+
+
+def progress_reports_due(
+    *, user: User, every: int, visits: list[tuple[int, datetime.date]] | None = None
+) -> list[ReportDue]:
     """The user's open episodes (as lead clinician) due or overdue a progress report, most treatment days
     first. Three queries whatever the number of episodes and visits: the last report of each episode, the
-    days of their completed visits since, and the due episodes with their patients."""
-    episodes = permissions.scoped_episodes(user).filter(lead_clinician=user, status=EpisodeStatus.OPEN)
-    last_reports = dict(
-        ProgressReport.objects.filter(episode__in=episodes)
-        .values("episode_id")
-        .annotate(last=Max("reported_on"))
-        .values_list("episode_id", "last")
-    )
-    zone = user.clinic.zone
-    visits = Appointment.objects.filter(episode__in=episodes, status=AppointmentStatus.COMPLETED).values_list(
-        "episode_id", "starts_at"
-    )
-    counts = reports.episodes_due(
-        ((episode, timezone.localtime(starts, zone).date()) for episode, starts in visits), last_reports, every
-    )
+    days of their completed visits (none when ``visits`` is given), and the due episodes with their patients."""
+    episodes = _my_open_episodes(user)
+    last_reports = _last_days(ProgressReport.objects.filter(episode__in=episodes), "reported_on")
+    counts = reports.episodes_due(_treatment_visits(user) if visits is None else visits, last_reports, every)
     found = episodes.select_related("patient").in_bulk([count.episode for count in counts])
     return [ReportDue(episode=found[count.episode], days=count.days, status=count.status) for count in counts]
+
+
+def recertifications_due(
+    *,
+    user: User,
+    period_days: int,
+    today: datetime.date | None = None,
+    visits: list[tuple[int, datetime.date]] | None = None,
+) -> list[RecertificationDue]:
+    """The user's open episodes (as lead clinician) whose plan of care is due or overdue a re-certification,
+    the earliest end of the certified period first. Three queries whatever the number of episodes: the last
+    certification of each episode, the days of their completed visits (none when ``visits`` is given), and
+    the due episodes with their patients."""
+    episodes = _my_open_episodes(user)
+    last_certifications = _last_days(PlanCertification.objects.filter(episode__in=episodes), "certified_on")
+    found_due = reports.episodes_to_recertify(
+        _treatment_visits(user) if visits is None else visits,
+        last_certifications,
+        today or timezone.localdate(timezone=user.clinic.zone),
+        period_days,
+    )
+    found = episodes.select_related("patient").in_bulk([due.episode for due in found_due])
+    return [RecertificationDue(episode=found[due.episode], ends=due.ends, status=due.status) for due in found_due]
 
 
 @dataclass(frozen=True)
@@ -377,30 +412,44 @@ class DashboardNotes:
     reports_enabled: bool = False
     reports_due: list[ReportDue] | None = None
     report_every: int = 0
+    recertifications_due: list[RecertificationDue] | None = None
+    certification_days: int = 0
 
     @property
     def patients(self) -> list:
-        return [visit.episode.patient for visit in self.missing] + [
-            due.episode.patient for due in self.reports_due or ()
-        ]
+        return (
+            [visit.episode.patient for visit in self.missing]
+            + [due.episode.patient for due in self.reports_due or ()]
+            + [due.episode.patient for due in self.recertifications_due or ()]
+        )
 
 
 def dashboard_notes(*, user: User, limit_hours: float) -> DashboardNotes:
     """A fixed number of queries whatever the number of visits: the first ``DASHBOARD_NOTES`` rows, and
-    a count only when there are more; where the clinic tracks progress reports, the episodes due one."""
+    a count only when there are more; where the clinic tracks progress reports, the episodes due one and
+    those due a re-certification of the plan of care (their completed visits read once for both)."""
     visits = visits_without_signed_note(user=user, limit_hours=limit_hours)
     missing = list(visits[:DASHBOARD_NOTES])
     count = len(missing) if len(missing) < DASHBOARD_NOTES else visits.count()
     if not user.clinic.progress_reports:
         return DashboardNotes(missing=missing, missing_count=count)
-    every = progress_report_every(user.clinic)
+    settings = thresholds.for_clinic(user.clinic)
+    every = int(settings["progress_report_treatment_days"])
+    period_days = int(settings["plan_certification_days"])
+    treated = _treatment_visits(user)
     return DashboardNotes(
         missing=missing,
         missing_count=count,
         reports_enabled=True,
-        reports_due=progress_reports_due(user=user, every=every),
+        reports_due=progress_reports_due(user=user, every=every, visits=treated),
         report_every=every,
+        recertifications_due=recertifications_due(user=user, period_days=period_days, visits=treated),
+        certification_days=period_days,
     )
+
+
+def last_certification(episode: EpisodeOfCare) -> PlanCertification | None:
+    return PlanCertification.objects.filter(episode=episode).order_by("-certified_on", "-pk").first()
 
 
 def is_reassessment(assessment: Assessment) -> bool:

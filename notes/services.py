@@ -3,6 +3,7 @@ and the clinic, runs in one transaction and writes its audit row."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from enum import StrEnum
@@ -13,19 +14,21 @@ from django.utils import timezone
 
 from assessments.models import Assessment
 from clinic import audit, permissions
-from clinic.models import ClinicianProfile, User
+from clinic.models import ClinicianProfile, EpisodeOfCare, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from intake import services as intake_services
 from notes import measures, progression, rules, safety, selectors
 from notes.models import (
+    FUTURE_CERTIFICATION,
     NOTE_FIELDS,
     NoteAddendum,
     NoteItem,
     NoteMeasure,
     NotePartFinding,
     NotePlanDraft,
+    PlanCertification,
     ProgressReport,
     VisitNote,
 )
@@ -46,6 +49,7 @@ class Action(StrEnum):
     ADDENDUM_ADDED = "visit_note.addendum_added"
     PLAN_DRAFTED = "visit_note.plan_drafted"
     PROGRESS_REPORT_RECORDED = "progress_report.recorded"
+    PLAN_CERTIFICATION_RECORDED = "plan_certification.recorded"
 
 
 def _require_clinician(actor: User, appointment: Appointment) -> None:
@@ -385,3 +389,26 @@ def progress_report_record(
     except IntegrityError:
         raise ValidationError("This re-assessment is already recorded as a progress report.") from None
     return report
+
+
+def plan_certification_record(
+    *, actor: User, episode: EpisodeOfCare, certified_on: datetime.date, certified_by: str
+) -> PlanCertification:
+    """Record that a physician or non-physician practitioner certified (or re-certified) the episode's plan of
+    care on ``certified_on``: the certified period starts again on that day. Where the clinic tracks progress
+    reports only (the same US Medicare Part B switch)."""
+    patient = episode.patient
+    if not permissions.can_change_clinical(actor, patient):
+        raise PermissionDenied
+    if not patient.clinic.progress_reports:
+        raise ValidationError(REPORTS_OFF)
+    if certified_on > timezone.localdate(timezone=patient.clinic.zone):
+        raise ValidationError({"certified_on": FUTURE_CERTIFICATION})
+    certification = PlanCertification(
+        episode=episode, certified_on=certified_on, certified_by=certified_by.strip(), recorded_by=actor
+    )
+    certification.full_clean(exclude=["episode", "recorded_by"])
+    with transaction.atomic():
+        certification.save()
+        audit.record(actor=actor, action=Action.PLAN_CERTIFICATION_RECORDED, obj=certification, patient=patient)
+    return certification

@@ -7,14 +7,21 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit
 from notes import rules, safety, selectors, services
-from notes.forms import AddendumForm, NewLineForm, NoteForm, NoteItemForm, ProgressReportForm
+from notes.forms import (
+    AddendumForm,
+    NewLineForm,
+    NoteForm,
+    NoteItemForm,
+    PlanCertificationForm,
+    ProgressReportForm,
+)
 from notes.measure_forms import PartForm, RemeasureForm
 from notes.models import VisitNote
 
@@ -259,3 +266,25 @@ def progress_report(request: HttpRequest, pk: int) -> HttpResponse:
     audit.record_read(actor=request.user, action=audit.Read.ASSESSMENT_VIEWED, obj=assessment)
     context = {"assessment": assessment, "form": form, "goals": goals}
     return render(request, "notes/progress_report.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_certification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that a physician or non-physician practitioner re-certified the episode's plan of care (from the
+    dashboard's list of re-certifications due); the certified period starts again on its day."""
+    episode = access.clinical_episode_for(request.user, pk, change=True)
+    if not episode.patient.clinic.progress_reports:
+        raise Http404
+    form = PlanCertificationForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            services.plan_certification_record(actor=request.user, episode=episode, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Re-certification recorded; the certified period starts again on its day.")
+            return redirect("dashboard")
+    audit.record_read(actor=request.user, action=audit.Read.EPISODE_VIEWED, obj=episode)
+    context = {"episode": episode, "form": form, "last": selectors.last_certification(episode)}
+    return render(request, "notes/plan_certification.html", context, status=400 if form.is_bound else 200)

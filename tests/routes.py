@@ -92,7 +92,7 @@ from intake.steps import STEPS
 from notes import measures as note_measures
 from notes import rules as note_rules
 from notes import services as note_services
-from notes.models import NoteItem, NotePlanDraft, ProgressReport
+from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressReport
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
@@ -244,6 +244,8 @@ def _build_side(key: str) -> Side:
         name=text("clinic name", "Lakeside Running Clinic"),
         email="desk@zebraquail.example.test" if b else "desk@lakeside.example.test",
         address=text("clinic address", "1 Lake Street"),
+        # Progress reports and plan re-certification on: their pages show the episode, not a 404.
+        progress_reports=True,
     )
     side = Side(key, clinic)
     emails = {role: f"{role.replace('_', '-')}@{'zebraquail' if b else 'lakeside'}.example.test" for role in ROLES}
@@ -467,6 +469,12 @@ def _build_side(key: str) -> Side:
         goal_changes=text("progress report goal changes", "None"),
         author=clinician,
     )
+    plan_certification = PlanCertification.objects.create(
+        episode=episode,
+        certified_on=assessment.assessed_on,
+        certified_by=text("plan certification certifier", "Dr Okafor, MD"),
+        recorded_by=clinician,
+    )
     # Checked out once noted: the FHIR export shows a completed visit as an Encounter.
     Appointment.objects.filter(pk=appointment.pk).update(series=series, status=AppointmentStatus.COMPLETED)
     template = MessageWording.objects.create(
@@ -591,6 +599,7 @@ def _build_side(key: str) -> Side:
         note_part,
         note_plan_draft,
         progress_report,
+        plan_certification,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
