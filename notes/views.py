@@ -145,13 +145,21 @@ def note_open(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("visit_note", pk=visit.pk)
 
 
-@login_required
-@require_POST
-def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _visit_and_note(request: HttpRequest, pk: int):
+    """The visit a change posts to (404 / 403 as the note's page) and its note; with no note yet,
+    a message says so and the caller answers with the note's page."""
     visit = access.clinical_visit_for(request.user, pk, change=True)
     note = selectors.note_for_page(visit)
     if note is None:
         messages.error(request, "This visit has no note yet.")
+    return visit, note
+
+
+@login_required
+@require_POST
+def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
+    visit, note = _visit_and_note(request, pk)
+    if note is None:
         return redirect("visit_note", pk=visit.pk)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -173,10 +181,8 @@ def addendum_add(request: HttpRequest, pk: int) -> HttpResponse:
 def note_measures(request: HttpRequest, pk: int) -> HttpResponse:
     """Add (or measure again) a re-measure or a segment's PART exam, or take one off, on the
     author's unsigned note. Answered with the note page, what was typed kept, on any problem."""
-    visit = access.clinical_visit_for(request.user, pk, change=True)
-    note = selectors.note_for_page(visit)
+    visit, note = _visit_and_note(request, pk)
     if note is None:
-        messages.error(request, "This visit has no note yet.")
         return redirect("visit_note", pk=visit.pk)
     action = request.POST.get("action", "")
     form = None
@@ -228,10 +234,8 @@ def _row_id(value: str | None) -> int | None:
 @require_POST
 def plan_draft(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft a new plan version with the home-program changes of the note's progressions."""
-    visit = access.clinical_visit_for(request.user, pk, change=True)
-    note = selectors.note_for_page(visit)
+    visit, note = _visit_and_note(request, pk)
     if note is None:
-        messages.error(request, "This visit has no note yet.")
         return redirect("visit_note", pk=visit.pk)
     try:
         draft = services.note_plan_draft(actor=request.user, note=note)
