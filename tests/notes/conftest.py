@@ -42,3 +42,39 @@ def complete(note, actor):
     """Fill every element signing needs, through the service."""
     lines = [(item, filled(item)) for item in note.items.all()]
     return services.note_save(actor=actor, note=note, values=COMPLETE, lines=lines)
+
+
+STAFF_BACKEND = "clinic.backends.StaffBackend"
+
+
+def signed_in(client, user):
+    client.force_login(user, backend=STAFF_BACKEND)
+    return client
+
+
+def note_form_data(note, **changes) -> dict:
+    """The edit form as the page posts it, every line delivered with a full dose."""
+    data = {
+        "pain_now": "3",
+        "pain_since_last": "5",
+        "function": "Runs 5 km",
+        "adherence": note.adherence,
+        "new_symptoms": "",
+        "response": "better",
+        "response_text": "Less pain on stairs",
+        "next_visit": "Repeat",
+        "changes": "",
+        "total_minutes": "30",
+        "timed_minutes": "20",
+        "action": "save",
+    }
+    for index, _ in enumerate(note.items.all()):
+        data |= {
+            f"line-{index}-status": "delivered",
+            f"line-{index}-region": "L4",
+            f"line-{index}-technique": "side posture",
+            f"line-{index}-sets": "3",
+            f"line-{index}-reps": "10",
+            f"line-{index}-minutes": "5",
+        }
+    return data | changes

@@ -18,14 +18,9 @@ from notes.measures import PartExam, Remeasure
 from notes.models import NoteMeasure, NotePartFinding, VisitNote
 from tests.factories import AppointmentFactory, UserFactory
 from tests.notes.conftest import complete
+from tests.notes.conftest import signed_in as _as
 
-STAFF_BACKEND = "clinic.backends.StaffBackend"
 SUPINE = RomMethod(position="supine", device="goniometer", mode="passive")
-
-
-def _as(client, user):
-    client.force_login(user, backend=STAFF_BACKEND)
-    return client
 
 
 def _url(visit, tail=""):

@@ -15,45 +15,12 @@ from notes import selectors, services
 from notes.models import NoteAddendum, NoteItem, VisitNote
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.notes.conftest import complete
-
-STAFF_BACKEND = "clinic.backends.StaffBackend"
-
-
-def _as(client, user):
-    client.force_login(user, backend=STAFF_BACKEND)
-    return client
+from tests.notes.conftest import note_form_data as _form
+from tests.notes.conftest import signed_in as _as
 
 
 def _url(visit, tail=""):
     return f"/schedule/visits/{visit.pk}/note/{tail}"
-
-
-def _form(note, **changes) -> dict:
-    """The edit form as the page posts it, every line delivered with a full dose."""
-    data = {
-        "pain_now": "3",
-        "pain_since_last": "5",
-        "function": "Runs 5 km",
-        "adherence": note.adherence,
-        "new_symptoms": "",
-        "response": "better",
-        "response_text": "Less pain on stairs",
-        "next_visit": "Repeat",
-        "changes": "",
-        "total_minutes": "30",
-        "timed_minutes": "20",
-        "action": "save",
-    }
-    for index, _ in enumerate(note.items.all()):
-        data |= {
-            f"line-{index}-status": "delivered",
-            f"line-{index}-region": "L4",
-            f"line-{index}-technique": "side posture",
-            f"line-{index}-sets": "3",
-            f"line-{index}-reps": "10",
-            f"line-{index}-minutes": "5",
-        }
-    return data | changes
 
 
 @pytest.fixture
