@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "assessments",
     "plans",
     "notes",
+    "running",
 ]
 # changepassword refuses a clinic's staff (only they set their password) and audits the rest:
 # before django.contrib.auth, since of two apps naming a command Django runs the first's.
