@@ -24,6 +24,7 @@ from notes import api as note_api
 from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
+from running import urls as running_urls
 
 router = DefaultRouter()
 router.register("patients", api.PatientViewSet, basename="api-patient")
@@ -98,12 +99,14 @@ urlpatterns = [
     path("settings/audit/", views.clinic_audit, name="clinic_audit"),
     path("settings/audit/export/", views.clinic_audit_export, name="clinic_audit_export"),
     path("intake/", include(intake_urls.urlpatterns)),
+    path("portal/", include(running_urls.portal_urlpatterns)),
     path("portal/", include(portal_urls.urlpatterns)),
     path("", include(intake_urls.staff_urlpatterns)),
     path("", include(assessment_urls.urlpatterns)),
     path("", include(plan_urls.urlpatterns)),
     path("", include(scheduling_urls.urlpatterns)),
     path("", include(note_urls.urlpatterns)),
+    path("", include(running_urls.urlpatterns)),
     path("", include(outbox_urls.urlpatterns)),
     path("", include(webhook_urls.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
