@@ -796,13 +796,28 @@ def _clinicians_week(request: HttpRequest, clinicians, days, visits, time_off) -
             for visit in visits
             if visit["clinician_id"] == clinician.pk and not visit["cancelled"]
         ]
+        by_day = _busy_by_day(busy, days, zone)
         grid_rows.append(
             (
                 clinician,
-                [(day, cells[clinician.pk, day], _free_slots(clinician, day, busy, slot)) for day in days],
+                [(day, cells[clinician.pk, day], _free_slots(clinician, day, by_day[day], slot)) for day in days],
             )
         )
     return {"grid": grid_rows}
+
+
+def _busy_by_day(busy: list[rules.Busy], days, zone) -> dict[datetime.date, list[rules.Busy]]:
+    """Each local day's busy time: only what touches a day can block a slot in its working
+    hours, and a clinician's week is a hundred visits checked against every slot of every day."""
+    by_day: dict[datetime.date, list[rules.Busy]] = {day: [] for day in days}
+    first, last = days[0], days[-1]
+    for entry in busy:
+        day = max(timezone.localtime(entry.start, zone).date(), first)
+        end = min(timezone.localtime(entry.end, zone).date(), last)
+        while day <= end:
+            by_day[day].append(entry)
+            day += datetime.timedelta(days=1)
+    return by_day
 
 
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:

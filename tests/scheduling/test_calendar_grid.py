@@ -359,3 +359,25 @@ def test_week_queries_do_not_grow_with_visits(
         client.get(url)
     with django_assert_max_num_queries(len(one_small)):
         client.get(one)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_time_off_over_several_days_blocks_each_days_free_times_in_the_clinics_week(
+    client, front_desk, clinician, week_of_hours
+):
+    # Tuesday 12:00 to Thursday 10:00 of the next week: each day counts only what touches it.
+    monday = datetime.date(2026, 6, 15)
+    TimeOff.objects.create(
+        clinician=clinician,
+        starts_at=datetime.datetime(2026, 6, 16, 12, tzinfo=CHICAGO),
+        ends_at=datetime.datetime(2026, 6, 18, 10, tzinfo=CHICAGO),
+    )
+    client.force_login(front_desk)
+    html = client.get(reverse("schedule_week"), {"day": f"{monday:%Y-%m-%d}"}).content.decode()
+
+    def free(day: int) -> str | None:
+        found = re.search(rf"\?day=2026-06-{day}&amp;clinician={clinician.pk}\">(\d+) free times?<", html)
+        return found and found.group(1)
+
+    # 08:00 to 16:30 every 15 minutes; Tuesday until 11:30; Wednesday none; Thursday from 10:00.
+    assert (free(15), free(16), free(17), free(18), free(19)) == ("35", "15", None, "27", "35")
