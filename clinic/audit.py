@@ -217,6 +217,7 @@ CLINICAL_RECORD_KINDS = {
     "notes.noteplandraft": "Visit note",
     "notes.progressreport": "Progress report",
     "notes.plancertification": "Plan certification",
+    "running.cadenceprescription": "Return to running",
 }
 
 

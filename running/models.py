@@ -129,3 +129,50 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} on {self.local_date}"
+
+
+class CadencePrescription(models.Model):
+    """An optional step-rate retraining prescription: a target over the runner's measured
+    baseline (DOMAIN A "Cadence retraining"; B11.4)."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="cadence_prescriptions")
+    baseline_steps_per_min = models.PositiveSmallIntegerField("baseline (steps/min)")
+    # How many device runs the baseline is the median of.
+    baseline_runs = models.PositiveSmallIntegerField()
+    increase_pct = models.PositiveSmallIntegerField("increase (%)")
+    target_steps_per_min = models.PositiveSmallIntegerField("target (steps/min)")
+    prescribed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prescribed_at = models.DateTimeField(auto_now_add=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-prescribed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode"],
+                condition=Q(stopped_at__isnull=True),
+                name="one_current_cadence_prescription_per_episode",
+                violation_error_message="This episode already has a step-rate prescription.",
+            ),
+            models.CheckConstraint(condition=Q(increase_pct__in=[5, 10]), name="cadence_increase_5_or_10"),
+            models.CheckConstraint(
+                condition=Q(baseline_steps_per_min__gte=100, baseline_steps_per_min__lte=250),
+                name="cadence_baseline_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_steps_per_min__gt=models.F("baseline_steps_per_min")),
+                name="cadence_target_above_baseline",
+            ),
+            models.CheckConstraint(condition=Q(baseline_runs__gte=1), name="cadence_baseline_from_a_run"),
+            models.CheckConstraint(
+                condition=Q(stopped_at__isnull=True, stopped_by__isnull=True)
+                | Q(stopped_at__isnull=False, stopped_by__isnull=False),
+                name="cadence_stopped_by_whom",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step-rate prescription {self.pk} (episode {self.episode_id})"

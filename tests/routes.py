@@ -96,6 +96,8 @@ from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressRep
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
+from running.models import ReturnToRun, Run
+from running.services import cadence as cadence_services
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
@@ -475,6 +477,28 @@ def _build_side(key: str) -> Side:
         certified_by=text("plan certification certifier", "Dr Okafor, MD"),
         recorded_by=clinician,
     )
+    # A runner part-way through a walk-run plan, a run with its step rate, a step-rate target.
+    return_to_run = ReturnToRun.objects.create(
+        episode=episode,
+        plan_version=version,
+        phases=[{"phase": 1, "walk_min": 2, "run_min": 3, "distance_m": 1609, "rpe": 3}],
+        started_on=assessment.assessed_on,
+        started_by=clinician,
+    )
+    run_started = timezone.now() - datetime.timedelta(days=1)
+    run = Run.objects.create(
+        episode=episode,
+        return_to_run=return_to_run,
+        phase=1,
+        started_at=run_started,
+        local_date=run_started.date(),
+        distance_m=1609,
+        moving_s=900,
+        step_rate=168,
+        pain_during=2,
+        note=text("run note", "Felt easy"),
+    )
+    cadence_prescription = cadence_services.prescribe(episode=episode, actor=clinician, increase_pct=5)
     # Checked out once noted: the FHIR export shows a completed visit as an Encounter.
     Appointment.objects.filter(pk=appointment.pk).update(series=series, status=AppointmentStatus.COMPLETED)
     template = MessageWording.objects.create(
@@ -600,6 +624,9 @@ def _build_side(key: str) -> Side:
         note_plan_draft,
         progress_report,
         plan_certification,
+        return_to_run,
+        run,
+        cadence_prescription,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
