@@ -23,7 +23,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import renderers, serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.filters import OrderingFilter
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic import audit, permissions, text_input
 
@@ -109,6 +108,10 @@ def field_messages(errors):
 
 def exception_handler(exc, context):
     """DRF's handler, with every 400 body in the field-messages shape."""
+    # Imported here: DRF's views module reads the renderer setting, which names this module's
+    # renderer, as it loads; imported at the top it fails whenever this module is loaded first.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         response.data = field_messages(response.data)
