@@ -403,7 +403,7 @@ THRESHOLDS += (
         "items",
         Decimal(0),
         Decimal(4),
-        "Clinic default (product decision)",
+        "Clinic default",
         "No published rule on missing items was found; by default every scored item must be answered or marked "
         "not applicable.",
     ),
@@ -414,7 +414,7 @@ THRESHOLDS += (
         "items",
         Decimal(0),
         Decimal(4),
-        "Clinic default (product decision)",
+        "Clinic default",
         "No published rule on missing items was found (unverified); by default all 12 items must be answered.",
     ),
 )
