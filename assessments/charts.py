@@ -242,6 +242,17 @@ OUTCOME_LABELS = {
     "lefs": "LEFS ({}–{}, higher is better)".format(*SCORE_RANGES["lefs"]),
 }
 OUTCOME_UNITS = {"odi": " %"}
+# The hip and tendon measures and the PSFS (DOMAIN B5.4, B12.4): one panel each, all higher-is-better.
+OUTCOME_ORDER += ("hos_adl", "hos_sport", "ihot12", "visag", "psfs")
+OUTCOME_LABELS |= {
+    "hos_adl": "HOS activities of daily living % (higher is better)",
+    "hos_sport": "HOS sport % (higher is better)",
+    "ihot12": "iHOT-12 (0–100, higher is better)",
+    "visag": "VISA-G (0–100, higher is better)",
+    "psfs": "PSFS (0–10, higher is better)",
+}
+OUTCOME_UNITS |= {"hos_adl": " %", "hos_sport": " %"}
+OUTCOME_SHORT = {"hos_adl": "HOS ADL", "hos_sport": "HOS sport", "ihot12": "iHOT-12", "visag": "VISA-G"}
 
 
 def charted_outcomes(outcomes: Mapping[str, Sequence[Point]]) -> list[str]:
@@ -257,7 +268,7 @@ def outcome_chart(outcomes: Mapping[str, Sequence[Point]]) -> str:
         _panel(
             OUTCOME_LABELS.get(code, code.upper()),
             "score",
-            [Series(code.upper(), outcomes[code])],
+            [Series(OUTCOME_SHORT.get(code, code.upper()), outcomes[code])],
             SCORE_RANGES.get(code),
             OUTCOME_UNITS.get(code, ""),
         )
@@ -348,7 +359,7 @@ def rom_table(rom: Mapping[str, Mapping[str, Sequence[Point]]]) -> DataTable:
 
 
 def outcome_table(outcomes: Mapping[str, Sequence[Point]]) -> DataTable:
-    return data_table({code.upper(): outcomes[code] for code in charted_outcomes(outcomes)})
+    return data_table({OUTCOME_SHORT.get(code, code.upper()): outcomes[code] for code in charted_outcomes(outcomes)})
 
 
 def fms_table(profiles: Sequence[tuple[datetime.date, scoring.FmsResult]]) -> DataTable:

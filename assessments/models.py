@@ -311,10 +311,23 @@ class OutcomeScore(models.Model):
     value = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     display = models.CharField(max_length=120)
     scored = models.BooleanField()
+    # How the score was entered and what it rests on: {"entered_as": "total"} for a paper form's total; the PSFS's
+    # {"activities": {item code: the patient's words}, "ratings": {...}} (DOMAIN B5.4: re-rate the same ones).
+    detail = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["instrument"]
-        constraints = [models.UniqueConstraint(fields=["assessment", "instrument"], name="one_outcome_per_instrument")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "instrument"], name="one_outcome_per_instrument"),
+            # DOMAIN B12.4, B5.4: the hip and tendon measures are 0-100, the PSFS mean 0-10.
+            models.CheckConstraint(
+                condition=Q(value__isnull=True)
+                | ~Q(instrument__in=["hos_adl", "hos_sport", "ihot12", "visag", "psfs"])
+                | Q(value__gte=0, value__lte=100, instrument__in=["hos_adl", "hos_sport", "ihot12", "visag"])
+                | Q(value__gte=0, value__lte=10, instrument="psfs"),
+                name="outcome_hip_measure_in_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument}: {self.display}"

@@ -8,8 +8,8 @@ gives NOT_COMPARABLE; impossible input raises ValueError.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -277,6 +277,18 @@ def compare_leg_length(
     return Comparison(measure, baseline_mm, current_mm, difference, change, rule)
 
 
+# The hip and tendon measures and the PSFS (DOMAIN A "Hip/tendon PROMs", "PSFS"; B5.4, B12.4).
+HIP_MEASURE_LABELS = {
+    "hos_adl": "HOS activities of daily living",
+    "hos_sport": "HOS sport",
+    "ihot12": "iHOT-12",
+    "visag": "VISA-G",
+    "psfs": "PSFS",
+}
+HIP_MCID_KEYS = {"hos_adl": "hos_adl_mcid", "hos_sport": "hos_sport_mcid", "ihot12": "ihot12_mcid"}
+NO_MCID = "no published MCID (unverified): the change is shown, not judged"
+
+
 @dataclass(frozen=True)
 class Reading:
     """One outcome score and the day it describes: a visit's date, or the day an intake was submitted."""
@@ -286,6 +298,8 @@ class Reading:
     source: str  # where it was read, as the page names it, e.g. "Intake, 3 Dec 2026"
     value: Decimal
     at_visit: bool  # measured at an assessment rather than answered in a questionnaire
+    # The score's detail where a judgement reads more than the value (the PSFS's activities and ratings).
+    detail: Mapping = field(default_factory=dict, compare=False)
 
 
 def in_day_order(readings: Iterable[Reading]) -> list[Reading]:
@@ -310,6 +324,10 @@ def _mcid_text(instrument: str, mcid: dict) -> str:
     values = {**MCID_DEFAULTS, **mcid}
     if instrument == "lefs":
         return f"MCID {plain(values['lefs_mcid'])} points"
+    if instrument in HIP_MCID_KEYS:
+        return f"MCID {plain(values[HIP_MCID_KEYS[instrument]])} points"
+    if instrument == "psfs":
+        return f"MDC {plain(values['psfs_mdc_mean'])} points for the mean"
     points = plain(values[f"{instrument}_mcid_points"])
     relative = plain(Decimal(values[f"{instrument}_mcid_relative"]) * 100)
     return f"MCID {points} points or {relative} %"
@@ -334,6 +352,10 @@ def compare_outcome(
     current_value = _outcome_value(current, "current", instrument)
     if baseline_value is None or current_value is None:
         return _not_comparable(instrument, baseline_value, current_value, "a score is missing")
+    if instrument == "visag":
+        # DOMAIN B12.4 (S239): the VISA-G MCID is unverified, so its change is shown and never judged.
+        difference = current_value - baseline_value
+        return Comparison(instrument, baseline_value, current_value, difference, Change.NOT_COMPARABLE, NO_MCID)
     rule = _mcid_text(instrument, mcid)
     difference = current_value - baseline_value
     if is_meaningful_change(instrument, baseline_value, current_value, **mcid):
@@ -367,6 +389,7 @@ def _measure_labels() -> dict[str, str]:
     }
     labels["leg_length_discrepancy"] = "Leg length discrepancy"
     labels |= {instrument: instrument.upper() for instrument in SCORE_RANGES}
+    labels |= HIP_MEASURE_LABELS
     return labels
 
 

@@ -326,7 +326,9 @@ def _outcomes(episode: EpisodeOfCare, assessments: list[Assessment]) -> list[pro
         day = timezone.localdate(intake.submitted_at)
         source = f"Intake, {_day_text(day)}"
         for score in intake.scores.filter(scored=True):
-            points.append(progress.Reading(score.instrument, day, source, score.value, at_visit=False))
+            points.append(
+                progress.Reading(score.instrument, day, source, score.value, at_visit=False, detail=score.detail)
+            )
     prefetch_related_objects(assessments, "outcome_scores")
     for assessment in assessments:
         source = f"{assessment.get_kind_display()}, {_day_text(assessment.assessed_on)}"
@@ -336,8 +338,9 @@ def _outcomes(episode: EpisodeOfCare, assessments: list[Assessment]) -> list[pro
             )
         for score in assessment.outcome_scores.all():
             if score.scored:
+                day = assessment.assessed_on
                 points.append(
-                    progress.Reading(score.instrument, assessment.assessed_on, source, score.value, at_visit=True)
+                    progress.Reading(score.instrument, day, source, score.value, at_visit=True, detail=score.detail)
                 )
     return progress.in_day_order(points)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments import views
+from assessments import measure_views, views
 
 urlpatterns = [
     path("episodes/<int:episode_pk>/assessments/new/", views.assessment_start, name="assessment_start"),
@@ -10,4 +10,7 @@ urlpatterns = [
     path("assessments/<int:pk>/findings/add/", views.finding_add, name="finding_add"),
     path("findings/<int:pk>/dismiss/", views.finding_dismiss, name="finding_dismiss"),
     path("findings/<int:pk>/restore/", views.finding_restore, name="finding_restore"),
+]
+urlpatterns += [
+    path("assessments/<int:pk>/measures/", measure_views.assessment_measures, name="assessment_measures"),
 ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from assessments import charts, finding_order, progress, selectors, services
+from assessments import charts, finding_order, outcome_measures, progress, selectors, services
 from assessments.forms import (
     AddFindingForm,
     AssessmentForm,
@@ -21,7 +21,7 @@ from assessments.forms import (
     initial_from,
     keep_start_form,
 )
-from clinic import access, audit, permissions
+from clinic import access, audit, permissions, thresholds
 
 CHANGE_LABELS = {
     progress.Change.IMPROVED: "Improved",
@@ -173,6 +173,7 @@ def episode_progress(request: HttpRequest, episode_pk: int) -> HttpResponse:
     ]
     series = selectors.chart_series(episode, records)
     context = {"episode": episode, "patient": episode.patient, "first": first, "last": last, "rows": rows}
+    context["hip_measures"] = outcome_measures.judge(records.outcomes, records.limits, thresholds.mcid(records.limits))
     if first is not None:
         # The SVG comes from our own chart code, which escapes every text it writes.
         context["rom_chart"] = mark_safe(charts.rom_chart(series["rom"]))  # noqa: S308

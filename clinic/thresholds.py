@@ -321,6 +321,104 @@ THRESHOLDS += (
     ),
 )
 
+_MARTIN = "Martin et al. 2008 (Arthroscopy), after hip arthroscopy"
+_NON_OPERATIVE = "published non-operative hip pain cohort"
+THRESHOLDS += (
+    Threshold(
+        "hos_adl_mcid",
+        _mcid("hos_adl_mcid"),
+        "HOS activities of daily living: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(50),
+        _MARTIN,
+        "Measured in patients after hip arthroscopy; the measurement error is about 3 points.",
+    ),
+    Threshold(
+        "hos_sport_mcid",
+        _mcid("hos_sport_mcid"),
+        "HOS sport: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(50),
+        _MARTIN,
+        "Measured in patients after hip arthroscopy; the measurement error is about 3 points.",
+    ),
+    Threshold(
+        "hos_adl_pass",
+        _clinical("hos_adl_pass"),
+        "HOS activities of daily living: acceptable state at or above",
+        "%",
+        Decimal(1),
+        Decimal(100),
+        "Hoit et al. 2026 (AJSM), non-operative hip impingement; read in a summary only",
+        "The score at which patients with hip impingement treated without surgery rated their state acceptable. "
+        "No acceptable-state value is published for HOS sport, VISA-G or the PSFS.",
+    ),
+    Threshold(
+        "ihot12_mcid",
+        _mcid("ihot12_mcid"),
+        "iHOT-12: meaningful improvement of at least",
+        "points",
+        Decimal(1),
+        Decimal(50),
+        _NON_OPERATIVE,
+        "Clinic default: 14, the smallest important improvement in hip pain treated without surgery. After hip "
+        "arthroscopy the published value is 13 (from the spread of scores, not from patients' ratings).",
+    ),
+    Threshold(
+        "ihot12_pass",
+        _clinical("ihot12_pass"),
+        "iHOT-12: acceptable state at or above",
+        "points",
+        Decimal(1),
+        Decimal(100),
+        _NON_OPERATIVE,
+        "63 in hip pain treated without surgery and after arthroscopy; one UK cohort found 59.5.",
+    ),
+    Threshold(
+        "psfs_mdc_mean",
+        _mcid("psfs_mdc_mean"),
+        "PSFS: smallest real change of the mean",
+        "points",
+        Decimal(1),
+        Decimal(10),
+        "published PSFS scoring guide",
+        "A measurement error (90 % confidence), not a patient-rated important change.",
+    ),
+    Threshold(
+        "psfs_mdc_single",
+        _mcid("psfs_mdc_single"),
+        "PSFS: smallest real change of one activity",
+        "points",
+        Decimal(1),
+        Decimal(10),
+        "published PSFS scoring guide",
+        "A measurement error (90 % confidence), not a patient-rated important change.",
+    ),
+    Threshold(
+        "hos_max_unanswered",
+        _clinical("hos_max_unanswered"),
+        "HOS: items that may be left unanswered and still score (each subscale)",
+        "items",
+        Decimal(0),
+        Decimal(4),
+        "Clinic default",
+        "No published rule on missing items was found; by default every scored item must be answered or marked "
+        "not applicable.",
+    ),
+    Threshold(
+        "ihot12_max_unanswered",
+        _clinical("ihot12_max_unanswered"),
+        "iHOT-12: items that may be left unanswered and still score",
+        "items",
+        Decimal(0),
+        Decimal(4),
+        "Clinic default",
+        "No published rule on missing items was found (unverified); by default all 12 items must be answered.",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 
@@ -340,4 +438,6 @@ def mcid(values: dict[str, Decimal]) -> dict[str, Decimal]:
         "lefs_mcid": values["lefs_mcid"],
         "nprs_mcid_points": values["nprs_mcid_points"],
         "nprs_mcid_relative": values["nprs_mcid_relative_pct"] / 100,
+        **{key: values[key] for key in ("hos_adl_mcid", "hos_sport_mcid", "ihot12_mcid")},
+        **{key: values[key] for key in ("psfs_mdc_mean", "psfs_mdc_single")},
     }

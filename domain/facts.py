@@ -45,3 +45,29 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     # treatment beyond needs a recertification. Same switch as the progress reports.
     "plan_certification_days": 90,  # DOMAIN A "Progress report / recertification"; B12.3 (S216)
 }
+
+# --- Hip and tendon measures and the PSFS (DOMAIN A "Hip/tendon PROMs", "PSFS"; B5.4, B12.4) --------------------
+# HOS subscales, iHOT-12 and VISA-G are 0-100 (B12.4, S230, S234, S240); the PSFS mean is 0-10 (B5.4, S103).
+SCORE_RANGES |= {"hos_adl": (0, 100), "hos_sport": (0, 100), "ihot12": (0, 100), "visag": (0, 100), "psfs": (0, 10)}
+
+MCID_DEFAULTS |= {
+    "hos_adl_mcid": 9,  # B12.4 (S232, post-arthroscopy)
+    "hos_sport_mcid": 6,  # B12.4 (S232, post-arthroscopy)
+    # B12.4: MCID 13.0 after arthroscopy (S235) or MCII 14 in non-operative hip pain (S236). Runners in this
+    # product are mostly treated without surgery, so the non-operative value is the default.
+    "ihot12_mcid": 14,
+    "psfs_mdc_mean": 2,  # B5.4 (S103): MDC (90 %) of the mean
+    "psfs_mdc_single": 3,  # B5.4 (S103): MDC (90 %) of one activity
+}
+# VISA-G has no MCID: "MCID unverified" (B12.4, S239).
+
+THRESHOLD_DEFAULTS |= {
+    # Patient-acceptable symptom state, reached at or above the value (the direction of "acceptable" for a
+    # higher-is-better score; DOMAIN.md is silent on whether the edge itself counts: it does here).
+    "hos_adl_pass": 66,  # B12.4 (S233, secondary; non-operative FAIS)
+    "ihot12_pass": 63,  # B12.4 (S236 non-operative; S235 post-arthroscopy gives 63.0 too)
+    # Missing items: DOMAIN B12.4 finds no published minimum for the HOS and calls the iHOT-12 rule unverified;
+    # its default is to score only when every item is answered (or N/A for the HOS). A clinic may allow a few.
+    "hos_max_unanswered": 0,
+    "ihot12_max_unanswered": 0,
+}

@@ -361,6 +361,21 @@ class QuestionnaireForm(text_input.Form):
                     widget=forms.RadioSelect,
                 )
 
+        # The PSFS, optional for everyone (DOMAIN A "PSFS", B5.4): up to 3 activities in the patient's words.
+        self.psfs = instruments.PSFS
+        for number, item in enumerate(instruments.PSFS.items, start=1):
+            self.fields[psfs_name_field(item.code)] = forms.CharField(
+                label=f"Activity {number}", max_length=PSFS_NAME_LENGTH, required=False
+            )
+            self.fields[field_name(instruments.PSFS.code, item.code)] = forms.TypedChoiceField(
+                label=f"How well can you do activity {number} today?",
+                choices=[(str(option.value), option.label) for option in item.options],
+                coerce=int,
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+
     def sections(self):
         """Fields grouped per instrument, for one fieldset each."""
         return [
@@ -368,9 +383,48 @@ class QuestionnaireForm(text_input.Form):
             for instrument in self.chosen
         ]
 
+    def psfs_rows(self):
+        """(activity name field, rating field) per PSFS activity."""
+        return [
+            (self[psfs_name_field(item.code)], self[field_name(instruments.PSFS.code, item.code)])
+            for item in instruments.PSFS.items
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for item in instruments.PSFS.items:
+            name_key, rating_key = psfs_name_field(item.code), field_name(instruments.PSFS.code, item.code)
+            if name_key in self.errors or rating_key in self.errors:
+                continue
+            name = " ".join((cleaned.get(name_key) or "").split())
+            cleaned[name_key] = name
+            if name and cleaned.get(rating_key) is None:
+                self.add_error(rating_key, "Choose a number for this activity, or clear the activity.")
+            elif cleaned.get(rating_key) is not None and not name:
+                self.add_error(name_key, "Write the activity this number is for.")
+        return cleaned
+
 
 def field_name(instrument_code: str, item_code: str) -> str:
     return f"{instrument_code}__{item_code}"
+
+
+PSFS_NAME_LENGTH = 100
+
+
+def psfs_name_field(item_code: str) -> str:
+    return f"{instruments.PSFS.code}__{item_code}_name"
+
+
+def psfs_answers(answered: dict) -> tuple[dict[str, int | None], dict[str, str]]:
+    """The saved questionnaire step's PSFS as (ratings, activity names), by item code; names only where given."""
+    ratings, names = {}, {}
+    for item in instruments.PSFS.items:
+        ratings[item.code] = answered.get(field_name(instruments.PSFS.code, item.code))
+        name = answered.get(psfs_name_field(item.code)) or ""
+        if name:
+            names[item.code] = name
+    return ratings, names
 
 
 class ReviewForm(text_input.Form):

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+# The answer "not applicable" on an item that allows it (HOS, DOMAIN B12.4): answered, but not scored.
+NOT_APPLICABLE = "na"
+
 # Marks text we ship in place of wording we may not (or have not confirmed we may) ship.
 # ``with_licensed_text`` refuses to return a "licensed" instrument that still contains it.
 PLACEHOLDER_MARK = "[placeholder"
 
-SCORING_RULES = ("odi", "lefs", "nprs")
+SCORING_RULES = ("odi", "lefs", "nprs", "hos", "ihot12", "visag", "psfs")
 BETTER_DIRECTIONS = ("lower", "higher")
 TEXT_STATUSES = ("own_wording", "placeholder", "licensed")
 
@@ -31,6 +34,7 @@ class Item:
     text: str
     options: tuple[Option, ...]
     optional: bool = False  # e.g. ODI "sex life (if applicable)": leaving it out still counts as complete
+    allows_na: bool = False  # HOS: "not applicable" is an answer, stored as NOT_APPLICABLE and not scored
 
     @property
     def values(self) -> frozenset[int]:
@@ -47,6 +51,9 @@ class Instrument:
     better: str  # "lower" | "higher"
     text_status: str  # "own_wording" | "placeholder" | "licensed"
     instructions: str  # plain-language instruction shown to the patient
+    # Score-only instruments whose total may be entered instead of the items (the paper form's own total):
+    # the total's (low, high); None when only items are entered.
+    total_range: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.scoring not in SCORING_RULES:
@@ -179,7 +186,106 @@ LEFS = Instrument(
     ),
 )
 
-INSTRUMENTS: dict[str, Instrument] = {instrument.code: instrument for instrument in (NPRS, ODI, LEFS)}
+# --- Hip and tendon measures (score-only entry) ------------------------------------------------------
+# DOMAIN A "Hip/tendon PROMs", B12.4: HOS, iHOT-12 and VISA-G are entered by the clinician from the clinic's
+# licensed paper form, item scores or the form's total; the licence is unverified, so no item text is shipped
+# (placeholders name the item's number only) and the engine is the same either way (B5.6).
+
+_SCORE_ONLY = " [placeholder: the licensed wording is not shipped; enter the score from the paper form]"
+
+# DOMAIN B12.4 (S231): responses 4 ("no difficulty") to 0 ("unable to do"); "not applicable" is not scored.
+# Labels for 1-3 are the bare numbers: DOMAIN.md gives only the two ends.
+_HOS_OPTIONS = tuple(
+    Option(value, {4: "4 – no difficulty", 0: "0 – unable to do"}.get(value, str(value))) for value in range(4, -1, -1)
+)
+
+
+def _hos(code: str, name: str, subscale: str, count: int) -> Instrument:
+    return Instrument(
+        code=code,
+        name=name,
+        version=f"{count} scored items",
+        items=tuple(
+            Item(
+                f"item_{number:02d}", f"{subscale} item {number} of {count}{_SCORE_ONLY}", _HOS_OPTIONS, allows_na=True
+            )
+            for number in range(1, count + 1)
+        ),
+        scoring="hos",
+        better="higher",
+        text_status="placeholder",
+        instructions="Enter each scored item from the patient's paper form (4 no difficulty to 0 unable), "
+        "or not applicable; or enter the subscale's percentage only.",
+        total_range=(0, 100),
+    )
+
+
+# DOMAIN B12.4 (S231): ADL has 19 items of which 17 are scored (sitting and socks/shoes are not); Sport 9.
+# Only the scored items are entered.
+HOS_ADL = _hos("hos_adl", "Hip Outcome Score – activities of daily living", "ADL", 17)
+HOS_SPORT = _hos("hos_sport", "Hip Outcome Score – sport", "Sport", 9)
+
+# DOMAIN B12.4 (S234): 12 items, each a VAS 0-100 between two anchors; total = mean; 100 = best. Entered in
+# whole points (the mark's position on a 100 mm line).
+_VAS_OPTIONS = tuple(Option(value, str(value)) for value in range(101))
+
+IHOT12 = Instrument(
+    code="ihot12",
+    name="International Hip Outcome Tool (iHOT-12)",
+    version="12 items",
+    items=tuple(
+        Item(f"item_{number:02d}", f"Item {number} of 12{_SCORE_ONLY}", _VAS_OPTIONS) for number in range(1, 13)
+    ),
+    scoring="ihot12",
+    better="higher",
+    text_status="placeholder",
+    instructions="Enter each item's mark from the patient's paper form (0-100), or the total (their mean) only.",
+    total_range=(0, 100),
+)
+
+# DOMAIN B12.4 (S240, S241): VISA-G follows the VISA format (0-100, 100 = perfect); its exact items and scoring
+# were not retrieved (unverified), so only the form's total is entered: one "item", the total itself.
+VISA_G = Instrument(
+    code="visag",
+    name="VISA-G (gluteal tendinopathy)",
+    version="total only",
+    items=(Item("total", f"VISA-G total, 0-100{_SCORE_ONLY}", _VAS_OPTIONS),),
+    scoring="visag",
+    better="higher",
+    text_status="placeholder",
+    instructions="Enter the total from the patient's scored paper form (0-100, 100 is best).",
+)
+
+# DOMAIN A "PSFS", B5.4 (S103): the patient names up to 3 activities they find hard and rates each 0 (unable)
+# to 10 (as before the problem); the score is the mean. Instructions only, in our own wording (B5.6): the
+# activities are the patient's words, kept beside the ratings (not part of the score).
+PSFS_ACTIVITIES = 3
+_PSFS_OPTIONS = tuple(
+    Option(value, {0: "0 – unable to do it", 10: "10 – as well as before the problem"}.get(value, str(value)))
+    for value in range(11)
+)
+
+PSFS = Instrument(
+    code="psfs",
+    name="Patient-Specific Functional Scale",
+    version="own wording v1",
+    items=tuple(
+        Item(f"activity_{number}", f"Activity {number}", _PSFS_OPTIONS, optional=True)
+        for number in range(1, PSFS_ACTIVITIES + 1)
+    ),
+    scoring="psfs",
+    better="higher",
+    text_status="own_wording",
+    instructions=(
+        "Name up to three everyday activities that are hard for you because of your problem, for example "
+        "running downhill or climbing stairs. For each, choose a number: 0 means you cannot do it at all "
+        "and 10 means you can do it as well as before the problem."
+    ),
+)
+
+HIP_MEASURES = (HOS_ADL, HOS_SPORT, IHOT12, VISA_G, PSFS)
+
+INSTRUMENTS: dict[str, Instrument] = {instrument.code: instrument for instrument in (NPRS, ODI, LEFS, *HIP_MEASURES)}
 
 # Short names for the items where a whole question would be too long (clinician forms and records); kept
 # apart from the item text, which a clinic may replace with licensed wording.
@@ -187,6 +293,11 @@ ITEM_LABELS: dict[str, dict[str, str]] = {
     "nprs": {"now": "pain now", "least": "least pain in 24 h", "worst": "worst pain in 24 h"},
     "odi": {code: title.lower() for code, title in _ODI_SECTIONS},
     "lefs": {item.code: f"activity {number}" for number, item in enumerate(LEFS.items, start=1)},
+    "hos_adl": {item.code: f"ADL item {number}" for number, item in enumerate(HOS_ADL.items, start=1)},
+    "hos_sport": {item.code: f"sport item {number}" for number, item in enumerate(HOS_SPORT.items, start=1)},
+    "ihot12": {item.code: f"item {number}" for number, item in enumerate(IHOT12.items, start=1)},
+    "visag": {"total": "total"},
+    "psfs": {item.code: f"activity {number}" for number, item in enumerate(PSFS.items, start=1)},
 }
 
 

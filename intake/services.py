@@ -260,7 +260,32 @@ def _score_rows(intake: Intake) -> list[QuestionnaireScore]:
                 detail=result.detail,
             )
         )
+    if psfs := _psfs_row(intake):
+        rows.append(psfs)
     return rows
+
+
+def _psfs_row(intake: Intake) -> QuestionnaireScore | None:
+    """The optional PSFS (DOMAIN A "PSFS", B5.4) when the patient named an activity; the names are kept in the
+    score's detail, so that later visits re-rate the same activities."""
+    ratings, names = forms.psfs_answers(intake.answers.get("questionnaires", {}))
+    if not names:
+        return None
+    result = scoring.score(instruments.PSFS, ratings)
+    return QuestionnaireScore(
+        intake=intake,
+        instrument=instruments.PSFS.code,
+        version=result.version,
+        answers=ratings,
+        value=_rounded(result.value, "0.001"),
+        display=result.display,
+        items_answered=result.items_answered,
+        items_total=result.items_total,
+        complete=result.complete,
+        scored=result.scored,
+        band="",
+        detail={**result.detail, "activities": names},
+    )
 
 
 def _propose_contact_details(intake: Intake) -> None:

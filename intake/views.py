@@ -15,7 +15,7 @@ from phonenumber_field.phonenumber import to_python
 from clinic import access, audit, link_pages, permissions, phone_display
 from clinic.client_address import client_ip
 from intake import instruments, rules, selectors, services, steps
-from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km
+from intake.forms import DISTANCE_UNITS, InvitationForm, RedFlagClearForm, ReviewNoteForm, as_km, psfs_answers
 from intake.models import Intake
 
 # --- The patient's side ---------------------------------------------------------------------
@@ -143,7 +143,7 @@ def _questionnaire_counts(intake: Intake) -> list[tuple[str, str]]:
             f"of {len(instrument.items)} answered",
         )
         for instrument in steps.chosen_instruments(intake)
-    ]
+    ] + [("Activities that are hard for you", name) for name in psfs_answers(answers)[1].values()]
 
 
 @never_cache

@@ -63,6 +63,17 @@ SCORE_CODES: dict[str, dict] = {
 # UCUM code and the unit as shown: the ODI is a percentage; the others are unitless scores
 # (the UCUM annotation {score}).
 SCORE_UNITS = {"odi": ("%", "%"), "nprs": ("{score}", "score"), "lefs": ("{score}", "score")}
+# DOMAIN 9.1 lists no LOINC code for the PSFS ("not found") nor for the hip and tendon measures (B12.4): our own codes.
+SCORE_CODES |= {
+    "hos_adl": {"system": CS_OBSERVATION, "code": "hos-adl", "display": "Hip Outcome Score, daily living subscale"},
+    "hos_sport": {"system": CS_OBSERVATION, "code": "hos-sport", "display": "Hip Outcome Score, sport subscale"},
+    "ihot12": {"system": CS_OBSERVATION, "code": "ihot12", "display": "International Hip Outcome Tool 12 score"},
+    "visag": {"system": CS_OBSERVATION, "code": "visa-g", "display": "VISA-G gluteal tendinopathy score"},
+    "psfs": {"system": CS_OBSERVATION, "code": "psfs", "display": "Patient-Specific Functional Scale mean"},
+}
+SCORE_UNITS |= {"hos_adl": ("%", "%"), "hos_sport": ("%", "%")} | dict.fromkeys(
+    ("ihot12", "visag", "psfs"), ("{score}", "score")
+)
 # DOMAIN 9.2: "Hip joint - range of movement (observable entity)", seen once (S176).
 SNOMED_HIP_ROM = {"system": SNOMED, "code": "299238003", "display": "Hip joint - range of movement"}
 
@@ -173,6 +184,11 @@ def questionnaire_response(score: QuestionnaireScore, intake: Intake) -> dict:
         for code in instrument.item_codes
         if score.answers.get(code) is not None
     ]
+    # The PSFS's activities are the patient's own words: each rating's question text is its activity.
+    activities = (score.detail.get("activities") or {}) if score.instrument == "psfs" else {}
+    for item in items:
+        if item["linkId"] in activities:
+            item["text"] = activities[item["linkId"]]
     resource = {
         "resourceType": "QuestionnaireResponse",
         "id": str(score.pk),

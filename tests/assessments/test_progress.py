@@ -413,7 +413,8 @@ def test_compare_outcome_missing(baseline, current):
 @pytest.mark.parametrize(
     ("instrument", "baseline", "current", "kwargs"),
     [
-        ("psfs", D(3), D(5), {}),
+        ("hoos", D(3), D(5), {}),  # PSFS is an outcome since the hip measures; HOOS is not
+        ("psfs", D(3), D(11), {}),
         ("nprs", D(11), D(5), {}),
         ("nprs", D(-1), D(5), {}),
         ("odi", D(40), D("100.1"), {}),

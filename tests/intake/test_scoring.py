@@ -308,7 +308,7 @@ def test_is_meaningful_change_thresholds_are_parameters(code, baseline, current,
 
 @pytest.mark.parametrize(
     ("code", "baseline", "current"),
-    [("psfs", Decimal(1), Decimal(2)), ("odi", None, Decimal(2)), ("odi", Decimal(1), 2.5)],
+    [("hoos", Decimal(1), Decimal(2)), ("odi", None, Decimal(2)), ("odi", Decimal(1), 2.5)],
 )
 def test_is_meaningful_change_refuses_bad_input(code, baseline, current):
     with pytest.raises(ValueError):  # noqa: PT011 - the message varies by input
