@@ -34,6 +34,7 @@ class MessageKind(models.TextChoices):
     INTAKE_NUDGE = "intake_nudge", "Intake not finished"
     CHECK_IN = "check_in", "Home-program check-in"
     REASSESSMENT = "reassessment", "Re-assessment due"
+    FOLLOW_UP = "follow_up", "Outcome questionnaires after discharge"
 
 
 # Reminders are sent on the clinic's clock (quiet hours) and carry a link to stop them.
