@@ -71,7 +71,8 @@ def test_the_page_prefills_the_home_program_from_the_signed_plan(client, clinici
     body = page.content.decode()
     assert 'name="home_program"' in body
     program = discharge.home_program(episode)
-    assert program and program.splitlines()[0].split(":")[0] in body
+    assert program
+    assert program.splitlines()[0].split(":")[0] in body
     assert 'value="goals_met"' in body
 
 
@@ -85,14 +86,17 @@ def test_discharging_closes_the_episode_queues_the_summary_and_tells_webhooks(
     assert episode.status == EpisodeStatus.DISCHARGED
     assert episode.closed_on == timezone.localdate()
     done = Discharge.objects.get(episode=episode)
-    assert done.reason == "goals_met" and done.discharged_by == clinician
+    assert done.reason == "goals_met"
+    assert done.discharged_by == clinician
     summary = DischargeDocument.objects.get(discharge=done)
-    assert summary.kind == "summary" and summary.status == "ready"
+    assert summary.kind == "summary"
+    assert summary.status == "ready"
     assert AuditEvent.objects.filter(action="episode.discharged", object_id=done.pk).exists()
     # No follow-up without the patient's consent, and no final measures unless asked for.
     assert not FollowUp.objects.exists()
     page = client.get(f"/episodes/{episode.pk}/discharge/").content.decode()
-    assert "Discharged" in page and "download the PDF" in page
+    assert "Discharged" in page
+    assert "download the PDF" in page
 
 
 def test_the_webhook_event_names_the_episode_and_the_discharge(clinician, clinic_admin, episode):
@@ -182,10 +186,12 @@ def test_the_summary_and_the_letter_render(clinician, episode, django_capture_on
     summary = done.documents.get(kind="summary")
     letter = done.documents.get(kind="letter")
     text = _pdf_text(summary)
-    assert "Glute bridge 3 x 12" in text and "When to come back" in text
+    assert "Glute bridge 3 x 12" in text
+    assert "When to come back" in text
     assert "numbness" in text  # when to seek help, as on every handout
     letter_text = _pdf_text(letter)
-    assert "Dr Ada Referrer" in letter_text and "Springfield" in letter_text
+    assert "Dr Ada Referrer" in letter_text
+    assert "Springfield" in letter_text
     # Rendering again does nothing: the row records that it is done.
     assert discharge_documents.render(document_id=summary.pk) is False
 
@@ -228,7 +234,8 @@ def test_the_front_desk_sees_lapsed_episodes_without_clinical_content(client, fr
     assert lapsed.presenting_complaint not in page
     assert AuditEvent.objects.filter(action="episode.lapsed_viewed", patient_id=patient.pk).exists()
     dashboard = client.get("/").content.decode()
-    assert "Lapsed episodes" in dashboard and f"/episodes/{lapsed.pk}/discharge/stopped-attending/" in dashboard
+    assert "Lapsed episodes" in dashboard
+    assert f"/episodes/{lapsed.pk}/discharge/stopped-attending/" in dashboard
 
 
 def test_the_clinics_own_number_of_weeks_counts(client, front_desk, patient, clinician):
@@ -253,7 +260,8 @@ def test_the_front_desk_discharges_a_lapsed_episode_and_the_questionnaires_go_by
     lapsed.refresh_from_db()
     assert lapsed.status == EpisodeStatus.DISCHARGED
     done = Discharge.objects.get(episode=lapsed)
-    assert done.reason == "stopped_attending" and done.what_improved == ""
+    assert done.reason == "stopped_attending"
+    assert done.what_improved == ""
     final = FollowUp.objects.get(episode=lapsed, kind=FollowUpKind.FINAL)
     message = PatientMessage.objects.get(kind=MessageKind.FOLLOW_UP, subject_id=final.pk)
     if message.status == MessageStatus.PENDING:  # held by quiet hours at the time the test runs
@@ -302,7 +310,8 @@ def test_follow_ups_are_scheduled_only_for_a_consenting_patient(clinician, episo
     assert follow_up.kind == FollowUpKind.FOLLOW_UP
     assert follow_up.due_on == discharge.discharge_rules.add_months(timezone.localdate(), 3)
     message = PatientMessage.objects.get(kind=MessageKind.FOLLOW_UP, subject_id=follow_up.pk)
-    assert message.status == MessageStatus.PENDING and message.due_at.date() >= follow_up.due_on - datetime.timedelta(1)
+    assert message.status == MessageStatus.PENDING
+    assert message.due_at.date() >= follow_up.due_on - datetime.timedelta(1)
 
 
 def test_the_discharge_form_records_consent(client, clinician, episode, patient):
@@ -332,13 +341,15 @@ def test_the_link_is_sent_and_the_answers_land_as_follow_up_scores(
     page = patient_client.get(f"/follow-up/{token}/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'name="nprs__now"' in body and 'name="odi__' in body
+    assert 'name="nprs__now"' in body
+    assert 'name="odi__' in body
     answers = {"nprs__now": "1", "nprs__least": "0", "nprs__worst": "2"}
     assert patient_client.post(f"/follow-up/{token}/", answers).status_code == 200
     follow_up.refresh_from_db()
     assert follow_up.answered_at is not None
     nprs = FollowUpScore.objects.get(follow_up=follow_up, instrument="nprs")
-    assert nprs.scored and nprs.answers == {"now": 1, "least": 0, "worst": 2}
+    assert nprs.scored
+    assert nprs.answers == {"now": 1, "least": 0, "worst": 2}
     assert FollowUpScore.objects.get(follow_up=follow_up, instrument="odi").scored is False
     # A second visit to the link finds it answered.
     assert "Thank you" in patient_client.get(f"/follow-up/{token}/").content.decode()
@@ -372,7 +383,8 @@ def test_the_opt_out_stops_follow_ups(clinician, episode, patient, django_captur
     assert message.status == MessageStatus.SKIPPED
     assert not mail.outbox
     follow_up.refresh_from_db()
-    assert follow_up.sent_at is None and follow_up.token_hash is None
+    assert follow_up.sent_at is None
+    assert follow_up.token_hash is None
 
 
 def test_quiet_hours_hold_the_link(clinician, episode, patient, django_capture_on_commit_callbacks):
@@ -442,7 +454,8 @@ def test_the_api_refuses_another_clinics_episode_and_the_front_desk(clinician, f
     response = api_client(clinician).post(
         "/api/discharges/", {"episode": foreign_episode.pk, "reason": "goals_met"}, format="json"
     )
-    assert response.status_code == 400 and "episode" in response.json()
+    assert response.status_code == 400
+    assert "episode" in response.json()
     assert api_client(front_desk).get("/api/discharges/").status_code == 403
     assert (
         api_client(front_desk)

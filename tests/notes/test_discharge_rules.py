@@ -43,7 +43,7 @@ def test_an_episode_opened_recently_without_a_visit_is_not_lapsed():
 
 @pytest.mark.parametrize("weeks", [0, -1, Decimal("1.5"), True, "6", None, 521])
 def test_lapsed_refuses_odd_settings(weeks):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="whole number"):
         discharge_rules.lapsed(last_visit_on=None, opened_on=OPENED, future_booking=False, weeks=weeks, today=TODAY)
 
 
@@ -66,5 +66,5 @@ def test_follow_up_days(discharged_on, months, consent, expected):
 
 @pytest.mark.parametrize("months", [-1, Decimal("2.5"), False, "3", 121])
 def test_follow_up_days_refuses_odd_settings(months):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="whole number"):
         discharge_rules.follow_up_days(discharged_on=TODAY, months=months, consent=True)
