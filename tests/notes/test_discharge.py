@@ -473,3 +473,12 @@ def test_fhir_episode_of_care_is_finished_with_the_discharge(clinician, episode)
     resource = mapping.episode_of_care(episode)
     assert resource["status"] == "finished"
     assert resource["period"]["end"] == episode.closed_on.isoformat()
+
+
+def test_a_clinics_wording_that_does_not_fit_falls_back_to_the_shipped_text(client, clinician, episode):
+    from intake.models import LicensedInstrumentText
+
+    _intake_scores(episode)
+    LicensedInstrumentText.objects.create(clinic=episode.patient.clinic, instrument="odi", licence_reference="L-1")
+    assert [instrument.code for instrument in discharge.episode_instruments(episode)] == ["nprs", "odi"]
+    assert signed_in(client, clinician).get(f"/episodes/{episode.pk}/discharge/").status_code == 200
