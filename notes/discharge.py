@@ -317,13 +317,16 @@ def discharge_stopped_attending(*, actor: User, episode: EpisodeOfCare) -> Disch
 # --- The lapsed list --------------------------------------------------------------------------------
 
 
-def lapsed_episodes(*, user: User) -> QuerySet[EpisodeOfCare]:
+def lapsed_episodes(*, user: User, weeks: Decimal | None = None) -> QuerySet[EpisodeOfCare]:
     """Open episodes of the user's clinic with no visit booked ahead and none attended for the
-    clinic's ``lapsed_after_weeks`` (``discharge_rules.lapsed``), longest lapsed first; annotated
-    with ``last_visit_at``. Bounded by the caller's page."""
+    clinic's ``lapsed_after_weeks`` (``weeks`` when the caller read it already;
+    ``discharge_rules.lapsed``), longest lapsed first; annotated with ``last_visit_at``. Bounded by
+    the caller's page."""
     clinic = user.clinic
     today = timezone.localdate(timezone=clinic.zone)
-    cutoff = discharge_rules.lapsed_cutoff(today, thresholds.for_clinic(clinic)["lapsed_after_weeks"])
+    if weeks is None:
+        weeks = thresholds.for_clinic(clinic)["lapsed_after_weeks"]
+    cutoff = discharge_rules.lapsed_cutoff(today, weeks)
     cutoff_at = datetime.datetime.combine(cutoff + datetime.timedelta(days=1), datetime.time.min, tzinfo=clinic.zone)
     upcoming = Appointment.objects.filter(
         episode=OuterRef("pk"), starts_at__gte=timezone.now(), status=AppointmentStatus.BOOKED

@@ -88,10 +88,11 @@ def discharge_document(request: HttpRequest, pk: int) -> FileResponse:
 def lapsed_list(request: HttpRequest) -> HttpResponse:
     if not permissions.can_schedule(request.user):
         raise PermissionDenied
-    page = Paginator(services.lapsed_episodes(user=request.user), LAPSED_PAGE).get_page(request.GET.get("page"))
+    weeks = thresholds.for_clinic(request.user.clinic)["lapsed_after_weeks"]
+    episodes = services.lapsed_episodes(user=request.user, weeks=weeks)
+    page = Paginator(episodes, LAPSED_PAGE).get_page(request.GET.get("page"))
     audit.record_shown(actor=request.user, action=audit.Read.LAPSED_EPISODES_VIEWED, patients=[e.patient for e in page])
-    weeks = thresholds.for_clinic(request.user.clinic)["lapsed_after_weeks"].normalize()
-    return render(request, "notes/discharge/lapsed.html", {"page": page, "lapsed_weeks": weeks})
+    return render(request, "notes/discharge/lapsed.html", {"page": page, "lapsed_weeks": weeks.normalize()})
 
 
 @login_required

@@ -18,13 +18,14 @@ def lapsed_episodes(context):
     user = context["request"].user
     if not permissions.can_schedule(user) or user.clinic_id is None:
         return {"shown": False}
-    rows = list(discharge.lapsed_episodes(user=user)[: DASHBOARD_LAPSED + 1])
+    weeks = thresholds.for_clinic(user.clinic)["lapsed_after_weeks"]
+    rows = list(discharge.lapsed_episodes(user=user, weeks=weeks)[: DASHBOARD_LAPSED + 1])
     shown = rows[:DASHBOARD_LAPSED]
     audit.record_shown(actor=user, action=audit.Read.LAPSED_EPISODES_VIEWED, patients=[e.patient for e in shown])
     return {
         "shown": True,
         "episodes": shown,
         "more": len(rows) > DASHBOARD_LAPSED,
-        "lapsed_weeks": thresholds.for_clinic(user.clinic)["lapsed_after_weeks"].normalize(),
+        "lapsed_weeks": weeks.normalize(),
         "request": context["request"],
     }
