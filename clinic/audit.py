@@ -174,6 +174,12 @@ class Read(StrEnum):
     # Whether a visit has a note, signed or not: what the front desk may know of it, no content.
     VISIT_NOTE_STATE_VIEWED = "visit_note.state_viewed"
     VISIT_NOTE_STATES_LISTED = "visit_note.states_listed"
+    DISCHARGE_VIEWED = "discharge.viewed"
+    DISCHARGE_LISTED = "discharge.listed"
+    DISCHARGE_DOCUMENT_DOWNLOADED = "discharge.document_downloaded"
+    # The lapsed episodes: names and last visit dates only, no clinical content.
+    LAPSED_EPISODES_VIEWED = "episode.lapsed_viewed"
+    FOLLOW_UP_OPENED_BY_PATIENT = "follow_up.opened_by_patient"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -190,6 +196,7 @@ CLINICAL_READS = frozenset(
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
         Read.VISIT_NOTE_LISTED,
+        Read.DISCHARGE_LISTED,
     }
 )
 
@@ -218,6 +225,10 @@ CLINICAL_RECORD_KINDS = {
     "notes.progressreport": "Progress report",
     "notes.plancertification": "Plan certification",
     "running.cadenceprescription": "Return to running",
+    "notes.discharge": "Discharge",
+    "notes.dischargedocument": "Discharge",
+    "notes.followup": "Discharge",
+    "notes.followupscore": "Discharge",
 }
 
 

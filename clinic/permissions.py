@@ -185,6 +185,11 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
     "notes.plancertification": "episode__patient__clinic",
+    "notes.discharge": "episode__patient__clinic",
+    "notes.dischargedocument": "discharge__episode__patient__clinic",
+    "notes.followup": "episode__patient__clinic",
+    "notes.followupscore": "follow_up__episode__patient__clinic",
+    "notes.followupconsent": "patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -206,6 +211,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "clinic.accountnotice": ("clinic.change_user",),
     # A patient's proposed e-mail and phone: who sees the patient's demographics.
     "clinic.contactchange": ("clinic.view_patient",),
+    # Whether the patient agreed to questionnaires after discharge: who sees their demographics.
+    "notes.followupconsent": ("clinic.view_patient",),
     "intake.intakeinvitation": ("clinic.view_patient", "clinic.view_episodeofcare"),
     **dict.fromkeys(
         [
@@ -232,6 +239,10 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteplandraft",
             "notes.progressreport",
             "notes.plancertification",
+            "notes.discharge",
+            "notes.dischargedocument",
+            "notes.followup",
+            "notes.followupscore",
         ],
         _CLINICAL,
     ),

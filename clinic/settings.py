@@ -302,6 +302,10 @@ CELERY_BEAT_SCHEDULE = {
     "resend-owed-account-notices": {"task": "clinic.tasks.sweep_account_notices", "schedule": 300.0},
     "resend-owed-intake-messages": {"task": "intake.tasks.sweep_intake_messages", "schedule": 300.0},
     "re-render-stuck-handouts": {"task": "plans.tasks.sweep_handouts", "schedule": HANDOUT_SWEEP_EVERY_SECONDS},
+    "re-render-stuck-discharge-documents": {
+        "task": "notes.tasks.sweep_discharge_documents",
+        "schedule": HANDOUT_SWEEP_EVERY_SECONDS,
+    },
     "dispatch-due-patient-messages": {
         "task": "clinic.outbox.tasks.dispatch_patient_messages",
         "schedule": OUTBOX_DISPATCH_EVERY_SECONDS,

@@ -419,6 +419,30 @@ THRESHOLDS += (
     ),
 )
 
+# Discharge and follow-up (notes/discharge_rules.py): product defaults, not clinical facts.
+THRESHOLDS += (
+    Threshold(
+        "lapsed_after_weeks",
+        Decimal(6),
+        "List an open episode as lapsed after this many weeks without a visit",
+        "weeks",
+        Decimal(1),
+        Decimal(52),
+        "Product decision (clinic default); no published source",
+        "Only when no visit is booked ahead. The front desk may then discharge it as 'stopped attending'.",
+    ),
+    Threshold(
+        "follow_up_months",
+        Decimal(3),
+        "Send the outcome questionnaires again, months after discharge (0: never)",
+        "months",
+        Decimal(0),
+        Decimal(24),
+        "Product default; not clinical",
+        "Only to patients who agreed to follow-up questionnaires.",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 

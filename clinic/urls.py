@@ -21,6 +21,7 @@ from clinic.webhooks import urls as webhook_urls
 from intake import api as intake_api
 from intake import urls as intake_urls
 from notes import api as note_api
+from notes import discharge_api
 from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
@@ -40,6 +41,7 @@ router.register("plan-visits", plan_api.PlanVisitsViewSet, basename="api-plan-vi
 router.register("appointments", scheduling_api.AppointmentViewSet, basename="api-appointment")
 router.register("visit-notes", note_api.VisitNoteViewSet, basename="api-visit-note")
 router.register("visit-note-states", note_api.VisitNoteStateViewSet, basename="api-visit-note-state")
+router.register("discharges", discharge_api.DischargeViewSet, basename="api-discharge")
 router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 

@@ -12,16 +12,17 @@ import operator
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from assessments import findings, progress, scoring
 from assessments.models import Assessment
-from clinic.models import EpisodeOfCare
+from clinic.models import EpisodeOfCare, plausible_date_constraint
 from clinic.scheduling.models import Appointment
 from notes import measures, safety
-from plans.models import PlanVersion, Prong, TreatmentPlan
+from plans.models import HandoutStatus, PlanVersion, Prong, TreatmentPlan
 
 NPRS_RANGE = [MaxValueValidator(10)]
 # A visit longer than a working day is a typing slip, not a visit.
@@ -447,3 +448,170 @@ class PlanCertification(models.Model):
     @property
     def patient(self):
         return self.episode.patient
+
+
+# --- Discharge and follow-up (the end of an episode and what is measured after it) ---------------
+
+
+class DischargeReason(models.TextChoices):
+    GOALS_MET = "goals_met", "Goals met"
+    STOPPED_ATTENDING = "stopped_attending", "Patient stopped attending"
+    REFERRED_ON = "referred_on", "Referred on"
+    OTHER = "other", "Other"
+
+
+class Discharge(models.Model):
+    """How and why an episode ended, and what the patient's summary (and a referrer's letter) say.
+
+    Written once, with the episode's status, by ``notes.discharge``; its PDFs are
+    ``DischargeDocument`` rows rendered in the background."""
+
+    episode = models.OneToOneField(EpisodeOfCare, on_delete=models.PROTECT, related_name="discharge")
+    reason = models.CharField(max_length=20, choices=DischargeReason.choices)
+    reason_text = models.CharField("reason, in a few words", max_length=300, blank=True)
+    discharged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discharged_at = models.DateTimeField()
+    discharged_on = models.DateField()
+    what_improved = models.TextField("what improved", max_length=3000, blank=True)
+    home_program = models.TextField("home program to keep", max_length=3000, blank=True)
+    when_to_come_back = models.TextField("when to come back", max_length=3000, blank=True)
+    referrer_name = models.CharField("referrer's name", max_length=150, blank=True)
+    referrer_address = models.TextField("referrer's address", max_length=500, blank=True)
+    letter_wanted = models.BooleanField("write a letter to the referrer", default=False)
+
+    class Meta:
+        ordering = ["-discharged_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reason__in=DischargeReason.values), name="discharge_reason_known"),
+            models.CheckConstraint(
+                condition=~Q(reason=DischargeReason.OTHER) | ~Q(reason_text=""),
+                name="discharge_other_has_text",
+                violation_error_message="Say why, when the reason is other.",
+            ),
+            models.CheckConstraint(
+                condition=Q(letter_wanted=False) | (~Q(referrer_name="") & ~Q(referrer_address="")),
+                name="discharge_letter_has_referrer",
+                violation_error_message="A letter needs the referrer's name and address.",
+            ),
+            plausible_date_constraint("discharge_dates_plausible", "discharged_on"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Discharge of episode {self.episode_id}"
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+
+class DischargeDocumentKind(models.TextChoices):
+    SUMMARY = "summary", "Discharge summary for the patient"
+    LETTER = "letter", "Letter to the referrer"
+
+
+class DischargeDocument(models.Model):
+    """A discharge PDF still to render (or rendered): the row is the record of what is owed."""
+
+    discharge = models.ForeignKey(Discharge, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=7, choices=DischargeDocumentKind.choices)
+    status = models.CharField(max_length=9, choices=HandoutStatus.choices, default=HandoutStatus.QUEUED)
+    file = models.FileField(upload_to="discharges/", blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["discharge", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["discharge", "kind"], name="discharge_one_document_per_kind"),
+            models.CheckConstraint(condition=Q(kind__in=DischargeDocumentKind.values), name="discharge_document_kind"),
+            models.CheckConstraint(condition=Q(status__in=HandoutStatus.values), name="discharge_document_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of discharge {self.discharge_id}"
+
+    @property
+    def patient(self):
+        return self.discharge.episode.patient
+
+
+class FollowUpKind(models.TextChoices):
+    FINAL = "final", "Final measures"
+    FOLLOW_UP = "follow_up", "Follow-up after discharge"
+
+
+class FollowUp(models.Model):
+    """The episode's outcome questionnaires owed to the patient by link: at discharge (``final``)
+    or some months after it (``follow_up``). The row records what is still to send and what came
+    back; the message itself goes through the outbox (``notes.follow_up_messages``)."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="follow_ups")
+    kind = models.CharField(max_length=9, choices=FollowUpKind.choices)
+    due_on = models.DateField()
+    # The link's token exists only in the message; its hash is stored when the message is composed.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "kind", "due_on"], name="follow_up_once_per_day"),
+            models.CheckConstraint(condition=Q(kind__in=FollowUpKind.values), name="follow_up_kind_known"),
+            plausible_date_constraint("follow_up_due_plausible", "due_on"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of episode {self.episode_id} due {self.due_on:%Y-%m-%d}"
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+
+class FollowUpScore(models.Model):
+    """One questionnaire the patient answered by a follow-up link, scored by the intake's engine:
+    the episode's follow-up scores, read beside the intake's and the visits'."""
+
+    follow_up = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="scores")
+    instrument = models.CharField(max_length=16)
+    version = models.CharField(max_length=40)
+    answers = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    value = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    display = models.CharField(max_length=120)
+    items_answered = models.PositiveSmallIntegerField()
+    items_total = models.PositiveSmallIntegerField()
+    complete = models.BooleanField()
+    scored = models.BooleanField()
+    band = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["follow_up", "instrument"]
+        constraints = [
+            models.UniqueConstraint(fields=["follow_up", "instrument"], name="follow_up_one_score_per_instrument"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument}: {self.display}"
+
+    @property
+    def patient(self):
+        return self.follow_up.episode.patient
+
+
+class FollowUpConsent(models.Model):
+    """Whether the patient agreed to receive outcome questionnaires after discharge. No row, or
+    ``agreed`` off (the default), means none are scheduled."""
+
+    patient = models.OneToOneField("clinic.Patient", on_delete=models.CASCADE, related_name="follow_up_consent")
+    agreed = models.BooleanField("agrees to follow-up questionnaires after discharge", default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Follow-up consent of patient {self.patient_id}"

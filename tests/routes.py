@@ -89,10 +89,21 @@ from clinic.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpo
 from intake import services as intake_services
 from intake.models import LicensedInstrumentText, QuestionnaireScore, RedFlag, ReviewNote
 from intake.steps import STEPS
+from notes import discharge as discharge_services
+from notes import discharge_documents
 from notes import measures as note_measures
 from notes import rules as note_rules
 from notes import services as note_services
-from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressReport
+from notes.follow_up_messages import LINKS as FOLLOW_UP_LINKS
+from notes.models import (
+    FollowUp,
+    FollowUpConsent,
+    FollowUpScore,
+    NoteItem,
+    NotePlanDraft,
+    PlanCertification,
+    ProgressReport,
+)
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
@@ -579,6 +590,38 @@ def _build_side(key: str) -> Side:
         **attempt_fields, http_accept="", path_info="/accounts/login/", locked_out=False
     )
 
+    # A third episode, discharged with a summary and a letter, its final measures answered by link and a
+    # follow-up owed to the consenting patient: the discharge pages, its PDFs and the follow-up link.
+    closing_episode = services.episode_open(
+        actor=front_desk,
+        patient=patient,
+        presenting_complaint=text("third complaint", "Left hip pain"),
+        lead_clinician=clinician,
+        opened_on=timezone.localdate() - datetime.timedelta(days=90),
+    )
+    discharged = discharge_services.discharge_episode(
+        actor=clinician,
+        episode=closing_episode,
+        reason="referred_on",
+        what_improved=text("what improved", "Pain down"),
+        home_program=text("home program kept", "Bridges"),
+        when_to_come_back=text("when to come back", "If pain returns"),
+        referrer_name=text("referrer name", "Dr Lake"),
+        referrer_address=text("referrer address", "2 Lake Street"),
+        letter_wanted=True,
+        send_final_measures=True,
+        follow_up_consent=True,
+    )
+    for document in discharged.documents.all():
+        discharge_documents.render(document_id=document.pk)
+    final = FollowUp.objects.get(episode=closing_episode, kind="final")
+    raw, token_hash = FOLLOW_UP_LINKS.new()
+    FollowUp.objects.filter(pk=final.pk).update(
+        token_hash=token_hash, expires_at=timezone.now() + datetime.timedelta(days=14)
+    )
+    discharge_services.follow_up_answer(follow_up=final, answers={"nprs": {"now": 1, "least": 0, "worst": 2}})
+    side.links["follow_up"] = raw
+
     rule = PlanRule.objects.filter(clinic=clinic).order_by("id").first()
     for row in (
         Group.objects.get(name=Role.CLINICIAN.value),
@@ -627,6 +670,11 @@ def _build_side(key: str) -> Side:
         return_to_run,
         run,
         cadence_prescription,
+        discharged,
+        discharged.documents.order_by("id").first(),
+        final,
+        FollowUpScore.objects.filter(follow_up=final).order_by("id").first(),
+        FollowUpConsent.objects.get(patient=patient),
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -853,6 +901,8 @@ SEGMENT_MODELS = {
     "appointments": "scheduling.appointment",
     "visit-notes": "notes.visitnote",
     "visit-note-states": "scheduling.appointment",
+    "discharges": "notes.discharge",
+    "discharge-documents": "notes.dischargedocument",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
@@ -890,6 +940,7 @@ TOKEN_LINKS = {
     "portal_visit_cancel": "portal",
     "portal_visit_reschedule": "portal",
     "password_reset_confirm": "password_token",
+    "follow_up_answer": "follow_up",
 }
 # Kwargs that are not ids but choose a page: every value is tried.
 CHOICES = {

@@ -28,6 +28,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     "intake_link": (*COMMON, "link", "valid_until"),
     # Goes to the address on record, which may not be the patient's: no name, no details.
     "contact_change": ("clinic_name", "clinic_phone"),
+    "follow_up": (*COMMON, "link", "valid_until"),
 }
 
 
@@ -127,6 +128,17 @@ DEFAULTS: dict[str, Wording] = {
             "{clinic_name}: someone asked to change the contact details we hold for you. We keep using this one "
             "until our staff check with you. Not you? Please call us."
         ),
+    ),
+    "follow_up": Wording(
+        subject="{clinic_name}: how are you doing?",
+        body=(
+            "Hello {first_name},\n\n"
+            "Your care at {clinic_name} has finished. To help us see how you are doing, please answer a few "
+            "short questions:\n\n{link}\n\n"
+            "It takes about 5 minutes. The link works until {valid_until}. Please do not forward this e-mail: "
+            "the link opens your personal questionnaire."
+        ),
+        sms_body="{clinic_name}: how are you doing? A few short questions: {link} (until {valid_until})",
     ),
 }
 

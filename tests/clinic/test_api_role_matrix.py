@@ -28,6 +28,7 @@ from clinic.webhooks import rules as webhook_rules
 from clinic.webhooks.models import WebhookEndpoint
 from intake import services as intake_services
 from intake.models import Intake, IntakeStatus
+from notes import discharge as discharge_services
 from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
@@ -135,6 +136,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/tokens/", "post"): STAFF_ADMIN,
     ("/api/tokens/{id}/", "get"): STAFF_ADMIN,
     ("/api/tokens/{id}/revoke/", "post"): STAFF_ADMIN,
+    ("/api/discharges/", "get"): CLINICAL,
+    ("/api/discharges/", "post"): CLINICAL,
+    ("/api/discharges/{id}/", "get"): CLINICAL,
 }
 
 # Actions that read their body before looking the object up: with a valid body, the lookup
@@ -206,6 +210,7 @@ RECORD_OF = {
     "visit-note-states": "appointment",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
+    "discharges": "discharge",
 }
 
 
@@ -293,6 +298,11 @@ class World:
             ],
         )
         return note_services.note_sign(actor=self.lead, note=note)
+
+    @functools.cached_property
+    def discharge(self):
+        closing = EpisodeFactory(patient=self.patient, lead_clinician=self.lead)
+        return discharge_services.discharge_episode(actor=self.lead, episode=closing, reason="goals_met")
 
     @functools.cached_property
     def webhook_endpoint(self):

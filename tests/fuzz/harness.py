@@ -74,6 +74,7 @@ from clinic.permissions import Role
 from clinic.webhooks import rules as webhook_rules
 from clinic.webhooks.models import WebhookEndpoint
 from intake.models import Intake, IntakeInvitation, IntakeStatus
+from notes import discharge as discharge_services
 from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
@@ -228,6 +229,11 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     note_services.note_sign(actor=lead, note=noted)
     note_services.addendum_add(actor=lead, note=noted, text=text("Ice advised"))
     draft_note = note_services.note_open(actor=lead, appointment=appointments[2])
+    # A discharged episode of the treated patient, with its summary.
+    closing = EpisodeFactory(patient=treated.patient, lead_clinician=lead, presenting_complaint=text("Left hip pain"))
+    closed = discharge_services.discharge_episode(
+        actor=lead, episode=closing, reason="goals_met", what_improved=text("Pain down")
+    )
     endpoint = WebhookEndpoint.objects.create(
         clinic=clinic,
         url=f"https://receiver{mark.lower()}.example.test/hooks",
@@ -257,6 +263,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         # The draft first: the coverage phase edits the first record of each kind.
         "visit-notes": [draft_note.pk, noted.pk],
         "visit-note-states": [appointment.pk for appointment in appointments],
+        "discharges": [closed.pk],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "clinicians": [lead.pk],
