@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.wsgi import get_wsgi_application
+from django.db import transaction
 
 from clinic.api_auth import ApiRateThrottle
+from tests import internal_labels
+from tests.factories import ClinicFactory
 from tests.fuzz import harness
 
 
@@ -24,9 +27,22 @@ def unthrottled(monkeypatch):
     monkeypatch.setattr(ApiRateThrottle, "THROTTLE_RATES", {"api_token": None, "api_session": None})
 
 
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The two seeded clinics, made once for a module (seeding takes seconds; each of a module's
+    runs would otherwise make the same again) and rolled back when it ends. Each test's ``db``
+    transaction nests inside, so what one run writes is rolled back before the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = harness.seed_world(ClinicFactory(), ClinicFactory(name="Across Town Physio"))
+        # The seeding's messages are sent before any test's own check of them.
+        internal_labels.check_sent_messages()
+        yield built
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(clinic, other_clinic, unthrottled):
-    return harness.seed_world(clinic, other_clinic)
+def world(seeded, db, unthrottled):
+    return seeded
 
 
 @pytest.fixture(params=list(harness.ROLES))
