@@ -185,6 +185,9 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
     "notes.plancertification": "episode__patient__clinic",
+    "running.readinesscriterion": "clinic",
+    "running.readinesscheck": "episode__patient__clinic",
+    "running.readinessitemresult": "readiness_check__episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -232,6 +235,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteplandraft",
             "notes.progressreport",
             "notes.plancertification",
+            "running.readinesscheck",
+            "running.readinessitemresult",
         ],
         _CLINICAL,
     ),
