@@ -138,6 +138,10 @@ class Run(models.Model):
 # --- Readiness to start running: the clinician's check (DOMAIN B10.1, B10.5) ----------------------------
 
 
+# A timed or counted result (seconds, repetitions, minutes).
+_RESULT = [MinValueValidator(0), MaxValueValidator(9999)]
+
+
 class ReadinessCriterion(models.Model):
     """One readiness item as a clinic words and targets it; starts from ``readiness.CRITERIA`` (the
     published checklist) the first time the clinic's checks or criteria are shown."""
@@ -153,7 +157,7 @@ class ReadinessCriterion(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(9999)],
+        validators=_RESULT,
     )
     active = models.BooleanField(default=True, help_text="Switched off, the item is left out of new checks.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -46,6 +46,7 @@ DIRECTIONS = {"anterior": "Anterior", "posteromedial": "Posteromedial", "postero
 SIDES = ("left", "right")
 EMERGENCY, URGENT = "emergency", "urgent"
 BLOCKING_TIERS = (EMERGENCY, URGENT)
+THRESHOLD_KEYS = ("rtr_y_balance_lsi_pct", "rtr_hos_adl_pct", "rtr_hos_sport_pct")
 
 
 @dataclass(frozen=True)

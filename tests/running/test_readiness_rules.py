@@ -28,7 +28,10 @@ def _passing_items() -> dict[str, ItemInput]:
     return items
 
 
-def _y(involved="right", left=(D(80), D(90), D(90)), right=(D(72), D(81), D(81)), **extra) -> YBalance:
+LEFT, RIGHT = (D(80), D(90), D(90)), (D(72), D(81), D(81))
+
+
+def _y(involved="right", left=LEFT, right=RIGHT, **extra) -> YBalance:
     directions = list(readiness.DIRECTIONS)
     return YBalance(
         involved=involved,
@@ -38,7 +41,10 @@ def _y(involved="right", left=(D(80), D(90), D(90)), right=(D(72), D(81), D(81))
     )
 
 
-def _verdict(items=None, y_balance="default", hos_adl=D(96), hos_sport=D(91), red_flags=(), **kwargs):
+ADL, SPORT = D(96), D(91)
+
+
+def _verdict(items=None, y_balance="default", hos_adl=ADL, hos_sport=SPORT, red_flags=(), **kwargs):
     items = _passing_items() if items is None else items
     y_balance = _y() if y_balance == "default" else y_balance
     return readiness.readiness(items.values(), y_balance, hos_adl, hos_sport, red_flags, **kwargs)
