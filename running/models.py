@@ -260,7 +260,7 @@ class ReadinessCheck(models.Model):
     rule_reasons = models.JSONField(default=list, blank=True)
     thresholds = models.JSONField(default=dict, blank=True)
     decision = models.CharField(max_length=9, choices=Decision.choices)
-    override_reason = models.TextField("reason for deciding against the checklist", max_length=2000, blank=True)
+    override_reason = models.TextField("reason for the decision", max_length=2000, blank=True)
     next_check_on = models.DateField("next check", null=True, blank=True)
     signed_at = models.DateTimeField()
     signed_credentials = models.CharField(max_length=80, blank=True)

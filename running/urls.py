@@ -1,5 +1,15 @@
+from django.urls import path
+
+from running import readiness_views
+
 # The clinician's pages (under the site root).
 urlpatterns: list = []
 
 # The runner's pages, under the patient portal's link ("portal/<token>/...").
 portal_urlpatterns: list = []
+
+urlpatterns += [
+    path("episodes/<int:pk>/return-to-run-checks/new/", readiness_views.check_new, name="readiness_check_new"),
+    path("return-to-run-checks/<int:pk>/", readiness_views.check_detail, name="readiness_check_detail"),
+    path("settings/return-to-run-criteria/", readiness_views.criteria, name="readiness_criteria"),
+]
