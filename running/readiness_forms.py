@@ -3,6 +3,8 @@ wording of the criteria."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ def _reach(label: str) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=False,
-        min_value=0.1,
+        min_value=Decimal("0.1"),
         max_value=300,
         max_digits=5,
         decimal_places=1,
