@@ -34,6 +34,7 @@ from plans import services as plan_services
 from plans.models import Prong
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
+from tests.running.readiness_fixtures import record_check
 
 ROLES = ("anonymous", "clinician", "front_desk", "clinic_admin")
 STAFF_ROLES = ROLES[1:]
@@ -135,6 +136,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/tokens/", "post"): STAFF_ADMIN,
     ("/api/tokens/{id}/", "get"): STAFF_ADMIN,
     ("/api/tokens/{id}/revoke/", "post"): STAFF_ADMIN,
+    # Return-to-run checks are clinical records: clinicians only.
+    ("/api/return-to-run-checks/", "get"): CLINICAL,
+    ("/api/return-to-run-checks/", "post"): CLINICAL,
+    ("/api/return-to-run-checks/{id}/", "get"): CLINICAL,
 }
 
 # Actions that read their body before looking the object up: with a valid body, the lookup
@@ -206,6 +211,7 @@ RECORD_OF = {
     "visit-note-states": "appointment",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
+    "return-to-run-checks": "readiness_check",
 }
 
 
@@ -293,6 +299,10 @@ class World:
             ],
         )
         return note_services.note_sign(actor=self.lead, note=note)
+
+    @functools.cached_property
+    def readiness_check(self):
+        return record_check(self.lead, self.episode)
 
     @functools.cached_property
     def webhook_endpoint(self):
