@@ -35,6 +35,8 @@ INVOLVED_SIDES = [(side.value, f"{side.label} leg") for side in Side]
 @extend_schema_serializer(component_name="ReturnToRunCheckItem")
 class ItemResultSerializer(ScopedModelSerializer):
     criterion = serializers.CharField(source="criterion_key", read_only=True)
+    # Blank when not recorded (a read-only field built from the model would drop that from the schema).
+    pelvic_control = serializers.ChoiceField(choices=PelvicControl.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ReadinessItemResult
