@@ -180,6 +180,8 @@ class Read(StrEnum):
     # The lapsed episodes: names and last visit dates only, no clinical content.
     LAPSED_EPISODES_VIEWED = "episode.lapsed_viewed"
     FOLLOW_UP_OPENED_BY_PATIENT = "follow_up.opened_by_patient"
+    READINESS_CHECK_VIEWED = "readiness_check.viewed"
+    READINESS_CHECK_LISTED = "readiness_check.listed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -197,6 +199,7 @@ CLINICAL_READS = frozenset(
         Read.PORTAL_CHECK_INS_VIEWED,
         Read.VISIT_NOTE_LISTED,
         Read.DISCHARGE_LISTED,
+        Read.READINESS_CHECK_LISTED,
     }
 )
 
@@ -229,6 +232,8 @@ CLINICAL_RECORD_KINDS = {
     "notes.dischargedocument": "Discharge",
     "notes.followup": "Discharge",
     "notes.followupscore": "Discharge",
+    "running.readinesscheck": "Return-to-run check",
+    "running.readinessitemresult": "Return-to-run check",
 }
 
 

@@ -190,6 +190,9 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.followup": "episode__patient__clinic",
     "notes.followupscore": "follow_up__episode__patient__clinic",
     "notes.followupconsent": "patient__clinic",
+    "running.readinesscriterion": "clinic",
+    "running.readinesscheck": "episode__patient__clinic",
+    "running.readinessitemresult": "readiness_check__episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -243,6 +246,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.dischargedocument",
             "notes.followup",
             "notes.followupscore",
+            "running.readinesscheck",
+            "running.readinessitemresult",
         ],
         _CLINICAL,
     ),

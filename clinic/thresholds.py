@@ -260,6 +260,42 @@ THRESHOLDS += (
     ),
 )
 
+# Readiness to start running. The source is cited in the reader's words: its id is not in domain/citations.py.
+_RTR_SOURCE = (
+    "DOMAIN A 'Return-to-run readiness (hip)'; B10.1; IJSPT 2022, one author's recommendation (expert opinion)"
+)
+THRESHOLDS += (
+    Threshold(
+        "rtr_y_balance_lsi_pct",
+        _clinical("rtr_y_balance_lsi_pct"),
+        "Return to running: Y-balance limb symmetry index of at least",
+        "%",
+        Decimal(50),
+        Decimal(100),
+        _RTR_SOURCE,
+        "LSI = involved ÷ uninvolved × 100 for each reach direction; the formula and whether reaches are "
+        "normalised to limb length are unverified.",
+    ),
+    Threshold(
+        "rtr_hos_adl_pct",
+        _clinical("rtr_hos_adl_pct"),
+        "Return to running: HOS activities of daily living above",
+        "%",
+        Decimal(0),
+        Decimal(100),
+        _RTR_SOURCE,
+    ),
+    Threshold(
+        "rtr_hos_sport_pct",
+        _clinical("rtr_hos_sport_pct"),
+        "Return to running: HOS sport above",
+        "%",
+        Decimal(0),
+        Decimal(100),
+        _RTR_SOURCE,
+    ),
+)
+
 
 def _mcid(key: str) -> Decimal:
     return Decimal(MCID_DEFAULTS[key])

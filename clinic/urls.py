@@ -25,6 +25,7 @@ from notes import discharge_api
 from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
+from running import api_readiness as readiness_api
 from running import urls as running_urls
 
 router = DefaultRouter()
@@ -44,6 +45,7 @@ router.register("visit-note-states", note_api.VisitNoteStateViewSet, basename="a
 router.register("discharges", discharge_api.DischargeViewSet, basename="api-discharge")
 router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
+router.register("return-to-run-checks", readiness_api.ReadinessCheckViewSet, basename="api-return-to-run-check")
 
 account_urls = [
     path(

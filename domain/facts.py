@@ -44,6 +44,10 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     # US Medicare Part B: the plan of care is certified for at most 90 calendar days from the initial treatment;
     # treatment beyond needs a recertification. Same switch as the progress reports.
     "plan_certification_days": 90,  # DOMAIN A "Progress report / recertification"; B12.3 (S216)
+    # Readiness to start running: one author's recommendation (expert opinion); the LSI formula is unverified.
+    "rtr_y_balance_lsi_pct": 85,  # DOMAIN A "Return-to-run readiness (hip)"; B10.1 (S177, S188)
+    "rtr_hos_adl_pct": 95,  # DOMAIN A "Return-to-run readiness (hip)"; B10.1 (S177), B12.4
+    "rtr_hos_sport_pct": 90,  # DOMAIN A "Return-to-run readiness (hip)"; B10.1 (S177), B12.4
 }
 
 # --- Hip and tendon measures and the PSFS (DOMAIN A "Hip/tendon PROMs", "PSFS"; B5.4, B12.4) --------------------

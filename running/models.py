@@ -8,13 +8,17 @@ because the load rules count runs by the day the patient lived them (DOMAIN B11.
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from clinic.models import EpisodeOfCare
 from plans.models import PlanVersion
+from running import readiness
 
 NPRS_RANGE = [MaxValueValidator(10)]
 
@@ -129,6 +133,257 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"Run {self.pk} on {self.local_date}"
+
+
+# --- Readiness to start running: the clinician's check (DOMAIN B10.1, B10.5) ----------------------------
+
+
+# A timed or counted result (seconds, repetitions, minutes).
+_RESULT = [MinValueValidator(0), MaxValueValidator(9999)]
+
+
+class ReadinessCriterion(models.Model):
+    """One readiness item as a clinic words and targets it; starts from ``readiness.CRITERIA`` (the
+    published checklist) the first time the clinic's checks or criteria are shown."""
+
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="readiness_criteria")
+    key = models.CharField(max_length=30, choices=[(c.key, c.label) for c in readiness.CRITERIA])
+    order = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=120)
+    measure = models.CharField("how it is measured and passed", max_length=300)
+    target = models.DecimalField(
+        "least result that passes",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_RESULT,
+    )
+    active = models.BooleanField(default=True, help_text="Switched off, the item is left out of new checks.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["clinic", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key"], name="readiness_criterion_one_per_key"),
+            models.CheckConstraint(
+                condition=Q(key__in=list(readiness.CRITERIA_BY_KEY)), name="readiness_criterion_key_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | Q(target__gte=0, target__lte=9999),
+                name="readiness_criterion_target_range",
+            ),
+            models.CheckConstraint(condition=~Q(label=""), name="readiness_criterion_has_label"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def as_rule(self) -> readiness.Criterion:
+        """The shipped criterion with the clinic's words and target."""
+        shipped = readiness.CRITERIA_BY_KEY[self.key]
+        return dataclasses.replace(
+            shipped,
+            label=self.label,
+            measure=self.measure,
+            target=self.target if shipped.target is not None else None,
+        )
+
+
+class Decision(models.TextChoices):
+    START = "start", "Start running"
+    HOLD = "hold", "Hold (stay where they are)"
+    PROGRESS = "progress", "Progress"
+    STEP_BACK = "step_back", "Step back"
+    STOP = "stop", "Stop running"
+
+
+# Decisions that go ahead with running: the rule's "start" agrees with them, its "not yet" with the others.
+GO_AHEAD = (Decision.START, Decision.PROGRESS)
+
+
+class PelvicControl(models.TextChoices):
+    OK = "ok", "Acceptable"
+    POOR = "poor", "Poor"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+_REACH = {
+    "max_digits": 5,
+    "decimal_places": 1,
+    "null": True,
+    "blank": True,
+    "validators": [MinValueValidator(Decimal("0.1")), MaxValueValidator(300)],
+}
+REACH_FIELDS = tuple(f"reach_{side}_{direction}" for side in readiness.SIDES for direction in readiness.DIRECTIONS)
+_PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+class ReadinessCheck(models.Model):
+    """A clinician's return-to-run check (DOMAIN B10.5): each criterion's result, the Y-balance
+    reaches, the HOS scores, the rule's verdict as it was given, and the clinician's decision.
+    Recorded and signed at once; never changed afterwards."""
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="readiness_checks")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checked_on = models.DateField("date of the check")
+    # The return-to-run plan under way at the check, and its phase then (none before running starts).
+    return_to_run = models.ForeignKey(
+        ReturnToRun, on_delete=models.PROTECT, null=True, blank=True, related_name="readiness_checks"
+    )
+    phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    pain_now = models.PositiveSmallIntegerField("pain now (0–10)", validators=NPRS_RANGE)
+    involved_side = models.CharField("involved side", max_length=5, choices=Side.choices, blank=True)
+    reach_left_anterior = models.DecimalField("left, anterior (cm)", **_REACH)
+    reach_left_posteromedial = models.DecimalField("left, posteromedial (cm)", **_REACH)
+    reach_left_posterolateral = models.DecimalField("left, posterolateral (cm)", **_REACH)
+    reach_right_anterior = models.DecimalField("right, anterior (cm)", **_REACH)
+    reach_right_posteromedial = models.DecimalField("right, posteromedial (cm)", **_REACH)
+    reach_right_posterolateral = models.DecimalField("right, posterolateral (cm)", **_REACH)
+    lsi_formula = models.CharField(
+        max_length=30,
+        choices=[(readiness.LSI_FORMULA, readiness.LSI_FORMULA_LABEL)],
+        default=readiness.LSI_FORMULA,
+    )
+    hos_adl = models.DecimalField(
+        "HOS activities of daily living (%)", max_digits=4, decimal_places=1, null=True, blank=True, validators=_PERCENT
+    )
+    hos_sport = models.DecimalField(
+        "HOS sport (%)", max_digits=4, decimal_places=1, null=True, blank=True, validators=_PERCENT
+    )
+    # The rule's verdict as the clinician saw it, and the clinic thresholds it used.
+    rule_start = models.BooleanField()
+    rule_reasons = models.JSONField(default=list, blank=True)
+    thresholds = models.JSONField(default=dict, blank=True)
+    decision = models.CharField(max_length=9, choices=Decision.choices)
+    override_reason = models.TextField("reason for the decision", max_length=2000, blank=True)
+    next_check_on = models.DateField("next check", null=True, blank=True)
+    signed_at = models.DateTimeField()
+    signed_credentials = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_on", "-id"]
+        indexes = [models.Index(fields=["episode", "checked_on"], name="readiness_check_episode_day")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pain_now__lte=10), name="readiness_pain_now_0_10"),
+            models.CheckConstraint(condition=Q(decision__in=Decision.values), name="readiness_decision_known"),
+            models.CheckConstraint(
+                condition=Q(involved_side__in=["", *Side.values]), name="readiness_involved_side_known"
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": 0, f"{name}__lte": 300}),
+                    name=f"readiness_{name}_range",
+                )
+                for name in REACH_FIELDS
+            ),
+            # Reaches mean nothing without the side they are compared against.
+            models.CheckConstraint(
+                condition=~Q(involved_side="") | Q(**{f"{name}__isnull": True for name in REACH_FIELDS}),
+                name="readiness_reaches_need_involved_side",
+            ),
+            models.CheckConstraint(
+                condition=Q(hos_adl__isnull=True) | Q(hos_adl__gte=0, hos_adl__lte=100),
+                name="readiness_hos_adl_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(hos_sport__isnull=True) | Q(hos_sport__gte=0, hos_sport__lte=100),
+                name="readiness_hos_sport_percent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(override_reason="")
+                | Q(rule_start=True, decision__in=GO_AHEAD)
+                | (Q(rule_start=False) & ~Q(decision__in=GO_AHEAD)),
+                name="readiness_override_has_reason",
+                violation_error_message="Say why you decide against the checklist.",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_check_on__isnull=True) | Q(next_check_on__gte=F("checked_on")),
+                name="readiness_next_check_after_check",
+                violation_error_message="The next check cannot be before this one.",
+            ),
+            models.CheckConstraint(
+                condition=Q(phase__isnull=True) | Q(return_to_run__isnull=False), name="readiness_phase_needs_plan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Return-to-run check {self.pk} on {self.checked_on}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("A signed return-to-run check cannot be changed.")
+        super().save(*args, **kwargs)
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+    @property
+    def overridden(self) -> bool:
+        return self.rule_start != (self.decision in GO_AHEAD)
+
+    def y_balance(self) -> readiness.YBalance | None:
+        if not self.involved_side:
+            return None
+        reaches = {
+            side: {direction: getattr(self, f"reach_{side}_{direction}") for direction in readiness.DIRECTIONS}
+            for side in readiness.SIDES
+        }
+        return readiness.YBalance(involved=self.involved_side, reaches=reaches)
+
+
+class ReadinessItemResult(models.Model):
+    """One criterion at a check: its label and target as the clinic had them, the result, pain and
+    pelvic control, and whether the rule passed it (with its reasons)."""
+
+    readiness_check = models.ForeignKey(ReadinessCheck, on_delete=models.CASCADE, related_name="items")
+    criterion_key = models.CharField(max_length=30, choices=[(c.key, c.label) for c in readiness.CRITERIA])
+    order = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=120)
+    measure = models.CharField(max_length=300, blank=True)
+    value = models.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(9999)],
+    )
+    met = models.BooleanField(null=True, blank=True)
+    pain = models.BooleanField(default=False)
+    pelvic_control = models.CharField(max_length=4, choices=PelvicControl.choices, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    passed = models.BooleanField()
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["readiness_check", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["readiness_check", "criterion_key"], name="readiness_item_one_per_criterion"
+            ),
+            models.CheckConstraint(
+                condition=Q(criterion_key__in=list(readiness.CRITERIA_BY_KEY)), name="readiness_item_key_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(pelvic_control__in=["", *PelvicControl.values]), name="readiness_item_control_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0, value__lte=9999), name="readiness_item_value_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def patient(self):
+        return self.readiness_check.patient
 
 
 class CadencePrescription(models.Model):

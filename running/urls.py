@@ -1,11 +1,14 @@
 from django.urls import path
 
-from running import cadence_views
+from running import cadence_views, readiness_views
 
 # The clinician's pages (under the site root).
 urlpatterns: list = [
     path("episodes/<int:pk>/cadence/", cadence_views.prescribe, name="cadence_prescribe"),
     path("episodes/<int:pk>/cadence/stop/", cadence_views.stop, name="cadence_stop"),
+    path("episodes/<int:pk>/return-to-run-checks/new/", readiness_views.check_new, name="readiness_check_new"),
+    path("return-to-run-checks/<int:pk>/", readiness_views.check_detail, name="readiness_check_detail"),
+    path("settings/return-to-run-criteria/", readiness_views.criteria, name="readiness_criteria"),
 ]
 
 # The runner's pages, under the patient portal's link ("portal/<token>/...").

@@ -107,8 +107,10 @@ from notes.models import (
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
-from running.models import ReturnToRun, Run
+from running import readiness
+from running.models import ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run
 from running.services import cadence as cadence_services
+from running.services import readiness as readiness_services
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
@@ -510,6 +512,32 @@ def _build_side(key: str) -> Side:
         note=text("run note", "Felt easy"),
     )
     cadence_prescription = cadence_services.prescribe(episode=episode, actor=clinician, increase_pct=5)
+    # A return-to-run check against the checklist, and the clinic's own wording of one criterion.
+    readiness_check = readiness_services.check_record(
+        actor=clinician,
+        episode=episode,
+        entry=readiness_services.Entry(
+            values={
+                "checked_on": timezone.localdate(),
+                "pain_now": 2,
+                "involved_side": "right",
+                "reach_left_anterior": Decimal(80),
+                "reach_right_anterior": Decimal(70),
+                "hos_adl": Decimal(90),
+                "decision": "hold",
+                "override_reason": text("readiness reason", "Hold a week"),
+            },
+            items={"plank": readiness.ItemInput("plank", value=Decimal(40), pelvic_control="ok")},
+            notes={"plank": text("readiness item note", "Shaky at 30 s")},
+        ),
+    )
+    readiness_criterion = ReadinessCriterion.objects.create(
+        clinic=clinic,
+        key="plank",
+        label=text("readiness criterion", "Front plank"),
+        measure=text("readiness measure", "Hold for 45 seconds"),
+        target=Decimal(45),
+    )
     # Checked out once noted: the FHIR export shows a completed visit as an Encounter.
     Appointment.objects.filter(pk=appointment.pk).update(series=series, status=AppointmentStatus.COMPLETED)
     template = MessageWording.objects.create(
@@ -675,6 +703,9 @@ def _build_side(key: str) -> Side:
         final,
         FollowUpScore.objects.filter(follow_up=final).order_by("id").first(),
         FollowUpConsent.objects.get(patient=patient),
+        readiness_check,
+        ReadinessItemResult.objects.filter(readiness_check=readiness_check).order_by("id").first(),
+        readiness_criterion,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -906,6 +937,7 @@ SEGMENT_MODELS = {
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
+    "return-to-run-checks": "running.readinesscheck",
 }
 # Kwargs named after what they hold -> the model whose id (or attribute) they are.
 KWARG_MODELS = {

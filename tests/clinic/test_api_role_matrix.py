@@ -35,6 +35,7 @@ from plans import services as plan_services
 from plans.models import Prong
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
+from tests.running.readiness_fixtures import record_check
 
 ROLES = ("anonymous", "clinician", "front_desk", "clinic_admin")
 STAFF_ROLES = ROLES[1:]
@@ -139,6 +140,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/discharges/", "get"): CLINICAL,
     ("/api/discharges/", "post"): CLINICAL,
     ("/api/discharges/{id}/", "get"): CLINICAL,
+    # Return-to-run checks are clinical records: clinicians only.
+    ("/api/return-to-run-checks/", "get"): CLINICAL,
+    ("/api/return-to-run-checks/", "post"): CLINICAL,
+    ("/api/return-to-run-checks/{id}/", "get"): CLINICAL,
 }
 
 # Actions that read their body before looking the object up: with a valid body, the lookup
@@ -211,6 +216,7 @@ RECORD_OF = {
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
     "discharges": "discharge",
+    "return-to-run-checks": "readiness_check",
 }
 
 
@@ -303,6 +309,10 @@ class World:
     def discharge(self):
         closing = EpisodeFactory(patient=self.patient, lead_clinician=self.lead)
         return discharge_services.discharge_episode(actor=self.lead, episode=closing, reason="goals_met")
+
+    @functools.cached_property
+    def readiness_check(self):
+        return record_check(self.lead, self.episode)
 
     @functools.cached_property
     def webhook_endpoint(self):

@@ -31,9 +31,10 @@ from tests.plans.handout_helpers import home_item, signed_version
 # notes' timeline: the notes with their visits and authors, their re-measures, their PART rows,
 # and, as there are re-measures to compare, the baseline assessment with its ROM rows and
 # special tests and the clinic's thresholds (7 queries; the front desk and the clinic admin see
-# no note, so theirs do not change). Then the step-rate panel: the current prescription and the
-# runs' step rates (2).
-CLINICIAN_QUERIES = 25
+# no note, so theirs do not change). Then the return-to-run checks, one query however many, and
+# the step-rate panel: the current prescription and the runs' step rates (3; the front desk and
+# the clinic admin see none).
+CLINICIAN_QUERIES = 26
 # No clinical content: no red flags, no home-program logs.
 FRONT_DESK_QUERIES = 14
 # No intake link and no wait list (neither is theirs), nor clinical content.

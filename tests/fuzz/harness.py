@@ -83,6 +83,7 @@ from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.fuzz import report
 from tests.intake.helpers import complete_intake, send_invitation
+from tests.running.readiness_fixtures import record_check
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI
 # defaults keep the whole suite well under 15 minutes on 2 cores; raise them for a deeper run.
@@ -118,6 +119,7 @@ GROUPS = {
     "assessments": ("/api/assessments/", "/api/findings/"),
     "plans": ("/api/plans/", "/api/plan-", "/api/interventions/"),
     "notes": ("/api/visit-note",),
+    "readiness": ("/api/return-to-run-checks/",),
     "schedule_and_admin": (),
 }
 
@@ -245,6 +247,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     token, _ = api_tokens.api_token_create(actor=admin, owner=lead, name=text("Reporting"))
     intake = Intake.objects.get(episode=submitted)
     assert intake.status == IntakeStatus.SUBMITTED
+    readiness_check = record_check(lead, treated, override_reason=text("Ready to start"))
     return {
         "patients": [patient.pk for patient in patients],
         "episodes": [episode.pk for episode in episodes],
@@ -266,6 +269,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "discharges": [closed.pk],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
+        "return-to-run-checks": [readiness_check.pk],
         "clinicians": [lead.pk],
         "staff": [lead.pk, admin.pk],
     }
