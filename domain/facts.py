@@ -44,4 +44,10 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     # US Medicare Part B: the plan of care is certified for at most 90 calendar days from the initial treatment;
     # treatment beyond needs a recertification. Same switch as the progress reports.
     "plan_certification_days": 90,  # DOMAIN A "Progress report / recertification"; B12.3 (S216)
+    # Return-to-run pain-monitoring rule: the combination of sourced pieces is our own, and the model was tested in
+    # Achilles tendinopathy, so hip and low-back use is an extrapolation.
+    "rtr_step_back_pain": 5,  # DOMAIN A "Pain monitoring"; B10.3 (S180, S181): step back above this during a run
+    "rtr_hold_pain": 4,  # DOMAIN B10.3 (S181): hold the phase from this during a run
+    "rtr_progress_max_pain": 3,  # DOMAIN B10.3 (S178, S181): progress only at most this during a run
+    "rtr_sessions_per_phase": 2,  # DOMAIN A "Walk-run progression"; B10.2 (S178): sessions before progressing
 }
