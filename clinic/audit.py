@@ -136,6 +136,8 @@ class Read(StrEnum):
     # Whether a visit has a note, signed or not: what the front desk may know of it, no content.
     VISIT_NOTE_STATE_VIEWED = "visit_note.state_viewed"
     VISIT_NOTE_STATES_LISTED = "visit_note.states_listed"
+    RETURN_TO_RUN_VIEWED = "return_to_run.viewed"
+    RETURN_TO_RUN_LISTED = "return_to_run.listed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -152,6 +154,7 @@ CLINICAL_READS = frozenset(
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
         Read.VISIT_NOTE_LISTED,
+        Read.RETURN_TO_RUN_LISTED,
     }
 )
 
@@ -179,6 +182,8 @@ CLINICAL_RECORD_KINDS = {
     "notes.noteplandraft": "Visit note",
     "notes.progressreport": "Progress report",
     "notes.plancertification": "Plan certification",
+    "running.returntorun": "Return to run",
+    "running.phasedecision": "Return to run",
 }
 
 

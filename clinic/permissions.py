@@ -185,6 +185,10 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
     "notes.plancertification": "episode__patient__clinic",
+    "running.returntorun": "episode__patient__clinic",
+    "running.phasedecision": "return_to_run__episode__patient__clinic",
+    # Shipped walk-run programs have no clinic: every clinic reads them (plans.selectors.run_programs_for).
+    "plans.runprogramtemplate": "clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -232,6 +236,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteplandraft",
             "notes.progressreport",
             "notes.plancertification",
+            "running.returntorun",
+            "running.phasedecision",
         ],
         _CLINICAL,
     ),

@@ -6,8 +6,10 @@ import pytest
 
 from running.progression import Limits, Proposal, RunResponse, Step, manual, propose
 
+DEFAULTS = Limits()
 
-def _propose(before, during, morning, swelling=False, *, phase=2, count=6, sessions=2, limits=Limits()) -> Proposal:
+
+def _propose(before, during, morning, swelling=False, *, phase=2, count=6, sessions=2, limits=DEFAULTS) -> Proposal:
     return propose(
         RunResponse(before, during, morning, swelling),
         phase=phase,
