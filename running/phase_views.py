@@ -57,7 +57,9 @@ def override(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Your decision is recorded.")
             return redirect("episode_detail", pk=plan.episode_id)
     panel = phase_selectors.panel(plan.episode)
-    audit.record_read(actor=request.user, action=audit.Read.RETURN_TO_RUN_VIEWED, obj=plan)
+    audit.record_read(
+        actor=request.user, action=audit.Read.RETURN_TO_RUN_VIEWED, obj=plan, patient=plan.episode.patient
+    )
     return render(
         request,
         "running/phase_override.html",

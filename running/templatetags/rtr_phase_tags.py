@@ -20,7 +20,7 @@ def return_to_run_panel(context, episode) -> dict:
         return {"shown": False}
     panel = phase_selectors.panel(episode)
     if panel is not None:
-        audit.record_read(actor=user, action=audit.Read.RETURN_TO_RUN_VIEWED, obj=panel.plan)
+        audit.record_read(actor=user, action=audit.Read.RETURN_TO_RUN_VIEWED, obj=panel.plan, patient=episode.patient)
     return {
         "shown": True,
         "panel": panel,
