@@ -94,8 +94,9 @@ from notes import rules as note_rules
 from notes import services as note_services
 from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressReport
 from plans import services as plan_services
-from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
+from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem, RunProgramTemplate
 from plans.views import LIBRARY_KINDS
+from running.models import PhaseDecision, ReturnToRun
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
@@ -353,9 +354,27 @@ def _build_side(key: str) -> Side:
         running_advice=[text("running advice", "Shorter steps")],
         missing_prong_reasons={prong.value: text("missing prong reason", "Not needed yet") for prong in Prong},
     )
+    # The clinic's own version of the standard walk-run program, in the plan: signing starts the runner at phase 1.
+    shipped = RunProgramTemplate.objects.get(clinic=None, key="standard-walk-run", version=1)
+    run_program = plan_services.run_program_save(
+        actor=clinic_admin,
+        base=shipped,
+        name=text("run program name", "Walk-run"),
+        phases=shipped.phases,
+        rule_texts=[text("run program rule", "Rest a day between runs")],
+    )
+    plan = plan_services.run_program_choose(actor=clinician, plan=plan, program=run_program)
     with TestCase.captureOnCommitCallbacks(execute=True):
         version = plan_services.plan_sign(actor=clinician, plan=plan)
     version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
+    return_to_run = ReturnToRun.objects.get(episode=plan.episode)
+    phase_decision = PhaseDecision.objects.create(
+        return_to_run=return_to_run,
+        proposed_step="progress",
+        reasons=[text("phase decision reason", "Two easy runs")],
+        from_phase=1,
+        to_phase=2,
+    )
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
 
     # The schedule: visit types, hours, time off, a booked visit with reminders, the wait list.
@@ -600,6 +619,9 @@ def _build_side(key: str) -> Side:
         note_plan_draft,
         progress_report,
         plan_certification,
+        run_program,
+        return_to_run,
+        phase_decision,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -826,6 +848,11 @@ SEGMENT_MODELS = {
     "appointments": "scheduling.appointment",
     "visit-notes": "notes.visitnote",
     "visit-note-states": "scheduling.appointment",
+    "return-to-run-plans": "running.returntorun",
+    "return-to-run": "running.returntorun",
+    "decisions": "running.phasedecision",
+    "run-program-templates": "plans.runprogramtemplate",
+    "return-to-run-programs": "plans.runprogramtemplate",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
