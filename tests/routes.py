@@ -96,7 +96,7 @@ from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressRep
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem, RunProgramTemplate
 from plans.views import LIBRARY_KINDS
-from running.models import PhaseDecision, ReturnToRun
+from running.models import PhaseDecision, ReturnToRun, Run
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
@@ -368,8 +368,23 @@ def _build_side(key: str) -> Side:
         version = plan_services.plan_sign(actor=clinician, plan=plan)
     version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
     return_to_run = ReturnToRun.objects.get(episode=plan.episode)
+    run = Run.objects.create(
+        episode=plan.episode,
+        return_to_run=return_to_run,
+        phase=1,
+        started_at=timezone.now(),
+        local_date=timezone.localdate(),
+        distance_m=1609,
+        moving_s=900,
+        pain_before=1,
+        pain_during=1,
+        morning_pain=1,
+        swelling_or_stiffness=False,
+        note=text("run note", "Felt easy"),
+    )
     phase_decision = PhaseDecision.objects.create(
         return_to_run=return_to_run,
+        run=run,
         proposed_step="progress",
         reasons=[text("phase decision reason", "Two easy runs")],
         from_phase=1,
@@ -621,6 +636,7 @@ def _build_side(key: str) -> Side:
         plan_certification,
         run_program,
         return_to_run,
+        run,
         phase_decision,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
