@@ -38,6 +38,14 @@ class _Patient:
 @extend_schema_serializer(component_name="PhaseDecision")
 class DecisionSerializer(ScopedModelSerializer):
     decided_by_name = serializers.CharField(source="decided_by.full_name", read_only=True, allow_null=True)
+    # Blank until a clinician overrides (a read-only field built from the model would drop the blank).
+    decided_step = serializers.ChoiceField(
+        choices=PhaseStep.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The clinician's own step, if overridden.",
+    )
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = PhaseDecision
