@@ -182,6 +182,8 @@ class Read(StrEnum):
     FOLLOW_UP_OPENED_BY_PATIENT = "follow_up.opened_by_patient"
     READINESS_CHECK_VIEWED = "readiness_check.viewed"
     READINESS_CHECK_LISTED = "readiness_check.listed"
+    RETURN_TO_RUN_VIEWED = "return_to_run.viewed"
+    RETURN_TO_RUN_LISTED = "return_to_run.listed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -200,6 +202,7 @@ CLINICAL_READS = frozenset(
         Read.VISIT_NOTE_LISTED,
         Read.DISCHARGE_LISTED,
         Read.READINESS_CHECK_LISTED,
+        Read.RETURN_TO_RUN_LISTED,
     }
 )
 
@@ -234,6 +237,8 @@ CLINICAL_RECORD_KINDS = {
     "notes.followupscore": "Discharge",
     "running.readinesscheck": "Return-to-run check",
     "running.readinessitemresult": "Return-to-run check",
+    "running.returntorun": "Return to run",
+    "running.phasedecision": "Return to run",
 }
 
 

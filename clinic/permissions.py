@@ -193,6 +193,10 @@ CLINIC_PATHS: dict[str, str] = {
     "running.readinesscriterion": "clinic",
     "running.readinesscheck": "episode__patient__clinic",
     "running.readinessitemresult": "readiness_check__episode__patient__clinic",
+    "running.returntorun": "episode__patient__clinic",
+    "running.phasedecision": "return_to_run__episode__patient__clinic",
+    # Shipped walk-run programs have no clinic: every clinic reads them (plans.selectors.run_programs_for).
+    "plans.runprogramtemplate": "clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -248,6 +252,8 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.followupscore",
             "running.readinesscheck",
             "running.readinessitemresult",
+            "running.returntorun",
+            "running.phasedecision",
         ],
         _CLINICAL,
     ),

@@ -474,6 +474,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusChangeEnum": "clinic.scheduling.api.STATUS_CHANGES",
         "ApiTokenStatusEnum": "clinic.api.TOKEN_STATUSES",
         "VisitNoteResponseEnum": "notes.models.Response",
+        "ReturnToRunStepEnum": "running.models.PhaseStep",
     },
 }
 

@@ -297,6 +297,54 @@ THRESHOLDS += (
 )
 
 
+_RTR_HELP = (
+    "Part of the return-to-run pain rule. The combination of these limits is our own; the pain-monitoring model "
+    "behind it was tested in Achilles tendinopathy, so using it for hip and low-back pain is an extrapolation."
+)
+THRESHOLDS += (
+    Threshold(
+        "rtr_step_back_pain",
+        _clinical("rtr_step_back_pain"),
+        "Return to run: propose a step back when pain during a run is above",
+        "/10",
+        Decimal(1),
+        Decimal(10),
+        "DOMAIN A 'Pain monitoring'; B10.3 (S180, S181, S183)",
+        _RTR_HELP,
+    ),
+    Threshold(
+        "rtr_hold_pain",
+        _clinical("rtr_hold_pain"),
+        "Return to run: propose holding the phase when pain during a run is at least",
+        "/10",
+        Decimal(1),
+        Decimal(10),
+        "DOMAIN B10.3 (S181)",
+        _RTR_HELP,
+    ),
+    Threshold(
+        "rtr_progress_max_pain",
+        _clinical("rtr_progress_max_pain"),
+        "Return to run: progress only when pain during a run is at most",
+        "/10",
+        Decimal(0),
+        Decimal(10),
+        "DOMAIN B10.3 (S178, S181)",
+        _RTR_HELP,
+    ),
+    Threshold(
+        "rtr_sessions_per_phase",
+        _clinical("rtr_sessions_per_phase"),
+        "Return to run: sessions done in a phase before progressing",
+        "sessions",
+        Decimal(1),
+        Decimal(10),
+        "DOMAIN A 'Walk-run progression'; B10.2 (S178)",
+        "The published return-to-run program asks for each phase at least twice.",
+    ),
+)
+
+
 def _mcid(key: str) -> Decimal:
     return Decimal(MCID_DEFAULTS[key])
 

@@ -25,6 +25,7 @@ from notes import discharge_api
 from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
+from running import api_phases as rtr_phase_api
 from running import api_readiness as readiness_api
 from running import urls as running_urls
 
@@ -46,6 +47,8 @@ router.register("discharges", discharge_api.DischargeViewSet, basename="api-disc
 router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
 router.register("return-to-run-checks", readiness_api.ReadinessCheckViewSet, basename="api-return-to-run-check")
+router.register("return-to-run-plans", rtr_phase_api.ReturnToRunViewSet, basename="api-return-to-run-plan")
+router.register("run-program-templates", rtr_phase_api.RunProgramTemplateViewSet, basename="api-run-program-template")
 
 account_urls = [
     path(

@@ -74,4 +74,10 @@ THRESHOLD_DEFAULTS |= {
     # its default is to score only when every item is answered (or N/A for the HOS). A clinic may allow a few.
     "hos_max_unanswered": 0,
     "ihot12_max_unanswered": 0,
+    # Return-to-run pain-monitoring rule: the combination of sourced pieces is our own, and the model was tested in
+    # Achilles tendinopathy, so hip and low-back use is an extrapolation.
+    "rtr_step_back_pain": 5,  # DOMAIN A "Pain monitoring"; B10.3 (S180, S181): step back above this during a run
+    "rtr_hold_pain": 4,  # DOMAIN B10.3 (S181): hold the phase from this during a run
+    "rtr_progress_max_pain": 3,  # DOMAIN B10.3 (S178, S181): progress only at most this during a run
+    "rtr_sessions_per_phase": 2,  # DOMAIN A "Walk-run progression"; B10.2 (S178): sessions before progressing
 }

@@ -103,6 +103,7 @@ def html(version: PlanVersion) -> str:
             ],
             "logo_uri": logo_uri,
             "running_advice": signed.running_advice,
+            "return_to_run": signed.return_to_run,
             "load_guidance": LOAD_GUIDANCE,
             "when_to_call": WHEN_TO_CALL,
             "emergency_signs": EMERGENCY_SIGNS,

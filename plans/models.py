@@ -5,6 +5,7 @@ the draft never change it."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,7 +14,7 @@ from django.utils.functional import cached_property
 
 from clinic.models import Clinic, ContactChannel, EpisodeOfCare
 from clinic.picture_fields import PictureField
-from plans import library
+from plans import library, run_programs
 from plans.signed import SignedPlan
 
 VISITS_RANGE = [MinValueValidator(1), MaxValueValidator(7)]
@@ -189,6 +190,10 @@ class TreatmentPlan(models.Model):
     clinician_notes = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     missing_prong_reasons = models.JSONField(default=dict, blank=True)
     blocked = models.BooleanField(default=False)
+    # The walk-run program version added to the draft; signing copies its table into the version's body.
+    run_program = models.ForeignKey(
+        "plans.RunProgramTemplate", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -365,3 +370,48 @@ class Handout(models.Model):
     def is_pending(self) -> bool:
         """Still being made or sent: the version page keeps checking."""
         return self.status in (HandoutStatus.QUEUED, HandoutStatus.RENDERING) or self.delivery == HandoutDelivery.OWED
+
+
+class RunProgramTemplate(models.Model):
+    """One version of a walk-run program (a phase table and its rules). Shipped programs belong to no clinic; a
+    clinic's edit is a new version of its own, so a version a plan was signed with never changes."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, null=True, blank=True, related_name="run_programs")
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=120)
+    version = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    phases = models.JSONField(help_text="The phases in order; see plans.run_programs for their fields.")
+    rules = models.JSONField(default=list, blank=True, help_text="Sentences for the runner, printed on the handout.")
+    source = models.CharField(max_length=600, blank=True, help_text="Where the program comes from, and its quality.")
+    low_quality = models.BooleanField(default=False, help_text="The program comes from a low-quality source.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "key", "version"], name="run_program_version_per_clinic"),
+            models.UniqueConstraint(
+                fields=["key", "version"], condition=Q(clinic__isnull=True), name="run_program_version_shipped"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="run_program_version_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (version {self.version})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("A program version cannot be changed; save a new version instead.")
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        problems = run_programs.phase_problems(self.phases) + run_programs.rule_problems(self.rules)
+        if problems:
+            raise ValidationError({"phases": problems})
+
+    @property
+    def rows(self) -> list[dict]:
+        return run_programs.rows(self.phases)

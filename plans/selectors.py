@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 
 from assessments import scoring
 from assessments import selectors as assessment_selectors
@@ -14,7 +14,7 @@ from assessments.models import Assessment
 from clinic import thresholds
 from intake import selectors as intake_selectors
 from plans import library, rules
-from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, TreatmentPlan
+from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, RunProgramTemplate, TreatmentPlan
 
 
 def _dosage(row) -> library.Dosage:
@@ -213,3 +213,13 @@ def episode_plans(episode) -> list[TreatmentPlan]:
             Prefetch("versions", queryset=newest, to_attr="latest")
         )
     )
+
+
+def run_programs_for(clinic_id: int) -> list:
+    """The walk-run programs a clinic may choose: the newest version of each program, its own edits included."""
+    newest: dict[str, RunProgramTemplate] = {}
+    for program in RunProgramTemplate.objects.filter(Q(clinic=None) | Q(clinic_id=clinic_id)).order_by(
+        "key", "-version"
+    ):
+        newest.setdefault(program.key, program)
+    return sorted(newest.values(), key=lambda program: program.name)

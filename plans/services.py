@@ -7,7 +7,7 @@ import dataclasses
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,7 +18,7 @@ from clinic import audit, permissions
 from clinic.models import Clinic, User
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
-from plans import follow_ups, handouts, library, rules, selectors, versions
+from plans import follow_ups, handouts, library, rules, run_programs, selectors, signals, versions
 from plans.models import (
     Contraindication,
     Intervention,
@@ -28,6 +28,7 @@ from plans.models import (
     PlanVersion,
     Prong,
     RuleItem,
+    RunProgramTemplate,
     TreatmentPlan,
 )
 from plans.signed import SignedItem, SignedPlan
@@ -361,6 +362,23 @@ def _illustration(intervention: Intervention | None) -> str:
     return ""
 
 
+def _return_to_run(program: RunProgramTemplate | None) -> dict:
+    """The walk-run program as signed (a copy: a later version of the program never changes it)."""
+    if program is None:
+        return {}
+    return {
+        "return_to_run": {
+            "key": program.key,
+            "name": program.name,
+            "version": program.version,
+            "phases": list(program.phases),
+            "rules": list(program.rules),
+            "source": program.source,
+            "low_quality": program.low_quality,
+        }
+    }
+
+
 def snapshot(plan: TreatmentPlan, signer: User, screen: selectors.Screen) -> dict:
     """The frozen content of a signed version: everything the handout and the schedule need, with the referrals
     and exclusions of the red flags and clearances as they stand at the signature (``screen``)."""
@@ -377,6 +395,7 @@ def snapshot(plan: TreatmentPlan, signer: User, screen: selectors.Screen) -> dic
         "missing_prong_reasons": dict(plan.missing_prong_reasons),
         "excluded": list(screen.excluded),
         "clinician_notes": list(plan.clinician_notes),
+        **_return_to_run(plan.run_program),
         "items": [
             {
                 "intervention": item.intervention.key if item.intervention else "",
@@ -442,6 +461,7 @@ def plan_sign(*, actor: User, plan: TreatmentPlan) -> PlanVersion:
         )
         handouts.queue(version)
         follow_ups.plan_signed(version)
+        signals.plan_version_signed.send(sender=PlanVersion, version=version)
     return version
 
 
@@ -515,3 +535,56 @@ def library_save(*, actor: User, form, items=None):
             "Someone saved a change to the library at the same moment. Check the form and save again."
         ) from error
     return row
+
+
+# --- Walk-run programs -------------------------------------------------------------------------
+
+
+def run_program_choose(*, actor: User, plan: TreatmentPlan, program: RunProgramTemplate | None) -> TreatmentPlan:
+    """Add a walk-run program to the draft (or take it away with None); signing puts it in the version."""
+    _require(actor, plan)
+    if program is not None and program.clinic_id not in (None, plan.episode.patient.clinic_id):
+        raise PermissionDenied
+    if plan.run_program_id == (program.pk if program else None):
+        return plan
+    plan.run_program = program
+    with transaction.atomic():
+        _edited(plan)
+        audit.record(actor=actor, action="plan.updated", obj=plan, changed_fields=["run_program"])
+    return plan
+
+
+def run_program_save(
+    *, actor: User, base: RunProgramTemplate, name: str, phases: list, rule_texts: list
+) -> RunProgramTemplate:
+    """A clinic admin's edit of a program: always a new version of the clinic's own, the next number for the key,
+    so a version a plan was signed with stays as it was."""
+    if not permissions.can_change_clinic_settings(actor) or base.clinic_id not in (None, actor.clinic_id):
+        raise PermissionDenied
+    problems = run_programs.phase_problems(phases) + run_programs.rule_problems(rule_texts)
+    if problems:
+        raise ValidationError({"phases": problems})
+    top = RunProgramTemplate.objects.filter(Q(clinic=None) | Q(clinic_id=actor.clinic_id), key=base.key).aggregate(
+        top=Max("version")
+    )["top"]
+    program = RunProgramTemplate(
+        clinic_id=actor.clinic_id,
+        key=base.key,
+        name=name,
+        version=(top or 0) + 1,
+        phases=phases,
+        rules=rule_texts,
+        source=base.source,
+        low_quality=base.low_quality,
+        created_by=actor,
+    )
+    program.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            program.save()
+            audit.record(actor=actor, action="run_program.saved", obj=program)
+    except IntegrityError as error:
+        raise ValidationError(
+            "Someone saved this program at the same moment; open it again and repeat the edit."
+        ) from error
+    return program

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from plans import run_programs
 from plans.library import PRONG_ORDER, Prong
 
 if TYPE_CHECKING:
@@ -121,6 +122,37 @@ def _reasons(value: object) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class SignedRunProgram:
+    """The walk-run program as signed: its phase table and its rules for the runner."""
+
+    key: str
+    name: str
+    version: int
+    phases: tuple[Mapping, ...]
+    rules: tuple[str, ...]
+    source: str
+    low_quality: bool
+
+    @classmethod
+    def of(cls, entry: Mapping | None) -> SignedRunProgram | None:
+        if not entry:
+            return None
+        return cls(
+            key=entry.get("key") or "",
+            name=entry.get("name") or "",
+            version=int(entry.get("version") or 1),
+            phases=tuple(entry.get("phases") or ()),
+            rules=tuple(entry.get("rules") or ()),
+            source=entry.get("source") or "",
+            low_quality=bool(entry.get("low_quality")),
+        )
+
+    @property
+    def rows(self) -> list[dict]:
+        return run_programs.rows(self.phases)
+
+
+@dataclass(frozen=True)
 class SignedPlan:
     """What a signed version says, typed, with the facts derived from it."""
 
@@ -135,6 +167,7 @@ class SignedPlan:
     missing_prong_reasons: Mapping[str, str]  # prong value -> why the clinician left it out
     clinician_notes: tuple[str, ...]  # the generator's reminders for the clinician, as drafted; not patient-facing
     items: tuple[SignedItem, ...]  # in signed order (by prong, then the clinician's order)
+    return_to_run: SignedRunProgram | None = None  # the walk-run program, when the version has one
 
     @classmethod
     def of(cls, version: PlanVersion) -> SignedPlan:
@@ -152,6 +185,7 @@ class SignedPlan:
             missing_prong_reasons=_reasons(body.get("missing_prong_reasons")),
             clinician_notes=tuple(body.get("clinician_notes") or ()),
             items=tuple(SignedItem.of(item) for item in body.get("items") or ()),
+            return_to_run=SignedRunProgram.of(body.get("return_to_run")),
         )
 
     @property

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import views
+from plans import run_program_views, views
 
 urlpatterns = [
     path("assessments/<int:assessment_pk>/plan/", views.plan_draft, name="plan_draft"),
@@ -18,4 +18,10 @@ urlpatterns = [
     path("library/", views.library_index, name="library_index"),
     path("library/<str:kind>/new/", views.library_add, name="library_add"),
     path("library/<str:kind>/<int:pk>/", views.library_edit, name="library_edit"),
+]
+
+urlpatterns += [
+    path("plans/<int:pk>/return-to-run/", run_program_views.plan_run_program, name="plan_run_program"),
+    path("return-to-run-programs/", run_program_views.run_program_list, name="run_program_list"),
+    path("return-to-run-programs/<int:pk>/", run_program_views.run_program_edit, name="run_program_edit"),
 ]

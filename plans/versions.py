@@ -147,4 +147,14 @@ def diff(previous: Mapping, current: Mapping) -> list[Change]:
     changes += _list_changes("Goal", previous.get("goals"), current.get("goals"))
     changes += _list_changes("Running advice", previous.get("running_advice"), current.get("running_advice"))
     changes += _reason_changes(previous.get("missing_prong_reasons"), current.get("missing_prong_reasons"))
+    old, new = _program(previous.get("return_to_run")), _program(current.get("return_to_run"))
+    if old != new:
+        changes.append(Change("changed", "Return-to-run program", old, new))
     return changes
+
+
+def _program(value: object) -> str:
+    """A signed walk-run program as its name and version (empty when there is none)."""
+    if not isinstance(value, Mapping):
+        return ""
+    return f"{_text(value.get('name'))} (version {_text(value.get('version'))})"

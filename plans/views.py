@@ -33,6 +33,7 @@ from plans.models import (
     Prong,
     TreatmentPlan,
 )
+from plans.run_program_forms import ChooseProgramForm
 from plans.signed import SignedPlan
 
 
@@ -131,6 +132,9 @@ def _plan_page(
             "add_form": add_form,
             "versions": plan.versions.select_related("signed_by"),
             "can_change": can_change,
+            "run_program_form": ChooseProgramForm(
+                initial={"program": plan.run_program_id}, programs=selectors.run_programs_for(clinic.pk)
+            ),
         },
         status=status,
     )

@@ -431,3 +431,75 @@ class CadencePrescription(models.Model):
 
     def __str__(self) -> str:
         return f"Step-rate prescription {self.pk} (episode {self.episode_id})"
+
+
+class PhaseStep(models.TextChoices):
+    PROGRESS = "progress", "Progress to the next phase"
+    HOLD = "hold", "Hold: repeat this phase"
+    STEP_BACK = "step_back", "Step back one phase"
+    COMPLETE = "complete", "Complete the plan"
+
+
+class DecisionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Waiting for a clinician"
+    CONFIRMED = "confirmed", "Confirmed"
+    OVERRIDDEN = "overridden", "Overridden"
+    SUPERSEDED = "superseded", "Replaced by a later proposal"
+
+
+class PhaseDecision(models.Model):
+    """The pain rule's proposal after a run (DOMAIN B10.3), and the clinician's decision on it: confirmed as
+    proposed, or overridden with another step and a reason. A clinician may also decide without a run."""
+
+    return_to_run = models.ForeignKey(ReturnToRun, on_delete=models.PROTECT, related_name="decisions")
+    run = models.OneToOneField(Run, on_delete=models.PROTECT, null=True, blank=True, related_name="phase_decision")
+    proposed_step = models.CharField(max_length=9, choices=PhaseStep.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    from_phase = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    to_phase = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    status = models.CharField(max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.PROPOSED)
+    # What the clinician chose when overriding; the proposal stays as the rule made it.
+    decided_step = models.CharField(max_length=9, choices=PhaseStep.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="overridden") | ~Q(override_reason=""),
+                name="phase_decision_override_needs_reason",
+                violation_error_message="Overriding the proposal needs a written reason.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "superseded"], decided_at__isnull=True, decided_by__isnull=True)
+                | Q(status__in=["confirmed", "overridden"], decided_at__isnull=False, decided_by__isnull=False),
+                name="phase_decision_decided_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_phase__gte=1, to_phase__gte=1), name="phase_decision_phases_from_one"
+            ),
+            models.UniqueConstraint(
+                fields=["return_to_run"],
+                condition=Q(status="proposed"),
+                name="one_open_phase_proposal",
+                violation_error_message="This return-to-run plan already has a proposal waiting.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phase decision {self.pk} ({self.proposed_step}, {self.status})"
+
+    @property
+    def patient(self):
+        return self.return_to_run.episode.patient
+
+    @property
+    def step(self) -> str:
+        """The step taken: the clinician's own when overridden, else the proposal."""
+        return self.decided_step or self.proposed_step

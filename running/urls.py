@@ -1,6 +1,6 @@
 from django.urls import path
 
-from running import cadence_views, readiness_views
+from running import cadence_views, phase_views, readiness_views
 
 # The clinician's pages (under the site root).
 urlpatterns: list = [
@@ -9,6 +9,8 @@ urlpatterns: list = [
     path("episodes/<int:pk>/return-to-run-checks/new/", readiness_views.check_new, name="readiness_check_new"),
     path("return-to-run-checks/<int:pk>/", readiness_views.check_detail, name="readiness_check_detail"),
     path("settings/return-to-run-criteria/", readiness_views.criteria, name="readiness_criteria"),
+    path("return-to-run/decisions/<int:pk>/confirm/", phase_views.confirm, name="return_to_run_confirm"),
+    path("return-to-run/<int:pk>/decide/", phase_views.override, name="return_to_run_override"),
 ]
 
 # The runner's pages, under the patient portal's link ("portal/<token>/...").

@@ -105,10 +105,10 @@ from notes.models import (
     ProgressReport,
 )
 from plans import services as plan_services
-from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
+from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem, RunProgramTemplate
 from plans.views import LIBRARY_KINDS
 from running import readiness
-from running.models import ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run
+from running.models import PhaseDecision, ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run
 from running.services import cadence as cadence_services
 from running.services import readiness as readiness_services
 from tests.assessments.helpers import login, record
@@ -368,9 +368,43 @@ def _build_side(key: str) -> Side:
         running_advice=[text("running advice", "Shorter steps")],
         missing_prong_reasons={prong.value: text("missing prong reason", "Not needed yet") for prong in Prong},
     )
+    # The clinic's own version of the standard walk-run program, in the plan: signing starts the runner at phase 1.
+    shipped = RunProgramTemplate.objects.get(clinic=None, key="standard-walk-run", version=1)
+    run_program = plan_services.run_program_save(
+        actor=clinic_admin,
+        base=shipped,
+        name=text("run program name", "Walk-run"),
+        phases=shipped.phases,
+        rule_texts=[text("run program rule", "Rest a day between runs")],
+    )
+    plan = plan_services.run_program_choose(actor=clinician, plan=plan, program=run_program)
     with TestCase.captureOnCommitCallbacks(execute=True):
         version = plan_services.plan_sign(actor=clinician, plan=plan)
     version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
+    return_to_run = ReturnToRun.objects.get(episode=plan.episode)
+    run = Run.objects.create(
+        episode=plan.episode,
+        return_to_run=return_to_run,
+        phase=1,
+        started_at=timezone.now(),
+        local_date=timezone.localdate(),
+        distance_m=1609,
+        moving_s=900,
+        step_rate=168,
+        pain_before=1,
+        pain_during=1,
+        morning_pain=1,
+        swelling_or_stiffness=False,
+        note=text("run note", "Felt easy"),
+    )
+    phase_decision = PhaseDecision.objects.create(
+        return_to_run=return_to_run,
+        run=run,
+        proposed_step="progress",
+        reasons=[text("phase decision reason", "Two easy runs")],
+        from_phase=1,
+        to_phase=2,
+    )
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
 
     # The schedule: visit types, hours, time off, a booked visit with reminders, the wait list.
@@ -490,27 +524,7 @@ def _build_side(key: str) -> Side:
         certified_by=text("plan certification certifier", "Dr Okafor, MD"),
         recorded_by=clinician,
     )
-    # A runner part-way through a walk-run plan, a run with its step rate, a step-rate target.
-    return_to_run = ReturnToRun.objects.create(
-        episode=episode,
-        plan_version=version,
-        phases=[{"phase": 1, "walk_min": 2, "run_min": 3, "distance_m": 1609, "rpe": 3}],
-        started_on=assessment.assessed_on,
-        started_by=clinician,
-    )
-    run_started = timezone.now() - datetime.timedelta(days=1)
-    run = Run.objects.create(
-        episode=episode,
-        return_to_run=return_to_run,
-        phase=1,
-        started_at=run_started,
-        local_date=run_started.date(),
-        distance_m=1609,
-        moving_s=900,
-        step_rate=168,
-        pain_during=2,
-        note=text("run note", "Felt easy"),
-    )
+    # A step-rate target over the run's step rate.
     cadence_prescription = cadence_services.prescribe(episode=episode, actor=clinician, increase_pct=5)
     # A return-to-run check against the checklist, and the clinic's own wording of one criterion.
     readiness_check = readiness_services.check_record(
@@ -695,8 +709,6 @@ def _build_side(key: str) -> Side:
         note_plan_draft,
         progress_report,
         plan_certification,
-        return_to_run,
-        run,
         cadence_prescription,
         discharged,
         discharged.documents.order_by("id").first(),
@@ -706,6 +718,10 @@ def _build_side(key: str) -> Side:
         readiness_check,
         ReadinessItemResult.objects.filter(readiness_check=readiness_check).order_by("id").first(),
         readiness_criterion,
+        run_program,
+        return_to_run,
+        run,
+        phase_decision,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -934,6 +950,11 @@ SEGMENT_MODELS = {
     "visit-note-states": "scheduling.appointment",
     "discharges": "notes.discharge",
     "discharge-documents": "notes.dischargedocument",
+    "return-to-run-plans": "running.returntorun",
+    "return-to-run": "running.returntorun",
+    "decisions": "running.phasedecision",
+    "run-program-templates": "plans.runprogramtemplate",
+    "return-to-run-programs": "plans.runprogramtemplate",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",

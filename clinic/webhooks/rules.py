@@ -44,6 +44,7 @@ class EventType(StrEnum):
     HANDOUT_READY = "handout.ready"
     VISIT_NOTE_SIGNED = "visit_note.signed"
     EPISODE_DISCHARGED = "episode.discharged"
+    RETURN_TO_RUN_PHASE_CHANGED = "return_to_run.phase_changed"
 
 
 # Sent only by "Send test event", to the one endpoint asked, whatever it subscribes to.
@@ -60,6 +61,7 @@ EVENT_LABELS = {
     EventType.HANDOUT_READY: "Handout ready",
     EventType.VISIT_NOTE_SIGNED: "Visit note signed",
     EventType.EPISODE_DISCHARGED: "Episode discharged",
+    EventType.RETURN_TO_RUN_PHASE_CHANGED: "Return to run: phase changed",
 }
 
 

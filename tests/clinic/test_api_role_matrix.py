@@ -32,7 +32,8 @@ from notes import discharge as discharge_services
 from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
-from plans.models import Prong
+from plans.models import Prong, RunProgramTemplate
+from running.models import ReturnToRun
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.running.readiness_fixtures import record_check
@@ -124,6 +125,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/visit-notes/{id}/addenda/", "post"): CLINICAL,
     ("/api/visit-note-states/", "get"): SCHEDULE,
     ("/api/visit-note-states/{id}/", "get"): SCHEDULE,
+    # A runner's return-to-run plan and the rule's proposals are clinical; the walk-run programs are library data.
+    ("/api/return-to-run-plans/", "get"): CLINICAL,
+    ("/api/return-to-run-plans/{id}/", "get"): CLINICAL,
+    ("/api/return-to-run-plans/{id}/confirm/", "post"): CLINICAL,
+    ("/api/return-to-run-plans/{id}/override/", "post"): CLINICAL,
+    ("/api/run-program-templates/", "get"): LIBRARY_VIEW,
+    ("/api/run-program-templates/{id}/", "get"): LIBRARY_VIEW,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -213,6 +221,8 @@ RECORD_OF = {
     "appointments": "appointment",
     "visit-notes": "visit_note",
     "visit-note-states": "appointment",
+    "return-to-run-plans": "return_to_run",
+    "run-program-templates": "run_program",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
     "discharges": "discharge",
@@ -313,6 +323,26 @@ class World:
     @functools.cached_property
     def readiness_check(self):
         return record_check(self.lead, self.episode)
+
+    @functools.cached_property
+    def run_program(self):
+        """The clinic's own version of the standard walk-run program (shipped ones belong to every clinic)."""
+        admin = UserFactory(clinic=self.clinic, roles=[Role.CLINIC_ADMIN])
+        shipped = RunProgramTemplate.objects.get(clinic=None, key="standard-walk-run", version=1)
+        return plan_services.run_program_save(
+            actor=admin, base=shipped, name="Walk-run", phases=shipped.phases, rule_texts=[]
+        )
+
+    @functools.cached_property
+    def return_to_run(self):
+        version = self.plan.versions.get()
+        return ReturnToRun.objects.create(
+            episode=self.plan.episode,
+            plan_version=version,
+            phases=self.run_program.phases,
+            started_on=timezone.localdate(),
+            started_by=self.lead,
+        )
 
     @functools.cached_property
     def webhook_endpoint(self):

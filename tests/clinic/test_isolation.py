@@ -280,6 +280,7 @@ def test_hostile_api_bodies_never_answer_5xx(world, db, role):
         "plan-items": a.planitem.pk,
         "appointments": a.appointment.pk,
         "visit-notes": a.visitnote.pk,
+        "return-to-run-plans": a.returntorun.pk,
         "webhooks": a.webhookendpoint.pk,
         "tokens": a.apitoken.pk,
     }

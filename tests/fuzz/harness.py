@@ -78,7 +78,8 @@ from notes import discharge as discharge_services
 from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
-from plans.models import Prong
+from plans.models import Prong, RunProgramTemplate
+from running.models import PhaseDecision, ReturnToRun
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.fuzz import report
@@ -120,6 +121,7 @@ GROUPS = {
     "plans": ("/api/plans/", "/api/plan-", "/api/interventions/"),
     "notes": ("/api/visit-note",),
     "readiness": ("/api/return-to-run-checks/",),
+    "return_to_run": ("/api/return-to-run-plans/", "/api/run-program-templates/"),
     "schedule_and_admin": (),
 }
 
@@ -200,7 +202,17 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         goals=[text("Run 10 km without pain")],
         missing_prong_reasons={prong.value: text("Not needed yet") for prong in Prong},
     )
+    # The clinic's own walk-run program in the signed plan: a runner in phase 1 with a proposal waiting.
+    shipped = RunProgramTemplate.objects.get(clinic=None, key="standard-walk-run", version=1)
+    run_program = plan_services.run_program_save(
+        actor=admin, base=shipped, name=text("Walk-run"), phases=shipped.phases, rule_texts=[text("Rest a day")]
+    )
+    plan_services.run_program_choose(actor=lead, plan=signed, program=run_program)
     plan_services.plan_sign(actor=lead, plan=signed)
+    return_to_run = ReturnToRun.objects.get(episode=signed.episode)
+    PhaseDecision.objects.create(
+        return_to_run=return_to_run, proposed_step="progress", reasons=[text("Two easy runs")], from_phase=1, to_phase=2
+    )
     draft = plan_services.plan_draft(actor=lead, assessment=assessment)
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     appointments = [
@@ -267,6 +279,8 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "visit-notes": [draft_note.pk, noted.pk],
         "visit-note-states": [appointment.pk for appointment in appointments],
         "discharges": [closed.pk],
+        "return-to-run-plans": [return_to_run.pk],
+        "run-program-templates": [run_program.pk, shipped.pk],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "return-to-run-checks": [readiness_check.pk],
