@@ -136,6 +136,10 @@ class Read(StrEnum):
     # Whether a visit has a note, signed or not: what the front desk may know of it, no content.
     VISIT_NOTE_STATE_VIEWED = "visit_note.state_viewed"
     VISIT_NOTE_STATES_LISTED = "visit_note.states_listed"
+    # Runners' device files.
+    RUN_FILE_VIEWED = "run_file.viewed"
+    RUN_FILE_LISTED = "run_file.listed"
+    RUN_FILE_VIEWED_BY_PATIENT = "run_file.viewed_by_patient"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -152,6 +156,7 @@ CLINICAL_READS = frozenset(
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
         Read.VISIT_NOTE_LISTED,
+        Read.RUN_FILE_LISTED,
     }
 )
 
@@ -179,6 +184,7 @@ CLINICAL_RECORD_KINDS = {
     "notes.noteplandraft": "Visit note",
     "notes.progressreport": "Progress report",
     "notes.plancertification": "Plan certification",
+    "running.runfile": "Return to run",
 }
 
 

@@ -44,4 +44,9 @@ THRESHOLD_DEFAULTS: dict[str, int | Decimal] = {
     # US Medicare Part B: the plan of care is certified for at most 90 calendar days from the initial treatment;
     # treatment beyond needs a recertification. Same switch as the progress reports.
     "plan_certification_days": 90,  # DOMAIN A "Progress report / recertification"; B12.3 (S216)
+    # Probable duplicate device files: no source gives a tolerance (DOMAIN A "Import pitfalls", B11.2, unverified);
+    # these are product choices a clinic edits. Times overlap once each run is widened by the minutes; distances
+    # are similar within the percentage of the longer.
+    "duplicate_start_minutes": 10,  # DOMAIN A "Import pitfalls" (no sourced default)
+    "duplicate_distance_pct": 10,  # DOMAIN A "Import pitfalls" (no sourced default)
 }

@@ -11,7 +11,9 @@ from __future__ import annotations
 from running.devices import fit, gpx, tcx
 from running.devices.activity import MAX_POINTS, DeviceFileError, FileKind, ParsedActivity, Point, sniff
 
-UNREADABLE = "This {kind} file could not be read: it is damaged or not a file of a run. Export it again from your watch's app."
+UNREADABLE = (
+    "This {kind} file could not be read: it is damaged or not a file of a run. Export it again from your watch's app."
+)
 _READERS = {FileKind.FIT: fit.parse, FileKind.GPX: gpx.parse, FileKind.TCX: tcx.parse}
 
 

@@ -18,6 +18,7 @@ pitfalls"; B11.1-B11.2):
 from __future__ import annotations
 
 import datetime
+import itertools
 import statistics
 from dataclasses import asdict, dataclass
 
@@ -83,7 +84,7 @@ def gps_distance(segments: tuple[tuple[Point, ...], ...]) -> float | None:
     total, measured = 0.0, False
     for segment in segments:
         placed = [point for point in segment if point.lat is not None and point.lon is not None]
-        for before, after in zip(placed, placed[1:], strict=False):
+        for before, after in itertools.pairwise(placed):
             total += great_circle(before.lat, before.lon, None, after.lat, after.lon, None)
             measured = True
     return total if measured else None

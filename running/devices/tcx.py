@@ -32,9 +32,7 @@ def parse(data: bytes) -> ParsedActivity:
     if sum(1 for element in tree.iter() if local_name(element) == "Trackpoint") > MAX_POINTS:
         raise DeviceFileError("This file holds far more points than one run has, so it was not read.")
     laps = [element for element in tree.iter() if local_name(element) == "Lap"]
-    lap_distances = [
-        _number(child.text) for lap in laps for child in lap if local_name(child) == "DistanceMeters"
-    ]
+    lap_distances = [_number(child.text) for lap in laps for child in lap if local_name(child) == "DistanceMeters"]
     lap_times = [_number(child.text) for lap in laps for child in lap if local_name(child) == "TotalTimeSeconds"]
     sport = next((element.get("Sport", "") for element in tree.iter() if local_name(element) == "Activity"), "")
     # tcxreader reads from a path only.
@@ -44,7 +42,9 @@ def parse(data: bytes) -> ParsedActivity:
             file.write(data)
         exercise = TCXReader().read(path, only_gps=False)
     except ValueError as error:
-        raise DeviceFileError("Some times in this TCX file could not be read. Export it again from your watch's app.") from error
+        raise DeviceFileError(
+            "Some times in this TCX file could not be read. Export it again from your watch's app."
+        ) from error
     finally:
         os.unlink(path)
     points = tuple(

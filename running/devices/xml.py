@@ -18,7 +18,9 @@ def safe_tree(data: bytes, kind: str) -> Element:
     try:
         return fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
-        raise DeviceFileError(f"This {kind} file contains XML features that are not allowed, so it was not read.") from error
+        raise DeviceFileError(
+            f"This {kind} file contains XML features that are not allowed, so it was not read."
+        ) from error
     except (ParseError, ValueError) as error:
         raise DeviceFileError(NOT_XML.format(kind=kind)) from error
 
