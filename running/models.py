@@ -221,3 +221,7 @@ class RunFile(models.Model):
 
     def __str__(self) -> str:
         return f"Run file {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"
+
+    @property
+    def patient(self):
+        return self.episode.patient

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from clinic import audit, queueing
 from clinic import thresholds as clinic_thresholds
-from clinic.models import EpisodeOfCare, User
+from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from running import devices
 from running.devices import duplicates, metrics
 from running.models import DuplicateDecision, Run, RunFile, RunFileKind, RunFileStatus, RunSource
@@ -44,6 +44,7 @@ _NAME_LENGTH = RunFile._meta.get_field("original_name").max_length
 EMPTY = "This file is empty. Choose the file your watch's app exported."
 WRONG_EXTENSION = "Choose a FIT, TCX or GPX file (a name ending in .fit, .tcx or .gpx)."
 EXACT_DUPLICATE = "You have already uploaded this exact file, so it was not added again."
+EPISODE_CLOSED = "This course of care is closed, so no runs can be added to it."
 LOST = "The uploaded file could not be found any more. Upload it again."
 TOO_SLOW = "Reading this file took too long, so it was stopped. Export the run again, or log it by hand."
 NOT_WAITING_FOR_DISTANCE = "This file is not waiting for a distance."
@@ -106,6 +107,8 @@ def check_file(uploaded_file) -> str:
 def receive_file(episode: EpisodeOfCare, uploaded_file, *, actor: User | None = None) -> RunFile:
     """Store a runner's file and queue its reading; ``actor`` is the clinician who uploaded it
     on the runner's behalf (None: the runner, through their link)."""
+    if episode.status != EpisodeStatus.OPEN:
+        raise ValidationError(EPISODE_CLOSED, code="episode")
     kind = check_file(uploaded_file)
     sha256, head = _digest_and_head(uploaded_file)
     if devices.sniff(head) != kind:
