@@ -32,8 +32,10 @@ from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
+from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
+from tests.running.files_fixtures import fit_upload
 
 ROLES = ("anonymous", "clinician", "front_desk", "clinic_admin")
 STAFF_ROLES = ROLES[1:]
@@ -122,6 +124,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/visit-notes/{id}/addenda/", "post"): CLINICAL,
     ("/api/visit-note-states/", "get"): SCHEDULE,
     ("/api/visit-note-states/{id}/", "get"): SCHEDULE,
+    # Runners' device files: clinical (their runs), clinicians only.
+    ("/api/run-files/", "get"): CLINICAL,
+    ("/api/run-files/", "post"): CLINICAL,
+    ("/api/run-files/{id}/", "get"): CLINICAL,
+    ("/api/run-files/{id}/decide/", "post"): CLINICAL,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -206,6 +213,7 @@ RECORD_OF = {
     "visit-note-states": "appointment",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
+    "run-files": "run_file",
 }
 
 
@@ -303,6 +311,11 @@ class World:
             secret=webhook_rules.new_secret(),
             created_by=self.lead,
         )
+
+    @functools.cached_property
+    def run_file(self):
+        """A runner's device file, queued (its reading is not needed for access)."""
+        return run_file_uploads.receive_file(self.episode, fit_upload())
 
     @functools.cached_property
     def api_token(self):

@@ -78,10 +78,14 @@ from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
+from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.fuzz import report
 from tests.intake.helpers import complete_intake, send_invitation
+from tests.running.files_fixtures import gpx as run_gpx
+from tests.running.files_fixtures import upload as run_file_upload
+from tests.running.fit_writer import run_fit
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI
 # defaults keep the whole suite well under 15 minutes on 2 cores; raise them for a deeper run.
@@ -117,6 +121,7 @@ GROUPS = {
     "assessments": ("/api/assessments/", "/api/findings/"),
     "plans": ("/api/plans/", "/api/plan-", "/api/interventions/"),
     "notes": ("/api/visit-note",),
+    "run_files": ("/api/run-files/",),
     "schedule_and_admin": (),
 }
 
@@ -239,6 +244,12 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     token, _ = api_tokens.api_token_create(actor=admin, owner=lead, name=text("Reporting"))
     intake = Intake.objects.get(episode=submitted)
     assert intake.status == IntakeStatus.SUBMITTED
+    # A runner's device file read into a run, and the same run as GPX waiting for a decision.
+    run_files = []
+    for name, content in ((text("morning") + ".fit", run_fit()), ("run.gpx", run_gpx())):
+        received = run_file_uploads.receive_file(treated, run_file_upload(name, content))
+        run_file_uploads.read_file(run_file_id=received.pk)
+        run_files.append(received.pk)
     return {
         "patients": [patient.pk for patient in patients],
         "episodes": [episode.pk for episode in episodes],
@@ -259,6 +270,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "visit-note-states": [appointment.pk for appointment in appointments],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
+        "run-files": run_files[::-1],
         "clinicians": [lead.pk],
         "staff": [lead.pk, admin.pk],
     }
