@@ -21,13 +21,11 @@ def run_files_panel(context, episode) -> dict:
         .select_related("duplicate_of")
         .order_by("uploaded_at", "id")
     )
-    failed = RunFile.objects.filter(episode=episode, status=RunFileStatus.FAILED).count()
     if waiting:
         audit.record_shown(actor=user, action=audit.Read.RUN_FILE_LISTED, patients=[episode.patient])
     return {
         "shown": True,
         "waiting": waiting,
-        "failed": failed,
         "can_decide": permissions.can_change_clinical(user, episode.patient),
         "csrf_token": context.get("csrf_token"),
     }

@@ -32,7 +32,8 @@ from tests.plans.handout_helpers import home_item, signed_version
 # and, as there are re-measures to compare, the baseline assessment with its ROM rows and
 # special tests and the clinic's thresholds (7 queries; the front desk and the clinic admin see
 # no note, so theirs do not change).
-CLINICIAN_QUERIES = 23
+# One more: the runner's device files waiting for the clinician's decision.
+CLINICIAN_QUERIES = 24
 # No clinical content: no red flags, no home-program logs.
 FRONT_DESK_QUERIES = 14
 # No intake link and no wait list (neither is theirs), nor clinical content.

@@ -169,3 +169,8 @@ def test_a_nonsense_decision_changes_nothing(client, clinician, probable):
     client.post(reverse("run_file_decide", args=[probable.pk]), {"decision": "maybe\x00"})
     probable.refresh_from_db()
     assert probable.status == RunFileStatus.PROBABLE_DUPLICATE
+
+
+def test_the_portal_home_links_to_the_upload(client, token):
+    html = client.get(reverse("portal_home", args=[token])).content.decode()
+    assert reverse("portal_run_upload", args=[token]) in html
