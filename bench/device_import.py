@@ -53,7 +53,12 @@ def _episode():
     clinician = User.objects.create(email="bench.clinician@example.test", full_name="Dana Lead", clinic=clinic)
     clinician.groups.set(Group.objects.filter(name=Role.CLINICIAN.value))
     patient = Patient.objects.create(
-        clinic=clinic, first_name="Sam", last_name="Runner", date_of_birth=datetime.date(1990, 4, 2), sex="female"
+        clinic=clinic,
+        first_name="Sam",
+        last_name="Runner",
+        date_of_birth=datetime.date(1990, 4, 2),
+        sex="female",
+        email="sam.runner@example.test",
     )
     return EpisodeOfCare.objects.create(patient=patient, presenting_complaint="Hip pain", lead_clinician=clinician)
 
