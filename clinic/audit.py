@@ -184,6 +184,10 @@ class Read(StrEnum):
     READINESS_CHECK_LISTED = "readiness_check.listed"
     RETURN_TO_RUN_VIEWED = "return_to_run.viewed"
     RETURN_TO_RUN_LISTED = "return_to_run.listed"
+    # Runners' device files.
+    RUN_FILE_VIEWED = "run_file.viewed"
+    RUN_FILE_LISTED = "run_file.listed"
+    RUN_FILE_VIEWED_BY_PATIENT = "run_file.viewed_by_patient"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -203,6 +207,7 @@ CLINICAL_READS = frozenset(
         Read.DISCHARGE_LISTED,
         Read.READINESS_CHECK_LISTED,
         Read.RETURN_TO_RUN_LISTED,
+        Read.RUN_FILE_LISTED,
     }
 )
 
@@ -239,6 +244,7 @@ CLINICAL_RECORD_KINDS = {
     "running.readinessitemresult": "Return-to-run check",
     "running.returntorun": "Return to run",
     "running.phasedecision": "Return to run",
+    "running.runfile": "Return to run",
 }
 
 

@@ -197,6 +197,7 @@ CLINIC_PATHS: dict[str, str] = {
     "running.phasedecision": "return_to_run__episode__patient__clinic",
     # Shipped walk-run programs have no clinic: every clinic reads them (plans.selectors.run_programs_for).
     "plans.runprogramtemplate": "clinic",
+    "running.runfile": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -254,6 +255,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "running.readinessitemresult",
             "running.returntorun",
             "running.phasedecision",
+            "running.runfile",
         ],
         _CLINICAL,
     ),

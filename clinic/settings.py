@@ -297,6 +297,15 @@ HANDOUT_SWEEP_EVERY_SECONDS = env.float("HANDOUT_SWEEP_EVERY_SECONDS", default=6
 # heartbeats missed: a worker busy with a burst of sends is not reported).
 WORKER_HEARTBEAT_EVERY_SECONDS = env.float("WORKER_HEARTBEAT_EVERY_SECONDS", default=30.0)
 WORKER_STALE_AFTER_SECONDS = env.int("WORKER_STALE_AFTER_SECONDS", default=120)
+# Runners' device files (running/services/uploads.py): the largest accepted (a 2-hour FIT file at one
+# record a second is about 0.2 MB; exports with every sensor stay far below), and how long the worker
+# may read one before giving up (soft: the file is marked failed; hard: the process is killed and the
+# sweep takes the file up again). bench/device_import.py measures a 2-hour file.
+RUN_FILE_MAX_BYTES = env.int("RUN_FILE_MAX_BYTES", default=20 * 1024 * 1024)
+RUN_FILE_PARSE_SOFT_SECONDS = env.int("RUN_FILE_PARSE_SOFT_SECONDS", default=60)
+RUN_FILE_PARSE_HARD_SECONDS = env.int("RUN_FILE_PARSE_HARD_SECONDS", default=90)
+# A file queued or being read this long is queued again by the sweep; above the hard limit.
+RUN_FILE_REQUEUE_AFTER_SECONDS = env.int("RUN_FILE_REQUEUE_AFTER_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "resend-unsent-staff-invitations": {"task": "clinic.tasks.sweep_staff_invitations", "schedule": 300.0},
     "resend-owed-account-notices": {"task": "clinic.tasks.sweep_account_notices", "schedule": 300.0},
@@ -317,6 +326,7 @@ CELERY_BEAT_SCHEDULE = {
         # A heartbeat that waited in the queue longer than the next one is worthless.
         "options": {"expires": WORKER_HEARTBEAT_EVERY_SECONDS},
     },
+    "re-read-stuck-run-files": {"task": "running.tasks.sweep_run_files", "schedule": 300.0},
     "clear-expired-sessions": {"task": "clinic.tasks.clear_expired_sessions", "schedule": crontab(hour=3, minute=17)},
 }
 

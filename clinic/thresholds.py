@@ -345,6 +345,34 @@ THRESHOLDS += (
 )
 
 
+_UNVERIFIED_TOLERANCE = (
+    "No published value: a product choice, unverified. A file that matches is shown to the clinician to decide."
+)
+THRESHOLDS += (
+    Threshold(
+        "duplicate_start_minutes",
+        _clinical("duplicate_start_minutes"),
+        "Device files: a run counts as possibly the same as one already logged when their times overlap, "
+        "each widened by",
+        "minutes",
+        Decimal(0),
+        Decimal(240),
+        "DOMAIN A 'Import pitfalls'; B11.2",
+        _UNVERIFIED_TOLERANCE,
+    ),
+    Threshold(
+        "duplicate_distance_pct",
+        _clinical("duplicate_distance_pct"),
+        "Device files: and their distances differ by at most",
+        "%",
+        Decimal(0),
+        Decimal(100),
+        "DOMAIN A 'Import pitfalls'; B11.2",
+        _UNVERIFIED_TOLERANCE,
+    ),
+)
+
+
 def _mcid(key: str) -> Decimal:
     return Decimal(MCID_DEFAULTS[key])
 

@@ -80,4 +80,9 @@ THRESHOLD_DEFAULTS |= {
     "rtr_hold_pain": 4,  # DOMAIN B10.3 (S181): hold the phase from this during a run
     "rtr_progress_max_pain": 3,  # DOMAIN B10.3 (S178, S181): progress only at most this during a run
     "rtr_sessions_per_phase": 2,  # DOMAIN A "Walk-run progression"; B10.2 (S178): sessions before progressing
+    # Probable duplicate device files: no source gives a tolerance (DOMAIN A "Import pitfalls", B11.2, unverified);
+    # these are product choices a clinic edits. Times overlap once each run is widened by the minutes; distances
+    # are similar within the percentage of the longer.
+    "duplicate_start_minutes": 10,  # DOMAIN A "Import pitfalls" (no sourced default)
+    "duplicate_distance_pct": 10,  # DOMAIN A "Import pitfalls" (no sourced default)
 }

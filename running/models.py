@@ -9,6 +9,7 @@ because the load rules count runs by the day the patient lived them (DOMAIN B11.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -503,3 +504,97 @@ class PhaseDecision(models.Model):
     def step(self) -> str:
         """The step taken: the clinician's own when overridden, else the proposal."""
         return self.decided_step or self.proposed_step
+
+
+class RunFileKind(models.TextChoices):
+    FIT = "fit", "FIT"
+    GPX = "gpx", "GPX"
+    TCX = "tcx", "TCX"
+
+
+class RunFileStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to be read"
+    PARSING = "parsing", "Being read"
+    PARSED = "parsed", "Read: run added"
+    FAILED = "failed", "Could not be read"
+    NEEDS_DISTANCE = "needs_distance", "Waiting for the distance"
+    PROBABLE_DUPLICATE = "probable_duplicate", "Waiting for the clinician: possibly a run already logged"
+    DUPLICATE = "duplicate", "Same run as one already logged: not added"
+
+
+class DuplicateDecision(models.TextChoices):
+    SAME = "same", "Same run: the new one discarded"
+    DIFFERENT = "different", "Different runs: both kept"
+
+
+def run_file_path(instance, filename: str) -> str:
+    """A random name: the runner's own file name (which may hold their name) never reaches the disk."""
+    return f"run-files/{secrets.token_urlsafe(18)}.{instance.kind}"
+
+
+class RunFile(models.Model):
+    """One device file a runner (or their clinician) uploaded: the original bytes and their
+    SHA-256 (DOMAIN A "Device import"), where reading it got to, and the run it became.
+
+    The row is the record of what is still to do: a file queued or being read is taken up
+    again by ``running.tasks.sweep_run_files`` if its task was lost.
+    """
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.PROTECT, related_name="run_files")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Set when a clinician uploaded it on the runner's behalf; empty when the runner did.
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    original_name = models.CharField(max_length=120, blank=True)
+    kind = models.CharField(max_length=3, choices=RunFileKind.choices)
+    file = models.FileField(upload_to=run_file_path)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=18, choices=RunFileStatus.choices, default=RunFileStatus.QUEUED)
+    # What the runner is told when the file gave no run, in plain words.
+    error = models.CharField(max_length=300, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    # Readings started: a file whose reading is cut off again and again is failed, not retried for ever.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # FIT file_id (type, manufacturer, product, serial number, time created), joined: a second
+    # key for probable duplicates (DOMAIN B11.2: our choice, unverified as a manufacturer rule).
+    fit_identity = models.CharField(max_length=200, blank=True)
+    run = models.OneToOneField(Run, on_delete=models.PROTECT, null=True, blank=True, related_name="device_file")
+    # The run this file is probably a copy of, for the clinician to decide.
+    duplicate_of = models.ForeignKey(Run, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decision = models.CharField(max_length=9, choices=DuplicateDecision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="run_file_status_updated")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "sha256"],
+                name="run_file_unique_hash_per_episode",
+                violation_error_message="This file was already uploaded.",
+            ),
+            models.CheckConstraint(condition=Q(status__in=RunFileStatus.values), name="run_file_status_known"),
+            models.CheckConstraint(condition=Q(kind__in=RunFileKind.values), name="run_file_kind_known"),
+            models.CheckConstraint(condition=~Q(status="failed") | ~Q(error=""), name="run_file_failure_says_why"),
+            models.CheckConstraint(
+                condition=Q(run__isnull=True) | Q(status="parsed"), name="run_file_run_only_when_parsed"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="") | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="run_file_decision_has_author",
+            ),
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="run_file_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run file {self.pk} ({self.get_kind_display()}, {self.get_status_display()})"
+
+    @property
+    def patient(self):
+        return self.episode.patient

@@ -108,12 +108,16 @@ from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem, RunProgramTemplate
 from plans.views import LIBRARY_KINDS
 from running import readiness
-from running.models import PhaseDecision, ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run
+from running.models import PhaseDecision, ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run, RunFile
 from running.services import cadence as cadence_services
 from running.services import readiness as readiness_services
+from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
+from tests.running.files_fixtures import gpx as files_gpx
+from tests.running.files_fixtures import upload as files_upload
+from tests.running.fit_writer import run_fit
 
 # --- Routes ---------------------------------------------------------------------------------------
 
@@ -552,6 +556,12 @@ def _build_side(key: str) -> Side:
         measure=text("readiness measure", "Hold for 45 seconds"),
         target=Decimal(45),
     )
+    # The runner's device files: one read into a run, the same run again as GPX waiting for the
+    # clinician (a probable duplicate), under names that carry the marker.
+    for name, content in ((text("run file name", "morning") + ".fit", run_fit()), ("run.gpx", files_gpx())):
+        received = run_file_uploads.receive_file(episode, files_upload(name, content))
+        run_file_uploads.read_file(run_file_id=received.pk)
+    run_file = RunFile.objects.get(pk=received.pk)
     # Checked out once noted: the FHIR export shows a completed visit as an Encounter.
     Appointment.objects.filter(pk=appointment.pk).update(series=series, status=AppointmentStatus.COMPLETED)
     template = MessageWording.objects.create(
@@ -722,6 +732,7 @@ def _build_side(key: str) -> Side:
         return_to_run,
         run,
         phase_decision,
+        run_file,
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -745,6 +756,8 @@ def _build_side(key: str) -> Side:
 # Text fields that are not free text: codes the program reads, hashes, sealed secrets, settings
 # with a fixed syntax. Everything else of clinic B's gets the marker.
 NOT_FREE_TEXT = {
+    "sha256",
+    "fit_identity",
     "password",
     "token_hash",
     "sealed_secret",
@@ -955,6 +968,7 @@ SEGMENT_MODELS = {
     "decisions": "running.phasedecision",
     "run-program-templates": "plans.runprogramtemplate",
     "return-to-run-programs": "plans.runprogramtemplate",
+    "run-files": "running.runfile",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
@@ -973,6 +987,7 @@ KWARG_MODELS = {
     "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
     "clinician_pk": ("clinic.user", "pk"),  # (the hours pages name their clinician in _special)
+    "upload_id": ("running.runfile", "pk"),
 }
 # Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
 TOKEN_LINKS = {
@@ -992,6 +1007,8 @@ TOKEN_LINKS = {
     "reminder_short": "reminder_short",
     "portal_visit_cancel": "portal",
     "portal_visit_reschedule": "portal",
+    "portal_run_upload": "portal",
+    "portal_run_upload_status": "portal",
     "password_reset_confirm": "password_token",
     "follow_up_answer": "follow_up",
 }

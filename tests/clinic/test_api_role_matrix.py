@@ -34,8 +34,10 @@ from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong, RunProgramTemplate
 from running.models import ReturnToRun
+from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
+from tests.running.files_fixtures import fit_upload
 from tests.running.readiness_fixtures import record_check
 
 ROLES = ("anonymous", "clinician", "front_desk", "clinic_admin")
@@ -132,6 +134,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/return-to-run-plans/{id}/override/", "post"): CLINICAL,
     ("/api/run-program-templates/", "get"): LIBRARY_VIEW,
     ("/api/run-program-templates/{id}/", "get"): LIBRARY_VIEW,
+    # Runners' device files: clinical (their runs), clinicians only.
+    ("/api/run-files/", "get"): CLINICAL,
+    ("/api/run-files/", "post"): CLINICAL,
+    ("/api/run-files/{id}/", "get"): CLINICAL,
+    ("/api/run-files/{id}/decide/", "post"): CLINICAL,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -227,6 +234,7 @@ RECORD_OF = {
     "tokens": "api_token",
     "discharges": "discharge",
     "return-to-run-checks": "readiness_check",
+    "run-files": "run_file",
 }
 
 
@@ -353,6 +361,11 @@ class World:
             secret=webhook_rules.new_secret(),
             created_by=self.lead,
         )
+
+    @functools.cached_property
+    def run_file(self):
+        """A runner's device file, queued (its reading is not needed for access)."""
+        return run_file_uploads.receive_file(self.episode, fit_upload())
 
     @functools.cached_property
     def api_token(self):

@@ -283,6 +283,7 @@ def test_hostile_api_bodies_never_answer_5xx(world, db, role):
         "return-to-run-plans": a.returntorun.pk,
         "webhooks": a.webhookendpoint.pk,
         "tokens": a.apitoken.pk,
+        "run-files": a.runfile.pk,
     }
     problems = []
     for path, method, schema in _request_schemas():

@@ -80,10 +80,14 @@ from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong, RunProgramTemplate
 from running.models import PhaseDecision, ReturnToRun
+from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.fuzz import report
 from tests.intake.helpers import complete_intake, send_invitation
+from tests.running.files_fixtures import gpx as run_gpx
+from tests.running.files_fixtures import upload as run_file_upload
+from tests.running.fit_writer import run_fit
 from tests.running.readiness_fixtures import record_check
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI
@@ -122,6 +126,7 @@ GROUPS = {
     "notes": ("/api/visit-note",),
     "readiness": ("/api/return-to-run-checks/",),
     "return_to_run": ("/api/return-to-run-plans/", "/api/run-program-templates/"),
+    "run_files": ("/api/run-files/",),
     "schedule_and_admin": (),
 }
 
@@ -260,6 +265,12 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     intake = Intake.objects.get(episode=submitted)
     assert intake.status == IntakeStatus.SUBMITTED
     readiness_check = record_check(lead, treated, override_reason=text("Ready to start"))
+    # A runner's device file read into a run, and the same run as GPX waiting for a decision.
+    run_files = []
+    for name, content in ((text("morning") + ".fit", run_fit()), ("run.gpx", run_gpx())):
+        received = run_file_uploads.receive_file(treated, run_file_upload(name, content))
+        run_file_uploads.read_file(run_file_id=received.pk)
+        run_files.append(received.pk)
     return {
         "patients": [patient.pk for patient in patients],
         "episodes": [episode.pk for episode in episodes],
@@ -284,6 +295,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "return-to-run-checks": [readiness_check.pk],
+        "run-files": run_files[::-1],
         "clinicians": [lead.pk],
         "staff": [lead.pk, admin.pk],
     }
