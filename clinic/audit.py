@@ -136,6 +136,11 @@ class Read(StrEnum):
     # Whether a visit has a note, signed or not: what the front desk may know of it, no content.
     VISIT_NOTE_STATE_VIEWED = "visit_note.state_viewed"
     VISIT_NOTE_STATES_LISTED = "visit_note.states_listed"
+    RUN_VIEWED = "run.viewed"
+    RUN_LISTED = "run.listed"
+    RUN_VIEWED_BY_PATIENT = "run.viewed_by_patient"
+    RUNS_LISTED_BY_PATIENT = "run.listed_by_patient"
+    LOAD_LEDGER_VIEWED = "run.load_ledger_viewed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -152,6 +157,9 @@ CLINICAL_READS = frozenset(
         Read.FHIR_EVERYTHING_READ,
         Read.PORTAL_CHECK_INS_VIEWED,
         Read.VISIT_NOTE_LISTED,
+        Read.RUN_LISTED,
+        Read.RUNS_LISTED_BY_PATIENT,
+        Read.LOAD_LEDGER_VIEWED,
     }
 )
 
@@ -179,6 +187,7 @@ CLINICAL_RECORD_KINDS = {
     "notes.noteplandraft": "Visit note",
     "notes.progressreport": "Progress report",
     "notes.plancertification": "Plan certification",
+    "running.run": "Return to running",
 }
 
 

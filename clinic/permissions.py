@@ -185,6 +185,7 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
     "notes.plancertification": "episode__patient__clinic",
+    "running.run": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -232,6 +233,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteplandraft",
             "notes.progressreport",
             "notes.plancertification",
+            "running.run",
         ],
         _CLINICAL,
     ),

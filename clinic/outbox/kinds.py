@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     MessageKind.CHECK_IN: "clinic.portal.check_in_messages",
     MessageKind.REASSESSMENT: "clinic.scheduling.reassessment_reminders",
     MessageKind.CONTACT_CHANGE: "clinic.contact_changes.messages",
+    MessageKind.RUN_MORNING: "running.morning_messages",
 }
 
 

@@ -34,12 +34,13 @@ class MessageKind(models.TextChoices):
     INTAKE_NUDGE = "intake_nudge", "Intake not finished"
     CHECK_IN = "check_in", "Home-program check-in"
     REASSESSMENT = "reassessment", "Re-assessment due"
+    RUN_MORNING = "run_morning", "Pain the morning after a run"
 
 
 # Reminders are sent on the clinic's clock (quiet hours) and carry a link to stop them.
 VISIT_REMINDERS = (MessageKind.FIRST, MessageKind.SECOND)
 PLAN_REMINDERS = (MessageKind.CHECK_IN, MessageKind.REASSESSMENT)
-REMINDERS = (*VISIT_REMINDERS, MessageKind.INTAKE_NUDGE, *PLAN_REMINDERS)
+REMINDERS = (*VISIT_REMINDERS, MessageKind.INTAKE_NUDGE, *PLAN_REMINDERS, MessageKind.RUN_MORNING)
 
 
 class MessageStatus(models.TextChoices):
@@ -154,6 +155,7 @@ class WordingKind(models.TextChoices):
     HOME_PROGRAM = "home_program", "Home program ready"
     INTAKE_LINK = "intake_link", "Intake link"
     CONTACT_CHANGE = MessageKind.CONTACT_CHANGE.value, MessageKind.CONTACT_CHANGE.label
+    RUN_MORNING = MessageKind.RUN_MORNING.value, MessageKind.RUN_MORNING.label
 
 
 # The visit reminders: only their wording may differ by visit type.

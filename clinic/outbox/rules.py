@@ -20,7 +20,7 @@ NO_CONSENT = "The patient has not agreed to messages."
 OPTED_OUT = "The patient stopped reminders."
 QUIET_UNTIL_TOO_LATE = "Quiet hours lasted until the visit."
 
-REMINDER_KINDS = frozenset({"first", "second", "intake_nudge", "check_in", "reassessment"})
+REMINDER_KINDS = frozenset({"first", "second", "intake_nudge", "check_in", "reassessment", "run_morning"})
 
 
 # Each kind of message in the patient's words. The page where a patient stops reminders lists, from
@@ -36,6 +36,7 @@ PATIENT_WORDS = {
     "handout_ready": "your home program, when your clinician gives you one or changes it",
     "intake_link": "the link to your form, when the clinic sends it",
     "contact_change": "a check when a change of your contact details is asked for",
+    "run_morning": "the question about your pain on the morning after a run",
 }
 
 

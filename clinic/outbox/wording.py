@@ -28,6 +28,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     "intake_link": (*COMMON, "link", "valid_until"),
     # Goes to the address on record, which may not be the patient's: no name, no details.
     "contact_change": ("clinic_name", "clinic_phone"),
+    "run_morning": COMMON,
 }
 
 
@@ -127,6 +128,16 @@ DEFAULTS: dict[str, Wording] = {
             "{clinic_name}: someone asked to change the contact details we hold for you. We keep using this one "
             "until our staff check with you. Not you? Please call us."
         ),
+    ),
+    # The morning after a logged run: no run details, only that a question is waiting.
+    "run_morning": Wording(
+        subject="How do you feel this morning?",
+        body=(
+            "Hello {first_name},\n\n"
+            "After your run yesterday, how much pain do you have this morning, from 0 to 10? "
+            "Your answer helps {clinic_name} decide whether you are ready for the next step. It takes one tap:"
+        ),
+        sms_body="{clinic_name}: how much pain do you have this morning after your run (0-10)? One tap:",
     ),
 }
 

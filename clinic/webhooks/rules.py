@@ -43,6 +43,7 @@ class EventType(StrEnum):
     APPOINTMENT_CANCELLED = "appointment.cancelled"
     HANDOUT_READY = "handout.ready"
     VISIT_NOTE_SIGNED = "visit_note.signed"
+    RUN_LOGGED = "run.logged"
 
 
 # Sent only by "Send test event", to the one endpoint asked, whatever it subscribes to.
@@ -58,6 +59,7 @@ EVENT_LABELS = {
     EventType.APPOINTMENT_CANCELLED: "Appointment cancelled",
     EventType.HANDOUT_READY: "Handout ready",
     EventType.VISIT_NOTE_SIGNED: "Visit note signed",
+    EventType.RUN_LOGGED: "Run logged",
 }
 
 
