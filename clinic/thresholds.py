@@ -321,28 +321,6 @@ THRESHOLDS += (
     ),
 )
 
-BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
-
-
-def for_clinic(clinic) -> dict[str, Decimal]:
-    """Every threshold for ``clinic``: its own value where it set one, the default otherwise."""
-    values = {threshold.key: threshold.default for threshold in THRESHOLDS}
-    if clinic is not None:
-        values.update(clinic.thresholds.filter(key__in=BY_KEY).values_list("key", "value"))
-    return values
-
-
-def mcid(values: dict[str, Decimal]) -> dict[str, Decimal]:
-    """A clinic's MCIDs (from ``for_clinic``) as ``intake.scoring.is_meaningful_change``'s keyword arguments."""
-    return {
-        "odi_mcid_points": values["odi_mcid_points"],
-        "odi_mcid_relative": values["odi_mcid_relative_pct"] / 100,
-        "lefs_mcid": values["lefs_mcid"],
-        "nprs_mcid_points": values["nprs_mcid_points"],
-        "nprs_mcid_relative": values["nprs_mcid_relative_pct"] / 100,
-    }
-
-
 # The runner's run log (DOMAIN A "Runner's post-run log", "B8 load flags during return to run"): product
 # decisions, not clinical facts, so their defaults live here rather than in domain/facts.py.
 THRESHOLDS += (
@@ -368,3 +346,24 @@ THRESHOLDS += (
         "its load flags are then shown as information only.",
     ),
 )
+
+BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
+
+
+def for_clinic(clinic) -> dict[str, Decimal]:
+    """Every threshold for ``clinic``: its own value where it set one, the default otherwise."""
+    values = {threshold.key: threshold.default for threshold in THRESHOLDS}
+    if clinic is not None:
+        values.update(clinic.thresholds.filter(key__in=BY_KEY).values_list("key", "value"))
+    return values
+
+
+def mcid(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    """A clinic's MCIDs (from ``for_clinic``) as ``intake.scoring.is_meaningful_change``'s keyword arguments."""
+    return {
+        "odi_mcid_points": values["odi_mcid_points"],
+        "odi_mcid_relative": values["odi_mcid_relative_pct"] / 100,
+        "lefs_mcid": values["lefs_mcid"],
+        "nprs_mcid_points": values["nprs_mcid_points"],
+        "nprs_mcid_relative": values["nprs_mcid_relative_pct"] / 100,
+    }

@@ -66,11 +66,16 @@ def run_day_problem(day: datetime.date, *, today: datetime.date, opened_on: date
     return None
 
 
-def started_at(day: datetime.date, start: datetime.time | None, zone: zoneinfo.ZoneInfo) -> datetime.datetime:
-    """The run's start in UTC from the patient's local day and time. Without a time, local noon:
-    an instant that stays on the same local day whatever the zone's offset."""
-    local = datetime.datetime.combine(day, start or datetime.time(12, 0), tzinfo=zone)
-    return local.astimezone(datetime.UTC)
+def started_at(
+    day: datetime.date, start: datetime.time | None, zone: zoneinfo.ZoneInfo, *, now: datetime.datetime
+) -> datetime.datetime:
+    """The run's start in UTC from the patient's local day and time. Without a time, local noon
+    (an instant that stays on the same local day whatever the zone's offset), or now if a run
+    logged this morning would otherwise start in the future."""
+    if start is not None:
+        return datetime.datetime.combine(day, start, tzinfo=zone).astimezone(datetime.UTC)
+    noon = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=zone).astimezone(datetime.UTC)
+    return min(noon, now.astimezone(datetime.UTC))
 
 
 @dataclass(frozen=True)

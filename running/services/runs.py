@@ -72,8 +72,9 @@ def log_run(
     problem = run_rules.run_day_problem(local_date, today=local_today(episode), opened_on=episode.opened_on)
     if problem:
         raise ValidationError({"local_date": problem})
-    start = run_rules.started_at(local_date, start_time, zone)
-    if start > timezone.now():
+    now = timezone.now()
+    start = run_rules.started_at(local_date, start_time, zone, now=now)
+    if start > now:
         raise ValidationError({"start_time": "The run cannot start in the future."})
     limits = thresholds.for_clinic(episode.patient.clinic)
     with transaction.atomic():

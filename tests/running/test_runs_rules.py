@@ -68,16 +68,22 @@ def test_run_day_problem(day, problem):
     assert run_rules.run_day_problem(day, today=TODAY, opened_on=OPENED) == problem
 
 
+EVENING = datetime.datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+MORNING = datetime.datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("day", "start", "expected"),
+    ("day", "start", "now", "expected"),
     [
-        (TODAY, None, datetime.datetime(2026, 12, 3, 18, 0, tzinfo=UTC)),
-        (TODAY, datetime.time(6, 30), datetime.datetime(2026, 12, 3, 12, 30, tzinfo=UTC)),
-        (datetime.date(2026, 7, 1), datetime.time(23, 0), datetime.datetime(2026, 7, 2, 4, 0, tzinfo=UTC)),
+        (TODAY, None, EVENING, datetime.datetime(2026, 12, 3, 18, 0, tzinfo=UTC)),
+        # Logged at 09:00 without a time: now, not noon (which is still to come).
+        (TODAY, None, MORNING, MORNING),
+        (TODAY, datetime.time(6, 30), EVENING, datetime.datetime(2026, 12, 3, 12, 30, tzinfo=UTC)),
+        (datetime.date(2026, 7, 1), datetime.time(23, 0), EVENING, datetime.datetime(2026, 7, 2, 4, 0, tzinfo=UTC)),
     ],
 )
-def test_started_at_is_the_local_time_in_utc(day, start, expected):
-    assert run_rules.started_at(day, start, CHICAGO) == expected
+def test_started_at_is_the_local_time_in_utc(day, start, now, expected):
+    assert run_rules.started_at(day, start, CHICAGO, now=now) == expected
 
 
 @pytest.mark.parametrize(
