@@ -95,7 +95,13 @@ def test_bad_input_is_refused_with_its_message_and_what_was_typed_kept(client, r
 
 def test_a_hostile_post_gives_no_500(client, run_episode):
     url = f"{portal_path(run_episode.patient)}runs/"
-    for data in ({}, {"local_date": ["a", "b"]}, {"distance_km": "-" * 5000, "duration": "\x00"}, {"distance_km": "1e400", "start_time": "25:99"}):
+    hostile = (
+        {},
+        {"local_date": ["a", "b"]},
+        {"distance_km": "-" * 5000, "duration": "\x00"},
+        {"distance_km": "1e400", "start_time": "25:99"},
+    )
+    for data in hostile:
         assert client.post(url, data).status_code == 400
 
 
