@@ -185,6 +185,7 @@ CLINIC_PATHS: dict[str, str] = {
     "notes.noteplandraft": "note__appointment__episode__patient__clinic",
     "notes.progressreport": "episode__patient__clinic",
     "notes.plancertification": "episode__patient__clinic",
+    "running.returntorun": "episode__patient__clinic",
     "running.run": "episode__patient__clinic",
 }
 
@@ -233,6 +234,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "notes.noteplandraft",
             "notes.progressreport",
             "notes.plancertification",
+            "running.returntorun",
             "running.run",
         ],
         _CLINICAL,

@@ -24,6 +24,7 @@ from notes import api as note_api
 from notes import urls as note_urls
 from plans import api as plan_api
 from plans import urls as plan_urls
+from running import api_runs as run_api
 from running import urls as running_urls
 
 router = DefaultRouter()
@@ -42,6 +43,7 @@ router.register("visit-notes", note_api.VisitNoteViewSet, basename="api-visit-no
 router.register("visit-note-states", note_api.VisitNoteStateViewSet, basename="api-visit-note-state")
 router.register("webhooks", webhook_api.WebhookEndpointViewSet, basename="api-webhook")
 router.register("tokens", api.ApiTokenViewSet, basename="api-token")
+router.register("runs", run_api.RunViewSet, basename="api-run")
 
 account_urls = [
     path(

@@ -78,6 +78,7 @@ from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
+from running.services import runs as run_services
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 from tests.fuzz import report
@@ -117,6 +118,7 @@ GROUPS = {
     "assessments": ("/api/assessments/", "/api/findings/"),
     "plans": ("/api/plans/", "/api/plan-", "/api/interventions/"),
     "notes": ("/api/visit-note",),
+    "runs": ("/api/runs/",),
     "schedule_and_admin": (),
 }
 
@@ -228,6 +230,14 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     note_services.note_sign(actor=lead, note=noted)
     note_services.addendum_add(actor=lead, note=noted, text=text("Ice advised"))
     draft_note = note_services.note_open(actor=lead, appointment=appointments[2])
+    run = run_services.log_run(
+        episode=treated,
+        local_date=treated.opened_on,
+        distance_m=5000,
+        moving_s=1800,
+        feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False, note=text("Easy loop")),
+        actor=lead,
+    )
     endpoint = WebhookEndpoint.objects.create(
         clinic=clinic,
         url=f"https://receiver{mark.lower()}.example.test/hooks",
@@ -257,6 +267,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         # The draft first: the coverage phase edits the first record of each kind.
         "visit-notes": [draft_note.pk, noted.pk],
         "visit-note-states": [appointment.pk for appointment in appointments],
+        "runs": [run.pk],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "clinicians": [lead.pk],
