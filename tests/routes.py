@@ -96,6 +96,8 @@ from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressRep
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
+from running.models import Run
+from running.services import runs as run_services
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
@@ -357,6 +359,14 @@ def _build_side(key: str) -> Side:
         version = plan_services.plan_sign(actor=clinician, plan=plan)
     version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
+    run = run_services.log_run(
+        episode=episode,
+        local_date=episode.opened_on,
+        distance_m=5000,
+        moving_s=1800,
+        feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False, note=text("run note", "Easy loop")),
+        actor=clinician,
+    )
 
     # The schedule: visit types, hours, time off, a booked visit with reminders, the wait list.
     schedule_services.appointment_types_seed(clinic=clinic)
@@ -600,6 +610,7 @@ def _build_side(key: str) -> Side:
         note_plan_draft,
         progress_report,
         plan_certification,
+        Run.objects.get(pk=run.pk),
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -826,6 +837,7 @@ SEGMENT_MODELS = {
     "appointments": "scheduling.appointment",
     "visit-notes": "notes.visitnote",
     "visit-note-states": "scheduling.appointment",
+    "runs": "running.run",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
@@ -843,6 +855,7 @@ KWARG_MODELS = {
     "change_pk": ("clinic.contactchange", "pk"),
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
     "clinician_pk": ("clinic.user", "pk"),  # (the hours pages name their clinician in _special)
+    "run_id": ("running.run", "pk"),
 }
 # Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
 TOKEN_LINKS = {
@@ -862,6 +875,9 @@ TOKEN_LINKS = {
     "reminder_short": "reminder_short",
     "portal_visit_cancel": "portal",
     "portal_visit_reschedule": "portal",
+    "portal_runs": "portal",
+    "portal_run": "portal",
+    "portal_run_morning": "portal",
     "password_reset_confirm": "password_token",
 }
 # Kwargs that are not ids but choose a page: every value is tried.
@@ -954,6 +970,7 @@ def _fhir_ids(side: Side) -> list[tuple[str, str]]:
         ("Observation", f"rom-{side.rommeasurement.pk}"),
         ("Observation", f"score-{side.questionnairescore.pk}"),
         ("Observation", f"fms-composite-{side.assessment.pk}"),
+        ("Observation", f"run-{side.run.pk}"),
     ]
 
 

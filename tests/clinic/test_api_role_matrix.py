@@ -32,6 +32,7 @@ from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong
+from running.services import runs as run_services
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
 
@@ -122,6 +123,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/visit-notes/{id}/addenda/", "post"): CLINICAL,
     ("/api/visit-note-states/", "get"): SCHEDULE,
     ("/api/visit-note-states/{id}/", "get"): SCHEDULE,
+    ("/api/runs/", "get"): CLINICAL,
+    ("/api/runs/", "post"): CLINICAL,
+    ("/api/runs/{id}/", "get"): CLINICAL,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -204,6 +208,7 @@ RECORD_OF = {
     "appointments": "appointment",
     "visit-notes": "visit_note",
     "visit-note-states": "appointment",
+    "runs": "run",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
 }
@@ -274,6 +279,16 @@ class World:
     @functools.cached_property
     def appointment(self):
         return AppointmentFactory(episode=self.episode, clinician=self.lead)
+
+    @functools.cached_property
+    def run(self):
+        return run_services.log_run(
+            episode=self.episode,
+            local_date=self.episode.opened_on,
+            distance_m=5000,
+            moving_s=1800,
+            feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False),
+        )
 
     @functools.cached_property
     def visit_note(self):
