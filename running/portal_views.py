@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
 from clinic import audit
+from clinic.models import EpisodeStatus
 from clinic.portal.views import _logo_url, _open
 from running import run_rules, run_selectors
 from running.forms import FeelForm, MorningForm, RunForm
@@ -40,7 +41,7 @@ def _episode_for_logging(link):
     plan = run_selectors.active_plan(link.patient)
     if plan is not None:
         return plan.episode, plan
-    return link.patient.episodes.filter(status="open").order_by("-opened_on", "-id").first(), None
+    return link.patient.episodes.filter(status=EpisodeStatus.OPEN).order_by("-opened_on", "-id").first(), None
 
 
 def _apply(form, error: ValidationError) -> None:
