@@ -96,7 +96,7 @@ from notes.models import NoteItem, NotePlanDraft, PlanCertification, ProgressRep
 from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem
 from plans.views import LIBRARY_KINDS
-from running.models import Run
+from running.models import ReturnToRun, Run
 from running.services import runs as run_services
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
@@ -359,6 +359,13 @@ def _build_side(key: str) -> Side:
         version = plan_services.plan_sign(actor=clinician, plan=plan)
     version = PlanVersion.objects.select_related("handout").get(pk=version.pk)
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
+    return_to_run = ReturnToRun.objects.create(
+        episode=episode,
+        plan_version=version,
+        phases=[{"walk_min": 2, "run_min": 3, "distance_km": "1.61", "rpe": 3}],
+        started_on=episode.opened_on,
+        started_by=clinician,
+    )
     run = run_services.log_run(
         episode=episode,
         local_date=episode.opened_on,
@@ -610,6 +617,7 @@ def _build_side(key: str) -> Side:
         note_plan_draft,
         progress_report,
         plan_certification,
+        return_to_run,
         Run.objects.get(pk=run.pk),
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
