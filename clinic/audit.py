@@ -188,6 +188,11 @@ class Read(StrEnum):
     RUN_FILE_VIEWED = "run_file.viewed"
     RUN_FILE_LISTED = "run_file.listed"
     RUN_FILE_VIEWED_BY_PATIENT = "run_file.viewed_by_patient"
+    RUN_VIEWED = "run.viewed"
+    RUN_LISTED = "run.listed"
+    RUN_VIEWED_BY_PATIENT = "run.viewed_by_patient"
+    RUNS_LISTED_BY_PATIENT = "run.listed_by_patient"
+    LOAD_LEDGER_VIEWED = "run.load_ledger_viewed"
 
 
 # Reads of clinical content whose audited object is not itself a clinical record (a list's
@@ -208,6 +213,9 @@ CLINICAL_READS = frozenset(
         Read.READINESS_CHECK_LISTED,
         Read.RETURN_TO_RUN_LISTED,
         Read.RUN_FILE_LISTED,
+        Read.RUN_LISTED,
+        Read.RUNS_LISTED_BY_PATIENT,
+        Read.LOAD_LEDGER_VIEWED,
     }
 )
 
@@ -245,6 +253,7 @@ CLINICAL_RECORD_KINDS = {
     "running.returntorun": "Return to run",
     "running.phasedecision": "Return to run",
     "running.runfile": "Return to run",
+    "running.run": "Return to running",
 }
 
 

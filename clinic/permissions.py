@@ -198,6 +198,7 @@ CLINIC_PATHS: dict[str, str] = {
     # Shipped walk-run programs have no clinic: every clinic reads them (plans.selectors.run_programs_for).
     "plans.runprogramtemplate": "clinic",
     "running.runfile": "episode__patient__clinic",
+    "running.run": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -256,6 +257,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "running.returntorun",
             "running.phasedecision",
             "running.runfile",
+            "running.run",
         ],
         _CLINICAL,
     ),

@@ -555,6 +555,32 @@ THRESHOLDS += (
     ),
 )
 
+# The runner's run log (DOMAIN A "Runner's post-run log", "B8 load flags during return to run"): product
+# decisions, not clinical facts, so their defaults live here rather than in domain/facts.py.
+THRESHOLDS += (
+    Threshold(
+        "run_morning_prompt_hour",
+        Decimal(8),
+        "Runner's next-morning pain question: sent at (hour of the day)",
+        "o'clock",
+        Decimal(5),
+        Decimal(12),
+        "Product decision: no published source",
+        "The morning after a logged run, in the clinic's time zone; still held back during quiet hours.",
+    ),
+    Threshold(
+        "run_protocol_distance_tolerance_pct",
+        Decimal(10),
+        "Return to run: a run counts as the prescribed session within",
+        "% of the phase's distance",
+        Decimal(0),
+        Decimal(50),
+        "Product decision: no published source",
+        "A run this close to the distance of the runner's current phase is labelled protocol-planned; "
+        "its load flags are then shown as information only.",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 

@@ -27,6 +27,7 @@ from plans import api as plan_api
 from plans import urls as plan_urls
 from running import api_phases as rtr_phase_api
 from running import api_readiness as readiness_api
+from running import api_runs as run_api
 from running import api_uploads as running_upload_api
 from running import urls as running_urls
 
@@ -51,6 +52,7 @@ router.register("return-to-run-checks", readiness_api.ReadinessCheckViewSet, bas
 router.register("return-to-run-plans", rtr_phase_api.ReturnToRunViewSet, basename="api-return-to-run-plan")
 router.register("run-program-templates", rtr_phase_api.RunProgramTemplateViewSet, basename="api-run-program-template")
 router.register("run-files", running_upload_api.RunFileViewSet, basename="api-run-file")
+router.register("runs", run_api.RunViewSet, basename="api-run")
 
 account_urls = [
     path(

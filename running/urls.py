@@ -1,6 +1,6 @@
 from django.urls import path
 
-from running import cadence_views, phase_views, readiness_views, upload_views
+from running import cadence_views, phase_views, portal_views, readiness_views, upload_views
 
 # The clinician's pages (under the site root).
 urlpatterns: list = [
@@ -23,4 +23,10 @@ urlpatterns += [
 portal_urlpatterns += [
     path("<str:token>/runs/upload/", upload_views.upload, name="portal_run_upload"),
     path("<str:token>/runs/uploads/<int:upload_id>/", upload_views.upload_status, name="portal_run_upload_status"),
+]
+# The runner's run log.
+portal_urlpatterns += [
+    path("<str:token>/runs/", portal_views.runs, name="portal_runs"),
+    path("<str:token>/runs/<int:run_id>/", portal_views.run, name="portal_run"),
+    path("<str:token>/runs/<int:run_id>/morning/", portal_views.run_morning, name="portal_run_morning"),
 ]

@@ -111,6 +111,7 @@ from running import readiness
 from running.models import PhaseDecision, ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run, RunFile
 from running.services import cadence as cadence_services
 from running.services import readiness as readiness_services
+from running.services import runs as run_services
 from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import ClinicFactory, PatientFactory, UserFactory
@@ -410,6 +411,14 @@ def _build_side(key: str) -> Side:
         to_phase=2,
     )
     HomeProgramCheckIn.objects.create(version=version, day=timezone.localdate(), done_items=[0], pain=3)
+    logged_run = run_services.log_run(
+        episode=episode,
+        local_date=episode.opened_on,
+        distance_m=5000,
+        moving_s=1800,
+        feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False, note=text("run note", "Easy loop")),
+        actor=clinician,
+    )
 
     # The schedule: visit types, hours, time off, a booked visit with reminders, the wait list.
     schedule_services.appointment_types_seed(clinic=clinic)
@@ -733,6 +742,7 @@ def _build_side(key: str) -> Side:
         run,
         phase_decision,
         run_file,
+        Run.objects.get(pk=logged_run.pk),
         # One row of each model: the failed notice stands for the messages, the reminder is
         # reached through its link.
         MessageLink.objects.filter(message=reminder).order_by("id").first(),
@@ -969,6 +979,7 @@ SEGMENT_MODELS = {
     "run-program-templates": "plans.runprogramtemplate",
     "return-to-run-programs": "plans.runprogramtemplate",
     "run-files": "running.runfile",
+    "runs": "running.run",
     "webhooks": "webhooks.webhookendpoint",
     "patient-changes": "scheduling.patientvisitchange",
     "Patient": "clinic.patient",
@@ -988,6 +999,7 @@ KWARG_MODELS = {
     "id": ("clinic.user", "pk"),  # the Django admin's password page of a staff member
     "clinician_pk": ("clinic.user", "pk"),  # (the hours pages name their clinician in _special)
     "upload_id": ("running.runfile", "pk"),
+    "run_id": ("running.run", "pk"),
 }
 # Routes whose kwarg is a key the patient or staff member holds -> the kind of link in Side.links.
 TOKEN_LINKS = {
@@ -1009,6 +1021,9 @@ TOKEN_LINKS = {
     "portal_visit_reschedule": "portal",
     "portal_run_upload": "portal",
     "portal_run_upload_status": "portal",
+    "portal_runs": "portal",
+    "portal_run": "portal",
+    "portal_run_morning": "portal",
     "password_reset_confirm": "password_token",
     "follow_up_answer": "follow_up",
 }
@@ -1102,6 +1117,7 @@ def _fhir_ids(side: Side) -> list[tuple[str, str]]:
         ("Observation", f"rom-{side.rommeasurement.pk}"),
         ("Observation", f"score-{side.questionnairescore.pk}"),
         ("Observation", f"fms-composite-{side.assessment.pk}"),
+        ("Observation", f"run-{side.run.pk}"),
     ]
 
 

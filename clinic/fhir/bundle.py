@@ -34,6 +34,7 @@ def resources(rows: PatientRows, *, site_url: str) -> list[dict]:
             if finding.is_active:
                 active_findings.setdefault(assessment.pk, []).append(str(finding.pk))
                 by_episode.setdefault(assessment.episode_id, []).append(str(finding.pk))
+    observations += [mapping.run_observation(run) for run in rows.runs]
     completed = [appointment for appointment in rows.appointments if appointment.status == AppointmentStatus.COMPLETED]
     encountered = {appointment.pk for appointment in completed}
     procedures = [

@@ -25,6 +25,7 @@ from notes import rules as note_rules
 from notes.models import ItemStatus, NoteItem, VisitNote
 from plans.models import Handout, Prong, TreatmentPlan
 from plans.signed import SignedPlan
+from running.models import Run
 
 # A fixed URI, not SITE_URL: a code keeps meaning the same thing when a clinic moves host, and
 # two Stride clinics' exports use the same codes. ``stride.example`` is the project's own
@@ -74,6 +75,9 @@ SCORE_CODES |= {
 SCORE_UNITS |= {"hos_adl": ("%", "%"), "hos_sport": ("%", "%")} | dict.fromkeys(
     ("ihot12", "visag", "psfs"), ("{score}", "score")
 )
+# DOMAIN 9.1/9.3: exercise duration per session, verified in the Physical Activity IG (S174). A run's
+# distance, effort and swelling have no code there: Stride's own codes.
+EXERCISE_DURATION = {"system": LOINC, "code": "55411-3", "display": "Exercise duration"}
 # DOMAIN 9.2: "Hip joint - range of movement (observable entity)", seen once (S176).
 SNOMED_HIP_ROM = {"system": SNOMED, "code": "299238003", "display": "Hip joint - range of movement"}
 
@@ -253,6 +257,61 @@ def visit_score_observations(assessment: Assessment) -> list[dict]:
         observation["performer"] = _performer(assessment.clinician.full_name)
         observations.append(observation)
     return observations
+
+
+# --- Runs -----------------------------------------------------------------------------------------
+
+
+def _run_component(code: str, display: str, value: dict, *extra: dict) -> dict:
+    return {"code": _concept(CS_OBSERVATION, code, display, *extra), **value}
+
+
+def run_observation(run: Run) -> dict:
+    """One run as a Physical Activity IG style Observation (DOMAIN 9.3): the session's moving time
+    as the value (LOINC 55411-3, minutes); the distance, pain during the run and the next morning
+    (NPRS 0-10, LOINC 72514-3 beside Stride's code, DOMAIN B10.5), effort and swelling or stiffness
+    as components, each only when recorded."""
+
+    def score(value: int) -> dict:
+        return {"valueQuantity": _quantity(value, "score", "{score}")}
+
+    nprs = SCORE_CODES["nprs"]
+    components = []
+    if run.distance_m is not None:
+        components.append(
+            _run_component("run-distance", "Distance run", {"valueQuantity": _quantity(run.distance_m, "m", "m")})
+        )
+    if run.pain_during is not None:
+        components.append(_run_component("run-pain-during", "Pain during the run", score(run.pain_during), nprs))
+    if run.morning_pain is not None:
+        components.append(
+            _run_component("run-pain-next-morning", "Pain the next morning", score(run.morning_pain), nprs)
+        )
+    if run.rpe is not None:
+        components.append(_run_component("run-rpe", "Rate of perceived exertion (0-10)", score(run.rpe)))
+    if run.swelling_or_stiffness is not None:
+        components.append(
+            _run_component(
+                "run-swelling-or-stiffness",
+                "Swelling or stiffness after the run",
+                {"valueBoolean": run.swelling_or_stiffness},
+            )
+        )
+    observation = {
+        "resourceType": "Observation",
+        "id": f"run-{run.pk}",
+        "status": "final",
+        "category": _category("activity", "Activity"),
+        "code": {"coding": [EXERCISE_DURATION], "text": "Run"},
+        "subject": ref("Patient", run.episode.patient_id),
+        "effectiveDateTime": _instant(run.started_at),
+        "valueQuantity": _quantity((Decimal(run.moving_s) / 60).quantize(Decimal("0.01")), "min", "min"),
+    }
+    if components:
+        observation["component"] = components
+    if run.note:
+        observation["note"] = [{"text": run.note}]
+    return observation
 
 
 # --- Exam measurements -------------------------------------------------------------------------

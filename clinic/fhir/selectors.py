@@ -4,7 +4,7 @@ episodes, assessments, plans and visits the patient has."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import Prefetch
@@ -16,6 +16,7 @@ from clinic.scheduling.models import Appointment
 from intake.models import Intake, IntakeStatus, QuestionnaireScore, RedFlag
 from notes.models import NoteItem, VisitNote
 from plans.models import Handout, HandoutStatus, PlanItem, TreatmentPlan
+from running.models import Run
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class PatientRows:
     handouts: list[Handout]
     red_flags: list[RedFlag]
     notes: list[VisitNote]
+    runs: list[Run] = field(default_factory=list)
 
 
 def export_patient(*, user: User, patient_id: int) -> Patient | None:
@@ -100,6 +102,7 @@ def patient_rows(patient: Patient) -> PatientRows:
             .prefetch_related("items")
             .order_by("appointment__starts_at", "id")
         ),
+        runs=list(Run.objects.filter(episode__patient=patient).select_related("episode").order_by("started_at", "id")),
     )
 
 
@@ -127,6 +130,7 @@ _OBSERVATION_OWNERS: dict[str, tuple[type[models.Model], str]] = {
     "fms": (FmsScore, "assessment__episode__patient_id"),
     "fms-composite": (Assessment, "episode__patient_id"),
     "leg-length": (Assessment, "episode__patient_id"),
+    "run": (Run, "episode__patient_id"),
 }
 _OBSERVATION_ID = re.compile(r"^(?P<kind>[a-z-]+)-(?P<pk>[0-9]{1,18})$")
 _PLAIN_ID = re.compile(r"^[0-9]{1,18}$")

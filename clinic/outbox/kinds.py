@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     MessageKind.REASSESSMENT: "clinic.scheduling.reassessment_reminders",
     MessageKind.CONTACT_CHANGE: "clinic.contact_changes.messages",
     MessageKind.FOLLOW_UP: "notes.follow_up_messages",
+    MessageKind.RUN_MORNING: "running.morning_messages",
 }
 
 

@@ -35,12 +35,19 @@ class MessageKind(models.TextChoices):
     CHECK_IN = "check_in", "Home-program check-in"
     REASSESSMENT = "reassessment", "Re-assessment due"
     FOLLOW_UP = "follow_up", "Outcome questionnaires after discharge"
+    RUN_MORNING = "run_morning", "Pain the morning after a run"
 
 
 # Reminders are sent on the clinic's clock (quiet hours) and carry a link to stop them.
 VISIT_REMINDERS = (MessageKind.FIRST, MessageKind.SECOND)
 PLAN_REMINDERS = (MessageKind.CHECK_IN, MessageKind.REASSESSMENT)
-REMINDERS = (*VISIT_REMINDERS, MessageKind.INTAKE_NUDGE, *PLAN_REMINDERS, MessageKind.FOLLOW_UP)
+REMINDERS = (
+    *VISIT_REMINDERS,
+    MessageKind.INTAKE_NUDGE,
+    *PLAN_REMINDERS,
+    MessageKind.FOLLOW_UP,
+    MessageKind.RUN_MORNING,
+)
 
 
 class MessageStatus(models.TextChoices):
@@ -156,6 +163,7 @@ class WordingKind(models.TextChoices):
     INTAKE_LINK = "intake_link", "Intake link"
     CONTACT_CHANGE = MessageKind.CONTACT_CHANGE.value, MessageKind.CONTACT_CHANGE.label
     FOLLOW_UP = MessageKind.FOLLOW_UP.value, MessageKind.FOLLOW_UP.label
+    RUN_MORNING = MessageKind.RUN_MORNING.value, MessageKind.RUN_MORNING.label
 
 
 # The visit reminders: only their wording may differ by visit type.

@@ -96,6 +96,7 @@ def compose(
     visit_starts_at: datetime.datetime | None = None,
     appointment_type_id: int | None = None,
     portal: str = "",
+    portal_label: str = "Your home program",
 ) -> Outgoing:
     """The reminder in the clinic's wording by the message's channel. A reminder about a visit
     (``visit_starts_at``) carries links to confirm, cancel and move it, valid until it starts; a
@@ -113,6 +114,7 @@ def compose(
         ),
         "opt_out": _link(message, LinkAction.OPT_OUT, timezone.now() + days(link_days)),
         "portal": portal,
+        "portal_label": portal_label,
     }
     if visit_starts_at is not None:
         context["confirm"] = _link(message, LinkAction.CONFIRM, visit_starts_at)

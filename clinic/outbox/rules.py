@@ -20,7 +20,7 @@ NO_CONSENT = "The patient has not agreed to messages."
 OPTED_OUT = "The patient stopped reminders."
 QUIET_UNTIL_TOO_LATE = "Quiet hours lasted until the visit."
 
-REMINDER_KINDS = frozenset({"first", "second", "intake_nudge", "check_in", "reassessment", "follow_up"})
+REMINDER_KINDS = frozenset({"first", "second", "intake_nudge", "check_in", "reassessment", "follow_up", "run_morning"})
 
 
 # Each kind of message in the patient's words. The page where a patient stops reminders lists, from
@@ -37,6 +37,7 @@ PATIENT_WORDS = {
     "intake_link": "the link to your form, when the clinic sends it",
     "contact_change": "a check when a change of your contact details is asked for",
     "follow_up": "questionnaires about how you are doing after your care ends",
+    "run_morning": "the question about your pain on the morning after a run",
 }
 
 

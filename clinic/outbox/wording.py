@@ -29,6 +29,7 @@ BY_KIND: dict[str, tuple[str, ...]] = {
     # Goes to the address on record, which may not be the patient's: no name, no details.
     "contact_change": ("clinic_name", "clinic_phone"),
     "follow_up": (*COMMON, "link", "valid_until"),
+    "run_morning": COMMON,
 }
 
 
@@ -139,6 +140,16 @@ DEFAULTS: dict[str, Wording] = {
             "the link opens your personal questionnaire."
         ),
         sms_body="{clinic_name}: how are you doing? A few short questions: {link} (until {valid_until})",
+    ),
+    # The morning after a logged run: no run details, only that a question is waiting.
+    "run_morning": Wording(
+        subject="How do you feel this morning?",
+        body=(
+            "Hello {first_name},\n\n"
+            "After your run yesterday, how much pain do you have this morning, from 0 to 10? "
+            "Your answer helps {clinic_name} decide whether you are ready for the next step. It takes one tap:"
+        ),
+        sms_body="{clinic_name}: how much pain do you have this morning after your run (0-10)? One tap:",
     ),
 }
 

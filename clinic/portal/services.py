@@ -26,16 +26,17 @@ def link_issue(*, patient: Patient) -> str:
     return link_make(patient=patient)[1]
 
 
-def link_make(*, patient: Patient) -> tuple[PortalLink, str]:
+def link_make(*, patient: Patient, page: str = "portal_home", page_args: tuple = ()) -> tuple[PortalLink, str]:
     """``link_issue`` with the stored row, for a sender that deletes it if the message carrying
-    the URL was refused."""
+    the URL was refused. ``page`` (a portal route) and its ``page_args`` after the token choose
+    the page the link opens: the portal's home unless a message asks about one thing."""
     days = thresholds.for_clinic(patient.clinic)["portal_link_days"]
     link_token, token_hash = LINKS.new()
     now = timezone.now()
     link = PortalLink.objects.create(
         patient=patient, token_hash=token_hash, expires_at=now + datetime.timedelta(days=float(days))
     )
-    return link, settings.SITE_URL.rstrip("/") + reverse("portal_home", args=[link_token])
+    return link, settings.SITE_URL.rstrip("/") + reverse(page, args=[link_token, *page_args])
 
 
 def link_opened(link: PortalLink) -> None:

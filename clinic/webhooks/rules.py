@@ -45,6 +45,7 @@ class EventType(StrEnum):
     VISIT_NOTE_SIGNED = "visit_note.signed"
     EPISODE_DISCHARGED = "episode.discharged"
     RETURN_TO_RUN_PHASE_CHANGED = "return_to_run.phase_changed"
+    RUN_LOGGED = "run.logged"
 
 
 # Sent only by "Send test event", to the one endpoint asked, whatever it subscribes to.
@@ -62,6 +63,7 @@ EVENT_LABELS = {
     EventType.VISIT_NOTE_SIGNED: "Visit note signed",
     EventType.EPISODE_DISCHARGED: "Episode discharged",
     EventType.RETURN_TO_RUN_PHASE_CHANGED: "Return to run: phase changed",
+    EventType.RUN_LOGGED: "Run logged",
 }
 
 

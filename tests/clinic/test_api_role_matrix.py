@@ -34,6 +34,7 @@ from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong, RunProgramTemplate
 from running.models import ReturnToRun
+from running.services import runs as run_services
 from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
@@ -139,6 +140,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("/api/run-files/", "post"): CLINICAL,
     ("/api/run-files/{id}/", "get"): CLINICAL,
     ("/api/run-files/{id}/decide/", "post"): CLINICAL,
+    ("/api/runs/", "get"): CLINICAL,
+    ("/api/runs/", "post"): CLINICAL,
+    ("/api/runs/{id}/", "get"): CLINICAL,
     ("/api/webhooks/", "get"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/", "post"): CLINIC_ADMIN_ONLY,
     ("/api/webhooks/{id}/", "get"): CLINIC_ADMIN_ONLY,
@@ -230,6 +234,7 @@ RECORD_OF = {
     "visit-note-states": "appointment",
     "return-to-run-plans": "return_to_run",
     "run-program-templates": "run_program",
+    "runs": "run",
     "webhooks": "webhook_endpoint",
     "tokens": "api_token",
     "discharges": "discharge",
@@ -303,6 +308,16 @@ class World:
     @functools.cached_property
     def appointment(self):
         return AppointmentFactory(episode=self.episode, clinician=self.lead)
+
+    @functools.cached_property
+    def run(self):
+        return run_services.log_run(
+            episode=self.episode,
+            local_date=self.episode.opened_on,
+            distance_m=5000,
+            moving_s=1800,
+            feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False),
+        )
 
     @functools.cached_property
     def visit_note(self):

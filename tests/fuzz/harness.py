@@ -80,6 +80,7 @@ from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong, RunProgramTemplate
 from running.models import PhaseDecision, ReturnToRun
+from running.services import runs as run_services
 from running.services import uploads as run_file_uploads
 from tests.assessments.helpers import login, record
 from tests.factories import AppointmentFactory, EpisodeFactory, PatientFactory, UserFactory
@@ -127,6 +128,7 @@ GROUPS = {
     "readiness": ("/api/return-to-run-checks/",),
     "return_to_run": ("/api/return-to-run-plans/", "/api/run-program-templates/"),
     "run_files": ("/api/run-files/",),
+    "runs": ("/api/runs/",),
     "schedule_and_admin": (),
 }
 
@@ -253,6 +255,14 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
     closed = discharge_services.discharge_episode(
         actor=lead, episode=closing, reason="goals_met", what_improved=text("Pain down")
     )
+    run = run_services.log_run(
+        episode=treated,
+        local_date=treated.opened_on,
+        distance_m=5000,
+        moving_s=1800,
+        feel=run_services.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False, note=text("Easy loop")),
+        actor=lead,
+    )
     endpoint = WebhookEndpoint.objects.create(
         clinic=clinic,
         url=f"https://receiver{mark.lower()}.example.test/hooks",
@@ -292,6 +302,7 @@ def _seed_clinic(clinic, *, mark: str = "") -> dict[str, list[int]]:
         "discharges": [closed.pk],
         "return-to-run-plans": [return_to_run.pk],
         "run-program-templates": [run_program.pk, shipped.pk],
+        "runs": [run.pk],
         "webhooks": [endpoint.pk],
         "tokens": [token.pk],
         "return-to-run-checks": [readiness_check.pk],
