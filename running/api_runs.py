@@ -69,6 +69,9 @@ class RunLogSerializer(text_input.Serializer):
     moving_s = serializers.IntegerField(
         min_value=1, max_value=run_rules.MAX_DURATION_S, help_text="Moving time in seconds."
     )
+    pain_before = serializers.IntegerField(
+        min_value=0, max_value=10, allow_null=True, required=False, help_text=PAIN_HELP
+    )
     pain_during = serializers.IntegerField(
         min_value=0, max_value=10, allow_null=True, required=False, help_text=PAIN_HELP
     )
@@ -136,6 +139,7 @@ class RunViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelM
                 distance_m=run_rules.km_to_m(data["distance_km"]),
                 moving_s=data["moving_s"],
                 feel=services.Feel(
+                    pain_before=data.get("pain_before"),
                     pain_during=data.get("pain_during"),
                     rpe=data.get("rpe"),
                     swelling_or_stiffness=data.get("swelling_or_stiffness"),

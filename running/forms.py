@@ -34,6 +34,7 @@ def _scale(label: str, help_text: str, *, required: bool = True) -> forms.TypedC
 class FeelForm(text_input.Form):
     """How a run felt (DOMAIN B10.5): pain during it, effort, swelling or stiffness, a note."""
 
+    pain_before = _scale("Pain before the run", PAIN_HELP)
     pain_during = _scale("Pain during the run", PAIN_HELP)
     rpe = _scale("Effort (RPE)", RPE_HELP)
     swelling_or_stiffness = forms.TypedChoiceField(
@@ -52,6 +53,7 @@ class FeelForm(text_input.Form):
     def feel(self) -> Feel:
         data = self.cleaned_data
         return Feel(
+            pain_before=data["pain_before"],
             pain_during=data["pain_during"],
             rpe=data["rpe"],
             swelling_or_stiffness=data["swelling_or_stiffness"],
@@ -62,6 +64,7 @@ class FeelForm(text_input.Form):
     def initial_of(run: Run) -> dict:
         swelling = run.swelling_or_stiffness
         return {
+            "pain_before": run.pain_before,
             "pain_during": run.pain_during,
             "rpe": run.rpe,
             "swelling_or_stiffness": None if swelling is None else ("yes" if swelling else "no"),
@@ -98,6 +101,7 @@ class RunForm(FeelForm):
         "start_time",
         "distance_km",
         "duration",
+        "pain_before",
         "pain_during",
         "rpe",
         "swelling_or_stiffness",

@@ -26,11 +26,12 @@ from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from running import run_rules
 from running.models import ReturnToRun, ReturnToRunStatus, Run, RunSource
+from running.services import phases
 
 LOGGED = "run.logged"
 FEEL_RECORDED = "run.feel_recorded"
 MORNING_PAIN_RECORDED = "run.morning_pain_recorded"
-FEEL_FIELDS = ("pain_during", "rpe", "swelling_or_stiffness", "note")
+FEEL_FIELDS = ("pain_before", "pain_during", "rpe", "swelling_or_stiffness", "note")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Feel:
     rpe: int | None
     swelling_or_stiffness: bool | None
     note: str = ""
+    # The pain-monitoring rule compares the pain during the run with the pain before it (DOMAIN B10.3).
+    pain_before: int | None = None
 
 
 def local_today(episode: EpisodeOfCare) -> datetime.date:
@@ -90,24 +93,50 @@ def log_run(
             local_date=local_date,
             distance_m=distance_m,
             moving_s=moving_s,
+            pain_before=feel.pain_before,
             pain_during=feel.pain_during,
             rpe=feel.rpe,
             swelling_or_stiffness=feel.swelling_or_stiffness,
             note=feel.note,
         )
-        if plan is not None:
-            run.return_to_run, run.phase = plan, plan.current_phase
-            run.protocol_planned = run_rules.matches_phase(
-                distance_m,
-                run_rules.phase_row(plan.phases, plan.current_phase),
-                Decimal(limits["run_protocol_distance_tolerance_pct"]),
-            )
+        _tie_to_plan(run, plan, limits)
         run.full_clean()
         run.save()
         audit.record(actor=actor, action=LOGGED, obj=run, patient=episode.patient)
         owe_morning_question(run)
         after_run_logged(run)
+        phases.propose_after_run(run.pk)
     return run
+
+
+def _tie_to_plan(run: Run, plan: ReturnToRun | None, limits) -> None:
+    """In an active return-to-run plan a run belongs to the plan's current phase, and is
+    protocol-planned when its distance is the phase's within the clinic's tolerance."""
+    if plan is None:
+        return
+    run.return_to_run, run.phase = plan, plan.current_phase
+    run.protocol_planned = run_rules.matches_phase(
+        run.distance_m,
+        run_rules.phase_row(plan.phases, plan.current_phase),
+        Decimal(limits["run_protocol_distance_tolerance_pct"]),
+    )
+
+
+def file_run_added(run: Run) -> None:
+    """Inside the transaction that made a run of a device file: the run joins the active plan's
+    phase as a logged one would, and owes the next-morning question and the webhook. The rule
+    proposes once the runner tells how it felt (``record_feel``)."""
+    episode = run.episode
+    plan = (
+        ReturnToRun.objects.select_for_update()
+        .filter(episode=episode, status=ReturnToRunStatus.ACTIVE, started_on__lte=run.local_date)
+        .first()
+    )
+    _tie_to_plan(run, plan, thresholds.for_clinic(episode.patient.clinic))
+    if plan is not None:
+        run.save(update_fields=["return_to_run", "phase", "protocol_planned", "updated_at"])
+    owe_morning_question(run)
+    after_run_logged(run)
 
 
 def after_run_logged(run: Run) -> None:
@@ -163,6 +192,7 @@ def record_feel(*, run: Run, feel: Feel, actor: User | None = None) -> Run:
         audit.record(
             actor=actor, action=FEEL_RECORDED, obj=locked, patient=locked.episode.patient, changed_fields=changed
         )
+        phases.propose_after_run(locked.pk)
     return locked
 
 
@@ -185,4 +215,5 @@ def record_morning_pain(*, run: Run, pain: int, actor: User | None = None) -> Ru
             changed_fields=["morning_pain"],
         )
         outbox.cancel(kind=MessageKind.RUN_MORNING, subject_id=locked.pk, reason="The patient already answered.")
+        phases.propose_after_run(locked.pk)
     return locked

@@ -33,6 +33,7 @@ from clinic.models import EpisodeOfCare, EpisodeStatus, User
 from running import devices
 from running.devices import duplicates, metrics
 from running.models import DuplicateDecision, Run, RunFile, RunFileKind, RunFileStatus, RunSource
+from running.services import runs
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ def _probable_duplicate(row: RunFile, result: metrics.RunMetrics) -> Run | None:
 
 def _create_run(row: RunFile, *, distance_m: int | None) -> Run:
     """The run a read file stands for, its pain fields left for the runner to fill in. Which plan
-    and phase it belongs to is the runs area's rule (``run_created``)."""
+    and phase it belongs to is the runs rule (``runs.file_run_added``)."""
     values = row.metrics
     run = Run.objects.create(
         episode=row.episode,
@@ -278,14 +279,8 @@ def _create_run(row: RunFile, *, distance_m: int | None) -> Run:
         step_rate=values["step_rate"],
     )
     audit.record(actor=None, action="run.added_from_file", obj=run, patient=row.episode.patient)
-    transaction.on_commit(lambda: run_created(run))
+    runs.file_run_added(run)
     return run
-
-
-def run_created(run: Run) -> None:
-    """Called once a device file has become a run and it is committed: where the runs area's
-    rules after a run is logged (its plan and phase, the pain prompts, the load flags) are
-    wired in when the areas are merged. A file adds nothing of its own here."""
 
 
 def _locked(run_file: RunFile) -> RunFile:
