@@ -33,9 +33,9 @@ from tests.plans.handout_helpers import home_item, signed_version
 # special tests and the clinic's thresholds (7 queries; the front desk and the clinic admin see
 # no note, so theirs do not change). Then the return-to-run checks, one query however many, and
 # the step-rate panel: the current prescription and the runs' step rates, the runner's
-# return-to-run plan, and the device files waiting for the clinician's decision (5; the front
-# desk and the clinic admin see none).
-CLINICIAN_QUERIES = 28
+# return-to-run plan, the device files waiting for the clinician's decision, and the load
+# ledger's runs and thresholds (7; the front desk and the clinic admin see none).
+CLINICIAN_QUERIES = 30
 # No clinical content: no red flags, no home-program logs.
 FRONT_DESK_QUERIES = 14
 # No intake link and no wait list (neither is theirs), nor clinical content.

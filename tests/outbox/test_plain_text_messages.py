@@ -25,8 +25,11 @@ from clinic.scheduling import rules as scheduling_rules
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import AppointmentKind
 from intake import services as intake
+from notes import discharge
+from notes.models import FollowUp, FollowUpKind
 from plans import services as plans
 from plans.models import Handout, HandoutDelivery, PlanItem, TreatmentPlan
+from running.services import runs
 from tests.plans.handout_helpers import signed_version
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +166,25 @@ def _contact_change(*, episode, channel, capture, **_):
         )
 
 
+def _follow_up(*, episode, channel, capture, clinician, **_):
+    _prefer(episode, channel)
+    with capture(execute=True):
+        discharge.discharge_episode(actor=clinician, episode=episode, reason="goals_met", follow_up_consent=True)
+    mail.outbox.clear()
+    messaging.outbox.clear()
+    _send_when_due(MessageKind.FOLLOW_UP, FollowUp.objects.get(episode=episode, kind=FollowUpKind.FOLLOW_UP).pk)
+
+
+def _run_morning(*, episode, channel, capture, **_):
+    _prefer(episode, channel)
+    feel = runs.Feel(pain_before=0, pain_during=1, rpe=3, swelling_or_stiffness=False)
+    with capture(execute=True):
+        run = runs.log_run(
+            episode=episode, local_date=runs.local_today(episode), distance_m=3000, moving_s=1200, feel=feel
+        )
+    _send_when_due(MessageKind.RUN_MORNING, run.pk)
+
+
 SEND: dict[str, Callable] = {
     MessageKind.HANDOUT_READY: _handout_ready,
     MessageKind.VISIT_NOTICE: _visit_notice,
@@ -174,6 +196,8 @@ SEND: dict[str, Callable] = {
     MessageKind.CHECK_IN: _plan_reminder(MessageKind.CHECK_IN),
     MessageKind.REASSESSMENT: _plan_reminder(MessageKind.REASSESSMENT),
     MessageKind.CONTACT_CHANGE: _contact_change,
+    MessageKind.FOLLOW_UP: _follow_up,
+    MessageKind.RUN_MORNING: _run_morning,
 }
 
 # Where the shipped wording greets the patient by first name; every message names the clinic.
@@ -185,6 +209,8 @@ GREETS_BY_NAME = {
     (MessageKind.INTAKE_NUDGE, "email"),
     (MessageKind.CHECK_IN, "email"),
     (MessageKind.REASSESSMENT, "email"),
+    (MessageKind.FOLLOW_UP, "email"),
+    (MessageKind.RUN_MORNING, "email"),
 }
 
 

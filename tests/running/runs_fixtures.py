@@ -23,7 +23,7 @@ TEMPLATE_A = [
     {"walk_min": 1, "run_min": 4, "distance_km": "3.22", "rpe": 5},
     {"walk_min": 0, "distance_km": "3.22", "rpe": 5},
 ]
-FEEL = runs.Feel(pain_during=2, rpe=3, swelling_or_stiffness=False, note="Felt fine")
+FEEL = runs.Feel(pain_before=1, pain_during=2, rpe=3, swelling_or_stiffness=False, note="Felt fine")
 
 
 def local_today(clinic) -> datetime.date:

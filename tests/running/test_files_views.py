@@ -171,6 +171,11 @@ def test_a_nonsense_decision_changes_nothing(client, clinician, probable):
     assert probable.status == RunFileStatus.PROBABLE_DUPLICATE
 
 
-def test_the_portal_home_links_to_the_upload(client, token):
-    html = client.get(reverse("portal_home", args=[token])).content.decode()
-    assert reverse("portal_run_upload", args=[token]) in html
+def test_the_portal_home_links_to_the_upload_once_the_patient_runs(
+    client, token, episode, eager, django_capture_on_commit_callbacks
+):
+    upload_path = reverse("portal_run_upload", args=[token])
+    assert upload_path not in client.get(reverse("portal_home", args=[token])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        uploads.receive_file(episode, fit_upload())
+    assert upload_path in client.get(reverse("portal_home", args=[token])).content.decode()

@@ -30,6 +30,7 @@ def _form(**changes) -> dict:
         "start_time": "07:15",
         "distance_km": "1.61",
         "duration": "22:30",
+        "pain_before": "1",
         "pain_during": "2",
         "rpe": "3",
         "swelling_or_stiffness": "no",
@@ -117,7 +118,9 @@ def test_a_file_run_asks_how_it_felt_and_keeps_it_editable_until_the_morning_ans
     )
     url = f"{portal_path(patient)}runs/{run.pk}/"
     assert "How did it feel?" in _page(client.get(url))
-    response = client.post(url, {"pain_during": "3", "rpe": "4", "swelling_or_stiffness": "yes", "note": ""})
+    response = client.post(
+        url, {"pain_before": "1", "pain_during": "3", "rpe": "4", "swelling_or_stiffness": "yes", "note": ""}
+    )
     assert response.status_code == 302
     run.refresh_from_db()
     assert (run.pain_during, run.rpe, run.swelling_or_stiffness) == (3, 4, True)
@@ -128,7 +131,7 @@ def test_a_file_run_asks_how_it_felt_and_keeps_it_editable_until_the_morning_ans
     page = _page(client.get(url))
     assert "Change how it felt" not in page
     assert "2/10" in page
-    client.post(url, {"pain_during": "9", "rpe": "9", "swelling_or_stiffness": "no"})
+    client.post(url, {"pain_before": "2", "pain_during": "9", "rpe": "9", "swelling_or_stiffness": "no"})
     run.refresh_from_db()
     assert run.pain_during == 3
 

@@ -92,8 +92,14 @@ def test_logging_is_audited_and_owes_the_run_logged_webhook_with_ids_only(run_ep
 
 def test_how_it_felt_is_recorded_and_changed_until_the_morning_answer(run_episode):
     run = log(run_episode, feel=runs.Feel(None, None, None))
-    run = runs.record_feel(run=run, feel=runs.Feel(4, 5, True, "Tight hip"))
-    assert (run.pain_during, run.rpe, run.swelling_or_stiffness, run.note) == (4, 5, True, "Tight hip")
+    run = runs.record_feel(run=run, feel=runs.Feel(4, 5, True, "Tight hip", pain_before=1))
+    assert (run.pain_before, run.pain_during, run.rpe, run.swelling_or_stiffness, run.note) == (
+        1,
+        4,
+        5,
+        True,
+        "Tight hip",
+    )
     event = AuditEvent.objects.get(action="run.feel_recorded")
     assert event.changed_fields == sorted(runs.FEEL_FIELDS)
     runs.record_morning_pain(run=run, pain=2)
