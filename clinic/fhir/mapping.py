@@ -37,6 +37,7 @@ CS_FINDING = f"{CODE_SYSTEM_BASE}/finding"
 CS_BODY_SITE = f"{CODE_SYSTEM_BASE}/body-site"
 CS_METHOD = f"{CODE_SYSTEM_BASE}/measurement-method"
 CS_PRONG = f"{CODE_SYSTEM_BASE}/plan-prong"
+CS_RETURN_TO_RUN = f"{CODE_SYSTEM_BASE}/return-to-run"
 CS_VISIT_KIND = f"{CODE_SYSTEM_BASE}/visit-kind"
 CS_DOCUMENT = f"{CODE_SYSTEM_BASE}/document-type"
 CS_RED_FLAG = f"{CODE_SYSTEM_BASE}/red-flag"
@@ -535,9 +536,27 @@ def _override_notes(plan: TreatmentPlan, signed: SignedPlan | None) -> list[dict
     return notes
 
 
+def _run_program_activity(program, status: str) -> dict:
+    """The signed walk-run program as one activity: each phase's intervals, distance or time and
+    effort, then the program's rules, as the handout prints them."""
+    phases = [
+        f"Phase {row['number']}: {row['intervals']}"
+        + (f", {row['distance']}" if row["distance"] else "")
+        + (f", {row['time']}" if row["time"] != "Not given" else "")
+        + (f", effort {row['effort']}" if row["effort"] else "")
+        for row in program.rows
+    ]
+    return {
+        "code": _concept(CS_RETURN_TO_RUN, program.key or "walk-run", program.name or "Walk-run program"),
+        "status": status,
+        "description": "; ".join([*phases, *program.rules]),
+    }
+
+
 def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
     """The three prongs as three activities, each listing its items with their dosage; a prong
-    left out carries the clinician's reason and ``doNotPerform``. A signed plan's period is its
+    left out carries the clinician's reason and ``doNotPerform``; a signed walk-run program is a
+    fourth. A signed plan's period is its
     days in the clinic's calendar, as the patient's portal shows them. Each contraindication
     override is a note: it belongs to the clinical record of what was prescribed."""
     versions = list(plan.versions.all())
@@ -561,6 +580,8 @@ def care_plan(plan: TreatmentPlan, conditions: Iterable[str] = ()) -> dict:
             if missing_reasons.get(prong.value):
                 detail["statusReason"] = {"text": missing_reasons[prong.value]}
         activities.append({"detail": detail})
+    if signed is not None and signed.return_to_run is not None:
+        activities.append({"detail": _run_program_activity(signed.return_to_run, activity_status)})
     resource = {
         "resourceType": "CarePlan",
         "id": str(plan.pk),
