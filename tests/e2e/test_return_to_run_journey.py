@@ -117,6 +117,8 @@ def test_readiness_to_first_progression(journey):
     verdict = desk.get_by_role("region", name=re.compile("The checklist says"))
     assert desk.get_by_role("heading", name="The checklist says: start").count() == 1, verdict.inner_text()
     assert "Not passed" not in verdict.inner_text()
+    # 72/80 and 81/90 of the involved right side: every direction's LSI is 90 %, above the 85 % asked.
+    assert "Y-balance LSI: anterior 90.0 %, posteromedial 90.0 %, posterolateral 90.0 %" in verdict.inner_text()
     journey.check(desk, "04-check-verdict")
     desk.get_by_role("group", name="Your decision").get_by_label("Start running", exact=True).check()
     _press(desk, "Record and sign")
