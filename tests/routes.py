@@ -118,7 +118,7 @@ from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
 from tests.running.files_fixtures import gpx as files_gpx
 from tests.running.files_fixtures import upload as files_upload
-from tests.running.fit_writer import run_fit
+from running.devices.fit_writer import run_fit
 
 # --- Routes ---------------------------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ from tests.fuzz import report
 from tests.intake.helpers import complete_intake, send_invitation
 from tests.running.files_fixtures import gpx as run_gpx
 from tests.running.files_fixtures import upload as run_file_upload
-from tests.running.fit_writer import run_fit
+from running.devices.fit_writer import run_fit
 from tests.running.readiness_fixtures import record_check
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI

@@ -45,6 +45,7 @@ from notes import demo as notes_demo
 from plans import handouts
 from plans.demo import seed_plans
 from plans.models import Handout, HandoutStatus
+from running import demo as running_demo
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
@@ -519,6 +520,7 @@ class Command(BaseCommand):
             seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
             seed_email_reader(clinic)
             seed_plans(clinic=clinic)
+            running_demo.seed_runner(clinic=clinic)
             notes_made = notes_demo.seed_notes(clinic=clinic)
         handouts_made, handouts_sent = seed_handouts(clinic)
 
