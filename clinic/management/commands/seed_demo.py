@@ -589,7 +589,10 @@ def seed_handouts(clinic: Clinic) -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT_WITH_ENDED_CARE} patients, episodes, visits."
+    help = (
+        f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT_WITH_ENDED_CARE} patients, "
+        "episodes, visits."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even though the database holds other clinics.")
