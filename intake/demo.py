@@ -83,6 +83,31 @@ def _answers(rng: random.Random, patient, regions: list[str], red_flag: str | No
     }
 
 
+def submit_intake(episode: EpisodeOfCare, answers: dict[str, dict]) -> Intake:
+    """The episode's intake filled in step by step and submitted, as a patient does it."""
+    intake = Intake.objects.create(episode=episode)
+    for step_code, step_answers in answers.items():
+        services.step_save(intake=intake, step_code=step_code, answers=step_answers)
+    services.intake_submit(intake=intake)
+    # Demo patients filled in their form the evening before their episode opened.
+    evening = datetime.datetime.combine(
+        episode.opened_on - datetime.timedelta(days=1), datetime.time(19), tzinfo=episode.patient.clinic.zone
+    )
+    Intake.objects.filter(pk=intake.pk).update(submitted_at=evening)
+    return intake
+
+
+def submitted_intakes(*, episodes: list[EpisodeOfCare], seed: int) -> int:
+    """A submitted intake, without red flags, for each of ``episodes`` that has none."""
+    rng = random.Random(seed)
+    made = 0
+    for number, episode in enumerate(episodes):
+        if not Intake.objects.filter(episode=episode).exists():
+            submit_intake(episode, _answers(rng, episode.patient, _REGION_SETS[number % len(_REGION_SETS)], None))
+            made += 1
+    return made
+
+
 def seed_intakes(*, episodes: list[EpisodeOfCare], front_desk: User, pending: int = 2) -> int:
     """Submitted intakes for most open episodes, sent-but-unanswered ones for the newest few."""
     rng = random.Random(31337)
@@ -98,16 +123,7 @@ def seed_intakes(*, episodes: list[EpisodeOfCare], front_desk: User, pending: in
         else:
             # The first submitted intake carries an urgent red flag, so the dashboards show the alert.
             red_flag = "night_pain" if submitted == 0 else None
-            answers = _answers(rng, episode.patient, _REGION_SETS[number % len(_REGION_SETS)], red_flag)
-            intake = Intake.objects.create(episode=episode)
-            for step_code, step_answers in answers.items():
-                services.step_save(intake=intake, step_code=step_code, answers=step_answers)
-            services.intake_submit(intake=intake)
-            # Demo patients filled in their form the evening before their episode opened.
-            evening = datetime.datetime.combine(
-                episode.opened_on - datetime.timedelta(days=1), datetime.time(19), tzinfo=episode.patient.clinic.zone
-            )
-            Intake.objects.filter(pk=intake.pk).update(submitted_at=evening)
+            submit_intake(episode, _answers(rng, episode.patient, _REGION_SETS[number % len(_REGION_SETS)], red_flag))
             submitted += 1
         made += 1
     return made

@@ -1,5 +1,5 @@
 """Synthetic plans for the demo clinic (``manage.py seed_demo``): the library, a signed plan
-for each episode with a re-assessment, and one plan left as a draft to edit.
+for each open episode with a re-assessment, and one plan left as a draft to edit.
 
 Drafted and signed through the same services as a clinician's. Idempotent: episodes that
 already have a plan are left alone.
@@ -8,7 +8,7 @@ already have a plan are left alone.
 from __future__ import annotations
 
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus
-from clinic.models import Clinic
+from clinic.models import Clinic, EpisodeStatus
 from plans import services
 from plans.models import TreatmentPlan
 
@@ -17,7 +17,10 @@ def seed_plans(*, clinic: Clinic, drafts: int = 1) -> int:
     services.library_seed(clinic=clinic)
     initial = (
         Assessment.objects.filter(
-            episode__patient__clinic=clinic, kind=AssessmentKind.INITIAL, status=AssessmentStatus.COMPLETED
+            episode__patient__clinic=clinic,
+            episode__status=EpisodeStatus.OPEN,
+            kind=AssessmentKind.INITIAL,
+            status=AssessmentStatus.COMPLETED,
         )
         .exclude(episode__in=TreatmentPlan.objects.values("episode"))
         .select_related("episode__lead_clinician", "episode__patient__clinic")

@@ -108,6 +108,7 @@ from plans import services as plan_services
 from plans.models import Contraindication, Intervention, PlanRule, PlanVersion, Prong, RuleItem, RunProgramTemplate
 from plans.views import LIBRARY_KINDS
 from running import readiness
+from running.devices.fit_writer import run_fit
 from running.models import PhaseDecision, ReadinessCriterion, ReadinessItemResult, ReturnToRun, Run, RunFile
 from running.services import cadence as cadence_services
 from running.services import readiness as readiness_services
@@ -118,7 +119,6 @@ from tests.factories import ClinicFactory, PatientFactory, UserFactory
 from tests.intake.helpers import complete_intake, send_invitation, token_of
 from tests.running.files_fixtures import gpx as files_gpx
 from tests.running.files_fixtures import upload as files_upload
-from tests.running.fit_writer import run_fit
 
 # --- Routes ---------------------------------------------------------------------------------------
 

@@ -14,7 +14,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from clinic import services
-from clinic.management.commands.seed_demo import DEMO_LOGINS, DEMO_PASSWORD, PATIENT_COUNT
+from clinic.management.commands.seed_demo import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    ENDED_CARE,
+    PATIENT_COUNT,
+    PATIENT_COUNT_WITH_ENDED_CARE,
+)
 from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.outbox import quiet_hours
 from clinic.permissions import Role, roles_of
@@ -53,7 +59,7 @@ def test_second_run_changes_no_counts(seeded):
     assert _counts() == first
     assert first["clinics"] == 1
     assert first["staff"] == len(DEMO_LOGINS) == 4
-    assert first["patients"] == PATIENT_COUNT == 25
+    assert first["patients"] == PATIENT_COUNT_WITH_ENDED_CARE == PATIENT_COUNT + len(ENDED_CARE) == 29
 
 
 def test_clinic_and_staff(seeded):
@@ -202,7 +208,8 @@ def test_demo_has_completed_assessments_with_findings_and_progress_examples():
     assert (Assessment.objects.count(), Finding.objects.count()) == counts
 
     assert not Assessment.objects.exclude(status=AssessmentStatus.COMPLETED).exists()
-    assert Assessment.objects.filter(kind="reassessment").count() == 2
+    # The two progress examples, and the two episodes discharged with their goals met.
+    assert Assessment.objects.filter(kind="reassessment").count() == 4
     assert Finding.objects.filter(code="hip_flexor_tightness", side="left").exists()
     # Every assessed episode had a submitted intake first, as in the clinic's flow.
     assert not Assessment.objects.filter(episode__intake__isnull=True).exists()
@@ -248,7 +255,8 @@ def test_signed_plans_have_ready_handouts_and_a_portal_link_is_in_the_mail_folde
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
     call_command("seed_demo", stdout=io.StringIO())
     versions = PlanVersion.objects.all()
-    assert versions.count() == 2
+    # Two signed plans, one signed again with the runner's walk-run program.
+    assert versions.count() == 3
     for version in versions:
         handout = Handout.objects.get(version=version)
         assert handout.status == HandoutStatus.READY
@@ -307,3 +315,52 @@ def test_demo_has_visit_notes_signed_with_an_addendum_and_one_to_finish(seeded):
     assert NoteAddendum.objects.count() == 1
     assert all(note.items.exists() for note in notes)
     assert set(notes.values_list("appointment__status", flat=True)) == {"completed"}
+
+
+def test_demo_has_a_runner_in_phase_2_with_a_file_run_and_a_proposal_waiting(seeded):
+    from running.models import DecisionStatus, ReadinessCheck, ReturnToRun, RunFileStatus, RunSource
+    from running.services import cadence
+
+    runner = ReturnToRun.objects.get()
+    assert runner.status == "active"
+    assert runner.current_phase == 2
+    assert runner.plan_version.body["return_to_run"]["phases"] == runner.phases
+    check = ReadinessCheck.objects.get(episode=runner.episode)
+    assert check.rule_start
+    assert check.decision == "start"
+    assert check.checked_on <= runner.started_on
+    phase_1 = runner.runs.filter(phase=1)
+    assert phase_1.count() == 2
+    assert all(run.morning_pain is not None and run.pain_during <= 2 for run in phase_1)
+    assert runner.decisions.filter(status=DecisionStatus.CONFIRMED, from_phase=1, to_phase=2).count() == 1
+    file_run = runner.runs.get(phase=2, source=RunSource.FILE)
+    assert file_run.device_file.status == RunFileStatus.PARSED
+    assert file_run.device_file.file.open("rb").read(14)[8:12] == b".FIT"
+    assert file_run.step_rate == 169
+    assert cadence.measured_baseline(runner.episode).steps_per_min == 169
+    pending = runner.decisions.get(status=DecisionStatus.PROPOSED)
+    assert (pending.from_phase, pending.proposed_step) == (2, "progress")
+    assert all(run.local_date >= runner.started_on for run in runner.runs.all())
+
+
+def test_demo_has_discharges_a_follow_up_answered_and_a_lapsed_episode(seeded):
+    from notes import discharge
+    from notes.models import Discharge, FollowUpScore
+
+    reasons = dict(Discharge.objects.values_list("episode__patient__last_name", "reason"))
+    assert reasons == {"Calloway": "goals_met", "Marsh": "goals_met", "Oduya": "stopped_attending"}
+    for row in Discharge.objects.filter(reason="goals_met"):
+        assert "meaningful improvement" in row.what_improved
+        assert row.episode.intake.scores.filter(scored=True).exists()
+        assert row.episode.status == EpisodeStatus.DISCHARGED
+        assert row.episode.closed_on == row.discharged_on
+    scores = FollowUpScore.objects.filter(follow_up__episode__patient__last_name="Calloway", scored=True)
+    assert scores.filter(instrument="nprs").exists()
+    follow_up = scores.first().follow_up
+    assert follow_up.kind == "follow_up"
+    assert follow_up.answered_at is not None
+    assert discharge.follow_up_consented(follow_up.episode.patient)
+    assert not discharge.follow_up_consented(Patient.objects.get(last_name="Marsh"))
+    front_desk = User.objects.get(email="frontdesk@demo.test")
+    lapsed = discharge.lapsed_episodes(user=front_desk)
+    assert [episode.patient.last_name for episode in lapsed] == ["Grant"]

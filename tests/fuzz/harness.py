@@ -79,6 +79,7 @@ from notes import rules as note_rules
 from notes import services as note_services
 from plans import services as plan_services
 from plans.models import Prong, RunProgramTemplate
+from running.devices.fit_writer import run_fit
 from running.models import PhaseDecision, ReturnToRun
 from running.services import runs as run_services
 from running.services import uploads as run_file_uploads
@@ -88,7 +89,6 @@ from tests.fuzz import report
 from tests.intake.helpers import complete_intake, send_invitation
 from tests.running.files_fixtures import gpx as run_gpx
 from tests.running.files_fixtures import upload as run_file_upload
-from tests.running.fit_writer import run_fit
 from tests.running.readiness_fixtures import record_check
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI

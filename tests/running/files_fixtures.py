@@ -6,7 +6,7 @@ import datetime
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.running.fit_writer import run_fit
+from running.devices.fit_writer import run_fit
 
 START = datetime.datetime(2026, 11, 2, 7, 0, tzinfo=datetime.UTC)
 

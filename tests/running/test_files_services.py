@@ -12,10 +12,10 @@ from django.db import IntegrityError, transaction
 
 from clinic.models import AuditEvent
 from running import tasks
+from running.devices.fit_writer import run_fit
 from running.models import DuplicateDecision, Run, RunFile, RunFileStatus, RunSource
 from running.services import uploads
 from tests.running.files_fixtures import START, fit_upload, gpx, tcx, upload
-from tests.running.fit_writer import run_fit
 
 
 def received(episode, file, django_capture_on_commit_callbacks):

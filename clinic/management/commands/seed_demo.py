@@ -10,6 +10,11 @@ Running the command again resets the demo instead of adding to it. The clinic, s
 patients and episodes are found by stable keys and put back to their seeded values; the
 appointments of the seeded episodes are deleted and rebuilt around the current date, so
 the dashboards always have visits "today" in the clinic's time zone.
+
+The clinical records (intakes, assessments, plans, notes, the runner's return to run, the
+discharges) go through the apps' own services, in each app's ``demo`` module. The patients of
+``ENDED_CARE`` are made once and then kept as they are: their discharges and follow-up are
+dated by their visits, which lie weeks or months back.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from notes import demo as notes_demo
 from plans import handouts
 from plans.demo import seed_plans
 from plans.models import Handout, HandoutStatus
+from running import demo as running_demo
 
 # Published on purpose (README, command output): these logins exist only in the demo clinic.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105
@@ -461,6 +467,93 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
     return episode_ids
 
 
+# --- Care that ended: written once, then left alone --------------------------------------------
+
+
+class EndedCare(NamedTuple):
+    spec: PatientSpec
+    ending: notes_demo.Ending
+    opened_weeks_ago: int
+    visits: int  # weekly, from the day the episode opened
+
+
+def _ended(first: str, last: str, sex: Sex, born: datetime.date, phone: str, complaint: str) -> PatientSpec:
+    return PatientSpec(
+        first_name=first,
+        last_name=last,
+        date_of_birth=born,
+        sex=sex,
+        email=f"{first}.{last}@example.com".lower(),
+        mobile_phone=phone,
+        preferred_contact_channel=ContactChannel.EMAIL,
+        contact_consent=True,
+        stage=Stage.DISCHARGED,
+        complaints=(complaint, complaint),
+    )
+
+
+# Four more synthetic patients, outside the drawn 25 (last names not in LAST_NAMES, phones 555-0190s), whose
+# visits are all weeks or months back: the discharge pages, a follow-up answered, the lapsed list.
+ENDED_CARE: tuple[EndedCare, ...] = (
+    EndedCare(
+        _ended("Iris", "Calloway", Sex.FEMALE, datetime.date(1984, 5, 17), "+13125550190", COMPLAINTS[0]),
+        notes_demo.Ending.FOLLOWED_UP,
+        opened_weeks_ago=30,
+        visits=6,
+    ),
+    EndedCare(
+        _ended("Elliot", "Marsh", Sex.MALE, datetime.date(1991, 9, 3), "+13125550191", COMPLAINTS[2]),
+        notes_demo.Ending.GOALS_MET,
+        opened_weeks_ago=16,
+        visits=5,
+    ),
+    EndedCare(
+        _ended("Beatrix", "Oduya", Sex.FEMALE, datetime.date(1977, 2, 11), "+13125550192", COMPLAINTS[4]),
+        notes_demo.Ending.STOPPED_ATTENDING,
+        opened_weeks_ago=18,
+        visits=3,
+    ),
+    EndedCare(
+        _ended("Wesley", "Grant", Sex.MALE, datetime.date(1969, 11, 28), "+13125550193", COMPLAINTS[7]),
+        notes_demo.Ending.LAPSED,
+        opened_weeks_ago=12,
+        visits=4,
+    ),
+)
+PATIENT_COUNT_WITH_ENDED_CARE = PATIENT_COUNT + len(ENDED_CARE)
+
+
+def seed_ended_care(clinic: Clinic, clinicians: list[User]) -> list[tuple[EpisodeOfCare, notes_demo.Ending]]:
+    """The patients of ``ENDED_CARE`` with an open episode and its past visits, made once: their dates are
+    kept on later runs (the discharges and the follow-up are dated by them)."""
+    now = timezone.now()
+    today = timezone.localdate(now, timezone=clinic.zone)
+    rng = random.Random(SCHEDULE_SEED + 1)
+    diary = Diary(clinic.zone)
+    for other in Appointment.objects.filter(clinician__in=clinicians).exclude(status=AppointmentStatus.CANCELLED):
+        diary.block(other.clinician_id, other.starts_at, other.ends_at)
+    ended = []
+    for number, care in enumerate(ENDED_CARE):
+        patient = _upsert(Patient, {"clinic": clinic, "email": care.spec.email}, care.spec.fields())
+        complaint = care.spec.complaints[0]
+        episode = EpisodeOfCare.objects.filter(patient=patient, presenting_complaint=complaint).order_by("pk").first()
+        if episode is None:
+            opened_on = _weekday_on_or_before(today - care.opened_weeks_ago * ONE_WEEK)
+            episode = EpisodeOfCare.objects.create(
+                patient=patient,
+                presenting_complaint=complaint,
+                lead_clinician=clinicians[number % len(clinicians)],
+                status=EpisodeStatus.OPEN,
+                opened_on=opened_on,
+            )
+            Appointment.objects.bulk_create(
+                _visit(diary, episode, opened_on + week * ONE_WEEK, initial=week == 0, missed=False, now=now, rng=rng)
+                for week in range(care.visits)
+            )
+        ended.append((episode, care.ending))
+    return ended
+
+
 def seed_email_reader(clinic: Clinic) -> None:
     """The patient of the first episode with a re-assessment (which gets a signed plan) takes
     messages by e-mail, so the handout message with its portal link lands in var/mail/."""
@@ -496,7 +589,10 @@ def seed_handouts(clinic: Clinic) -> tuple[int, int]:
 
 
 class Command(BaseCommand):
-    help = f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT} patients, episodes, visits."
+    help = (
+        f"Create or reset the synthetic demo clinic: staff logins, {PATIENT_COUNT_WITH_ENDED_CARE} patients, "
+        "episodes, visits."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even though the database holds other clinics.")
@@ -519,14 +615,18 @@ class Command(BaseCommand):
             seed_assessments(episodes=list(seeded_episodes.select_related("intake", "lead_clinician")))
             seed_email_reader(clinic)
             seed_plans(clinic=clinic)
+            running_demo.seed_runner(clinic=clinic)
+            endings = seed_ended_care(clinic, clinicians)
+            ended = notes_demo.seed_discharges(endings=endings, front_desk=staff[FRONT_DESK_EMAIL])
             notes_made = notes_demo.seed_notes(clinic=clinic)
         handouts_made, handouts_sent = seed_handouts(clinic)
 
-        visits = Appointment.objects.filter(episode_id__in=episode_ids)
+        visits = Appointment.objects.filter(episode_id__in=[*episode_ids, *(episode.pk for episode, _ in endings)])
         self.stdout.write(
             self.style.SUCCESS(
-                f"Seeded {clinic}: {len(staff)} staff, {len(patients)} patients, {len(episode_ids)} episodes, "
-                f"{visits.count()} appointments, {notes_made} visit notes, "
+                f"Seeded {clinic}: {len(staff)} staff, {len(patients) + len(endings)} patients, "
+                f"{len(episode_ids) + len(endings)} episodes, {visits.count()} appointments, {notes_made} visit notes, "
+                f"{ended} episodes discharged, "
                 f"{handouts_made} handouts made and {handouts_sent} sent. "
                 "All people are synthetic."
             )

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from running import devices
 from running.devices import DeviceFileError, metrics
+from running.devices.fit_writer import run_fit
 from tests.running.files_fixtures import gpx, tcx
-from tests.running.fit_writer import run_fit
 
 ORIGINALS = {
     "fit": run_fit(seconds=60, pause=(30, 10)),

@@ -10,8 +10,8 @@ import pytest
 
 from running import devices
 from running.devices import DeviceFileError, FileKind, ParsedActivity, Point, metrics
+from running.devices.fit_writer import run_fit
 from tests.running.files_fixtures import gpx, tcx
-from tests.running.fit_writer import run_fit
 
 UTC = datetime.UTC
 NOW = datetime.datetime(2026, 12, 1, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pytest
 
 from running import devices
 from running.devices import DeviceFileError, sniff
+from running.devices.fit_writer import run_fit
 from tests.running.files_fixtures import START, gpx, tcx
-from tests.running.fit_writer import run_fit
 
 
 def test_fit_gives_the_session_totals_identity_local_offset_and_cadence():

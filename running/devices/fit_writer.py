@@ -1,5 +1,5 @@
-"""A tiny FIT encoder for tests: a header, definition and data messages, and the CRCs, enough
-for ``fitdecode`` to read a run (file_id, records, events, session, activity)."""
+"""A tiny FIT encoder, for the tests and the demo's device files: a header, definition and data
+messages, and the CRCs, enough for ``fitdecode`` to read a run (file_id, records, events, session, activity)."""
 
 from __future__ import annotations
 
