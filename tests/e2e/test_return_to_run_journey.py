@@ -24,12 +24,12 @@ from plans import selectors as plan_selectors
 from plans import services as plan_services
 from plans.models import Handout, HandoutStatus, PlanVersion
 from running import readiness
+from running.devices.fit_writer import run_fit
 from running.models import ReadinessCheck, ReturnToRun, Run
 from tests.assessments.helpers import BASELINE_DAY
 from tests.e2e.conftest import SMALL_PHONE
 from tests.e2e.preconditions import completed_assessment
 from tests.factories import EpisodeFactory, UserFactory
-from tests.running.fit_writer import run_fit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
