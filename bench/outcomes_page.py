@@ -115,8 +115,8 @@ def _generate(clinic, clinicians, today: datetime.date) -> dict[str, float]:
         (
             "conditions",
             """
-            INSERT INTO assessments_finding (code, side, label, evidence, origin, reason, assessment_id)
-            SELECT (%(conditions)s::text[])[1 + a.episode_id %% 7], '', 'Condition', '[]', 'added', 'Seen', a.id
+            INSERT INTO assessments_finding (code, side, label, evidence, origin, reason, dismiss_reason, assessment_id)
+            SELECT (%(conditions)s::text[])[1 + a.episode_id %% 7], '', 'Condition', '[]', 'added', 'Seen', '', a.id
             FROM assessments_assessment a WHERE a.kind = 'initial'
             """,
         ),
@@ -197,7 +197,7 @@ def _generate(clinic, clinicians, today: datetime.date) -> dict[str, float]:
                     """
                 )
             started = time.perf_counter()
-            cursor.execute(sql, args if "%(" in sql else None)
+            cursor.execute(sql, None if label == "vacuum analyze" else args)
             seconds[label] = time.perf_counter() - started
     return seconds
 
