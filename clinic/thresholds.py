@@ -581,6 +581,21 @@ THRESHOLDS += (
     ),
 )
 
+# The clinic outcomes page (notes/outcomes.py): a product default, not a clinical fact.
+THRESHOLDS += (
+    Threshold(
+        "outcomes_min_group",
+        Decimal(5),
+        "Outcomes page: judge a group only from this many discharged episodes",
+        "episodes",
+        Decimal(3),
+        Decimal(100),
+        "Product decision (clinic default); no published source",
+        "Smaller groups show their number of episodes and 'too few to judge', so no figure rests on a handful of "
+        "patients who could be recognised.",
+    ),
+)
+
 BY_KEY = {threshold.key: threshold for threshold in THRESHOLDS}
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from notes import discharge_views, views
+from notes import discharge_views, outcome_views, views
 
 urlpatterns = [
     path("schedule/visits/<int:pk>/note/", views.note, name="visit_note"),
@@ -19,4 +19,9 @@ urlpatterns = [
     path("discharge-documents/<int:pk>/", discharge_views.discharge_document, name="discharge_document"),
     path("schedule/lapsed/", discharge_views.lapsed_list, name="lapsed_episodes"),
     path("follow-up/<str:token>/", discharge_views.follow_up_answer, name="follow_up_answer"),
+]
+
+urlpatterns += [
+    path("outcomes/", outcome_views.outcome_page, name="clinic_outcomes"),
+    path("outcomes.csv", outcome_views.outcome_page, {"csv_export": True}, name="clinic_outcomes_csv"),
 ]
