@@ -479,6 +479,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clinic.api_schema.add_links"],
     # One name for each choice set that several serializers use.
     "ENUM_NAME_OVERRIDES": {
+        "ReadinessDecisionEnum": "running.models.Decision",
+        "RunFileDuplicateDecisionEnum": "running.models.DuplicateDecision",
         "ContactChannelEnum": "clinic.models.ContactChannel",
         "AppointmentKindEnum": "clinic.scheduling.models.AppointmentKind",
         "AppointmentStatusChangeEnum": "clinic.scheduling.api.STATUS_CHANGES",
