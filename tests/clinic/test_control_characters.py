@@ -137,6 +137,7 @@ FORM_ARGUMENTS = {
     "RuleItemForm": lambda staff: {"clinic": staff.clinic, "interventions": []},
     "CheckInForm": lambda staff: {"items": [SignedItem.of({"name": "Glute bridge", "prong": "exercise"})]},
     "WaitListForm": lambda staff: {"user": staff},
+    "ChooseProgramForm": lambda staff: {"programs": []},
     "MoveForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
     "BookingForm": lambda staff: {"episodes": []},
     "FreeTimesForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},

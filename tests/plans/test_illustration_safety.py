@@ -290,8 +290,11 @@ def test_the_django_admin_uses_the_same_checked_field(clinic_admin):
     assert isinstance(form_class.base_fields["illustration"], PictureFormField)
 
 
-# Files only the app writes (the rendered handout), never a form: nothing to check on upload.
-WRITTEN_BY_THE_APP = {"plans.Handout.file"}
+# Files only the app writes (the rendered handout and discharge letters), never a form: nothing to
+# check on upload. A runner's watch file is no picture and never reaches the PDF renderer: its size,
+# name and first bytes are checked on upload and it is read in the worker with a time limit
+# (running.services.uploads).
+WRITTEN_BY_THE_APP = {"plans.Handout.file", "notes.DischargeDocument.file", "running.RunFile.file"}
 
 
 def test_every_file_field_a_form_can_fill_is_a_checked_picture():

@@ -718,6 +718,11 @@ def test_goal_defaults_are_domains():
         "lefs_mcid": D(9),
         "nprs_mcid_points": D(2),
         "nprs_mcid_relative": D("0.30"),
+        "hos_adl_mcid": D(9),
+        "hos_sport_mcid": D(6),
+        "ihot12_mcid": D(14),
+        "psfs_mdc_mean": D(2),
+        "psfs_mdc_single": D(3),
         "rom_mdc_deg": D(5),
         "fms_low_composite": D(14),
     } == GOAL_SETTING_DEFAULTS
