@@ -199,6 +199,7 @@ CLINIC_PATHS: dict[str, str] = {
     "plans.runprogramtemplate": "clinic",
     "running.runfile": "episode__patient__clinic",
     "running.run": "episode__patient__clinic",
+    "running.cadenceprescription": "episode__patient__clinic",
 }
 
 # Models that belong to no clinic and are the same for all: the role groups, the framework's
@@ -258,6 +259,7 @@ VIEW_PERMISSIONS: dict[str, tuple[str, ...]] = {
             "running.phasedecision",
             "running.runfile",
             "running.run",
+            "running.cadenceprescription",
         ],
         _CLINICAL,
     ),
