@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from clinic.permissions import Role
@@ -23,10 +24,12 @@ def test_clinician_writes_signs_and_adds_an_addendum(journey):
     clinician = UserFactory(roles=[Role.CLINICIAN], full_name="Dana Lead")
     front_desk = UserFactory(clinic=clinician.clinic, roles=[Role.FRONT_DESK])
     episode = EpisodeFactory(patient__clinic=clinician.clinic, lead_clinician=clinician)
-    plan = SignedPlanFactory(assessment__episode=episode)
-    # Today's visit, on the calendar's grid whatever the time the journey runs.
+    # Today's visit, on the calendar's grid whatever the time the journey runs; the plan signed
+    # before it (a note starts from the plan as it stood at the visit).
     zone = clinician.clinic.zone
     starts = timezone.localtime(timezone.now(), zone).replace(hour=10, minute=0, second=0, microsecond=0)
+    with time_machine.travel(starts - datetime.timedelta(hours=2), tick=False):
+        plan = SignedPlanFactory(assessment__episode=episode)
     visit = AppointmentFactory(
         episode=episode, clinician=clinician, starts_at=starts, ends_at=starts + datetime.timedelta(minutes=30)
     )
