@@ -11,7 +11,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("assessments/includes/outcome_measures.html", takes_context=True)
-def outcome_measures(context, assessment):
+def outcome_measures(context, assessment, level=2):
     user = context["request"].user
     measures = [
         {
@@ -25,6 +25,7 @@ def outcome_measures(context, assessment):
     ]
     return {
         "assessment": assessment,
+        "level": level,
         "measures": measures,
         "can_change": not assessment.is_completed and permissions.can_change_clinical(user, assessment.episode.patient),
     }
