@@ -53,15 +53,13 @@ def _dosage_values(dosage: library.Dosage | None) -> dict:
 def library_seed(*, clinic: Clinic) -> int:
     """Add the shipped interventions, rules and contraindications the clinic lacks (by key).
 
-    Rows the clinic already has are left as they are: its edits are never overwritten.
+    Rows the clinic already has are left as they are: its edits are never overwritten. A new
+    clinic's first draft seeds the whole library, so the rows go in one INSERT per table.
     """
-    created = 0
     with transaction.atomic():
         by_key = {row.key: row for row in Intervention.objects.filter(clinic=clinic)}
-        for item in library.INTERVENTIONS:
-            if item.key in by_key:
-                continue
-            by_key[item.key] = Intervention.objects.create(
+        interventions = Intervention.objects.bulk_create(
+            Intervention(
                 clinic=clinic,
                 key=item.key,
                 prong=item.prong.value,
@@ -81,12 +79,14 @@ def library_seed(*, clinic: Clinic) -> int:
                 patient_side=item.patient_side,
                 **_dosage_values(item.dosage),
             )
-            created += 1
+            for item in library.INTERVENTIONS
+            if item.key not in by_key
+        )
+        by_key.update((row.key, row) for row in interventions)
         existing_rules = set(PlanRule.objects.filter(clinic=clinic).values_list("key", flat=True))
-        for rule in library.PLAN_RULES:
-            if rule.key in existing_rules:
-                continue
-            row = PlanRule.objects.create(
+        new_rules = [rule for rule in library.PLAN_RULES if rule.key not in existing_rules]
+        rows = PlanRule.objects.bulk_create(
+            PlanRule(
                 clinic=clinic,
                 key=rule.key,
                 name=rule.name,
@@ -101,16 +101,16 @@ def library_seed(*, clinic: Clinic) -> int:
                 notes=list(rule.notes),
                 source=rule.source,
             )
-            RuleItem.objects.bulk_create(
-                RuleItem(rule=row, intervention=by_key[item.intervention], order=number, **_dosage_values(item.dosage))
-                for number, item in enumerate(rule.items)
-            )
-            created += 1
+            for rule in new_rules
+        )
+        RuleItem.objects.bulk_create(
+            RuleItem(rule=row, intervention=by_key[item.intervention], order=number, **_dosage_values(item.dosage))
+            for rule, row in zip(new_rules, rows, strict=True)
+            for number, item in enumerate(rule.items)
+        )
         existing_contra = set(Contraindication.objects.filter(clinic=clinic).values_list("key", flat=True))
-        for contra in library.CONTRAINDICATIONS:
-            if contra.key in existing_contra:
-                continue
-            Contraindication.objects.create(
+        contraindications = Contraindication.objects.bulk_create(
+            Contraindication(
                 clinic=clinic,
                 key=contra.key,
                 name=contra.name,
@@ -125,8 +125,10 @@ def library_seed(*, clinic: Clinic) -> int:
                 referral=contra.referral,
                 source=contra.source,
             )
-            created += 1
-    return created
+            for contra in library.CONTRAINDICATIONS
+            if contra.key not in existing_contra
+        )
+    return len(interventions) + len(rows) + len(contraindications)
 
 
 # --- Drafting ----------------------------------------------------------------------------------

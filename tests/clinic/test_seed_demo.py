@@ -8,11 +8,12 @@ import re
 from itertools import pairwise
 
 import pytest
-from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.test import RequestFactory
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
+from assessments.models import Assessment, Finding
 from clinic import services
 from clinic.management.commands.seed_demo import (
     DEMO_LOGINS,
@@ -26,6 +27,7 @@ from clinic.outbox import quiet_hours
 from clinic.permissions import Role, roles_of
 from clinic.scheduling.models import Appointment, AppointmentStatus
 from notes.models import NoteAddendum, VisitNote
+from plans.models import Intervention, PlanVersion, TreatmentPlan
 
 CLINICIAN_EMAILS = [login.email for login in DEMO_LOGINS if login.role == Role.CLINICIAN]
 
@@ -39,19 +41,33 @@ def _counts() -> dict[str, int]:
         "appointments": Appointment.objects.count(),
         "visit notes": VisitNote.objects.count(),
         "addenda": NoteAddendum.objects.count(),
+        "assessments": Assessment.objects.count(),
+        "findings": Finding.objects.count(),
+        "plans": TreatmentPlan.objects.count(),
+        "plan versions": PlanVersion.objects.count(),
+        "interventions": Intervention.objects.count(),
     }
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker) -> tuple[str, dict[str, int]]:
+    """Seeds twice, once for the module (seeding takes seconds), rolled back when the module ends;
+    returns the second run's output and the counts after the first run."""
+    # Argon2 costs ~0.1 s a hash by design; test_seed_demo_runs.py signs in with the real hashers.
+    md5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(PASSWORD_HASHERS=md5), django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        first = _counts()
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue(), first
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db, settings) -> tuple[str, dict[str, int]]:
-    """Seeds twice; returns the second run's output and the counts after the first run."""
-    # Argon2 costs ~0.1 s a hash by design; the login test below keeps the real hashers.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", stdout=io.StringIO())
-    first = _counts()
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue(), first
+def seeded(seeded_once, db) -> tuple[str, dict[str, int]]:
+    """The module's demo clinic; each test's own transaction nests inside and is rolled back."""
+    return seeded_once
 
 
 def test_second_run_changes_no_counts(seeded):
@@ -76,17 +92,6 @@ def test_clinic_and_staff(seeded):
     assert set(ClinicianProfile.objects.values_list("credentials", flat=True)) == {"DC, CCSP", "PT, DPT"}
     # Demo staff have passwords already: the invitation sweep owes them nothing.
     assert services.owed_staff_invitations(older_than=datetime.timedelta(0)) == []
-
-
-@pytest.mark.django_db
-def test_every_demo_login_authenticates():
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())
-    for login in DEMO_LOGINS:
-        request = RequestFactory().post("/accounts/login/")
-        user = authenticate(request, username=login.email, password=DEMO_PASSWORD)
-        assert user is not None, login.email
-        assert user.email == login.email
 
 
 def test_output_lists_the_logins(seeded):
@@ -173,107 +178,6 @@ def test_a_clinicians_visits_never_overlap(seeded):
         assert visits
         for earlier, later in pairwise(visits):
             assert earlier.ends_at <= later.starts_at, (earlier, later)
-
-
-@pytest.mark.django_db
-def test_demo_shows_intakes_at_every_stage_and_stays_idempotent(django_capture_on_commit_callbacks):
-    from intake.models import Intake, IntakeInvitation, IntakeStatus, QuestionnaireScore, RedFlag
-
-    # The invitation messages go out after the seed's transaction commits.
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=io.StringIO())
-    counts = (Intake.objects.count(), IntakeInvitation.objects.count(), RedFlag.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert (Intake.objects.count(), IntakeInvitation.objects.count(), RedFlag.objects.count()) == counts
-
-    submitted = Intake.objects.filter(status=IntakeStatus.SUBMITTED)
-    assert submitted.count() >= 5
-    assert (
-        QuestionnaireScore.objects.filter(intake__in=submitted, instrument="nprs", scored=True).count()
-        == submitted.count()
-    )
-    assert RedFlag.objects.filter(tier="urgent", cleared_at__isnull=True).exists()
-    pending = Intake.objects.exclude(status=IntakeStatus.SUBMITTED)
-    assert pending.count() == 2
-    assert IntakeInvitation.objects.filter(intake__in=pending, sent_at__isnull=False).count() == 2
-
-
-@pytest.mark.django_db
-def test_demo_has_completed_assessments_with_findings_and_progress_examples():
-    from assessments.models import Assessment, AssessmentStatus, Finding
-
-    call_command("seed_demo", stdout=io.StringIO())
-    counts = (Assessment.objects.count(), Finding.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert (Assessment.objects.count(), Finding.objects.count()) == counts
-
-    assert not Assessment.objects.exclude(status=AssessmentStatus.COMPLETED).exists()
-    # The two progress examples, and the two episodes discharged with their goals met.
-    assert Assessment.objects.filter(kind="reassessment").count() == 4
-    assert Finding.objects.filter(code="hip_flexor_tightness", side="left").exists()
-    # Every assessed episode had a submitted intake first, as in the clinic's flow.
-    assert not Assessment.objects.filter(episode__intake__isnull=True).exists()
-
-
-@pytest.mark.django_db
-def test_demo_has_a_signed_plan_per_progress_example_and_a_draft():
-    from plans.models import Intervention, PlanStatus, PlanVersion, TreatmentPlan
-
-    call_command("seed_demo", stdout=io.StringIO())
-    counts = (TreatmentPlan.objects.count(), PlanVersion.objects.count(), Intervention.objects.count())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert (TreatmentPlan.objects.count(), PlanVersion.objects.count(), Intervention.objects.count()) == counts
-    assert TreatmentPlan.objects.filter(status=PlanStatus.SIGNED).count() == 2
-    assert TreatmentPlan.objects.filter(status=PlanStatus.DRAFT).count() == 1
-    assert all(plan.items.exists() for plan in TreatmentPlan.objects.all())
-
-
-@pytest.mark.django_db
-def test_refuses_to_seed_next_to_real_clinics_unless_forced():
-    from django.core.management.base import CommandError
-
-    from clinic.models import Clinic
-
-    Clinic.objects.create(name="A real clinic")
-    with pytest.raises(CommandError, match="holds other clinics"):
-        call_command("seed_demo", stdout=io.StringIO())
-    assert Clinic.objects.count() == 1
-    call_command("seed_demo", "--force", stdout=io.StringIO())
-    assert Clinic.objects.count() == 2
-
-
-def test_signed_plans_have_ready_handouts_and_a_portal_link_is_in_the_mail_folder(db, settings, tmp_path, client):
-    from pathlib import Path
-    from urllib.parse import urlsplit
-
-    from clinic.portal.models import PortalLink
-    from plans.models import Handout, HandoutDelivery, HandoutStatus, PlanVersion
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = tmp_path / "mail"
-    call_command("seed_demo", stdout=io.StringIO())
-    versions = PlanVersion.objects.all()
-    # Two signed plans, one signed again with the runner's walk-run program.
-    assert versions.count() == 3
-    for version in versions:
-        handout = Handout.objects.get(version=version)
-        assert handout.status == HandoutStatus.READY
-        assert handout.file.open("rb").read(4) == b"%PDF"
-    assert Handout.objects.filter(delivery=HandoutDelivery.SENT, delivery_channel="email").exists()
-
-    mails = [path.read_text(encoding="utf-8") for path in Path(settings.EMAIL_FILE_PATH).iterdir()]
-    links = [link for text in mails for link in re.findall(r"http://\S+/portal/\S+/", text)]
-    assert links
-    assert "Your home program" in client.get(urlsplit(links[0]).path).content.decode()
-
-    # A second run makes and sends nothing more.
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert "0 handouts made and 0 sent" in out.getvalue()
-    assert len(list(Path(settings.EMAIL_FILE_PATH).iterdir())) == len(mails)
-    assert PortalLink.objects.count() == Handout.objects.filter(delivery=HandoutDelivery.SENT).count()
 
 
 def test_demo_clinician_and_admin_sign_in_with_the_published_key(seeded, settings):
@@ -364,3 +268,22 @@ def test_demo_has_discharges_a_follow_up_answered_and_a_lapsed_episode(seeded):
     front_desk = User.objects.get(email="frontdesk@demo.test")
     lapsed = discharge.lapsed_episodes(user=front_desk)
     assert [episode.patient.last_name for episode in lapsed] == ["Grant"]
+
+
+def test_demo_has_completed_assessments_with_findings_and_progress_examples(seeded):
+    from assessments.models import Assessment, AssessmentStatus, Finding
+
+    assert not Assessment.objects.exclude(status=AssessmentStatus.COMPLETED).exists()
+    # The two progress examples, and the two episodes discharged with their goals met.
+    assert Assessment.objects.filter(kind="reassessment").count() == 4
+    assert Finding.objects.filter(code="hip_flexor_tightness", side="left").exists()
+    # Every assessed episode had a submitted intake first, as in the clinic's flow.
+    assert not Assessment.objects.filter(episode__intake__isnull=True).exists()
+
+
+def test_demo_has_a_signed_plan_per_progress_example_and_a_draft(seeded):
+    from plans.models import PlanStatus, TreatmentPlan
+
+    assert TreatmentPlan.objects.filter(status=PlanStatus.SIGNED).count() == 2
+    assert TreatmentPlan.objects.filter(status=PlanStatus.DRAFT).count() == 1
+    assert all(plan.items.exists() for plan in TreatmentPlan.objects.all())

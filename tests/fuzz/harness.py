@@ -11,7 +11,7 @@ is fuzzed as soon as the schema shows it):
   twenty LEFS items take the same values through the same serializer field), and without the
   generated If-Match (an empty ETag, which would make every write a 412 that never reads the
   body) but on the first case;
-- **fuzzing**: ``FUZZ_EXAMPLES`` Hypothesis cases per operation (50 unless set; an operation
+- **fuzzing**: ``FUZZ_EXAMPLES`` Hypothesis cases per operation (25 unless set; an operation
   the role may not use gets ``FUZZ_REFUSED_EXAMPLES``, 17 unless set): schema-valid and
   schema-violating ones, on real ids of our clinic, on the other clinic's ids and on made-up
   ids; bodies that name a record or a staff member get real ones of either clinic too;
@@ -93,13 +93,13 @@ from tests.running.readiness_fixtures import record_check
 
 # Cases per operation, role and phase (fuzzing) and scenarios per role (stateful). The CI
 # defaults keep the whole suite well under 15 minutes on 2 cores; raise them for a deeper run.
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 # An operation the role may not use answers every case with the same 403 (the role matrix,
 # tests/clinic/test_api_role_matrix.py, holds who may): fewer cases show it refuses whatever is
 # sent, and the roles that may use it send the full number. 17 for each of the three roles keeps
 # even an operation no role may use (making API tokens with a token) at 50 cases or more.
 REFUSED_EXAMPLES = min(MAX_EXAMPLES, int(os.environ.get("FUZZ_REFUSED_EXAMPLES", "17")))
-SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "40"))
+SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "25"))
 STEPS = int(os.environ.get("FUZZ_STEPS", "8"))
 
 
