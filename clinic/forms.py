@@ -9,7 +9,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from clinic import phone_display, rules, selectors, services, text_input, thresholds, time_zones
-from clinic.models import Clinic, EpisodeOfCare, Patient, User, canonical_email
+from clinic.models import Clinic, EpisodeOfCare, EpisodeStatus, Patient, User, canonical_email
 from clinic.permissions import Role
 from clinic.services import PATIENT_FIELDS
 from domain.citations import readable
@@ -102,7 +102,13 @@ class EpisodeEditForm(EpisodeForm):
     class Meta(EpisodeForm.Meta):
         fields = ["presenting_complaint", "lead_clinician", "opened_on", "status", "closed_on"]
         widgets = {"opened_on": DateInput(), "closed_on": DateInput(), "status": forms.RadioSelect}
-        help_texts = {"closed_on": "Filled in with today when you discharge and leave it empty."}
+        help_texts = {"closed_on": "Filled in with today when you leave it empty."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only an episode closed before discharge summaries existed is reopened or redated here.
+        if self.instance.status == EpisodeStatus.OPEN or self.instance.has_discharge_summary:
+            del self.fields["status"], self.fields["closed_on"]
 
     def clean(self):
         cleaned = super().clean()

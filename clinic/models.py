@@ -398,6 +398,12 @@ class EpisodeOfCare(models.Model):
     def __str__(self) -> str:
         return f"{self.presenting_complaint} (opened {self.opened_on:%Y-%m-%d})"
 
+    @property
+    def has_discharge_summary(self) -> bool:
+        """Discharged with a summary (the notes app's discharge, one per episode), rather than
+        closed before summaries existed. Read through the reverse accessor: the core imports no app."""
+        return hasattr(self, "discharge")
+
     def clean(self) -> None:
         super().clean()
         today = timezone.localdate()

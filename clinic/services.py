@@ -134,10 +134,33 @@ def episode_open(
     return episode
 
 
+DISCHARGE_WITH_SUMMARY = (
+    "An episode is discharged with a discharge summary, which records the reason and the follow-up: "
+    "use “Discharge with a summary” on the episode page, or POST /api/discharges/."
+)
+SUMMARY_STAYS = (
+    "This episode was discharged with a summary, which stays with it: open a new episode for the patient's return."
+)
+
+
+def _check_status_change(episode: EpisodeOfCare, fields: dict[str, Any]) -> None:
+    status = fields.get("status", episode.status)
+    if episode.status == EpisodeStatus.OPEN and status == EpisodeStatus.DISCHARGED:
+        raise ValidationError({"status": DISCHARGE_WITH_SUMMARY})
+    if episode.status == EpisodeStatus.DISCHARGED and episode.has_discharge_summary:
+        if status != EpisodeStatus.DISCHARGED:
+            raise ValidationError({"status": SUMMARY_STAYS})
+        if fields.get("closed_on", episode.closed_on) != episode.closed_on:
+            raise ValidationError({"closed_on": "The closing date is the discharge summary's date."})
+
+
 def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> EpisodeOfCare:
-    """Edit an episode; discharging sets ``closed_on`` (today unless given), reopening clears it."""
+    """Edit an episode. Discharging goes through the discharge summary, which records why and what
+    comes next; an episode closed before summaries existed may be reopened (which clears
+    ``closed_on``) or have its closing date corrected."""
     if not permissions.can_change_episode(actor, episode):
         raise PermissionDenied
+    _check_status_change(episode, fields)
     if "status" in fields:
         fields["closed_on"] = rules.episode_closed_on(
             fields["status"], fields.get("closed_on") or episode.closed_on, timezone.localdate()
@@ -148,14 +171,9 @@ def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> Epi
     episode.full_clean()
     if "lead_clinician" in changed:
         _check_lead_clinician(episode.patient, episode.lead_clinician)
-    action = (
-        "episode.discharged"
-        if "status" in changed and episode.status == EpisodeStatus.DISCHARGED
-        else "episode.updated"
-    )
     with transaction.atomic():
         episode.save()
-        audit.record(actor=actor, action=action, obj=episode, changed_fields=changed)
+        audit.record(actor=actor, action="episode.updated", obj=episode, changed_fields=changed)
     return episode
 
 

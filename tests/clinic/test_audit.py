@@ -119,10 +119,6 @@ WRITES = [
     ("api episode open", "clinician", "POST /api/episodes/", EPISODE_JSON, "episode.opened", "new episode", OPENED),
     ("html episode update", "clinician", "POST /episodes/{episode}/edit/", {**EPISODE_FORM, "status": "open"},
      "episode.updated", "episode", ["presenting_complaint"]),
-    ("html episode discharge", "front_desk", "POST /episodes/{episode}/edit/", {**EPISODE_FORM, "status": "discharged"},
-     "episode.discharged", "episode", ["closed_on", "presenting_complaint", "status"]),
-    ("api episode discharge", "clinician", "PATCH /api/episodes/{episode}/", {"status": "discharged"},
-     "episode.discharged", "episode", ["closed_on", "status"]),
     ("api episode update", "front_desk", "PATCH /api/episodes/{episode}/", {"presenting_complaint": SECRET},
      "episode.updated", "episode", ["presenting_complaint"]),
 ]  # fmt: skip

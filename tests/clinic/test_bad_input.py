@@ -185,8 +185,16 @@ EPISODE_EDIT_CASES = [
 ]
 
 
+@pytest.fixture
+def closed_episode(dated_episode):
+    """Closed before discharge summaries existed: the only kind whose status and date the edit form shows."""
+    EpisodeOfCare.objects.filter(pk=dated_episode.pk).update(status="discharged", closed_on=datetime.date(2024, 3, 20))
+    return EpisodeOfCare.objects.get(pk=dated_episode.pk)
+
+
 @pytest.mark.parametrize(("changes", "field", "message"), [pytest.param(*c[1:], id=c[0]) for c in EPISODE_EDIT_CASES])
-def test_episode_edit_rejects_bad_input(client, front_desk, clinician, dated_episode, changes, field, message):
+def test_episode_edit_rejects_bad_input(client, front_desk, clinician, closed_episode, changes, field, message):
+    dated_episode = closed_episode
     before = EpisodeOfCare.objects.filter(pk=dated_episode.pk).values().get()
     data = {
         "presenting_complaint": "Hip pain",
