@@ -29,6 +29,7 @@ from collections.abc import Iterator
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.deconstruct import deconstructible
 from rest_framework import exceptions, parsers, serializers
 
@@ -127,7 +128,11 @@ def guard_form_field(field: forms.Field) -> None:
         return
     if any(isinstance(validator, ControlCharacterValidator) for validator in field.validators):
         return
-    field.validators.append(ControlCharacterValidator(multiline=isinstance(field.widget, forms.Textarea)))
+    # Django's own NUL check would say the same thing a second time, without naming the character.
+    field.validators = [
+        *(validator for validator in field.validators if not isinstance(validator, ProhibitNullCharactersValidator)),
+        ControlCharacterValidator(multiline=isinstance(field.widget, forms.Textarea)),
+    ]
 
 
 class RefuseControlCharacters:

@@ -71,7 +71,7 @@ class DischargeForm(text_input.ModelForm):
             self.add_error("reason_text", "Say why, when the reason is other.")
         if values.get("letter_wanted"):
             for name, label in (("referrer_name", "name"), ("referrer_address", "address")):
-                if not (values.get(name) or "").strip():
+                if name not in self.errors and not (values.get(name) or "").strip():
                     self.add_error(name, f"A letter to the referrer needs their {label}.")
         return values
 

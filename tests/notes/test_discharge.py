@@ -131,6 +131,15 @@ def test_bad_input_is_refused_and_keeps_what_was_typed(client, clinician, episod
     assert episode.status == EpisodeStatus.OPEN
 
 
+def test_a_referrers_name_with_a_control_character_gets_one_message_naming_it(client, clinician, episode):
+    changes = {"letter_wanted": "on", "referrer_name": "Dr Who\x00", "referrer_address": "1 High St"}
+    response = signed_in(client, clinician).post(f"/episodes/{episode.pk}/discharge/", {**FORM, **changes})
+    assert response.status_code == 400
+    messages = response.context["form"].errors["referrer_name"]
+    assert len(messages) == 1
+    assert "U+0000" in messages[0]
+
+
 def test_a_discharge_before_the_episode_opened_is_refused_on_the_form(client, clinician, episode):
     before = (episode.opened_on - datetime.timedelta(days=3)).isoformat()
     response = signed_in(client, clinician).post(
