@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from assessments.findings import CLINICIAN_CONDITION_LABELS
@@ -101,12 +101,15 @@ def _judge(measure: str, values: list[Decimal], limits: dict, mcid: dict) -> Mea
 
 def _plan_items(episodes) -> dict[int, tuple[tuple[str, str], ...]]:
     """{episode id: the (rule label, prong) pairs of its last signed plan version}, from one query."""
-    latest = (
-        PlanVersion.objects.filter(plan__episode__in=episodes, signed_at__isnull=False)
-        .order_by("plan__episode_id", "-signed_at", "-pk")
-        .distinct("plan__episode_id")
-        .values_list("plan__episode_id", "body__items")
+    # A correlated subquery rather than PostgreSQL's DISTINCT ON: the embedded default is SQLite.
+    newest = (
+        PlanVersion.objects.filter(plan__episode_id=OuterRef("plan__episode_id"), signed_at__isnull=False)
+        .order_by("-signed_at", "-pk")
+        .values("pk")[:1]
     )
+    latest = PlanVersion.objects.filter(
+        plan__episode__in=episodes, signed_at__isnull=False, pk=Subquery(newest)
+    ).values_list("plan__episode_id", "body__items")
     pairs = {}
     for episode_id, items in latest:
         found = []
