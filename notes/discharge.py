@@ -357,6 +357,10 @@ def follow_up_answer(*, follow_up: FollowUp, answers: dict[str, dict[str, int | 
     clinic = follow_up.episode.patient.clinic
     odi_min = int(thresholds.for_clinic(clinic)["odi_min_sections"])
     chosen = {instrument.code: instrument for instrument in episode_instruments(follow_up.episode)}
+    if chosen and not discharge_rules.anything_answered(
+        {code: given for code, given in answers.items() if code in chosen}
+    ):
+        raise ValidationError(discharge_rules.NOTHING_ANSWERED)
     with transaction.atomic():
         locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
         if locked.answered_at is not None:

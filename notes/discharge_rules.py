@@ -60,3 +60,12 @@ def follow_up_days(*, discharged_on: datetime.date, months: int | Decimal, conse
     if not consent or months == 0:
         return []
     return [add_months(discharged_on, months)]
+
+
+NOTHING_ANSWERED = "Please answer at least one question before sending."
+
+
+def anything_answered(answers: dict[str, dict[str, int | None]]) -> bool:
+    """Whether a patient's questionnaires ({instrument: {item: value}}) hold one answer: a form sent
+    blank would close the link and tell the clinic nothing."""
+    return any(value is not None for given in answers.values() for value in given.values())

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic import access, audit, link_pages, permissions, thresholds
 from intake.forms import QuestionnaireForm, field_name
 from notes import discharge as services
+from notes import discharge_rules
 from notes.discharge_forms import DischargeForm
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp
@@ -140,9 +141,11 @@ def follow_up_answer(request: HttpRequest, token: str) -> HttpResponse:
             }
             for instrument in chosen
         }
-        # Answered meanwhile (a second tab): the first answers stand, and the patient is thanked either way.
-        with contextlib.suppress(ValidationError):
-            services.follow_up_answer(follow_up=follow_up, answers=answers)
-        return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
+        if not chosen or discharge_rules.anything_answered(answers):
+            # Answered meanwhile (a second tab): the first answers stand, and the patient is thanked either way.
+            with contextlib.suppress(ValidationError):
+                services.follow_up_answer(follow_up=follow_up, answers=answers)
+            return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
+        form.add_error(None, discharge_rules.NOTHING_ANSWERED)
     context = {"clinic": clinic, "form": form, "token": token}
     return render(request, "notes/discharge/follow_up.html", context, status=400 if form.is_bound else 200)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
@@ -20,7 +21,7 @@ from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.scheduling.models import AppointmentStatus
 from clinic.webhooks.models import WebhookDelivery
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
-from notes import discharge, discharge_documents
+from notes import discharge, discharge_documents, discharge_rules
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp, FollowUpConsent, FollowUpKind, FollowUpScore
 from tests.factories import AppointmentFactory, EpisodeFactory
@@ -373,6 +374,23 @@ def test_bad_answers_are_refused_and_kept(clinician, episode, django_capture_on_
     assert response.status_code == 400
     assert 'value="3" checked' in response.content.decode() or "checked" in response.content.decode()
     assert not FollowUpScore.objects.exists()
+
+
+def test_a_blank_form_is_refused_and_the_link_stays_open(clinician, episode, django_capture_on_commit_callbacks):
+    _awake(episode.patient.clinic)
+    mail.outbox.clear()
+    follow_up = _final(clinician, episode, django_capture_on_commit_callbacks)
+    token = _link_in(mail.outbox[-1].body)
+    response = Client().post(f"/follow-up/{token}/", {})
+    assert response.status_code == 400
+    assert discharge_rules.NOTHING_ANSWERED in response.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is None
+    with pytest.raises(ValidationError):
+        discharge.follow_up_answer(follow_up=follow_up, answers={"nprs": {"now": None}})
+    assert Client().post(f"/follow-up/{token}/", {"nprs__now": "2"}).status_code == 200
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is not None
 
 
 @pytest.mark.django_db

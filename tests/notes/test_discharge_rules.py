@@ -68,3 +68,17 @@ def test_follow_up_days(discharged_on, months, consent, expected):
 def test_follow_up_days_refuses_odd_settings(months):
     with pytest.raises(ValueError, match="whole number"):
         discharge_rules.follow_up_days(discharged_on=TODAY, months=months, consent=True)
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({}, False),
+        ({"nprs": {}}, False),
+        ({"nprs": {"now": None, "least": None}, "odi": {"pain": None}}, False),
+        ({"nprs": {"now": None, "least": 0}}, True),
+        ({"nprs": {"now": None}, "odi": {"pain": 5}}, True),
+    ],
+)
+def test_anything_answered(answers, expected):
+    assert discharge_rules.anything_answered(answers) is expected
