@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(tra
 
 SWEEP_EVERY = 2
 # Shorter than the older version's render: the sweep may queue it again while it renders, which
-# the render shrugs off (a ready handout is not rendered again) as production's would.
+# the render shrugs off (a ready handout is not rendered again).
 REQUEUE_AFTER = 3
 INTERVALS = {
     "HANDOUT_SWEEP_EVERY_SECONDS": str(SWEEP_EVERY),
