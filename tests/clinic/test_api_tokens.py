@@ -13,6 +13,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import StateApps
 from django.test import Client
 from django.utils import timezone
 
@@ -761,38 +762,56 @@ def test_token_allows_clinical(auth, allowed):
     assert permissions.token_allows_clinical(auth) is allowed
 
 
+def _make_tokens(apps, clinician, makers, **fields) -> dict[str, str]:
+    """Tokens of ``clinician`` written with the ApiToken model of ``apps``, one by each maker
+    (name: user); their raw values by name."""
+    raws = {}
+    for name, maker in makers.items():
+        raws[name], prefix, token_hash = api_tokens.new_token()
+        apps.get_model("clinic", "ApiToken").objects.create(
+            owner_id=clinician.pk, created_by_id=maker.pk, name=name, prefix=prefix, token_hash=token_hash, **fields
+        )
+    return raws
+
+
+def _migrate(targets) -> StateApps:
+    executor = MigrationExecutor(connection)
+    return executor.migrate(targets or executor.loader.graph.leaf_nodes()).apps
+
+
 @pytest.mark.django_db(transaction=True)
-def test_an_admins_clinical_token_made_before_the_rule_reads_demographics_and_no_clinical_record(
+def test_tokens_made_before_scopes_or_before_the_rule_reach_clinical_records_only_if_their_owner_made_them(
     clinic_admin, clinician, patient
 ):
-    executor = MigrationExecutor(connection)
-    before = [("clinic", "0014_plausible_dates")]
-    executor.migrate(before)
-    old_token = executor.loader.project_state(before).apps.get_model("clinic", "ApiToken")
-    raws = {}
-    for name, maker in (("Admin's", clinic_admin), ("Own", clinician)):
-        raws[name], prefix, token_hash = api_tokens.new_token()
-        old_token.objects.create(
-            owner_id=clinician.pk,
-            created_by_id=maker.pk,
-            name=name,
-            prefix=prefix,
-            token_hash=token_hash,
-            clinical_scope=True,
-        )
+    """Migration 0006 gave the tokens made before scopes the clinical scope; 0015 takes it back from
+    those someone else made, since only the owner may give it, whether 0006 gave it or the token
+    was made with it before the rule. One trip back through both migrations serves both."""
+    before_scopes = _make_tokens(
+        _migrate([("clinic", "0005_api_token")]), clinician, {"Own": clinician, "Admin's": clinic_admin}
+    )
+    before_rule = _make_tokens(
+        _migrate([("clinic", "0014_plausible_dates")]),
+        clinician,
+        {"Admin's, scoped": clinic_admin, "Own, scoped": clinician},
+        clinical_scope=True,
+    )
+    _migrate(None)
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert api_tokens.find_token(before_scopes["Own"]).clinical_scope is True
+    assert api_tokens.find_token(before_scopes["Admin's"]).clinical_scope is False
 
     client = Client()
-    admins = api_tokens.find_token(raws["Admin's"])
-    assert _clinical_statuses(client, raws["Admin's"], patient) == [403] * 6
-    assert _patient_ids(client.get("/api/patients/", headers=_bearer(raws["Admin's"]))) == {patient.pk}
-    assert _clinical_statuses(client, raws["Own"], patient) == [200] * 6
+    admins = api_tokens.find_token(before_rule["Admin's, scoped"])
+    assert _clinical_statuses(client, before_rule["Admin's, scoped"], patient) == [403] * 6
+    assert _patient_ids(client.get("/api/patients/", headers=_bearer(before_rule["Admin's, scoped"]))) == {patient.pk}
+    assert _clinical_statuses(client, before_rule["Own, scoped"], patient) == [200] * 6
     assert admins.clinical_scope is False
-    withdrawn = AuditEvent.objects.get(action="api_token.clinical_scope_withdrawn")
-    assert (withdrawn.object_id, withdrawn.clinic_id, withdrawn.actor_id) == (admins.pk, clinician.clinic_id, None)
+    # One withdrawal recorded for each token it was taken back from, by no one.
+    withdrawn = AuditEvent.objects.filter(action="api_token.clinical_scope_withdrawn")
+    taken_back = [admins, api_tokens.find_token(before_scopes["Admin's"])]
+    assert sorted((event.object_id, event.clinic_id, event.actor_id) for event in withdrawn) == sorted(
+        (token.pk, clinician.clinic_id, None) for token in taken_back
+    )
 
 
 # --- My API tokens: each staff member's own ---------------------------------------------------

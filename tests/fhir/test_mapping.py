@@ -7,13 +7,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from assessments.models import Assessment, Finding, FindingOrigin
-from clinic import api_tokens
 from clinic.fhir import mapping, selectors
 from clinic.models import Clinic, EpisodeOfCare, EpisodeStatus, User
 from clinic.scheduling.models import Appointment, AppointmentStatus
@@ -156,28 +153,6 @@ def test_a_cancelled_visit_is_cancelled_with_its_reason(clinician, episode):
     assert resource["cancelationReason"] == {"text": "Patient called"}
     assert resource["start"].endswith("Z")
     assert datetime.datetime.fromisoformat(resource["start"]) == visit.starts_at
-
-
-@pytest.mark.django_db(transaction=True)
-def test_tokens_made_before_scopes_keep_reading_clinical_records_if_their_owner_made_them(clinic_admin, clinician):
-    """Migration 0006 gave old tokens the clinical scope; a later one (0015) takes it back from those
-    someone else made, since only the owner may give it."""
-    executor = MigrationExecutor(connection)
-    executor.migrate([("clinic", "0005_api_token")])
-    old_apps = executor.loader.project_state([("clinic", "0005_api_token")]).apps
-    raws = {}
-    for name, maker in (("Own", clinician), ("Admin's", clinic_admin)):
-        raws[name], prefix, token_hash = api_tokens.new_token()
-        old_apps.get_model("clinic", "ApiToken").objects.create(
-            owner_id=clinician.pk, created_by_id=maker.pk, name=name, prefix=prefix, token_hash=token_hash
-        )
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-    assert api_tokens.find_token(raws["Own"]).clinical_scope is True
-    assert api_tokens.find_token(raws["Admin's"]).clinical_scope is False
 
 
 def test_a_signed_plans_period_is_its_days_in_the_clinics_calendar(clinician, patient):

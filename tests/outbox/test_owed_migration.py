@@ -1,7 +1,11 @@
 """What the old engines still owed on deploy becomes outbox rows. The migrations written before
 messages named their patient run on the schema of their time (the outbox migrated back, then
 forward again, which fills in each row's patient); later ones run their own functions against
-today's models, which hold every field they read."""
+today's models, which hold every field they read.
+
+The same trip back carries the clinic's wording from scheduling to the outbox and back without
+moving its rows: the rows, the content type and the permissions granted on it are the same ones.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,22 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from clinic.models import ContactChange, ContactChangeNotice, ContactChangeStatus
-from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
+from clinic.outbox.models import MessageKind, MessageStatus, MessageWording, PatientMessage
+from clinic.permissions import Role
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
+from clinic.services import sync_role_groups
 from intake import services as intake
 from intake.models import IntakeInvitation
 from plans.models import Handout, HandoutDelivery
+from tests.factories import ClinicFactory, UserFactory
 from tests.plans.handout_helpers import signed_version
 
 
@@ -33,16 +42,69 @@ def _migration(name: str):
     return importlib.import_module(f"clinic.outbox.migrations.{name}")
 
 
-BEFORE_PATIENTS = ("outbox", "0004_owed_intake_links")
+# Before messages named their patient, and before the wording moved to the outbox.
+BEFORE = [("outbox", "0004_owed_intake_links"), ("scheduling", "0017_wording_for_intake_links")]
+AFTER = [("outbox", "0005_message_wording"), ("scheduling", "0018_wording_moves_to_outbox")]
+ACTIONS = ("add", "change", "delete", "view")
 
 
-def _migrate(target) -> None:
+def _migrate(target):
     executor = MigrationExecutor(connection)
     executor.migrate(target or executor.loader.graph.leaf_nodes())
+    ContentType.objects.clear_cache()
+    return MigrationExecutor(connection).loader.project_state(target).apps if target else None
+
+
+def _grants(apps, app_label: str, model: str) -> dict[str, set[str]]:
+    """Codename -> who holds it (role groups by name, people by e-mail)."""
+    permissions = apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label=app_label, content_type__model=model
+    )
+    return {
+        permission.codename: {group.name for group in permission.group_set.all()}
+        | {user.email for user in permission.user_set.all()}
+        for permission in permissions
+    }
+
+
+def _wording_moves_there_and_back(old, clinic, person) -> None:
+    """On the schema of ``BEFORE`` (``old``): a wording row and a permission on it granted to
+    ``person`` move to the outbox with the wording, and back."""
+    content_type = old.get_model("contenttypes", "ContentType").objects.get(
+        app_label="scheduling", model="remindertemplate"
+    )
+    row = old.get_model("scheduling", "ReminderTemplate").objects.create(
+        clinic_id=clinic.pk, kind="check_in", subject="Ours", body="Our body", sms_body="Our text"
+    )
+    change = old.get_model("auth", "Permission").objects.get(
+        content_type=content_type, codename="change_remindertemplate"
+    )
+    old.get_model("clinic", "User").objects.get(pk=person.pk).user_permissions.add(change)
+    before = _grants(old, "scheduling", "remindertemplate")
+    assert before["change_remindertemplate"] == {Role.CLINIC_ADMIN.value, person.email}
+
+    new = _migrate(AFTER)
+    moved = new.get_model("contenttypes", "ContentType").objects.get(app_label="outbox", model="messagewording")
+    assert moved.pk == content_type.pk
+    assert not new.get_model("contenttypes", "ContentType").objects.filter(model="remindertemplate").exists()
+    assert _grants(new, "outbox", "messagewording") == {
+        codename.replace("remindertemplate", "messagewording"): holders for codename, holders in before.items()
+    }
+    assert {p.name for p in Permission.objects.filter(content_type_id=moved.pk)} == {
+        f"Can {action} message wording" for action in ACTIONS
+    }
+    assert MessageWording.objects.get(pk=row.pk).subject == "Ours"
+
+    back = _migrate(BEFORE)
+    assert back.get_model("contenttypes", "ContentType").objects.get(pk=content_type.pk).app_label == "scheduling"
+    assert _grants(back, "scheduling", "remindertemplate") == before
+    assert back.get_model("scheduling", "ReminderTemplate").objects.get(pk=row.pk).subject == "Ours"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_owed_messages_of_the_old_engines_become_pending_outbox_rows(episode, front_desk, clinician):
+def test_owed_messages_of_the_old_engines_become_pending_outbox_rows_and_the_wording_moves_with_its_grants(
+    episode, front_desk, clinician
+):
     owed_handout = signed_version(episode, []).handout
     Handout.objects.filter(pk=owed_handout.pk).update(delivery=HandoutDelivery.OWED)
     start = (timezone.now() + datetime.timedelta(days=2)).replace(second=0, microsecond=0)
@@ -71,12 +133,15 @@ def test_owed_messages_of_the_old_engines_become_pending_outbox_rows(episode, fr
     Appointment.objects.filter(pk=visit.pk).update(notified_sequence=0)
     IntakeInvitation.objects.filter(pk=invitation.pk).update(sent_at=None)
     PatientMessage.objects.all().delete()
+    sync_role_groups()
+    wording_clinic = ClinicFactory()
+    wording_editor = UserFactory(clinic=wording_clinic, email="wording.editor@example.test")
 
-    _migrate([BEFORE_PATIENTS])
+    then = _migrate(BEFORE)
     try:
-        then = MigrationExecutor(connection).loader.project_state(BEFORE_PATIENTS).apps
         _migration("0002_owed_messages").forwards(then, None)
         _migration("0004_owed_intake_links").forwards(then, None)
+        _wording_moves_there_and_back(then, wording_clinic, wording_editor)
     finally:
         _migrate(None)
 
