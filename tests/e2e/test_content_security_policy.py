@@ -38,6 +38,11 @@ class Visitor:
         self.page = self.context.new_page()
         watch_csp(self.page)
         self.refused: dict[str, list[str]] = {}
+        # Requests sent and not yet answered: a page is looked at once all it asked for has come.
+        self.in_flight: set = set()
+        self.page.on("request", lambda request: self.in_flight.add(request))
+        self.page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        self.page.on("requestfailed", lambda request: self.in_flight.discard(request))
 
     def sign_in(self, user) -> None:
         """The password, then (for a role that must use one) a code from the authenticator app:
@@ -62,10 +67,19 @@ class Visitor:
         response = self.page.goto(self.base_url + path if path.startswith("/") else path)
         assert response is not None, path
         assert response.status < 400, (path, response.status)
-        self.page.wait_for_load_state("networkidle")
         if wait_for:
             self.page.wait_for_selector(wait_for)
+        self.settle()
         self.note()
+
+    def settle(self, timeout_ms: int = 10_000) -> None:
+        """Wait until every request the page has made is answered (what it fetched after its load
+        event too), instead of the half second of silence "networkidle" waits for on every page."""
+        for _ in range(timeout_ms // 25):
+            if not self.in_flight:
+                return
+            self.page.wait_for_timeout(25)
+        raise AssertionError(f"{self.page.url} still waits for {[r.url for r in self.in_flight]}")
 
     def note(self) -> None:
         found = csp_violations(self.page)
