@@ -17,9 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit, link_pages, permissions, thresholds
-from intake.forms import QuestionnaireForm, field_name
+from intake.forms import field_name
 from notes import discharge as services
-from notes.discharge_forms import DischargeForm
+from notes.discharge_forms import DischargeForm, FollowUpAnswersForm
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp
 from plans.models import HandoutStatus
@@ -132,7 +132,7 @@ def follow_up_answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
     services.follow_up_opened(follow_up=follow_up)
     chosen = services.episode_instruments(follow_up.episode)
-    form = QuestionnaireForm(request.POST if request.method == "POST" else None, chosen=chosen)
+    form = FollowUpAnswersForm(request.POST if request.method == "POST" else None, chosen=chosen)
     if form.is_bound and form.is_valid():
         answers = {
             instrument.code: {

@@ -366,6 +366,24 @@ def test_bad_answers_are_refused_and_kept(clinician, episode, django_capture_on_
     assert not FollowUpScore.objects.exists()
 
 
+def test_a_blank_send_is_refused_and_the_link_still_answers(clinician, episode, django_capture_on_commit_callbacks):
+    _awake(episode.patient.clinic)
+    _intake_scores(episode)
+    mail.outbox.clear()
+    follow_up = _final(clinician, episode, django_capture_on_commit_callbacks)
+    token = _link_in(mail.outbox[-1].body)
+    patient_client = Client()
+    response = patient_client.post(f"/follow-up/{token}/", {})
+    assert response.status_code == 400
+    assert "Answer at least one question before sending" in response.content.decode()
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is None
+    assert not FollowUpScore.objects.exists()
+    assert patient_client.post(f"/follow-up/{token}/", {"nprs__now": "1"}).status_code == 200
+    follow_up.refresh_from_db()
+    assert follow_up.answered_at is not None
+
+
 @pytest.mark.django_db
 def test_a_forged_link_opens_nothing():
     assert Client().get("/follow-up/not-a-token/").status_code == 404
