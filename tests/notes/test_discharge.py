@@ -99,6 +99,14 @@ def test_discharging_closes_the_episode_queues_the_summary_and_tells_webhooks(
     assert "download the PDF" in page
 
 
+def test_the_discharged_page_keeps_the_summarys_lines_apart(client, clinician, episode):
+    form = {**FORM, "home_program": "Glute bridge 3 x 12\nBird dog 2 x 10", "when_to_come_back": "Pain\n<b>again</b>"}
+    signed_in(client, clinician).post(f"/episodes/{episode.pk}/discharge/", form)
+    page = client.get(f"/episodes/{episode.pk}/discharge/").content.decode()
+    assert "Glute bridge 3 x 12<br>Bird dog 2 x 10" in page
+    assert "Pain<br>&lt;b&gt;again&lt;/b&gt;" in page
+
+
 def test_the_webhook_event_names_the_episode_and_the_discharge(clinician, clinic_admin, episode):
     from clinic.webhooks import services as webhooks
 
