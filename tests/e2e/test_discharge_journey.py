@@ -138,7 +138,7 @@ def test_discharge_follow_up_and_outcomes(journey):
 
         desk.get_by_role("group", name="Reason").get_by_label("Goals met", exact=True).check()
         desk.get_by_label("Send the patient the episode's questionnaires by link now").check()
-        # The pain the intake scored, and the pain at the evaluation (the episode's only readings twice).
+        # The only measure the episode has twice: the pain the intake scored, then at the evaluation.
         improved = desk.get_by_label("What improved").input_value()
         assert improved == "Numeric Pain Rating Scale: 5 at the start, 6 now (no meaningful change).", improved
         assert desk.get_by_label("Home program to keep").input_value() == home_program
