@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from clinic import text_input
+from intake.forms import QuestionnaireForm, field_name
+from notes import discharge_rules
 from notes.models import Discharge, DischargeReason
 
 _TEXT = forms.Textarea(attrs={"rows": 4})
@@ -78,3 +80,16 @@ class DischargeForm(text_input.ModelForm):
     def _post_clean(self):
         # The service builds and checks the row (with its episode); the form checks only its fields.
         pass
+
+
+class FollowUpAnswersForm(QuestionnaireForm):
+    """The episode's questionnaires, by link after discharge. Any question may be left empty, but
+    not all of them: the link answers once, and a blank send would use it up with nothing to score
+    while counting the patient as followed up."""
+
+    def clean(self):
+        cleaned = super().clean()
+        names = [field_name(instrument.code, item.code) for instrument in self.chosen for item in instrument.items]
+        if names and all(cleaned.get(name) is None for name in names):
+            raise forms.ValidationError(discharge_rules.NOTHING_ANSWERED, code="nothing_answered")
+        return cleaned

@@ -62,7 +62,7 @@ def follow_up_days(*, discharged_on: datetime.date, months: int | Decimal, conse
     return [add_months(discharged_on, months)]
 
 
-NOTHING_ANSWERED = "Please answer at least one question before sending."
+NOTHING_ANSWERED = "Answer at least one question before sending: none is answered yet."
 
 
 def anything_answered(answers: dict[str, dict[str, int | None]]) -> bool:

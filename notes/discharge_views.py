@@ -17,10 +17,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic import access, audit, link_pages, permissions, thresholds
-from intake.forms import QuestionnaireForm, field_name
+from intake.forms import field_name
 from notes import discharge as services
-from notes import discharge_rules
-from notes.discharge_forms import DischargeForm
+from notes.discharge_forms import DischargeForm, FollowUpAnswersForm
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp
 from plans.models import HandoutStatus
@@ -133,7 +132,7 @@ def follow_up_answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
     services.follow_up_opened(follow_up=follow_up)
     chosen = services.episode_instruments(follow_up.episode)
-    form = QuestionnaireForm(request.POST if request.method == "POST" else None, chosen=chosen)
+    form = FollowUpAnswersForm(request.POST if request.method == "POST" else None, chosen=chosen)
     if form.is_bound and form.is_valid():
         answers = {
             instrument.code: {
@@ -141,11 +140,9 @@ def follow_up_answer(request: HttpRequest, token: str) -> HttpResponse:
             }
             for instrument in chosen
         }
-        if not chosen or discharge_rules.anything_answered(answers):
-            # Answered meanwhile (a second tab): the first answers stand, and the patient is thanked either way.
-            with contextlib.suppress(ValidationError):
-                services.follow_up_answer(follow_up=follow_up, answers=answers)
-            return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
-        form.add_error(None, discharge_rules.NOTHING_ANSWERED)
+        # Answered meanwhile (a second tab): the first answers stand, and the patient is thanked either way.
+        with contextlib.suppress(ValidationError):
+            services.follow_up_answer(follow_up=follow_up, answers=answers)
+        return render(request, "notes/discharge/follow_up_done.html", {"clinic": clinic})
     context = {"clinic": clinic, "form": form, "token": token}
     return render(request, "notes/discharge/follow_up.html", context, status=400 if form.is_bound else 200)

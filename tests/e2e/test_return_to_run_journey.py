@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 from pypdf import PdfReader
@@ -29,7 +31,7 @@ from running.models import ReadinessCheck, ReturnToRun, Run
 from tests.assessments.helpers import BASELINE_DAY
 from tests.e2e.conftest import SMALL_PHONE
 from tests.e2e.preconditions import completed_assessment
-from tests.factories import EpisodeFactory, UserFactory
+from tests.factories import ClinicFactory, EpisodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,10 +49,21 @@ def _run_times(zone) -> tuple[datetime.datetime, datetime.datetime]:
     """Two runs earlier today in the clinic's zone, the watch's first: the plan starts today, and
     a run joins it only from its start day."""
     now = timezone.localtime(timezone.now(), zone)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if now.hour >= 8:
-        return now.replace(hour=7, minute=0, second=0, microsecond=0), now - datetime.timedelta(minutes=5)
-    return max(midnight + datetime.timedelta(minutes=1), now - datetime.timedelta(minutes=40)), now
+    return now.replace(hour=7, minute=0, second=0, microsecond=0), now - datetime.timedelta(minutes=5)
+
+
+@pytest.fixture
+def after_the_first_run_of_the_day():
+    """Runs at 07:00 and a few minutes ago both lie earlier today only after 07:05 in the clinic's zone
+    (the factories' Chicago): before that, the server's clock moves on to 08:00 and runs from there.
+    Forward only, so the browser's session cookie, dated by the server, is never already expired."""
+    zone = ZoneInfo(ClinicFactory._meta.declarations["time_zone"])
+    now = timezone.localtime(timezone.now(), zone)
+    if now.time() >= datetime.time(7, 30):
+        yield
+        return
+    with time_machine.travel(now.replace(hour=8, minute=0, second=0, microsecond=0), tick=True):
+        yield
 
 
 def _fill_passing_check(page) -> None:
@@ -90,7 +103,7 @@ def _press(page, name: str) -> None:
         page.get_by_role("button", name=name).click()
 
 
-def test_readiness_to_first_progression(journey):
+def test_readiness_to_first_progression(journey, after_the_first_run_of_the_day):
     clinician = UserFactory(roles=[Role.CLINICIAN], full_name="Dana Lead", clinic__name="Lakeside Running Clinic")
     episode = EpisodeFactory(
         patient__clinic=clinician.clinic,

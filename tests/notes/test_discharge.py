@@ -21,7 +21,7 @@ from clinic.outbox.models import MessageKind, MessageStatus, PatientMessage
 from clinic.scheduling.models import AppointmentStatus
 from clinic.webhooks.models import WebhookDelivery
 from intake.models import Intake, IntakeStatus, QuestionnaireScore
-from notes import discharge, discharge_documents, discharge_rules
+from notes import discharge, discharge_documents
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp, FollowUpConsent, FollowUpKind, FollowUpScore
 from tests.factories import AppointmentFactory, EpisodeFactory
@@ -98,6 +98,14 @@ def test_discharging_closes_the_episode_queues_the_summary_and_tells_webhooks(
     page = client.get(f"/episodes/{episode.pk}/discharge/").content.decode()
     assert "Discharged" in page
     assert "download the PDF" in page
+
+
+def test_the_discharged_page_keeps_the_summarys_lines_apart(client, clinician, episode):
+    form = {**FORM, "home_program": "Glute bridge 3 x 12\nBird dog 2 x 10", "when_to_come_back": "Pain\n<b>again</b>"}
+    signed_in(client, clinician).post(f"/episodes/{episode.pk}/discharge/", form)
+    page = client.get(f"/episodes/{episode.pk}/discharge/").content.decode()
+    assert "Glute bridge 3 x 12<br>Bird dog 2 x 10" in page
+    assert "Pain<br>&lt;b&gt;again&lt;/b&gt;" in page
 
 
 def test_the_webhook_event_names_the_episode_and_the_discharge(clinician, clinic_admin, episode):
@@ -376,19 +384,23 @@ def test_bad_answers_are_refused_and_kept(clinician, episode, django_capture_on_
     assert not FollowUpScore.objects.exists()
 
 
-def test_a_blank_form_is_refused_and_the_link_stays_open(clinician, episode, django_capture_on_commit_callbacks):
+def test_a_blank_send_is_refused_and_the_link_still_answers(clinician, episode, django_capture_on_commit_callbacks):
     _awake(episode.patient.clinic)
+    _intake_scores(episode)
     mail.outbox.clear()
     follow_up = _final(clinician, episode, django_capture_on_commit_callbacks)
     token = _link_in(mail.outbox[-1].body)
-    response = Client().post(f"/follow-up/{token}/", {})
+    patient_client = Client()
+    response = patient_client.post(f"/follow-up/{token}/", {})
     assert response.status_code == 400
-    assert discharge_rules.NOTHING_ANSWERED in response.content.decode()
+    assert "Answer at least one question before sending" in response.content.decode()
     follow_up.refresh_from_db()
     assert follow_up.answered_at is None
+    assert not FollowUpScore.objects.exists()
+    # The service refuses it too, whoever calls it.
     with pytest.raises(ValidationError):
         discharge.follow_up_answer(follow_up=follow_up, answers={"nprs": {"now": None}})
-    assert Client().post(f"/follow-up/{token}/", {"nprs__now": "2"}).status_code == 200
+    assert patient_client.post(f"/follow-up/{token}/", {"nprs__now": "1"}).status_code == 200
     follow_up.refresh_from_db()
     assert follow_up.answered_at is not None
 
