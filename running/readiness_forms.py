@@ -118,7 +118,8 @@ class ItemForm(text_input.Form):
     note = forms.CharField(label="Note", required=False, max_length=300)
 
     def __init__(self, *args, criterion: ReadinessCriterion, **kwargs):
-        super().__init__(*args, prefix=f"item-{criterion.key}", **kwargs)
+        kwargs["prefix"] = kwargs.get("prefix") or f"item-{criterion.key}"
+        super().__init__(*args, **kwargs)
         self.criterion = criterion
         shipped = readiness.CRITERIA_BY_KEY[criterion.key]
         if shipped.kind != readiness.TASK or shipped.target is None:
@@ -170,7 +171,8 @@ class CriterionForm(text_input.ModelForm):
         labels = {"label": "Name", "measure": "How it is measured and passed", "target": "Least result that passes"}
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, prefix=f"criterion-{kwargs['instance'].key}", **kwargs)
+        kwargs["prefix"] = kwargs.get("prefix") or f"criterion-{kwargs['instance'].key}"
+        super().__init__(*args, **kwargs)
         shipped = readiness.CRITERIA_BY_KEY[self.instance.key]
         if shipped.kind != readiness.TASK or shipped.target is None:
             del self.fields["target"]

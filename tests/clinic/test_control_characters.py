@@ -27,12 +27,13 @@ from clinic.scheduling.models import Appointment
 from intake import instruments
 from intake.models import Intake
 from plans.signed import SignedItem
+from running.services import readiness as readiness_services
 from tests.factories import AppointmentFactory, UserFactory
 from tests.intake.helpers import VALID, post_step, send_invitation, step_url
 
 pytestmark = pytest.mark.django_db
 
-PACKAGES = ("clinic", "intake", "assessments", "plans")
+PACKAGES = ("clinic", "intake", "assessments", "plans", "notes", "running")
 # NUL (PostgreSQL refuses it), ESC (a terminal command), DEL, a C1 control (NEL), a lone surrogate.
 REFUSED_EVERYWHERE = ["\x00", "\x1b", "\x7f", "\x85", "\ud800"]
 REFUSED_IN_ONE_LINE = ["\n", "\r", "\t"]
@@ -144,6 +145,12 @@ FORM_ARGUMENTS = {
     "EpisodeBookingForm": lambda staff: {"user": staff, "zone": staff.clinic.zone},
     "OwnPasswordSetForm": lambda staff: {"user": staff},
     "OwnPasswordChangeForm": lambda staff: {"user": staff},
+    "FollowUpAnswersForm": lambda staff: {"chosen": [instruments.ODI, instruments.LEFS]},
+    "OutcomesFilterForm": lambda staff: {"user": staff},
+    "RunForm": lambda staff: {"today": datetime.date(2026, 6, 1), "opened_on": datetime.date(2026, 1, 1)},
+    # Two forms are named ItemForm: the readiness check's, by its module, needs a criterion.
+    "running.readiness_forms.ItemForm": lambda staff: {"criterion": readiness_services.criteria_for(staff.clinic)[0]},
+    "CriterionForm": lambda staff: {"instance": readiness_services.criteria_for(staff.clinic)[0]},
 }
 
 
@@ -198,7 +205,8 @@ def test_the_walk_finds_the_apps_forms():
 
 @pytest.mark.parametrize("form_class", _project_form_classes(), ids=lambda form: form.__qualname__)
 def test_every_form_refuses_control_characters(form_class, staff):
-    arguments = FORM_ARGUMENTS.get(form_class.__name__, lambda staff: {})(staff)
+    qualified = f"{form_class.__module__}.{form_class.__name__}"
+    arguments = FORM_ARGUMENTS.get(qualified, FORM_ARGUMENTS.get(form_class.__name__, lambda staff: {}))(staff)
     _assert_refuses_control_characters(form_class, arguments)
 
 
