@@ -64,7 +64,7 @@ def _episode():
 
 
 def _file(index: int) -> bytes:
-    from tests.running.fit_writer import run_fit
+    from running.devices.fit_writer import run_fit
 
     return run_fit(
         start=FIRST_DAY + datetime.timedelta(days=index),
@@ -80,6 +80,10 @@ def _resident_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.0f} KiB"
 
 
 def _peak_mib() -> float:
@@ -146,11 +150,12 @@ def main() -> None:
             values = timings[name]
             report.append(
                 f"  {label + ':':<32} median {medians[name]:.0f} ms (min {min(values):.0f}, max {max(values):.0f}); "
-                f"tracemalloc peak {peaks[name] / 2**20:.1f} MiB"
+                f"tracemalloc peak {_size(peaks[name])}"
             )
         report.append(
-            f"  full import over bare parse: {medians['ours'] / medians['bare']:.2f}x time, "
-            f"{peaks['ours'] / peaks['bare']:.2f}x peak allocation"
+            # The bare parser streams frames (a few KiB at most): a ratio of peaks would say little.
+            f"  full import over bare parse: {medians['ours'] / medians['bare']:.2f}x time; peak allocation "
+            f"{_size(peaks['ours'])} against {_size(peaks['bare'])}"
         )
         report.append(
             f"  RSS: {rss_before:.0f} MiB before the timed work, {rss_after:.0f} MiB after "
