@@ -30,6 +30,7 @@ from clinic.models import EpisodeOfCare, User
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from intake import scoring as intake_scoring
+from notes import outcome_facts
 
 
 def _require_clinical(actor: User, episode: EpisodeOfCare) -> None:
@@ -228,6 +229,7 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]
             clinic_id=assessment.episode.patient.clinic_id,
             data={"episode": assessment.episode_id, "assessment": assessment.pk},
         )
+        outcome_facts.episode_changed(assessment.episode)
     return list(assessment.findings.all())
 
 
@@ -239,6 +241,7 @@ def assessment_reopen(*, actor: User, assessment: Assessment) -> Assessment:
             assessment.completed_at = None
             assessment.save(update_fields=["status", "completed_at", "updated_at"])
             audit.record(actor=actor, action="assessment.reopened", obj=assessment)
+            outcome_facts.episode_changed(assessment.episode)
     return assessment
 
 
@@ -252,6 +255,7 @@ def finding_dismiss(*, actor: User, finding: Finding, reason: str) -> Finding:
         finding.dismiss_reason = reason.strip()
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.dismissed", obj=finding)
+        outcome_facts.episode_changed(finding.assessment.episode)
     return finding
 
 
@@ -263,6 +267,7 @@ def finding_restore(*, actor: User, finding: Finding) -> Finding:
         finding.dismiss_reason = ""
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.restored", obj=finding)
+        outcome_facts.episode_changed(finding.assessment.episode)
     return finding
 
 
@@ -304,4 +309,5 @@ def finding_add(
     with transaction.atomic():
         finding.save()
         audit.record(actor=actor, action="finding.added", obj=finding)
+        outcome_facts.episode_changed(assessment.episode)
     return finding

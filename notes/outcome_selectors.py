@@ -11,11 +11,12 @@ what "lost to follow-up" says (one was due, the day passed, and it is still unan
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from assessments.findings import CLINICIAN_CONDITION_LABELS
@@ -24,19 +25,19 @@ from assessments.outcome_measures import PASS_KEYS
 from clinic import permissions, thresholds
 from clinic.models import User
 from clinic.scheduling.models import Appointment
-from domain.facts import SCORE_RANGES
 from intake.models import QuestionnaireScore
 from intake.scoring import is_meaningful_change
-from notes.discharge import ATTENDED
-from notes.models import Discharge, FollowUp, FollowUpKind, FollowUpScore
-from notes.outcomes import EpisodeRow, MeasureOutcome
+from notes import discharge
+from notes.models import OUTCOME_MEASURES, Discharge, FollowUp, FollowUpKind, FollowUpScore, OutcomeEpisode
+from notes.outcomes import EpisodeRow, MeasureOutcome, MeasureTally, Tally
 from plans.models import PlanVersion
 
 # The measures in the order the page lists them: the low-back and general ones, then the hip and tendon ones.
-MEASURES = tuple(SCORE_RANGES)
+MEASURES = OUTCOME_MEASURES
 # DOMAIN B12.4 (S239): the VISA-G has no verified MCID; its change is never judged.
 NO_MCID = frozenset({"visag"})
 _WEEK = Decimal(7)
+_TALLIED = ("measured", "mcid_known", "mcid_reached", "pass_known", "pass_reached")
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,10 @@ def _plan_items(episodes) -> dict[int, tuple[tuple[str, str], ...]]:
     return pairs
 
 
-def rows(user: User, filters: Filters) -> list[EpisodeRow]:
-    """One row per discharged episode of the user's clinic that ``filters`` keep."""
-    chosen = discharges(user, filters)
+def episode_rows(chosen: QuerySet[Discharge], clinic, today: datetime.date) -> list[EpisodeRow]:
+    """One row per discharge of ``chosen`` (all of ``clinic``), judged by the clinic's thresholds on ``today``."""
     episodes = chosen.values("episode_id")
-    limits = thresholds.for_clinic(user.clinic)
+    limits = thresholds.for_clinic(clinic)
     mcid = thresholds.mcid(limits)
     conditions: dict[int, list[str]] = defaultdict(list)
     for episode_id, code in (
@@ -137,14 +137,13 @@ def rows(user: User, filters: Filters) -> list[EpisodeRow]:
     ):
         conditions[episode_id].append(code)
     items = _plan_items(episodes)
-    readings = _readings(episodes, user.clinic.zone)
+    readings = _readings(episodes, clinic.zone)
     visits = dict(
-        Appointment.objects.filter(episode__in=episodes, status__in=ATTENDED)
+        Appointment.objects.filter(episode__in=episodes, status__in=discharge.ATTENDED)
         .values("episode_id")
         .annotate(count=Count("pk"))
         .values_list("episode_id", "count")
     )
-    today = timezone.localdate(timezone=user.clinic.zone)
     lost: dict[int, bool] = {}
     for episode_id, answered_at in FollowUp.objects.filter(
         episode__in=episodes, kind=FollowUpKind.FOLLOW_UP, due_on__lt=today
@@ -171,3 +170,61 @@ def rows(user: User, filters: Filters) -> list[EpisodeRow]:
             )
         )
     return found
+
+
+def rows(user: User, filters: Filters) -> list[EpisodeRow]:
+    """One row per discharged episode of the user's clinic that ``filters`` keep, judged now from the record: what
+    ``notes.outcome_facts`` stores, and what the stored figures are checked against."""
+    return episode_rows(discharges(user, filters), user.clinic, timezone.localdate(timezone=user.clinic.zone))
+
+
+def _stored(user: User, filters: Filters) -> QuerySet[OutcomeEpisode]:
+    stored = permissions.clinic_rows(user, OutcomeEpisode)
+    if filters.clinician_id is not None:
+        stored = stored.filter(clinician_id=filters.clinician_id)
+    if filters.discharged_from is not None:
+        stored = stored.filter(discharged_on__gte=filters.discharged_from)
+    if filters.discharged_to is not None:
+        stored = stored.filter(discharged_on__lte=filters.discharged_to)
+    return stored
+
+
+def _keys(groups: str) -> frozenset[tuple[str, str, str]]:
+    return frozenset(tuple(key) for key in json.loads(groups))
+
+
+def tallies(user: User, filters: Filters) -> list[Tally]:
+    """The stored episodes of the user's clinic that ``filters`` keep, tallied by the groups they count in: three
+    grouped queries whatever the number of episodes (``notes.outcomes.summarise_tallies`` sums them)."""
+    stored = _stored(user, filters)
+    today = timezone.localdate(timezone=user.clinic.zone)
+    counts = {
+        "n": Count("pk"),
+        "lost_known": Count("pk", filter=Q(follow_up_due_on__lt=today)),
+        "lost": Count("pk", filter=Q(unanswered_due_on__lt=today)),
+    }
+    for measure in MEASURES:
+        counts |= {
+            f"{measure}__measured": Count("pk", filter=Q(**{f"{measure}_measured": True})),
+            f"{measure}__mcid_known": Count(f"{measure}_mcid"),
+            f"{measure}__mcid_reached": Count("pk", filter=Q(**{f"{measure}_mcid": True})),
+            f"{measure}__pass_known": Count(f"{measure}_pass"),
+            f"{measure}__pass_reached": Count("pk", filter=Q(**{f"{measure}_pass": True})),
+        }
+    found: dict[str, Tally] = {}
+    for row in stored.values("groups").annotate(**counts).order_by():
+        found[row["groups"]] = Tally(
+            _keys(row["groups"]),
+            n=row["n"],
+            lost_known=row["lost_known"],
+            lost=row["lost"],
+            measures={
+                measure: MeasureTally(**{name: row[f"{measure}__{name}"] for name in _TALLIED})
+                for measure in MEASURES
+                if row[f"{measure}__measured"]
+            },
+        )
+    for figure in ("visits", "weeks"):
+        for groups, value, count in stored.values_list("groups", figure).annotate(count=Count("pk")).order_by():
+            getattr(found[groups], figure)[value] = count
+    return list(found.values())
