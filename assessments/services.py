@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessments import findings, scoring, sections, selectors
+from assessments import findings, scoring, sections, selectors, signals
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -30,7 +30,6 @@ from clinic.models import EpisodeOfCare, User
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from intake import scoring as intake_scoring
-from notes import outcome_facts
 
 
 def _require_clinical(actor: User, episode: EpisodeOfCare) -> None:
@@ -229,7 +228,7 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]
             clinic_id=assessment.episode.patient.clinic_id,
             data={"episode": assessment.episode_id, "assessment": assessment.pk},
         )
-        outcome_facts.episode_changed(assessment.episode)
+        signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return list(assessment.findings.all())
 
 
@@ -241,7 +240,7 @@ def assessment_reopen(*, actor: User, assessment: Assessment) -> Assessment:
             assessment.completed_at = None
             assessment.save(update_fields=["status", "completed_at", "updated_at"])
             audit.record(actor=actor, action="assessment.reopened", obj=assessment)
-            outcome_facts.episode_changed(assessment.episode)
+            signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return assessment
 
 
@@ -255,7 +254,7 @@ def finding_dismiss(*, actor: User, finding: Finding, reason: str) -> Finding:
         finding.dismiss_reason = reason.strip()
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.dismissed", obj=finding)
-        outcome_facts.episode_changed(finding.assessment.episode)
+        signals.record_changed.send(sender=Finding, episode=finding.assessment.episode)
     return finding
 
 
@@ -267,7 +266,7 @@ def finding_restore(*, actor: User, finding: Finding) -> Finding:
         finding.dismiss_reason = ""
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.restored", obj=finding)
-        outcome_facts.episode_changed(finding.assessment.episode)
+        signals.record_changed.send(sender=Finding, episode=finding.assessment.episode)
     return finding
 
 
@@ -309,5 +308,5 @@ def finding_add(
     with transaction.atomic():
         finding.save()
         audit.record(actor=actor, action="finding.added", obj=finding)
-        outcome_facts.episode_changed(assessment.episode)
+        signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return finding

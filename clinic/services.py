@@ -36,8 +36,6 @@ from clinic.models import (
     canonical_email,
 )
 from clinic.permissions import Role
-from notes import outcome_facts
-from notes import tasks as notes_tasks
 
 
 def sync_role_groups() -> None:
@@ -176,8 +174,7 @@ def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> Epi
     with transaction.atomic():
         episode.save()
         audit.record(actor=actor, action="episode.updated", obj=episode, changed_fields=changed)
-        # The lead clinician and the opening day are what the outcomes page filters and counts weeks by.
-        outcome_facts.episode_changed(episode)
+        signals.episode_changed.send(sender=EpisodeOfCare, episode=episode)
     return episode
 
 
@@ -426,6 +423,4 @@ def thresholds_update(*, actor: User, clinic: Clinic, values: dict[str, Decimal]
                 ClinicThreshold.objects.update_or_create(clinic=clinic, key=key, defaults={"value": value})
         if changed:
             audit.record(actor=actor, action="clinic.thresholds_updated", obj=clinic, changed_fields=changed)
-        if outcome_facts.JUDGING_KEYS.intersection(changed):
-            # Every discharged episode of the clinic is judged anew: too many for the request.
-            queueing.after_commit(notes_tasks.refresh_clinic_outcomes, clinic.pk)
+            signals.thresholds_changed.send(sender=Clinic, clinic=clinic, keys=changed)

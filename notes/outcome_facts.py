@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from clinic import queueing
 from clinic.models import Clinic, EpisodeStatus
 from notes import outcomes
 from notes.models import OUTCOME_MEASURES, Discharge, FollowUp, FollowUpKind, OutcomeEpisode
@@ -118,3 +119,19 @@ def episode_changed(episode) -> None:
     """After a write to what a discharged episode's outcome rests on (an open one has none stored)."""
     if episode.status == EpisodeStatus.DISCHARGED:
         refresh_episode(episode.pk)
+
+
+def on_episode_changed(sender, episode, **kwargs) -> None:
+    episode_changed(episode)
+
+
+def on_plan_signed(sender, version, **kwargs) -> None:
+    episode_changed(version.plan.episode)
+
+
+def on_thresholds_changed(sender, clinic, keys, **kwargs) -> None:
+    if JUDGING_KEYS.intersection(keys):
+        # Every discharged episode of the clinic is judged anew: too many for the request.
+        from notes import tasks
+
+        queueing.after_commit(tasks.refresh_clinic_outcomes, clinic.pk)

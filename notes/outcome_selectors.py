@@ -194,7 +194,7 @@ def _keys(groups: str) -> frozenset[tuple[str, str, str]]:
 
 
 def tallies(user: User, filters: Filters) -> list[Tally]:
-    """The stored episodes of the user's clinic that ``filters`` keep, tallied by the groups they count in: three
+    """The stored episodes of the user's clinic that ``filters`` keep, tallied by the groups they count in: two
     grouped queries whatever the number of episodes (``notes.outcomes.summarise_tallies`` sums them)."""
     stored = _stored(user, filters)
     today = timezone.localdate(timezone=user.clinic.zone)
@@ -224,7 +224,11 @@ def tallies(user: User, filters: Filters) -> list[Tally]:
                 if row[f"{measure}__measured"]
             },
         )
-    for figure in ("visits", "weeks"):
-        for groups, value, count in stored.values_list("groups", figure).annotate(count=Count("pk")).order_by():
-            getattr(found[groups], figure)[value] = count
+    # One scan for both medians: few distinct (visits, weeks) pairs per set of groups, however many episodes.
+    for groups, visits, weeks, count in (
+        stored.values_list("groups", "visits", "weeks").annotate(n=Count("pk")).order_by()
+    ):
+        part = found[groups]
+        part.visits[visits] = part.visits.get(visits, 0) + count
+        part.weeks[weeks] = part.weeks.get(weeks, 0) + count
     return list(found.values())
