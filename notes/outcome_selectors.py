@@ -1,5 +1,9 @@
-"""The rows of the clinic outcomes page (``notes.outcomes``): one per discharged episode of the clinic, built in a
-fixed number of ``values()`` queries whatever the number of episodes, then judged in Python.
+"""What the clinic outcomes page (``notes.outcomes``) reads.
+
+``tallies``, what the page reads: the stored outcomes (``notes.outcome_facts``) of the episodes the filters keep,
+counted in two grouped queries, so a read costs a few hundred grouped rows whatever the number of episodes.
+``rows``: one row per discharged episode, built in a fixed number of ``values()`` queries and judged in Python;
+what is stored for each episode, and what the stored figures are checked against.
 
 An episode's readings are the outcome scores the progress page compares (``assessments.selectors``): the
 intake's questionnaires, the completed assessments' re-scored questionnaires and pain today, and the final

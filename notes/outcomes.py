@@ -2,7 +2,10 @@
 a meaningful improvement and an acceptable state on each measure, their visits and weeks, and how many were
 lost to follow-up.
 
-Pure Python (no Django): the rows are built by ``notes.outcome_selectors`` in a fixed number of queries.
+Pure Python (no Django): the rows are built by ``notes.outcome_selectors``. Every figure is a sum over episodes
+(a median one over counted values), so episodes are tallied first (``tally``) and groups made of tallies
+(``summarise_tallies``): the page reads tallies the database counted from the stored outcomes, the same figures as
+``summarise`` of the episodes' rows.
 
 - A *condition* is a coded clinician condition on the episode's completed assessments (the finding codes plan
   rules read, named after DOMAIN B7.1); an episode with several counts in each, one with none in
