@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -106,14 +107,16 @@ def _judge(measure: str, values: list[Decimal], limits: dict, mcid: dict) -> Mea
 
 def _plan_items(episodes) -> dict[int, tuple[tuple[str, str], ...]]:
     """{episode id: the (rule label, prong) pairs of its last signed plan version}, from one query."""
-    latest = (
-        PlanVersion.objects.filter(plan__episode__in=episodes, signed_at__isnull=False)
-        .order_by("plan__episode_id", "-signed_at", "-pk")
-        .distinct("plan__episode_id")
-        .values_list("plan__episode_id", "body__items")
+    signed = PlanVersion.objects.filter(plan__episode__in=episodes, signed_at__isnull=False).order_by(
+        "plan__episode_id", "-signed_at", "-pk"
     )
+    if connection.features.can_distinct_on_fields:
+        signed = signed.distinct("plan__episode_id")
     pairs = {}
-    for episode_id, items in latest:
+    for episode_id, items in signed.values_list("plan__episode_id", "body__items"):
+        # Without DISTINCT ON (SQLite), every signed version comes, the latest of each episode first.
+        if episode_id in pairs:
+            continue
         found = []
         for item in items if isinstance(items, list) else ():
             prong = item.get("prong") or ""
