@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessments import findings, scoring, sections, selectors
+from assessments import findings, scoring, sections, selectors, signals
 from assessments.models import (
     Assessment,
     AssessmentKind,
@@ -228,6 +228,7 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> list[Finding]
             clinic_id=assessment.episode.patient.clinic_id,
             data={"episode": assessment.episode_id, "assessment": assessment.pk},
         )
+        signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return list(assessment.findings.all())
 
 
@@ -239,6 +240,7 @@ def assessment_reopen(*, actor: User, assessment: Assessment) -> Assessment:
             assessment.completed_at = None
             assessment.save(update_fields=["status", "completed_at", "updated_at"])
             audit.record(actor=actor, action="assessment.reopened", obj=assessment)
+            signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return assessment
 
 
@@ -252,6 +254,7 @@ def finding_dismiss(*, actor: User, finding: Finding, reason: str) -> Finding:
         finding.dismiss_reason = reason.strip()
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.dismissed", obj=finding)
+        signals.record_changed.send(sender=Finding, episode=finding.assessment.episode)
     return finding
 
 
@@ -263,6 +266,7 @@ def finding_restore(*, actor: User, finding: Finding) -> Finding:
         finding.dismiss_reason = ""
         finding.save(update_fields=["dismissed_at", "dismissed_by", "dismiss_reason"])
         audit.record(actor=actor, action="finding.restored", obj=finding)
+        signals.record_changed.send(sender=Finding, episode=finding.assessment.episode)
     return finding
 
 
@@ -304,4 +308,5 @@ def finding_add(
     with transaction.atomic():
         finding.save()
         audit.record(actor=actor, action="finding.added", obj=finding)
+        signals.record_changed.send(sender=Assessment, episode=assessment.episode)
     return finding

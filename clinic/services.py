@@ -174,6 +174,7 @@ def episode_update(*, actor: User, episode: EpisodeOfCare, **fields: Any) -> Epi
     with transaction.atomic():
         episode.save()
         audit.record(actor=actor, action="episode.updated", obj=episode, changed_fields=changed)
+        signals.episode_changed.send(sender=EpisodeOfCare, episode=episode)
     return episode
 
 
@@ -422,3 +423,4 @@ def thresholds_update(*, actor: User, clinic: Clinic, values: dict[str, Decimal]
                 ClinicThreshold.objects.update_or_create(clinic=clinic, key=key, defaults={"value": value})
         if changed:
             audit.record(actor=actor, action="clinic.thresholds_updated", obj=clinic, changed_fields=changed)
+            signals.thresholds_changed.send(sender=Clinic, clinic=clinic, keys=changed)

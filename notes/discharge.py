@@ -32,7 +32,7 @@ from clinic.webhooks.rules import EventType
 from domain.facts import SCORE_RANGES
 from intake import instruments, scoring
 from intake.models import LicensedInstrumentText
-from notes import discharge_rules
+from notes import discharge_rules, outcome_facts
 from notes.models import (
     Discharge,
     DischargeDocument,
@@ -289,6 +289,7 @@ def _discharge(
             discharged_on=day, months=months, consent=follow_up_consented(patient)
         ):
             _owe_follow_up(episode, FollowUpKind.FOLLOW_UP, due_on)
+        outcome_facts.refresh_episode(episode.pk)
         webhooks.emit(
             EventType.EPISODE_DISCHARGED,
             clinic_id=clinic.pk,
@@ -392,5 +393,7 @@ def follow_up_answer(*, follow_up: FollowUp, answers: dict[str, dict[str, int | 
         locked.answered_at = timezone.now()
         locked.save(update_fields=["answered_at"])
         audit.record(actor=None, action="follow_up.answered_by_patient", obj=locked, changed_fields=list(chosen))
+        # The final measures are the episode's last readings; a follow-up answered is one not missed.
+        outcome_facts.refresh_episode(locked.episode_id)
     follow_up.answered_at = locked.answered_at
     return follow_up

@@ -21,6 +21,7 @@ from assessments import findings, progress, scoring
 from assessments.models import Assessment
 from clinic.models import EpisodeOfCare, plausible_date_constraint
 from clinic.scheduling.models import Appointment
+from domain.facts import SCORE_RANGES
 from notes import measures, safety
 from plans.models import HandoutStatus, PlanVersion, Prong, TreatmentPlan
 
@@ -615,3 +616,49 @@ class FollowUpConsent(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up consent of patient {self.patient_id}"
+
+
+# The measures the outcomes page judges, in its order (``notes.outcome_selectors.MEASURES``).
+OUTCOME_MEASURES = tuple(SCORE_RANGES)
+
+
+class OutcomeEpisode(models.Model):
+    """A discharged episode as the clinic outcomes page counts it, judged once rather than on every read.
+
+    Written by ``notes.outcome_facts`` when the episode is discharged and again whenever what it rests on changes
+    afterwards (a questionnaire answered by link, a finding, the lead clinician, the clinic's thresholds). Whether a
+    follow-up was missed depends on the day the page is read, so the follow-ups' due days are kept, not the verdict.
+    Per measure of ``OUTCOME_MEASURES``: ``<measure>_measured`` (a reading exists), ``<measure>_mcid`` and
+    ``<measure>_pass`` (None when not judged: see ``notes.outcomes.MeasureOutcome``).
+    """
+
+    episode = models.OneToOneField(
+        EpisodeOfCare, on_delete=models.CASCADE, primary_key=True, related_name="outcome_fact"
+    )
+    clinic = models.ForeignKey("clinic.Clinic", on_delete=models.CASCADE, related_name="+")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    discharged_on = models.DateField()
+    # The (condition, rule, prong) groups the episode counts in, as sorted JSON: episodes are tallied by it.
+    groups = models.TextField()
+    visits = models.PositiveIntegerField()
+    weeks = models.DecimalField(max_digits=6, decimal_places=1)
+    # The earliest due day of a follow-up, and of one still unanswered: one was due (or missed) once it has passed.
+    follow_up_due_on = models.DateField(null=True, blank=True)
+    unanswered_due_on = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "discharged_on"], name="outcome_clinic_discharged")]
+
+    def __str__(self) -> str:
+        return f"Outcome of episode {self.episode_id}"
+
+    @property
+    def patient(self):
+        return self.episode.patient
+
+
+for _measure in OUTCOME_MEASURES:
+    OutcomeEpisode.add_to_class(f"{_measure}_measured", models.BooleanField(default=False))
+    OutcomeEpisode.add_to_class(f"{_measure}_mcid", models.BooleanField(null=True, blank=True))
+    OutcomeEpisode.add_to_class(f"{_measure}_pass", models.BooleanField(null=True, blank=True))

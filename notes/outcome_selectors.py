@@ -1,5 +1,9 @@
-"""The rows of the clinic outcomes page (``notes.outcomes``): one per discharged episode of the clinic, built in a
-fixed number of ``values()`` queries whatever the number of episodes, then judged in Python.
+"""What the clinic outcomes page (``notes.outcomes``) reads.
+
+``tallies``, what the page reads: the stored outcomes (``notes.outcome_facts``) of the episodes the filters keep,
+counted in two grouped queries, so a read costs a few hundred grouped rows whatever the number of episodes.
+``rows``: one row per discharged episode, built in a fixed number of ``values()`` queries and judged in Python;
+what is stored for each episode, and what the stored figures are checked against.
 
 An episode's readings are the outcome scores the progress page compares (``assessments.selectors``): the
 intake's questionnaires, the completed assessments' re-scored questionnaires and pain today, and the final
@@ -11,11 +15,13 @@ what "lost to follow-up" says (one was due, the day passed, and it is still unan
 from __future__ import annotations
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from assessments.findings import CLINICIAN_CONDITION_LABELS
@@ -24,19 +30,19 @@ from assessments.outcome_measures import PASS_KEYS
 from clinic import permissions, thresholds
 from clinic.models import User
 from clinic.scheduling.models import Appointment
-from domain.facts import SCORE_RANGES
 from intake.models import QuestionnaireScore
 from intake.scoring import is_meaningful_change
-from notes.discharge import ATTENDED
-from notes.models import Discharge, FollowUp, FollowUpKind, FollowUpScore
-from notes.outcomes import EpisodeRow, MeasureOutcome
+from notes import discharge
+from notes.models import OUTCOME_MEASURES, Discharge, FollowUp, FollowUpKind, FollowUpScore, OutcomeEpisode
+from notes.outcomes import EpisodeRow, MeasureOutcome, MeasureTally, Tally
 from plans.models import PlanVersion
 
 # The measures in the order the page lists them: the low-back and general ones, then the hip and tendon ones.
-MEASURES = tuple(SCORE_RANGES)
+MEASURES = OUTCOME_MEASURES
 # DOMAIN B12.4 (S239): the VISA-G has no verified MCID; its change is never judged.
 NO_MCID = frozenset({"visag"})
 _WEEK = Decimal(7)
+_TALLIED = ("measured", "mcid_known", "mcid_reached", "pass_known", "pass_reached")
 
 
 @dataclass(frozen=True)
@@ -101,17 +107,16 @@ def _judge(measure: str, values: list[Decimal], limits: dict, mcid: dict) -> Mea
 
 def _plan_items(episodes) -> dict[int, tuple[tuple[str, str], ...]]:
     """{episode id: the (rule label, prong) pairs of its last signed plan version}, from one query."""
-    # A correlated subquery rather than PostgreSQL's DISTINCT ON: the embedded default is SQLite.
-    newest = (
-        PlanVersion.objects.filter(plan__episode_id=OuterRef("plan__episode_id"), signed_at__isnull=False)
-        .order_by("-signed_at", "-pk")
-        .values("pk")[:1]
+    signed = PlanVersion.objects.filter(plan__episode__in=episodes, signed_at__isnull=False).order_by(
+        "plan__episode_id", "-signed_at", "-pk"
     )
-    latest = PlanVersion.objects.filter(
-        plan__episode__in=episodes, signed_at__isnull=False, pk=Subquery(newest)
-    ).values_list("plan__episode_id", "body__items")
+    if connection.features.can_distinct_on_fields:
+        signed = signed.distinct("plan__episode_id")
     pairs = {}
-    for episode_id, items in latest:
+    for episode_id, items in signed.values_list("plan__episode_id", "body__items"):
+        # Without DISTINCT ON (SQLite), every signed version comes, the latest of each episode first.
+        if episode_id in pairs:
+            continue
         found = []
         for item in items if isinstance(items, list) else ():
             prong = item.get("prong") or ""
@@ -120,11 +125,10 @@ def _plan_items(episodes) -> dict[int, tuple[tuple[str, str], ...]]:
     return pairs
 
 
-def rows(user: User, filters: Filters) -> list[EpisodeRow]:
-    """One row per discharged episode of the user's clinic that ``filters`` keep."""
-    chosen = discharges(user, filters)
+def episode_rows(chosen: QuerySet[Discharge], clinic, today: datetime.date) -> list[EpisodeRow]:
+    """One row per discharge of ``chosen`` (all of ``clinic``), judged by the clinic's thresholds on ``today``."""
     episodes = chosen.values("episode_id")
-    limits = thresholds.for_clinic(user.clinic)
+    limits = thresholds.for_clinic(clinic)
     mcid = thresholds.mcid(limits)
     conditions: dict[int, list[str]] = defaultdict(list)
     for episode_id, code in (
@@ -140,14 +144,13 @@ def rows(user: User, filters: Filters) -> list[EpisodeRow]:
     ):
         conditions[episode_id].append(code)
     items = _plan_items(episodes)
-    readings = _readings(episodes, user.clinic.zone)
+    readings = _readings(episodes, clinic.zone)
     visits = dict(
-        Appointment.objects.filter(episode__in=episodes, status__in=ATTENDED)
+        Appointment.objects.filter(episode__in=episodes, status__in=discharge.ATTENDED)
         .values("episode_id")
         .annotate(count=Count("pk"))
         .values_list("episode_id", "count")
     )
-    today = timezone.localdate(timezone=user.clinic.zone)
     lost: dict[int, bool] = {}
     for episode_id, answered_at in FollowUp.objects.filter(
         episode__in=episodes, kind=FollowUpKind.FOLLOW_UP, due_on__lt=today
@@ -174,3 +177,65 @@ def rows(user: User, filters: Filters) -> list[EpisodeRow]:
             )
         )
     return found
+
+
+def rows(user: User, filters: Filters) -> list[EpisodeRow]:
+    """One row per discharged episode of the user's clinic that ``filters`` keep, judged now from the record: what
+    ``notes.outcome_facts`` stores, and what the stored figures are checked against."""
+    return episode_rows(discharges(user, filters), user.clinic, timezone.localdate(timezone=user.clinic.zone))
+
+
+def _stored(user: User, filters: Filters) -> QuerySet[OutcomeEpisode]:
+    stored = permissions.clinic_rows(user, OutcomeEpisode)
+    if filters.clinician_id is not None:
+        stored = stored.filter(clinician_id=filters.clinician_id)
+    if filters.discharged_from is not None:
+        stored = stored.filter(discharged_on__gte=filters.discharged_from)
+    if filters.discharged_to is not None:
+        stored = stored.filter(discharged_on__lte=filters.discharged_to)
+    return stored
+
+
+def _keys(groups: str) -> frozenset[tuple[str, str, str]]:
+    return frozenset(tuple(key) for key in json.loads(groups))
+
+
+def tallies(user: User, filters: Filters) -> list[Tally]:
+    """The stored episodes of the user's clinic that ``filters`` keep, tallied by the groups they count in: two
+    grouped queries whatever the number of episodes (``notes.outcomes.summarise_tallies`` sums them)."""
+    stored = _stored(user, filters)
+    today = timezone.localdate(timezone=user.clinic.zone)
+    counts = {
+        "n": Count("pk"),
+        "lost_known": Count("pk", filter=Q(follow_up_due_on__lt=today)),
+        "lost": Count("pk", filter=Q(unanswered_due_on__lt=today)),
+    }
+    for measure in MEASURES:
+        counts |= {
+            f"{measure}__measured": Count("pk", filter=Q(**{f"{measure}_measured": True})),
+            f"{measure}__mcid_known": Count(f"{measure}_mcid"),
+            f"{measure}__mcid_reached": Count("pk", filter=Q(**{f"{measure}_mcid": True})),
+            f"{measure}__pass_known": Count(f"{measure}_pass"),
+            f"{measure}__pass_reached": Count("pk", filter=Q(**{f"{measure}_pass": True})),
+        }
+    found: dict[str, Tally] = {}
+    for row in stored.values("groups").annotate(**counts).order_by():
+        found[row["groups"]] = Tally(
+            _keys(row["groups"]),
+            n=row["n"],
+            lost_known=row["lost_known"],
+            lost=row["lost"],
+            measures={
+                measure: MeasureTally(**{name: row[f"{measure}__{name}"] for name in _TALLIED})
+                for measure in MEASURES
+                if row[f"{measure}__measured"]
+            },
+        )
+    # One scan for both medians: few distinct (visits, weeks) pairs per set of groups, however many episodes.
+    for groups, visits, weeks, count in (
+        stored.values_list("groups", "visits", "weeks").annotate(n=Count("pk")).order_by()
+    ):
+        part = found[groups]
+        part.visits[visits] = part.visits.get(visits, 0) + count
+        part.weeks[weeks] = part.weeks.get(weeks, 0) + count
+    return list(found.values())

@@ -64,9 +64,9 @@ def outcome_page(request: HttpRequest, csv_export: bool = False) -> HttpResponse
     minimum = int(limits["outcomes_min_group"])
     groups = []
     if form.is_valid():
-        rows = outcome_selectors.rows(user, form.filters())
-        groups = outcomes.summarise(
-            rows, minimum=minimum, measures=outcome_selectors.MEASURES, condition=form.condition_code()
+        tallies = outcome_selectors.tallies(user, form.filters())
+        groups = outcomes.summarise_tallies(
+            tallies, minimum=minimum, measures=outcome_selectors.MEASURES, condition=form.condition_code()
         )
     elif csv_export:
         csv_export = False

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from notes import discharge_documents
+from notes import discharge_documents, outcome_facts
 from notes.models import DischargeDocument
 from plans.models import HandoutStatus
 
@@ -32,3 +32,8 @@ def sweep_discharge_documents(older_than_seconds: int | None = None) -> int:
     for document_id in owed:
         render_discharge_document.delay(document_id)
     return len(owed)
+
+
+@shared_task
+def refresh_clinic_outcomes(clinic_id: int) -> int:
+    return outcome_facts.refresh_clinic(clinic_id)

@@ -1,4 +1,5 @@
-"""Discharged episodes for the outcomes page, made with the ORM (the services are tested elsewhere)."""
+"""Discharged episodes for the outcomes page, made with the ORM (the services are tested elsewhere), with their
+outcome stored as the discharge service stores it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from assessments.models import Assessment, AssessmentKind, AssessmentStatus, Finding, FindingOrigin, OutcomeScore
 from clinic.models import EpisodeStatus
 from clinic.scheduling.models import AppointmentStatus
+from notes import outcome_facts
 from notes.models import Discharge, DischargeReason, FollowUp, FollowUpKind
 from plans.models import PlanStatus, PlanVersion, TreatmentPlan
 from tests.factories import AppointmentFactory, EpisodeFactory
@@ -98,4 +100,5 @@ def discharged_episode(
             due_on=discharged_on + datetime.timedelta(days=30),
             answered_at=timezone.now() if follow_up_answered else None,
         )
+    outcome_facts.refresh_episode(episode.pk)
     return episode

@@ -169,3 +169,52 @@ def test_the_condition_filter_keeps_that_condition(condition, expected):
     groups = outcomes.summarise(rows, minimum=1, measures=MEASURES, condition=condition)
     assert sum(group.n for group in groups) == expected
     assert all(group.condition == condition for group in groups)
+
+
+def _mixed_rows():
+    return [
+        row(1, visits=2, weeks="4.3", lost=True, measures=[hos(True, True)]),
+        row(2, visits=3, weeks="4.3", lost=False, measures=[hos(False, None)]),
+        row(3, conditions=("si_joint_pain", "gluteal_tendinopathy"), items=[("A", "exercise"), ("B", "soft_tissue")]),
+        row(4, conditions=(), items=(), visits=9, weeks="12.9", measures=[hos(None, False)]),
+        row(5, visits=2, weeks="7", measures=[MeasureOutcome("visag", Decimal(40), Decimal(80), None, None)]),
+        row(6, items=[("A", "exercise")], visits=5, lost=True),
+    ]
+
+
+@pytest.mark.parametrize("split", [1, 2, 3, 6])
+@pytest.mark.parametrize("condition", [None, "gluteal_tendinopathy", ""])
+def test_tallies_summed_in_any_split_give_the_groups_of_the_rows(split, condition):
+    rows = _mixed_rows()
+    # As the database counts them: any partition of the episodes into tallies sums to the same figures.
+    parts = [part for start in range(0, len(rows), split) for part in outcomes.tally(rows[start : start + split])]
+    assert outcomes.summarise_tallies(parts, minimum=2, measures=MEASURES, condition=condition) == outcomes.summarise(
+        rows, minimum=2, measures=MEASURES, condition=condition
+    )
+
+
+def test_a_tally_counts_episodes_sharing_their_groups_once_each():
+    [first, second] = sorted(outcomes.tally(_mixed_rows()[:4]), key=lambda part: part.n)[-2:]
+    assert second.keys == {("gluteal_tendinopathy", "Hip abductor weakness", "exercise")}
+    assert (second.n, second.visits, second.lost_known, second.lost) == (2, {2: 1, 3: 1}, 2, 1)
+    assert second.measures["hos_adl"] == outcomes.MeasureTally(2, 2, 1, 1, 1)
+    assert first.n == 1
+
+
+@pytest.mark.parametrize(
+    ("counts", "median"),
+    [
+        ({6: 5}, Decimal(6)),
+        ({1: 1, 2: 3, 9: 1}, Decimal(2)),
+        ({2: 2, 3: 2, 4: 2}, Decimal(3)),
+        ({2: 3, 3: 3}, Decimal("2.5")),  # the middle two in different values
+        ({Decimal("4.3"): 1, Decimal("7"): 1}, Decimal("5.65")),
+        ({1: 1, 10: 4}, Decimal(10)),
+    ],
+)
+def test_a_median_from_counted_values(counts, median):
+    rows = [row(pk, visits=value) for pk, value in enumerate(v for v, n in counts.items() for _ in range(n))]
+    [part] = outcomes.tally(rows)
+    assert part.visits == counts
+    [group] = outcomes.summarise_tallies([part], minimum=1, measures=MEASURES)
+    assert group.visits == Median(median, sum(counts.values()), True)
