@@ -206,7 +206,7 @@ def test_a_follow_up_answered_late_is_no_longer_missed(client, clinician, clinic
     signed_in(client, clinician)
     assert "Lost to follow-up: too few to judge (1)" in client.get(reverse("clinic_outcomes")).content.decode()
     follow_up = FollowUp.objects.get(episode=episode, kind=FollowUpKind.FOLLOW_UP)
-    discharge.follow_up_answer(follow_up=follow_up, answers={})
+    discharge.follow_up_answer(follow_up=follow_up, answers={"nprs": {"now": 1, "least": 0, "worst": 2}})
     assert OutcomeEpisode.objects.get(episode=episode).unanswered_due_on is None
     tallied = outcome_selectors.tallies(clinician, Filters())
     assert [(part.lost_known, part.lost) for part in tallied] == [(1, 0)]
