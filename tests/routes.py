@@ -796,6 +796,8 @@ NOT_FREE_TEXT = {
     "delivery_channel",
     "display",
     "band",
+    # A stored outcome's groups: the JSON keys it is tallied by, not anyone's words.
+    "groups",
 }
 
 
