@@ -52,15 +52,19 @@ class Filters:
     discharged_to: datetime.date | None = None
 
 
-def discharges(user: User, filters: Filters) -> QuerySet[Discharge]:
-    rows = permissions.clinic_rows(user, Discharge)
+def _filtered(rows: QuerySet, filters: Filters, clinician: str) -> QuerySet:
+    """``rows`` (with a ``discharged_on``) as the filters choose them; ``clinician`` names the lead clinician's id."""
     if filters.clinician_id is not None:
-        rows = rows.filter(episode__lead_clinician_id=filters.clinician_id)
+        rows = rows.filter(**{clinician: filters.clinician_id})
     if filters.discharged_from is not None:
         rows = rows.filter(discharged_on__gte=filters.discharged_from)
     if filters.discharged_to is not None:
         rows = rows.filter(discharged_on__lte=filters.discharged_to)
     return rows
+
+
+def discharges(user: User, filters: Filters) -> QuerySet[Discharge]:
+    return _filtered(permissions.clinic_rows(user, Discharge), filters, "episode__lead_clinician_id")
 
 
 def _readings(episodes, zone) -> dict[int, dict[str, list[Decimal]]]:
@@ -186,14 +190,7 @@ def rows(user: User, filters: Filters) -> list[EpisodeRow]:
 
 
 def _stored(user: User, filters: Filters) -> QuerySet[OutcomeEpisode]:
-    stored = permissions.clinic_rows(user, OutcomeEpisode)
-    if filters.clinician_id is not None:
-        stored = stored.filter(clinician_id=filters.clinician_id)
-    if filters.discharged_from is not None:
-        stored = stored.filter(discharged_on__gte=filters.discharged_from)
-    if filters.discharged_to is not None:
-        stored = stored.filter(discharged_on__lte=filters.discharged_to)
-    return stored
+    return _filtered(permissions.clinic_rows(user, OutcomeEpisode), filters, "clinician_id")
 
 
 def _keys(groups: str) -> frozenset[tuple[str, str, str]]:
