@@ -61,14 +61,7 @@ def _runner_episode(clinic: Clinic) -> EpisodeOfCare | None:
 
 def _passing_entry(day: datetime.date) -> readiness_services.Entry:
     """Every criterion passed, the Y-balance within the limit on the right, the hip scores high."""
-    items = {}
-    for criterion in readiness.CRITERIA:
-        if criterion.kind == readiness.TASK and criterion.target is not None:
-            items[criterion.key] = readiness.ItemInput(criterion.key, value=criterion.target, pelvic_control="ok")
-        elif criterion.kind == readiness.TASK:
-            items[criterion.key] = readiness.ItemInput(criterion.key, met=True, pelvic_control="ok")
-        elif criterion.kind == readiness.Y_BALANCE:
-            items[criterion.key] = readiness.ItemInput(criterion.key, pelvic_control="ok")
+    items = readiness.passing_items()
     values = {
         "checked_on": day,
         "pain_now": 1,

@@ -43,14 +43,7 @@ def passing_post(**changes) -> dict:
 
 def passing_entry(**values) -> services.Entry:
     """The same check as the service takes it."""
-    items = {}
-    for criterion in readiness.CRITERIA:
-        if criterion.kind == readiness.TASK and criterion.target is not None:
-            items[criterion.key] = readiness.ItemInput(criterion.key, value=criterion.target, pelvic_control="ok")
-        elif criterion.kind == readiness.TASK:
-            items[criterion.key] = readiness.ItemInput(criterion.key, met=True, pelvic_control="ok")
-        elif criterion.kind == readiness.Y_BALANCE:
-            items[criterion.key] = readiness.ItemInput(criterion.key, pelvic_control="ok")
+    items = readiness.passing_items()
     base = {
         "checked_on": timezone.localdate(),
         "pain_now": 1,
