@@ -25,7 +25,6 @@ from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SIDE = 4000  # pixels (raster) or user units (an SVG's declared width and height)
@@ -121,6 +120,10 @@ def clean_logo(content: bytes) -> CleanImage:
 
 
 def _raster(content: bytes, *, max_side: int = MAX_SIDE) -> CleanImage | None:
+    # Pillow (some 2 MiB) is imported when a picture is first checked, not by every process
+    # that loads the models.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from cryptography.fernet import Fernet
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
@@ -341,6 +340,9 @@ WEBHOOK_SECRET_OVERLAP_HOURS = env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=2
 # Fernet keys sealing the endpoints' secrets at rest, comma-separated, the first sealing and
 # all opening; empty: one key derived from SECRET_KEY (clinic/webhooks/sealing.py).
 WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=[])
+if WEBHOOK_SECRET_KEYS:
+    # Only then: the cryptography library is some 7 MiB in every process, and only sealing needs it.
+    from cryptography.fernet import Fernet
 for _key in WEBHOOK_SECRET_KEYS:
     try:
         Fernet(_key)

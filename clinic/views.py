@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from drf_spectacular.views import SpectacularSwaggerView
 
 from assessments import selectors as assessment_selectors
 from clinic import access, api_tokens, audit, audit_trail, permissions, selectors, services, thresholds
@@ -530,7 +532,20 @@ def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _token_revoke(request, api_tokens.api_tokens_of_clinic(user=request.user), pk, own=False)
 
 
-_swagger_page = SpectacularSwaggerView.as_view(url_name="api-schema", template_name="clinic/api_docs.html")
+# drf-spectacular's views bring its schema generator, and with it Django's test client,
+# unittest and Jinja2 (some 3 MiB): imported on the first request for the schema or the docs,
+# not by every web and Celery process that loads the URLs.
+@functools.cache
+def _spectacular_view(name: str, **options):
+    from drf_spectacular import views as spectacular_views
+
+    return getattr(spectacular_views, name).as_view(**options)
+
+
+@csrf_exempt
+def api_schema(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """The OpenAPI schema (its own permissions: drf-spectacular's ``SERVE_PERMISSIONS``)."""
+    return _spectacular_view("SpectacularAPIView")(request, *args, **kwargs)
 
 
 # A person opening the docs without a session is sent to sign in, like every staff page.
@@ -538,7 +553,8 @@ _swagger_page = SpectacularSwaggerView.as_view(url_name="api-schema", template_n
 def api_docs(request: HttpRequest) -> HttpResponse:
     """The API's reference, for the staff who may use the API."""
     _require(permissions.can_read_api_docs(request.user))
-    return _swagger_page(request)
+    page = _spectacular_view("SpectacularSwaggerView", url_name="api-schema", template_name="clinic/api_docs.html")
+    return page(request)
 
 
 @login_required

@@ -6,10 +6,21 @@ application updates or removes the same event instead of adding another.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from icalendar import Calendar, Event
 
 from clinic.scheduling.models import Appointment, AppointmentStatus
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
+
+
+def _component(name: str):
+    # icalendar (some 3 MiB) is imported when a file is first made, not by every web and
+    # Celery process that loads the URLs.
+    return getattr(importlib.import_module("icalendar"), name)()
 
 
 def uid(appointment: Appointment) -> str:
@@ -25,7 +36,7 @@ def one_line(address: str) -> str:
 def _event(appointment: Appointment) -> Event:
     clinic = appointment.episode.patient.clinic
     cancelled = appointment.status == AppointmentStatus.CANCELLED
-    event = Event()
+    event = _component("Event")
     event.add("uid", uid(appointment))
     event.add("sequence", appointment.sequence)
     event.add("dtstamp", appointment.created_at)
@@ -39,7 +50,7 @@ def _event(appointment: Appointment) -> Event:
 
 
 def _calendar(method: str) -> Calendar:
-    calendar = Calendar()
+    calendar = _component("Calendar")
     calendar.add("prodid", "-//Stride clinic//appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
@@ -67,12 +78,12 @@ def feed_ics(visits) -> bytes:
     Calendar apps sync to phones and third-party servers, so events carry the visit kind and
     the episode number only: no patient name or other health detail.
     """
-    calendar = Calendar()
+    calendar = _component("Calendar")
     calendar.add("prodid", "-//Stride clinic//clinician feed//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "Clinic visits")
     for visit in visits:
-        event = Event()
+        event = _component("Event")
         event.add("uid", uid(visit))
         event.add("sequence", visit.sequence)
         event.add("dtstamp", visit.created_at)

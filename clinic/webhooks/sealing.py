@@ -12,10 +12,10 @@ from __future__ import annotations
 import base64
 import functools
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+# The cryptography library (some 7 MiB in each process) is imported below, when a secret is
+# first sealed or opened, not by every process that loads the models.
 
 # Every Fernet token starts so (version byte 0x80, then a timestamp): the database checks it.
 SEALED_PREFIX = "gAAAAA"
@@ -26,18 +26,23 @@ class UnreadableSecret(Exception):
 
 
 def derived_key(secret_key: str) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     digest = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"stride webhook secrets").derive(
         secret_key.encode()
     )
     return base64.urlsafe_b64encode(digest).decode()
 
 
-def _box() -> MultiFernet:
+def _box():
     return _box_of(tuple(settings.WEBHOOK_SECRET_KEYS), settings.SECRET_KEY)
 
 
 @functools.lru_cache(maxsize=4)
-def _box_of(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
+def _box_of(keys: tuple[str, ...], secret_key: str):
+    from cryptography.fernet import Fernet, MultiFernet
+
     # Made once per configuration, not for every secret a list page or a delivery opens.
     return MultiFernet([Fernet(key) for key in keys or (derived_key(secret_key),)])
 
@@ -49,6 +54,8 @@ def seal(secret: str) -> str:
 def unseal(sealed: str) -> str:
     if not sealed:
         return ""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _box().decrypt(sealed.encode()).decode()
     except InvalidToken as error:

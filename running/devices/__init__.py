@@ -8,20 +8,22 @@ touches the database.
 
 from __future__ import annotations
 
-from running.devices import fit, gpx, tcx
+import importlib
+
 from running.devices.activity import MAX_POINTS, DeviceFileError, FileKind, ParsedActivity, Point, sniff
 
 UNREADABLE = (
     "This {kind} file could not be read: it is damaged or not a file of a run. Export it again from your watch's app."
 )
-_READERS = {FileKind.FIT: fit.parse, FileKind.GPX: gpx.parse, FileKind.TCX: tcx.parse}
 
 
 def parse(kind: str, data: bytes) -> ParsedActivity:
     """The activity in ``data``, a file of ``kind``; ``DeviceFileError`` (a message for the
     runner) for anything that is not a readable activity of that kind."""
     try:
-        return _READERS[FileKind(kind)](data)
+        # Each format's module (with its parser library, fitdecode or gpxpy) is imported when a
+        # file of that kind is first read: the web processes, which only store uploads, never are.
+        return importlib.import_module(f"running.devices.{FileKind(kind).value}").parse(data)
     except DeviceFileError:
         raise
     except Exception as error:

@@ -22,8 +22,6 @@ import itertools
 import statistics
 from dataclasses import asdict, dataclass
 
-from gpxpy.geo import distance as great_circle
-
 from running.devices.activity import DeviceFileError, ParsedActivity, Point
 
 INDOOR_SUB_SPORTS = frozenset({"treadmill", "indoor_running"})
@@ -81,6 +79,10 @@ class RunMetrics:
 def gps_distance(segments: tuple[tuple[Point, ...], ...]) -> float | None:
     """Metres along the points with positions, per segment, gaps between segments not
     bridged; None when no two consecutive points have positions."""
+    # gpxpy (with lxml behind it, some 10 MiB) is imported when a run is first measured, in the
+    # worker, not by every process that loads the upload views.
+    from gpxpy.geo import distance as great_circle
+
     total, measured = 0.0, False
     for segment in segments:
         placed = [point for point in segment if point.lat is not None and point.lon is not None]
