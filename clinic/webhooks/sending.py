@@ -17,11 +17,9 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
 
 from clinic import queueing
 from clinic.webhooks import rules, sealing, services
@@ -101,24 +99,6 @@ def _checked_address(url: str) -> tuple[str | None, str | None]:
     return infos[0][4][0].split("%", 1)[0], None
 
 
-class PinnedAdapter(HTTPAdapter):
-    """Connects to the address that was checked instead of resolving the name again, so a
-    name that answers a public address to the check and a private one a moment later (DNS
-    rebinding) cannot turn a webhook into a request inside the clinic's network. TLS still
-    sends the host name (SNI) and verifies the certificate against it."""
-
-    def __init__(self, hostname: str) -> None:
-        self.hostname = hostname
-        super().__init__(max_retries=0)
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = self.hostname
-            pool_kwargs["assert_hostname"] = self.hostname
-        return host_params, pool_kwargs
-
-
 def _pinned(url: str, address: str) -> tuple[str, str]:
     """The URL with its host replaced by the checked address, and the Host header to send."""
     parts = urlsplit(url)
@@ -152,35 +132,17 @@ def post(outgoing: Outgoing) -> Answer:
         "Stride-Delivery-Attempt": str(outgoing.attempt),
         rules.SIGNATURE_HEADER: rules.signature_header(keys=outgoing.secrets, timestamp=timestamp, body=outgoing.body),
     }
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    try:
-        with requests.Session() as session:
-            adapter = PinnedAdapter(urlsplit(outgoing.url).hostname)
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            with session.post(
-                url,
-                data=outgoing.body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-                # No proxy from the environment (it would resolve the name itself); a CA bundle
-                # named there (REQUESTS_CA_BUNDLE) still applies.
-                proxies={"http": None, "https": None},
-            ) as response:
-                # The receiver's body is never read or kept: nobody knows what it may quote.
-                code = response.status_code
-                return answer(code, "" if 200 <= code < 300 else f"HTTP {code}")
-    except requests.Timeout:
-        return answer(None, f"No answer within {timeout:g} s.")
-    except requests.exceptions.SSLError:
-        return answer(None, "The TLS certificate or handshake was refused.")
-    except requests.ConnectionError:
-        return answer(None, "Could not connect to the receiver.")
-    except requests.RequestException as error:
-        # Only the class: the text of a request error may quote the address with its query.
-        return answer(None, f"The request failed ({type(error).__name__}).")
+    # Imported here: with it requests, which the processes that only queue deliveries never need.
+    from clinic.webhooks import transport
+
+    status_code, error = transport.post(
+        url,
+        hostname=urlsplit(outgoing.url).hostname,
+        body=outgoing.body,
+        headers=headers,
+        timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+    )
+    return answer(status_code, error)
 
 
 def _record(delivery_id: int, answer: Answer) -> None:

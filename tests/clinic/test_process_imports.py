@@ -28,6 +28,7 @@ ON_THEIR_PATH_ONLY = [
     "qrcode",  # the two-factor set-up page
     "twilio",  # sending a text message
     "drf_spectacular.generators",  # the API schema and its docs page
+    "requests",  # the text-message and webhook clients (the worker)
 ]
 
 WEB = (

@@ -16,7 +16,7 @@ from django.core import mail
 from django.utils import timezone
 
 from clinic.permissions import Role
-from clinic.webhooks import rules, sending, services, tasks
+from clinic.webhooks import rules, sending, services, tasks, transport
 from clinic.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory
 
@@ -373,7 +373,7 @@ def test_the_url_is_pinned_to_the_checked_address(url, address, pinned, host):
 def test_tls_to_a_pinned_address_still_names_and_verifies_the_host():
     request = requests.Request("POST", "https://203.0.113.9/in").prepare()
 
-    host_params, pool_kwargs = sending.PinnedAdapter("hooks.example.test").build_connection_pool_key_attributes(
+    host_params, pool_kwargs = transport.PinnedAdapter("hooks.example.test").build_connection_pool_key_attributes(
         request, True
     )
 
