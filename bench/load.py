@@ -171,6 +171,7 @@ def _seed(patients: int, links: int) -> dict:
 
     from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, Patient, User
     from clinic.permissions import Role
+    from clinic.scheduling import last_attended
     from clinic.scheduling.models import Appointment, WorkingHours
     from intake import steps, tokens
     from intake.models import Intake, IntakeInvitation, IntakeStatus
@@ -226,6 +227,8 @@ def _seed(patients: int, links: int) -> dict:
         for c, clinician in enumerate(clinicians)
         for v in range(VISITS_PER_CLINICIAN)
     )
+    # bulk_create sends no signals: the episodes' latest attended visits are stored here, as the app would.
+    last_attended.refresh(episode_ids=[episode.pk for episode in episodes])
     now = timezone.now()
     intakes = Intake.objects.bulk_create(Intake(episode=episode) for episode in episodes[:links])
     raw_links = []

@@ -102,6 +102,7 @@ def _reminders(count: int) -> None:
 
     from clinic.models import Clinic, EpisodeOfCare, Patient, User
     from clinic.outbox.models import MessageKind, PatientMessage
+    from clinic.scheduling import last_attended
     from clinic.scheduling.models import Appointment
 
     # No quiet hours: the bench measures sending, whatever the time of day it runs at.
@@ -148,6 +149,8 @@ def _reminders(count: int) -> None:
         )
         for n, episode in enumerate(episodes)
     )
+    # bulk_create sends no signals: the episodes' latest attended visits are stored here, as the app would.
+    last_attended.refresh(episode_ids=[episode.pk for episode in episodes])
     due = timezone.now() + NOT_YET
     PatientMessage.objects.bulk_create(
         PatientMessage(

@@ -363,6 +363,9 @@ class EpisodeOfCare(models.Model):
     lead_clinician = models.ForeignKey(User, on_delete=models.PROTECT, related_name="led_episodes")
     opened_on = models.DateField(default=timezone.localdate)
     closed_on = models.DateField(null=True, blank=True)
+    # The start of the episode's latest visit checked in or completed, kept by clinic.scheduling on
+    # every change of a visit: the lapsed list reads it rather than grouping every visit of the clinic.
+    last_attended_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -375,6 +378,13 @@ class EpisodeOfCare(models.Model):
             # Open episodes oldest first (the dashboards' "no next visit booked"): read in
             # order until enough are found, not sorted from every open episode of the clinic.
             models.Index(fields=["opened_on", "id"], condition=Q(status="open"), name="episode_open_oldest"),
+            # The front desk's lapsed list: open episodes by their latest attended visit, never
+            # attended last (PostgreSQL's ascending order), read in order until a page is found.
+            models.Index(
+                fields=["last_attended_at", "opened_on", "id"],
+                condition=Q(status="open"),
+                name="episode_open_last_attended",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from assessments import progress
@@ -26,7 +26,7 @@ from clinic import audit, permissions, queueing, thresholds
 from clinic.models import EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.outbox import services as outbox
 from clinic.outbox.models import MessageKind
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling.models import ATTENDED_STATUSES, Appointment, AppointmentStatus
 from clinic.webhooks import services as webhooks
 from clinic.webhooks.rules import EventType
 from domain.facts import SCORE_RANGES
@@ -49,7 +49,7 @@ from plans.signed import SignedPlan
 SUMMARY_FIELDS = ("what_improved", "home_program", "when_to_come_back")
 REFERRER_FIELDS = ("referrer_name", "referrer_address", "letter_wanted")
 # Visits that happened: what "no visit for weeks" counts from.
-ATTENDED = (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
+ATTENDED = ATTENDED_STATUSES
 
 
 # --- The episode's questionnaires ---------------------------------------------------------------
@@ -321,8 +321,9 @@ def discharge_stopped_attending(*, actor: User, episode: EpisodeOfCare) -> Disch
 def lapsed_episodes(*, user: User, weeks: Decimal | None = None) -> QuerySet[EpisodeOfCare]:
     """Open episodes of the user's clinic with no visit booked ahead and none attended for the
     clinic's ``lapsed_after_weeks`` (``weeks`` when the caller read it already;
-    ``discharge_rules.lapsed``), longest lapsed first; annotated with ``last_visit_at``. Bounded by
-    the caller's page."""
+    ``discharge_rules.lapsed``), longest lapsed first and never attended last (by the stored
+    ``last_attended_at``, in the order of the index ``episode_open_last_attended``). Bounded by the
+    caller's page."""
     clinic = user.clinic
     today = timezone.localdate(timezone=clinic.zone)
     if weeks is None:
@@ -335,13 +336,11 @@ def lapsed_episodes(*, user: User, weeks: Decimal | None = None) -> QuerySet[Epi
     return (
         permissions.scoped_episodes(user)
         .filter(status=EpisodeStatus.OPEN)
+        .filter(Q(last_attended_at__lt=cutoff_at) | Q(last_attended_at__isnull=True, opened_on__lte=cutoff))
         .exclude(Exists(upcoming))
-        .annotate(last_visit_at=Max("appointments__starts_at", filter=Q(appointments__status__in=ATTENDED)))
-        .filter(
-            Q(last_visit_at__lt=cutoff_at) | Q(last_visit_at__isnull=True, opened_on__lte=cutoff),
-        )
         .select_related("patient")
-        .order_by("last_visit_at", "opened_on", "pk")
+        # Nulls last said, not left to the database: SQLite puts them first.
+        .order_by(F("last_attended_at").asc(nulls_last=True), "opened_on", "pk")
     )
 
 

@@ -26,6 +26,10 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Visits that happened: what "no visit for weeks" counts from (``EpisodeOfCare.last_attended_at``).
+ATTENDED_STATUSES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED)
+
+
 class AppointmentKind(models.TextChoices):
     INITIAL = "initial", "Initial evaluation"
     FOLLOW_UP = "follow_up", "Follow-up treatment"

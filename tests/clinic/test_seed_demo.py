@@ -10,6 +10,7 @@ from itertools import pairwise
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Max
 from django.test import override_settings
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from clinic.management.commands.seed_demo import (
 from clinic.models import Clinic, ClinicianProfile, EpisodeOfCare, EpisodeStatus, Patient, User
 from clinic.outbox import quiet_hours
 from clinic.permissions import Role, roles_of
-from clinic.scheduling.models import Appointment, AppointmentStatus
+from clinic.scheduling.models import ATTENDED_STATUSES, Appointment, AppointmentStatus
 from notes.models import NoteAddendum, VisitNote
 from plans.models import Intervention, PlanVersion, TreatmentPlan
 
@@ -268,6 +269,20 @@ def test_demo_has_discharges_a_follow_up_answered_and_a_lapsed_episode(seeded):
     front_desk = User.objects.get(email="frontdesk@demo.test")
     lapsed = discharge.lapsed_episodes(user=front_desk)
     assert [episode.patient.last_name for episode in lapsed] == ["Grant"]
+
+
+def test_each_demo_episode_stores_its_latest_attended_visit(seeded):
+    # Seeding writes visits with bulk_create, which sends no signals: the stored value is refreshed after.
+    latest = dict(
+        Appointment.objects.filter(status__in=ATTENDED_STATUSES)
+        .order_by()
+        .values("episode")
+        .annotate(latest=Max("starts_at"))
+        .values_list("episode", "latest")
+    )
+    stored = dict(EpisodeOfCare.objects.values_list("pk", "last_attended_at"))
+    assert stored == {pk: latest.get(pk) for pk in stored}
+    assert len({value for value in stored.values() if value}) > 10
 
 
 def test_demo_has_completed_assessments_with_findings_and_progress_examples(seeded):

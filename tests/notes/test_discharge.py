@@ -24,6 +24,7 @@ from intake.models import Intake, IntakeStatus, QuestionnaireScore
 from notes import discharge, discharge_documents
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp, FollowUpConsent, FollowUpKind, FollowUpScore
+from notes.templatetags.discharge_tags import DASHBOARD_LAPSED
 from tests.factories import AppointmentFactory, EpisodeFactory
 from tests.notes.conftest import signed_in
 from tests.plans.helpers import api_client
@@ -264,6 +265,38 @@ def test_the_clinics_own_number_of_weeks_counts(client, front_desk, patient, cli
     assert f"/episodes/{lapsed.pk}/" not in client.get("/schedule/lapsed/").content.decode()
     ClinicThreshold.objects.create(clinic=patient.clinic, key="lapsed_after_weeks", value=2)
     assert f"/episodes/{lapsed.pk}/" in client.get("/schedule/lapsed/").content.decode()
+
+
+def test_the_longest_lapsed_come_first_and_the_never_attended_last(front_desk, patient, clinician):
+    # Opened before the others: on SQLite, where nulls sort first, only the explicit order puts it last.
+    never = EpisodeFactory(
+        patient=patient, lead_clinician=clinician, opened_on=timezone.localdate() - datetime.timedelta(weeks=20)
+    )
+    recent = _lapsed_episode(patient, clinician, weeks=8)
+    longest = _lapsed_episode(patient, clinician, weeks=12)
+    assert list(discharge.lapsed_episodes(user=front_desk)) == [longest, recent, never]
+    assert [row.last_attended_at is None for row in discharge.lapsed_episodes(user=front_desk)] == [False, False, True]
+
+
+# The front desk's dashboard with its lapsed panel full: as many as with none shown
+# (tests/clinic/test_pages.py), the panel one page of episodes with their patients.
+FRONT_DESK_DASHBOARD_QUERIES = 14
+
+
+def test_the_dashboards_lapsed_panel_queries_do_not_grow_with_lapsed_episodes(
+    client, front_desk, patient, clinician, django_assert_num_queries
+):
+    for _ in range(3):
+        _lapsed_episode(patient, clinician)
+    signed_in(client, front_desk).get("/")  # warm-up: content types, first-session work
+    with django_assert_num_queries(FRONT_DESK_DASHBOARD_QUERIES):
+        client.get("/")
+    for _ in range(12):
+        _lapsed_episode(patient, clinician)
+    with django_assert_num_queries(FRONT_DESK_DASHBOARD_QUERIES):
+        html = client.get("/").content.decode()
+    assert html.count("/discharge/stopped-attending/") == DASHBOARD_LAPSED
+    assert 'href="/schedule/lapsed/">All lapsed episodes</a>' in html
 
 
 def test_the_front_desk_discharges_a_lapsed_episode_and_the_questionnaires_go_by_link(

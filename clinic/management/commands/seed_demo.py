@@ -40,6 +40,7 @@ from clinic.models import Clinic, ClinicianProfile, ContactChannel, EpisodeOfCar
 from clinic.outbox import dispatch
 from clinic.outbox.models import UNSENT, MessageKind, PatientMessage
 from clinic.permissions import Role
+from clinic.scheduling import last_attended
 from clinic.scheduling.models import Appointment, AppointmentStatus, WorkingHours
 from clinic.scheduling.services import appointment_types_seed
 from clinic.services import sync_role_groups
@@ -464,6 +465,8 @@ def seed_care(clinic: Clinic, patients: list[Patient], specs: list[PatientSpec],
             missed = (plan.missed_last and number == len(days) - 1) or (number > 0 and rng.random() < 0.06)
             visits.append(_visit(diary, episode, day, initial=number == 0, missed=missed, now=now, rng=rng))
     Appointment.objects.bulk_create(visits)
+    # bulk_create sends no signals: the episodes' latest attended visits are stored here.
+    last_attended.refresh(episode_ids=episode_ids)
     return episode_ids
 
 
@@ -550,6 +553,7 @@ def seed_ended_care(clinic: Clinic, clinicians: list[User]) -> list[tuple[Episod
                 _visit(diary, episode, opened_on + week * ONE_WEEK, initial=week == 0, missed=False, now=now, rng=rng)
                 for week in range(care.visits)
             )
+            last_attended.refresh(episode_ids=[episode.pk])
         ended.append((episode, care.ending))
     return ended
 
