@@ -30,7 +30,8 @@ the start of the pair; the table gives the median of the pairs. Any response wit
 status than the one expected, a socket error or a timeout is counted and reported per run, with
 the maximum latency and the web workers gunicorn replaced during the run (``max_requests``), so
 a recycling stall shows. A last ``--stall-seconds`` run on /healthz, fast enough for every
-worker to reach ``max_requests`` several times, shows whether their replacement stops the site.
+worker to reach ``max_requests`` several times, shows whether their replacement stops the site;
+the anchor's run of as long comes right before it, so what the machine does to both shows as such.
 Then the memory of the web workers against the anchor's (resident, and unique to the worker).
 The report also goes to ``test-artifacts/bench/http.txt``; at the end the servers stop, the
 database is dropped and the Redis database emptied.
@@ -400,12 +401,16 @@ def main() -> None:
         if options.stall_seconds:
             stall_target = targets["/healthz"]
             load = _load_average()
+            # The anchor's workers are replaced as often, right before: what both show is the
+            # machine's, what only Stride shows is its own.
+            bare_run = _wrk(bare, anchor_base, options.stall_seconds, options.connections, anchor.pid)
             run = _wrk(stall_target, base, options.stall_seconds, options.connections, server.pid)
             block = [
                 "",
                 f"Recycling run: /healthz, {options.stall_seconds} s (load {load}), every worker replaced several "
-                "times (max_requests); a stall shows as timeouts (> 5 s), a maximum latency of seconds, or "
-                "socket errors",
+                "times (max_requests), the anchor's run right before; a stall shows as timeouts (> 5 s), a "
+                "maximum latency of seconds, or socket errors",
+                _run_line("    anchor ", bare_run),
                 _run_line("    product", run),
             ]
             print("\n".join(block), flush=True)
