@@ -10,6 +10,7 @@ import re
 import pytest
 import yaml
 from django.core.management import call_command
+from django.test import Client
 from drf_spectacular.drainage import reset_generator_stats
 from drf_spectacular.management.commands.spectacular import SchemaGenerationError
 
@@ -106,6 +107,18 @@ def test_the_schema_is_also_served_as_json(client, clinician):
 
     assert response.status_code == 200
     assert json.loads(response.content)["info"]["title"] == "Stride API"
+
+
+def test_the_schema_answers_a_write_as_the_api_does(clinician):
+    # The schema's view is loaded on its first request; it still answers as DRF's own view, not
+    # with the CSRF refusal a plain Django view would give a session's write.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(clinician)
+
+    response = client.post("/api/schema/")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "POST" not allowed.'}
 
 
 def test_anonymous_users_are_refused_the_schema(client, db):
