@@ -110,15 +110,16 @@ def test_the_schema_is_also_served_as_json(client, clinician):
 
 
 def test_the_schema_answers_a_write_as_the_api_does(clinician):
-    # The schema's view is loaded on its first request; it still answers as DRF's own view, not
-    # with the CSRF refusal a plain Django view would give a session's write.
+    # The schema's view is loaded on its first request; a write still reaches DRF's own view,
+    # which answers in the API's shape, not Django's HTML page for a failed CSRF check.
     client = Client(enforce_csrf_checks=True)
     client.force_login(clinician)
 
-    response = client.post("/api/schema/")
+    response = client.post("/api/schema/?format=json")
 
-    assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "POST" not allowed.'}
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert response.json()["detail"].startswith("CSRF Failed")
 
 
 def test_anonymous_users_are_refused_the_schema(client, db):
