@@ -42,7 +42,7 @@ WORKER = (
 )
 
 
-def _carried(start: str) -> list[str]:
+def _loaded(start: str) -> set[str]:
     environment = {
         key: value for key, value in os.environ.items() if key not in {"WEBHOOK_SECRET_KEYS", "CELERY_SKIP_CHECKS"}
     }
@@ -57,7 +57,11 @@ def _carried(start: str) -> list[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _carried(start: str) -> list[str]:
+    loaded = _loaded(start)
     return [name for name in ON_THEIR_PATH_ONLY if name in loaded]
 
 
@@ -68,3 +72,8 @@ def test_a_started_process_carries_no_library_of_a_rare_path(start):
 
 def test_the_check_sees_a_library_imported_at_start():
     assert _carried(WEB + "; import icalendar") == ["icalendar"]
+
+
+def test_the_worker_start_runs_the_system_checks():
+    # What the worker's case rests on: its start runs the checks (which load the URL configuration).
+    assert "clinic.urls" in _loaded(WORKER)
