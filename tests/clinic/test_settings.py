@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -86,3 +88,36 @@ def test_gunicorn_config_reads_the_environment():
     assert config["bind"] == "['127.0.0.1:8123']"
     assert config["logger_class"] == "clinic.access_log.AccessLogger"
     assert config["wsgi_app"] == "clinic.wsgi:application"
+
+
+@pytest.mark.parametrize(
+    ("key", "accepted"),
+    [
+        ("7dC8OY7Zw0ElB9Uy9gJ4mUuF2c3MeS7mXcCw0Aq5tH0=", True),  # Fernet.generate_key()'s shape
+        ("7dC8OY7Zw0ElB9Uy9gJ4mUuF2c3MeS7mXcCw0Aq5tH0", False),  # padding lost
+        ("dG9vIHNob3J0", False),  # 9 bytes
+        ("not base64 at all!", False),
+        ("é" * 44, False),
+    ],
+)
+def test_webhook_secret_keys_are_checked_as_fernet_keys_at_start(key, accepted):
+    from cryptography.fernet import Fernet
+
+    result = _run(
+        ["-c", "import sys, django; django.setup(); print('cryptography' in sys.modules)"],
+        DEBUG="true",
+        WEBHOOK_SECRET_KEYS=key,
+    )
+
+    try:
+        Fernet(key)
+        fernet_takes_it = True
+    except ValueError:
+        fernet_takes_it = False
+    assert fernet_takes_it is accepted
+    if accepted:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "False"
+    else:
+        assert result.returncode != 0
+        assert "WEBHOOK_SECRET_KEYS holds a key that is not a Fernet key" in result.stderr
