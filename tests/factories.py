@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import zoneinfo
 from decimal import Decimal
 
 import factory
@@ -31,12 +32,21 @@ def _password_hash() -> str:
     return make_password(PASSWORD)
 
 
+CLINIC_ZONE = "America/Chicago"
+
+
+def clinic_today(clinic: Clinic | None = None) -> datetime.date:
+    """Today where the clinic is (the factories' clinic's zone unless another clinic is given): the
+    day the app dates things by, a day ahead of the server's UTC date in the clinic's evening."""
+    return timezone.localdate(timezone=clinic.zone if clinic is not None else zoneinfo.ZoneInfo(CLINIC_ZONE))
+
+
 class ClinicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Clinic
 
     name = factory.Sequence(lambda n: f"Stride Clinic {n}")
-    time_zone = "America/Chicago"
+    time_zone = CLINIC_ZONE
     phone = "+13125550100"
 
 
@@ -105,8 +115,9 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
 
 
 def days_ago(days: int) -> datetime.date:
-    # Two days of margin keep the date in the past in every clinic time zone.
-    return timezone.localdate() - datetime.timedelta(days=days)
+    # Counted from the factories' clinic's day, which the visits and pages count from; two days
+    # of margin keep the date in the past in every other clinic time zone.
+    return clinic_today() - datetime.timedelta(days=days)
 
 
 BASELINE_DAY = days_ago(42)

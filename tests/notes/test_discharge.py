@@ -25,7 +25,7 @@ from notes import discharge, discharge_documents
 from notes.follow_up_messages import LINKS
 from notes.models import Discharge, DischargeDocument, FollowUp, FollowUpConsent, FollowUpKind, FollowUpScore
 from notes.templatetags.discharge_tags import DASHBOARD_LAPSED
-from tests.factories import AppointmentFactory, EpisodeFactory
+from tests.factories import AppointmentFactory, EpisodeFactory, clinic_today
 from tests.notes.conftest import signed_in
 from tests.plans.helpers import api_client
 
@@ -86,7 +86,7 @@ def test_discharging_closes_the_episode_queues_the_summary_and_tells_webhooks(
     assert response.status_code == 302
     episode.refresh_from_db()
     assert episode.status == EpisodeStatus.DISCHARGED
-    assert episode.closed_on == timezone.localdate()
+    assert episode.closed_on == clinic_today()
     done = Discharge.objects.get(episode=episode)
     assert done.reason == "goals_met"
     assert done.discharged_by == clinician
@@ -359,7 +359,7 @@ def test_follow_ups_are_scheduled_only_for_a_consenting_patient(clinician, episo
     discharge.discharge_episode(actor=clinician, episode=other, reason="goals_met")
     follow_up = FollowUp.objects.get(episode=other)
     assert follow_up.kind == FollowUpKind.FOLLOW_UP
-    assert follow_up.due_on == discharge.discharge_rules.add_months(timezone.localdate(), 3)
+    assert follow_up.due_on == discharge.discharge_rules.add_months(clinic_today(), 3)
     message = PatientMessage.objects.get(kind=MessageKind.FOLLOW_UP, subject_id=follow_up.pk)
     assert message.status == MessageStatus.PENDING
     assert message.due_at.date() >= follow_up.due_on - datetime.timedelta(1)

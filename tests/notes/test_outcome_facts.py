@@ -23,7 +23,7 @@ from notes import discharge, outcome_facts, outcome_selectors, outcomes
 from notes.models import FollowUp, FollowUpKind, FollowUpScore, OutcomeEpisode
 from notes.outcome_selectors import Filters
 from plans.models import PlanVersion
-from tests.factories import PatientFactory, UserFactory
+from tests.factories import PatientFactory, UserFactory, clinic_today
 from tests.notes.conftest import signed_in
 from tests.notes.outcome_fixtures import discharged_episode
 
@@ -186,7 +186,7 @@ def test_discharging_stores_the_outcome(clinician, episode):
     fact = OutcomeEpisode.objects.get(episode=episode)
     assert (fact.clinician_id, fact.discharged_on, fact.nprs_measured, fact.nprs_mcid) == (
         clinician.pk,
-        timezone.localdate(),
+        clinic_today(),
         True,
         None,  # a single reading
     )

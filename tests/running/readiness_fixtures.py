@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import timezone
-
 from running import readiness
 from running.services import readiness as services
+from tests.factories import clinic_today
 
 
 def passing_post(**changes) -> dict:
     """The check form as a clinician posts it with every criterion passed, recording "start"."""
     data = {
-        "checked_on": timezone.localdate().isoformat(),
+        "checked_on": clinic_today().isoformat(),
         "pain_now": "1",
         "involved_side": "right",
         "reach_left_anterior": "80",
@@ -45,7 +44,7 @@ def passing_entry(**values) -> services.Entry:
     """The same check as the service takes it."""
     items = readiness.passing_items()
     base = {
-        "checked_on": timezone.localdate(),
+        "checked_on": clinic_today(),
         "pain_now": 1,
         "involved_side": "right",
         "reach_left_anterior": Decimal(80),

@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from clinic.models import AuditEvent
 from clinic.permissions import Role
 from intake.models import RedFlag
 from running.models import ReadinessCheck
-from tests.factories import EpisodeFactory, UserFactory
+from tests.factories import EpisodeFactory, UserFactory, clinic_today
 from tests.plans.helpers import api_client
 from tests.running.readiness_fixtures import record_check
 
@@ -41,7 +40,7 @@ def _body(target, **changes) -> dict:
     items.append({"criterion": "y_balance", "pelvic_control": "ok", "note": "Shoes off"})
     body = {
         "episode": target.pk,
-        "checked_on": timezone.localdate().isoformat(),
+        "checked_on": clinic_today().isoformat(),
         "pain_now": 0,
         "involved_side": "left",
         "reach_left_anterior": "61.5",
@@ -135,7 +134,7 @@ def test_another_clinics_episode_is_unknown(api, foreign_episode):
 
 
 def test_a_closed_episode_takes_no_check(api, episode):
-    episode.closed_on = timezone.localdate()
+    episode.closed_on = clinic_today()
     episode.status = "discharged"
     episode.save()
     response = api.post(URL, _body(episode), format="json")

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from clinic.models import AuditEvent
 from intake.models import RedFlag
 from running.models import ReadinessCheck, ReadinessCriterion
+from tests.factories import clinic_today
 from tests.running.readiness_fixtures import passing_post, record_check
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_bad_input_is_refused_with_the_input_kept(client, clinician, episode, ch
 
 def test_next_check_before_this_one_is_refused(client, clinician, episode):
     client.force_login(clinician)
-    before = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    before = (clinic_today() - datetime.timedelta(days=1)).isoformat()
     response = client.post(_new(episode), passing_post(next_check_on=before))
     assert response.status_code == 400
     assert "The next check cannot be before this one." in response.content.decode()
