@@ -42,7 +42,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from databases import drop_database, recreate_database
+from databases import add_database_arguments, drop_database, recreate_database
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
@@ -253,12 +253,7 @@ def _measure(client, label: str, call, repeat: int, check, profile: bool = False
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed requests of each page (default 30)")
-    parser.add_argument(
-        "--database",
-        default="postgres://postgres@127.0.0.1:5432/bench_growth",
-        help="PostgreSQL database to create, fill and drop (default postgres://postgres@127.0.0.1:5432/bench_growth)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "bench_growth")
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database kept with --keep (migrated, not regenerated)"
     )

@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from databases import drop_database, recreate_database
+from databases import add_database_arguments, drop_database, recreate_database
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
@@ -195,12 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="requests of each kind (default 200)")
     parser.add_argument("--profile", action="store_true", help="cProfile 50 episode pages")
-    parser.add_argument(
-        "--database",
-        default="postgres://postgres@127.0.0.1:5432/bench_episode",
-        help="PostgreSQL database to create, fill and drop (default postgres://postgres@127.0.0.1:5432/bench_episode)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "bench_episode")
     arguments = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-episode-"))

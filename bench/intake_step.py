@@ -39,7 +39,7 @@ from pathlib import Path
 
 import episode_page
 import load
-from databases import drop_database, recreate_database
+from databases import add_database_arguments, drop_database, recreate_database
 
 ARTIFACTS = episode_page.ARTIFACTS
 # The parts of a step's time, as (label, file suffix, function name) of the function whose
@@ -73,12 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300, help="requests of each kind (default 300)")
     parser.add_argument("--profile", action="store_true", help="cProfile 120 steps of each kind")
-    parser.add_argument(
-        "--database",
-        default="postgres://postgres@127.0.0.1:5432/bench_intake",
-        help="PostgreSQL database to create, fill and drop (default postgres://postgres@127.0.0.1:5432/bench_intake)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "bench_intake")
     arguments = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="stride-bench-intake-"))

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from data_growth import _measure, _people
-from databases import drop_database, recreate_database
+from databases import add_database_arguments, drop_database, recreate_database
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
@@ -226,8 +226,7 @@ def _store_outcomes() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed requests of each page (default 15)")
-    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/bench_outcomes")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "bench_outcomes")
     parser.add_argument("--reuse", action="store_true", help="measure a database kept with --keep")
     options = parser.parse_args()
 

@@ -58,7 +58,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from databases import drop_database, recreate_database
+from databases import add_database_arguments, drop_database, recreate_database
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPOSITORY / "test-artifacts" / "bench"
@@ -304,12 +304,7 @@ def main() -> None:
         "--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), help="the scenarios to run (default all)"
     )
     parser.add_argument("--notices", type=int, default=20, help="notices lost with Redis (default 20)")
-    parser.add_argument(
-        "--database",
-        default="postgres://postgres@127.0.0.1:5432/bench_recovery",
-        help="PostgreSQL database to create and drop (default postgres://postgres@127.0.0.1:5432/bench_recovery)",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    add_database_arguments(parser, "bench_recovery", made="create and drop")
     options = parser.parse_args()
 
     sys.path.insert(0, str(REPOSITORY))

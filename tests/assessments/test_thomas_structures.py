@@ -12,6 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from assessments import findings, selectors
 from assessments.models import SpecialTest
+from tests import migrating
 from tests.factories import AssessmentFactory
 
 MIGRATION = importlib.import_module("assessments.migrations.0006_thomas_components")
@@ -44,11 +45,6 @@ def test_the_database_takes_every_structure_on_a_positive_thomas(episode):
     assert changed == 1
 
 
-def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target or executor.loader.graph.leaf_nodes())
-
-
 def _tight(row: SpecialTest) -> tuple[bool, bool, bool]:
     return (row.iliopsoas_tight, row.rectus_femoris_tight, row.tfl_itb_tight)
 
@@ -76,7 +72,7 @@ def test_each_old_structure_becomes_its_component_and_back_and_rows_the_screen_c
     unnamed = AssessmentFactory(episode=episode, kind="reassessment", complete=False)
     odd_exam = AssessmentFactory(episode=episode, kind="reassessment", complete=False)
 
-    _migrate([BEFORE])  # back: the one component becomes the structure again
+    migrating.migrate([BEFORE])  # back: the one component becomes the structure again
     try:
         then = MigrationExecutor(connection).loader.project_state([BEFORE]).apps
         OldSpecialTest = then.get_model("assessments", "SpecialTest")
@@ -96,7 +92,7 @@ def test_each_old_structure_becomes_its_component_and_back_and_rows_the_screen_c
             MIGRATION.structure_to_components(then, None)
         odd_rows.update(structure="")
     finally:
-        _migrate(None)
+        migrating.migrate()
 
     def thomas(assessment, side) -> SpecialTest:
         return SpecialTest.objects.get(assessment=assessment, test="thomas", side=side)

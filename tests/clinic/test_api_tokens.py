@@ -11,9 +11,7 @@ import re
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.state import StateApps
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from clinic.api_auth import ApiRateThrottle
 from clinic.api_tokens import TokenStatus
 from clinic.models import ApiToken, AuditEvent
 from clinic.permissions import Role
+from tests import migrating
 from tests.factories import UserFactory
 
 STAFF_BACKEND = "clinic.backends.StaffBackend"
@@ -774,11 +773,6 @@ def _make_tokens(apps, clinician, makers, **fields) -> dict[str, str]:
     return raws
 
 
-def _migrate(targets) -> StateApps:
-    executor = MigrationExecutor(connection)
-    return executor.migrate(targets or executor.loader.graph.leaf_nodes()).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_tokens_made_before_scopes_or_before_the_rule_reach_clinical_records_only_if_their_owner_made_them(
     clinic_admin, clinician, patient
@@ -787,15 +781,15 @@ def test_tokens_made_before_scopes_or_before_the_rule_reach_clinical_records_onl
     those someone else made, since only the owner may give it, whether 0006 gave it or the token
     was made with it before the rule. One trip back through both migrations serves both."""
     before_scopes = _make_tokens(
-        _migrate([("clinic", "0005_api_token")]), clinician, {"Own": clinician, "Admin's": clinic_admin}
+        migrating.migrate([("clinic", "0005_api_token")]), clinician, {"Own": clinician, "Admin's": clinic_admin}
     )
     before_rule = _make_tokens(
-        _migrate([("clinic", "0014_plausible_dates")]),
+        migrating.migrate([("clinic", "0014_plausible_dates")]),
         clinician,
         {"Admin's, scoped": clinic_admin, "Own, scoped": clinician},
         clinical_scope=True,
     )
-    _migrate(None)
+    migrating.migrate()
 
     assert api_tokens.find_token(before_scopes["Own"]).clinical_scope is True
     assert api_tokens.find_token(before_scopes["Admin's"]).clinical_scope is False

@@ -6,24 +6,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from clinic.models import EpisodeOfCare
 from clinic.scheduling.models import AppointmentStatus
+from tests import migrating
 from tests.factories import AppointmentFactory, EpisodeFactory
 
 BEFORE = [("clinic", "0023_recert_progress_reports_help")]
-
-
-def _migrate(target) -> None:
-    MigrationExecutor(connection).migrate(target)
-
-
-def _latest() -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,8 +31,8 @@ def test_the_migration_fills_the_latest_attended_visit_of_existing_episodes(epis
     AppointmentFactory(episode=never)  # booked for tomorrow
     try:
         # Back before the column (its values go with it), then forward: the fill writes them again.
-        _migrate(BEFORE)
+        migrating.migrate(BEFORE)
     finally:
-        _latest()
+        migrating.migrate()
     stored = dict(EpisodeOfCare.objects.values_list("pk", "last_attended_at"))
     assert stored == {episode.pk: now - datetime.timedelta(days=6), never.pk: None}

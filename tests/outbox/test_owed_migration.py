@@ -15,9 +15,6 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from clinic.models import ContactChange, ContactChangeNotice, ContactChangeStatus
@@ -29,6 +26,7 @@ from clinic.services import sync_role_groups
 from intake import services as intake
 from intake.models import IntakeInvitation
 from plans.models import Handout, HandoutDelivery
+from tests import migrating
 from tests.factories import ClinicFactory, UserFactory
 from tests.plans.handout_helpers import signed_version
 
@@ -46,13 +44,6 @@ def _migration(name: str):
 BEFORE = [("outbox", "0004_owed_intake_links"), ("scheduling", "0017_wording_for_intake_links")]
 AFTER = [("outbox", "0005_message_wording"), ("scheduling", "0018_wording_moves_to_outbox")]
 ACTIONS = ("add", "change", "delete", "view")
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target or executor.loader.graph.leaf_nodes())
-    ContentType.objects.clear_cache()
-    return MigrationExecutor(connection).loader.project_state(target).apps if target else None
 
 
 def _grants(apps, app_label: str, model: str) -> dict[str, set[str]]:
@@ -83,7 +74,7 @@ def _wording_moves_there_and_back(old, clinic, person) -> None:
     before = _grants(old, "scheduling", "remindertemplate")
     assert before["change_remindertemplate"] == {Role.CLINIC_ADMIN.value, person.email}
 
-    new = _migrate(AFTER)
+    new = migrating.migrate(AFTER)
     moved = new.get_model("contenttypes", "ContentType").objects.get(app_label="outbox", model="messagewording")
     assert moved.pk == content_type.pk
     assert not new.get_model("contenttypes", "ContentType").objects.filter(model="remindertemplate").exists()
@@ -95,7 +86,7 @@ def _wording_moves_there_and_back(old, clinic, person) -> None:
     }
     assert MessageWording.objects.get(pk=row.pk).subject == "Ours"
 
-    back = _migrate(BEFORE)
+    back = migrating.migrate(BEFORE)
     assert back.get_model("contenttypes", "ContentType").objects.get(pk=content_type.pk).app_label == "scheduling"
     assert _grants(back, "scheduling", "remindertemplate") == before
     assert back.get_model("scheduling", "ReminderTemplate").objects.get(pk=row.pk).subject == "Ours"
@@ -137,13 +128,13 @@ def test_owed_messages_of_the_old_engines_become_pending_outbox_rows_and_the_wor
     wording_clinic = ClinicFactory()
     wording_editor = UserFactory(clinic=wording_clinic, email="wording.editor@example.test")
 
-    then = _migrate(BEFORE)
+    then = migrating.migrate(BEFORE)
     try:
         _migration("0002_owed_messages").forwards(then, None)
         _migration("0004_owed_intake_links").forwards(then, None)
         _wording_moves_there_and_back(then, wording_clinic, wording_editor)
     finally:
-        _migrate(None)
+        migrating.migrate()
 
     owed = set(PatientMessage.objects.values_list("kind", "subject_id", "status", "episode_id", "patient_id"))
     assert owed == {

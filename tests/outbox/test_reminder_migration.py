@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +14,7 @@ from clinic.outbox.models import REMINDERS, MessageKind, MessageLink, MessageSta
 from clinic.outbox.reminders import LINKS
 from clinic.scheduling.models import Appointment
 from intake import services as intake
+from tests import migrating
 from tests.factories import AppointmentFactory, EpisodeFactory
 from tests.plans.handout_helpers import signed_version
 
@@ -35,18 +34,6 @@ SUBJECT_OF = {
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    return MigrationExecutor(connection).loader.project_state(target).apps
-
-
-def _latest():
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def _old_row(status: str, now: datetime.datetime) -> dict:
@@ -109,7 +96,7 @@ def test_every_reminder_and_link_moves_to_the_outbox_and_the_links_still_open(cl
         for hour, status in enumerate(STATUSES)
     }
     try:
-        old = _migrate(BEFORE)
+        old = migrating.migrate(BEFORE)
         Reminder = old.get_model("scheduling", "Reminder")
         ReminderLink = old.get_model("scheduling", "ReminderLink")
         expected, reminder_of = {}, {}
@@ -138,7 +125,7 @@ def test_every_reminder_and_link_moves_to_the_outbox_and_the_links_still_open(cl
                 reminder=reminder, action=action, token_hash=token_hash, expires_at=expires_at, used_at=used
             )
 
-        _latest()
+        migrating.migrate()
 
         moved = PatientMessage.objects.filter(kind__in=REMINDERS)
         assert moved.count() == len(STATUSES) * len(SUBJECT_OF)
@@ -165,4 +152,4 @@ def test_every_reminder_and_link_moves_to_the_outbox_and_the_links_still_open(cl
         assert used.status_code == 410
         assert "already been used" in used.content.decode()
     finally:
-        _latest()
+        migrating.migrate()

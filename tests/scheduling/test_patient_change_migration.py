@@ -6,25 +6,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from clinic.scheduling import services
 from clinic.scheduling.models import Appointment, PatientChange, PatientVisitChange
+from tests import migrating
 from tests.factories import AppointmentFactory
 
 BEFORE = [("scheduling", "0022_hours_do_not_overlap")]
-
-
-def _migrate(target) -> None:
-    MigrationExecutor(connection).migrate(target)
-
-
-def _latest() -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,9 +30,9 @@ def test_earlier_patient_cancellations_are_recorded_as_patient_changes(episode):
     )
     Appointment.objects.filter(pk=by_desk.pk).update(status="cancelled", cancel_reason="Clinician ill")
     try:
-        _migrate(BEFORE)
+        migrating.migrate(BEFORE)
     finally:
-        _latest()
+        migrating.migrate()
     [change] = PatientVisitChange.objects.all()
     assert (change.appointment_id, change.change, change.new_starts_at) == (
         by_patient.pk,
